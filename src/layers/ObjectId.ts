@@ -1,0 +1,74 @@
+/**
+ * Object and component identifiers, and where a component lives in storage.
+ *
+ * Object ids are Wikibase-style QIDs (`Q` + digits; `q123` is normalised to `Q123`). A component id is an exact
+ * file name inside its object's folder: the server never adds or infers an extension, and an id that could escape
+ * the folder (`..`, `/`, absolute paths, NUL or control characters) is rejected.
+ *
+ * @since 0.1.0
+ */
+import * as Result from "effect/Result"
+
+/**
+ * The normalised object id (`Q123`), or a message saying what is wrong with the input.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const parseObjectId = (input: string): Result.Result<string, string> => {
+  const trimmed = input.trim()
+  const match = /^[qQ]([0-9]{1,18})$/.exec(trimmed)
+  if (match === null) {
+    return Result.fail(`object id ${JSON.stringify(truncate(input))} is not a QID (Q followed by digits, e.g. Q123)`)
+  }
+  return Result.succeed(`Q${BigInt(match[1]!).toString()}`)
+}
+
+/**
+ * The component id unchanged, or a message saying why it cannot name a file in the object's folder.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const parseComponentId = (input: string, maxLength = 255): Result.Result<string, string> => {
+  if (input.length === 0) return Result.fail("component id is empty")
+  if (input.length > maxLength) return Result.fail(`component id is longer than ${maxLength} characters`)
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(input)) return Result.fail("component id contains control characters")
+  if (input.includes("/") || input.includes("\\")) {
+    return Result.fail(`component id ${JSON.stringify(truncate(input))} must be a file name, not a path`)
+  }
+  if (input === "." || input === "..") return Result.fail(`component id ${JSON.stringify(input)} is not a file name`)
+  return Result.succeed(input)
+}
+
+/**
+ * The shard folder of an object: the digits padded to six, the first six split into three two-digit folders.
+ * `shard("Q123") === "00/01/23/Q123"`, `shard("Q6190920") === "61/90/92/Q6190920"`.
+ *
+ * @category paths
+ * @since 0.1.0
+ */
+export const shard = (objectId: string): string => {
+  const digits = objectId.slice(1).padStart(6, "0")
+  return `${digits.slice(0, 2)}/${digits.slice(2, 4)}/${digits.slice(4, 6)}/${objectId}`
+}
+
+/**
+ * The storage path of a component: `{shard}/components/{componentId}`.
+ *
+ * @category paths
+ * @since 0.1.0
+ */
+export const componentPath = (objectId: string, componentId: string): string =>
+  `${shard(objectId)}/components/${componentId}`
+
+/**
+ * The folder holding all components of an object (with a trailing slash, usable as a listing prefix).
+ *
+ * @category paths
+ * @since 0.1.0
+ */
+export const componentsPrefix = (objectId: string): string => `${shard(objectId)}/components/`
+
+const truncate = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s)

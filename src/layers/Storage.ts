@@ -1,0 +1,125 @@
+/**
+ * The storage contract: components of digital objects, versioned the way lakeFS versions them.
+ *
+ * Writes are staged on the branch and become visible to readers only when committed; a staged write can be undone
+ * with `reset`. Reads (`stat`, `read`, `list`) see the branch's last commit. Every implementation (embedded on-disk,
+ * memory, lakeFS) keeps these semantics, so handlers never know which one runs.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
+
+/**
+ * What storage knows about one stored component.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ComponentStat {
+  readonly objectId: string
+  readonly componentId: string
+  /** the storage path, `{shard}/components/{componentId}` */
+  readonly path: string
+  readonly size: number
+  readonly mediaType: string
+  /** `algorithm:hex`, for example `sha256:9f86…` */
+  readonly checksum: string
+  /** ISO 8601 time of the commit (or staging) that last changed the component */
+  readonly modified: string
+}
+
+/**
+ * One commit on the branch.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface CommitInfo {
+  readonly id: string
+  readonly parents: ReadonlyArray<string>
+  readonly message: string
+  readonly metadata: Readonly<Record<string, string>>
+  readonly committer: string
+  /** ISO 8601 */
+  readonly creationDate: string
+}
+
+/**
+ * A byte range, both ends inclusive, as in HTTP `Range: bytes=start-end`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ByteRange {
+  readonly start: number
+  readonly end: number
+}
+
+/**
+ * Options of a staged write.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface WriteOptions {
+  /** the write fails with `TooLarge`, keeping nothing, once the content passes this many bytes */
+  readonly maxSize?: number | undefined
+  /** when given, the write fails with `SizeMismatch`, keeping nothing, unless exactly this many bytes arrive */
+  readonly expectedSize?: number | undefined
+}
+
+/**
+ * Why a storage call failed.
+ *
+ * - `NotFound`: no such component (or object) in the last commit.
+ * - `InvalidPath`: the object or component id cannot name a stored file.
+ * - `TooLarge` / `SizeMismatch`: the content broke a write option; nothing was kept.
+ * - `NoChanges`: a commit with nothing staged.
+ * - `Unavailable`: the storage itself failed (disk, network); the operation may be retried.
+ * - `Unauthorized`: the server's own storage credentials were rejected.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
+  kind: Schema.Literals(["NotFound", "InvalidPath", "TooLarge", "SizeMismatch", "NoChanges", "Unavailable", "Unauthorized"]),
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * @category services
+ * @since 0.1.0
+ */
+export class Storage extends Context.Service<Storage, {
+  /** the branch all calls work on, for example `main` */
+  readonly branch: string
+  readonly stat: (objectId: string, componentId: string) => Effect.Effect<ComponentStat, StorageError>
+  /** the content of a committed component, streamed; `range` selects inclusive byte offsets */
+  readonly read: (
+    objectId: string,
+    componentId: string,
+    range?: ByteRange | undefined
+  ) => Stream.Stream<Uint8Array, StorageError>
+  /** stages `content` as the component; it becomes readable only after `commit` */
+  readonly write: <E>(
+    objectId: string,
+    componentId: string,
+    mediaType: string,
+    content: Stream.Stream<Uint8Array, E>,
+    options?: WriteOptions | undefined
+  ) => Effect.Effect<ComponentStat, StorageError | E>
+  /** commits everything staged on the branch */
+  readonly commit: (message: string, metadata: Readonly<Record<string, string>>) => Effect.Effect<CommitInfo, StorageError>
+  /** drops the staged (uncommitted) change of one component; succeeds when there is none */
+  readonly reset: (objectId: string, componentId: string) => Effect.Effect<void, StorageError>
+  /** the committed components of an object, by component id; empty when the object has none */
+  readonly list: (objectId: string) => Effect.Effect<ReadonlyArray<ComponentStat>, StorageError>
+  /** the commits that changed the object's folder, newest first */
+  readonly history: (objectId: string) => Effect.Effect<ReadonlyArray<CommitInfo>, StorageError>
+  /** the ids of all objects that have at least one committed component */
+  readonly objects: () => Effect.Effect<ReadonlyArray<string>, StorageError>
+}>()("effect-doip/layers/Storage") {}
