@@ -545,6 +545,7 @@ class Decoder {
   private contentRemaining = 0
   private operation: number | undefined
   private objectId: string | undefined
+  private failed: EnvelopeError | undefined
   private readonly limits: Limits
 
   constructor(limits: Limits) {
@@ -552,6 +553,7 @@ class Decoder {
   }
 
   next(): Part | undefined | typeof NeedInput {
+    if (this.failed !== undefined) throw this.failed
     this.generation++ // the previous content stream is stale from here on
     while (this.contentRemaining > 0) {
       if (this.queue.length === 0) return this.needInput()
@@ -650,8 +652,10 @@ class Decoder {
   }
 
   read(generation: number): Arr.NonEmptyArray<Uint8Array> | undefined | typeof NeedInput {
+    if (this.failed !== undefined) throw this.failed
     if (generation !== this.generation) {
-      return this.fail("ContentConsumed", "component content read after the decoder moved to the next part")
+      // a stale read is the reader's mistake, not a broken framing: it does not poison the decoder
+      throw new EnvelopeError({ kind: "ContentConsumed", message: "component content read after the decoder moved on" })
     }
     if (this.contentRemaining === 0) return undefined
     if (this.queue.length === 0) return this.needInput()
@@ -727,7 +731,9 @@ class Decoder {
   }
 
   private fail(kind: EnvelopeError["kind"], message: string): never {
-    throw new EnvelopeError({ kind, message, operation: this.operation, objectId: this.objectId })
+    // once the framing is broken it stays broken: every later call fails the same way
+    this.failed = new EnvelopeError({ kind, message, operation: this.operation, objectId: this.objectId })
+    throw this.failed
   }
 }
 

@@ -1,0 +1,89 @@
+/**
+ * The errors a `DoipClient` call fails with: one class per thing that can go wrong, each with a message a user can
+ * act on.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Socket from "effect/socket/Socket"
+
+/**
+ * The server could not be reached, or the connection broke.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class ConnectionError extends Data.TaggedError("ConnectionError")<{ readonly message: string }> {}
+
+/**
+ * The TLS handshake failed (an untrusted or mismatched certificate, or a plaintext server).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class TlsError extends Data.TaggedError("TlsError")<{ readonly message: string }> {}
+
+/**
+ * The call did not finish within its timeout.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class TimeoutError extends Data.TaggedError("TimeoutError")<{ readonly message: string }> {}
+
+/**
+ * The server's answer broke the protocol.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class ProtocolError extends Data.TaggedError("ProtocolError")<{ readonly message: string }> {}
+
+/**
+ * The server answered with an error envelope; `error` is its name (`BadRequest`, `Unauthenticated`, ...).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class ServerError extends Data.TaggedError("ServerError")<{ readonly error: string; readonly message: string }> {}
+
+/**
+ * The object or component does not exist.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class NotFoundError extends Data.TaggedError("NotFoundError")<{ readonly message: string }> {}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export type ClientError = ConnectionError | TlsError | TimeoutError | ProtocolError | ServerError | NotFoundError
+
+/**
+ * A socket failure as the client error it means.
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const fromSocketError = (error: Socket.SocketError): ClientError => {
+  const reason = error.reason
+  if (reason._tag === "SocketOpenError" && reason.kind === "Timeout") {
+    return new TimeoutError({ message: "timed out connecting to the server" })
+  }
+  const cause = (reason as { readonly cause?: unknown }).cause as { code?: string; message?: string } | undefined
+  const code = cause?.code ?? ""
+  if (isTlsCode(code)) {
+    return new TlsError({ message: `TLS failed: ${cause?.message ?? code} (${code})` })
+  }
+  if (reason._tag === "SocketCloseError") {
+    return new ConnectionError({ message: "the server closed the connection" })
+  }
+  return new ConnectionError({ message: `${reason._tag}: ${cause?.message ?? reason.message}` })
+}
+
+const isTlsCode = (code: string) =>
+  /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|HOSTNAME_MISMATCH|ERR_OSSL)/.test(
+    code
+  ) || code === "EPROTO"

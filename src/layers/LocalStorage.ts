@@ -1,0 +1,481 @@
+/**
+ * The embedded on-disk `Storage`: content-addressed, versioned like lakeFS, crash-safe, with no server to run.
+ *
+ * Layout under `directory`:
+ *
+ * - `blobs/sha256/ab/<hex>`: every distinct content once, named by its SHA-256.
+ * - `commits/<id>.json`: one immutable file per commit with its id, parents, message, metadata, committer,
+ *   creation date, the paths it changed, and the full tree of the branch after it (path -> blob, size, media type,
+ *   checksum, modified).
+ * - `refs/heads/<branch>`: the id of the branch's head commit.
+ * - `tmp/`: files being written; emptied on start.
+ *
+ * **Details**
+ *
+ * Every file outside `tmp/` appears by an atomic `rename` of a finished, fsync'd temp file, followed by an fsync of
+ * its directory, and only after everything it names is durable: blobs before the commit that names them, the commit
+ * before the ref. A process killed at any moment therefore leaves the previous or the new head, never a half-written
+ * component. Staged writes live only in memory, so a crash undoes them (as a lakeFS `reset` would). Content is
+ * streamed to disk while it is hashed; memory does not grow with its size.
+ *
+ * **Gotchas**
+ *
+ * - One process per directory: start-up empties `tmp/`, which would break another live instance's writes.
+ * - Blobs no commit names (reset, failed or crashed writes) stay on disk; nothing collects them yet.
+ * - Every commit rewrites the whole tree, so a commit costs time and space linear in the number of components.
+ *
+ * @since 0.1.0
+ */
+import { createHash, randomBytes } from "node:crypto"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import type { PlatformError } from "effect/PlatformError"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
+import * as Stream from "effect/Stream"
+import * as ObjectId from "./ObjectId.ts"
+import {
+  type ByteRange,
+  type CommitInfo,
+  type ComponentStat,
+  Storage,
+  StorageError,
+  type WriteOptions
+} from "./Storage.ts"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Options {
+  /** the store's root directory; created when missing */
+  readonly directory: string
+  /** default `main` */
+  readonly branch?: string | undefined
+  /** the committer recorded on every commit; default `effect-doip` */
+  readonly committer?: string | undefined
+}
+
+/**
+ * Opens (or creates) the store in `options.directory`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options: Options) {
+  const branch = options.branch ?? "main"
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(branch)) {
+    return yield* invalidPath(`branch name ${JSON.stringify(branch)} cannot name a file`)
+  }
+  const committer = options.committer ?? "effect-doip"
+  const disk = makeDisk(yield* FileSystem.FileSystem, options.directory, branch)
+  yield* disk.prepare
+  const lock = yield* Semaphore.make(1)
+  let head = yield* disk.loadHead
+  /** staged components by storage path */
+  const staged = new Map<string, { readonly stat: ComponentStat; readonly blob: string }>()
+  /** newest first; read from disk on the first `history` call, then kept up to date by `commit` */
+  let log: ReadonlyArray<Summary> | undefined
+
+  const committed = (objectId: string, componentId: string) =>
+    Effect.flatMap(locate(objectId, componentId), (at) => {
+      const entry = head.tree.get(at.objectId)?.get(at.componentId)
+      return entry === undefined
+        ? Effect.fail(new StorageError({ kind: "NotFound", message: `component ${at.path} not found` }))
+        : Effect.succeed({ at, entry })
+    })
+
+  const write = Effect.fnUntraced(function*<E>(
+    objectId: string,
+    componentId: string,
+    mediaType: string,
+    content: Stream.Stream<Uint8Array, E>,
+    options?: WriteOptions | undefined
+  ) {
+    const at = yield* locate(objectId, componentId)
+    const { hex, size } = yield* disk.writeBlob(content, options)
+    const stat: ComponentStat = { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now }
+    yield* lock.withPermit(Effect.sync(() => staged.set(at.path, { stat, blob: hex })))
+    return stat
+  })
+
+  // uninterruptible: once the ref is renamed, memory must follow, or the next commit would fork the history
+  const commit = (message: string, metadata: Readonly<Record<string, string>>) =>
+    lock.withPermit(Effect.uninterruptible(Effect.gen(function*() {
+      if (staged.size === 0) {
+        return yield* new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}` })
+      }
+      const creationDate = yield* now
+      const info: CommitInfo = {
+        id: randomBytes(32).toString("hex"),
+        parents: head.id === undefined ? [] : [head.id],
+        message,
+        metadata: { ...metadata },
+        committer,
+        creationDate
+      }
+      const changes = Array.from(staged.keys()).sort()
+      const tree = applyStaged(head.tree, staged.values(), creationDate)
+      yield* disk.writeCommit({ ...info, changes, tree: flatten(tree) })
+      yield* disk.writeRef(info.id)
+      head = { id: info.id, tree }
+      staged.clear()
+      if (log !== undefined) log = [summarize(info, changes), ...log]
+      return info
+    })))
+
+  // under the lock, so that no commit lands between the walk and the assignment
+  const loadLog = lock.withPermit(Effect.suspend(() =>
+    log !== undefined ? Effect.succeed(log) : Effect.map(disk.walk(head.id), (walked) => (log = walked))
+  ))
+
+  return Storage.of({
+    branch,
+    stat: (objectId, componentId) => Effect.map(committed(objectId, componentId), ({ at, entry }) => toStat(at, entry)),
+    read: (objectId, componentId, range) =>
+      Stream.unwrap(Effect.map(
+        committed(objectId, componentId),
+        ({ entry }) => disk.readBlob(entry.blob, clamp(entry.size, range))
+      )),
+    write,
+    commit,
+    reset: (objectId, componentId) =>
+      Effect.flatMap(locate(objectId, componentId), (at) =>
+        lock.withPermit(Effect.sync(() => {
+          staged.delete(at.path)
+        }))),
+    list: (objectId) =>
+      Effect.map(parseObject(objectId), (id) =>
+        Array.from(head.tree.get(id) ?? [], ([componentId, entry]) =>
+          toStat({ objectId: id, componentId, path: ObjectId.componentPath(id, componentId) }, entry))
+          .sort((a, b) => compare(a.componentId, b.componentId))),
+    history: (objectId) =>
+      Effect.flatMap(parseObject(objectId), (id) =>
+        Effect.map(loadLog, (log) => log.filter((c) => c.objects.has(id)).map((c) => c.info))),
+    objects: () =>
+      Effect.sync(() => Array.from(head.tree.keys()).sort((a, b) => compare(ObjectId.shard(a), ObjectId.shard(b))))
+  })
+})
+
+/**
+ * `Storage` on disk in `options.directory`.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: Options): Layer.Layer<Storage, StorageError, FileSystem.FileSystem> =>
+  Layer.effect(Storage, make(options))
+
+// internal
+
+/** What a commit file records for one component. */
+const TreeEntry = Schema.Struct({
+  blob: Schema.String,
+  size: Schema.Number,
+  mediaType: Schema.String,
+  checksum: Schema.String,
+  modified: Schema.String
+})
+type TreeEntry = typeof TreeEntry.Type
+
+const CommitFile = Schema.Struct({
+  id: Schema.String,
+  parents: Schema.Array(Schema.String),
+  message: Schema.String,
+  metadata: Schema.Record(Schema.String, Schema.String),
+  committer: Schema.String,
+  creationDate: Schema.String,
+  /** the storage paths this commit changed */
+  changes: Schema.Array(Schema.String),
+  /** the branch after this commit, by storage path */
+  tree: Schema.Record(Schema.String, TreeEntry)
+})
+type CommitFile = typeof CommitFile.Type
+
+const decodeCommit = Schema.decodeUnknownEffect(Schema.fromJsonString(CommitFile))
+
+/** The branch in memory: object id -> component id -> entry. Replaced, never mutated, on commit. */
+type Tree = ReadonlyMap<string, ReadonlyMap<string, TreeEntry>>
+
+interface Head {
+  readonly id: string | undefined
+  readonly tree: Tree
+}
+
+interface Summary {
+  readonly info: CommitInfo
+  /** the objects whose folders the commit changed */
+  readonly objects: ReadonlySet<string>
+}
+
+interface Location {
+  readonly objectId: string
+  readonly componentId: string
+  readonly path: string
+}
+
+/** All file system work, with every failure turned into `Unavailable` naming the path. */
+const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string) => {
+  const tmp = `${root}/tmp`
+  const blobs = `${root}/blobs/sha256`
+  const commits = `${root}/commits`
+  const heads = `${root}/refs/heads`
+  const ref = `${heads}/${branch}`
+  const blobPath = (hex: string) => `${blobs}/${hex.slice(0, 2)}/${hex}`
+  const commitPath = (id: string) => `${commits}/${id}.json`
+  const tempPath = () => `${tmp}/${randomBytes(16).toString("hex")}`
+
+  // fsync of a directory makes the creations and renames inside it durable
+  const syncDirectory = (dir: string) => Effect.scoped(Effect.flatMap(fs.open(dir), (handle) => handle.sync))
+
+  /** shard folders known to exist durably */
+  const shards = new Set<string>()
+  const ensureShard = (dir: string) =>
+    shards.has(dir) ? Effect.void : fs.makeDirectory(dir, { recursive: true }).pipe(
+      Effect.andThen(syncDirectory(blobs)),
+      Effect.tap(() => Effect.sync(() => shards.add(dir)))
+    )
+
+  /** the temp file is removed whatever happens; after a successful rename there is nothing left to remove */
+  const withTemp = <A, E, R>(use: (temp: string) => Effect.Effect<A, E, R>) =>
+    Effect.suspend(() => {
+      const temp = tempPath()
+      return Effect.onExit(use(temp), () => Effect.ignore(fs.remove(temp, { force: true })))
+    })
+
+  /** Replaces `path` atomically with `text`, durably. */
+  const replaceFile = (path: string, text: string) =>
+    withTemp((temp) =>
+      Effect.scoped(Effect.gen(function*() {
+        const file = yield* fs.open(temp, { flag: "wx" })
+        yield* file.writeAll(new TextEncoder().encode(text))
+        yield* file.sync
+      })).pipe(
+        Effect.andThen(fs.rename(temp, path)),
+        Effect.andThen(syncDirectory(parent(path))),
+        orUnavailable("write", path)
+      )
+    )
+
+  const readCommit = (id: string) => {
+    const path = commitPath(id)
+    return fs.readFileString(path).pipe(
+      orUnavailable("read", path),
+      Effect.flatMap((text) =>
+        Effect.mapError(decodeCommit(text), (cause) =>
+          new StorageError({ kind: "Unavailable", message: `commit file ${path} is corrupt: ${cause.message}`, cause }))
+      )
+    )
+  }
+
+  return {
+    prepare: Effect.gen(function*() {
+      yield* fs.remove(tmp, { recursive: true, force: true })
+      for (const dir of [tmp, blobs, commits, heads]) yield* fs.makeDirectory(dir, { recursive: true })
+      for (const dir of [root, `${root}/blobs`, `${root}/refs`]) yield* syncDirectory(dir)
+    }).pipe(orUnavailable("prepare", root)),
+
+    /** The branch as its ref names it; empty before the first commit. */
+    loadHead: Effect.gen(function*() {
+      const empty: Head = { id: undefined, tree: new Map() }
+      if (!(yield* orUnavailable("read", ref)(fs.exists(ref)))) return empty
+      const id = (yield* orUnavailable("read", ref)(fs.readFileString(ref))).trim()
+      if (!/^[0-9a-f]{64}$/.test(id)) {
+        return yield* new StorageError({ kind: "Unavailable", message: `ref ${ref} is corrupt` })
+      }
+      const head: Head = { id, tree: yield* unflatten((yield* readCommit(id)).tree, commitPath(id)) }
+      return head
+    }),
+
+    /** The commits from `id` back to the first, newest first. */
+    walk: Effect.fnUntraced(function*(id: string | undefined) {
+      const out: Array<Summary> = []
+      for (let next = id; next !== undefined;) {
+        const commit = yield* readCommit(next)
+        out.push(summarize(commit, commit.changes))
+        next = commit.parents[0]
+      }
+      return out
+    }),
+
+    /**
+     * Streams `content` into a temp file while hashing it, then moves the finished file to its blob path, or drops
+     * it when that content is stored already.
+     */
+    writeBlob: <E>(content: Stream.Stream<Uint8Array, E>, options: WriteOptions | undefined) =>
+      withTemp((temp) =>
+        Effect.scoped(Effect.gen(function*() {
+          const file = yield* orUnavailable("create", temp)(fs.open(temp, { flag: "wx" }))
+          // uninterruptible: an abandoned write could land in whatever file reuses the descriptor after close
+          const measured = yield* measure(content, options, (chunks) =>
+            Effect.uninterruptible(file.writeAll(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
+              .pipe(orUnavailable("write", temp)))
+          const target = blobPath(measured.hex)
+          yield* Effect.uninterruptible(Effect.gen(function*() {
+            if (yield* fs.exists(target)) return
+            yield* file.sync
+            yield* ensureShard(parent(target))
+            yield* fs.rename(temp, target)
+            yield* syncDirectory(parent(target))
+          })).pipe(orUnavailable("store", target))
+          return measured
+        }))
+      ),
+
+    readBlob: (hex: string, [start, end]: readonly [number, number]): Stream.Stream<Uint8Array, StorageError> => {
+      const path = blobPath(hex)
+      return start === end ? Stream.empty : fs.stream(path, { offset: start, bytesToRead: end - start }).pipe(
+        Stream.mapError((cause) => unavailable("read", path, cause))
+      )
+    },
+
+    writeCommit: (commit: CommitFile) => replaceFile(commitPath(commit.id), JSON.stringify(commit)),
+    writeRef: (id: string) => replaceFile(ref, `${id}\n`)
+  }
+}
+
+const unavailable = (action: string, path: string, cause: PlatformError) =>
+  new StorageError({ kind: "Unavailable", message: `cannot ${action} ${path}: ${cause.message}`, cause })
+
+const orUnavailable = (action: string, path: string) => <A, R>(effect: Effect.Effect<A, PlatformError, R>) =>
+  Effect.mapError(effect, (cause) => unavailable(action, path, cause))
+
+const parent = (path: string) => path.slice(0, path.lastIndexOf("/"))
+
+const toStat = (at: Location, entry: TreeEntry): ComponentStat => ({
+  ...at,
+  size: entry.size,
+  mediaType: entry.mediaType,
+  checksum: entry.checksum,
+  modified: entry.modified
+})
+
+const summarize = (commit: CommitInfo, changes: ReadonlyArray<string>): Summary => ({
+  info: {
+    id: commit.id,
+    parents: commit.parents,
+    message: commit.message,
+    metadata: commit.metadata,
+    committer: commit.committer,
+    creationDate: commit.creationDate
+  },
+  // `{shard}/components/{componentId}`, where the shard's last folder is the object id
+  objects: new Set(changes.map((path) => path.split("/")[3]!))
+})
+
+const applyStaged = (
+  tree: Tree,
+  staged: Iterable<{ readonly stat: ComponentStat; readonly blob: string }>,
+  modified: string
+): Tree => {
+  const next = new Map(tree)
+  for (const { blob, stat } of staged) {
+    const components = new Map(next.get(stat.objectId))
+    const { checksum, mediaType, size } = stat
+    components.set(stat.componentId, { blob, size, mediaType, checksum, modified })
+    next.set(stat.objectId, components)
+  }
+  return next
+}
+
+const flatten = (tree: Tree): Record<string, TreeEntry> => {
+  const entries: Array<[string, TreeEntry]> = []
+  for (const [objectId, components] of tree) {
+    for (const [componentId, entry] of components) entries.push([ObjectId.componentPath(objectId, componentId), entry])
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => compare(a, b)))
+}
+
+/** The tree of a commit file; a path that does not round-trip to the same object and component is corruption. */
+const unflatten = (flat: Readonly<Record<string, TreeEntry>>, file: string): Effect.Effect<Tree, StorageError> =>
+  Effect.suspend(() => {
+    const tree = new Map<string, Map<string, TreeEntry>>()
+    for (const [path, entry] of Object.entries(flat)) {
+      const parts = path.split("/")
+      const objectId = parts[3] ?? ""
+      const componentId = parts[5] ?? ""
+      if (ObjectId.componentPath(objectId, componentId) !== path) {
+        const message = `commit file ${file} names a bad path ${path}`
+        return Effect.fail(new StorageError({ kind: "Unavailable", message }))
+      }
+      const components = tree.get(objectId) ?? new Map<string, TreeEntry>()
+      components.set(componentId, entry)
+      tree.set(objectId, components)
+    }
+    return Effect.succeed(tree)
+  })
+
+const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
+
+const invalidPath = (message: string) => new StorageError({ kind: "InvalidPath", message })
+
+const parseObject = (objectId: string): Effect.Effect<string, StorageError> =>
+  Effect.mapError(Effect.fromResult(ObjectId.parseObjectId(objectId)), invalidPath)
+
+const locate = (objectId: string, componentId: string): Effect.Effect<Location, StorageError> =>
+  Effect.flatMap(parseObject(objectId), (objectId) => {
+    const component = ObjectId.parseComponentId(componentId)
+    return Result.isFailure(component)
+      ? Effect.fail(invalidPath(component.failure))
+      : Effect.succeed({ objectId, componentId, path: ObjectId.componentPath(objectId, componentId) })
+  })
+
+/**
+ * Runs `content` through `consume` while counting and hashing it, failing as soon as a write option is broken, so
+ * that no byte past a limit is consumed.
+ */
+const measure = <E, X>(
+  content: Stream.Stream<Uint8Array, E>,
+  options: WriteOptions | undefined,
+  consume: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, X>
+): Effect.Effect<{ readonly size: number; readonly hex: string }, StorageError | E | X> =>
+  Effect.suspend(() => {
+    const maxSize = options?.maxSize ?? Infinity
+    const expectedSize = options?.expectedSize
+    // a declared size over the limit can never succeed: fail before reading anything
+    if (expectedSize !== undefined && expectedSize > maxSize) return Effect.fail(tooLarge(maxSize))
+    const hash = createHash("sha256")
+    let size = 0
+    return content.pipe(
+      Stream.runForEachArray((chunks) =>
+        Effect.suspend((): Effect.Effect<void, StorageError | X> => {
+          for (const chunk of chunks) {
+            size += chunk.length
+            if (size > maxSize) return Effect.fail(tooLarge(maxSize))
+            if (expectedSize !== undefined && size > expectedSize) return Effect.fail(sizeMismatch(expectedSize))
+            hash.update(chunk)
+          }
+          return consume(chunks)
+        })
+      ),
+      Effect.flatMap(() =>
+        expectedSize !== undefined && size !== expectedSize
+          ? Effect.fail(sizeMismatch(expectedSize, size))
+          : Effect.succeed({ size, hex: hash.digest("hex") })
+      )
+    )
+  })
+
+const tooLarge = (maxSize: number) =>
+  new StorageError({ kind: "TooLarge", message: `content is larger than ${maxSize} bytes` })
+
+const sizeMismatch = (expected: number, actual?: number) =>
+  new StorageError({
+    kind: "SizeMismatch",
+    message: actual === undefined
+      ? `content is longer than the announced ${expected} bytes`
+      : `content has ${actual} bytes, not the announced ${expected}`
+  })
+
+/** The inclusive range clamped to the content, as `[start, end)`; empty when nothing of it lies inside. */
+const clamp = (size: number, range: ByteRange | undefined): readonly [number, number] => {
+  if (range === undefined) return [0, size]
+  const start = Math.max(0, range.start)
+  const end = Math.min(size, range.end + 1)
+  return start < end ? [start, end] : [0, 0]
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

@@ -1,0 +1,242 @@
+/**
+ * An in-memory `Storage` for tests, with the same semantics as the on-disk and lakeFS layers.
+ *
+ * Writes are staged and invisible until `commit`; `reset` drops one staged change; a commit with nothing staged fails
+ * with `NoChanges`. Contents are kept as copies of the incoming chunks, because callers may hand out views of buffers
+ * they reuse (socket reads). Reads hand out views of those copies: treat them as read-only. Nothing survives the
+ * layer.
+ *
+ * @since 0.1.0
+ */
+import { createHash, randomBytes } from "node:crypto"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
+import * as ObjectId from "./ObjectId.ts"
+import {
+  type ByteRange,
+  type CommitInfo,
+  type ComponentStat,
+  Storage,
+  StorageError,
+  type WriteOptions
+} from "./Storage.ts"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Options {
+  /** the branch name reported by the service; default `main` */
+  readonly branch?: string | undefined
+  /** the committer recorded on every commit; default `effect-doip` */
+  readonly committer?: string | undefined
+}
+
+/**
+ * An empty in-memory store.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
+  Effect.sync(() => {
+    const branch = options?.branch ?? "main"
+    const committer = options?.committer ?? "effect-doip"
+    /** committed components: object id -> component id -> content */
+    const head = new Map<string, Map<string, Stored>>()
+    /** staged components by storage path */
+    const staged = new Map<string, Stored>()
+    /** newest first */
+    const log: Array<{ readonly info: CommitInfo; readonly objects: ReadonlySet<string> }> = []
+
+    const committed = Effect.fnUntraced(function*(objectId: string, componentId: string) {
+      const at = yield* locate(objectId, componentId)
+      const stored = head.get(at.objectId)?.get(at.componentId)
+      if (stored === undefined) {
+        return yield* new StorageError({ kind: "NotFound", message: `component ${at.path} not found` })
+      }
+      return stored
+    })
+
+    const write = Effect.fnUntraced(function*<E>(
+      objectId: string,
+      componentId: string,
+      mediaType: string,
+      content: Stream.Stream<Uint8Array, E>,
+      options?: WriteOptions | undefined
+    ) {
+      const at = yield* locate(objectId, componentId)
+      const chunks: Array<Uint8Array> = []
+      const { hex, size } = yield* measure(content, options, (views) =>
+        Effect.sync(() => {
+          // copies: the caller may reuse the buffers behind these views
+          for (const view of views) chunks.push(view.slice())
+        }))
+      const stat: ComponentStat = { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now }
+      staged.set(at.path, { stat, chunks })
+      return stat
+    })
+
+    const commit = Effect.fnUntraced(function*(message: string, metadata: Readonly<Record<string, string>>) {
+      const creationDate = yield* now
+      // from here on nothing yields, so no other fiber can stage or commit halfway through
+      if (staged.size === 0) {
+        return yield* new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}` })
+      }
+      const info: CommitInfo = {
+        id: randomBytes(32).toString("hex"),
+        parents: log.length === 0 ? [] : [log[0]!.info.id],
+        message,
+        metadata: { ...metadata },
+        committer,
+        creationDate
+      }
+      const objects = new Set<string>()
+      for (const { chunks, stat } of staged.values()) {
+        objects.add(stat.objectId)
+        const components = head.get(stat.objectId) ?? new Map<string, Stored>()
+        components.set(stat.componentId, { stat: { ...stat, modified: creationDate }, chunks })
+        head.set(stat.objectId, components)
+      }
+      staged.clear()
+      log.unshift({ info, objects })
+      return info
+    })
+
+    return Storage.of({
+      branch,
+      stat: (objectId, componentId) => Effect.map(committed(objectId, componentId), (stored) => stored.stat),
+      read: (objectId, componentId, range) =>
+        Stream.unwrap(Effect.map(
+          committed(objectId, componentId),
+          (stored) => Stream.fromArray(slice(stored.chunks, clamp(stored.stat.size, range)))
+        )),
+      write,
+      commit,
+      reset: (objectId, componentId) =>
+        Effect.map(locate(objectId, componentId), (at) => {
+          staged.delete(at.path)
+        }),
+      list: (objectId) =>
+        Effect.map(parseObject(objectId), (id) =>
+          Array.from(head.get(id)?.values() ?? [], (stored) => stored.stat)
+            .sort((a, b) => compare(a.componentId, b.componentId))),
+      history: (objectId) =>
+        Effect.map(parseObject(objectId), (id) => log.filter((c) => c.objects.has(id)).map((c) => c.info)),
+      objects: () =>
+        Effect.sync(() =>
+          Array.from(head.keys())
+            .sort((a, b) => compare(ObjectId.shard(a), ObjectId.shard(b)))
+        )
+    })
+  })
+
+/**
+ * `Storage` held in memory; every build of the layer starts empty.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Storage> = Layer.effect(Storage, make())
+
+// internal
+
+interface Stored {
+  readonly stat: ComponentStat
+  readonly chunks: ReadonlyArray<Uint8Array>
+}
+
+interface Location {
+  readonly objectId: string
+  readonly componentId: string
+  readonly path: string
+}
+
+const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
+
+const invalidPath = (message: string) => new StorageError({ kind: "InvalidPath", message })
+
+const parseObject = (objectId: string): Effect.Effect<string, StorageError> =>
+  Effect.mapError(Effect.fromResult(ObjectId.parseObjectId(objectId)), invalidPath)
+
+const locate = (objectId: string, componentId: string): Effect.Effect<Location, StorageError> =>
+  Effect.flatMap(parseObject(objectId), (objectId) => {
+    const component = ObjectId.parseComponentId(componentId)
+    return Result.isFailure(component)
+      ? Effect.fail(invalidPath(component.failure))
+      : Effect.succeed({ objectId, componentId, path: ObjectId.componentPath(objectId, componentId) })
+  })
+
+/**
+ * Runs `content` through `consume` while counting and hashing it, failing as soon as a write option is broken, so
+ * that no byte past a limit is consumed.
+ */
+const measure = <E, X>(
+  content: Stream.Stream<Uint8Array, E>,
+  options: WriteOptions | undefined,
+  consume: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, X>
+): Effect.Effect<{ readonly size: number; readonly hex: string }, StorageError | E | X> =>
+  Effect.suspend(() => {
+    const maxSize = options?.maxSize ?? Infinity
+    const expectedSize = options?.expectedSize
+    // a declared size over the limit can never succeed: fail before reading anything
+    if (expectedSize !== undefined && expectedSize > maxSize) return Effect.fail(tooLarge(maxSize))
+    const hash = createHash("sha256")
+    let size = 0
+    return content.pipe(
+      Stream.runForEachArray((chunks) =>
+        Effect.suspend((): Effect.Effect<void, StorageError | X> => {
+          for (const chunk of chunks) {
+            size += chunk.length
+            if (size > maxSize) return Effect.fail(tooLarge(maxSize))
+            if (expectedSize !== undefined && size > expectedSize) return Effect.fail(sizeMismatch(expectedSize))
+            hash.update(chunk)
+          }
+          return consume(chunks)
+        })
+      ),
+      Effect.flatMap(() =>
+        expectedSize !== undefined && size !== expectedSize
+          ? Effect.fail(sizeMismatch(expectedSize, size))
+          : Effect.succeed({ size, hex: hash.digest("hex") })
+      )
+    )
+  })
+
+const tooLarge = (maxSize: number) =>
+  new StorageError({ kind: "TooLarge", message: `content is larger than ${maxSize} bytes` })
+
+const sizeMismatch = (expected: number, actual?: number) =>
+  new StorageError({
+    kind: "SizeMismatch",
+    message: actual === undefined
+      ? `content is longer than the announced ${expected} bytes`
+      : `content has ${actual} bytes, not the announced ${expected}`
+  })
+
+/** The inclusive range clamped to the content, as `[start, end)`; empty when nothing of it lies inside. */
+const clamp = (size: number, range: ByteRange | undefined): readonly [number, number] => {
+  if (range === undefined) return [0, size]
+  const start = Math.max(0, range.start)
+  const end = Math.min(size, range.end + 1)
+  return start < end ? [start, end] : [0, 0]
+}
+
+/** Views of the bytes `[start, end)` of the chunked content. */
+const slice = (chunks: ReadonlyArray<Uint8Array>, [start, end]: readonly [number, number]): Array<Uint8Array> => {
+  const out: Array<Uint8Array> = []
+  let offset = 0
+  for (const chunk of chunks) {
+    const from = Math.max(start - offset, 0)
+    const to = Math.min(end - offset, chunk.length)
+    if (from < to) out.push(chunk.subarray(from, to))
+    offset += chunk.length
+    if (offset >= end) break
+  }
+  return out
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

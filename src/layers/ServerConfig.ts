@@ -1,0 +1,230 @@
+/**
+ * The server's configuration, and where it comes from.
+ *
+ * Precedence: defaults < `config.yaml` < environment < command-line flags. Each source is turned into a plain object
+ * of the same shape (the YAML file's own shape, below) and the sources are layered with `ConfigProvider.orElse`, so
+ * one `Config` description decodes them all. The environment keeps the upstream server's names (`FDO_API`,
+ * `LAKEFS_URL`, `LAKEFS_REPO`, `LAKEFS_BRANCH`, `LAKEFS_USER`, `LAKEFS_PASSWORD`, `OLLAMA_API_KEY`) beside our own
+ * `DOIP_*` names.
+ *
+ * ```yaml
+ * host: 0.0.0.0
+ * port: 3567                      # binary listener; DOIP v2.0 listener on port + 1
+ * dataDir: ./data                 # embedded storage
+ * serverName: effect-doip
+ * tls: { cert: certs/server.crt, key: certs/server.key }
+ * auth: { token: "...", username: "...", password: "...", invokeRequiresAuth: false }
+ * limits: { maxObjectIdLength: 1024, maxMetadataSize: 1048576, maxMessageSize: 4294967295,
+ *           maxComponentSize: 4294967295, maxConnections: 1024, idleTimeoutSeconds: 300 }
+ * fdoApi: https://fdo.portal.mardi4nfdi.de/fdo/
+ * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ... }
+ * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ... }
+ * ```
+ *
+ * Secrets are `Redacted`: they print as `<redacted>` in every log line.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Yaml from "effect/encoding/Yaml"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+
+/**
+ * The `Config` description of the server's settings.
+ *
+ * @category config
+ * @since 0.1.0
+ */
+export const config = Config.all({
+  host: Config.String("host").pipe(Config.withDefault("0.0.0.0")),
+  port: Config.Port("port").pipe(Config.withDefault(3567)),
+  dataDir: Config.String("dataDir").pipe(Config.withDefault("./data")),
+  serverName: Config.String("serverName").pipe(Config.withDefault("effect-doip")),
+  tls: Config.all({
+    cert: Config.String("cert").pipe(Config.withDefault("certs/server.crt")),
+    key: Config.String("key").pipe(Config.withDefault("certs/server.key"))
+  }).pipe(Config.nested("tls")),
+  auth: Config.all({
+    token: Config.option(Config.Redacted("token")),
+    username: Config.option(Config.String("username")),
+    password: Config.option(Config.Redacted("password")),
+    invokeRequiresAuth: Config.Boolean("invokeRequiresAuth").pipe(Config.withDefault(false))
+  }).pipe(Config.nested("auth")),
+  limits: Config.all({
+    maxObjectIdLength: Config.Int("maxObjectIdLength").pipe(Config.withDefault(1024)),
+    maxMetadataSize: Config.Int("maxMetadataSize").pipe(Config.withDefault(1024 * 1024)),
+    maxMessageSize: Config.Number("maxMessageSize").pipe(Config.withDefault(0xffff_ffff)),
+    maxComponentSize: Config.Number("maxComponentSize").pipe(Config.withDefault(0xffff_ffff)),
+    maxConnections: Config.Int("maxConnections").pipe(Config.withDefault(1024)),
+    idleTimeoutSeconds: Config.Number("idleTimeoutSeconds").pipe(Config.withDefault(300))
+  }).pipe(Config.nested("limits")),
+  fdoApi: Config.option(Config.String("fdoApi")),
+  lakefs: Config.all({
+    url: Config.option(Config.String("url")),
+    repo: Config.option(Config.String("repo")),
+    branch: Config.String("branch").pipe(Config.withDefault("main")),
+    user: Config.option(Config.String("user")),
+    password: Config.option(Config.Redacted("password"))
+  }).pipe(Config.nested("lakefs")),
+  ollama: Config.all({
+    host: Config.String("host").pipe(Config.withDefault("http://127.0.0.1:11434")),
+    model: Config.option(Config.String("model")),
+    apiKey: Config.option(Config.Redacted("apiKey"))
+  }).pipe(Config.nested("ollama"))
+})
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export type Settings = Config.Success<typeof config>
+
+/**
+ * The decoded settings, as a service.
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export class ServerConfig extends Context.Service<ServerConfig, Settings>()("effect-doip/layers/ServerConfig") {}
+
+/**
+ * Environment names and the settings path each one sets. Our own `DOIP_*` names come with the upstream names.
+ *
+ * @category config
+ * @since 0.1.0
+ */
+export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+  ["DOIP_HOST", ["host"]],
+  ["DOIP_PORT", ["port"]],
+  ["DOIP_DATA_DIR", ["dataDir"]],
+  ["DOIP_SERVER_NAME", ["serverName"]],
+  ["DOIP_TLS_CERT", ["tls", "cert"]],
+  ["DOIP_TLS_KEY", ["tls", "key"]],
+  ["DOIP_TOKEN", ["auth", "token"]],
+  ["DOIP_USERNAME", ["auth", "username"]],
+  ["DOIP_PASSWORD", ["auth", "password"]],
+  ["DOIP_INVOKE_REQUIRES_AUTH", ["auth", "invokeRequiresAuth"]],
+  ["DOIP_MAX_OBJECT_ID_LENGTH", ["limits", "maxObjectIdLength"]],
+  ["DOIP_MAX_METADATA_SIZE", ["limits", "maxMetadataSize"]],
+  ["DOIP_MAX_MESSAGE_SIZE", ["limits", "maxMessageSize"]],
+  ["DOIP_MAX_COMPONENT_SIZE", ["limits", "maxComponentSize"]],
+  ["DOIP_MAX_CONNECTIONS", ["limits", "maxConnections"]],
+  ["DOIP_IDLE_TIMEOUT_SECONDS", ["limits", "idleTimeoutSeconds"]],
+  ["FDO_API", ["fdoApi"]],
+  ["LAKEFS_URL", ["lakefs", "url"]],
+  ["LAKEFS_REPO", ["lakefs", "repo"]],
+  ["LAKEFS_BRANCH", ["lakefs", "branch"]],
+  ["LAKEFS_USER", ["lakefs", "user"]],
+  ["LAKEFS_PASSWORD", ["lakefs", "password"]],
+  ["OLLAMA_HOST", ["ollama", "host"]],
+  ["OLLAMA_MODEL", ["ollama", "model"]],
+  ["OLLAMA_API_KEY", ["ollama", "apiKey"]]
+]
+
+/**
+ * The settings object set by an environment (only the names that are present and non-empty).
+ *
+ * @category config
+ * @since 0.1.0
+ */
+export const fromEnvironment = (env: Readonly<Record<string, string | undefined>>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {}
+  for (const [name, path] of environmentNames) {
+    const value = env[name]
+    if (value !== undefined && value !== "") setPath(out, path, value)
+  }
+  return out
+}
+
+/**
+ * An error reading the configuration file.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class ConfigFileError extends Schema.TaggedError<ConfigFileError>()("ConfigFileError", {
+  path: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * The settings object of a YAML file.
+ *
+ * @category config
+ * @since 0.1.0
+ */
+export const fromYamlFile = Effect.fnUntraced(function*(path: string) {
+  const fs = yield* FileSystem.FileSystem
+  const text = yield* fs.readFileString(path).pipe(
+    Effect.mapError((error) => new ConfigFileError({ path, message: `cannot read config file: ${error.message}` }))
+  )
+  const parsed = yield* Effect.try({
+    try: () => Yaml.parse(text),
+    catch: (error) => new ConfigFileError({ path, message: `config file is not valid YAML: ${String(error)}` })
+  })
+  if (parsed === null || parsed === undefined) return {}
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    return yield* new ConfigFileError({ path, message: "config file must hold a mapping of settings" })
+  }
+  return parsed as Record<string, unknown>
+})
+
+/**
+ * The settings from, in rising precedence: defaults, the YAML file (`configFile`, or `./config.yaml` when it exists),
+ * the environment, and `overrides` (the command-line flags).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const load = Effect.fnUntraced(function*(options: {
+  readonly configFile?: string | undefined
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined
+  readonly overrides?: Record<string, unknown> | undefined
+}) {
+  const fs = yield* FileSystem.FileSystem
+  const file = options.configFile ??
+    ((yield* fs.exists("config.yaml").pipe(Effect.orElseSucceed(() => false))) ? "config.yaml" : undefined)
+  const fromFile = file === undefined ? {} : yield* fromYamlFile(file)
+  const provider = ConfigProvider.fromUnknown(options.overrides ?? {}).pipe(
+    ConfigProvider.orElse(ConfigProvider.fromUnknown(fromEnvironment(options.env ?? process.env))),
+    ConfigProvider.orElse(ConfigProvider.fromUnknown(fromFile))
+  )
+  return yield* config.parse(provider)
+})
+
+/**
+ * Settings for tests: the defaults with some values replaced.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const layerTest = (overrides: Record<string, unknown> = {}) =>
+  Layer.effect(ServerConfig, config.parse(ConfigProvider.fromUnknown(overrides)).pipe(Effect.orDie))
+
+/**
+ * The settings as one line for the log, with every secret redacted.
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const describe = (settings: Settings): string =>
+  JSON.stringify(settings, (_key, value) => {
+    if (Redacted.isRedacted(value)) return "<redacted>"
+    if (Option.isOption(value)) return Option.getOrUndefined(value)
+    return value
+  })
+
+const setPath = (target: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown) => {
+  let node = target
+  for (const key of path.slice(0, -1)) {
+    node = (node[key] ??= {}) as Record<string, unknown>
+  }
+  node[path[path.length - 1]!] = value
+}

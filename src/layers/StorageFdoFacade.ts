@@ -1,0 +1,103 @@
+/**
+ * The embedded FDO façade: manifests derived from what storage holds.
+ *
+ * The kernel lists every committed component with its media type, size and checksum; `modified` and the provenance
+ * come from the object's commit history. Manifests are cached (bounded, with a time to live); `purge` evicts one, and
+ * concurrent requests for the same object share one derivation.
+ *
+ * @since 0.1.0
+ */
+import * as Cache from "effect/Cache"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { DoipError } from "../protocol/DoipError.ts"
+import { FdoFacade, type Manifest } from "./FdoFacade.ts"
+import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "./Storage.ts"
+import { storageToDoipError } from "./StorageErrors.ts"
+
+/**
+ * @category constants
+ * @since 0.1.0
+ */
+export const context = [
+  "https://w3id.org/fdo/context/v1",
+  { schema: "https://schema.org/", prov: "http://www.w3.org/ns/prov#", fdo: "https://w3id.org/fdo/vocabulary/" }
+] as const
+
+/**
+ * The manifest of an object from its components and history (pure).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const deriveManifest = (
+  objectId: string,
+  components: ReadonlyArray<ComponentStat>,
+  history: ReadonlyArray<CommitInfo>
+): Manifest => {
+  const newest = history[0]
+  const oldest = history[history.length - 1]
+  return {
+    "@context": context,
+    "@id": objectId,
+    "@type": "DigitalObject",
+    kernel: {
+      "@id": objectId,
+      primaryIdentifier: objectId,
+      kernelVersion: "v1",
+      immutable: false,
+      modified: newest?.creationDate ?? components[0]?.modified,
+      "fdo:hasComponent": components.map((c) => ({
+        "@id": `#${c.componentId}`,
+        componentId: c.componentId,
+        mediaType: c.mediaType,
+        size: c.size,
+        checksum: c.checksum
+      }))
+    },
+    profile: { "@context": "https://schema.org", "@type": "CreativeWork", identifier: objectId },
+    provenance: {
+      "prov:generatedAtTime": oldest?.creationDate,
+      "prov:wasAttributedTo": oldest?.committer,
+      ...(newest === undefined ? {} : { "fdo:commit": newest.id })
+    }
+  }
+}
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options?: {
+  readonly capacity?: number | undefined
+  readonly timeToLive?: string | undefined
+}) {
+  const storage = yield* Storage
+  const derive = (objectId: string): Effect.Effect<Manifest, DoipError> =>
+    Effect.gen(function*() {
+      const [components, history] = yield* Effect.all([storage.list(objectId), storage.history(objectId)], {
+        concurrency: 2
+      })
+      if (components.length === 0) {
+        return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
+      }
+      return deriveManifest(objectId, components, history)
+    }).pipe(Effect.catchTag("StorageError", (error: StorageError) => Effect.fail(storageToDoipError(error))))
+  const cache = yield* Cache.make({
+    lookup: derive,
+    capacity: options?.capacity ?? 10_000,
+    timeToLive: (options?.timeToLive ?? "5 minutes") as `${number} minutes`
+  })
+  return FdoFacade.of({
+    manifest: (objectId) => Cache.get(cache, objectId),
+    type: (typeId) =>
+      Effect.fail(new DoipError({ kind: "NotFound", message: `type ${typeId} is not known to the embedded façade` })),
+    purge: (objectId) => Cache.invalidate(cache, objectId)
+  })
+})
+
+/**
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<FdoFacade, never, Storage> = Layer.effect(FdoFacade, make())

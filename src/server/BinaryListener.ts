@@ -1,0 +1,308 @@
+/**
+ * The binary envelope listener (PROTOCOL.md §1): one connection at a time, any number of requests on it, answered
+ * strictly in order.
+ *
+ * Each request is assembled from decoded parts: the header, the metadata blocks, and then either the end of the
+ * message or its first component, whose content the handler streams straight from the socket. After the handler
+ * answers, whatever it left unread is skipped, so the next request starts at its header.
+ *
+ * Errors: a handler's `DoipError` becomes an error envelope and the connection stays open. A framing error (bad
+ * version, oversize field, malformed block, truncation) is answered once and the connection is closed, because the
+ * position of the next message can no longer be trusted. Nothing a client sends can fail the listener itself.
+ *
+ * @since 0.1.0
+ */
+import type * as Arr from "effect/Array"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Pull from "effect/Pull"
+import * as Socket from "effect/socket/Socket"
+import * as SocketServer from "effect/socket/SocketServer"
+import * as Stream from "effect/Stream"
+import * as Credentials from "../protocol/Credentials.ts"
+import { DoipError } from "../protocol/DoipError.ts"
+import type { DoipRequest, DoipResponse, IncomingComponent } from "../protocol/DoipMessage.ts"
+import * as Envelope from "../protocol/Envelope.ts"
+import * as Operation from "../protocol/Operation.ts"
+import { ServerConfig } from "../layers/ServerConfig.ts"
+import { Operations } from "./Operations.ts"
+
+/**
+ * Serves one connection until the client closes it, a framing error, or the idle timeout.
+ *
+ * @category handlers
+ * @since 0.1.0
+ */
+export const handleConnection = Effect.fnUntraced(
+  function*(socket: Socket.Socket) {
+    const operations = yield* Operations
+    const { limits } = yield* ServerConfig
+    const envelopeLimits: Partial<Envelope.Limits> = {
+      maxObjectIdLength: limits.maxObjectIdLength,
+      maxJsonBlockSize: limits.maxMetadataSize,
+      maxMessageSize: limits.maxMessageSize,
+      maxComponentSize: limits.maxComponentSize
+    }
+    const writer = yield* socket.writer
+    const parts = yield* Stream.toPull(
+      Socket.toStream(socket).pipe(Stream.pipeThroughChannel(Envelope.decode({ limits: envelopeLimits })))
+    )
+    yield* serveRequests(operations, writer, nextPart(parts), Duration.seconds(limits.idleTimeoutSeconds)).pipe(
+      Effect.catch((error) => {
+        if (Envelope.isEnvelopeError(error)) {
+          return Effect.logDebug("framing error, closing the connection", error.message).pipe(
+            Effect.andThen(writer.write(framingErrorEnvelope(error))),
+            Effect.ignore
+          )
+        }
+        if (error._tag === "ResponseFailed") {
+          return Effect.logWarning("a response failed part-way, closing the connection", error.reason)
+        }
+        return Effect.logDebug("connection closed", error.reason._tag)
+      })
+    )
+  },
+  Effect.scoped
+)
+
+/**
+ * Starts the binary listener on the `SocketServer` in context, until the layer's scope closes.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<never, never, SocketServer.SocketServer | Operations | ServerConfig> = Layer
+  .effectDiscard(Effect.gen(function*() {
+    const server = yield* SocketServer.SocketServer
+    const operations = yield* Operations
+    const config = yield* ServerConfig
+    const connection = (socket: Socket.Socket) =>
+      handleConnection(socket).pipe(
+        Effect.provideService(Operations, operations),
+        Effect.provideService(ServerConfig, config)
+      )
+    yield* Effect.forkScoped(server.run(limitConnections(config.limits.maxConnections, connection)))
+  }))
+
+// -----------------------------------------------------------------------------
+// internal
+// -----------------------------------------------------------------------------
+
+/** a response could not be written whole: the connection must close, since the client cannot find the next one */
+class ResponseFailed extends Data.TaggedError("ResponseFailed")<{ readonly reason: string }> {}
+
+const serveRequests = Effect.fnUntraced(function*(
+  operations: Operations["Service"],
+  writer: Socket.Writer,
+  next: Next,
+  idle: Duration.Duration
+) {
+  for (;;) {
+    const head = yield* next.pipe(Effect.timeoutOption(idle))
+    if (Option.isNone(head) || head.value === undefined) return // idle, or the client closed cleanly
+    const part = head.value
+    if (part._tag !== "Head") return yield* Effect.die(new Error(`decoder emitted ${part._tag} before Head`))
+    const { header, objectId } = part
+    const assembled = yield* assemble(next, part)
+    const outcome = yield* Effect.result(
+      assembled.error === undefined ? dispatch(operations, header, assembled.request) : Effect.fail(assembled.error)
+    )
+    // skip whatever the handler did not read, up to the end of this message
+    if (!assembled.ended) yield* drainMessage(next)
+    if (outcome._tag === "Success") {
+      yield* writeResponse(writer, header, objectId, outcome.success).pipe(
+        Effect.mapError((error) => Socket.isSocketError(error) ? error : new ResponseFailed({ reason: error.message }))
+      )
+    } else {
+      yield* writer.write(errorEnvelope(header.operation, objectId, outcome.failure))
+    }
+  }
+})
+
+type PartPull = Pull.Pull<Arr.NonEmptyReadonlyArray<Envelope.Part<Socket.SocketError>>, Envelope.EnvelopeError | Socket.SocketError>
+
+/** one part at a time from the decoder (which emits parts one by one, but a pull may in principle batch) */
+const nextPart = (pull: PartPull) => {
+  let pending: Array<Envelope.Part<Socket.SocketError>> = []
+  return Effect.suspend(() => {
+    const buffered = pending.shift()
+    if (buffered !== undefined) return Effect.succeed<Envelope.Part<Socket.SocketError> | undefined>(buffered)
+    return pull.pipe(
+      Effect.map((parts): Envelope.Part<Socket.SocketError> | undefined => {
+        pending = parts.slice(1)
+        return parts[0]
+      }),
+      Pull.catchDone(() => Effect.succeed(undefined))
+    )
+  })
+}
+
+type Next = ReturnType<typeof nextPart>
+
+interface Assembled {
+  readonly request: DoipRequest
+  readonly error: DoipError | undefined
+  /** whether the message's end was read already (no component in it) */
+  readonly ended: boolean
+}
+
+/** reads the metadata blocks up to the first component or the end of the message, and builds the request */
+const assemble = Effect.fnUntraced(function*(next: Next, head: Envelope.Head) {
+  const metadata: Array<Record<string, unknown>> = []
+  const workflow: Array<Record<string, unknown>> = []
+  let error: DoipError | undefined
+  let component: Envelope.ComponentPart<Socket.SocketError> | undefined
+  let ended = false
+  while (component === undefined && !ended) {
+    const part = yield* next
+    if (part === undefined) {
+      return yield* new Envelope.EnvelopeError({ kind: "Truncated", message: "the connection ended inside a message" })
+    }
+    switch (part._tag) {
+      case "Metadata":
+      case "Workflow": {
+        const parsed = Envelope.parseJsonObject(part.body)
+        if (typeof parsed === "string") error ??= new DoipError({ kind: "BadRequest", message: `${part._tag.toLowerCase()} ${parsed}` })
+        else (part._tag === "Metadata" ? metadata : workflow).push(parsed)
+        break
+      }
+      case "Component":
+        component = part
+        break
+      case "End":
+        ended = true
+        break
+      case "Head":
+        return yield* Effect.die(new Error("decoder emitted Head inside a message"))
+    }
+  }
+  const merged = Object.assign({}, ...metadata.toReversed()) as Record<string, unknown>
+  const { credentials, rest } = Credentials.split(merged)
+  const operation = operationOf(head.header, rest)
+  if (typeof operation !== "string") error ??= operation
+  if (head.header.msgType !== Envelope.MessageType.Request) {
+    error ??= new DoipError({ kind: "BadRequest", message: `expected a request (msgType 0x01), got 0x${head.header.msgType.toString(16)}` })
+  }
+  const request: DoipRequest = {
+    operation: typeof operation === "string" ? operation : "",
+    objectId: head.objectId,
+    attributes: rest,
+    credentials,
+    workflow: workflow[0],
+    component: component === undefined ? undefined : incoming(component),
+    moreAfterComponent: component !== undefined && !component.last
+  }
+  return { request, error, ended } satisfies Assembled
+})
+
+/** the operation: by name in the metadata when given (as the upstream client does), else by the header's code */
+const operationOf = (header: Envelope.Header, metadata: Readonly<Record<string, unknown>>): string | DoipError => {
+  const named = metadata["operation"]
+  if (named !== undefined) {
+    const operation = typeof named === "string" ? Operation.fromName(named) : undefined
+    return operation ?? new DoipError({
+      kind: "UnsupportedOperation",
+      message: `unknown operation ${JSON.stringify(named)}`
+    })
+  }
+  return Operation.fromCode(header.operation) ?? new DoipError({
+    kind: "UnsupportedOperation",
+    message: `unknown operation code 0x${header.operation.toString(16).padStart(2, "0")}`
+  })
+}
+
+const incoming = (part: Envelope.ComponentPart<Socket.SocketError>): IncomingComponent => ({
+  componentId: part.componentId,
+  mediaType: part.mediaType,
+  size: part.size,
+  content: part.content.pipe(
+    Stream.mapError((error) =>
+      new DoipError({
+        kind: "ProtocolError",
+        message: Envelope.isEnvelopeError(error) ? error.message : "the connection failed while reading the component"
+      })
+    )
+  )
+})
+
+const dispatch = (
+  operations: Operations["Service"],
+  header: Envelope.Header,
+  request: DoipRequest
+): Effect.Effect<DoipResponse, DoipError> => {
+  const operation = operations.get(request.operation)
+  if (operation === undefined) {
+    return Effect.fail(new DoipError({
+      kind: "UnsupportedOperation",
+      message: `operation ${request.operation} (0x${header.operation.toString(16).padStart(2, "0")}) is not offered by this server`
+    }))
+  }
+  return operation.handler(request).pipe(
+    Effect.catchDefect((defect) => {
+      // a bug in a handler must not take the connection down with it; the client gets a message, the log the cause
+      return Effect.logError("operation failed unexpectedly", request.operation, defect).pipe(
+        Effect.andThen(Effect.fail(new DoipError({ kind: "InternalError", message: `${request.operation} failed unexpectedly` })))
+      )
+    }),
+    Effect.withLogSpan(request.operation)
+  )
+}
+
+const drainMessage = (next: Next): Effect.Effect<void, Envelope.EnvelopeError | Socket.SocketError> =>
+  Effect.gen(function*() {
+    for (;;) {
+      const part = yield* next
+      if (part === undefined) {
+        return yield* new Envelope.EnvelopeError({ kind: "Truncated", message: "the connection ended inside a message" })
+      }
+      if (part._tag === "End") return
+    }
+  })
+
+const writeResponse = (
+  writer: Socket.Writer,
+  header: Envelope.Header,
+  objectId: string,
+  response: DoipResponse
+) =>
+  Envelope.encode({
+    msgType: Envelope.MessageType.Response,
+    operation: header.operation,
+    flags: header.flags,
+    objectId,
+    metadata: response.metadata,
+    components: response.components,
+    workflow: response.workflow
+  }).pipe(Stream.runForEachArray((chunks) => writer.writeAll(chunks)))
+
+const errorEnvelope = (operation: number, objectId: string, error: DoipError) =>
+  Envelope.encodeSync({
+    msgType: Envelope.MessageType.Error,
+    operation,
+    objectId,
+    metadata: [{ error: error.kind, message: error.message }]
+  })
+
+/** the answer to a framing error; the connection closes after it */
+const framingErrorEnvelope = (error: Envelope.EnvelopeError) =>
+  Envelope.encodeSync({
+    msgType: Envelope.MessageType.Error,
+    operation: error.operation ?? 0,
+    objectId: error.objectId ?? "",
+    metadata: [{ error: error.kind === "TooLarge" ? "TooLarge" : "ProtocolError", message: error.message }]
+  })
+
+const limitConnections = <E, R>(max: number, handler: (socket: Socket.Socket) => Effect.Effect<void, E, R>) => {
+  let active = 0
+  return (socket: Socket.Socket) =>
+    Effect.suspend(() => {
+      if (active >= max) {
+        return Effect.logWarning(`refusing a connection: ${max} connections are open (limits.maxConnections)`)
+      }
+      active++
+      return Effect.ensuring(handler(socket), Effect.sync(() => active--))
+    })
+}

@@ -1,0 +1,50 @@
+/**
+ * A whole server on loopback (port 0) over memory storage, and clients for it, for tests.
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as DoipClient from "../../src/client/DoipClient.ts"
+import { ComponentWriter } from "../../src/layers/ComponentWriter.ts"
+import * as MemoryStorage from "../../src/layers/MemoryStorage.ts"
+import * as ServerConfig from "../../src/layers/ServerConfig.ts"
+import type { Storage } from "../../src/layers/Storage.ts"
+import * as DoipServer from "../../src/server/DoipServer.ts"
+import { ServerInfo } from "../../src/server/ServerInfo.ts"
+import type { TlsFiles } from "../../src/server/Tls.ts"
+
+export const token = "test-token-0123456789"
+
+/** the server: memory storage (or the given storage), a token credential, listeners on an ephemeral port */
+export const layerServer = (options?: {
+  readonly settings?: Record<string, unknown>
+  readonly tls?: TlsFiles
+  readonly storage?: Layer.Layer<Storage, any>
+}) => {
+  const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
+  const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined, storage: "memory" })
+  const services = DoipServer.layerServices.pipe(
+    Layer.provideMerge(Layer.mergeAll(config, info, options?.storage ?? MemoryStorage.layer))
+  )
+  return DoipServer.layerListeners({ host: "127.0.0.1", port: 0, tls: options?.tls }).pipe(Layer.provideMerge(services))
+}
+
+/** a client for the server in context */
+export const layerClient = (options?: Partial<DoipClient.ClientOptions>) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const address = yield* DoipServer.ListenAddress
+    return DoipClient.layer({ host: "127.0.0.1", port: address.binaryPort, timeout: "20 seconds", ...options })
+  }))
+
+/** stores and commits a component, as a seed for tests */
+export const seed = (objectId: string, componentId: string, content: Uint8Array | string, mediaType = "application/octet-stream") =>
+  Effect.gen(function*() {
+    const writer = yield* ComponentWriter
+    return yield* writer.write({
+      objectId,
+      componentId,
+      mediaType,
+      content: Stream.succeed(typeof content === "string" ? new TextEncoder().encode(content) : content),
+      operation: "seed"
+    })
+  })
