@@ -214,12 +214,17 @@ export const layerTest = (overrides: Record<string, unknown> = {}) =>
  * @category formatting
  * @since 0.1.0
  */
-export const describe = (settings: Settings): string =>
-  JSON.stringify(settings, (_key, value) => {
-    if (Redacted.isRedacted(value)) return "<redacted>"
-    if (Option.isOption(value)) return Option.getOrUndefined(value)
-    return value
-  })
+export const describe = (settings: Settings): string => JSON.stringify(plain(settings))
+
+/** the settings as plain JSON: options unwrapped (absent ones dropped), secrets replaced by `<redacted>` */
+const plain = (value: unknown): unknown => {
+  if (Redacted.isRedacted(value)) return "<redacted>"
+  if (Option.isOption(value)) return Option.isSome(value) ? plain(value.value) : undefined
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]))
+  }
+  return value
+}
 
 const setPath = (target: Record<string, unknown>, path: ReadonlyArray<string>, value: unknown) => {
   let node = target

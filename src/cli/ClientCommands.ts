@@ -1,0 +1,171 @@
+/**
+ * The client commands: `hello`, `list-ops`, `retrieve`, `update`, `invoke`, `purge`. Each connects with the
+ * connection flags, runs one call, prints JSON answers pretty and component bytes raw (or to `--output`).
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Option from "effect/Option"
+import { Argument, Command, Flag } from "effect/cli"
+import * as DoipClient from "../client/DoipClient.ts"
+import type { ClientError } from "../client/ClientError.ts"
+import * as Output from "./Output.ts"
+
+const connection = {
+  host: Flag.String("host").pipe(Flag.withDescription("server host"), Flag.withDefault("127.0.0.1")),
+  port: Flag.Int("port").pipe(Flag.withDescription("binary listener port"), Flag.withDefault(3567)),
+  tls: Flag.Boolean("tls").pipe(Flag.withDescription("connect over TLS, verifying the certificate"), Flag.withDefault(false)),
+  ca: Flag.File("ca").pipe(Flag.withDescription("PEM file of the CA to trust (implies --tls)"), Flag.optional),
+  insecure: Flag.Boolean("insecure").pipe(
+    Flag.withDescription("TLS without verifying the certificate (development only; implies --tls)"),
+    Flag.withDefault(false)
+  ),
+  timeout: Flag.Int("timeout").pipe(Flag.withDescription("seconds a call may take"), Flag.withDefault(60))
+}
+
+const credentials = {
+  token: Flag.Redacted("token").pipe(
+    Flag.withDescription("write token (env DOIP_TOKEN)"),
+    Flag.withFallbackConfig(Config.Redacted("DOIP_TOKEN")),
+    Flag.optional
+  ),
+  username: Flag.String("username").pipe(
+    Flag.withDescription("user name (env DOIP_USERNAME)"),
+    Flag.withFallbackConfig(Config.String("DOIP_USERNAME")),
+    Flag.optional
+  ),
+  password: Flag.Redacted("password").pipe(
+    Flag.withDescription("password (env DOIP_PASSWORD)"),
+    Flag.withFallbackConfig(Config.Redacted("DOIP_PASSWORD")),
+    Flag.optional
+  )
+}
+
+type ConnectionFlags = Command.Command.Config.Infer<typeof connection>
+type CredentialFlags = Command.Command.Config.Infer<typeof credentials>
+
+const clientOptions = Effect.fnUntraced(function*(flags: ConnectionFlags, creds?: CredentialFlags) {
+  const fs = yield* FileSystem.FileSystem
+  const ca = Option.isSome(flags.ca) ? yield* fs.readFile(flags.ca.value) : undefined
+  const tls = flags.insecure
+    ? { verify: false }
+    : ca !== undefined
+    ? { ca }
+    : flags.tls
+  return {
+    host: flags.host,
+    port: flags.port,
+    tls,
+    timeout: `${flags.timeout} seconds`,
+    credentials: creds === undefined ? undefined : {
+      token: Option.getOrUndefined(creds.token),
+      username: Option.getOrUndefined(creds.username),
+      password: Option.getOrUndefined(creds.password)
+    }
+  } satisfies DoipClient.ClientOptions
+})
+
+/** runs `f` with a client built from the flags; client errors become one line on stderr and exit code 1 */
+const withClient = <A, E, R>(
+  flags: ConnectionFlags,
+  creds: CredentialFlags | undefined,
+  f: (client: DoipClient.DoipClient["Service"]) => Effect.Effect<A, E | ClientError, R>
+) =>
+  Effect.gen(function*() {
+    const options = yield* clientOptions(flags, creds)
+    const client = yield* DoipClient.make(options)
+    return yield* f(client)
+  }).pipe(Effect.scoped, Output.failOnError)
+
+const objectId = Argument.String("object-id").pipe(Argument.withDescription("object id, e.g. Q123"))
+
+const hello = Command.make("hello", connection, (flags) =>
+  withClient(flags, undefined, (client) => Effect.flatMap(client.hello(), Output.json)))
+  .pipe(Command.withDescription("Ask the server who it is and what it offers"))
+
+const listOps = Command.make("list-ops", connection, (flags) =>
+  withClient(flags, undefined, (client) => Effect.flatMap(client.listOps(), Output.json)))
+  .pipe(Command.withDescription("List the operations the server offers"))
+
+const retrieve = Command.make("retrieve", {
+  ...connection,
+  objectId,
+  component: Flag.String("component").pipe(Flag.withDescription("component id; without it, the manifest"), Flag.optional),
+  output: Flag.String("output").pipe(
+    Flag.withAlias("o"),
+    Flag.withDescription("file, or existing folder, to write to (default: stdout)"),
+    Flag.optional
+  )
+}, (flags) =>
+  withClient(flags, undefined, (client) =>
+    Effect.gen(function*() {
+      if (Option.isNone(flags.component)) {
+        const manifest = yield* client.retrieve(flags.objectId)
+        return yield* Option.isSome(flags.output)
+          ? Output.writeJsonFile(flags.output.value, manifest)
+          : Output.json(manifest)
+      }
+      const component = yield* client.retrieve(flags.objectId, flags.component.value)
+      if (Option.isNone(flags.output)) return yield* Output.stdout(component.content)
+      const target = yield* Output.targetFile(flags.output.value, component.componentId)
+      yield* Output.writeFile(target, component.content)
+      yield* Output.note(`wrote ${component.size} bytes (${component.mediaType}) to ${target}`)
+    })))
+  .pipe(Command.withDescription("Retrieve an object's manifest, or one component with --component"))
+
+const update = Command.make("update", {
+  ...connection,
+  ...credentials,
+  objectId,
+  component: Flag.String("component").pipe(Flag.withDescription("component id (an exact file name)")),
+  input: Flag.File("input").pipe(Flag.withAlias("i"), Flag.withDescription("file holding the new content")),
+  mediaType: Flag.String("media-type").pipe(
+    Flag.withDescription("media type of the content"),
+    Flag.withDefault("application/octet-stream")
+  )
+}, (flags) =>
+  withClient(flags, flags, (client) =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const info = yield* fs.stat(flags.input)
+      const size = Number(info.size)
+      const answer = yield* client.updateComponent(
+        flags.objectId,
+        flags.component,
+        { size, stream: fs.stream(flags.input) },
+        flags.mediaType
+      )
+      yield* Output.json(answer)
+    })))
+  .pipe(Command.withDescription("Replace one component of an object (streams --input; needs a credential)"))
+
+const invoke = Command.make("invoke", {
+  ...connection,
+  ...credentials,
+  objectId,
+  workflow: Flag.String("workflow").pipe(Flag.withAlias("w"), Flag.withDescription("workflow name, e.g. fixity")),
+  params: Flag.String("params").pipe(Flag.withDescription("workflow params as a JSON object"), Flag.withDefault("{}"))
+}, (flags) =>
+  withClient(flags, flags, (client) =>
+    Effect.gen(function*() {
+      const params = yield* Output.parseJsonObject("--params", flags.params)
+      const answer = yield* client.invoke(flags.objectId, flags.workflow, params)
+      yield* Output.json({
+        metadata: answer.metadata,
+        workflow: answer.workflow,
+        components: answer.components.map((c) => ({ componentId: c.componentId, mediaType: c.mediaType, size: c.content.length }))
+      })
+    })))
+  .pipe(Command.withDescription("Run a workflow on an object"))
+
+const purge = Command.make("purge", { ...connection, objectId }, (flags) =>
+  withClient(flags, undefined, (client) => Effect.flatMap(client.purge(flags.objectId), Output.json)))
+  .pipe(Command.withDescription("Drop the server's cached manifest of an object"))
+
+/**
+ * @since 0.1.0
+ */
+export const commands = [hello, listOps, retrieve, update, invoke, purge] as const
+

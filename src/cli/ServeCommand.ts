@@ -1,0 +1,101 @@
+/**
+ * `doip serve`: the server on its embedded defaults, or as configured.
+ *
+ * @since 0.1.0
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { Command, Flag } from "effect/cli"
+import * as DemoSeed from "../layers/DemoSeed.ts"
+import * as LocalStorage from "../layers/LocalStorage.ts"
+import * as ServerConfig from "../layers/ServerConfig.ts"
+import * as DoipServer from "../server/DoipServer.ts"
+import { packageVersion, ServerInfo } from "../server/ServerInfo.ts"
+import * as Tls from "../server/Tls.ts"
+import * as WriteCredential from "./WriteCredential.ts"
+
+const flags = {
+  config: Flag.File("config").pipe(Flag.withDescription("YAML config file (default: ./config.yaml when present)"), Flag.optional),
+  host: Flag.String("host").pipe(Flag.withDescription("address to listen on (default 0.0.0.0)"), Flag.optional),
+  port: Flag.Int("port").pipe(Flag.withDescription("binary listener port (default 3567)"), Flag.optional),
+  dataDir: Flag.String("data-dir").pipe(
+    Flag.withDescription("embedded storage folder (env DOIP_DATA_DIR, default ./data)"),
+    Flag.optional
+  ),
+  fdoApi: Flag.String("fdo-api").pipe(Flag.withDescription("FDO façade base URL (env FDO_API)"), Flag.optional),
+  tlsCert: Flag.String("tls-cert").pipe(Flag.withDescription("TLS certificate (default certs/server.crt)"), Flag.optional),
+  tlsKey: Flag.String("tls-key").pipe(Flag.withDescription("TLS private key (default certs/server.key)"), Flag.optional)
+}
+
+/**
+ * The flags given, as a settings object (the highest-precedence configuration source).
+ *
+ * @since 0.1.0
+ */
+const overridesOf = (options: {
+  readonly host: Option.Option<string>
+  readonly port: Option.Option<number>
+  readonly dataDir: Option.Option<string>
+  readonly fdoApi: Option.Option<string>
+  readonly tlsCert: Option.Option<string>
+  readonly tlsKey: Option.Option<string>
+}) => {
+  const out: Record<string, unknown> = {}
+  const tls: Record<string, unknown> = {}
+  if (Option.isSome(options.host)) out["host"] = options.host.value
+  if (Option.isSome(options.port)) out["port"] = options.port.value
+  if (Option.isSome(options.dataDir)) out["dataDir"] = options.dataDir.value
+  if (Option.isSome(options.fdoApi)) out["fdoApi"] = options.fdoApi.value
+  if (Option.isSome(options.tlsCert)) tls["cert"] = options.tlsCert.value
+  if (Option.isSome(options.tlsKey)) tls["key"] = options.tlsKey.value
+  if (Object.keys(tls).length > 0) out["tls"] = tls
+  return out
+}
+
+/**
+ * @since 0.1.0
+ */
+export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(options) {
+  const loaded = yield* ServerConfig.load({
+    configFile: Option.getOrUndefined(options.config),
+    overrides: overridesOf(options)
+  })
+  const settings = yield* WriteCredential.ensure(loaded)
+  yield* Effect.logInfo(`configuration: ${ServerConfig.describe(settings)}`)
+  const tls = yield* Tls.load(settings.tls)
+  yield* Effect.logInfo(
+    tls === undefined
+      ? `TLS off: no ${settings.tls.cert} and ${settings.tls.key}, listening in plaintext`
+      : `TLS on: ${settings.tls.cert}`
+  )
+  if (Option.isSome(settings.lakefs.url) || Option.isSome(settings.fdoApi)) {
+    yield* Effect.logWarning("lakeFS and the FDO façade are not supported by this version yet; using embedded storage")
+  }
+  yield* Effect.logInfo(`storage: embedded, in ${settings.dataDir}`)
+
+  const storage = LocalStorage.layer({ directory: settings.dataDir }).pipe(Layer.provide(NodeFileSystem.layer))
+  const info = Layer.succeed(ServerInfo, {
+    name: settings.serverName,
+    version: packageVersion,
+    tls: tls !== undefined,
+    storage: "embedded"
+  })
+  const services = DoipServer.layerServices.pipe(
+    Layer.provideMerge(Layer.mergeAll(Layer.succeed(ServerConfig.ServerConfig, settings), info, storage))
+  )
+  const seeded = Layer.effectDiscard(Effect.gen(function*() {
+    if (yield* DemoSeed.seedIfEmpty) {
+      yield* Effect.logInfo(`seeded demo object ${DemoSeed.demoObjectId} with fulltext.pdf`)
+    }
+  }))
+  const listening = Layer.effectDiscard(Effect.gen(function*() {
+    const address = yield* DoipServer.ListenAddress
+    yield* Effect.logInfo(`binary DOIP listener on ${address.host}:${address.binaryPort}`)
+  }))
+  const server = DoipServer.layerListeners({ host: settings.host, port: settings.port, tls }).pipe(
+    Layer.provideMerge(seeded.pipe(Layer.provideMerge(services)))
+  )
+  return yield* Layer.launch(Layer.provide(listening, server))
+})).pipe(Command.withDescription("Run the DOIP server (binary listener on --port, embedded storage by default)"))
