@@ -36,6 +36,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 
+const ListenPort = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65534 }))
+
 /**
  * The `Config` description of the server's settings.
  *
@@ -44,7 +46,9 @@ import * as Schema from "effect/Schema"
  */
 export const config = Config.all({
   host: Config.String("host").pipe(Config.withDefault("0.0.0.0")),
-  port: Config.Port("port").pipe(Config.withDefault(3567)),
+  // 0 asks the system for a free port (tests, benchmarks); the log then says which one was taken. The DOIP v2.0
+  // listener will take port + 1, hence the upper bound.
+  port: Config.schema(ListenPort, "port").pipe(Config.withDefault(3567)),
   dataDir: Config.String("dataDir").pipe(Config.withDefault("./data")),
   serverName: Config.String("serverName").pipe(Config.withDefault("effect-doip")),
   tls: Config.all({

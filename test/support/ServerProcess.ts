@@ -1,0 +1,62 @@
+/**
+ * The real `doip serve` in a child process (Node 24, the same `node` that runs the tests), on an ephemeral port and a
+ * fresh data folder, with its memory readable from /proc.
+ */
+import * as Effect from "effect/Effect"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+export interface ServerProcess {
+  readonly pid: number
+  readonly port: number
+  readonly dataDir: string
+  /** resident set size and its peak so far, in bytes (from /proc/<pid>/status) */
+  readonly memory: () => { readonly rss: number; readonly peak: number }
+}
+
+export const serverProcess = (options: { readonly token: string; readonly args?: ReadonlyArray<string> }) =>
+  Effect.acquireRelease(
+    Effect.callback<ServerProcess, Error>((resume) => {
+      const dataDir = mkdtempSync(join(tmpdir(), "doip-server-"))
+      const child = spawn(process.execPath, [...startCommand(), "--port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
+        env: { ...process.env, DOIP_DATA_DIR: dataDir, DOIP_TOKEN: options.token },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let log = ""
+      const onData = (data: Buffer) => {
+        log += data.toString()
+        const match = /listener on [^:\s]+:(\d+)/.exec(log)
+        if (match !== null) {
+          child.stdout.off("data", onData)
+          resume(Effect.succeed({ pid: child.pid!, port: Number(match[1]), dataDir, memory: () => memoryOf(child.pid!) }))
+        }
+      }
+      child.stdout.on("data", onData)
+      child.stderr.on("data", (data: Buffer) => (log += data.toString()))
+      child.once("exit", (code) => resume(Effect.fail(new Error(`server exited with ${code}: ${log}`))))
+    }),
+    (server) =>
+      Effect.sync(() => {
+        process.kill(server.pid, "SIGKILL")
+        rmSync(server.dataDir, { recursive: true, force: true })
+      })
+  )
+
+/**
+ * The arguments of `npm start` (package.json's start script, minus its leading `node`), so the tests run the server
+ * exactly as the README starts it, V8 flags included.
+ */
+const startCommand = (): Array<string> => {
+  const script: string = JSON.parse(readFileSync("package.json", "utf8")).scripts.start
+  const [node, ...args] = script.split(/\s+/)
+  if (node !== "node") throw new Error(`the start script should begin with node: ${script}`)
+  return args
+}
+
+const memoryOf = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024
+  return { rss: kib("VmRSS"), peak: kib("VmHWM") }
+}
