@@ -14,6 +14,7 @@ import * as ServerConfig from "../layers/ServerConfig.ts"
 import * as DoipServer from "../server/DoipServer.ts"
 import { packageVersion, ServerInfo } from "../server/ServerInfo.ts"
 import * as Tls from "../server/Tls.ts"
+import * as Output from "./Output.ts"
 import * as WriteCredential from "./WriteCredential.ts"
 
 const flags = {
@@ -98,4 +99,4 @@ export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(o
     Layer.provideMerge(seeded.pipe(Layer.provideMerge(services)))
   )
   return yield* Layer.launch(Layer.provide(listening, server))
-})).pipe(Command.withDescription("Run the DOIP server (binary listener on --port, embedded storage by default)"))
+}, Output.failOnError)).pipe(Command.withDescription("Run the DOIP server (binary listener on --port, embedded storage by default)"))
