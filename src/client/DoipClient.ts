@@ -318,8 +318,13 @@ const open = (options: ClientOptions): Effect.Effect<Connection, ClientError> =>
         rejectUnauthorized: tls.verify !== false
       })
     const opened = Effect.gen(function*() {
+      // acquiring the reader dials (and shakes hands): do it first, so a refused port or an untrusted certificate fails
+      // here at once, instead of leaving the first write waiting for a reader that never comes
+      const bytes = yield* Socket.readerBytes(socket).pipe(Effect.mapError(fromSocketError))
       const writer = yield* socket.writer
-      const pull = yield* Stream.toPull(Socket.toStream(socket).pipe(Stream.pipeThroughChannel(Envelope.decode())))
+      const pull = yield* Stream.toPull(
+        Stream.fromPull(Effect.succeed(bytes)).pipe(Stream.pipeThroughChannel(Envelope.decode()))
+      )
       return { scope, writer, next: nextFrom(pull) } satisfies Connection
     }).pipe(Scope.provide(scope))
     return yield* opened.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))

@@ -117,7 +117,7 @@ const serveRequests = Effect.fnUntraced(function*(
         Effect.mapError((error) => Socket.isSocketError(error) ? error : new ResponseFailed({ reason: error.message }))
       )
     } else {
-      yield* writer.write(errorEnvelope(header.operation, objectId, outcome.failure))
+      yield* writer.write(errorEnvelope(header, objectId, outcome.failure))
     }
   }
 })
@@ -278,10 +278,11 @@ const writeResponse = (
     workflow: response.workflow
   }).pipe(Stream.runForEachArray((chunks) => writer.writeAll(chunks)))
 
-const errorEnvelope = (operation: number, objectId: string, error: DoipError) =>
+const errorEnvelope = (header: Envelope.Header, objectId: string, error: DoipError) =>
   Envelope.encodeSync({
     msgType: Envelope.MessageType.Error,
-    operation,
+    operation: header.operation,
+    flags: header.flags,
     objectId,
     metadata: [{ error: error.kind, message: error.message }]
   })
