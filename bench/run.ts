@@ -64,10 +64,14 @@ const freePort = async (): Promise<number> => {
 }
 
 /** spawns `node bench/<script> <port> ...args` and waits for its "ready" line; other stdout lines go to stderr */
-const startServer = async (script: string, args: ReadonlyArray<string>): Promise<Server> => {
+const startServer = async (
+  script: string,
+  args: ReadonlyArray<string>,
+  nodeFlags: ReadonlyArray<string> = []
+): Promise<Server> => {
   const port = await freePort()
   const path = fileURLToPath(new URL(script, import.meta.url))
-  const child = spawn(process.execPath, [path, String(port), ...args], { stdio: ["ignore", "pipe", "inherit"] })
+  const child = spawn(process.execPath, [...nodeFlags, path, String(port), ...args], { stdio: ["ignore", "pipe", "inherit"] })
   const lines = Readline.createInterface({ input: child.stdout! })
   await new Promise<void>((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`${script} exited (${code}) before it was ready`))
@@ -266,7 +270,8 @@ const main = async () => {
   const started = performance.now()
 
   log(`starting ours (${STORAGE} storage, seeding ${BIG.size / 2 ** 20} MiB) ...`)
-  const oursServer = await startServer("./server-ours.ts", [STORAGE])
+  // ours runs with the V8 flags of `npm start` (a small young generation, see package.json), the bare server as is
+  const oursServer = await startServer("./server-ours.ts", [STORAGE], ["--max-semi-space-size=2"])
   let helloAnswer: Buffer
   let ours: Results
   try {
