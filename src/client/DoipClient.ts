@@ -11,19 +11,18 @@
  * @since 0.1.0
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import type * as Arr from "effect/Array"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Pull from "effect/Pull"
 import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import * as Envelope from "../protocol/Envelope.ts"
+import { pullOne } from "../protocol/internal/pullOne.ts"
 import { OperationCode } from "../protocol/Operation.ts"
 import {
   type ClientError,
@@ -325,30 +324,12 @@ const open = (options: ClientOptions): Effect.Effect<Connection, ClientError> =>
       const pull = yield* Stream.toPull(
         Stream.fromPull(Effect.succeed(bytes)).pipe(Stream.pipeThroughChannel(Envelope.decode()))
       )
-      return { scope, writer, next: nextFrom(pull) } satisfies Connection
+      return { scope, writer, next: Effect.mapError(pullOne(pull), toClientError) } satisfies Connection
     }).pipe(Scope.provide(scope))
     return yield* opened.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
   })
 
 const isIp = (host: string) => /^[0-9.]+$/.test(host) || host.includes(":")
-
-const nextFrom = (
-  pull: Pull.Pull<Arr.NonEmptyReadonlyArray<Envelope.Part<Socket.SocketError>>, Envelope.EnvelopeError | Socket.SocketError>
-) => {
-  let pending: Array<Envelope.Part<Socket.SocketError>> = []
-  return Effect.suspend(() => {
-    const buffered = pending.shift()
-    if (buffered !== undefined) return Effect.succeed<Envelope.Part<Socket.SocketError> | undefined>(buffered)
-    return pull.pipe(
-      Effect.map((parts): Envelope.Part<Socket.SocketError> | undefined => {
-        pending = parts.slice(1)
-        return parts[0]
-      }),
-      Pull.catchDone(() => Effect.succeed(undefined)),
-      Effect.mapError(toClientError)
-    )
-  })
-}
 
 const toClientError = (error: Envelope.EnvelopeError | Socket.SocketError | ClientError): ClientError => {
   if (Envelope.isEnvelopeError(error)) return new ProtocolError({ message: `bad answer from the server: ${error.message}` })

@@ -12,13 +12,11 @@
  *
  * @since 0.1.0
  */
-import type * as Arr from "effect/Array"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Pull from "effect/Pull"
 import * as Socket from "effect/socket/Socket"
 import * as SocketServer from "effect/socket/SocketServer"
 import * as Stream from "effect/Stream"
@@ -28,6 +26,7 @@ import type { DoipRequest, DoipResponse, IncomingComponent } from "../protocol/D
 import * as Envelope from "../protocol/Envelope.ts"
 import * as Operation from "../protocol/Operation.ts"
 import { ServerConfig } from "../layers/ServerConfig.ts"
+import { pullOne } from "../protocol/internal/pullOne.ts"
 import { Operations } from "./Operations.ts"
 
 /**
@@ -50,7 +49,7 @@ export const handleConnection = Effect.fnUntraced(
     const parts = yield* Stream.toPull(
       Socket.toStream(socket).pipe(Stream.pipeThroughChannel(Envelope.decode({ limits: envelopeLimits })))
     )
-    yield* serveRequests(operations, writer, nextPart(parts), Duration.seconds(limits.idleTimeoutSeconds)).pipe(
+    yield* serveRequests(operations, writer, pullOne(parts), Duration.seconds(limits.idleTimeoutSeconds)).pipe(
       Effect.catch((error) => {
         if (Envelope.isEnvelopeError(error)) {
           return Effect.logDebug("framing error, closing the connection", error.message).pipe(
@@ -122,25 +121,7 @@ const serveRequests = Effect.fnUntraced(function*(
   }
 })
 
-type PartPull = Pull.Pull<Arr.NonEmptyReadonlyArray<Envelope.Part<Socket.SocketError>>, Envelope.EnvelopeError | Socket.SocketError>
-
-/** one part at a time from the decoder (which emits parts one by one, but a pull may in principle batch) */
-const nextPart = (pull: PartPull) => {
-  let pending: Array<Envelope.Part<Socket.SocketError>> = []
-  return Effect.suspend(() => {
-    const buffered = pending.shift()
-    if (buffered !== undefined) return Effect.succeed<Envelope.Part<Socket.SocketError> | undefined>(buffered)
-    return pull.pipe(
-      Effect.map((parts): Envelope.Part<Socket.SocketError> | undefined => {
-        pending = parts.slice(1)
-        return parts[0]
-      }),
-      Pull.catchDone(() => Effect.succeed(undefined))
-    )
-  })
-}
-
-type Next = ReturnType<typeof nextPart>
+type Next = Effect.Effect<Envelope.Part<Socket.SocketError> | undefined, Envelope.EnvelopeError | Socket.SocketError>
 
 interface Assembled {
   readonly request: DoipRequest
