@@ -178,7 +178,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
     })
 
   /** sends a request and reads the whole answer (component contents into memory) */
-  const exchange = (message: Envelope.Message<any>): Effect.Effect<Answer, ClientError> =>
+  const exchange = <E = never>(message: Envelope.Message<E>): Effect.Effect<Answer, ClientError | E> =>
     lock.withPermit(withTimeout(onConnection((conn) =>
       send(conn, message).pipe(Effect.andThen(readHead(conn, message)), Effect.andThen(readWhole(conn)))
     )))
@@ -224,7 +224,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
         metadata: [{ operation: "retrieve", element: componentId }]
       }
       const part = yield* withTimeout(
-        send(conn, message).pipe(Effect.andThen(readHead(conn, message)), Effect.andThen(nextOf(conn)))
+        send(conn, message).pipe(Effect.andThen(readHead(conn, message)), Effect.andThen(conn.next))
       ).pipe(Effect.tapError(() => closeConnection()))
       if (part?._tag !== "Component") {
         yield* closeConnection()
@@ -337,22 +337,17 @@ const toClientError = (error: Envelope.EnvelopeError | Socket.SocketError | Clie
   return error
 }
 
-const nextOf = (conn: Connection) => conn.next
-
-const send = (conn: Connection, message: Envelope.Message<any>) =>
+/** writes a request; a failure of the caller's own content stream (`E`) passes through as it is */
+const send = <E>(conn: Connection, message: Envelope.Message<E>): Effect.Effect<void, ClientError | E> =>
   Envelope.encode(message).pipe(
     Stream.runForEachArray((chunks) => conn.writer.writeAll(chunks)),
-    Effect.mapError((error) => (isClientErrorLike(error) ? error : toClientError(error as never)))
-  )
-
-const isClientErrorLike = (u: unknown): u is ClientError =>
-  typeof u === "object" && u !== null &&
-  ["ConnectionError", "TlsError", "TimeoutError", "ProtocolError", "ServerError", "NotFoundError"].includes(
-    (u as { _tag?: string })._tag ?? ""
+    Effect.mapError((error) =>
+      Envelope.isEnvelopeError(error) || Socket.isSocketError(error) ? toClientError(error) : error as E
+    )
   )
 
 /** reads the answer's header; an error envelope becomes the error it carries */
-const readHead = (conn: Connection, request: Envelope.Message<any>) =>
+const readHead = (conn: Connection, request: Envelope.Message<unknown>) =>
   Effect.gen(function*() {
     const part = yield* conn.next
     if (part === undefined) return yield* new ConnectionError({ message: "the server closed the connection" })

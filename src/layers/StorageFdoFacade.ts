@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as Cache from "effect/Cache"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { DoipError } from "../protocol/DoipError.ts"
@@ -70,7 +71,7 @@ export const deriveManifest = (
  */
 export const make = Effect.fnUntraced(function*(options?: {
   readonly capacity?: number | undefined
-  readonly timeToLive?: string | undefined
+  readonly timeToLive?: Duration.Input | undefined
 }) {
   const storage = yield* Storage
   const derive = (objectId: string): Effect.Effect<Manifest, DoipError> =>
@@ -86,7 +87,7 @@ export const make = Effect.fnUntraced(function*(options?: {
   const cache = yield* Cache.make({
     lookup: derive,
     capacity: options?.capacity ?? 10_000,
-    timeToLive: (options?.timeToLive ?? "5 minutes") as `${number} minutes`
+    timeToLive: options?.timeToLive ?? "5 minutes"
   })
   return FdoFacade.of({
     manifest: (objectId) => Cache.get(cache, objectId),

@@ -224,8 +224,7 @@ export const encodeHeader = (header: Omit<Header, "version"> & { readonly versio
  * @since 0.1.0
  */
 export const encode = <E, R>(message: Message<E, R>): Stream.Stream<Uint8Array, EnvelopeError | E, R> =>
-  Stream.suspend(() => {
-    const layout = layoutOf(message)
+  Stream.unwrap(Effect.map(Effect.try({ try: () => layoutOf(message), catch: (error) => error as EnvelopeError }), (layout) => {
     const pieces: Array<Stream.Stream<Uint8Array, EnvelopeError | E, R>> = []
     let pending: Array<Uint8Array> = [layout.head]
     const flush = () => {
@@ -241,10 +240,11 @@ export const encode = <E, R>(message: Message<E, R>): Stream.Stream<Uint8Array, 
     for (const block of layout.workflow) pending.push(block)
     flush()
     return Stream.flatten(Stream.fromIterable(pieces))
-  })
+  }))
 
 /**
- * Encodes a message without components into one buffer (hello, list_ops, errors, metadata answers).
+ * Encodes a message without components into one buffer (hello, list_ops, errors, metadata answers). Throws an
+ * `EnvelopeError` when the object id is longer than 65,535 bytes.
  *
  * @category encoding
  * @since 0.1.0

@@ -60,4 +60,4 @@ export const fromName = (name: string): OperationName | undefined =>
  * @category formatting
  * @since 0.1.0
  */
-export const wireName = (name: OperationName): string => (name === "list_ops" ? "list_operations" : name)
+export const wireName = (name: string): string => (name === "list_ops" ? "list_operations" : name)

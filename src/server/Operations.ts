@@ -11,6 +11,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse } from "../protocol/DoipMessage.ts"
+import { wireName } from "../protocol/Operation.ts"
 
 /**
  * @category models
@@ -55,5 +56,5 @@ export const make = (operations: ReadonlyArray<Operation>): Operations["Service"
  * @category formatting
  * @since 0.1.0
  */
-export const availableOperations = (operations: ReadonlyArray<Operation>, wireName: (name: string) => string) =>
+export const availableOperations = (operations: ReadonlyArray<Operation>) =>
   Object.fromEntries(operations.filter((op) => op.code !== undefined).map((op) => [wireName(op.name), op.code]))

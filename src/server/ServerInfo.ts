@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
+import packageJson from "../../package.json" with { type: "json" }
 
 /**
  * @category services
@@ -22,4 +23,4 @@ export class ServerInfo extends Context.Service<ServerInfo, {
  * @category constants
  * @since 0.1.0
  */
-export const packageVersion = "0.1.0"
+export const packageVersion: string = packageJson.version

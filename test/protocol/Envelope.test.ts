@@ -143,4 +143,10 @@ describe("Envelope", () => {
       const error = yield* encodeAll({ msgType: 2, operation: 2, objectId: "Q1", components: [{ componentId: "a", mediaType: "", size: 10, content: Stream.succeed(new Uint8Array(9)) }] }).pipe(Effect.flip)
       assert.strictEqual(error._tag === "EnvelopeError" && error.kind, "SizeMismatch")
     }))
+
+  it.effect("fails, as a typed error, to encode an object id longer than the format allows", () =>
+    Effect.gen(function*() {
+      const error = yield* encodeAll({ msgType: 2, operation: 1, objectId: "Q".repeat(70_000) }).pipe(Effect.flip)
+      assert.strictEqual(error._tag === "EnvelopeError" && error.kind, "TooLarge")
+    }))
 })

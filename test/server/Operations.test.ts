@@ -3,7 +3,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { DoipClient } from "../../src/client/DoipClient.ts"
+import * as FixityWorkflow from "../../src/layers/FixityWorkflow.ts"
 import { Storage } from "../../src/layers/Storage.ts"
+import * as Workflows from "../../src/layers/Workflows.ts"
 import { concatBytes } from "../support/Random.ts"
 import { layerClient, layerServer, seed, token } from "../support/TestServer.ts"
 
@@ -122,11 +124,20 @@ layer(Clients, { excludeTestServices: true })("operations over TCP", (it) => {
       assert.strictEqual((yield* client.hello())["status"], "ok")
     }))
 
-  it.effect("purge answers for the object", () =>
+  it.effect("purge drops the cached manifest, so the next retrieve sees what storage holds now", () =>
     Effect.gen(function*() {
+      yield* seed("Q11", "a.txt", "a")
       const client = yield* DoipClient
-      const answer = yield* client.purge("Q9")
-      assert.deepStrictEqual(answer, { operation: "purge", status: "purged", objectId: "Q9" })
+      const componentIds = (manifest: Record<string, unknown>) =>
+        ((manifest["kernel"] as any)["fdo:hasComponent"] as Array<any>).map((c) => c.componentId)
+      assert.deepStrictEqual(componentIds(yield* client.retrieve("Q11")), ["a.txt"])
+      // committed behind the server's back (not through ComponentWriter, which would evict the cache itself)
+      const storage = yield* Storage
+      yield* storage.write("Q11", "b.txt", "text/plain", Stream.succeed(text("b")))
+      yield* storage.commit("side door", {})
+      assert.deepStrictEqual(componentIds(yield* client.retrieve("Q11")), ["a.txt"])
+      assert.deepStrictEqual(yield* client.purge("q11"), { operation: "purge", status: "purged", objectId: "Q11" })
+      assert.deepStrictEqual(componentIds(yield* client.retrieve("Q11")), ["a.txt", "b.txt"])
     }))
 })
 
@@ -155,6 +166,29 @@ describe("credentials", () => {
         assert.strictEqual(error._tag === "ServerError" && error.error, "Unauthenticated")
         const storage = yield* Storage
         assert.strictEqual((yield* storage.history("Q5")).length, 1)
+      }))
+  })
+})
+
+describe("workflows", () => {
+  const shout: Workflows.Workflow = {
+    name: "shout",
+    description: "answers its params in capitals",
+    writes: false,
+    run: ({ objectId, params }) =>
+      Effect.succeed({ result: { objectId, said: String(params["text"]).toUpperCase() }, derivedComponents: [] })
+  }
+  const WithShout = layerClient().pipe(
+    Layer.provideMerge(layerServer({ workflows: Workflows.layerFrom([FixityWorkflow.make, Effect.succeed(shout)]) }))
+  )
+  layer(WithShout, { excludeTestServices: true })("a workflow added with a layer", (it) => {
+    it.effect("is offered in hello and runs on invoke", () =>
+      Effect.gen(function*() {
+        const client = yield* DoipClient
+        const hello = yield* client.hello()
+        assert.deepStrictEqual((hello["workflows"] as Array<any>).map((w) => w.name), ["fixity", "shout"])
+        const answer = yield* client.invoke("Q1", "shout", { text: "hi" })
+        assert.deepStrictEqual(answer.metadata[0]!["result"], { objectId: "Q1", said: "HI" })
       }))
   })
 })

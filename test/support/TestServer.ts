@@ -8,6 +8,7 @@ import * as DoipClient from "../../src/client/DoipClient.ts"
 import { ComponentWriter } from "../../src/layers/ComponentWriter.ts"
 import * as MemoryStorage from "../../src/layers/MemoryStorage.ts"
 import * as ServerConfig from "../../src/layers/ServerConfig.ts"
+import type * as Workflows from "../../src/layers/Workflows.ts"
 import type { Storage } from "../../src/layers/Storage.ts"
 import * as DoipServer from "../../src/server/DoipServer.ts"
 import { ServerInfo } from "../../src/server/ServerInfo.ts"
@@ -20,10 +21,11 @@ export const layerServer = (options?: {
   readonly settings?: Record<string, unknown>
   readonly tls?: TlsFiles
   readonly storage?: Layer.Layer<Storage, any>
+  readonly workflows?: Layer.Layer<Workflows.Workflows, never, Storage | ComponentWriter>
 }) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
   const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined, storage: "memory" })
-  const services = DoipServer.layerServices.pipe(
+  const services = DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows).pipe(
     Layer.provideMerge(Layer.mergeAll(config, info, options?.storage ?? MemoryStorage.layer))
   )
   return DoipServer.layerListeners({ host: "127.0.0.1", port: 0, tls: options?.tls }).pipe(Layer.provideMerge(services))

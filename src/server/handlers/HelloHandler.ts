@@ -5,7 +5,6 @@
  */
 import * as Effect from "effect/Effect"
 import { metadataResponse } from "../../protocol/DoipMessage.ts"
-import { wireName } from "../../protocol/Operation.ts"
 import { Workflows } from "../../layers/Workflows.ts"
 import { type Operation, availableOperations } from "../Operations.ts"
 import { ServerInfo } from "../ServerInfo.ts"
@@ -30,7 +29,7 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
           protocolVersion: "2.0",
           tls: info.tls,
           storage: info.storage,
-          availableOperations: availableOperations(operations(), (n) => wireName(n as never)),
+          availableOperations: availableOperations(operations()),
           workflows: workflows.all.map((w) => ({ name: w.name, description: w.description }))
         }))
     } satisfies Operation

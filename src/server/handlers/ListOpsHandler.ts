@@ -5,7 +5,6 @@
  */
 import * as Effect from "effect/Effect"
 import { metadataResponse } from "../../protocol/DoipMessage.ts"
-import { wireName } from "../../protocol/Operation.ts"
 import { type Operation, availableOperations } from "../Operations.ts"
 
 /**
@@ -17,6 +16,6 @@ export const make = (operations: () => ReadonlyArray<Operation>): Operation => (
   handler: () =>
     Effect.succeed(metadataResponse({
       operation: "list_operations",
-      availableOperations: availableOperations(operations(), (n) => wireName(n as never))
+      availableOperations: availableOperations(operations())
     }))
 })
