@@ -13,15 +13,12 @@
  *
  * @since 0.1.0
  */
-import * as Arr from "effect/Array"
-import * as Cause from "effect/Cause"
-import * as Channel from "effect/Channel"
+import type * as Arr from "effect/Array"
+import type * as Channel from "effect/Channel"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Pull from "effect/Pull"
-import * as Scope from "effect/Scope"
-import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
+import { concat, decodeWith, exactly, Machine, type Step } from "./internal/ByteQueue.ts"
 
 /**
  * @category constants
@@ -235,7 +232,7 @@ export const encode = <E, R>(message: Message<E, R>): Stream.Stream<Uint8Array, 
     for (const component of message.components ?? []) {
       pending.push(componentHeader(component))
       flush()
-      pieces.push(exactly(component.size, component.componentId, component.content))
+      pieces.push(exactlyAnnounced(component.size, component.componentId, component.content))
     }
     for (const block of layout.workflow) pending.push(block)
     flush()
@@ -300,57 +297,10 @@ export const decode = <IE = never, Done = unknown>(options?: {
   IE,
   Done
 > =>
-  Channel.fromTransform((upstream, scope) =>
-    Effect.suspend(() => {
-      const decoder = new Decoder({ ...defaultLimits, ...options?.limits })
-      let done: { readonly value: Done } | undefined
-      let pulls = 0
-      const pullUpstream = upstream.pipe(
-        Effect.map((chunks) => {
-          pulls++
-          for (const chunk of chunks) decoder.queue.push(chunk)
-        }),
-        Pull.catchDone((value) => {
-          pulls++
-          done = { value: value as Done }
-          decoder.ended = true
-          return Effect.void
-        })
-      )
-      // part pulls and content pulls share one upstream: serialise them, and pull only when nobody else has since
-      const lock = Semaphore.makeUnsafe(1)
-      const pullInput = (seen: number) =>
-        lock.withPermit(Effect.suspend(() => (pulls === seen ? pullUpstream : Effect.void)))
-
-      const run = <A, D>(
-        step: () => A | undefined | typeof NeedInput,
-        end: () => D
-      ): Pull.Pull<A, EnvelopeError | IE, D> =>
-        Effect.suspend(function loop(): Pull.Pull<A, EnvelopeError | IE, D> {
-          const seen = pulls
-          let result: A | undefined | typeof NeedInput
-          try {
-            result = step()
-          } catch (error) {
-            return isEnvelopeError(error) ? Effect.fail(error) : Effect.die(error)
-          }
-          if (result === NeedInput) return Effect.flatMap(pullInput(seen), loop)
-          return result === undefined ? Cause.done(end()) : Effect.succeed(result)
-        })
-
-      const content = (generation: number): Stream.Stream<Uint8Array, EnvelopeError | IE> =>
-        Stream.fromPull(Effect.succeed(run(() => decoder.read(generation), () => undefined)))
-
-      const next = run(() => {
-        const part = decoder.next()
-        if (part === NeedInput || part === undefined) return part
-        return Arr.of(
-          part._tag === "Component" ? { ...part, content: content(decoder.generation) } as Part<IE> : part
-        )
-      }, () => done!.value)
-
-      return Effect.as(Scope.addFinalizer(scope, Effect.sync(() => decoder.generation++)), next)
-    })
+  decodeWith(
+    () => new Decoder({ ...defaultLimits, ...options?.limits }),
+    isEnvelopeError,
+    (part, content): Part<IE> => part._tag === "Component" ? { ...part, content } : part
   )
 
 /**
@@ -376,19 +326,6 @@ export const parseJsonObject = (body: Uint8Array): Record<string, unknown> | str
 // -----------------------------------------------------------------------------
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
-
-const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (chunks.length === 1) return chunks[0]!
-  let length = 0
-  for (const chunk of chunks) length += chunk.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
-}
 
 const layoutOf = (message: Omit<Message<any, any>, "components"> & Pick<Message<any, any>, "components">) => {
   const objectId = textEncoder.encode(message.objectId)
@@ -443,90 +380,16 @@ const componentHeader = (component: OutgoingComponent<any, any>): Uint8Array => 
 }
 
 /** passes the content through, failing as soon as it is longer, or at its end when shorter, than announced */
-const exactly = <E, R>(
+const exactlyAnnounced = <E, R>(
   size: number,
   componentId: string,
   content: Stream.Stream<Uint8Array, E, R>
 ): Stream.Stream<Uint8Array, EnvelopeError | E, R> =>
-  Stream.suspend(() => {
-    let seen = 0
-    const mismatch = () =>
-      new EnvelopeError({
-        kind: "SizeMismatch",
-        message: `component ${JSON.stringify(componentId)} announced ${size} bytes but its content had ${seen}`
-      })
-    return content.pipe(
-      Stream.mapEffect((chunk) => {
-        seen += chunk.length
-        return seen > size ? Effect.fail(mismatch()) : Effect.succeed(chunk)
-      }),
-      Stream.concat(Stream.suspend(() => (seen === size ? Stream.empty : Stream.fail(mismatch()))))
-    )
-  })
-
-const NeedInput: unique symbol = Symbol("effect-doip/Envelope/NeedInput")
-
-/** a queue of input chunks that hands out views, copying only what straddles chunks */
-class ByteQueue {
-  private chunks: Array<Uint8Array | undefined> = []
-  private head = 0
-  private offset = 0
-  length = 0
-
-  push(chunk: Uint8Array) {
-    if (chunk.length === 0) return
-    this.chunks.push(chunk)
-    this.length += chunk.length
-  }
-
-  /** up to `max` bytes from the head chunk, as a view */
-  takeSome(max: number): Uint8Array {
-    const chunk = this.chunks[this.head]!
-    const available = chunk.length - this.offset
-    if (max < available) {
-      const out = chunk.subarray(this.offset, this.offset + max)
-      this.offset += max
-      this.length -= max
-      return out
-    }
-    const out = this.offset === 0 ? chunk : chunk.subarray(this.offset)
-    this.chunks[this.head++] = undefined
-    this.length -= available
-    this.offset = 0
-    if (this.head === this.chunks.length) {
-      this.chunks = []
-      this.head = 0
-    }
-    return out
-  }
-
-  /** up to `n` bytes from the front, copied, without consuming them */
-  peek(n: number): Uint8Array {
-    const out = new Uint8Array(Math.min(n, this.length))
-    let filled = 0
-    let offset = this.offset
-    for (let i = this.head; filled < out.length; i++) {
-      const chunk = this.chunks[i]!
-      const part = chunk.subarray(offset, Math.min(chunk.length, offset + out.length - filled))
-      out.set(part, filled)
-      filled += part.length
-      offset = 0
-    }
-    return out
-  }
-
-  /** exactly `n` bytes, copied into a fresh buffer (safe to keep) */
-  takeCopy(n: number): Uint8Array {
-    const out = new Uint8Array(n)
-    let filled = 0
-    while (filled < n) {
-      const part = this.takeSome(n - filled)
-      out.set(part, filled)
-      filled += part.length
-    }
-    return out
-  }
-}
+  exactly(size, content, (seen) =>
+    new EnvelopeError({
+      kind: "SizeMismatch",
+      message: `component ${JSON.stringify(componentId)} announced ${size} bytes but its content had ${seen}`
+    }))
 
 type State =
   | { readonly _tag: "Header" }
@@ -536,25 +399,20 @@ type State =
   | { readonly _tag: "ComponentHeader"; readonly length: number }
 
 /** the synchronous state machine behind `decode`: it returns a part, asks for input, or says the input ended */
-class Decoder {
-  readonly queue = new ByteQueue()
-  ended = false
-  generation = 0
+class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
   private state: State = { _tag: "Header" }
   private payloadRemaining = 0
   private contentRemaining = 0
   private operation: number | undefined
   private objectId: string | undefined
-  private failed: EnvelopeError | undefined
   private readonly limits: Limits
 
   constructor(limits: Limits) {
+    super()
     this.limits = limits
   }
 
-  next(): Part | undefined | typeof NeedInput {
-    if (this.failed !== undefined) throw this.failed
-    this.generation++ // the previous content stream is stale from here on
+  protected nextPart(): Step<Part> {
     while (this.contentRemaining > 0) {
       if (this.queue.length === 0) return this.needInput()
       this.contentRemaining -= this.queue.takeSome(this.contentRemaining).length
@@ -651,21 +509,17 @@ class Decoder {
     }
   }
 
-  read(generation: number): Arr.NonEmptyArray<Uint8Array> | undefined | typeof NeedInput {
-    if (this.failed !== undefined) throw this.failed
+  override read(generation: number): Step<Arr.NonEmptyArray<Uint8Array>> {
+    this.throwIfFailed()
     if (generation !== this.generation) {
       // a stale read is the reader's mistake, not a broken framing: it does not poison the decoder
       throw new EnvelopeError({ kind: "ContentConsumed", message: "component content read after the decoder moved on" })
     }
     if (this.contentRemaining === 0) return undefined
     if (this.queue.length === 0) return this.needInput()
-    const out: Arr.NonEmptyArray<Uint8Array> = [this.queue.takeSome(this.contentRemaining)]
-    this.contentRemaining -= out[0].length
-    while (this.contentRemaining > 0 && this.queue.length > 0) {
-      const chunk = this.queue.takeSome(this.contentRemaining)
-      this.contentRemaining -= chunk.length
-      out.push(chunk)
-    }
+    const before = this.queue.length
+    const out = this.queue.takeViews(this.contentRemaining)
+    this.contentRemaining -= before - this.queue.length
     return out
   }
 
@@ -673,7 +527,7 @@ class Decoder {
    * Reads the component header only once all of its small fields are buffered: the id and media type lengths are
    * read without consuming, so a partial header simply waits for more input.
    */
-  private componentHeader(blockLength: number): Part | typeof NeedInput {
+  private componentHeader(blockLength: number): Step<Part> {
     if (this.queue.length < 2) return this.needInput()
     const idLength = peekUint16(this.queue.peek(2), 0)
     if (idLength > this.limits.maxComponentIdLength) {
@@ -725,15 +579,8 @@ class Decoder {
     }
   }
 
-  private needInput(): typeof NeedInput {
-    if (this.ended) return this.fail("Truncated", "the connection ended inside a message")
-    return NeedInput
-  }
-
-  private fail(kind: EnvelopeError["kind"], message: string): never {
-    // once the framing is broken it stays broken: every later call fails the same way
-    this.failed = new EnvelopeError({ kind, message, operation: this.operation, objectId: this.objectId })
-    throw this.failed
+  protected error(kind: EnvelopeError["kind"], message: string): EnvelopeError {
+    return new EnvelopeError({ kind, message, operation: this.operation, objectId: this.objectId })
   }
 }
 
