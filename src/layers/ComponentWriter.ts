@@ -1,11 +1,12 @@
 /**
- * Writing one component as one commit, all or nothing.
+ * Changing one object as one commit, all or nothing.
  *
- * Every write of the server (update, the workflows that store results) goes through here: stage the content, commit
- * it with metadata `{operation, object_id, component_id, media_type}`, and when either step fails or is interrupted,
- * undo the staged change so nothing half-done stays on the branch. Writes run one at a time, because a commit takes
- * everything staged on the branch and must not take another writer's half-finished upload with it. The object's
- * cached manifest is evicted after a commit.
+ * Every write of the server (create, update, delete, the workflows that store results) goes through here. `change`
+ * runs a body that stages writes and removals of one object's components, then commits them together with metadata
+ * `{operation, object_id, component_ids}`; when the body, a staged step or the commit fails or is interrupted, every
+ * path the body touched is reset, so nothing half-done stays on the branch. `write` is a change of one component.
+ * Changes run one at a time, because a commit takes everything staged on the branch and must not take another
+ * writer's half-finished upload with it. The object's cached manifest is evicted afterwards.
  *
  * @since 0.1.0
  */
@@ -15,9 +16,9 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Semaphore from "effect/Semaphore"
 import type * as Stream from "effect/Stream"
-import { DoipError } from "../protocol/DoipError.ts"
+import { badRequest, type DoipError } from "../protocol/DoipError.ts"
 import { FdoFacade } from "./FdoFacade.ts"
-import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "./Storage.ts"
+import { type CommitInfo, type ComponentStat, Storage, type StorageError, type WriteOptions } from "./Storage.ts"
 import { storageToDoipError } from "./StorageErrors.ts"
 
 /**
@@ -48,10 +49,64 @@ export interface WriteRequest<E> {
 }
 
 /**
+ * What the body of a `change` stages with: writes and removals of components of the changed object. Usable only
+ * while the body runs; a later call dies, because it would stage outside the lock.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Staging {
+  /** stages `content` as the component, as `Storage.write` does */
+  readonly write: <E>(
+    componentId: string,
+    mediaType: string,
+    content: Stream.Stream<Uint8Array, E>,
+    options?: WriteOptions | undefined
+  ) => Effect.Effect<ComponentStat, DoipError | E>
+  /** stages the deletion of the component; `NotFound` when there is none */
+  readonly remove: (componentId: string) => Effect.Effect<void, DoipError>
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface ChangeRequest {
+  readonly objectId: string
+  /** recorded in the commit metadata: `create`, `update`, `delete`, a workflow name, ... */
+  readonly operation: string
+  /** the commit message; default `${operation} ${objectId}` */
+  readonly message?: string | undefined
+  /** more commit metadata; `operation`, `object_id` and `component_ids` are set by the writer */
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Changed<A> {
+  /** what the body returned */
+  readonly result: A
+  readonly commit: CommitInfo
+  readonly branch: string
+}
+
+/**
  * @category services
  * @since 0.1.0
  */
 export class ComponentWriter extends Context.Service<ComponentWriter, {
+  /**
+   * Runs `body`, which stages changes to the object's components through `staging`, and commits them as one commit.
+   * On any failure or interruption every touched path is reset and the error returned; a body that staged nothing
+   * fails with `BadRequest`.
+   */
+  readonly change: <A, E, R>(
+    request: ChangeRequest,
+    body: (staging: Staging) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<Changed<A>, DoipError | E, R>
+  /** one component as one commit, with `component_id` and `media_type` in the commit metadata too */
   readonly write: <E>(request: WriteRequest<E>) => Effect.Effect<Written, DoipError | E>
 }>()("effect-doip/layers/ComponentWriter") {}
 
@@ -63,39 +118,53 @@ export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
   const lock = yield* Semaphore.make(1)
-  const toDoip = <E>(error: StorageError | E): DoipError | E =>
-    isStorageError(error) ? storageToDoipError(error) : error
 
-  const write = Effect.fnUntraced(function*<E>(request: WriteRequest<E>) {
-    const { componentId, mediaType, objectId } = request
-    const staged = yield* storage.write(objectId, componentId, mediaType, request.content, {
-      maxSize: request.maxSize,
-      expectedSize: request.expectedSize
-    })
-    const commit = yield* storage.commit(
-      request.message ?? `${request.operation} ${objectId}/${componentId}`,
-      {
-        ...request.metadata,
-        operation: request.operation,
-        object_id: objectId,
-        component_id: componentId,
-        media_type: mediaType
-      }
-    )
-    yield* facade.purge(objectId)
-    return { stat: staged, commit, branch: storage.branch }
-  }, (effect, request) =>
-    effect.pipe(
-      Effect.onExit((exit) =>
-        Exit.isSuccess(exit) ? Effect.void : storage.reset(request.objectId, request.componentId).pipe(
-          Effect.catch((error) => Effect.logWarning("could not undo a staged write", error.message))
+  const change = <A, E, R>(
+    request: ChangeRequest,
+    body: (staging: Staging) => Effect.Effect<A, E, R>
+  ): Effect.Effect<Changed<A>, DoipError | E, R> =>
+    Effect.suspend(() => {
+      const { objectId, operation } = request
+      const session = makeSession(storage, objectId)
+      return Effect.gen(function*() {
+        const result = yield* body(session.staging)
+        if (session.changed.size === 0) return yield* nothingToChange()
+        const commit = yield* storage.commit(request.message ?? `${operation} ${objectId}`, {
+          ...request.metadata,
+          operation,
+          object_id: objectId,
+          component_ids: Array.from(session.changed).join(",")
+        }).pipe(
+          // the body staged and then undid its own changes (say, wrote and removed a new component)
+          Effect.catchIf((error) => error.kind === "NoChanges", () => Effect.fail(nothingToChange())),
+          Effect.mapError(toDoip)
         )
-      ),
-      Effect.mapError(toDoip),
-      lock.withPermit
-    ))
+        return { result, commit, branch: storage.branch }
+      }).pipe(
+        Effect.onExit((exit) => {
+          session.close()
+          // purged whatever the outcome: an interrupted commit may still have landed in storage
+          return Effect.andThen(Exit.isSuccess(exit) ? Effect.void : session.undo, facade.purge(objectId))
+        }),
+        lock.withPermit
+      )
+    })
 
-  return ComponentWriter.of({ write })
+  const write = <E>(request: WriteRequest<E>): Effect.Effect<Written, DoipError | E> => {
+    const { componentId, mediaType, objectId, operation } = request
+    return change({
+      objectId,
+      operation,
+      message: request.message ?? `${operation} ${objectId}/${componentId}`,
+      metadata: { ...request.metadata, component_id: componentId, media_type: mediaType }
+    }, (staging) =>
+      staging.write(componentId, mediaType, request.content, {
+        maxSize: request.maxSize,
+        expectedSize: request.expectedSize
+      })).pipe(Effect.map(({ branch, commit, result }) => ({ stat: result, commit, branch })))
+  }
+
+  return ComponentWriter.of({ change, write })
 })
 
 /**
@@ -104,6 +173,59 @@ export const make = Effect.gen(function*() {
  */
 export const layer: Layer.Layer<ComponentWriter, never, Storage | FdoFacade> = Layer.effect(ComponentWriter, make)
 
+// internal
+
+const nothingToChange = () => badRequest("nothing to change")
+
+/**
+ * The staging of one change: remembers every component it touched, to reset them should the change fail, and the
+ * ones it changed, in order, for the commit metadata.
+ */
+const makeSession = (storage: Storage["Service"], objectId: string) => {
+  /** every component a staging call started on, including failed and interrupted ones; a Set keeps first order */
+  const touched = new Set<string>()
+  /** the components whose staging succeeded */
+  const changed = new Set<string>()
+  let open = true
+
+  /** records `componentId` before `stage` runs, so that an interrupted step is reset too */
+  const step = <A, E>(componentId: string, stage: Effect.Effect<A, StorageError | E>) =>
+    Effect.suspend(() => {
+      if (!open) return Effect.die(new Error(`staging of ${objectId} used after its change ended`))
+      touched.add(componentId)
+      return stage.pipe(
+        Effect.tap(() => Effect.sync(() => changed.add(componentId))),
+        Effect.mapError(toDoip)
+      )
+    })
+
+  const staging: Staging = {
+    write: (componentId, mediaType, content, options) =>
+      step(componentId, storage.write(objectId, componentId, mediaType, content, options)),
+    remove: (componentId) => step<void, never>(componentId, storage.remove(objectId, componentId))
+  }
+
+  const undo = Effect.forEach(touched, (componentId) =>
+    storage.reset(objectId, componentId).pipe(
+      Effect.catch((error) =>
+        // an id that cannot name a path cannot have staged anything either
+        error.kind === "InvalidPath"
+          ? Effect.void
+          : Effect.logWarning(`could not undo the staged change of ${objectId}/${componentId}`, error.message)
+      )
+    ), { discard: true })
+
+  return {
+    staging,
+    changed,
+    undo,
+    close: () => {
+      open = false
+    }
+  }
+}
+
+const toDoip = <E>(error: StorageError | E): DoipError | E => isStorageError(error) ? storageToDoipError(error) : error
+
 const isStorageError = (u: unknown): u is StorageError =>
   typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "StorageError"
-

@@ -5,8 +5,8 @@
  *
  * - `blobs/sha256/ab/<hex>`: every distinct content once, named by its SHA-256.
  * - `commits/<id>.json`: one immutable file per commit with its id, parents, message, metadata, committer,
- *   creation date, the paths it changed, and the full tree of the branch after it (path -> blob, size, media type,
- *   checksum, modified).
+ *   creation date, the paths it changed (written or removed), and the full tree of the branch after it (path -> blob,
+ *   size, media type, checksum, modified); a removed component is simply absent from that tree.
  * - `refs/heads/<branch>`: the id of the branch's head commit.
  * - `tmp/`: files being written; emptied on start.
  *
@@ -15,8 +15,9 @@
  * Every file outside `tmp/` appears by an atomic `rename` of a finished, fsync'd temp file, followed by an fsync of
  * its directory, and only after everything it names is durable: blobs before the commit that names them, the commit
  * before the ref. A process killed at any moment therefore leaves the previous or the new head, never a half-written
- * component. Staged writes live only in memory, so a crash undoes them (as a lakeFS `reset` would). Content is
- * streamed to disk while it is hashed; memory does not grow with its size.
+ * component. Staged writes and removals live only in memory, so a crash undoes them (as a lakeFS `reset` would); a
+ * removal deletes no file, so every commit's tree stays readable. Content is streamed to disk while it is hashed;
+ * memory does not grow with its size.
  *
  * **Gotchas**
  *
@@ -42,7 +43,18 @@ import {
   StorageError,
   type WriteOptions
 } from "./Storage.ts"
-import { clamp, invalidPath, locate, type Location, measure, now, parseObject } from "./internal/storageCommon.ts"
+import {
+  clamp,
+  invalidPath,
+  locate,
+  type Location,
+  makeStagingArea,
+  measure,
+  notFound,
+  now,
+  parseObject,
+  type Tree as BranchTree
+} from "./internal/storageCommon.ts"
 
 /**
  * @category models
@@ -73,17 +85,14 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   yield* disk.prepare
   const lock = yield* Semaphore.make(1)
   let head = yield* disk.loadHead
-  /** staged components by storage path */
-  const staged = new Map<string, { readonly stat: ComponentStat; readonly blob: string }>()
+  const staged = makeStagingArea<StagedWrite>()
   /** newest first; read from disk on the first `history` call, then kept up to date by `commit` */
   let log: ReadonlyArray<Summary> | undefined
 
   const committed = (objectId: string, componentId: string) =>
     Effect.flatMap(locate(objectId, componentId), (at) => {
       const entry = head.tree.get(at.objectId)?.get(at.componentId)
-      return entry === undefined
-        ? Effect.fail(new StorageError({ kind: "NotFound", message: `component ${at.path} not found` }))
-        : Effect.succeed({ at, entry })
+      return entry === undefined ? Effect.fail(notFound(at.path)) : Effect.succeed({ at, entry })
     })
 
   const write = Effect.fnUntraced(function*<E>(
@@ -96,14 +105,14 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     const at = yield* locate(objectId, componentId)
     const { hex, size } = yield* disk.writeBlob(content, options)
     const stat: ComponentStat = { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now }
-    yield* lock.withPermit(Effect.sync(() => staged.set(at.path, { stat, blob: hex })))
+    yield* lock.withPermit(Effect.sync(() => staged.write({ stat, blob: hex })))
     return stat
   })
 
   // uninterruptible: once the ref is renamed, memory must follow, or the next commit would fork the history
   const commit = (message: string, metadata: Readonly<Record<string, string>>) =>
     lock.withPermit(Effect.uninterruptible(Effect.gen(function*() {
-      if (staged.size === 0) {
+      if (staged.isEmpty()) {
         return yield* new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}` })
       }
       const creationDate = yield* now
@@ -115,8 +124,14 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         committer,
         creationDate
       }
-      const changes = Array.from(staged.keys()).sort()
-      const tree = applyStaged(head.tree, staged.values(), creationDate)
+      const changes = staged.paths()
+      const tree = staged.apply(head.tree, ({ blob, stat: { checksum, mediaType, size } }) => ({
+        blob,
+        size,
+        mediaType,
+        checksum,
+        modified: creationDate
+      }))
       yield* disk.writeCommit({ ...info, changes, tree: flatten(tree) })
       yield* disk.writeRef(info.id)
       head = { id: info.id, tree }
@@ -140,11 +155,15 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       )),
     write,
     commit,
+    remove: (objectId, componentId) =>
+      Effect.flatMap(locate(objectId, componentId), (at) =>
+        // under the lock, so that a commit cannot move the head between the check and the staging
+        lock.withPermit(Effect.suspend(() =>
+          staged.remove(at, head.tree.get(at.objectId)?.has(at.componentId) === true)
+        ))),
     reset: (objectId, componentId) =>
       Effect.flatMap(locate(objectId, componentId), (at) =>
-        lock.withPermit(Effect.sync(() => {
-          staged.delete(at.path)
-        }))),
+        lock.withPermit(Effect.sync(() => staged.reset(at)))),
     list: (objectId) =>
       Effect.map(parseObject(objectId), (id) =>
         Array.from(head.tree.get(id) ?? [], ([componentId, entry]) =>
@@ -196,7 +215,13 @@ type CommitFile = typeof CommitFile.Type
 const decodeCommit = Schema.decodeUnknownEffect(Schema.fromJsonString(CommitFile))
 
 /** The branch in memory: object id -> component id -> entry. Replaced, never mutated, on commit. */
-type Tree = ReadonlyMap<string, ReadonlyMap<string, TreeEntry>>
+type Tree = BranchTree<TreeEntry>
+
+interface StagedWrite {
+  readonly stat: ComponentStat
+  /** the SHA-256 hex naming the content's blob */
+  readonly blob: string
+}
 
 interface Head {
   readonly id: string | undefined
@@ -358,21 +383,6 @@ const summarize = (commit: CommitInfo, changes: ReadonlyArray<string>): Summary 
   // `{shard}/components/{componentId}`, where the shard's last folder is the object id
   objects: new Set(changes.map((path) => path.split("/")[3]!))
 })
-
-const applyStaged = (
-  tree: Tree,
-  staged: Iterable<{ readonly stat: ComponentStat; readonly blob: string }>,
-  modified: string
-): Tree => {
-  const next = new Map(tree)
-  for (const { blob, stat } of staged) {
-    const components = new Map(next.get(stat.objectId))
-    const { checksum, mediaType, size } = stat
-    components.set(stat.componentId, { blob, size, mediaType, checksum, modified })
-    next.set(stat.objectId, components)
-  }
-  return next
-}
 
 const flatten = (tree: Tree): Record<string, TreeEntry> => {
   const entries: Array<[string, TreeEntry]> = []

@@ -1,10 +1,10 @@
 /**
  * An in-memory `Storage` for tests, with the same semantics as the on-disk and lakeFS layers.
  *
- * Writes are staged and invisible until `commit`; `reset` drops one staged change; a commit with nothing staged fails
- * with `NoChanges`. Contents are kept as copies of the incoming chunks, because callers may hand out views of buffers
- * they reuse (socket reads). Reads hand out views of those copies: treat them as read-only. Nothing survives the
- * layer.
+ * Writes and removals are staged and invisible until `commit`; `reset` drops one staged change; a commit with nothing
+ * staged fails with `NoChanges`. Contents are kept as copies of the incoming chunks, because callers may hand out
+ * views of buffers they reuse (socket reads). Reads hand out views of those copies: treat them as read-only. Nothing
+ * survives the layer.
  *
  * @since 0.1.0
  */
@@ -20,7 +20,7 @@ import {
   StorageError,
   type WriteOptions
 } from "./Storage.ts"
-import { clamp, locate, measure, now, parseObject } from "./internal/storageCommon.ts"
+import { clamp, locate, makeStagingArea, measure, notFound, now, parseObject, type Tree } from "./internal/storageCommon.ts"
 
 /**
  * @category models
@@ -43,19 +43,16 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
   Effect.sync(() => {
     const branch = options?.branch ?? "main"
     const committer = options?.committer ?? "effect-doip"
-    /** committed components: object id -> component id -> content */
-    const head = new Map<string, Map<string, Stored>>()
-    /** staged components by storage path */
-    const staged = new Map<string, Stored>()
+    /** committed components: object id -> component id -> content; replaced, never mutated, on commit */
+    let head: Tree<Stored> = new Map()
+    const staged = makeStagingArea<Stored>()
     /** newest first */
     const log: Array<{ readonly info: CommitInfo; readonly objects: ReadonlySet<string> }> = []
 
     const committed = Effect.fnUntraced(function*(objectId: string, componentId: string) {
       const at = yield* locate(objectId, componentId)
       const stored = head.get(at.objectId)?.get(at.componentId)
-      if (stored === undefined) {
-        return yield* new StorageError({ kind: "NotFound", message: `component ${at.path} not found` })
-      }
+      if (stored === undefined) return yield* notFound(at.path)
       return stored
     })
 
@@ -74,14 +71,14 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
           for (const view of views) chunks.push(view.slice())
         }))
       const stat: ComponentStat = { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now }
-      staged.set(at.path, { stat, chunks })
+      staged.write({ stat, chunks })
       return stat
     })
 
     const commit = Effect.fnUntraced(function*(message: string, metadata: Readonly<Record<string, string>>) {
       const creationDate = yield* now
       // from here on nothing yields, so no other fiber can stage or commit halfway through
-      if (staged.size === 0) {
+      if (staged.isEmpty()) {
         return yield* new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}` })
       }
       const info: CommitInfo = {
@@ -92,13 +89,8 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
         committer,
         creationDate
       }
-      const objects = new Set<string>()
-      for (const { chunks, stat } of staged.values()) {
-        objects.add(stat.objectId)
-        const components = head.get(stat.objectId) ?? new Map<string, Stored>()
-        components.set(stat.componentId, { stat: { ...stat, modified: creationDate }, chunks })
-        head.set(stat.objectId, components)
-      }
+      const objects = staged.objects()
+      head = staged.apply(head, ({ chunks, stat }) => ({ stat: { ...stat, modified: creationDate }, chunks }))
       staged.clear()
       log.unshift({ info, objects })
       return info
@@ -114,10 +106,11 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
         )),
       write,
       commit,
+      remove: (objectId, componentId) =>
+        Effect.flatMap(locate(objectId, componentId), (at) =>
+          staged.remove(at, head.get(at.objectId)?.has(at.componentId) === true)),
       reset: (objectId, componentId) =>
-        Effect.map(locate(objectId, componentId), (at) => {
-          staged.delete(at.path)
-        }),
+        Effect.map(locate(objectId, componentId), staged.reset),
       list: (objectId) =>
         Effect.map(parseObject(objectId), (id) =>
           Array.from(head.get(id)?.values() ?? [], (stored) => stored.stat)

@@ -1,9 +1,9 @@
 /**
  * The storage contract: components of digital objects, versioned the way lakeFS versions them.
  *
- * Writes are staged on the branch and become visible to readers only when committed; a staged write can be undone
- * with `reset`. Reads (`stat`, `read`, `list`) see the branch's last commit. Every implementation (embedded on-disk,
- * memory, lakeFS) keeps these semantics, so handlers never know which one runs.
+ * Writes and removals are staged on the branch and become visible to readers only when committed; a staged change
+ * can be undone with `reset`. Reads (`stat`, `read`, `list`) see the branch's last commit. Every implementation
+ * (embedded on-disk, memory, lakeFS) keeps these semantics, so handlers never know which one runs.
  *
  * @since 0.1.0
  */
@@ -74,7 +74,7 @@ export interface WriteOptions {
 /**
  * Why a storage call failed.
  *
- * - `NotFound`: no such component (or object) in the last commit.
+ * - `NotFound`: no such component (or object) in the last commit; for `remove`, none staged either.
  * - `InvalidPath`: the object or component id cannot name a stored file.
  * - `TooLarge` / `SizeMismatch`: the content broke a write option; nothing was kept.
  * - `NoChanges`: a commit with nothing staged.
@@ -112,9 +112,16 @@ export class Storage extends Context.Service<Storage, {
     content: Stream.Stream<Uint8Array, E>,
     options?: WriteOptions | undefined
   ) => Effect.Effect<ComponentStat, StorageError | E>
+  /**
+   * Stages the deletion of a component (committed or staged). `NotFound` when there is no such component, or its
+   * deletion is staged already. `commit` makes it permanent (it counts as a change, so a commit with only deletions
+   * is not `NoChanges`); `reset` of that path undoes the deletion (the committed version is visible again). Removing
+   * a component that was only staged drops that write: a commit then has nothing to delete at that path.
+   */
+  readonly remove: (objectId: string, componentId: string) => Effect.Effect<void, StorageError>
   /** commits everything staged on the branch */
   readonly commit: (message: string, metadata: Readonly<Record<string, string>>) => Effect.Effect<CommitInfo, StorageError>
-  /** drops the staged (uncommitted) change of one component; succeeds when there is none */
+  /** drops the staged (uncommitted) write or removal of one component; succeeds when there is none */
   readonly reset: (objectId: string, componentId: string) => Effect.Effect<void, StorageError>
   /** the committed components of an object, by component id; empty when the object has none */
   readonly list: (objectId: string) => Effect.Effect<ReadonlyArray<ComponentStat>, StorageError>

@@ -89,6 +89,36 @@ layer(LocalStorageTest, { excludeTestServices: true })("LocalStorage on disk", (
       })
     }))
 
+  it.effect("a removal is recorded as a change, absent from the tree, and survives a restart", () =>
+    Effect.gen(function*() {
+      const storage = yield* Storage
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* StoreDirectory
+      yield* storage.write("Q20", "a", "text/plain", text("a"))
+      yield* storage.write("Q20", "b", "text/plain", text("b"))
+      const only = yield* storage.write("Q21", "a", "text/plain", text("only"))
+      const before = yield* storage.commit("two objects", {})
+      yield* storage.remove("Q20", "a")
+      yield* storage.remove("Q21", "a")
+      const commit = yield* storage.commit("removals", {})
+
+      const record = JSON.parse(yield* fs.readFileString(`${directory}/commits/${commit.id}.json`))
+      assert.deepStrictEqual(record.changes, ["00/00/20/Q20/components/a", "00/00/21/Q21/components/a"])
+      assert.deepStrictEqual(
+        Object.keys(record.tree).filter((path) => /\/Q2[01]\//.test(path)),
+        ["00/00/20/Q20/components/b"]
+      )
+
+      const reopened = yield* LocalStorage.make({ directory })
+      assert.deepStrictEqual((yield* reopened.list("Q20")).map((s) => s.componentId), ["b"])
+      assert.deepStrictEqual(yield* reopened.list("Q21"), [])
+      assert.notInclude(yield* reopened.objects(), "Q21")
+      assert.deepStrictEqual(yield* reopened.history("Q21"), [commit, before])
+      // a removal deletes no file: the earlier commit still names the blob
+      const hex = only.checksum.slice("sha256:".length)
+      assert.strictEqual(yield* fs.readFileString(`${directory}/blobs/sha256/${hex.slice(0, 2)}/${hex}`), "only")
+    }))
+
   it.effect("start-up empties tmp/", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem

@@ -190,6 +190,113 @@ export const storageContract = <E>(name: string, storage: Layer.Layer<Storage, E
         assert.strictEqual(new Set(objects).size, objects.length)
       }))
 
+    it.effect("remove stages a deletion: invisible until commit, then the component is gone", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        yield* put("Q120", "a", "doomed")
+        yield* put("Q120", "b", "kept")
+        yield* storage.remove("q120", "a")
+        assert.strictEqual(yield* readText("Q120", "a"), "doomed", "still committed")
+
+        // a commit with only a deletion is a change
+        yield* storage.commit("remove a", { operation: "delete" })
+        assert.strictEqual(yield* kindOf(storage.stat("Q120", "a")), "NotFound")
+        assert.strictEqual(yield* kindOf(Stream.runDrain(storage.read("Q120", "a"))), "NotFound")
+        assert.deepStrictEqual((yield* storage.list("Q120")).map((s) => s.componentId), ["b"])
+        assert.strictEqual(yield* readText("Q120", "b"), "kept")
+        assert.isTrue((yield* storage.objects()).includes("Q120"))
+        assert.strictEqual(yield* kindOf(storage.remove("Q120", "a")), "NotFound", "gone for good")
+      }))
+
+    it.effect("reset undoes a staged removal", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        const committed = yield* put("Q121", "a", "committed")
+        const before = yield* storage.stat("Q121", "a")
+        yield* storage.remove("Q121", "a")
+        yield* storage.reset("Q121", "a")
+        assert.strictEqual(yield* kindOf(storage.commit("nothing", {})), "NoChanges")
+
+        // a removal replaces a staged write of the same component; reset brings back the committed version
+        yield* storage.write("Q121", "a", "text/plain", stream("staged"))
+        yield* storage.remove("Q121", "a")
+        yield* storage.reset("Q121", "a")
+        assert.strictEqual(yield* kindOf(storage.commit("nothing", {})), "NoChanges")
+        assert.deepStrictEqual(yield* storage.stat("Q121", "a"), before)
+        assert.strictEqual(yield* readText("Q121", "a"), "committed")
+        assert.deepStrictEqual(yield* storage.history("Q121"), [committed])
+      }))
+
+    it.effect("remove of a component that is not there is NotFound", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        assert.strictEqual(yield* kindOf(storage.remove("Q122", "never")), "NotFound", "no such object")
+        yield* put("Q122", "a", "1")
+        assert.strictEqual(yield* kindOf(storage.remove("Q122", "never")), "NotFound", "no such component")
+        yield* storage.remove("Q122", "a")
+        assert.strictEqual(yield* kindOf(storage.remove("Q122", "a")), "NotFound", "removed already")
+        yield* storage.reset("Q122", "a")
+
+        // a component only staged can be removed: its write is dropped, and nothing is left to commit
+        yield* storage.write("Q122", "b", "text/plain", stream("staged only"))
+        yield* storage.remove("Q122", "b")
+        assert.strictEqual(yield* kindOf(storage.remove("Q122", "b")), "NotFound")
+        assert.strictEqual(yield* kindOf(storage.commit("nothing", {})), "NoChanges")
+        assert.strictEqual(yield* kindOf(storage.stat("Q122", "b")), "NotFound")
+        assert.strictEqual(yield* readText("Q122", "a"), "1")
+      }))
+
+    it.effect("one commit can remove some components and write others", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        yield* put("Q123", "a", "old a")
+        yield* put("Q123", "b", "old b")
+        yield* storage.write("Q123", "c", "text/plain", stream("new c"))
+        yield* storage.remove("Q123", "a")
+        yield* storage.write("Q123", "b", "text/plain", stream("new b"))
+        const commit = yield* storage.commit("mixed", {})
+        assert.deepStrictEqual((yield* storage.list("Q123")).map((s) => [s.componentId, s.modified]), [
+          ["b", commit.creationDate],
+          ["c", commit.creationDate]
+        ])
+        assert.strictEqual(yield* readText("Q123", "b"), "new b")
+        assert.strictEqual(yield* readText("Q123", "c"), "new c")
+        assert.strictEqual(yield* kindOf(storage.stat("Q123", "a")), "NotFound")
+
+        // a removed component can be written again
+        yield* put("Q123", "a", "reborn")
+        assert.strictEqual(yield* readText("Q123", "a"), "reborn")
+      }))
+
+    it.effect("history records a deletion commit", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        const c1 = yield* put("Q124", "a", "1")
+        const c2 = yield* put("Q124", "b", "1")
+        yield* storage.remove("Q124", "a")
+        const c3 = yield* storage.commit("remove a", { operation: "delete" })
+        assert.deepStrictEqual(c3.parents, [c2.id])
+        assert.deepStrictEqual((yield* storage.history("Q124")).map((c) => c.id), [c3.id, c2.id, c1.id])
+        assert.deepStrictEqual((yield* storage.history("Q124"))[0], c3)
+      }))
+
+    it.effect("removing every component of an object removes the object", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        yield* put("Q125", "a", "1")
+        yield* put("Q125", "b", "2")
+        yield* put("Q126", "a", "neighbour")
+        yield* storage.remove("Q125", "a")
+        yield* storage.remove("Q125", "b")
+        const gone = yield* storage.commit("remove Q125", {})
+        assert.deepStrictEqual(yield* storage.list("Q125"), [])
+        const objects = yield* storage.objects()
+        assert.notInclude(objects, "Q125")
+        assert.include(objects, "Q126")
+        assert.strictEqual((yield* storage.history("Q125"))[0]?.id, gone.id, "its history stays")
+        assert.strictEqual(yield* readText("Q126", "a"), "neighbour")
+      }))
+
     it.effect("maxSize: TooLarge as soon as the content passes it, keeping nothing", () =>
       Effect.gen(function*() {
         const storage = yield* Storage
@@ -236,11 +343,13 @@ export const storageContract = <E>(name: string, storage: Layer.Layer<Storage, E
           assert.strictEqual(yield* kindOf(storage.stat("Q114", componentId)), "InvalidPath")
           assert.strictEqual(yield* kindOf(Stream.runDrain(storage.read("Q114", componentId))), "InvalidPath")
           assert.strictEqual(yield* kindOf(storage.reset("Q114", componentId)), "InvalidPath")
+          assert.strictEqual(yield* kindOf(storage.remove("Q114", componentId)), "InvalidPath")
         }
         for (const objectId of ["../Q1", "Q1/..", "X114", "Q", "Q-1", "Q1.5", ""]) {
           assert.strictEqual(yield* kindOf(storage.write(objectId, "a", "text/plain", stream("x"))), "InvalidPath")
           assert.strictEqual(yield* kindOf(storage.list(objectId)), "InvalidPath")
           assert.strictEqual(yield* kindOf(storage.history(objectId)), "InvalidPath")
+          assert.strictEqual(yield* kindOf(storage.remove(objectId, "a")), "InvalidPath")
         }
         assert.strictEqual(yield* kindOf(storage.commit("nothing", {})), "NoChanges")
       }))

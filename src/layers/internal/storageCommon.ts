@@ -1,6 +1,7 @@
 /**
- * What every storage implementation shares: id checks, the streaming measure (count, hash, enforce write options)
- * and byte-range clamping, so memory, embedded and lakeFS storage fail the same way on the same input.
+ * What every storage implementation shares: id checks, the streaming measure (count, hash, enforce write options),
+ * byte-range clamping and the bookkeeping of staged changes, so memory, embedded and lakeFS storage fail the same way
+ * on the same input.
  *
  * @since 0.1.0
  */
@@ -10,7 +11,7 @@ import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import * as ObjectId from "../ObjectId.ts"
-import { type ByteRange, StorageError, type WriteOptions } from "../Storage.ts"
+import { type ByteRange, type ComponentStat, StorageError, type WriteOptions } from "../Storage.ts"
 
 /** where a component lives: its normalised ids and its storage path */
 export interface Location {
@@ -22,6 +23,8 @@ export interface Location {
 export const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
 
 export const invalidPath = (message: string) => new StorageError({ kind: "InvalidPath", message })
+
+export const notFound = (path: string) => new StorageError({ kind: "NotFound", message: `component ${path} not found` })
 
 export const parseObject = (objectId: string): Effect.Effect<string, StorageError> =>
   Effect.mapError(Effect.fromResult(ObjectId.parseObjectId(objectId)), invalidPath)
@@ -88,3 +91,85 @@ export const clamp = (size: number, range: ByteRange | undefined): readonly [num
   const end = Math.min(size, range.end + 1)
   return start < end ? [start, end] : [0, 0]
 }
+
+/** A staged write: its stat, plus whatever the storage keeps of the content. */
+export interface Write {
+  readonly stat: ComponentStat
+}
+
+/** A branch: object id -> component id -> what the storage keeps of the component. */
+export type Tree<X> = ReadonlyMap<string, ReadonlyMap<string, X>>
+
+/**
+ * The changes staged on a branch, by storage path: writes and removals, applied together by a commit. No method waits
+ * (`remove` is an Effect only to fail typed), so a storage can run one under its lock and no other fiber stages in
+ * between.
+ */
+export interface StagingArea<W extends Write> {
+  readonly isEmpty: () => boolean
+  readonly write: (write: W) => void
+  /**
+   * Stages the removal of the component at `at`: a committed component gets a removal (which replaces a staged
+   * write of it, as a lakeFS delete replaces the staged object), a component that is only staged loses that write
+   * (on commit there is nothing to delete), and a component that is neither, or whose removal is staged already, is
+   * `NotFound`, as a lakeFS `stat` of the branch would find nothing there.
+   */
+  readonly remove: (at: Location, committed: boolean) => Effect.Effect<void, StorageError>
+  readonly reset: (at: Location) => void
+  /** the storage paths with a staged change, sorted */
+  readonly paths: () => ReadonlyArray<string>
+  /** the objects with a staged change */
+  readonly objects: () => ReadonlySet<string>
+  /**
+   * The tree after the staged changes: a write replaces its component, a removal deletes it, and an object left with
+   * no component leaves the tree, so that `objects` no longer names it. A new tree; `tree` is not mutated, so a commit
+   * that fails later leaves the branch as it was. Clears nothing: call `clear` once the commit is durable.
+   */
+  readonly apply: <X>(tree: Tree<X>, entry: (write: W) => X) => Tree<X>
+  readonly clear: () => void
+}
+
+export const makeStagingArea = <W extends Write>(): StagingArea<W> => {
+  const changes = new Map<string, W | Removal>()
+  const locationOf = (change: W | Removal) => isRemoval(change) ? change.at : change.stat
+  return {
+    isEmpty: () => changes.size === 0,
+    write: (write) => {
+      changes.set(write.stat.path, write)
+    },
+    remove: (at, committed) =>
+      Effect.suspend(() => {
+        const change = changes.get(at.path)
+        if (change === undefined ? !committed : isRemoval(change)) return Effect.fail(notFound(at.path))
+        if (committed) changes.set(at.path, { _tag: "Removal", at })
+        else changes.delete(at.path)
+        return Effect.void
+      }),
+    reset: (at) => {
+      changes.delete(at.path)
+    },
+    paths: () => Array.from(changes.keys()).sort(),
+    objects: () => new Set(Array.from(changes.values(), (change) => locationOf(change).objectId)),
+    apply: (tree, entry) => {
+      const next = new Map(tree)
+      for (const change of changes.values()) {
+        const { componentId, objectId } = locationOf(change)
+        const components = new Map(next.get(objectId))
+        if (isRemoval(change)) components.delete(componentId)
+        else components.set(componentId, entry(change))
+        if (components.size === 0) next.delete(objectId)
+        else next.set(objectId, components)
+      }
+      return next
+    },
+    clear: () => changes.clear()
+  }
+}
+
+/** A staged deletion: on commit, the component at `at` leaves the branch. */
+interface Removal {
+  readonly _tag: "Removal"
+  readonly at: Location
+}
+
+const isRemoval = (change: Write | Removal): change is Removal => "_tag" in change && change._tag === "Removal"
