@@ -94,9 +94,10 @@ export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(o
   const listening = Layer.effectDiscard(Effect.gen(function*() {
     const address = yield* DoipServer.ListenAddress
     yield* Effect.logInfo(`binary DOIP listener on ${address.host}:${address.binaryPort}`)
+    yield* Effect.logInfo(`DOIP v2.0 listener on ${address.host}:${address.doip2Port}`)
   }))
   const server = DoipServer.layerListeners({ host: settings.host, port: settings.port, tls }).pipe(
     Layer.provideMerge(seeded.pipe(Layer.provideMerge(services)))
   )
   return yield* Layer.launch(Layer.provide(listening, server))
-}, Output.failOnError)).pipe(Command.withDescription("Run the DOIP server (binary listener on --port, embedded storage by default)"))
+}, Output.failOnError)).pipe(Command.withDescription("Run the DOIP server (binary listener on --port, DOIP v2.0 on --port + 1, embedded storage by default)"))

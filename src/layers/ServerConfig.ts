@@ -12,10 +12,12 @@
  * port: 3567                      # binary listener; DOIP v2.0 listener on port + 1
  * dataDir: ./data                 # embedded storage
  * serverName: effect-doip
+ * serviceId: effect-doip/service  # the DOIP v2.0 service id that hello answers with
  * tls: { cert: certs/server.crt, key: certs/server.key }
  * auth: { token: "...", username: "...", password: "...", invokeRequiresAuth: false }
  * limits: { maxObjectIdLength: 1024, maxMetadataSize: 1048576, maxMessageSize: 4294967295,
- *           maxComponentSize: 4294967295, maxConnections: 1024, idleTimeoutSeconds: 300 }
+ *           maxComponentSize: 4294967295, maxSegmentsPerMessage: 10000, maxConnections: 1024,
+ *           idleTimeoutSeconds: 300 }
  * fdoApi: https://fdo.portal.mardi4nfdi.de/fdo/
  * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ... }
  * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ... }
@@ -51,6 +53,7 @@ export const config = Config.all({
   port: Config.schema(ListenPort, "port").pipe(Config.withDefault(3567)),
   dataDir: Config.String("dataDir").pipe(Config.withDefault("./data")),
   serverName: Config.String("serverName").pipe(Config.withDefault("effect-doip")),
+  serviceId: Config.String("serviceId").pipe(Config.withDefault("effect-doip/service")),
   tls: Config.all({
     cert: Config.String("cert").pipe(Config.withDefault("certs/server.crt")),
     key: Config.String("key").pipe(Config.withDefault("certs/server.key"))
@@ -66,6 +69,8 @@ export const config = Config.all({
     maxMetadataSize: Config.Int("maxMetadataSize").pipe(Config.withDefault(1024 * 1024)),
     maxMessageSize: Config.Number("maxMessageSize").pipe(Config.withDefault(0xffff_ffff)),
     maxComponentSize: Config.Number("maxComponentSize").pipe(Config.withDefault(0xffff_ffff)),
+    // DOIP v2.0: JSON and bytes segments in one message (a create with many elements has two per element)
+    maxSegmentsPerMessage: Config.Int("maxSegmentsPerMessage").pipe(Config.withDefault(10_000)),
     maxConnections: Config.Int("maxConnections").pipe(Config.withDefault(1024)),
     idleTimeoutSeconds: Config.Number("idleTimeoutSeconds").pipe(Config.withDefault(300))
   }).pipe(Config.nested("limits")),
@@ -109,6 +114,7 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_PORT", ["port"]],
   ["DOIP_DATA_DIR", ["dataDir"]],
   ["DOIP_SERVER_NAME", ["serverName"]],
+  ["DOIP_SERVICE_ID", ["serviceId"]],
   ["DOIP_TLS_CERT", ["tls", "cert"]],
   ["DOIP_TLS_KEY", ["tls", "key"]],
   ["DOIP_TOKEN", ["auth", "token"]],
@@ -119,6 +125,7 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_MAX_METADATA_SIZE", ["limits", "maxMetadataSize"]],
   ["DOIP_MAX_MESSAGE_SIZE", ["limits", "maxMessageSize"]],
   ["DOIP_MAX_COMPONENT_SIZE", ["limits", "maxComponentSize"]],
+  ["DOIP_MAX_SEGMENTS_PER_MESSAGE", ["limits", "maxSegmentsPerMessage"]],
   ["DOIP_MAX_CONNECTIONS", ["limits", "maxConnections"]],
   ["DOIP_IDLE_TIMEOUT_SECONDS", ["limits", "idleTimeoutSeconds"]],
   ["FDO_API", ["fdoApi"]],

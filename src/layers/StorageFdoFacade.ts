@@ -38,6 +38,7 @@ export const deriveManifest = (
 ): Manifest => {
   const newest = history[0]
   const oldest = history[history.length - 1]
+  const described = describedBy(history)
   return {
     "@context": context,
     "@id": objectId,
@@ -45,6 +46,7 @@ export const deriveManifest = (
     kernel: {
       "@id": objectId,
       primaryIdentifier: objectId,
+      ...(described.type === undefined ? {} : { digitalObjectType: described.type }),
       kernelVersion: "v1",
       immutable: false,
       modified: newest?.creationDate ?? components[0]?.modified,
@@ -56,7 +58,12 @@ export const deriveManifest = (
         checksum: c.checksum
       }))
     },
-    profile: { "@context": "https://schema.org", "@type": "CreativeWork", identifier: objectId },
+    profile: {
+      ...described.content,
+      "@context": "https://schema.org",
+      "@type": described.type ?? "CreativeWork",
+      identifier: objectId
+    },
     provenance: {
       "prov:generatedAtTime": oldest?.creationDate,
       "prov:wasAttributedTo": oldest?.committer,
@@ -102,3 +109,34 @@ export const make = Effect.fnUntraced(function*(options?: {
  * @since 0.1.0
  */
 export const layer: Layer.Layer<FdoFacade, never, Storage> = Layer.effect(FdoFacade, make())
+
+/**
+ * Commit metadata keys under which create and update record an object's DOIP type and `attributes.content`: the
+ * embedded store keeps what a digital object says about itself in its history, so lakeFS can hold it too.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const DescriptionKeys = { type: "doip_type", content: "doip_content" } as const
+
+/** the type and content of the newest commits that recorded them */
+const describedBy = (history: ReadonlyArray<CommitInfo>) => {
+  let type: string | undefined
+  let content: Record<string, unknown> | undefined
+  for (const commit of history) {
+    type ??= commit.metadata[DescriptionKeys.type]
+    if (content === undefined && commit.metadata[DescriptionKeys.content] !== undefined) {
+      content = parseObject(commit.metadata[DescriptionKeys.content]!)
+    }
+  }
+  return { type, content }
+}
+
+const parseObject = (text: string): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}

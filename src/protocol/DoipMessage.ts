@@ -1,26 +1,54 @@
 /**
  * The transport-neutral request and response: what an operation handler sees and answers, whichever framing
- * (binary envelope, DOIP v2.0 segments) carried it.
+ * (binary envelope, DOIP v2.0 segments, the upstream length-prefixed variant) carried it.
+ *
+ * A request's components arrive one at a time through `nextComponent`, each streaming from the connection: a handler
+ * reads (or ignores) one component's content before it asks for the next. A response carries both renderings where
+ * the two framings disagree: `metadata`/`workflow` blocks for the binary envelope, and `output`/`attributes` for
+ * DOIP v2.0 (a digital object where the binary envelope has a manifest, say). Where `output` is absent, the DOIP v2.0
+ * listener renders the metadata blocks.
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import type { Credentials } from "./Credentials.ts"
 import type { DoipError } from "./DoipError.ts"
 
 /**
- * A component arriving with a request: its content streams from the connection and must be read before the
- * handler answers (or not at all).
+ * @category models
+ * @since 0.1.0
+ */
+export type JsonObject = Readonly<Record<string, unknown>>
+
+/**
+ * A component arriving with a request: its content streams from the connection and must be read before the next
+ * component is asked for and before the handler answers (or not at all: unread content is skipped).
  *
  * @category models
  * @since 0.1.0
  */
 export interface IncomingComponent {
   readonly componentId: string
-  readonly mediaType: string
+  /** the media type the framing carried with the component, when it carries one */
+  readonly mediaType: string | undefined
   /** the announced size, when the framing announces one */
   readonly size: number | undefined
   readonly content: Stream.Stream<Uint8Array, DoipError>
+  /** `false` when the framing already tells that more follows this component (the binary envelope does) */
+  readonly last: boolean | undefined
+}
+
+/**
+ * Which listener a request came through, and where that listener is: hello answers with it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Endpoint {
+  readonly framing: "binary" | "doip2" | "upstream"
+  readonly host: string
+  readonly port: number
 }
 
 /**
@@ -28,18 +56,20 @@ export interface IncomingComponent {
  * @since 0.1.0
  */
 export interface DoipRequest {
-  /** the operation name (`hello`, `retrieve`, ..., or an extension's name) */
+  /** the registry name of the operation (`hello`, `retrieve`, ..., or an extension's name) */
   readonly operation: string
+  /** the target: an object id, or empty / the service id for service operations */
   readonly objectId: string
-  /** the request's metadata with the credential keys removed */
-  readonly attributes: Readonly<Record<string, unknown>>
+  /** the request's attributes (binary: the merged metadata blocks) with the credential keys removed */
+  readonly attributes: JsonObject
   readonly credentials: Credentials | undefined
+  /** the request's JSON input: DOIP v2.0's `input` or first input segment (a digital object for create/update) */
+  readonly input: unknown
   /** the workflow block, when the request has one */
-  readonly workflow: Readonly<Record<string, unknown>> | undefined
-  /** the first component of the request, when it has one */
-  readonly component: IncomingComponent | undefined
-  /** whether the request holds anything after `component` (a second component or a workflow block) */
-  readonly moreAfterComponent: boolean
+  readonly workflow: JsonObject | undefined
+  /** the next component of the request, `undefined` after the last; the previous one's content is skipped */
+  readonly nextComponent: Effect.Effect<IncomingComponent | undefined, DoipError>
+  readonly endpoint: Endpoint
 }
 
 /**
@@ -60,9 +90,13 @@ export interface OutgoingComponent {
  * @since 0.1.0
  */
 export interface DoipResponse {
-  readonly metadata: ReadonlyArray<Readonly<Record<string, unknown>>>
+  readonly metadata: ReadonlyArray<JsonObject>
   readonly components: ReadonlyArray<OutgoingComponent>
-  readonly workflow: ReadonlyArray<Readonly<Record<string, unknown>>>
+  readonly workflow: ReadonlyArray<JsonObject>
+  /** the DOIP v2.0 output JSON, when it is not the single metadata block */
+  readonly output?: unknown
+  /** the DOIP v2.0 response attributes */
+  readonly attributes?: JsonObject | undefined
 }
 
 /**
@@ -71,8 +105,29 @@ export interface DoipResponse {
  * @category constructors
  * @since 0.1.0
  */
-export const metadataResponse = (...metadata: ReadonlyArray<Readonly<Record<string, unknown>>>): DoipResponse => ({
+export const metadataResponse = (...metadata: ReadonlyArray<JsonObject>): DoipResponse => ({
   metadata,
   components: [],
   workflow: []
 })
+
+/**
+ * A response whose binary rendering is `metadata` and whose DOIP v2.0 output is `output`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const dualResponse = (metadata: JsonObject, output: unknown): DoipResponse => ({
+  metadata: [metadata],
+  components: [],
+  workflow: [],
+  output
+})
+
+/**
+ * A request's component source when it has none.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const noComponents: Effect.Effect<IncomingComponent | undefined, DoipError> = Effect.succeed(undefined)

@@ -1,8 +1,8 @@
 /**
- * Operation codes and names of the binary envelope (PROTOCOL.md §1).
+ * The operations' codes in the binary envelope (PROTOCOL.md §1) and ids in DOIP v2.0 (PROTOCOL.md §2).
  *
- * The operation of a request is chosen by its code, or by the `operation` name in its first metadata block, as the
- * upstream Python client sends it. Both spellings of list operations (`list_ops`, `list_operations`) are accepted.
+ * The binary envelope names an operation by its code, or by the `operation` name in its first metadata block, as
+ * the upstream Python client sends it. `delete` (0x0a) is ours: the upstream server has no delete.
  *
  * @since 0.1.0
  */
@@ -22,42 +22,25 @@ export const OperationCode = {
   describe: 0x06,
   purge: 0x07,
   create: 0x08,
-  search: 0x09
+  search: 0x09,
+  delete: 0x0a
 } as const
 
 /**
+ * The DOIP v2.0 operation ids. The first seven are DOIP's own; invoke and purge are this server's extended
+ * operations.
+ *
  * @category models
  * @since 0.1.0
  */
-export type OperationName = keyof typeof OperationCode
-
-const byCode = new Map<number, OperationName>(
-  Object.entries(OperationCode).map(([name, code]) => [code, name as OperationName])
-)
-
-const aliases: Readonly<Record<string, OperationName>> = { list_operations: "list_ops" }
-
-/**
- * The operation named by a code, if any.
- *
- * @category parsing
- * @since 0.1.0
- */
-export const fromCode = (code: number): OperationName | undefined => byCode.get(code)
-
-/**
- * The operation named by a metadata `operation` value, if any (`list_operations` is `list_ops`).
- *
- * @category parsing
- * @since 0.1.0
- */
-export const fromName = (name: string): OperationName | undefined =>
-  Object.hasOwn(OperationCode, name) ? (name as OperationName) : aliases[name]
-
-/**
- * The name a response echoes in its `operation` field: the upstream server answers list_ops as `list_operations`.
- *
- * @category formatting
- * @since 0.1.0
- */
-export const wireName = (name: string): string => (name === "list_ops" ? "list_operations" : name)
+export const DoipOperationId = {
+  hello: "0.DOIP/Op.Hello",
+  list_ops: "0.DOIP/Op.ListOperations",
+  create: "0.DOIP/Op.Create",
+  retrieve: "0.DOIP/Op.Retrieve",
+  update: "0.DOIP/Op.Update",
+  delete: "0.DOIP/Op.Delete",
+  search: "0.DOIP/Op.Search",
+  invoke: "0.DOIP/Op.Invoke",
+  purge: "0.DOIP/Op.Purge"
+} as const

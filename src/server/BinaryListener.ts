@@ -12,7 +12,6 @@
  *
  * @since 0.1.0
  */
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -22,12 +21,12 @@ import * as SocketServer from "effect/socket/SocketServer"
 import * as Stream from "effect/Stream"
 import * as Credentials from "../protocol/Credentials.ts"
 import { DoipError } from "../protocol/DoipError.ts"
-import type { DoipRequest, DoipResponse, IncomingComponent } from "../protocol/DoipMessage.ts"
+import type { DoipRequest, DoipResponse, Endpoint, IncomingComponent } from "../protocol/DoipMessage.ts"
 import * as Envelope from "../protocol/Envelope.ts"
-import * as Operation from "../protocol/Operation.ts"
 import { ServerConfig } from "../layers/ServerConfig.ts"
 import { pullOne } from "../protocol/internal/pullOne.ts"
-import { Operations } from "./Operations.ts"
+import { endOn, ResponseFailed, serveConnections } from "./internal/connections.ts"
+import { type Operation, Operations, run } from "./Operations.ts"
 
 /**
  * Serves one connection until the client closes it, a framing error, or the idle timeout.
@@ -36,7 +35,7 @@ import { Operations } from "./Operations.ts"
  * @since 0.1.0
  */
 export const handleConnection = Effect.fnUntraced(
-  function*(socket: Socket.Socket) {
+  function*(socket: Socket.Socket, endpoint: Endpoint) {
     const operations = yield* Operations
     const { limits } = yield* ServerConfig
     const envelopeLimits: Partial<Envelope.Limits> = {
@@ -49,19 +48,9 @@ export const handleConnection = Effect.fnUntraced(
     const parts = yield* Stream.toPull(
       Socket.toStream(socket).pipe(Stream.pipeThroughChannel(Envelope.decode({ limits: envelopeLimits })))
     )
-    yield* serveRequests(operations, writer, pullOne(parts), Duration.seconds(limits.idleTimeoutSeconds)).pipe(
-      Effect.catch((error) => {
-        if (Envelope.isEnvelopeError(error)) {
-          return Effect.logDebug("framing error, closing the connection", error.message).pipe(
-            Effect.andThen(writer.write(framingErrorEnvelope(error))),
-            Effect.ignore
-          )
-        }
-        if (error._tag === "ResponseFailed") {
-          return Effect.logWarning("a response failed part-way, closing the connection", error.reason)
-        }
-        return Effect.logDebug("connection closed", error.reason._tag)
-      })
+    const idle = Duration.seconds(limits.idleTimeoutSeconds)
+    yield* serveRequests(operations, writer, pullOne(parts), idle, endpoint).pipe(
+      Effect.catch(endOn(Envelope.isEnvelopeError, writer, framingErrorEnvelope))
     )
   },
   Effect.scoped
@@ -74,30 +63,18 @@ export const handleConnection = Effect.fnUntraced(
  * @since 0.1.0
  */
 export const layer: Layer.Layer<never, never, SocketServer.SocketServer | Operations | ServerConfig> = Layer
-  .effectDiscard(Effect.gen(function*() {
-    const server = yield* SocketServer.SocketServer
-    const operations = yield* Operations
-    const config = yield* ServerConfig
-    const connection = (socket: Socket.Socket) =>
-      handleConnection(socket).pipe(
-        Effect.provideService(Operations, operations),
-        Effect.provideService(ServerConfig, config)
-      )
-    yield* Effect.forkScoped(server.run(limitConnections(config.limits.maxConnections, connection)))
-  }))
+  .effectDiscard(serveConnections("binary", handleConnection))
 
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------
 
-/** a response could not be written whole: the connection must close, since the client cannot find the next one */
-class ResponseFailed extends Data.TaggedError("ResponseFailed")<{ readonly reason: string }> {}
-
 const serveRequests = Effect.fnUntraced(function*(
   operations: Operations["Service"],
   writer: Socket.Writer,
   next: Next,
-  idle: Duration.Duration
+  idle: Duration.Duration,
+  endpoint: Endpoint
 ) {
   for (;;) {
     const head = yield* next.pipe(Effect.timeoutOption(idle))
@@ -105,12 +82,12 @@ const serveRequests = Effect.fnUntraced(function*(
     const part = head.value
     if (part._tag !== "Head") return yield* Effect.die(new Error(`decoder emitted ${part._tag} before Head`))
     const { header, objectId } = part
-    const assembled = yield* assemble(next, part)
+    const assembled = yield* assemble(next, part, operations, endpoint)
     const outcome = yield* Effect.result(
-      assembled.error === undefined ? dispatch(operations, header, assembled.request) : Effect.fail(assembled.error)
+      assembled.error === undefined ? dispatch(operations, assembled.request) : Effect.fail(assembled.error)
     )
     // skip whatever the handler did not read, up to the end of this message
-    if (!assembled.ended) yield* drainMessage(next)
+    if (!assembled.state.ended) yield* drainMessage(next)
     if (outcome._tag === "Success") {
       yield* writeResponse(writer, header, objectId, outcome.success).pipe(
         Effect.mapError((error) => Socket.isSocketError(error) ? error : new ResponseFailed({ reason: error.message }))
@@ -126,18 +103,23 @@ type Next = Effect.Effect<Envelope.Part<Socket.SocketError> | undefined, Envelop
 interface Assembled {
   readonly request: DoipRequest
   readonly error: DoipError | undefined
-  /** whether the message's end was read already (no component in it) */
-  readonly ended: boolean
+  /** whether the message's end was read already */
+  readonly state: { readonly ended: boolean }
 }
 
 /** reads the metadata blocks up to the first component or the end of the message, and builds the request */
-const assemble = Effect.fnUntraced(function*(next: Next, head: Envelope.Head) {
+const assemble = Effect.fnUntraced(function*(
+  next: Next,
+  head: Envelope.Head,
+  operations: Operations["Service"],
+  endpoint: Endpoint
+) {
   const metadata: Array<Record<string, unknown>> = []
   const workflow: Array<Record<string, unknown>> = []
   let error: DoipError | undefined
-  let component: Envelope.ComponentPart<Socket.SocketError> | undefined
-  let ended = false
-  while (component === undefined && !ended) {
+  let first: Envelope.ComponentPart<Socket.SocketError> | undefined
+  const state = { ended: false }
+  while (first === undefined && !state.ended) {
     const part = yield* next
     if (part === undefined) {
       return yield* new Envelope.EnvelopeError({ kind: "Truncated", message: "the connection ended inside a message" })
@@ -151,10 +133,10 @@ const assemble = Effect.fnUntraced(function*(next: Next, head: Envelope.Head) {
         break
       }
       case "Component":
-        component = part
+        first = part
         break
       case "End":
-        ended = true
+        state.ended = true
         break
       case "Head":
         return yield* Effect.die(new Error("decoder emitted Head inside a message"))
@@ -162,75 +144,77 @@ const assemble = Effect.fnUntraced(function*(next: Next, head: Envelope.Head) {
   }
   const merged = Object.assign({}, ...metadata.toReversed()) as Record<string, unknown>
   const { credentials, rest } = Credentials.split(merged)
-  const operation = operationOf(head.header, rest)
-  if (typeof operation !== "string") error ??= operation
+  const operation = operationOf(operations, head.header, rest)
+  if (typeof operation === "string") error ??= new DoipError({ kind: "UnsupportedOperation", message: operation })
   if (head.header.msgType !== Envelope.MessageType.Request) {
     error ??= new DoipError({ kind: "BadRequest", message: `expected a request (msgType 0x01), got 0x${head.header.msgType.toString(16)}` })
   }
+  // components after the first are pulled when the handler asks; workflow blocks after them are skipped
+  const nextComponent = Effect.gen(function*() {
+    if (first !== undefined) {
+      const component = first
+      first = undefined
+      return incoming(component)
+    }
+    while (!state.ended) {
+      const part = yield* next
+      if (part === undefined) {
+        return yield* new Envelope.EnvelopeError({ kind: "Truncated", message: "the connection ended inside a message" })
+      }
+      if (part._tag === "End") state.ended = true
+      else if (part._tag === "Component") return incoming(part)
+    }
+    return undefined
+  }).pipe(Effect.mapError(toProtocolError))
   const request: DoipRequest = {
-    operation: typeof operation === "string" ? operation : "",
+    operation: typeof operation === "string" ? "" : operation.name,
     objectId: head.objectId,
     attributes: rest,
     credentials,
+    input: undefined,
     workflow: workflow[0],
-    component: component === undefined ? undefined : incoming(component),
-    moreAfterComponent: component !== undefined && !component.last
+    nextComponent,
+    endpoint
   }
-  return { request, error, ended } satisfies Assembled
+  return { request, error, state } satisfies Assembled
 })
 
 /** the operation: by name in the metadata when given (as the upstream client does), else by the header's code */
-const operationOf = (header: Envelope.Header, metadata: Readonly<Record<string, unknown>>): string | DoipError => {
+const operationOf = (
+  operations: Operations["Service"],
+  header: Envelope.Header,
+  metadata: Readonly<Record<string, unknown>>
+): Operation | string => {
   const named = metadata["operation"]
   if (named !== undefined) {
-    const operation = typeof named === "string" ? Operation.fromName(named) : undefined
-    return operation ?? new DoipError({
-      kind: "UnsupportedOperation",
-      message: `unknown operation ${JSON.stringify(named)}`
-    })
+    return (typeof named === "string" ? operations.get(named) : undefined) ??
+      `operation ${JSON.stringify(named)} is not offered by this server`
   }
-  return Operation.fromCode(header.operation) ?? new DoipError({
-    kind: "UnsupportedOperation",
-    message: `unknown operation code 0x${header.operation.toString(16).padStart(2, "0")}`
-  })
+  return operations.byCode(header.operation) ??
+    `operation code 0x${header.operation.toString(16).padStart(2, "0")} is not offered by this server`
 }
+
+const toProtocolError = (error: Envelope.EnvelopeError | Socket.SocketError | DoipError): DoipError =>
+  error._tag === "DoipError" ? error : new DoipError({
+    kind: "ProtocolError",
+    message: Envelope.isEnvelopeError(error) ? error.message : "the connection failed while reading the request"
+  })
 
 const incoming = (part: Envelope.ComponentPart<Socket.SocketError>): IncomingComponent => ({
   componentId: part.componentId,
   mediaType: part.mediaType,
   size: part.size,
-  content: part.content.pipe(
-    Stream.mapError((error) =>
-      new DoipError({
-        kind: "ProtocolError",
-        message: Envelope.isEnvelopeError(error) ? error.message : "the connection failed while reading the component"
-      })
-    )
-  )
+  last: part.last,
+  content: part.content.pipe(Stream.mapError(toProtocolError))
 })
 
-const dispatch = (
-  operations: Operations["Service"],
-  header: Envelope.Header,
-  request: DoipRequest
-): Effect.Effect<DoipResponse, DoipError> => {
-  const operation = operations.get(request.operation)
-  if (operation === undefined) {
-    return Effect.fail(new DoipError({
-      kind: "UnsupportedOperation",
-      message: `operation ${request.operation} (0x${header.operation.toString(16).padStart(2, "0")}) is not offered by this server`
-    }))
-  }
-  return operation.handler(request).pipe(
-    Effect.catchDefect((defect) => {
-      // a bug in a handler must not take the connection down with it; the client gets a message, the log the cause
-      return Effect.logError("operation failed unexpectedly", request.operation, defect).pipe(
-        Effect.andThen(Effect.fail(new DoipError({ kind: "InternalError", message: `${request.operation} failed unexpectedly` })))
-      )
-    }),
-    Effect.withLogSpan(request.operation)
-  )
-}
+const dispatch = (operations: Operations["Service"], request: DoipRequest): Effect.Effect<DoipResponse, DoipError> =>
+  Effect.suspend(() => {
+    const operation = operations.get(request.operation)
+    return operation === undefined
+      ? Effect.die(new Error(`operation ${request.operation} vanished from the registry`))
+      : run(operation, request)
+  })
 
 const drainMessage = (next: Next): Effect.Effect<void, Envelope.EnvelopeError | Socket.SocketError> =>
   Effect.gen(function*() {
@@ -276,15 +260,3 @@ const framingErrorEnvelope = (error: Envelope.EnvelopeError) =>
     objectId: error.objectId ?? "",
     metadata: [{ error: error.kind === "TooLarge" ? "TooLarge" : "ProtocolError", message: error.message }]
   })
-
-const limitConnections = <E, R>(max: number, handler: (socket: Socket.Socket) => Effect.Effect<void, E, R>) => {
-  let active = 0
-  return (socket: Socket.Socket) =>
-    Effect.suspend(() => {
-      if (active >= max) {
-        return Effect.logWarning(`refusing a connection: ${max} connections are open (limits.maxConnections)`)
-      }
-      active++
-      return Effect.ensuring(handler(socket), Effect.sync(() => active--))
-    })
-}

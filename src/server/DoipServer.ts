@@ -19,6 +19,8 @@ import * as StorageFdoFacade from "../layers/StorageFdoFacade.ts"
 import * as Workflows from "../layers/Workflows.ts"
 import * as BinaryListener from "./BinaryListener.ts"
 import * as BuiltinOperations from "./BuiltinOperations.ts"
+import * as Doip2Listener from "./Doip2Listener.ts"
+import type { Operation } from "./Operations.ts"
 import type { TlsFiles } from "./Tls.ts"
 
 /**
@@ -31,13 +33,17 @@ export const layerWorkflows = Workflows.layerFrom([FixityWorkflow.make])
 
 /**
  * The operation registry with every service it stands on, given `Storage`, `ServerConfig` and `ServerInfo`.
- * Pass another `workflows` layer to add workflows of your own.
+ * Pass another `workflows` layer to add workflows of your own, and `extensions` to add operations (see
+ * `BuiltinOperations.layerWith`).
  *
  * @category layers
  * @since 0.1.0
  */
-export const layerServicesWith = <E, R>(workflows: Layer.Layer<Workflows.Workflows, E, R>) =>
-  BuiltinOperations.layer.pipe(
+export const layerServicesWith = <E, R, EO = never, RO = never>(
+  workflows: Layer.Layer<Workflows.Workflows, E, R>,
+  extensions: ReadonlyArray<Effect.Effect<Operation, EO, RO>> = []
+) =>
+  BuiltinOperations.layerWith(extensions).pipe(
     Layer.provideMerge(workflows),
     Layer.provideMerge(ComponentWriter.layer),
     Layer.provideMerge(StorageFdoFacade.layer),
@@ -53,7 +59,7 @@ export const layerServicesWith = <E, R>(workflows: Layer.Layer<Workflows.Workflo
 export const layerServices = layerServicesWith(layerWorkflows)
 
 /**
- * Where the listeners ended up listening (the port is the real one when 0 was asked for).
+ * Where the listeners ended up listening (the ports are the real ones when 0 was asked for).
  *
  * @category services
  * @since 0.1.0
@@ -61,10 +67,12 @@ export const layerServices = layerServicesWith(layerWorkflows)
 export class ListenAddress extends Context.Service<ListenAddress, {
   readonly host: string
   readonly binaryPort: number
+  readonly doip2Port: number
 }>()("effect-doip/server/ListenAddress") {}
 
 /**
- * Binds the binary listener on `host:port`, over TLS when `tls` is given.
+ * Binds the binary listener on `host:port` and the DOIP v2.0 listener on `host:port + 1` (both on a free port when
+ * `port` is 0), over TLS when `tls` is given.
  *
  * @category layers
  * @since 0.1.0
@@ -74,16 +82,30 @@ export const layerListeners = (options: {
   readonly port: number
   readonly tls?: TlsFiles | undefined
 }) => {
-  const socketServer = options.tls === undefined
-    ? NodeSocketServer.layer({ host: options.host, port: options.port })
-    : NodeSocketServer.layerTls({ host: options.host, port: options.port, cert: Buffer.from(options.tls.cert), key: Buffer.from(options.tls.key) })
+  const socketServer = (port: number) =>
+    options.tls === undefined
+      ? NodeSocketServer.layer({ host: options.host, port })
+      : NodeSocketServer.layerTls({ host: options.host, port, cert: Buffer.from(options.tls.cert), key: Buffer.from(options.tls.key) })
+  const boundPort = Effect.gen(function*() {
+    const server = yield* SocketServer.SocketServer
+    return NetAddress.isInetAddress(server.address) ? server.address.port : options.port
+  })
+  const binary = Layer.effect(BinaryPort, boundPort).pipe(
+    Layer.merge(BinaryListener.layer),
+    Layer.provide(socketServer(options.port))
+  )
+  const doip2 = Layer.effect(Doip2Port, boundPort).pipe(
+    Layer.merge(Doip2Listener.layer),
+    Layer.provide(socketServer(options.port === 0 ? 0 : options.port + 1))
+  )
   const address = Layer.effect(
     ListenAddress,
     Effect.gen(function*() {
-      const server = yield* SocketServer.SocketServer
-      const port = NetAddress.isInetAddress(server.address) ? server.address.port : options.port
-      return ListenAddress.of({ host: options.host, binaryPort: port })
+      return ListenAddress.of({ host: options.host, binaryPort: yield* BinaryPort, doip2Port: yield* Doip2Port })
     })
   )
-  return Layer.merge(BinaryListener.layer, address).pipe(Layer.provide(socketServer))
+  return address.pipe(Layer.provide(Layer.merge(binary, doip2)))
 }
+
+class BinaryPort extends Context.Service<BinaryPort, number>()("effect-doip/server/DoipServer/BinaryPort") {}
+class Doip2Port extends Context.Service<Doip2Port, number>()("effect-doip/server/DoipServer/Doip2Port") {}

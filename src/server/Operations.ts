@@ -1,17 +1,17 @@
 /**
- * The operation registry: operation names, their binary codes, and the handler Effect that answers each.
+ * The operation registry: operation names, their binary codes and DOIP v2.0 operation ids, and the handler Effect
+ * that answers each.
  *
  * Listeners look operations up here and never know what a handler needs: handlers capture their services when the
- * registry is built. Every listener (binary envelope, later DOIP v2.0) shares the one registry, so each operation has
- * one implementation.
+ * registry is built. Both listeners (binary envelope and DOIP v2.0) share the one registry, so each operation has
+ * one implementation and two framings. Users add operations of their own with `BuiltinOperations.layerWith`.
  *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
-import type { DoipError } from "../protocol/DoipError.ts"
+import * as Effect from "effect/Effect"
+import { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse } from "../protocol/DoipMessage.ts"
-import { wireName } from "../protocol/Operation.ts"
 
 /**
  * @category models
@@ -24,9 +24,14 @@ export type Handler = (request: DoipRequest) => Effect.Effect<DoipResponse, Doip
  * @since 0.1.0
  */
 export interface Operation {
+  /** the name the binary envelope's metadata `operation` field uses */
   readonly name: string
   /** the binary envelope's operation code, when the operation has one */
   readonly code: number | undefined
+  /** the DOIP v2.0 `operationId` */
+  readonly doipId: string
+  /** whether the operation's target is the service itself or one object (ListOperations lists them apart) */
+  readonly target: "service" | "object"
   readonly handler: Handler
 }
 
@@ -36,19 +41,48 @@ export interface Operation {
  */
 export class Operations extends Context.Service<Operations, {
   readonly all: ReadonlyArray<Operation>
+  /** by name; `list_operations` is `list_ops`, as the upstream client spells it */
   readonly get: (name: string) => Operation | undefined
+  readonly byCode: (code: number) => Operation | undefined
+  /** by DOIP v2.0 operation id, or by name */
+  readonly byDoipId: (operationId: string) => Operation | undefined
 }>()("effect-doip/server/Operations") {}
 
 /**
- * A registry of exactly these operations.
+ * A registry of exactly these operations. Names, codes and DOIP ids must be unique: a clash is a programming error
+ * and throws when the registry is built.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const make = (operations: ReadonlyArray<Operation>): Operations["Service"] => {
-  const byName = new Map(operations.map((op) => [op.name, op]))
-  return Operations.of({ all: [...byName.values()], get: (name) => byName.get(name) })
+  const byName = uniqueIndex(operations, (op) => op.name, "name")
+  const byCode = uniqueIndex(operations.filter((op) => op.code !== undefined), (op) => op.code!, "code")
+  const byDoipId = uniqueIndex(operations, (op) => op.doipId, "DOIP operation id")
+  return Operations.of({
+    all: operations,
+    get: (name) => byName.get(aliases[name] ?? name),
+    byCode: (code) => byCode.get(code),
+    byDoipId: (operationId) => byDoipId.get(operationId) ?? byName.get(operationId)
+  })
 }
+
+/**
+ * Runs an operation's handler for a listener: a defect (a bug in a handler) becomes an `InternalError` for the
+ * client and an error in the log, so it never takes the connection down.
+ *
+ * @category running
+ * @since 0.1.0
+ */
+export const run = (operation: Operation, request: DoipRequest): Effect.Effect<DoipResponse, DoipError> =>
+  operation.handler(request).pipe(
+    Effect.catchDefect((defect) =>
+      Effect.logError("operation failed unexpectedly", operation.name, defect).pipe(
+        Effect.andThen(Effect.fail(new DoipError({ kind: "InternalError", message: `${operation.name} failed unexpectedly` })))
+      )
+    ),
+    Effect.withLogSpan(operation.name)
+  )
 
 /**
  * The `availableOperations` map of hello and list_ops: wire name to code.
@@ -58,3 +92,28 @@ export const make = (operations: ReadonlyArray<Operation>): Operations["Service"
  */
 export const availableOperations = (operations: ReadonlyArray<Operation>) =>
   Object.fromEntries(operations.filter((op) => op.code !== undefined).map((op) => [wireName(op.name), op.code]))
+
+/**
+ * The name a binary response echoes in its `operation` field: the upstream server answers list_ops as
+ * `list_operations`.
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const wireName = (name: string): string => (name === "list_ops" ? "list_operations" : name)
+
+// -----------------------------------------------------------------------------
+// internal
+// -----------------------------------------------------------------------------
+
+const aliases: Readonly<Record<string, string>> = { list_operations: "list_ops" }
+
+const uniqueIndex = <K>(operations: ReadonlyArray<Operation>, key: (op: Operation) => K, what: string) => {
+  const index = new Map<K, Operation>()
+  for (const op of operations) {
+    const k = key(op)
+    if (index.has(k)) throw new Error(`two operations share the ${what} ${String(k)}: ${index.get(k)!.name}, ${op.name}`)
+    index.set(k, op)
+  }
+  return index
+}

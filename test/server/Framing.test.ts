@@ -458,11 +458,18 @@ layer(layerServer(), { excludeTestServices: true })("the binary envelope, writte
       error: "UnsupportedOperation"
     },
     {
-      name: "a known operation code the server does not offer (0x09 search)",
+      name: "a known operation code the server does not offer (0x06 describe)",
+      request: message({ operation: 0x06 }),
+      operation: 0x06,
+      objectId: "",
+      error: "UnsupportedOperation"
+    },
+    {
+      name: "search without a query",
       request: message({ operation: 0x09 }),
       operation: 0x09,
       objectId: "",
-      error: "UnsupportedOperation"
+      error: "BadRequest"
     },
     {
       name: "an operation name that is not a string",

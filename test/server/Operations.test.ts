@@ -24,7 +24,7 @@ layer(Clients, { excludeTestServices: true })("operations over TCP", (it) => {
       assert.strictEqual(hello["version"], 2)
       assert.strictEqual(hello["server"], "effect-doip-test")
       assert.deepStrictEqual(hello["availableOperations"], {
-        hello: 1, retrieve: 2, update: 3, list_operations: 4, invoke: 5, purge: 7
+        hello: 1, retrieve: 2, update: 3, list_operations: 4, invoke: 5, purge: 7, create: 8, search: 9, delete: 10
       })
       assert.deepStrictEqual(yield* client.listOps(), hello["availableOperations"])
     }))

@@ -12,6 +12,7 @@ import type * as Workflows from "../../src/layers/Workflows.ts"
 import type { Storage } from "../../src/layers/Storage.ts"
 import * as DoipServer from "../../src/server/DoipServer.ts"
 import { ServerInfo } from "../../src/server/ServerInfo.ts"
+import type { Operation } from "../../src/server/Operations.ts"
 import type { TlsFiles } from "../../src/server/Tls.ts"
 
 export const token = "test-token-0123456789"
@@ -22,10 +23,11 @@ export const layerServer = (options?: {
   readonly tls?: TlsFiles
   readonly storage?: Layer.Layer<Storage, any>
   readonly workflows?: Layer.Layer<Workflows.Workflows, never, Storage | ComponentWriter>
+  readonly extensions?: ReadonlyArray<Effect.Effect<Operation, never, Storage | ServerConfig.ServerConfig>>
 }) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
   const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined, storage: "memory" })
-  const services = DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows).pipe(
+  const services = DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows, options?.extensions).pipe(
     Layer.provideMerge(Layer.mergeAll(config, info, options?.storage ?? MemoryStorage.layer))
   )
   return DoipServer.layerListeners({ host: "127.0.0.1", port: 0, tls: options?.tls }).pipe(Layer.provideMerge(services))
@@ -50,3 +52,4 @@ export const seed = (objectId: string, componentId: string, content: Uint8Array 
       operation: "seed"
     })
   })
+

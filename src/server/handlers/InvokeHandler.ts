@@ -1,7 +1,8 @@
 /**
  * invoke: runs a workflow from the registry on an object and answers with its result and derived components.
  *
- * The workflow name and params come from the first metadata block (`workflow`, `params`) or from a workflow block.
+ * The workflow name and params come from the first metadata block (`workflow`, `params`) or from a workflow block;
+ * over DOIP v2.0 from the attributes (`workflow`, `params`), where the params may instead be the input.
  * The answer keeps the upstream shape: metadata `{operation, workflow, result}`, the derived components streamed
  * from storage, and a workflow block `{workflow, sourceObject, derivedComponents, ...result}`.
  *
@@ -29,6 +30,8 @@ export const make = Effect.gen(function*() {
   return {
     name: "invoke",
     code: 0x05,
+    doipId: "0.DOIP/Op.Invoke",
+    target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const objectId = yield* objectIdOf(request)
       const name = request.attributes["workflow"] ?? request.workflow?.["workflow"] ?? request.workflow?.["name"]
@@ -39,7 +42,7 @@ export const make = Effect.gen(function*() {
       if (workflow === undefined) {
         return yield* badRequest(`unknown workflow ${JSON.stringify(name)}; available: ${names(workflows.all)}`)
       }
-      const params = request.attributes["params"] ?? request.workflow?.["params"] ?? {}
+      const params = request.attributes["params"] ?? request.workflow?.["params"] ?? request.input ?? {}
       if (typeof params !== "object" || params === null || Array.isArray(params)) {
         return yield* badRequest(`"params" must be a JSON object, got ${JSON.stringify(params)}`)
       }

@@ -1,21 +1,37 @@
 /**
- * list_ops: the `availableOperations` map, answered as `list_operations` like the upstream server.
+ * list_ops: what can be asked. The binary envelope gets the upstream `availableOperations` map (answered as
+ * `list_operations`); DOIP v2.0 gets the list of operation ids that apply to the target: the service's operations
+ * when the target is the service, an object's operations when it names an object (which must exist).
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { metadataResponse } from "../../protocol/DoipMessage.ts"
-import { type Operation, availableOperations } from "../Operations.ts"
+import * as Result from "effect/Result"
+import { dualResponse } from "../../protocol/DoipMessage.ts"
+import { FdoFacade } from "../../layers/FdoFacade.ts"
+import { parseObjectId } from "../../layers/ObjectId.ts"
+import { availableOperations, type Operation } from "../Operations.ts"
 
 /**
  * @since 0.1.0
  */
-export const make = (operations: () => ReadonlyArray<Operation>): Operation => ({
-  name: "list_ops",
-  code: 0x04,
-  handler: () =>
-    Effect.succeed(metadataResponse({
-      operation: "list_operations",
-      availableOperations: availableOperations(operations())
-    }))
-})
+export const make = (operations: () => ReadonlyArray<Operation>) =>
+  Effect.gen(function*() {
+    const facade = yield* FdoFacade
+    return {
+      name: "list_ops",
+      code: 0x04,
+      doipId: "0.DOIP/Op.ListOperations",
+      target: "service",
+      handler: Effect.fnUntraced(function*(request) {
+        const objectId = Result.getOrUndefined(parseObjectId(request.objectId))
+        // an object's operations are offered only on objects that exist
+        if (objectId !== undefined) yield* facade.manifest(objectId)
+        const target = objectId === undefined ? "service" : "object"
+        return dualResponse(
+          { operation: "list_operations", availableOperations: availableOperations(operations()) },
+          operations().filter((op) => op.target === target).map((op) => op.doipId)
+        )
+      })
+    } satisfies Operation
+  })

@@ -17,6 +17,8 @@ export const make = Effect.gen(function*() {
   return {
     name: "purge",
     code: 0x07,
+    doipId: "0.DOIP/Op.Purge",
+    target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const objectId = yield* objectIdOf(request)
       yield* facade.purge(objectId)

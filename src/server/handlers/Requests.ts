@@ -5,6 +5,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { parseComponentId, parseObjectId } from "../../layers/ObjectId.ts"
@@ -17,10 +19,18 @@ import { parseComponentId, parseObjectId } from "../../layers/ObjectId.ts"
 export const objectIdOf = (request: DoipRequest): Effect.Effect<string, DoipError> =>
   request.objectId === ""
     ? Effect.fail(badRequest(`${request.operation} needs an object id`))
-    : Result.match(parseObjectId(request.objectId), {
-      onFailure: (message) => Effect.fail(badRequest(message)),
-      onSuccess: Effect.succeed
-    })
+    : parseId(request.objectId)
+
+/**
+ * An object id, normalised.
+ *
+ * @since 0.1.0
+ */
+export const parseId = (value: string): Effect.Effect<string, DoipError> =>
+  Result.match(parseObjectId(value), {
+    onFailure: (message) => Effect.fail(badRequest(message)),
+    onSuccess: Effect.succeed
+  })
 
 /**
  * A component id, checked to be a plain file name.
@@ -45,3 +55,25 @@ export const optionalString = (request: DoipRequest, key: string): Effect.Effect
     ? Effect.succeed(value)
     : Effect.fail(badRequest(`"${key}" must be a string, got ${JSON.stringify(value)}`))
 }
+
+/**
+ * An optional boolean attribute; DOIP clients send flags as JSON booleans or as the strings `"true"`/`"false"`.
+ *
+ * @since 0.1.0
+ */
+export const optionalBoolean = (request: DoipRequest, key: string): Effect.Effect<boolean, DoipError> => {
+  const value = request.attributes[key]
+  if (value === undefined || value === null || value === false || value === "false") return Effect.succeed(false)
+  if (value === true || value === "true") return Effect.succeed(true)
+  return Effect.fail(badRequest(`"${key}" must be true or false, got ${JSON.stringify(value)}`))
+}
+
+/**
+ * The request's input as a digital object (create, update).
+ *
+ * @since 0.1.0
+ */
+export const digitalObjectOf = (request: DoipRequest): Effect.Effect<typeof DigitalObject.DigitalObjectInput.Type, DoipError> =>
+  Schema.decodeUnknownEffect(DigitalObject.DigitalObjectInput)(request.input).pipe(
+    Effect.mapError((error) => badRequest(`${request.operation} input is not a digital object: ${error.message}`))
+  )

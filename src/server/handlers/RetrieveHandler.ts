@@ -1,17 +1,19 @@
 /**
- * retrieve: without `element`, the object's FDO manifest; with `element`, that component, streamed from storage
+ * retrieve: without `element`, the object (binary: its FDO manifest; DOIP v2.0: the digital object, with every
+ * element's bytes after it when `includeElementData` is set); with `element`, that component, streamed from storage
  * (its size is known from `stat` before the first byte is sent).
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { metadataResponse } from "../../protocol/DoipMessage.ts"
+import * as DigitalObject from "../../protocol/DigitalObject.ts"
+import { dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
 import { FdoFacade } from "../../layers/FdoFacade.ts"
 import { Storage } from "../../layers/Storage.ts"
 import { storageToDoipError } from "../../layers/StorageErrors.ts"
 import type { Operation } from "../Operations.ts"
-import { componentIdOf, objectIdOf, optionalString } from "./Requests.ts"
+import { componentIdOf, objectIdOf, optionalBoolean, optionalString } from "./Requests.ts"
 
 /**
  * @since 0.1.0
@@ -19,27 +21,31 @@ import { componentIdOf, objectIdOf, optionalString } from "./Requests.ts"
 export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
+  const component = Effect.fnUntraced(function*(objectId: string, componentId: string) {
+    const stat = yield* storage.stat(objectId, componentId).pipe(Effect.mapError(storageToDoipError))
+    return {
+      componentId,
+      mediaType: stat.mediaType,
+      size: stat.size,
+      content: storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError))
+    } satisfies OutgoingComponent
+  })
   return {
     name: "retrieve",
     code: 0x02,
+    doipId: "0.DOIP/Op.Retrieve",
+    target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const objectId = yield* objectIdOf(request)
       const element = yield* optionalString(request, "element")
-      if (element === undefined) {
-        return metadataResponse(yield* facade.manifest(objectId))
+      if (element !== undefined) {
+        return { metadata: [], components: [yield* component(objectId, yield* componentIdOf(element))], workflow: [] }
       }
-      const componentId = yield* componentIdOf(element)
-      const stat = yield* storage.stat(objectId, componentId).pipe(Effect.mapError(storageToDoipError))
-      return {
-        metadata: [],
-        components: [{
-          componentId,
-          mediaType: stat.mediaType,
-          size: stat.size,
-          content: storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError))
-        }],
-        workflow: []
-      }
+      const manifest = yield* facade.manifest(objectId)
+      const object = DigitalObject.fromManifest(objectId, manifest)
+      if (!(yield* optionalBoolean(request, "includeElementData"))) return dualResponse(manifest, object)
+      const components = yield* Effect.forEach(object.elements ?? [], (e) => component(objectId, e.id))
+      return { metadata: [manifest], components, workflow: [], output: object }
     })
   } satisfies Operation
 })

@@ -1,22 +1,32 @@
 /**
- * update: replaces one component of an existing object and commits it.
+ * update: changes an existing object and commits the change as one commit.
  *
- * Credentials are checked before a single byte of the content is read, and so is the shape of the request (exactly
- * one component block, whose id equals `element`). The write itself goes through `ComponentWriter`: a failed write
- * or commit leaves nothing staged. Other components stay as they were.
+ * Two shapes, one operation:
+ *
+ * - the upstream binary shape: `element` names one component and exactly one component block carries its new
+ *   content; other components stay as they were;
+ * - the DOIP v2.0 shape: the input is a digital object; every element sent with data is replaced or added, and when
+ *   the object lists its `elements`, components it leaves out are deleted. Its `type` and `attributes.content`, when
+ *   given, are recorded.
+ *
+ * Credentials are checked before a single byte of content is read. A failed write or commit leaves nothing staged
+ * (`ComponentWriter`).
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, DoipError } from "../../protocol/DoipError.ts"
-import { metadataResponse } from "../../protocol/DoipMessage.ts"
+import { dualResponse, type DoipRequest } from "../../protocol/DoipMessage.ts"
 import { Auth } from "../../layers/Auth.ts"
 import { ComponentWriter } from "../../layers/ComponentWriter.ts"
+import { FdoFacade } from "../../layers/FdoFacade.ts"
 import { ServerConfig } from "../../layers/ServerConfig.ts"
 import { Storage } from "../../layers/Storage.ts"
 import { storageToDoipError } from "../../layers/StorageErrors.ts"
 import type { Operation } from "../Operations.ts"
-import { componentIdOf, objectIdOf, optionalString } from "./Requests.ts"
+import { descriptionMetadata, stageElements } from "./ObjectInput.ts"
+import { componentIdOf, digitalObjectOf, objectIdOf, optionalString } from "./Requests.ts"
 
 /**
  * @since 0.1.0
@@ -25,52 +35,97 @@ export const make = Effect.gen(function*() {
   const auth = yield* Auth
   const storage = yield* Storage
   const writer = yield* ComponentWriter
+  const facade = yield* FdoFacade
   const { limits } = yield* ServerConfig
+
+  const existingComponents = Effect.fnUntraced(function*(objectId: string) {
+    const existing = yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError))
+    if (existing.length === 0) {
+      return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
+    }
+    return existing
+  })
+
+  const updateOneComponent = Effect.fnUntraced(function*(request: DoipRequest, objectId: string, principal: string) {
+    const component = yield* request.nextComponent
+    if (component === undefined) {
+      return yield* badRequest("update needs exactly one component block holding the new content")
+    }
+    if (component.last === false) {
+      return yield* badRequest("update takes exactly one component block and nothing after it")
+    }
+    const element = (yield* optionalString(request, "element")) ?? component.componentId
+    if (element !== component.componentId) {
+      return yield* badRequest(
+        `"element" is ${JSON.stringify(element)} but the component block is ${JSON.stringify(component.componentId)}`
+      )
+    }
+    const componentId = yield* componentIdOf(element)
+    yield* existingComponents(objectId)
+    const written = yield* writer.write({
+      objectId,
+      componentId,
+      mediaType: component.mediaType ?? "application/octet-stream",
+      content: component.content,
+      operation: "update",
+      metadata: { committer: principal },
+      maxSize: limits.maxComponentSize,
+      expectedSize: component.size
+    })
+    if ((yield* request.nextComponent) !== undefined) {
+      // the change is committed already; say so rather than pretend nothing happened
+      return yield* badRequest(
+        `update takes exactly one component block; ${componentId} was committed (${written.commit.id}), the rest ignored`
+      )
+    }
+    const metadata = {
+      operation: "update",
+      status: "committed",
+      objectId,
+      componentId,
+      mediaType: written.stat.mediaType,
+      size: written.stat.size,
+      checksum: written.stat.checksum,
+      branch: written.branch,
+      commitId: written.commit.id
+    }
+    return dualResponse(metadata, DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId)))
+  })
+
+  const updateObject = Effect.fnUntraced(function*(request: DoipRequest, objectId: string, principal: string) {
+    const object = yield* digitalObjectOf(request)
+    if (object.id !== undefined && object.id !== objectId && object.id !== request.objectId) {
+      return yield* badRequest(`the input object's id ${JSON.stringify(object.id)} is not the target ${objectId}`)
+    }
+    const existing = yield* existingComponents(objectId)
+    const description = yield* descriptionMetadata(object)
+    const changed = yield* writer.change(
+      { objectId, operation: "update", metadata: { committer: principal, ...description } },
+      (staging) => stageElements({ request, object, existing, staging, maxComponentSize: limits.maxComponentSize })
+    )
+    const metadata = {
+      operation: "update",
+      status: "committed",
+      objectId,
+      componentIds: changed.result.written.map((stat) => stat.componentId),
+      removed: changed.result.removed,
+      branch: changed.branch,
+      commitId: changed.commit.id
+    }
+    return dualResponse(metadata, DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId)))
+  })
+
   return {
     name: "update",
     code: 0x03,
+    doipId: "0.DOIP/Op.Update",
+    target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const principal = yield* auth.authorizeWrite(request.credentials)
       const objectId = yield* objectIdOf(request)
-      const component = request.component
-      if (component === undefined) {
-        return yield* badRequest("update needs exactly one component block holding the new content")
-      }
-      if (request.moreAfterComponent) {
-        return yield* badRequest("update takes exactly one component block and nothing after it")
-      }
-      const element = (yield* optionalString(request, "element")) ?? component.componentId
-      if (element !== component.componentId) {
-        return yield* badRequest(
-          `"element" is ${JSON.stringify(element)} but the component block is ${JSON.stringify(component.componentId)}`
-        )
-      }
-      const componentId = yield* componentIdOf(element)
-      const existing = yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError))
-      if (existing.length === 0) {
-        return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
-      }
-      const written = yield* writer.write({
-        objectId,
-        componentId,
-        mediaType: component.mediaType,
-        content: component.content,
-        operation: "update",
-        metadata: { committer: principal },
-        maxSize: limits.maxComponentSize,
-        expectedSize: component.size
-      })
-      return metadataResponse({
-        operation: "update",
-        status: "committed",
-        objectId,
-        componentId,
-        mediaType: written.stat.mediaType,
-        size: written.stat.size,
-        checksum: written.stat.checksum,
-        branch: written.branch,
-        commitId: written.commit.id
-      })
+      return request.input === undefined
+        ? yield* updateOneComponent(request, objectId, principal)
+        : yield* updateObject(request, objectId, principal)
     })
   } satisfies Operation
 })

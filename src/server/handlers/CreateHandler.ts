@@ -1,0 +1,102 @@
+/**
+ * create: a new object from a digital object and its elements' data, committed as one commit.
+ *
+ * The id is the input object's `id`, else the target when it names an object (the binary envelope's header), else
+ * the next free QID. An id already in use is a `Conflict` (DOIP status 105); the check runs under the writer's lock,
+ * so two creates of one id cannot both succeed. Objects in this store are their components, so a create needs at
+ * least one element with data. The binary envelope sends `type` and `attributes` in its metadata and the elements
+ * as component blocks.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import * as Result from "effect/Result"
+import * as DigitalObject from "../../protocol/DigitalObject.ts"
+import { badRequest, DoipError } from "../../protocol/DoipError.ts"
+import { dualResponse, type DoipRequest } from "../../protocol/DoipMessage.ts"
+import { Auth } from "../../layers/Auth.ts"
+import { ComponentWriter } from "../../layers/ComponentWriter.ts"
+import { FdoFacade } from "../../layers/FdoFacade.ts"
+import { parseObjectId } from "../../layers/ObjectId.ts"
+import { ServerConfig } from "../../layers/ServerConfig.ts"
+import { Storage } from "../../layers/Storage.ts"
+import { storageToDoipError } from "../../layers/StorageErrors.ts"
+import type { Operation } from "../Operations.ts"
+import { descriptionMetadata, stageElements } from "./ObjectInput.ts"
+import { digitalObjectOf, parseId } from "./Requests.ts"
+
+/**
+ * @since 0.1.0
+ */
+export const make = Effect.gen(function*() {
+  const auth = yield* Auth
+  const storage = yield* Storage
+  const writer = yield* ComponentWriter
+  const facade = yield* FdoFacade
+  const { limits } = yield* ServerConfig
+  // the highest QID number handed out or seen; read from storage on the first create that needs a fresh id
+  const highest = yield* Ref.make<bigint | undefined>(undefined)
+
+  const freshId = Effect.gen(function*() {
+    if ((yield* Ref.get(highest)) === undefined) {
+      const objects = yield* storage.objects().pipe(Effect.mapError(storageToDoipError))
+      const seen = objects.reduce((max, id) => (BigInt(id.slice(1)) > max ? BigInt(id.slice(1)) : max), 0n)
+      yield* Ref.update(highest, (current) => current ?? seen)
+    }
+    return yield* Ref.modify(highest, (current) => [`Q${current! + 1n}`, current! + 1n])
+  })
+
+  const idOf = (request: DoipRequest, object: typeof DigitalObject.DigitalObjectInput.Type) => {
+    if (object.id !== undefined) return parseId(object.id)
+    const target = parseObjectId(request.objectId)
+    return Result.isSuccess(target) ? Effect.succeed(target.success) : freshId
+  }
+
+  return {
+    name: "create",
+    code: 0x08,
+    doipId: "0.DOIP/Op.Create",
+    target: "service",
+    handler: Effect.fnUntraced(function*(request) {
+      const principal = yield* auth.authorizeWrite(request.credentials)
+      const object = yield* digitalObjectOf(
+        request.input === undefined
+          ? { ...request, input: { type: request.attributes["type"], attributes: request.attributes["attributes"] } }
+          : request
+      )
+      const objectId = yield* idOf(request, object)
+      yield* Ref.update(highest, (current) => (current === undefined || BigInt(objectId.slice(1)) <= current ? current : BigInt(objectId.slice(1))))
+      const description = yield* descriptionMetadata(object)
+      const changed = yield* writer.change(
+        { objectId, operation: "create", metadata: { committer: principal, ...description } },
+        Effect.fnUntraced(function*(staging) {
+          const existing = yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError))
+          if (existing.length > 0) {
+            return yield* new DoipError({ kind: "Conflict", message: `object ${objectId} already exists` })
+          }
+          const staged = yield* stageElements({
+            request,
+            object,
+            existing,
+            staging,
+            maxComponentSize: limits.maxComponentSize
+          })
+          if (staged.written.length === 0) {
+            return yield* badRequest("create needs at least one element with data: objects here are their components")
+          }
+          return staged
+        })
+      )
+      const metadata = {
+        operation: "create",
+        status: "created",
+        objectId,
+        componentIds: changed.result.written.map((stat) => stat.componentId),
+        branch: changed.branch,
+        commitId: changed.commit.id
+      }
+      return dualResponse(metadata, DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId)))
+    })
+  } satisfies Operation
+})

@@ -1,0 +1,58 @@
+/**
+ * delete: removes every component of an object in one commit, after which the object no longer exists. Its history
+ * stays in storage (lakeFS and the embedded store keep every commit).
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import { DoipError } from "../../protocol/DoipError.ts"
+import { metadataResponse } from "../../protocol/DoipMessage.ts"
+import { Auth } from "../../layers/Auth.ts"
+import { ComponentWriter } from "../../layers/ComponentWriter.ts"
+import { Storage } from "../../layers/Storage.ts"
+import { storageToDoipError } from "../../layers/StorageErrors.ts"
+import type { Operation } from "../Operations.ts"
+import { objectIdOf } from "./Requests.ts"
+
+/**
+ * @since 0.1.0
+ */
+export const make = Effect.gen(function*() {
+  const auth = yield* Auth
+  const storage = yield* Storage
+  const writer = yield* ComponentWriter
+  return {
+    name: "delete",
+    code: 0x0a,
+    doipId: "0.DOIP/Op.Delete",
+    target: "object",
+    handler: Effect.fnUntraced(function*(request) {
+      const principal = yield* auth.authorizeWrite(request.credentials)
+      const objectId = yield* objectIdOf(request)
+      const changed = yield* writer.change(
+        { objectId, operation: "delete", metadata: { committer: principal } },
+        Effect.fnUntraced(function*(staging) {
+          // listed under the lock, so a component created meanwhile is not left behind
+          const existing = yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError))
+          if (existing.length === 0) {
+            return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
+          }
+          yield* Effect.forEach(existing, (stat) => staging.remove(stat.componentId), { discard: true })
+          return existing.map((stat) => stat.componentId)
+        })
+      )
+      return {
+        ...metadataResponse({
+          operation: "delete",
+          status: "deleted",
+          objectId,
+          componentIds: changed.result,
+          branch: changed.branch,
+          commitId: changed.commit.id
+        }),
+        // DOIP v2.0's delete answers with a status and no output
+        output: undefined
+      }
+    })
+  } satisfies Operation
+})

@@ -1,0 +1,100 @@
+/**
+ * Staging a digital object's elements (create, and update with a digital object as input): every element that
+ * arrives with data is written; when the object lists its `elements`, existing components it leaves out are
+ * deleted and listed elements without data must already exist. Element media types come from the element's `type`,
+ * else from the framing, else from the component being replaced.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import type * as DigitalObject from "../../protocol/DigitalObject.ts"
+import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
+import type { DoipRequest } from "../../protocol/DoipMessage.ts"
+import type { Staging } from "../../layers/ComponentWriter.ts"
+import type { ComponentStat } from "../../layers/Storage.ts"
+import { DescriptionKeys } from "../../layers/StorageFdoFacade.ts"
+import { componentIdOf } from "./Requests.ts"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Staged {
+  readonly written: ReadonlyArray<ComponentStat>
+  readonly removed: ReadonlyArray<string>
+}
+
+/**
+ * Stages the object's elements through `staging`, reading the request's components one after the other.
+ *
+ * @since 0.1.0
+ */
+export const stageElements = Effect.fnUntraced(function*(options: {
+  readonly request: DoipRequest
+  readonly object: typeof DigitalObject.DigitalObjectInput.Type
+  readonly existing: ReadonlyArray<ComponentStat>
+  readonly staging: Staging
+  readonly maxComponentSize: number
+}) {
+  const { existing, object, request, staging } = options
+  const declared = new Map<string, DigitalObject.Element>()
+  for (const element of object.elements ?? []) {
+    const id = yield* componentIdOf(element.id)
+    if (declared.has(id)) return yield* badRequest(`element ${JSON.stringify(id)} is listed twice`)
+    declared.set(id, element)
+  }
+  const current = new Map(existing.map((stat) => [stat.componentId, stat]))
+  const written: Array<ComponentStat> = []
+  for (;;) {
+    const component = yield* request.nextComponent
+    if (component === undefined) break
+    const id = yield* componentIdOf(component.componentId)
+    if (object.elements !== undefined && !declared.has(id)) {
+      return yield* badRequest(`element ${JSON.stringify(id)} has data but is not listed in the object's elements`)
+    }
+    if (written.some((stat) => stat.componentId === id)) {
+      return yield* badRequest(`element ${JSON.stringify(id)} has data twice`)
+    }
+    const mediaType = declared.get(id)?.type ?? component.mediaType ?? current.get(id)?.mediaType ??
+      "application/octet-stream"
+    written.push(yield* staging.write(id, mediaType, component.content, {
+      maxSize: options.maxComponentSize,
+      expectedSize: component.size
+    }))
+  }
+  const removed: Array<string> = []
+  if (object.elements !== undefined) {
+    for (const id of declared.keys()) {
+      if (!current.has(id) && !written.some((stat) => stat.componentId === id)) {
+        return yield* badRequest(`element ${JSON.stringify(id)} is listed but has no data`)
+      }
+    }
+    for (const id of current.keys()) {
+      if (!declared.has(id)) {
+        yield* staging.remove(id)
+        removed.push(id)
+      }
+    }
+  }
+  return { written, removed } satisfies Staged
+})
+
+/**
+ * The commit metadata that records what the object says about itself (its type and `attributes.content`).
+ *
+ * @since 0.1.0
+ */
+export const descriptionMetadata = (
+  object: typeof DigitalObject.DigitalObjectInput.Type
+): Effect.Effect<Record<string, string>, DoipError> => {
+  const metadata: Record<string, string> = {}
+  if (object.type !== undefined) metadata[DescriptionKeys.type] = object.type
+  const content = object.attributes?.["content"]
+  if (content !== undefined) {
+    if (typeof content !== "object" || content === null || Array.isArray(content)) {
+      return Effect.fail(badRequest(`attributes.content must be a JSON object, got ${JSON.stringify(content)}`))
+    }
+    metadata[DescriptionKeys.content] = JSON.stringify(content)
+  }
+  return Effect.succeed(metadata)
+}
