@@ -314,11 +314,11 @@ export const parseJsonObject = (body: Uint8Array): Record<string, unknown> | str
   try {
     value = JSON.parse(strictUtf8.decode(body))
   } catch (error) {
-    return `block is not valid UTF-8 JSON (${(error as Error).message})`
+    return `is not valid UTF-8 JSON (${(error as Error).message})`
   }
   return typeof value === "object" && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
-    : "block must hold one JSON object"
+    : "must hold one JSON object"
 }
 
 // -----------------------------------------------------------------------------

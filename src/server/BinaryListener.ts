@@ -128,7 +128,7 @@ const assemble = Effect.fnUntraced(function*(
       case "Metadata":
       case "Workflow": {
         const parsed = Envelope.parseJsonObject(part.body)
-        if (typeof parsed === "string") error ??= new DoipError({ kind: "BadRequest", message: `${part._tag.toLowerCase()} ${parsed}` })
+        if (typeof parsed === "string") error ??= new DoipError({ kind: "BadRequest", message: `${part._tag.toLowerCase()} block ${parsed}` })
         else (part._tag === "Metadata" ? metadata : workflow).push(parsed)
         break
       }

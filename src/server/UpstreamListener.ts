@@ -75,7 +75,7 @@ export const serve = Effect.fnUntraced(function*(
     }
   })
   const framingError = (error: LengthPrefixed.LengthPrefixedError) =>
-    encodeError(new DoipError({ kind: "ProtocolError", message: error.message }))
+    encodeError(new DoipError({ kind: error.kind === "TooLarge" ? "TooLarge" : "ProtocolError", message: error.message }))
   yield* loop.pipe(Effect.catch(endOn(LengthPrefixed.isLengthPrefixedError, writer, framingError)))
 })
 

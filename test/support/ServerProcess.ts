@@ -11,6 +11,8 @@ import { join } from "node:path"
 export interface ServerProcess {
   readonly pid: number
   readonly port: number
+  /** the DOIP v2.0 listener's port */
+  readonly doip2Port: number
   readonly dataDir: string
   /** resident set size and its peak so far, in bytes (from /proc/<pid>/status) */
   readonly memory: () => { readonly rss: number; readonly peak: number }
@@ -27,10 +29,17 @@ export const serverProcess = (options: { readonly token: string; readonly args?:
       let log = ""
       const onData = (data: Buffer) => {
         log += data.toString()
-        const match = /listener on [^:\s]+:(\d+)/.exec(log)
-        if (match !== null) {
+        const binary = /binary DOIP listener on [^:\s]+:(\d+)/.exec(log)
+        const doip2 = /DOIP v2\.0 listener on [^:\s]+:(\d+)/.exec(log)
+        if (binary !== null && doip2 !== null) {
           child.stdout.off("data", onData)
-          resume(Effect.succeed({ pid: child.pid!, port: Number(match[1]), dataDir, memory: () => memoryOf(child.pid!) }))
+          resume(Effect.succeed({
+            pid: child.pid!,
+            port: Number(binary[1]),
+            doip2Port: Number(doip2[1]),
+            dataDir,
+            memory: () => memoryOf(child.pid!)
+          }))
         }
       }
       child.stdout.on("data", onData)
