@@ -7,30 +7,17 @@
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import * as net from "node:net"
 import { metadataResponse } from "../../src/protocol/DoipMessage.ts"
 import { Storage } from "../../src/layers/Storage.ts"
 import { ListenAddress } from "../../src/server/DoipServer.ts"
 import type { Operation } from "../../src/server/Operations.ts"
 import { concatBytes } from "../support/Random.ts"
+import { bytes, connectTo, exchange, framing, text, u32, utf8 } from "../support/RawSocket.ts"
 import { layerServer, seed, token } from "../support/TestServer.ts"
 
 // -----------------------------------------------------------------------------
-// bytes
+// constants
 // -----------------------------------------------------------------------------
-
-const utf8 = (s: string) => new TextEncoder().encode(s)
-const text = (b: Uint8Array) => new TextDecoder("utf-8", { fatal: true }).decode(b)
-
-const bytes = (...parts: ReadonlyArray<Uint8Array | ReadonlyArray<number>>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
 
 const OK = "0.DOIP/Status.001"
 const status = (code: 101 | 102 | 103 | 104 | 105 | 200 | 500) => `0.DOIP/Status.${code}`
@@ -120,12 +107,6 @@ const splitMessage = (buffer: Uint8Array): { readonly length: number; readonly s
 // the binary envelope, for the extension test (PROTOCOL.md §1)
 // -----------------------------------------------------------------------------
 
-const u32 = (n: number): Uint8Array => {
-  const out = new Uint8Array(4)
-  new DataView(out.buffer).setUint32(0, n, false)
-  return out
-}
-
 /** header (version 2, request, `operation`, flags 0, no object id), then one metadata block */
 const binaryRequest = (operation: number, metadata: string) => {
   const body = utf8(metadata)
@@ -153,162 +134,22 @@ const splitBinary = (buffer: Uint8Array): { readonly length: number; readonly re
 }
 
 // -----------------------------------------------------------------------------
-// a raw socket with short timeouts
+// raw connections
 // -----------------------------------------------------------------------------
 
-const TIMEOUT_MS = 5_000
+/** DOIP v2.0 answers: whole messages as `splitMessage` finds them, each starting with a JSON segment */
+const answers = framing("a DOIP v2.0 answer", splitMessage, ({ segments }, message): Answer => {
+  assert.isAbove(segments.length, 0, "an answer has a first segment")
+  const head = segments[0]!
+  assert.strictEqual(head.kind, "json", "an answer starts with a JSON segment")
+  return { bytes: message, segments, first: (head as { json: any }).json }
+})
 
-class RawSocket {
-  private buffer: Uint8Array = new Uint8Array(0)
-  private closedBy: string | undefined
-  private readonly listeners = new Set<() => void>()
-  readonly socket: net.Socket
-
-  constructor(socket: net.Socket) {
-    this.socket = socket
-    socket.on("data", (chunk: Buffer) => {
-      this.buffer = bytes(this.buffer, chunk)
-      this.notify()
-    })
-    socket.on("end", () => this.close("end"))
-    socket.on("close", () => this.close("close"))
-    socket.on("error", (error) => this.close(`error ${(error as NodeJS.ErrnoException).code ?? error.message}`))
-  }
-
-  get closed() {
-    return this.closedBy !== undefined
-  }
-
-  write(data: Uint8Array | string): Effect.Effect<void, Error> {
-    return Effect.callback<void, Error>((resume) => {
-      this.socket.write(typeof data === "string" ? utf8(data) : data, (error) => resume(error ? Effect.fail(error) : Effect.void))
-    })
-  }
-
-  /** one write per byte, each waited for */
-  writeBytewise(data: Uint8Array | string): Effect.Effect<void, Error> {
-    return Effect.forEach(typeof data === "string" ? utf8(data) : data, (byte) => this.write(Uint8Array.of(byte)), {
-      discard: true
-    })
-  }
-
-  /** the next whole DOIP v2.0 answer */
-  read(): Effect.Effect<Answer, Error> {
-    return this.readWith("a DOIP v2.0 answer", splitMessage, (message, length) => {
-      assert.isAbove(message.segments.length, 0, "an answer has a first segment")
-      const head = message.segments[0]!
-      assert.strictEqual(head.kind, "json", "an answer starts with a JSON segment")
-      return { bytes: this.buffer.slice(0, length), segments: message.segments, first: (head as { json: any }).json }
-    })
-  }
-
-  /** the next whole binary envelope */
-  readBinary(): Effect.Effect<BinaryReply, Error> {
-    return this.readWith("a binary envelope", splitBinary, (split) => split.reply)
-  }
-
-  /** waits until the server closes the connection; answers the bytes left unread */
-  closedByServer(): Effect.Effect<Uint8Array, Error> {
-    return this.until("the server to close the connection", () => (this.closed ? Effect.succeed(this.buffer) : undefined))
-  }
-
-  private readWith<S extends { readonly length: number }, A>(
-    what: string,
-    split: (buffer: Uint8Array) => S | undefined,
-    make: (split: S, length: number) => A
-  ): Effect.Effect<A, Error> {
-    return this.until(what, () => {
-      const found = split(this.buffer)
-      if (found !== undefined) {
-        const answer = make(found, found.length)
-        this.buffer = this.buffer.slice(found.length)
-        return Effect.succeed(answer)
-      }
-      if (this.closed) {
-        return Effect.fail(
-          new Error(`the server closed the connection (${this.closedBy}) with ${this.buffer.length} bytes of a partial answer: ${
-            JSON.stringify(new TextDecoder().decode(this.buffer))
-          }`)
-        )
-      }
-      return undefined
-    })
-  }
-
-  private until<A>(what: string, check: () => Effect.Effect<A, Error> | undefined): Effect.Effect<A, Error> {
-    return Effect.suspend(() => {
-      const now = Effect.try({ try: check, catch: (e) => e as Error })
-      return Effect.flatMap(now, (result) => {
-        if (result !== undefined) return result
-        return Effect.callback<A, Error>((resume) => {
-          const listener = () => {
-            let result: Effect.Effect<A, Error> | undefined
-            try {
-              result = check()
-            } catch (e) {
-              result = Effect.fail(e as Error)
-            }
-            if (result === undefined) return
-            cleanup()
-            resume(result)
-          }
-          const timer = setTimeout(() => {
-            cleanup()
-            resume(Effect.fail(
-              new Error(`timed out after ${TIMEOUT_MS} ms waiting for ${what} (${this.buffer.length} unread bytes, closed: ${
-                this.closedBy ?? "no"
-              })`)
-            ))
-          }, TIMEOUT_MS)
-          const cleanup = () => {
-            clearTimeout(timer)
-            this.listeners.delete(listener)
-          }
-          this.listeners.add(listener)
-          return Effect.sync(cleanup)
-        })
-      })
-    })
-  }
-
-  private close(reason: string) {
-    this.closedBy ??= reason
-    this.notify()
-  }
-
-  private notify() {
-    for (const listener of [...this.listeners]) listener()
-  }
-}
+/** binary envelopes, for the binary listener */
+const binaryReplies = framing("a binary envelope", splitBinary, (split) => split.reply)
 
 /** a raw connection to a listener of the server in context, destroyed when the test's scope closes */
-const connect = (listener: "doip2Port" | "binaryPort" = "doip2Port") =>
-  Effect.gen(function*() {
-    const address = yield* ListenAddress
-    return yield* Effect.acquireRelease(
-      Effect.callback<RawSocket, Error>((resume) => {
-        const socket = net.connect({ host: address.host, port: address[listener] })
-        socket.setNoDelay(true)
-        const timer = setTimeout(() => {
-          socket.destroy()
-          resume(Effect.fail(new Error(`could not connect within ${TIMEOUT_MS} ms`)))
-        }, TIMEOUT_MS)
-        socket.once("connect", () => {
-          clearTimeout(timer)
-          socket.removeAllListeners("error")
-          resume(Effect.succeed(new RawSocket(socket)))
-        })
-        socket.once("error", (error) => {
-          clearTimeout(timer)
-          resume(Effect.fail(error))
-        })
-      }),
-      (raw) => Effect.sync(() => raw.socket.destroy())
-    )
-  })
-
-/** sends bytes on a connection and reads one answer */
-const exchange = (raw: RawSocket, request: Uint8Array | string) => Effect.andThen(raw.write(request), raw.read())
+const connect = (listener: "doip2Port" | "binaryPort" = "doip2Port") => connectTo((address) => address[listener], answers)
 
 // -----------------------------------------------------------------------------
 // requests, by hand
@@ -1122,7 +963,7 @@ layer(layerServer({ extensions: [echo] }), { excludeTestServices: true })("an ex
     Effect.gen(function*() {
       const raw = yield* connect("binaryPort")
       yield* raw.write(binaryRequest(0x00, `{"operation":"echo","say":"hi"}`))
-      const reply = yield* raw.readBinary()
+      const reply = yield* raw.readWith(binaryReplies)
       assert.strictEqual(reply.msgType, 0x02, JSON.stringify(reply.metadata))
       assert.strictEqual(reply.operation, 0x00)
       assert.deepStrictEqual(reply.metadata, [{ echo: { operation: "echo", say: "hi" }, objectId: "" }])

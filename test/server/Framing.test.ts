@@ -6,37 +6,18 @@
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import * as net from "node:net"
 import { Storage } from "../../src/layers/Storage.ts"
-import { ListenAddress } from "../../src/server/DoipServer.ts"
 import { concatBytes } from "../support/Random.ts"
+import { bytes, connectTo, exchange, framing, u32, utf8 } from "../support/RawSocket.ts"
 import { layerServer, seed, token } from "../support/TestServer.ts"
 
 // -----------------------------------------------------------------------------
 // hand-written envelope bytes (PROTOCOL.md §1, big-endian throughout)
 // -----------------------------------------------------------------------------
 
-const utf8 = (s: string) => new TextEncoder().encode(s)
-
-const bytes = (...parts: ReadonlyArray<Uint8Array | ReadonlyArray<number>>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
-
 const u16 = (n: number): Uint8Array => {
   const out = new Uint8Array(2)
   new DataView(out.buffer).setUint16(0, n, false)
-  return out
-}
-
-const u32 = (n: number): Uint8Array => {
-  const out = new Uint8Array(4)
-  new DataView(out.buffer).setUint32(0, n, false)
   return out
 }
 
@@ -180,129 +161,14 @@ const parseReply = (message: Uint8Array): Reply => {
   }
 }
 
-// -----------------------------------------------------------------------------
-// a raw socket with short timeouts
-// -----------------------------------------------------------------------------
-
-const TIMEOUT_MS = 5_000
-
-class RawSocket {
-  private buffer: Uint8Array = new Uint8Array(0)
-  private closedBy: string | undefined
-  private readonly listeners = new Set<() => void>()
-  readonly socket: net.Socket
-
-  constructor(socket: net.Socket) {
-    this.socket = socket
-    socket.on("data", (chunk: Buffer) => {
-      this.buffer = bytes(this.buffer, chunk)
-      this.notify()
-    })
-    socket.on("end", () => this.close("end"))
-    socket.on("close", () => this.close("close"))
-    socket.on("error", (error) => this.close(`error ${(error as NodeJS.ErrnoException).code ?? error.message}`))
-  }
-
-  get closed() {
-    return this.closedBy !== undefined
-  }
-
-  write(data: Uint8Array): Effect.Effect<void, Error> {
-    return Effect.callback<void, Error>((resume) => {
-      this.socket.write(data, (error) => resume(error ? Effect.fail(error) : Effect.void))
-    })
-  }
-
-  /** one write per byte, each waited for */
-  writeBytewise(data: Uint8Array): Effect.Effect<void, Error> {
-    return Effect.forEach(data, (byte) => this.write(Uint8Array.of(byte)), { discard: true })
-  }
-
-  /** the next whole answer */
-  read(): Effect.Effect<Reply, Error> {
-    return this.until("an answer", () => {
-      const length = messageLength(this.buffer)
-      if (length !== undefined && this.buffer.length >= length) {
-        const reply = this.buffer.slice(0, length)
-        this.buffer = this.buffer.slice(length)
-        return Effect.sync(() => parseReply(reply))
-      }
-      if (this.closed) {
-        return Effect.fail(new Error(`the server closed the connection (${this.closedBy}) with ${this.buffer.length} bytes of a partial answer`))
-      }
-      return undefined
-    })
-  }
-
-  /** waits until the server closes the connection; answers the bytes left unread */
-  closedByServer(): Effect.Effect<Uint8Array, Error> {
-    return this.until("the server to close the connection", () => (this.closed ? Effect.succeed(this.buffer) : undefined))
-  }
-
-  private until<A>(what: string, check: () => Effect.Effect<A, Error> | undefined): Effect.Effect<A, Error> {
-    return Effect.suspend(() => {
-      const now = check()
-      if (now !== undefined) return now
-      return Effect.callback<A, Error>((resume) => {
-        const listener = () => {
-          const result = check()
-          if (result === undefined) return
-          cleanup()
-          resume(result)
-        }
-        const timer = setTimeout(() => {
-          cleanup()
-          resume(Effect.fail(new Error(
-            `timed out after ${TIMEOUT_MS} ms waiting for ${what} (${this.buffer.length} unread bytes, closed: ${this.closedBy ?? "no"})`
-          )))
-        }, TIMEOUT_MS)
-        const cleanup = () => {
-          clearTimeout(timer)
-          this.listeners.delete(listener)
-        }
-        this.listeners.add(listener)
-        return Effect.sync(cleanup)
-      })
-    })
-  }
-
-  private close(reason: string) {
-    this.closedBy ??= reason
-    this.notify()
-  }
-
-  private notify() {
-    for (const listener of [...this.listeners]) listener()
-  }
-}
+/** the binary envelope's framing: a whole message is the header plus the lengths it gives */
+const replies = framing("an answer", (buffer) => {
+  const length = messageLength(buffer)
+  return length !== undefined && buffer.length >= length ? { length } : undefined
+}, (_, message) => parseReply(message))
 
 /** a raw connection to the binary listener in context, destroyed when the test's scope closes */
-const connect = Effect.gen(function*() {
-  const { host, binaryPort } = yield* ListenAddress
-  return yield* Effect.acquireRelease(
-    Effect.callback<RawSocket, Error>((resume) => {
-      const socket = net.connect({ host, port: binaryPort })
-      socket.setNoDelay(true)
-      const timer = setTimeout(() => {
-        socket.destroy()
-        resume(Effect.fail(new Error(`could not connect within ${TIMEOUT_MS} ms`)))
-      }, TIMEOUT_MS)
-      socket.once("connect", () => {
-        clearTimeout(timer)
-        socket.removeAllListeners("error")
-        resume(Effect.succeed(new RawSocket(socket)))
-      })
-      socket.once("error", (error) => {
-        clearTimeout(timer)
-        resume(Effect.fail(error))
-      })
-    }),
-    (raw) => Effect.sync(() => raw.socket.destroy())
-  )
-})
-
-/** sends bytes on a connection and reads one answer */
-const exchange = (raw: RawSocket, request: Uint8Array) => Effect.andThen(raw.write(request), raw.read())
+const connect = connectTo((address) => address.binaryPort, replies)
 
 const assertHello = (reply: Reply) => {
   assert.strictEqual(reply.version, 0x02)

@@ -7,32 +7,12 @@
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
-import * as net from "node:net"
-import { ListenAddress } from "../../src/server/DoipServer.ts"
+import { bytes, connectTo, exchange, framing, text, u32, utf8 } from "../support/RawSocket.ts"
 import { layerServer, seed, token } from "../support/TestServer.ts"
 
 // -----------------------------------------------------------------------------
-// bytes
+// requests
 // -----------------------------------------------------------------------------
-
-const utf8 = (s: string) => new TextEncoder().encode(s)
-const text = (b: Uint8Array) => new TextDecoder("utf-8", { fatal: true }).decode(b)
-
-const bytes = (...parts: ReadonlyArray<Uint8Array | ReadonlyArray<number>>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
-
-const u32 = (n: number): Uint8Array => {
-  const out = new Uint8Array(4)
-  new DataView(out.buffer).setUint32(0, n, false)
-  return out
-}
 
 /** one segment: its length, big-endian, then its bytes */
 const segment = (body: string | Uint8Array) => {
@@ -83,136 +63,14 @@ const splitMessage = (buffer: Uint8Array): { readonly length: number; readonly s
   }
 }
 
-// -----------------------------------------------------------------------------
-// a raw socket with short timeouts
-// -----------------------------------------------------------------------------
-
-const TIMEOUT_MS = 5_000
-
-class RawSocket {
-  private buffer: Uint8Array = new Uint8Array(0)
-  private closedBy: string | undefined
-  private readonly listeners = new Set<() => void>()
-  readonly socket: net.Socket
-
-  constructor(socket: net.Socket) {
-    this.socket = socket
-    socket.on("data", (chunk: Buffer) => {
-      this.buffer = bytes(this.buffer, chunk)
-      this.notify()
-    })
-    socket.on("end", () => this.close("end"))
-    socket.on("close", () => this.close("close"))
-    socket.on("error", (error) => this.close(`error ${(error as NodeJS.ErrnoException).code ?? error.message}`))
-  }
-
-  get closed() {
-    return this.closedBy !== undefined
-  }
-
-  write(data: Uint8Array): Effect.Effect<void, Error> {
-    return Effect.callback<void, Error>((resume) => {
-      this.socket.write(data, (error) => resume(error ? Effect.fail(error) : Effect.void))
-    })
-  }
-
-  /** one write per byte, each waited for */
-  writeBytewise(data: Uint8Array): Effect.Effect<void, Error> {
-    return Effect.forEach(data, (byte) => this.write(Uint8Array.of(byte)), { discard: true })
-  }
-
-  /** the next whole answer */
-  read(): Effect.Effect<Answer, Error> {
-    return this.until("an answer", () => {
-      const split = splitMessage(this.buffer)
-      if (split !== undefined) {
-        const whole = this.buffer.slice(0, split.length)
-        this.buffer = this.buffer.slice(split.length)
-        return Effect.try({
-          try: () => {
-            assert.isAbove(split.segments.length, 0, "an answer has a first segment")
-            return { bytes: whole, head: JSON.parse(text(split.segments[0]!)), data: split.segments.slice(1) }
-          },
-          catch: (e) => e as Error
-        })
-      }
-      if (this.closed) {
-        return Effect.fail(new Error(`the server closed the connection (${this.closedBy}) with ${this.buffer.length} bytes of a partial answer`))
-      }
-      return undefined
-    })
-  }
-
-  /** waits until the server closes the connection; answers the bytes left unread */
-  closedByServer(): Effect.Effect<Uint8Array, Error> {
-    return this.until("the server to close the connection", () => (this.closed ? Effect.succeed(this.buffer) : undefined))
-  }
-
-  private until<A>(what: string, check: () => Effect.Effect<A, Error> | undefined): Effect.Effect<A, Error> {
-    return Effect.suspend(() => {
-      const now = check()
-      if (now !== undefined) return now
-      return Effect.callback<A, Error>((resume) => {
-        const listener = () => {
-          const result = check()
-          if (result === undefined) return
-          cleanup()
-          resume(result)
-        }
-        const timer = setTimeout(() => {
-          cleanup()
-          resume(Effect.fail(
-            new Error(`timed out after ${TIMEOUT_MS} ms waiting for ${what} (${this.buffer.length} unread bytes, closed: ${
-              this.closedBy ?? "no"
-            })`)
-          ))
-        }, TIMEOUT_MS)
-        const cleanup = () => {
-          clearTimeout(timer)
-          this.listeners.delete(listener)
-        }
-        this.listeners.add(listener)
-        return Effect.sync(cleanup)
-      })
-    })
-  }
-
-  private close(reason: string) {
-    this.closedBy ??= reason
-    this.notify()
-  }
-
-  private notify() {
-    for (const listener of [...this.listeners]) listener()
-  }
-}
-
-/** a raw connection to the DOIP v2.0 port of the server in context, destroyed when the test's scope closes */
-const connect = Effect.gen(function*() {
-  const { doip2Port, host } = yield* ListenAddress
-  return yield* Effect.acquireRelease(
-    Effect.callback<RawSocket, Error>((resume) => {
-      const socket = net.connect({ host, port: doip2Port })
-      socket.setNoDelay(true)
-      const timer = setTimeout(() => {
-        socket.destroy()
-        resume(Effect.fail(new Error(`could not connect within ${TIMEOUT_MS} ms`)))
-      }, TIMEOUT_MS)
-      socket.once("connect", () => {
-        clearTimeout(timer)
-        socket.removeAllListeners("error")
-        resume(Effect.succeed(new RawSocket(socket)))
-      })
-      socket.once("error", (error) => {
-        clearTimeout(timer)
-        resume(Effect.fail(error))
-      })
-    }),
-    (raw) => Effect.sync(() => raw.socket.destroy())
-  )
+/** the variant's answers: whole messages as `splitMessage` finds them, the first segment JSON */
+const answers = framing("an answer", splitMessage, ({ segments }, message): Answer => {
+  assert.isAbove(segments.length, 0, "an answer has a first segment")
+  return { bytes: message, head: JSON.parse(text(segments[0]!)), data: segments.slice(1) }
 })
 
-const exchange = (raw: RawSocket, request: Uint8Array) => Effect.andThen(raw.write(request), raw.read())
+/** a raw connection to the DOIP v2.0 port of the server in context, destroyed when the test's scope closes */
+const connect = connectTo((address) => address.doip2Port, answers)
 
 // -----------------------------------------------------------------------------
 // checks
