@@ -40,7 +40,8 @@ export class TimeoutError extends Data.TaggedError("TimeoutError")<{ readonly me
 export class ProtocolError extends Data.TaggedError("ProtocolError")<{ readonly message: string }> {}
 
 /**
- * The server answered with an error envelope; `error` is its name (`BadRequest`, `Unauthenticated`, ...).
+ * The server answered with an error: a binary error envelope, or a DOIP v2.0 status other than success. `error` is
+ * its kind (`BadRequest`, `Unauthenticated`, `Conflict`, ...), `message` the server's own text.
  *
  * @category errors
  * @since 0.1.0
@@ -56,10 +57,36 @@ export class ServerError extends Data.TaggedError("ServerError")<{ readonly erro
 export class NotFoundError extends Data.TaggedError("NotFoundError")<{ readonly message: string }> {}
 
 /**
+ * The call cannot be put on the wire as asked: an operation the framing has no name for, or a value JSON cannot
+ * carry. Nothing was sent.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class InvalidRequestError extends Data.TaggedError("InvalidRequestError")<{ readonly message: string }> {}
+
+/**
  * @category models
  * @since 0.1.0
  */
-export type ClientError = ConnectionError | TlsError | TimeoutError | ProtocolError | ServerError | NotFoundError
+export type ClientError =
+  | ConnectionError
+  | TlsError
+  | TimeoutError
+  | ProtocolError
+  | ServerError
+  | NotFoundError
+  | InvalidRequestError
+
+/**
+ * The error a server's error answer stands for: `NotFound` is a {@link NotFoundError}, any other kind a
+ * {@link ServerError} of that kind.
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const fromServer = (error: string, message: string): NotFoundError | ServerError =>
+  error === "NotFound" ? new NotFoundError({ message }) : new ServerError({ error, message })
 
 /**
  * A socket failure as the client error it means.

@@ -1,38 +1,37 @@
 /**
- * The DOIP client as an Effect service, over the binary envelope.
+ * The DOIP client as an Effect service. Which framing it speaks is chosen by the layer:
  *
- * One connection is opened on first use and reused by every later call, one call at a time (the binary framing
- * answers strictly in order). A call that fails half-way (timeout, broken framing, a component stream dropped before
- * its end) closes the connection, and the next call opens a fresh one.
+ * - {@link layer} / {@link make}: the binary envelope (PROTOCOL.md §1, port 3567), one call at a time on one
+ *   reused connection (`BinaryTransport.ts`);
+ * - {@link layerDoip2} / {@link makeDoip2}: DOIP v2.0 segments (PROTOCOL.md §2, port 3568), pipelined: many calls
+ *   in flight on one connection, each answer matched to its call by `requestId` (`Doip2Transport.ts`).
  *
- * `retrieve(objectId, componentId)` streams the component: its `content` holds the connection until it has been read
- * to the end or the caller's scope closes.
+ * Both offer the same methods. A transport only knows how to carry a {@link CallRequest} and stream one element
+ * back; every method here is a call, so each means the same on both. Where the framings' answers differ, the
+ * method returns what the server answered on that framing: `hello`, `retrieve(objectId)`, `create` and `update`
+ * return the binary envelope's metadata (an FDO manifest, a commit record) but DOIP v2.0's digital object.
+ *
+ * A call that fails half-way (a timeout, broken framing, a failed upload) closes the connection, and the next call
+ * opens a fresh one. An error answer (`NotFoundError`, `ServerError`) leaves the connection open.
+ *
+ * `retrieve(objectId, componentId)` streams the element: its `content` holds its place on the connection until it
+ * has been read to the end or the caller's scope closes (see each transport for what happens to unread content).
  *
  * @since 0.1.0
  */
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
-import * as Scope from "effect/Scope"
-import * as Semaphore from "effect/Semaphore"
-import * as Socket from "effect/socket/Socket"
-import * as Stream from "effect/Stream"
-import * as Envelope from "../protocol/Envelope.ts"
-import { pullOne } from "../protocol/internal/pullOne.ts"
-import { OperationCode } from "../protocol/Operation.ts"
-import {
-  type ClientError,
-  ConnectionError,
-  fromSocketError,
-  NotFoundError,
-  ProtocolError,
-  ServerError,
-  TimeoutError
-} from "./ClientError.ts"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import * as DigitalObject from "../protocol/DigitalObject.ts"
+import * as BinaryTransport from "./BinaryTransport.ts"
+import { type ClientError, ProtocolError } from "./ClientError.ts"
+import * as Doip2Transport from "./Doip2Transport.ts"
+import { asRecord } from "./internal/requests.ts"
 
 /**
  * @category models
@@ -40,6 +39,7 @@ import {
  */
 export interface ClientOptions {
   readonly host: string
+  /** the binary listener's port for {@link layer}, the DOIP v2.0 listener's (binary + 1) for {@link layerDoip2} */
   readonly port: number
   /** `true` for TLS with the system's trusted CAs; an object to pin a CA or (for development) skip verification */
   readonly tls?: boolean | {
@@ -49,7 +49,7 @@ export interface ClientOptions {
     readonly verify?: boolean | undefined
     readonly servername?: string | undefined
   } | undefined
-  /** how long one call may take until its answer starts (default 30 seconds) */
+  /** how long one call may take until its answer starts, or is whole when it is read whole (default 30 seconds) */
   readonly timeout?: Duration.Input | undefined
   readonly connectTimeout?: Duration.Input | undefined
   /** sent with writes: a token, or a username and password */
@@ -58,10 +58,19 @@ export interface ClientOptions {
     readonly username?: string | undefined
     readonly password?: Redacted.Redacted<string> | string | undefined
   } | undefined
+  /** DOIP v2.0: the `targetId` of service operations (hello, list, create, search); default `effect-doip/service` */
+  readonly serviceId?: string | undefined
 }
 
 /**
- * A component as retrieved: `content` streams `size` bytes from the connection.
+ * @category models
+ * @since 0.1.0
+ */
+export type Protocol = "binary" | "doip2"
+
+/**
+ * An element as retrieved: `content` streams it from the connection. `size` is the size the server announced
+ * (DOIP v2.0 servers other than this one may not announce it).
  *
  * @category models
  * @since 0.1.0
@@ -69,12 +78,12 @@ export interface ClientOptions {
 export interface RetrievedComponent {
   readonly componentId: string
   readonly mediaType: string
-  readonly size: number
+  readonly size: number | undefined
   readonly content: Stream.Stream<Uint8Array, ClientError>
 }
 
 /**
- * A component as received in a whole answer (invoke), its bytes in memory.
+ * An element as received in a whole answer (invoke, call), its bytes in memory.
  *
  * @category models
  * @since 0.1.0
@@ -86,15 +95,25 @@ export interface ReceivedComponent {
 }
 
 /**
- * A whole answer: its metadata blocks, components and workflow blocks.
+ * A whole answer, read to its end.
+ *
+ * | field | binary envelope | DOIP v2.0 |
+ * |---|---|---|
+ * | `output` | the first metadata block | the compact output, else the first JSON output segment (any JSON) |
+ * | `metadata` | the metadata blocks | `[output]` when the output is a JSON object |
+ * | `components` | the component blocks | the bytes segments, named by the `{"id","type"}` segment before each (or by `attributes.filename`) |
+ * | `workflow` | the workflow blocks | the JSON output segments after the first that are not element headers |
+ * | `attributes` | `{}` | the response's `attributes` |
  *
  * @category models
  * @since 0.1.0
  */
 export interface Answer {
+  readonly output: unknown
   readonly metadata: ReadonlyArray<Record<string, unknown>>
   readonly components: ReadonlyArray<ReceivedComponent>
   readonly workflow: ReadonlyArray<Record<string, unknown>>
+  readonly attributes: Record<string, unknown>
 }
 
 /**
@@ -106,184 +125,241 @@ export interface Answer {
 export type Content<E = never> = Uint8Array | { readonly size: number; readonly stream: Stream.Stream<Uint8Array, E> }
 
 /**
+ * The description of an object to create. Without an `id` the server picks the next free one.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface NewObject {
+  readonly id?: string | undefined
+  readonly type?: string | undefined
+  /** `content` holds the object's own metadata (a JSON object) */
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined
+}
+
+/**
+ * An element to upload. Without a media type the server keeps the element's current one, or uses
+ * `application/octet-stream`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface NewElement<E = never> {
+  readonly id: string
+  readonly mediaType?: string | undefined
+  readonly content: Content<E>
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface SearchOptions {
+  /** 0-based page (default 0) */
+  readonly pageNum?: number | undefined
+  /** results per page (default: all) */
+  readonly pageSize?: number | undefined
+  /** `"field ASC,other DESC"` */
+  readonly sortFields?: string | undefined
+  /** `"id"` for ids, `"full"` (the default) for digital objects */
+  readonly type?: "id" | "full" | undefined
+}
+
+/**
+ * `size` counts every match, `results` holds one page of them: ids, or digital objects.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SearchResult {
+  readonly size: number
+  readonly results: ReadonlyArray<string | DigitalObject.DigitalObject>
+}
+
+/**
+ * Any request.
+ *
+ * - `operation`: a name (`retrieve`, `list_operations`, an extension's name), a DOIP v2.0 operation id
+ *   (`0.DOIP/Op.Retrieve`), or a binary operation code. The binary envelope sends the code in its header and the
+ *   name as the metadata's `operation`; DOIP v2.0 sends the operation id.
+ * - `targetId`: the object id, or for service operations nothing (binary: an empty object id; DOIP v2.0: the
+ *   service id of the options).
+ * - `attributes`: DOIP v2.0's attributes; binary: the keys of the first metadata block.
+ * - `input`: DOIP v2.0's input (compact, or the first input segment when there are elements); binary: an object
+ *   input is merged into the first metadata block, as the upstream client sends create's `type` and `attributes`.
+ * - `elements`: uploaded after the input (binary: component blocks).
+ * - `authenticate`: send the options' credentials (default `true`).
+ * - `metadata`, `workflow`: binary only, further metadata and workflow blocks as given.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface CallRequest<E = never> {
+  readonly operation: string | number
+  readonly targetId?: string | undefined
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined
+  readonly input?: unknown
+  readonly elements?: ReadonlyArray<NewElement<E>> | undefined
+  readonly authenticate?: boolean | undefined
+  readonly metadata?: ReadonlyArray<Record<string, unknown>> | undefined
+  readonly workflow?: ReadonlyArray<Record<string, unknown>> | undefined
+}
+
+/**
  * @category services
  * @since 0.1.0
  */
 export class DoipClient extends Context.Service<DoipClient, {
+  readonly protocol: Protocol
+  /** binary: the upstream hello record; DOIP v2.0: the service's digital object */
   readonly hello: () => Effect.Effect<Record<string, unknown>, ClientError>
-  readonly listOps: () => Effect.Effect<Record<string, number>, ClientError>
+  /** binary: the names of `availableOperations`; DOIP v2.0: the service's operation ids */
+  readonly listOps: () => Effect.Effect<ReadonlyArray<string>, ClientError>
   readonly retrieve: {
+    /** binary: the object's FDO manifest; DOIP v2.0: the digital object */
     (objectId: string): Effect.Effect<Record<string, unknown>, ClientError>
     (objectId: string, componentId: string): Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
   }
+  /** replaces or adds one element, leaving the others */
   readonly updateComponent: <E = never>(
     objectId: string,
     componentId: string,
     content: Content<E>,
     mediaType?: string
   ) => Effect.Effect<Record<string, unknown>, ClientError | E>
+  /** binary: the commit record (`objectId`, `componentIds`, `commitId`); DOIP v2.0: the new digital object */
+  readonly create: <E = never>(
+    object: NewObject,
+    elements: ReadonlyArray<NewElement<E>>
+  ) => Effect.Effect<Record<string, unknown>, ClientError | E>
+  /** binary: the commit record; DOIP v2.0: the response's attributes (a delete has no output) */
+  readonly delete: (objectId: string) => Effect.Effect<Record<string, unknown>, ClientError>
+  readonly search: (query: string, options?: SearchOptions) => Effect.Effect<SearchResult, ClientError>
   readonly invoke: (
     objectId: string,
     workflow: string,
     params?: Readonly<Record<string, unknown>>
   ) => Effect.Effect<Answer, ClientError>
   readonly purge: (objectId: string) => Effect.Effect<Record<string, unknown>, ClientError>
-  /** any request: `operation` is a code, the metadata blocks are sent as given */
-  readonly call: (request: {
-    readonly operation: number
-    readonly objectId: string
-    readonly metadata?: ReadonlyArray<Record<string, unknown>> | undefined
-    readonly workflow?: ReadonlyArray<Record<string, unknown>> | undefined
-  }) => Effect.Effect<Answer, ClientError>
+  readonly call: <E = never>(request: CallRequest<E>) => Effect.Effect<Answer, ClientError | E>
 }>()("effect-doip/client/DoipClient") {}
 
 /**
- * A client for one server. The connection closes with the scope.
+ * What a framing provides: carrying one request and reading its whole answer, and streaming one element.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Transport {
+  readonly protocol: Protocol
+  readonly call: <E = never>(request: CallRequest<E>) => Effect.Effect<Answer, ClientError | E>
+  readonly retrieveComponent: (
+    objectId: string,
+    componentId: string
+  ) => Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
+}
+
+/**
+ * The service's methods, as calls on a transport.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = Effect.fnUntraced(function*(options: ClientOptions) {
-  const lock = yield* Semaphore.make(1)
-  const timeout = Duration.fromInputUnsafe(options.timeout ?? "30 seconds")
-  let connection: Connection | undefined
-  yield* Effect.addFinalizer(() => closeConnection())
-
-  const closeConnection = () =>
-    Effect.suspend(() => {
-      const current = connection
-      connection = undefined
-      return current === undefined ? Effect.void : Scope.close(current.scope, Exit.void)
-    })
-
-  const connected: Effect.Effect<Connection, ClientError> = Effect.suspend(() =>
-    connection !== undefined ? Effect.succeed(connection) : Effect.map(open(options), (opened) => {
-      connection = opened
-      return opened
-    })
-  )
-
-  /** runs `exchange` on the connection; any failure or interruption leaves the connection closed */
-  const onConnection = <A, E, R>(exchange: (connection: Connection) => Effect.Effect<A, E, R>) =>
-    connected.pipe(
-      Effect.flatMap(exchange),
-      Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : closeConnection()))
-    )
-
-  const withTimeout = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.timeoutOrElse(effect, {
-      duration: timeout,
-      orElse: () =>
-        Effect.fail(new TimeoutError({ message: `no answer within ${Duration.format(timeout)}` }))
-    })
-
-  /** sends a request and reads the whole answer (component contents into memory) */
-  const exchange = <E = never>(message: Envelope.Message<E>): Effect.Effect<Answer, ClientError | E> =>
-    lock.withPermit(withTimeout(onConnection((conn) =>
-      send(conn, message).pipe(Effect.andThen(readHead(conn, message)), Effect.andThen(readWhole(conn)))
-    )))
-
-  const firstMetadata = (answer: Answer) => answer.metadata[0] ?? {}
-
-  const call: DoipClient["Service"]["call"] = (request) =>
-    exchange({ msgType: Envelope.MessageType.Request, ...request })
-
-  const credentialFields = (): Record<string, string> => {
-    const c = options.credentials
-    if (c === undefined) return {}
-    const reveal = (v: Redacted.Redacted<string> | string) => (typeof v === "string" ? v : Redacted.value(v))
-    return {
-      ...(c.token === undefined ? {} : { token: reveal(c.token) }),
-      ...(c.username === undefined ? {} : { username: c.username }),
-      ...(c.password === undefined ? {} : { password: reveal(c.password) })
-    }
-  }
-
-  const retrieveComponent = (objectId: string, componentId: string) =>
-    Effect.gen(function*() {
-      const scope = yield* Effect.scope
-      yield* Semaphore.take(lock, 1)
-      let finished = false
-      let released = false
-      const release = Effect.suspend(() => {
-        if (released) return Effect.void
-        released = true
-        return Effect.asVoid(Semaphore.release(lock, 1))
-      })
-      // the permit goes back as soon as the content was read to its end; when the caller's scope closes first, the
-      // connection (its framing now unknown) is closed and then the permit goes back
-      yield* Scope.addFinalizer(
-        scope,
-        Effect.andThen(Effect.suspend(() => (finished ? Effect.void : closeConnection())), release)
-      )
-      const conn = yield* withTimeout(connected)
-      const message: Envelope.Message = {
-        msgType: Envelope.MessageType.Request,
-        operation: OperationCode.retrieve,
-        objectId,
-        metadata: [{ operation: "retrieve", element: componentId }]
-      }
-      const part = yield* withTimeout(
-        send(conn, message).pipe(Effect.andThen(readHead(conn, message)), Effect.andThen(conn.next))
-      ).pipe(Effect.tapError(() => closeConnection()))
-      if (part?._tag !== "Component") {
-        yield* closeConnection()
-        return yield* new ProtocolError({ message: `expected a component in the answer, got ${part?._tag ?? "nothing"}` })
-      }
-      const content = part.content.pipe(
-        Stream.mapError(toClientError),
-        Stream.concat(Stream.fromEffectDrain(Effect.gen(function*() {
-          yield* readWhole(conn) // the rest of the answer, up to its end
-          finished = true
-          yield* release
-        }))),
-        Stream.onError(() => Effect.andThen(closeConnection(), release))
-      )
-      return { componentId: part.componentId, mediaType: part.mediaType, size: part.size, content } satisfies RetrievedComponent
-    })
+export const fromTransport = (transport: Transport): DoipClient["Service"] => {
+  const { call } = transport
+  const output = (answer: Answer) => record(answer.output)
 
   function retrieve(objectId: string): Effect.Effect<Record<string, unknown>, ClientError>
   function retrieve(objectId: string, componentId: string): Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
   function retrieve(objectId: string, componentId?: string): Effect.Effect<any, ClientError, any> {
     return componentId === undefined
-      ? Effect.map(call({ operation: OperationCode.retrieve, objectId, metadata: [{ operation: "retrieve" }] }), firstMetadata)
-      : retrieveComponent(objectId, componentId)
+      ? Effect.map(call({ operation: "retrieve", targetId: objectId, authenticate: false }), output)
+      : transport.retrieveComponent(objectId, componentId)
   }
 
   return DoipClient.of({
-    hello: () => Effect.map(call({ operation: OperationCode.hello, objectId: "", metadata: [{ operation: "hello" }] }), firstMetadata),
+    protocol: transport.protocol,
+    hello: () => Effect.map(call({ operation: "hello", authenticate: false }), output),
     listOps: () =>
-      Effect.map(
-        call({ operation: OperationCode.list_ops, objectId: "", metadata: [{ operation: "list_operations" }] }),
-        (answer) => (firstMetadata(answer)["availableOperations"] ?? {}) as Record<string, number>
-      ),
-    retrieve,
-    updateComponent: (objectId, componentId, content, mediaType = "application/octet-stream") => {
-      const component = content instanceof Uint8Array
-        ? { componentId, mediaType, size: content.length, content: Stream.succeed(content) }
-        : { componentId, mediaType, size: content.size, content: content.stream }
-      return Effect.map(
-        exchange({
-          msgType: Envelope.MessageType.Request,
-          operation: OperationCode.update,
-          objectId,
-          metadata: [{ operation: "update", element: componentId, ...credentialFields() }],
-          components: [component]
-        }),
-        firstMetadata
-      )
-    },
-    invoke: (objectId, workflow, params = {}) =>
-      call({
-        operation: OperationCode.invoke,
-        objectId,
-        metadata: [{ operation: "invoke", workflow, params, ...credentialFields() }]
+      Effect.flatMap(call({ operation: "list_operations", authenticate: false }), (answer) => {
+        const names = Array.isArray(answer.output)
+          ? answer.output
+          : Object.keys(record(record(answer.output)["availableOperations"]))
+        return names.every((name) => typeof name === "string")
+          ? Effect.succeed(names as ReadonlyArray<string>)
+          : Effect.fail(new ProtocolError({ message: "the list of operations holds something other than names" }))
       }),
-    purge: (objectId) =>
-      Effect.map(call({ operation: OperationCode.purge, objectId, metadata: [{ operation: "purge" }] }), firstMetadata),
+    retrieve,
+    updateComponent: (objectId, componentId, content, mediaType = "application/octet-stream") =>
+      Effect.map(
+        call({
+          operation: "update",
+          targetId: objectId,
+          // binary: `element` names the one component block; DOIP v2.0: the input object (no `elements` list: the
+          // other elements stay) and the element after it
+          attributes: { element: componentId },
+          input: { id: objectId },
+          elements: [{ id: componentId, mediaType, content }]
+        }),
+        output
+      ),
+    create: (object, elements) =>
+      Effect.map(
+        call({
+          operation: "create",
+          targetId: object.id,
+          input: {
+            ...(object.id === undefined ? {} : { id: object.id }),
+            ...(object.type === undefined ? {} : { type: object.type }),
+            ...(object.attributes === undefined ? {} : { attributes: object.attributes })
+          },
+          elements
+        }),
+        output
+      ),
+    delete: (objectId) =>
+      Effect.map(call({ operation: "delete", targetId: objectId }), (answer) =>
+        answer.output === undefined ? answer.attributes : output(answer)),
+    search: (query, options) =>
+      call({
+        operation: "search",
+        authenticate: false,
+        attributes: {
+          query,
+          ...(options?.pageNum === undefined ? {} : { pageNum: options.pageNum }),
+          ...(options?.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+          ...(options?.sortFields === undefined ? {} : { sortFields: options.sortFields }),
+          ...(options?.type === undefined ? {} : { type: options.type })
+        }
+      }).pipe(Effect.flatMap((answer) =>
+        decodeSearchResult(answer.output).pipe(
+          Effect.mapError((error) => new ProtocolError({ message: `the search answer is not {size, results}: ${error.message}` }))
+        )
+      )),
+    invoke: (objectId, workflow, params = {}) =>
+      call({ operation: "invoke", targetId: objectId, attributes: { workflow, params } }),
+    purge: (objectId) => Effect.map(call({ operation: "purge", targetId: objectId, authenticate: false }), output),
     call
   })
-})
+}
+
+/**
+ * A client speaking the binary envelope. The connection closes with the scope.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options: ClientOptions): Effect.Effect<DoipClient["Service"], never, Scope.Scope> =>
+  Effect.map(BinaryTransport.make(options), fromTransport)
+
+/**
+ * A client speaking DOIP v2.0 segments (`options.port` is the DOIP v2.0 port). The connection closes with the scope.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeDoip2 = (options: ClientOptions): Effect.Effect<DoipClient["Service"], never, Scope.Scope> =>
+  Effect.map(Doip2Transport.make(options), fromTransport)
 
 /**
  * @category layers
@@ -291,110 +367,20 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
  */
 export const layer = (options: ClientOptions): Layer.Layer<DoipClient> => Layer.effect(DoipClient, make(options))
 
+/**
+ * @category layers
+ * @since 0.1.0
+ */
+export const layerDoip2 = (options: ClientOptions): Layer.Layer<DoipClient> =>
+  Layer.effect(DoipClient, makeDoip2(options))
+
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------
 
-interface Connection {
-  readonly scope: Scope.Closeable
-  readonly writer: Socket.Writer
-  readonly next: Effect.Effect<Envelope.Part<Socket.SocketError> | undefined, ClientError>
-}
+const record = (u: unknown): Record<string, unknown> => asRecord(u) ?? {}
 
-const open = (options: ClientOptions): Effect.Effect<Connection, ClientError> =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const connectTimeout = options.connectTimeout ?? "10 seconds"
-    const tls = options.tls === true ? {} : options.tls === false ? undefined : options.tls
-    const socket = tls === undefined
-      ? yield* NodeSocket.makeNet({ host: options.host, port: options.port, openTimeout: connectTimeout })
-      : yield* NodeSocket.makeTls({
-        host: options.host,
-        port: options.port,
-        openTimeout: connectTimeout,
-        ...(tls.servername !== undefined ? { servername: tls.servername } : isIp(options.host) ? {} : { servername: options.host }),
-        ...(tls.ca === undefined ? {} : { ca: typeof tls.ca === "string" ? tls.ca : Buffer.from(tls.ca) }),
-        rejectUnauthorized: tls.verify !== false
-      })
-    const opened = Effect.gen(function*() {
-      // acquiring the reader dials (and shakes hands): do it first, so a refused port or an untrusted certificate fails
-      // here at once, instead of leaving the first write waiting for a reader that never comes
-      const bytes = yield* Socket.readerBytes(socket).pipe(Effect.mapError(fromSocketError))
-      const writer = yield* socket.writer
-      const pull = yield* Stream.toPull(
-        Stream.fromPull(Effect.succeed(bytes)).pipe(Stream.pipeThroughChannel(Envelope.decode()))
-      )
-      return { scope, writer, next: Effect.mapError(pullOne(pull), toClientError) } satisfies Connection
-    }).pipe(Scope.provide(scope))
-    return yield* opened.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
-  })
-
-const isIp = (host: string) => /^[0-9.]+$/.test(host) || host.includes(":")
-
-const toClientError = (error: Envelope.EnvelopeError | Socket.SocketError | ClientError): ClientError => {
-  if (Envelope.isEnvelopeError(error)) return new ProtocolError({ message: `bad answer from the server: ${error.message}` })
-  if (Socket.isSocketError(error)) return fromSocketError(error)
-  return error
-}
-
-/** writes a request; a failure of the caller's own content stream (`E`) passes through as it is */
-const send = <E>(conn: Connection, message: Envelope.Message<E>): Effect.Effect<void, ClientError | E> =>
-  Envelope.encode(message).pipe(
-    Stream.runForEachArray((chunks) => conn.writer.writeAll(chunks)),
-    Effect.mapError((error) =>
-      Envelope.isEnvelopeError(error) || Socket.isSocketError(error) ? toClientError(error) : error as E
-    )
-  )
-
-/** reads the answer's header; an error envelope becomes the error it carries */
-const readHead = (conn: Connection, request: Envelope.Message<unknown>) =>
-  Effect.gen(function*() {
-    const part = yield* conn.next
-    if (part === undefined) return yield* new ConnectionError({ message: "the server closed the connection" })
-    if (part._tag !== "Head") return yield* new ProtocolError({ message: `answer began with ${part._tag}` })
-    if (part.header.msgType === Envelope.MessageType.Error) {
-      const answer = yield* readWhole(conn)
-      const body = answer.metadata[0] ?? {}
-      const error = typeof body["error"] === "string" ? body["error"] : "Error"
-      const message = typeof body["message"] === "string" ? body["message"] : "the server answered with an error"
-      return yield* (error === "NotFound" ? new NotFoundError({ message }) : new ServerError({ error, message }))
-    }
-    if (part.header.msgType !== Envelope.MessageType.Response) {
-      return yield* new ProtocolError({ message: `answer has msgType 0x${part.header.msgType.toString(16)}` })
-    }
-    if (part.header.operation !== request.operation) {
-      return yield* new ProtocolError({
-        message: `answer is for operation 0x${part.header.operation.toString(16)}, not 0x${request.operation.toString(16)}`
-      })
-    }
-  })
-
-/** reads the rest of an answer, up to its end */
-const readWhole = (conn: Connection): Effect.Effect<Answer, ClientError> =>
-  Effect.gen(function*() {
-    const metadata: Array<Record<string, unknown>> = []
-    const workflow: Array<Record<string, unknown>> = []
-    const components: Array<ReceivedComponent> = []
-    for (;;) {
-      const part = yield* conn.next
-      if (part === undefined) return yield* new ConnectionError({ message: "the server closed the connection mid-answer" })
-      switch (part._tag) {
-        case "End":
-          return { metadata, components, workflow }
-        case "Metadata":
-        case "Workflow": {
-          const parsed = Envelope.parseJsonObject(part.body)
-          if (typeof parsed === "string") return yield* new ProtocolError({ message: `answer's ${parsed}` })
-          ;(part._tag === "Metadata" ? metadata : workflow).push(parsed)
-          break
-        }
-        case "Component": {
-          const chunks = yield* Stream.runCollect(part.content).pipe(Effect.mapError(toClientError))
-          components.push({ componentId: part.componentId, mediaType: part.mediaType, content: Buffer.concat(chunks) })
-          break
-        }
-        case "Head":
-          return yield* new ProtocolError({ message: "a new answer began inside an answer" })
-      }
-    }
-  })
+const decodeSearchResult = Schema.decodeUnknownEffect(Schema.Struct({
+  size: Schema.Number,
+  results: Schema.Array(Schema.Union([Schema.String, DigitalObject.DigitalObjectInput]))
+}))

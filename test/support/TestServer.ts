@@ -53,3 +53,9 @@ export const seed = (objectId: string, componentId: string, content: Uint8Array 
     })
   })
 
+/** a DOIP v2.0 client for the server in context (its port + 1 listener) */
+export const layerClientDoip2 = (options?: Partial<DoipClient.ClientOptions>) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const address = yield* DoipServer.ListenAddress
+    return DoipClient.layerDoip2({ host: "127.0.0.1", port: address.doip2Port, timeout: "20 seconds", ...options })
+  }))

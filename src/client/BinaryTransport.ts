@@ -1,0 +1,232 @@
+/**
+ * The client's binary envelope transport (PROTOCOL.md §1).
+ *
+ * One connection is opened on first use and reused by every later call, one call at a time: the binary framing
+ * answers strictly in order and its answers carry no request id. An error answer (an error envelope) is read to its
+ * end and leaves the connection open; any other failure (a timeout, broken framing, a failed upload, an element
+ * stream given up before its end) closes it, and the next call opens a fresh one.
+ *
+ * `retrieveComponent` holds the connection until the element's content has been read to its end; when the
+ * caller's scope closes first, the connection (its position in the framing now unknown) is closed.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
+import * as Semaphore from "effect/Semaphore"
+import * as Socket from "effect/socket/Socket"
+import * as Stream from "effect/Stream"
+import * as Envelope from "../protocol/Envelope.ts"
+import { OperationCode } from "../protocol/Operation.ts"
+import {
+  type ClientError,
+  ConnectionError,
+  fromServer,
+  fromSocketError,
+  InvalidRequestError,
+  type NotFoundError,
+  ProtocolError,
+  type ServerError
+} from "./ClientError.ts"
+import type { Answer, CallRequest, ClientOptions, ReceivedComponent, RetrievedComponent, Transport } from "./DoipClient.ts"
+import { callTimeout, type Connection, maxAnswerJsonSize, open, reusable, withTimeout } from "./internal/connection.ts"
+import { asRecord, binaryOperation, credentialFields, sizedStream } from "./internal/requests.ts"
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options: ClientOptions) {
+  const lock = yield* Semaphore.make(1)
+  const timeout = callTimeout(options)
+  const credentials = credentialFields(options.credentials)
+  const connections = yield* reusable(
+    open(options, (bytes) => bytes.pipe(Stream.pipeThroughChannel(Envelope.decode({ limits: { maxJsonBlockSize: maxAnswerJsonSize } }))), toClientError)
+  )
+
+  /** runs `exchange` on the connection; anything but a whole answer (or refusal) leaves the connection closed */
+  const onConnection = <A, E>(exchange: (conn: Connection<Part>) => Effect.Effect<Result.Result<A, Refusal>, E>) =>
+    Effect.flatMap(connections.get, (conn) =>
+      exchange(conn).pipe(Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : connections.close(conn)))))
+
+  /** sends a request and reads the whole answer (component contents into memory) */
+  const exchange = <E>(message: Envelope.Message<E>): Effect.Effect<Answer, ClientError | E> =>
+    lock.withPermit(withTimeout(
+      timeout,
+      onConnection((conn) =>
+        send(conn, message).pipe(
+          Effect.andThen(readHead(conn, message)),
+          Effect.flatMap((refused) =>
+            refused === undefined
+              ? Effect.map(readWhole(conn), (answer): Result.Result<Answer, Refusal> => Result.succeed(answer))
+              : Effect.succeed(Result.fail(refused))
+          )
+        )
+      )
+    )).pipe(Effect.flatMap(Effect.fromResult))
+
+  const call = <E = never>(request: CallRequest<E>): Effect.Effect<Answer, ClientError | E> =>
+    Effect.suspend(() => {
+      const input = asRecord(request.input)
+      if (request.input !== undefined && input === undefined) {
+        return Effect.fail(new InvalidRequestError({
+          message: "the binary envelope has no input: it carries only a JSON object input, as metadata keys"
+        }))
+      }
+      const { code, name } = binaryOperation(request.operation)
+      const first = {
+        ...(name === undefined ? {} : { operation: name }),
+        ...request.attributes,
+        ...input,
+        ...(request.authenticate === false ? {} : credentials)
+      }
+      return exchange({
+        msgType: Envelope.MessageType.Request,
+        operation: code,
+        objectId: request.targetId ?? "",
+        metadata: [first, ...(request.metadata ?? [])],
+        components: (request.elements ?? []).map((element) => {
+          const { size, stream } = sizedStream(element.content)
+          return { componentId: element.id, mediaType: element.mediaType ?? "", size, content: stream }
+        }),
+        workflow: request.workflow
+      })
+    })
+
+  const retrieveComponent = (objectId: string, componentId: string) =>
+    Effect.gen(function*() {
+      let conn: Connection<Part> | undefined
+      let taken = false
+      let finished = false
+      const close = Effect.suspend(() => (conn === undefined ? Effect.void : connections.close(conn)))
+      const release = Effect.suspend(() => {
+        if (!taken) return Effect.void
+        taken = false
+        return Effect.asVoid(Semaphore.release(lock, 1))
+      })
+      // the permit goes back as soon as the content was read to its end; when the caller's scope closes first, the
+      // connection (its framing now unknown) is closed and then the permit goes back
+      yield* Effect.addFinalizer(() => Effect.andThen(Effect.suspend(() => (finished ? Effect.void : close)), release))
+      yield* Effect.uninterruptibleMask((restore) =>
+        Effect.map(restore(Semaphore.take(lock, 1)), () => {
+          taken = true
+        })
+      )
+      const on = conn = yield* withTimeout(timeout, connections.get)
+      const message: Envelope.Message = {
+        msgType: Envelope.MessageType.Request,
+        operation: OperationCode.retrieve,
+        objectId,
+        metadata: [{ operation: "retrieve", element: componentId }]
+      }
+      const refused = yield* withTimeout(timeout, Effect.andThen(send(on, message), readHead(on, message)))
+      if (refused !== undefined) {
+        // an error answer, read to its end: the connection stays usable
+        finished = true
+        yield* release
+        return yield* refused
+      }
+      const part = yield* withTimeout(timeout, on.next)
+      if (part?._tag !== "Component") {
+        return yield* new ProtocolError({ message: `expected a component in the answer, got ${part?._tag ?? "nothing"}` })
+      }
+      const content = part.content.pipe(
+        Stream.mapError(toClientError),
+        Stream.concat(Stream.fromEffectDrain(Effect.gen(function*() {
+          yield* readWhole(on) // the rest of the answer, up to its end
+          finished = true
+          yield* release
+        }))),
+        Stream.onError(() => Effect.andThen(close, release))
+      )
+      return { componentId: part.componentId, mediaType: part.mediaType, size: part.size, content } satisfies RetrievedComponent
+    })
+
+  return { protocol: "binary", call, retrieveComponent } satisfies Transport
+})
+
+// -----------------------------------------------------------------------------
+// internal
+// -----------------------------------------------------------------------------
+
+type Part = Envelope.Part<Socket.SocketError>
+
+/** an error answer, read to its end */
+type Refusal = NotFoundError | ServerError
+
+const toClientError = (error: Envelope.EnvelopeError | Socket.SocketError | ClientError): ClientError => {
+  if (Envelope.isEnvelopeError(error)) return new ProtocolError({ message: `bad answer from the server: ${error.message}` })
+  if (Socket.isSocketError(error)) return fromSocketError(error)
+  return error
+}
+
+/** writes a request; a failure of the caller's own content stream (`E`) passes through as it is */
+const send = <E>(conn: Connection<Part>, message: Envelope.Message<E>): Effect.Effect<void, ClientError | E> =>
+  Envelope.encode(message).pipe(
+    Stream.runForEachArray((chunks) => conn.writer.writeAll(chunks)),
+    Effect.mapError((error) =>
+      Envelope.isEnvelopeError(error)
+        ? new InvalidRequestError({ message: `the request cannot be sent: ${error.message}` })
+        : Socket.isSocketError(error)
+        ? fromSocketError(error)
+        : error as E
+    )
+  )
+
+/**
+ * Reads the answer's header. An error envelope is read to its end and returned as the error it carries (the
+ * connection stays usable); anything unexpected fails.
+ */
+const readHead = (conn: Connection<Part>, request: Envelope.Message<unknown>): Effect.Effect<Refusal | undefined, ClientError> =>
+  Effect.gen(function*() {
+    const part = yield* conn.next
+    if (part === undefined) return yield* new ConnectionError({ message: "the server closed the connection" })
+    if (part._tag !== "Head") return yield* new ProtocolError({ message: `answer began with ${part._tag}` })
+    if (part.header.msgType === Envelope.MessageType.Error) {
+      const answer = yield* readWhole(conn)
+      const body = answer.metadata[0] ?? {}
+      const error = typeof body["error"] === "string" ? body["error"] : "Error"
+      const message = typeof body["message"] === "string" ? body["message"] : "the server answered with an error"
+      return fromServer(error, message)
+    }
+    if (part.header.msgType !== Envelope.MessageType.Response) {
+      return yield* new ProtocolError({ message: `answer has msgType 0x${part.header.msgType.toString(16)}` })
+    }
+    if (part.header.operation !== request.operation) {
+      return yield* new ProtocolError({
+        message: `answer is for operation 0x${part.header.operation.toString(16)}, not 0x${request.operation.toString(16)}`
+      })
+    }
+    return undefined
+  })
+
+/** reads the rest of an answer, up to its end */
+const readWhole = (conn: Connection<Part>): Effect.Effect<Answer, ClientError> =>
+  Effect.gen(function*() {
+    const metadata: Array<Record<string, unknown>> = []
+    const workflow: Array<Record<string, unknown>> = []
+    const components: Array<ReceivedComponent> = []
+    for (;;) {
+      const part = yield* conn.next
+      if (part === undefined) return yield* new ConnectionError({ message: "the server closed the connection mid-answer" })
+      switch (part._tag) {
+        case "End":
+          return { output: metadata[0], metadata, components, workflow, attributes: {} }
+        case "Metadata":
+        case "Workflow": {
+          const parsed = Envelope.parseJsonObject(part.body)
+          if (typeof parsed === "string") return yield* new ProtocolError({ message: `answer's ${parsed}` })
+          ;(part._tag === "Metadata" ? metadata : workflow).push(parsed)
+          break
+        }
+        case "Component": {
+          const chunks = yield* Stream.runCollect(part.content).pipe(Effect.mapError(toClientError))
+          components.push({ componentId: part.componentId, mediaType: part.mediaType, content: Buffer.concat(chunks) })
+          break
+        }
+        case "Head":
+          return yield* new ProtocolError({ message: "a new answer began inside an answer" })
+      }
+    }
+  })
