@@ -1,6 +1,7 @@
 /**
- * The client commands: `hello`, `list-ops`, `retrieve`, `update`, `invoke`, `purge`. Each connects with the
- * connection flags, runs one call, prints JSON answers pretty and component bytes raw (or to `--output`).
+ * The client commands: `hello`, `list-ops`, `retrieve`, `update`, `create`, `delete`, `search`, `invoke`, `purge`.
+ * Each connects with the connection flags (`--protocol binary|doip2` picks the framing), runs one call, prints JSON
+ * answers pretty and element bytes raw (or to `--output`). Every failure is one line on stderr and exit code 1.
  *
  * @since 0.1.0
  */
@@ -13,9 +14,19 @@ import * as DoipClient from "../client/DoipClient.ts"
 import type { ClientError } from "../client/ClientError.ts"
 import * as Output from "./Output.ts"
 
+/** where the server listens unless told otherwise: the DOIP v2.0 listener is on the binary port + 1 */
+const defaultPorts = { binary: 3567, doip2: 3568 } as const
+
 const connection = {
   host: Flag.String("host").pipe(Flag.withDescription("server host"), Flag.withDefault("127.0.0.1")),
-  port: Flag.Int("port").pipe(Flag.withDescription("binary listener port"), Flag.withDefault(3567)),
+  protocol: Flag.Literals("protocol", ["binary", "doip2"]).pipe(
+    Flag.withDescription("binary envelope, or DOIP v2.0 segments"),
+    Flag.withDefault("binary")
+  ),
+  port: Flag.Int("port").pipe(
+    Flag.withDescription(`server port (default ${defaultPorts.binary}, or ${defaultPorts.doip2} with --protocol doip2)`),
+    Flag.optional
+  ),
   tls: Flag.Boolean("tls").pipe(Flag.withDescription("connect over TLS, verifying the certificate"), Flag.withDefault(false)),
   ca: Flag.File("ca").pipe(Flag.withDescription("PEM file of the CA to trust (implies --tls)"), Flag.optional),
   insecure: Flag.Boolean("insecure").pipe(
@@ -56,7 +67,7 @@ const clientOptions = Effect.fnUntraced(function*(flags: ConnectionFlags, creds?
     : flags.tls
   return {
     host: flags.host,
-    port: flags.port,
+    port: Option.getOrElse(flags.port, () => defaultPorts[flags.protocol]),
     tls,
     timeout: `${flags.timeout} seconds`,
     credentials: creds === undefined ? undefined : {
@@ -75,7 +86,7 @@ const withClient = <A, E, R>(
 ) =>
   Effect.gen(function*() {
     const options = yield* clientOptions(flags, creds)
-    const client = yield* DoipClient.make(options)
+    const client = yield* (flags.protocol === "doip2" ? DoipClient.makeDoip2(options) : DoipClient.make(options))
     return yield* f(client)
   }).pipe(Effect.scoped, Output.failOnError)
 
@@ -160,6 +171,74 @@ const invoke = Command.make("invoke", {
     })))
   .pipe(Command.withDescription("Run a workflow on an object"))
 
+const create = Command.make("create", {
+  ...connection,
+  ...credentials,
+  id: Flag.String("id").pipe(Flag.withDescription("the new object's id (default: the next free QID)"), Flag.optional),
+  type: Flag.String("type").pipe(Flag.withDescription("the object's type, e.g. Dataset"), Flag.optional),
+  elements: Flag.String("element").pipe(
+    Flag.withAlias("e"),
+    Flag.withDescription("an element: ID=FILE or ID=FILE:MEDIA/TYPE (repeat for more; streamed from FILE)"),
+    Flag.atLeast(1)
+  ),
+  attributes: Flag.String("attributes").pipe(
+    Flag.withDescription(`the object's attributes as a JSON object, e.g. '{"content":{"name":"x"}}'`),
+    Flag.optional
+  )
+}, (flags) =>
+  withClient(flags, flags, (client) =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const attributes = Option.isSome(flags.attributes)
+        ? yield* Output.parseJsonObject("--attributes", flags.attributes.value)
+        : undefined
+      const elements = yield* Effect.forEach(flags.elements, (spec) =>
+        Effect.gen(function*() {
+          const element = yield* parseElement(spec)
+          const size = Number((yield* fs.stat(element.file)).size)
+          return { id: element.id, mediaType: element.mediaType, content: { size, stream: fs.stream(element.file) } }
+        }))
+      const answer = yield* client.create({
+        id: Option.getOrUndefined(flags.id),
+        type: Option.getOrUndefined(flags.type),
+        attributes
+      }, elements)
+      yield* Output.json(answer)
+    })))
+  .pipe(Command.withDescription("Create an object from files, one element each (needs a credential)"))
+
+const remove = Command.make("delete", { ...connection, ...credentials, objectId }, (flags) =>
+  withClient(flags, flags, (client) =>
+    Effect.flatMap(client.delete(flags.objectId), (answer) =>
+      // DOIP v2.0 answers a delete with its status alone
+      Object.keys(answer).length === 0 ? Output.note(`deleted ${flags.objectId}`) : Output.json(answer))))
+  .pipe(Command.withDescription("Delete an object: every element goes, in one commit (needs a credential)"))
+
+const search = Command.make("search", {
+  ...connection,
+  query: Argument.String("query").pipe(
+    Argument.withDescription(`"*" for everything; field:value terms (type:Dataset, name:x); words anywhere`)
+  ),
+  pageNum: Flag.Int("page-num").pipe(Flag.withDescription("0-based page (default 0)"), Flag.optional),
+  pageSize: Flag.Int("page-size").pipe(Flag.withDescription("results per page (default: all)"), Flag.optional),
+  sort: Flag.String("sort").pipe(Flag.withDescription(`sort fields, e.g. "id DESC" or "type,id"`), Flag.optional),
+  type: Flag.Literals("type", ["id", "full"]).pipe(
+    Flag.withDescription("ids only, or whole objects (default full)"),
+    Flag.optional
+  )
+}, (flags) =>
+  withClient(flags, undefined, (client) =>
+    Effect.flatMap(
+      client.search(flags.query, {
+        pageNum: Option.getOrUndefined(flags.pageNum),
+        pageSize: Option.getOrUndefined(flags.pageSize),
+        sortFields: Option.getOrUndefined(flags.sort),
+        type: Option.getOrUndefined(flags.type)
+      }),
+      Output.json
+    )))
+  .pipe(Command.withDescription("Search objects: prints {size, results}"))
+
 const purge = Command.make("purge", { ...connection, objectId }, (flags) =>
   withClient(flags, undefined, (client) => Effect.flatMap(client.purge(flags.objectId), Output.json)))
   .pipe(Command.withDescription("Drop the server's cached manifest of an object"))
@@ -167,5 +246,45 @@ const purge = Command.make("purge", { ...connection, objectId }, (flags) =>
 /**
  * @since 0.1.0
  */
-export const commands = [hello, listOps, retrieve, update, invoke, purge] as const
+export const commands = [hello, listOps, retrieve, update, create, remove, search, invoke, purge] as const
+
+// -----------------------------------------------------------------------------
+// internal
+// -----------------------------------------------------------------------------
+
+/** `ID=FILE` or `ID=FILE:MEDIA/TYPE`; without a media type, one guessed from the file's extension */
+const parseElement = (spec: string) => {
+  const equals = spec.indexOf("=")
+  if (equals <= 0 || equals === spec.length - 1) {
+    return Effect.fail(new Output.UsageError({ message: `--element ${JSON.stringify(spec)} is not ID=FILE[:MEDIA/TYPE]` }))
+  }
+  const id = spec.slice(0, equals)
+  const rest = spec.slice(equals + 1)
+  const typed = /^(.+):([\w.+-]+\/[\w.+-]+)$/.exec(rest)
+  const file = typed === null ? rest : typed[1]!
+  return Effect.succeed({ id, file, mediaType: typed === null ? guessMediaType(file) : typed[2]! })
+}
+
+const mediaTypes: Record<string, string> = {
+  csv: "text/csv",
+  txt: "text/plain",
+  md: "text/markdown",
+  tex: "application/x-tex",
+  json: "application/json",
+  jsonld: "application/ld+json",
+  xml: "application/xml",
+  html: "text/html",
+  pdf: "application/pdf",
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  svg: "image/svg+xml",
+  zip: "application/zip",
+  gz: "application/gzip"
+}
+
+const guessMediaType = (file: string): string | undefined => {
+  const dot = file.lastIndexOf(".")
+  return dot < 0 ? undefined : mediaTypes[file.slice(dot + 1).toLowerCase()]
+}
 
