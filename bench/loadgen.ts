@@ -1,11 +1,65 @@
 /**
- * The raw load generator: plain `node:net` sockets and the tiny `ResponseReader`, the same code against both servers.
- * Connections are opened before the clock starts, so the numbers are round trips, not connects.
+ * The raw load generator: plain `node:net` sockets and the tiny readers of wire.ts, the same code against both
+ * servers. Connections are opened before the clock starts, so the numbers are round trips, not connects.
  */
 import * as Net from "node:net"
-import { helloRequest, ResponseReader, retrieveAnswerSize, retrieveRequest } from "./wire.ts"
+import {
+  BIG,
+  DOIP2_OK,
+  doip2HelloRequest,
+  doip2RetrieveAnswerHead,
+  doip2RetrieveRequest,
+  doip2UploadChunk,
+  doip2UploadHead,
+  doip2UploadSize,
+  doip2UploadTail,
+  drained,
+  helloRequest,
+  ResponseReader,
+  retrieveAnswerHead,
+  retrieveAnswerSize,
+  retrieveRequest,
+  SegmentReader,
+  UPLOAD
+} from "./wire.ts"
 
-const RESPONSE = 0x02
+/** one complete answer: whether it says success, its first bytes when asked for, its bytes-segment data bytes */
+type OnAnswer = (ok: boolean, captured: Buffer | undefined, data: number) => void
+
+/** what differs between the two listeners, for the load generator */
+export interface Framing {
+  readonly name: string
+  readonly hello: Buffer
+  readonly retrieve: Buffer
+  /** the retrieve answer's bytes before its content, as the bare server sends them (checked against ours) */
+  readonly retrieveHead: Buffer
+  /** splits received bytes into answers */
+  readonly reader: (onAnswer: OnAnswer, capture?: number) => { push(chunk: Buffer): void }
+  /** what is wrong with a retrieve answer of `bytes` on the wire and `data` content bytes, if anything */
+  readonly checkRetrieve: (bytes: number, data: number) => string | undefined
+}
+
+/** the binary envelope: success is msgType 0x02 (response); the answer must be exactly `retrieveAnswerSize` bytes */
+export const binary: Framing = {
+  name: "binary",
+  hello: helloRequest,
+  retrieve: retrieveRequest,
+  retrieveHead: retrieveAnswerHead(),
+  reader: (onAnswer, capture) => new ResponseReader((msgType, captured) => onAnswer(msgType === 0x02, captured, 0), capture),
+  checkRetrieve: (bytes) => bytes === retrieveAnswerSize ? undefined : `got ${bytes} bytes, expected ${retrieveAnswerSize}`
+}
+
+const ok2 = Buffer.from(DOIP2_OK)
+
+/** DOIP v2.0: success is status 001 in the first segment; the chunks must hold `BIG.size` bytes in all */
+export const doip2: Framing = {
+  name: "DOIP v2.0",
+  hello: doip2HelloRequest,
+  retrieve: doip2RetrieveRequest,
+  retrieveHead: doip2RetrieveAnswerHead,
+  reader: (onAnswer, capture) => new SegmentReader((head, captured, data) => onAnswer(head.includes(ok2), captured, data), capture),
+  checkRetrieve: (_, data) => data === BIG.size ? undefined : `got ${data} content bytes, expected ${BIG.size}`
+}
 
 export const connect = (port: number): Promise<Net.Socket> =>
   new Promise((resolve, reject) => {
@@ -21,7 +75,7 @@ export const connect = (port: number): Promise<Net.Socket> =>
  * One connection's sequential hello loop, started by `go` and stopped at `deadline` (performance.now() ms).
  * Resolves with the number of completed round trips and the time the last one completed.
  */
-const helloLoop = (socket: Net.Socket) => {
+const helloLoop = (framing: Framing) => (socket: Net.Socket) => {
   let count = 0
   let deadline = 0
   let resolveDone!: (r: { count: number; end: number }) => void
@@ -30,11 +84,11 @@ const helloLoop = (socket: Net.Socket) => {
     resolveDone = res
     rejectDone = rej
   })
-  const reader = new ResponseReader((msgType) => {
-    if (msgType !== RESPONSE) return rejectDone(new Error(`hello answered with msgType 0x${msgType.toString(16)}`))
+  const reader = framing.reader((ok) => {
+    if (!ok) return rejectDone(new Error(`${framing.name} hello answered with an error`))
     count++
     const now = performance.now()
-    if (now < deadline) socket.write(helloRequest)
+    if (now < deadline) socket.write(framing.hello)
     else resolveDone({ count, end: now })
   })
   socket.on("data", (chunk: Buffer) => reader.push(chunk))
@@ -43,17 +97,17 @@ const helloLoop = (socket: Net.Socket) => {
   return {
     go: (until: number) => {
       deadline = until
-      socket.write(helloRequest)
+      socket.write(framing.hello)
       return done
     }
   }
 }
 
 /** hello round trips per second over `connections` concurrent connections, each sequential, for `ms` */
-export const helloLoad = async (port: number, connections: number, ms: number): Promise<number> => {
+export const helloLoad = async (port: number, connections: number, ms: number, framing: Framing = binary): Promise<number> => {
   const sockets = await Promise.all(Array.from({ length: connections }, () => connect(port)))
   try {
-    const loops = sockets.map(helloLoop)
+    const loops = sockets.map(helloLoop(framing))
     const start = performance.now()
     const results = await Promise.all(loops.map((loop) => loop.go(start + ms)))
     const end = Math.max(...results.map((r) => r.end))
@@ -63,49 +117,71 @@ export const helloLoad = async (port: number, connections: number, ms: number): 
   }
 }
 
-/** one whole message answering `request`, captured (first `capture` bytes), on a fresh connection */
-export const captureAnswer = async (port: number, request: Buffer, capture: number): Promise<Buffer> => {
-  const socket = await connect(port)
-  try {
-    return await new Promise<Buffer>((resolve, reject) => {
-      const reader = new ResponseReader((msgType, captured) => {
-        if (msgType !== RESPONSE) reject(new Error(`answered with msgType 0x${msgType.toString(16)}: ${captured?.subarray(10).toString()}`))
-        else resolve(captured!)
-      }, capture)
-      socket.on("data", (chunk: Buffer) => reader.push(chunk))
-      socket.once("error", reject)
-      socket.write(request)
-    })
-  } finally {
-    socket.destroy()
-  }
-}
-
 /**
- * Retrieves the 256 MiB component once: the clock runs from writing the request to the arrival of the answer's last
- * byte. Returns seconds and wire bytes received.
+ * Writes `request` on a fresh connection and resolves with the first `capture` bytes of the one whole answer, when
+ * it says success. `send` writes the request (default: one write); the clock in `seconds` runs from calling it to the
+ * arrival of the answer's last byte.
  */
-export const retrieveOnce = async (port: number): Promise<{ seconds: number; bytes: number }> => {
+const exchange = async (
+  port: number,
+  framing: Framing,
+  capture: number,
+  send: (socket: Net.Socket) => void | Promise<void>
+): Promise<{ captured: Buffer | undefined; seconds: number; bytes: number; data: number }> => {
   const socket = await connect(port)
   try {
     return await new Promise((resolve, reject) => {
       let bytes = 0
       let start = 0
-      const reader = new ResponseReader((msgType) => {
-        if (msgType !== RESPONSE) return reject(new Error(`retrieve answered with msgType 0x${msgType.toString(16)}`))
+      const reader = framing.reader((ok, captured, data) => {
         const seconds = (performance.now() - start) / 1000
-        if (bytes !== retrieveAnswerSize) return reject(new Error(`got ${bytes} bytes, expected ${retrieveAnswerSize}`))
-        resolve({ seconds, bytes })
-      })
+        if (!ok) reject(new Error(`${framing.name}: answered with an error: ${captured?.toString() ?? ""}`))
+        else resolve({ captured, seconds, bytes, data })
+      }, capture)
       socket.on("data", (chunk: Buffer) => {
         bytes += chunk.length
         reader.push(chunk)
       })
       socket.once("error", reject)
       start = performance.now()
-      socket.write(retrieveRequest)
+      Promise.resolve(send(socket)).catch(reject)
     })
   } finally {
     socket.destroy()
   }
+}
+
+/** one whole message answering `request`, captured (first `capture` bytes), on a fresh connection */
+export const captureAnswer = async (port: number, request: Buffer, capture: number, framing: Framing = binary): Promise<Buffer> =>
+  (await exchange(port, framing, Math.max(capture, 1), (socket) => void socket.write(request))).captured!
+
+/**
+ * Retrieves the 256 MiB component once: the clock runs from writing the request to the arrival of the answer's last
+ * byte. Returns seconds and wire bytes received.
+ */
+export const retrieveOnce = async (port: number, framing: Framing = binary): Promise<{ seconds: number; bytes: number }> => {
+  const { bytes, data, seconds } = await exchange(port, framing, 0, (socket) => void socket.write(framing.retrieve))
+  const wrong = framing.checkRetrieve(bytes, data)
+  if (wrong !== undefined) throw new Error(`${framing.name} retrieve: ${wrong}`)
+  return { seconds, bytes }
+}
+
+/**
+ * Uploads `UPLOAD.size` bytes once with a DOIP v2.0 update (see `doip2UploadHead`), `UPLOAD.chunk` bytes a write,
+ * waiting for 'drain' when `write` says so. The clock runs from the first write to the answer's last byte (the
+ * server answers after it has stored and committed everything). Returns seconds, the request's wire bytes, and the
+ * answer's first `capture` bytes.
+ */
+export const uploadOnce = async (
+  port: number,
+  capture = 0
+): Promise<{ seconds: number; bytes: number; answer: Buffer | undefined }> => {
+  const { captured, seconds } = await exchange(port, doip2, capture, async (socket) => {
+    socket.write(doip2UploadHead)
+    for (let left = UPLOAD.size / UPLOAD.chunk; left > 0 && !socket.destroyed; left--) {
+      if (!socket.write(doip2UploadChunk)) await drained(socket)
+    }
+    if (!socket.destroyed) socket.write(doip2UploadTail)
+  })
+  return { seconds, bytes: doip2UploadSize, answer: captured }
 }

@@ -1,20 +1,33 @@
 /**
  * `npm run bench`: our server against a bare node:net ceiling, each in its own child process, driven from here.
  *
- * Order: start ours (it seeds 256 MiB first), capture its hello answer, measure; stop it; start the bare server with
- * that captured answer, measure the same way; print the table. About a minute in all.
+ * Order: start ours (it seeds 256 MiB first), capture its hello answers, measure the binary listener, then the DOIP
+ * v2.0 one (hello, retrieve, upload, capturing the upload's answer); stop it; start the bare server with those
+ * captured answers, measure the same way; print the table. A little over a minute in all.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
 import * as Fs from "node:fs"
-import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
 import * as Envelope from "../src/protocol/Envelope.ts"
+import * as SegmentCodec from "../src/protocol/SegmentCodec.ts"
 import { doipClientHello } from "./effect-client.ts"
-import { captureAnswer, helloLoad, retrieveOnce } from "./loadgen.ts"
-import { BIG, helloRequest, retrieveAnswerHead, retrieveRequest } from "./wire.ts"
+import { binary, captureAnswer, doip2, type Framing, helloLoad, retrieveOnce, uploadOnce } from "./loadgen.ts"
+import {
+  BIG,
+  doip2HelloRequest,
+  doip2RetrieveRequest,
+  doip2UploadChunk,
+  doip2UploadHead,
+  doip2UploadTail,
+  helloRequest,
+  retrieveRequest,
+  SERVICE_ID,
+  TOKEN,
+  UPLOAD
+} from "./wire.ts"
 
 const WARM_MS = 1000
 const MEASURE_MS = 3000
@@ -27,19 +40,35 @@ interface Cpu {
   client: number
 }
 
+/** requests per second */
+interface Rate {
+  perSecond: number
+  cpu: Cpu
+}
+
+/** one 256 MiB transfer, repeated */
+interface Transfer {
+  /** median MB/s */
+  mbs: number
+  runs: Array<number>
+  cpu: Cpu
+  /** KiB: RSS right before the runs (and their warm-up), and the peak during them */
+  rssBefore: number
+  hwm: number
+}
+
 interface Results {
-  hello1: number
-  hello16: number
-  clientHello1: number
-  cpu: { hello1: Cpu; hello16: Cpu; clientHello1: Cpu; retrieve: Cpu }
-  retrieveMBs: number
-  retrieveRuns: Array<number>
+  hello1: Rate
+  hello16: Rate
+  clientHello1: Rate
+  retrieve: Transfer
+  doip2Hello1: Rate
+  doip2Hello16: Rate
+  doip2Retrieve: Transfer
+  doip2Upload: Transfer
   /** KiB */
   rssReady: number
   hwmReady: number
-  /** RSS right before the retrieve runs (after the hello runs), and the peak during them */
-  rssBeforeRetrieve: number
-  hwmRetrieve: number
 }
 
 // -----------------------------------------------------------------------------
@@ -48,42 +77,36 @@ interface Results {
 
 interface Server {
   readonly child: ChildProcess
+  /** the binary listener's port */
   readonly port: number
+  readonly doip2Port: number
   readonly pid: number
 }
 
-/** a port the kernel says is free now (the child binds it a moment later; fine on loopback) */
-const freePort = async (): Promise<number> => {
-  const probe = Net.createServer()
-  probe.listen(0, "127.0.0.1")
-  await once(probe, "listening")
-  const port = (probe.address() as Net.AddressInfo).port
-  probe.close()
-  await once(probe, "close")
-  return port
-}
-
-/** spawns `node bench/<script> <port> ...args` and waits for its "ready" line; other stdout lines go to stderr */
+/**
+ * spawns `node bench/<script> 0 ...args` (0: both listeners on free ports) and waits for its
+ * "ready <port> <DOIP v2.0 port>" line; other stdout lines go to stderr
+ */
 const startServer = async (
   script: string,
   args: ReadonlyArray<string>,
   nodeFlags: ReadonlyArray<string> = []
 ): Promise<Server> => {
-  const port = await freePort()
   const path = fileURLToPath(new URL(script, import.meta.url))
-  const child = spawn(process.execPath, [...nodeFlags, path, String(port), ...args], { stdio: ["ignore", "pipe", "inherit"] })
+  const child = spawn(process.execPath, [...nodeFlags, path, "0", ...args], { stdio: ["ignore", "pipe", "inherit"] })
   const lines = Readline.createInterface({ input: child.stdout! })
-  await new Promise<void>((resolve, reject) => {
+  const [port, doip2Port] = await new Promise<[number, number]>((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`${script} exited (${code}) before it was ready`))
     child.once("exit", onExit)
     lines.on("line", (line) => {
-      if (line.trim() === "ready") {
+      const ready = /^ready (\d+) (\d+)$/.exec(line.trim())
+      if (ready) {
         child.off("exit", onExit)
-        resolve()
+        resolve([Number(ready[1]), Number(ready[2])])
       } else process.stderr.write(`[${script}] ${line}\n`)
     })
   })
-  return { child, port, pid: child.pid! }
+  return { child, port, doip2Port, pid: child.pid! }
 }
 
 const stopServer = async (server: Server) => {
@@ -149,49 +172,97 @@ const withCpu = async <A>(pid: number, f: () => Promise<A>): Promise<{ value: A;
 }
 
 const cpuNote = (cpu: Cpu) => `(CPU: server ${cpu.server.toFixed(0)}%, load generator ${cpu.client.toFixed(0)}%)`
+const mib = (kib: number) => (kib / 1024).toFixed(0)
 
-const measure = async (name: string, server: Server): Promise<Results> => {
+/** `run(WARM_MS)` as warm-up, then `run(MEASURE_MS)` measured */
+const rate = async (name: string, label: string, server: Server, run: (ms: number) => Promise<number>): Promise<Rate> => {
+  await run(WARM_MS)
+  gc()
+  const { value, cpu } = await withCpu(server.pid, () => run(MEASURE_MS))
+  log(`  ${name}: ${label.padEnd(30)} ${fmt(value)} req/s ${cpuNote(cpu)}`)
+  return { perSecond: value, cpu }
+}
+
+/** resets the peak RSS, runs `warmUp`, then RETRIEVE_RUNS measured runs of `once`: their median MB/s and the peak */
+const transfer = async (
+  name: string,
+  label: string,
+  server: Server,
+  warmUp: () => Promise<void>,
+  once: () => Promise<{ bytes: number; seconds: number }>
+): Promise<Transfer> => {
+  const rssBefore = memory(server.pid).rss
+  const peakReset = resetPeak(server.pid)
+  await warmUp()
+  const runs: Array<number> = []
+  const { cpu } = await withCpu(server.pid, async () => {
+    for (let i = 0; i < RETRIEVE_RUNS; i++) {
+      gc()
+      const { bytes, seconds } = await once()
+      runs.push(mb(bytes, seconds))
+    }
+  })
+  const mbs = median(runs)
+  const hwm = memory(server.pid).hwm
+  log(`  ${name}: ${label.padEnd(30)} ${fmt(mbs)} MB/s (runs: ${runs.map(fmt).join(", ")}) ${cpuNote(cpu)}`)
+  log(`  ${name}: ${"  peak RSS during them".padEnd(30)} ${mib(hwm)} MiB (RSS before them ${mib(rssBefore)} MiB)${peakReset ? "" : " (could not reset VmHWM: includes start-up)"}`)
+  return { mbs, runs, cpu, rssBefore, hwm }
+}
+
+/** warm-up retrieve, which also checks the answer's head bytes against the precomputed ones the bare server sends */
+const checkedRetrieve = (name: string, port: number, framing: Framing) => async () => {
+  const expected = framing.retrieveHead
+  const head = await captureAnswer(port, framing.retrieve, expected.length, framing)
+  if (!head.equals(expected)) {
+    throw new Error(`${name}: ${framing.name} retrieve answer head differs from the precomputed one:\n${head.toString("hex")}\n${expected.toString("hex")}`)
+  }
+}
+
+/** the measurements, and the answer to the warm-up upload (captured from ours for the bare server) */
+const measure = async (name: string, server: Server): Promise<{ results: Results; updateAnswer: Buffer }> => {
   const { rss: rssReady, hwm: hwmReady } = memory(server.pid)
 
-  await helloLoad(server.port, 1, WARM_MS)
-  gc()
-  const { value: hello1, cpu: hello1Cpu } = await withCpu(server.pid, () => helloLoad(server.port, 1, MEASURE_MS))
-  log(`  ${name}: hello, 1 conn               ${fmt(hello1)} req/s ${cpuNote(hello1Cpu)}`)
-
-  await helloLoad(server.port, 16, WARM_MS)
-  gc()
-  const { value: hello16, cpu: hello16Cpu } = await withCpu(server.pid, () => helloLoad(server.port, 16, MEASURE_MS))
-  log(`  ${name}: hello, 16 conns             ${fmt(hello16)} req/s ${cpuNote(hello16Cpu)}`)
+  const hello = (framing: Framing, port: number, connections: number) => (ms: number) =>
+    helloLoad(port, connections, ms, framing)
+  const hello1 = await rate(name, "hello, 1 conn", server, hello(binary, server.port, 1))
+  const hello16 = await rate(name, "hello, 16 conns", server, hello(binary, server.port, 16))
 
   gc()
   // the CPU figures include the DoipClient's 1 s warm-up on the same connection
-  const { value: clientHello1, cpu: clientCpu } = await withCpu(
+  const { value: clientHello, cpu: clientCpu } = await withCpu(
     server.pid,
     () => doipClientHello(server.port, WARM_MS, MEASURE_MS)
   )
-  log(`  ${name}: hello, 1 conn, DoipClient   ${fmt(clientHello1)} req/s ${cpuNote(clientCpu)}`)
+  log(`  ${name}: ${"hello, 1 conn, DoipClient".padEnd(30)} ${fmt(clientHello)} req/s ${cpuNote(clientCpu)}`)
+  const clientHello1 = { perSecond: clientHello, cpu: clientCpu }
 
-  const rssBeforeRetrieve = memory(server.pid).rss
-  const peakReset = resetPeak(server.pid)
-  // warm-up retrieve, which also checks the answer's head bytes against the precomputed ones the bare server sends
-  const head = await captureAnswer(server.port, retrieveRequest, retrieveAnswerHead().length)
-  if (!head.equals(retrieveAnswerHead())) {
-    throw new Error(`${name}: retrieve answer head differs from the precomputed one:\n${head.toString("hex")}\n${retrieveAnswerHead().toString("hex")}`)
+  const retrieves = (label: string, port: number, framing: Framing) =>
+    transfer(name, label, server, checkedRetrieve(name, port, framing), () => retrieveOnce(port, framing))
+  const retrieve = await retrieves("retrieve 256 MiB", server.port, binary)
+
+  const doip2Hello1 = await rate(name, "v2.0 hello, 1 conn", server, hello(doip2, server.doip2Port, 1))
+  const doip2Hello16 = await rate(name, "v2.0 hello, 16 conns", server, hello(doip2, server.doip2Port, 16))
+  const doip2Retrieve = await retrieves("v2.0 retrieve 256 MiB", server.doip2Port, doip2)
+  let updateAnswer: Buffer = Buffer.alloc(0)
+  const doip2Upload = await transfer(name, "v2.0 upload 256 MiB", server, async () => {
+    updateAnswer = (await uploadOnce(server.doip2Port, 64 * 1024)).answer!
+  }, () => uploadOnce(server.doip2Port))
+
+  return {
+    results: {
+      hello1,
+      hello16,
+      clientHello1,
+      retrieve,
+      doip2Hello1,
+      doip2Hello16,
+      doip2Retrieve,
+      doip2Upload,
+      rssReady,
+      hwmReady
+    },
+    updateAnswer
   }
-  const retrieveRuns: Array<number> = []
-  const { cpu: retrieveCpu } = await withCpu(server.pid, async () => {
-    for (let i = 0; i < RETRIEVE_RUNS; i++) {
-      gc()
-      const { bytes, seconds } = await retrieveOnce(server.port)
-      retrieveRuns.push(mb(bytes, seconds))
-    }
-  })
-  const retrieveMBs = median(retrieveRuns)
-  const hwmRetrieve = memory(server.pid).hwm
-  log(`  ${name}: retrieve 256 MiB            ${fmt(retrieveMBs)} MB/s (runs: ${retrieveRuns.map(fmt).join(", ")}) ${cpuNote(retrieveCpu)}`)
-  log(`  ${name}: peak RSS during retrieves   ${(hwmRetrieve / 1024).toFixed(0)} MiB (RSS before them ${(rssBeforeRetrieve / 1024).toFixed(0)} MiB)${peakReset ? "" : " (could not reset VmHWM: includes start-up)"}`)
-  const cpu = { hello1: hello1Cpu, hello16: hello16Cpu, clientHello1: clientCpu, retrieve: retrieveCpu }
-  return { hello1, hello16, clientHello1, cpu, retrieveMBs, retrieveRuns, rssReady, hwmReady, rssBeforeRetrieve, hwmRetrieve }
 }
 
 // -----------------------------------------------------------------------------
@@ -202,16 +273,16 @@ const fmt = (n: number) =>
   n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1)
 
 const row = (label: string, ours: string, bare: string, ratio: string) =>
-  `${label.padEnd(38)}${ours.padStart(12)}${bare.padStart(16)}${ratio.padStart(10)}`
+  `${label.padEnd(42)}${ours.padStart(12)}${bare.padStart(16)}${ratio.padStart(10)}`
 
 const ratio = (ours: number, bare: number) => `${(ours / bare).toFixed(2)}x`
 
 const header = () => {
-  log(`DOIP binary listener benchmark: Node ${process.version}, ${Os.cpus().length} CPUs, ${Os.cpus()[0]?.model ?? "?"}`)
+  log(`DOIP listeners benchmark: Node ${process.version}, ${Os.cpus().length} CPUs, ${Os.cpus()[0]?.model ?? "?"}`)
   log("")
   log("  ours  = effect-doip (DoipServer.layerServices + layerListeners, as test/support/TestServer.ts builds it)")
   log(`          on ${STORAGE === "local" ? "LocalStorage (the real default) in a temp dir" : "MemoryStorage"}, seeded with Q1/big.bin (256 MiB in 64 KiB chunks)`)
-  log("  bare  = a bare node:net server answering the same bytes: the hello answer captured from ours, and for retrieve a")
+  log("  bare  = a bare node:net server answering the same bytes: the hello answers captured from ours, and for retrieve a")
   log("          precomputed answer head + one preallocated 64 KiB buffer written with backpressure. This is the ceiling.")
   log("  Each server runs alone in a child process; the load generator runs in this process (2 processes, 1 machine).")
   log("")
@@ -219,35 +290,56 @@ const header = () => {
   log("                   summed over connections. Client: raw node:net + a 10-byte-header parser, the same for both servers.")
   log("  DoipClient       the same over 1 connection, but with our Effect DoipClient.hello() as the client, to show its cost.")
   log("  retrieve MB/s    retrieve with element of the 256 MiB component on a fresh connection, from writing the request to")
-  log(`                   the last byte received; MB = 10^6 bytes; median of ${RETRIEVE_RUNS} runs after 1 warm-up run.`)
-  log("  peak RSS         the server's VmHWM over the retrieve runs (reset through /proc/<pid>/clear_refs just before them).")
+  log(`                   the last byte received; MB = 10^6 bytes on the wire; median of ${RETRIEVE_RUNS} runs after 1 warm-up run.`)
+  log("  peak RSS         the server's VmHWM over the runs and their warm-up (reset through /proc/<pid>/clear_refs before them).")
   log("  CPU              % of one core used by the server process and by this process during each measurement. A load")
   log("                   generator near 100% means the client, not the server, set the pace (likely for bare retrieve).")
+  log("  DOIP v2.0 rows, on the listener at port + 1 (hand-written segments; the load generator finds line ends and skips")
+  log("  chunk data by its size line, never buffering it):")
+  log("  v2.0 hello       the hello loop above with 0.DOIP/Op.Hello: one request in flight per connection, as for binary.")
+  log("  v2.0 retrieve    Op.Retrieve with attributes.element, same 256 MiB: first segment, one bytes segment of 64 KiB chunks.")
+  log(`  v2.0 upload      Op.Update (token) of ${UPLOAD.componentId}, ${UPLOAD.size / 2 ** 20} MiB in ${UPLOAD.chunk / 2 ** 20} MiB chunks, clock until the answer: ours hashes,`)
+  log("                   writes, fsyncs and commits it to storage; bare reads the chunk framing and drops the data.")
   log("")
 }
 
 const table = (ours: Results, bare: Results) => {
+  const compare = (label: string, pick: (r: Results) => number, show: (n: number) => string = fmt) =>
+    log(row(label, show(pick(ours)), show(pick(bare)), ratio(pick(ours), pick(bare))))
   log("")
   log(row("", "ours", "bare node:net", "ratio"))
-  log(row("hello req/s, 1 conn", fmt(ours.hello1), fmt(bare.hello1), ratio(ours.hello1, bare.hello1)))
-  log(row("hello req/s, 16 conns", fmt(ours.hello16), fmt(bare.hello16), ratio(ours.hello16, bare.hello16)))
-  log(row("hello req/s, 1 conn, DoipClient", fmt(ours.clientHello1), fmt(bare.clientHello1), ratio(ours.clientHello1, bare.clientHello1)))
-  log(row("retrieve 256 MiB, MB/s", fmt(ours.retrieveMBs), fmt(bare.retrieveMBs), ratio(ours.retrieveMBs, bare.retrieveMBs)))
-  const mib = (kib: number) => (kib / 1024).toFixed(0)
-  log(row("server peak RSS during retrieve, MiB", mib(ours.hwmRetrieve), mib(bare.hwmRetrieve), ratio(ours.hwmRetrieve, bare.hwmRetrieve)))
-  log(row("server RSS right before retrieve, MiB", mib(ours.rssBeforeRetrieve), mib(bare.rssBeforeRetrieve), ratio(ours.rssBeforeRetrieve, bare.rssBeforeRetrieve)))
-  log(row("server RSS when ready, MiB", mib(ours.rssReady), mib(bare.rssReady), ratio(ours.rssReady, bare.rssReady)))
-  const cpuRow = (label: string, key: keyof Results["cpu"]) =>
-    log(row(label, `${ours.cpu[key].server.toFixed(0)}/${ours.cpu[key].client.toFixed(0)}`, `${bare.cpu[key].server.toFixed(0)}/${bare.cpu[key].client.toFixed(0)}`, ""))
+  log("binary envelope (port)")
+  compare("  hello req/s, 1 conn", (r) => r.hello1.perSecond)
+  compare("  hello req/s, 16 conns", (r) => r.hello16.perSecond)
+  compare("  hello req/s, 1 conn, DoipClient", (r) => r.clientHello1.perSecond)
+  compare("  retrieve 256 MiB, MB/s", (r) => r.retrieve.mbs)
+  compare("  server peak RSS during retrieve, MiB", (r) => r.retrieve.hwm, mib)
+  compare("  server RSS right before retrieve, MiB", (r) => r.retrieve.rssBefore, mib)
+  log("DOIP v2.0 segments (port + 1)")
+  compare("  hello req/s, 1 conn", (r) => r.doip2Hello1.perSecond)
+  compare("  hello req/s, 16 conns", (r) => r.doip2Hello16.perSecond)
+  compare("  retrieve 256 MiB, MB/s", (r) => r.doip2Retrieve.mbs)
+  compare("  server peak RSS during retrieve, MiB", (r) => r.doip2Retrieve.hwm, mib)
+  compare("  upload 256 MiB (Op.Update), MB/s", (r) => r.doip2Upload.mbs)
+  compare("  server peak RSS during upload, MiB", (r) => r.doip2Upload.hwm, mib)
+  compare("server RSS when ready, MiB", (r) => r.rssReady, mib)
+  const cpuRow = (label: string, pick: (r: Results) => Cpu) => {
+    const both = (cpu: Cpu) => `${cpu.server.toFixed(0)}/${cpu.client.toFixed(0)}`
+    log(row(label, both(pick(ours)), both(pick(bare)), ""))
+  }
   log("")
   log("CPU, % of one core (server/load generator):")
-  cpuRow("  hello, 1 conn", "hello1")
-  cpuRow("  hello, 16 conns", "hello16")
-  cpuRow("  hello, 1 conn, DoipClient", "clientHello1")
-  cpuRow("  retrieve", "retrieve")
+  cpuRow("  hello, 1 conn", (r) => r.hello1.cpu)
+  cpuRow("  hello, 16 conns", (r) => r.hello16.cpu)
+  cpuRow("  hello, 1 conn, DoipClient", (r) => r.clientHello1.cpu)
+  cpuRow("  retrieve", (r) => r.retrieve.cpu)
+  cpuRow("  v2.0 hello, 1 conn", (r) => r.doip2Hello1.cpu)
+  cpuRow("  v2.0 hello, 16 conns", (r) => r.doip2Hello16.cpu)
+  cpuRow("  v2.0 retrieve", (r) => r.doip2Retrieve.cpu)
+  cpuRow("  v2.0 upload", (r) => r.doip2Upload.cpu)
   log("")
-  log(`Client overhead: against the bare server, DoipClient does ${fmt(bare.clientHello1)} hello/s where the raw client does ` +
-    `${fmt(bare.hello1)} (${ratio(bare.clientHello1, bare.hello1)}).`)
+  log(`Client overhead: against the bare server, DoipClient does ${fmt(bare.clientHello1.perSecond)} hello/s where the raw client does ` +
+    `${fmt(bare.hello1.perSecond)} (${ratio(bare.clientHello1.perSecond, bare.hello1.perSecond)}).`)
   log(`Ours peaked at ${mib(ours.hwmReady)} MiB RSS before the runs (seeding 256 MiB included).`)
 }
 
@@ -255,14 +347,41 @@ const table = (ours: Results, bare: Results) => {
 // main
 // -----------------------------------------------------------------------------
 
-/** the hand-written requests of wire.ts must be the bytes our own encoder produces */
+/** the hand-written requests of wire.ts must be the bytes our own encoders produce */
 const checkRequests = () => {
+  const check = (name: string, ours: Buffer, encoded: ReadonlyArray<Uint8Array>) => {
+    if (!ours.equals(Buffer.concat(encoded))) throw new Error(`wire.ts ${name} is wrong`)
+  }
   const encode = (operation: number, objectId: string, metadata: Record<string, unknown>) =>
-    Buffer.from(Envelope.encodeSync({ msgType: Envelope.MessageType.Request, operation, objectId, metadata: [metadata] }))
-  if (!helloRequest.equals(encode(0x01, "", { operation: "hello" }))) throw new Error("wire.ts hello request is wrong")
-  const retrieve = encode(0x02, BIG.objectId, { operation: "retrieve", element: BIG.componentId })
-  if (!retrieveRequest.equals(retrieve)) throw new Error("wire.ts retrieve request is wrong")
+    Envelope.encodeSync({ msgType: Envelope.MessageType.Request, operation, objectId, metadata: [metadata] })
+  check("hello request", helloRequest, [encode(0x01, "", { operation: "hello" })])
+  check("retrieve request", retrieveRequest, [encode(0x02, BIG.objectId, { operation: "retrieve", element: BIG.componentId })])
+
+  const { encodeJson, endOfMessage } = SegmentCodec
+  check("DOIP v2.0 hello request", doip2HelloRequest, [
+    encodeJson({ requestId: "h", targetId: SERVICE_ID, operationId: "0.DOIP/Op.Hello" }),
+    endOfMessage
+  ])
+  check("DOIP v2.0 retrieve request", doip2RetrieveRequest, [
+    encodeJson({ requestId: "r", targetId: BIG.objectId, operationId: "0.DOIP/Op.Retrieve", attributes: { element: BIG.componentId } }),
+    endOfMessage
+  ])
+  // the upload with one chunk instead of many: head, chunk, tail = the request segments + a bytes segment + the end
+  const data = doip2UploadChunk.subarray(`${UPLOAD.chunk}\n`.length, -1)
+  check("DOIP v2.0 upload framing", Buffer.concat([doip2UploadHead, doip2UploadChunk, doip2UploadTail]), [
+    encodeJson({ requestId: "u", targetId: BIG.objectId, operationId: "0.DOIP/Op.Update", authentication: { token: TOKEN } }),
+    encodeJson({ id: BIG.objectId }),
+    encodeJson({ id: UPLOAD.componentId, type: BIG.mediaType }),
+    SegmentCodec.encodeBytesSync(data, { maxChunkSize: UPLOAD.chunk }),
+    endOfMessage
+  ])
 }
+
+/** the hello answers of both listeners, whole */
+const helloAnswers = async (server: Server) => ({
+  binary: await captureAnswer(server.port, helloRequest, 1 << 20, binary),
+  doip2: await captureAnswer(server.doip2Port, doip2HelloRequest, 1 << 20, doip2)
+})
 
 const main = async () => {
   header()
@@ -272,23 +391,31 @@ const main = async () => {
   log(`starting ours (${STORAGE} storage, seeding ${BIG.size / 2 ** 20} MiB) ...`)
   // ours runs with the V8 flags of `npm start` (a small young generation, see package.json), the bare server as is
   const oursServer = await startServer("./server-ours.ts", [STORAGE], ["--max-semi-space-size=2"])
-  let helloAnswer: Buffer
+  let answers: { binary: Buffer; doip2: Buffer; update: Buffer }
   let ours: Results
   try {
-    helloAnswer = await captureAnswer(oursServer.port, helloRequest, 1 << 20)
-    log(`  captured ours' hello answer: ${helloAnswer.length} bytes`)
-    ours = await measure("ours", oursServer)
+    const hello = await helloAnswers(oursServer)
+    log(`  captured ours' hello answers: binary ${hello.binary.length} bytes, DOIP v2.0 ${hello.doip2.length} bytes`)
+    const measured = await measure("ours", oursServer)
+    ours = measured.results
+    answers = { ...hello, update: measured.updateAnswer }
+    log(`  captured ours' DOIP v2.0 update answer: ${answers.update.length} bytes`)
   } finally {
     await stopServer(oursServer)
   }
 
   log("starting bare node:net ...")
-  const bareServer = await startServer("./server-bare.ts", [helloAnswer.toString("base64")])
+  const bareServer = await startServer(
+    "./server-bare.ts",
+    [answers.binary, answers.doip2, answers.update].map((answer) => answer.toString("base64"))
+  )
   let bare: Results
   try {
-    const bareHello = await captureAnswer(bareServer.port, helloRequest, 1 << 20)
-    if (!bareHello.equals(helloAnswer)) throw new Error("the bare server's hello answer differs from ours")
-    bare = await measure("bare", bareServer)
+    const hello = await helloAnswers(bareServer)
+    if (!hello.binary.equals(answers.binary) || !hello.doip2.equals(answers.doip2)) {
+      throw new Error("the bare server's hello answers differ from ours")
+    }
+    bare = (await measure("bare", bareServer)).results
   } finally {
     await stopServer(bareServer)
   }

@@ -1,8 +1,10 @@
 /**
  * Our server, alone in its own process, for the benchmark: `node bench/server-ours.ts <port> [local|memory]`.
  *
- * Assembled as test/support/TestServer.ts does, but on LocalStorage (the real default) in a fresh temp directory,
- * removed on exit. Before it says "ready" on stdout it seeds object Q1 with the 256 MiB component `big.bin`.
+ * Assembled as test/support/TestServer.ts does (with its token credential, so updates are allowed), but on
+ * LocalStorage (the real default) in a fresh temp directory, removed on exit. Both listeners start: binary on
+ * `port`, DOIP v2.0 on `port + 1` (both on free ports when `port` is 0). Before it says "ready <port> <DOIP v2.0
+ * port>" on stdout it seeds object Q1 with the 256 MiB component `big.bin`.
  * It runs until SIGTERM/SIGINT (NodeRuntime.runMain interrupts the program, so the temp directory is removed).
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -18,11 +20,11 @@ import * as MemoryStorage from "../src/layers/MemoryStorage.ts"
 import * as ServerConfig from "../src/layers/ServerConfig.ts"
 import * as DoipServer from "../src/server/DoipServer.ts"
 import { ServerInfo } from "../src/server/ServerInfo.ts"
-import { BIG, CHUNK } from "./wire.ts"
+import { BIG, CHUNK, TOKEN } from "./wire.ts"
 
 const port = Number(process.argv[2])
 const storageKind = process.argv[3] === "memory" ? "memory" : "local"
-if (!Number.isInteger(port) || port <= 0) {
+if (!Number.isInteger(port) || port < 0) {
   console.error("usage: node bench/server-ours.ts <port> [local|memory]")
   process.exit(2)
 }
@@ -38,7 +40,7 @@ const storage = storageKind === "memory" ? MemoryStorage.layer : localStorage
 
 const services = DoipServer.layerServices.pipe(
   Layer.provideMerge(Layer.mergeAll(
-    ServerConfig.layerTest({}),
+    ServerConfig.layerTest({ auth: { token: TOKEN } }),
     Layer.succeed(ServerInfo, { name: "effect-doip-bench", version: "0.0.0", tls: false, storage: storageKind }),
     storage
   ))
@@ -64,8 +66,9 @@ const program = Effect.gen(function*() {
     operation: "seed"
   })
   console.error(`[server-ours] seeded ${BIG.size / 2 ** 20} MiB into ${storageKind} storage in ${((performance.now() - started) / 1000).toFixed(1)} s`)
-  // the parent waits for this line; the listener is bound already (the layer is built before the program runs)
-  console.log("ready")
+  // the parent waits for this line; the listeners are bound already (the layer is built before the program runs)
+  const address = yield* DoipServer.ListenAddress
+  console.log(`ready ${address.binaryPort} ${address.doip2Port}`)
   return yield* Effect.never
 })
 
