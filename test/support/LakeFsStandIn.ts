@@ -1,0 +1,514 @@
+/**
+ * An in-process stand-in for the lakeFS REST API v1, for tests: the endpoints `/work/shared/BACKENDS.md` lists, with
+ * lakeFS's status codes and JSON bodies, on `127.0.0.1` and a free port.
+ *
+ * **Details**
+ *
+ * - HTTP Basic auth on every call but `GET /healthcheck`; a wrong key answers 401 `{"message": …}`.
+ * - Each branch has a head commit and a staging area (writes, and tombstones from `DELETE`). A ref is a branch (its
+ *   staged view, as lakeFS reads it), `branch@` (the branch's last commit only) or a commit id.
+ * - Uploads take the raw body, chunked or with `Content-Length`; an upload whose connection breaks stages nothing.
+ * - A commit with nothing that changes the tree answers 400 `{"message":"commit: no changes"}` (unless `allow_empty`).
+ * - `commits?objects=P&prefixes=F` gives the commits (first-parent chain) that changed path `P` or something under `F`.
+ * - Fault injection: `failNext(n, status)` answers the next `n` authenticated calls with that status,
+ *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long.
+ *
+ * Everything lives in memory; nothing survives the scope.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import { createHash, randomBytes } from "node:crypto"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Options {
+  /** a repository created at start, with its default branch; default `doip` */
+  readonly repo?: string | undefined
+  /** default `main` */
+  readonly branch?: string | undefined
+  /** default the lakeFS quickstart access key id */
+  readonly user?: string | undefined
+  /** default the lakeFS quickstart secret */
+  readonly password?: string | undefined
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface LakeFsStandInService {
+  /** `http://127.0.0.1:<port>`, without `/api/v1` */
+  readonly url: string
+  readonly repo: string
+  readonly branch: string
+  readonly user: string
+  readonly password: string
+  /** answers the next `count` authenticated calls with `status` (default 500) and `{"message": …}` */
+  readonly failNext: (count: number, status?: number) => void
+  /** while on, every call needing auth answers 401, as for a wrong key */
+  readonly rejectCredentials: (on: boolean) => void
+  /** holds every answer back by `millis` (0 to stop) */
+  readonly delay: (millis: number) => void
+  /** every call seen, as `METHOD /path?query`, oldest first */
+  readonly requests: () => ReadonlyArray<string>
+}
+
+/**
+ * @category services
+ * @since 0.1.0
+ */
+export class LakeFsStandIn extends Context.Service<LakeFsStandIn, LakeFsStandInService>()(
+  "effect-doip/test/support/LakeFsStandIn"
+) {}
+
+/**
+ * Starts the stand-in; it stops with the scope.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (options?: Options): Effect.Effect<LakeFsStandInService, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const repoName = options?.repo ?? "doip"
+    const branchName = options?.branch ?? "main"
+    const user = options?.user ?? "AKIAIOSFOLQUICKSTART"
+    const password = options?.password ?? "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    const faults = { failures: 0, status: 500, reject: false, delay: 0 }
+    const seen: Array<string> = []
+    const repos = new Map<string, Repo>()
+    createRepo(repos, repoName, branchName, user)
+    const expectedAuth = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
+
+    const server = Http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`)
+      const answer = () => {
+        try {
+          route(req, res)
+        } catch (error) {
+          send(res, 500, { message: String(error) })
+        }
+      }
+      if (faults.delay > 0) setTimeout(answer, faults.delay)
+      else answer()
+    })
+
+    const route = (req: Http.IncomingMessage, res: Http.ServerResponse) => {
+      const url = new URL(req.url ?? "/", "http://stand-in")
+      const method = req.method ?? "GET"
+      if (!url.pathname.startsWith("/api/v1/")) return notFound(res)
+      const parts = url.pathname.slice("/api/v1/".length).split("/").map(decodeURIComponent)
+      if (method === "GET" && parts.length === 1 && parts[0] === "healthcheck") return send(res, 204)
+      if (faults.reject || req.headers.authorization !== expectedAuth) {
+        return send(res, 401, { message: "error authenticating request" })
+      }
+      if (faults.failures > 0) {
+        faults.failures--
+        return send(res, faults.status, { message: "injected failure" })
+      }
+      if (parts[0] !== "repositories") return notFound(res)
+      if (parts.length === 1 && method === "POST") return readJson(req, res, (body) => newRepo(res, body))
+      const repo = repos.get(parts[1] ?? "")
+      if (repo === undefined) return notFound(res)
+      const [, , kind, name, what, sub, third] = parts
+      const path = url.searchParams.get("path") ?? ""
+      if (kind === "branches" && name === undefined && method === "POST") {
+        return readJson(req, res, (body) => newBranch(res, repo, body))
+      }
+      if (kind === "branches" && name !== undefined) {
+        const branch = repo.branches.get(name)
+        if (branch === undefined) return notFound(res)
+        if (what === undefined && method === "GET") return send(res, 200, { id: name, commit_id: branch.head })
+        if (what === undefined && method === "PUT") {
+          return readJson(req, res, (body) => {
+            if (body.type !== "object" || typeof body.path !== "string") {
+              return send(res, 400, { message: "only object resets are supported" })
+            }
+            branch.staging.delete(body.path)
+            send(res, 204)
+          })
+        }
+        if (what === "objects" && sub === undefined && method === "POST") return upload(req, res, branch, path)
+        if (what === "objects" && sub === undefined && method === "DELETE") {
+          branch.staging.set(path, null)
+          return send(res, 204)
+        }
+        if (what === "commits" && sub === undefined && method === "POST") {
+          return readJson(req, res, (body) => commit(res, repo, branch, body))
+        }
+        if (what === "diff" && sub === undefined && method === "GET") {
+          return send(res, 200, diffBody(repo.commits.get(branch.head)!.tree, viewOf(branch, repo)))
+        }
+        return notFound(res)
+      }
+      if (kind === "refs" && name !== undefined && method === "GET") {
+        const tree = resolve(repo, name)
+        if (tree === undefined) return notFound(res)
+        if (what === "objects" && sub === undefined) return download(req, res, tree.get(path))
+        if (what === "objects" && sub === "stat") {
+          const object = tree.get(path)
+          return object === undefined ? notFound(res) : send(res, 200, objectStats(object))
+        }
+        if (what === "objects" && sub === "ls") return send(res, 200, listObjects(tree, url.searchParams))
+        if (what === "commits" && sub === undefined) return send(res, 200, log(repo, name, url.searchParams))
+        if (what === "diff" && sub !== undefined && third === undefined) {
+          const right = resolve(repo, sub)
+          return right === undefined ? notFound(res) : send(res, 200, diffBody(tree, right))
+        }
+      }
+      return notFound(res)
+    }
+
+    const newRepo = (res: Http.ServerResponse, body: Record<string, unknown>) => {
+      const name = body.name
+      if (typeof name !== "string" || name.length === 0) return send(res, 400, { message: "name is required" })
+      if (repos.has(name)) return send(res, 409, { message: "repository already exists" })
+      const defaultBranch = typeof body.default_branch === "string" ? body.default_branch : "main"
+      const created = createRepo(repos, name, defaultBranch, user)
+      send(res, 201, {
+        id: name,
+        creation_date: created.creationDate,
+        default_branch: defaultBranch,
+        storage_namespace: body.storage_namespace
+      })
+    }
+
+    const newBranch = (res: Http.ServerResponse, repo: Repo, body: Record<string, unknown>) => {
+      if (typeof body.name !== "string" || typeof body.source !== "string") {
+        return send(res, 400, { message: "name and source are required" })
+      }
+      if (repo.branches.has(body.name)) return send(res, 409, { message: "branch already exists" })
+      const source = repo.branches.get(body.source)?.head ?? (repo.commits.has(body.source) ? body.source : undefined)
+      if (source === undefined) return notFound(res)
+      repo.branches.set(body.name, { head: source, staging: new Map() })
+      res.writeHead(201, { "content-type": "text/html" }).end(source)
+    }
+
+    const commit = (res: Http.ServerResponse, repo: Repo, branch: Branch, body: Record<string, unknown>) => {
+      if (typeof body.message !== "string") return send(res, 400, { message: "message is required" })
+      const parent = repo.commits.get(branch.head)!
+      const tree = viewOf(branch, repo)
+      const changed = changedPaths(parent.tree, tree)
+      if (changed.size === 0 && body.allow_empty !== true) return send(res, 400, { message: "commit: no changes" })
+      const metadata = isStringRecord(body.metadata) ? { ...body.metadata } : {}
+      const created: Commit = {
+        id: randomBytes(32).toString("hex"),
+        parents: [parent.id],
+        committer: user,
+        message: body.message,
+        creationDate: Math.floor(Date.now() / 1000),
+        metadata,
+        tree,
+        changed
+      }
+      repo.commits.set(created.id, created)
+      branch.head = created.id
+      branch.staging.clear()
+      send(res, 201, commitBody(created))
+    }
+
+    /** `branch` (staged view), `branch@` (committed only) or a commit id */
+    const resolve = (repo: Repo, ref: string): Tree | undefined => {
+      const committedOnly = ref.endsWith("@")
+      const branch = repo.branches.get(committedOnly ? ref.slice(0, -1) : ref)
+      if (branch !== undefined) return committedOnly ? repo.commits.get(branch.head)!.tree : viewOf(branch, repo)
+      return committedOnly ? undefined : repo.commits.get(ref)?.tree
+    }
+
+    const log = (repo: Repo, ref: string, params: URLSearchParams) => {
+      const branch = repo.branches.get(ref.endsWith("@") ? ref.slice(0, -1) : ref)
+      const objects = params.getAll("objects")
+      const prefixes = params.getAll("prefixes")
+      const filtered = objects.length > 0 || prefixes.length > 0
+      const touches = (c: Commit) =>
+        Array.from(c.changed).some((p) => objects.includes(p) || prefixes.some((prefix) => p.startsWith(prefix)))
+      const all: Array<Commit> = []
+      for (let c = repo.commits.get(branch?.head ?? ref); c !== undefined; c = repo.commits.get(c.parents[0] ?? "")) {
+        if (!filtered || touches(c)) all.push(c)
+      }
+      return page(all, (c) => c.id, params, 100, commitBody)
+    }
+
+    yield* Effect.callback<void>((resume) => {
+      server.listen(0, "127.0.0.1", () => resume(Effect.void))
+    })
+    yield* Effect.addFinalizer(() =>
+      Effect.callback<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+    )
+    const { port } = server.address() as AddressInfo
+    return {
+      url: `http://127.0.0.1:${port}`,
+      repo: repoName,
+      branch: branchName,
+      user,
+      password,
+      failNext: (count, status = 500) => {
+        faults.failures = count
+        faults.status = status
+      },
+      rejectCredentials: (on) => {
+        faults.reject = on
+      },
+      delay: (millis) => {
+        faults.delay = millis
+      },
+      requests: () => seen.slice()
+    } satisfies LakeFsStandInService
+  })
+
+/**
+ * The stand-in as a service, started with the layer.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options?: Options): Layer.Layer<LakeFsStandIn> => Layer.effect(LakeFsStandIn, make(options))
+
+// internal
+
+interface StoredObject {
+  readonly path: string
+  readonly bytes: Buffer
+  readonly checksum: string
+  readonly physicalAddress: string
+  readonly mtime: number
+  readonly contentType: string
+  readonly metadata: Readonly<Record<string, string>>
+}
+
+type Tree = ReadonlyMap<string, StoredObject>
+
+interface Commit {
+  readonly id: string
+  readonly parents: ReadonlyArray<string>
+  readonly committer: string
+  readonly message: string
+  readonly creationDate: number
+  readonly metadata: Readonly<Record<string, string>>
+  readonly tree: Tree
+  /** the paths this commit changed against its first parent */
+  readonly changed: ReadonlySet<string>
+}
+
+interface Branch {
+  head: string
+  /** path -> staged object, or `null` for a tombstone */
+  readonly staging: Map<string, StoredObject | null>
+}
+
+interface Repo {
+  readonly creationDate: number
+  readonly branches: Map<string, Branch>
+  readonly commits: Map<string, Commit>
+}
+
+const createRepo = (repos: Map<string, Repo>, name: string, defaultBranch: string, committer: string): Repo => {
+  const creationDate = Math.floor(Date.now() / 1000)
+  const initial: Commit = {
+    id: randomBytes(32).toString("hex"),
+    parents: [],
+    committer,
+    message: "Repository created",
+    creationDate,
+    metadata: {},
+    tree: new Map(),
+    changed: new Set()
+  }
+  const repo: Repo = {
+    creationDate,
+    branches: new Map([[defaultBranch, { head: initial.id, staging: new Map() }]]),
+    commits: new Map([[initial.id, initial]])
+  }
+  repos.set(name, repo)
+  return repo
+}
+
+const viewOf = (branch: Branch, repo: Repo): Tree => {
+  const tree = new Map(repo.commits.get(branch.head)!.tree)
+  for (const [path, object] of branch.staging) {
+    if (object === null) tree.delete(path)
+    else tree.set(path, object)
+  }
+  return tree
+}
+
+const changedPaths = (before: Tree, after: Tree): ReadonlySet<string> => {
+  const changed = new Set<string>()
+  for (const [path, object] of after) if (before.get(path) !== object) changed.add(path)
+  for (const path of before.keys()) if (!after.has(path)) changed.add(path)
+  return changed
+}
+
+const diffBody = (left: Tree, right: Tree) => ({
+  pagination: { has_more: false, next_offset: "", results: 0, max_per_page: 1000 },
+  results: Array.from(changedPaths(left, right)).sort().map((path) => {
+    const object = right.get(path)
+    return {
+      type: object === undefined ? "removed" : left.has(path) ? "changed" : "added",
+      path,
+      path_type: "object",
+      size_bytes: (object ?? left.get(path))!.bytes.length
+    }
+  })
+})
+
+const objectStats = (object: StoredObject) => ({
+  path: object.path,
+  path_type: "object",
+  physical_address: object.physicalAddress,
+  checksum: object.checksum,
+  size_bytes: object.bytes.length,
+  mtime: object.mtime,
+  metadata: object.metadata,
+  content_type: object.contentType
+})
+
+const commitBody = (c: Commit) => ({
+  id: c.id,
+  parents: c.parents,
+  committer: c.committer,
+  message: c.message,
+  creation_date: c.creationDate,
+  meta_range_id: "",
+  metadata: c.metadata,
+  generation: 0,
+  version: 1
+})
+
+const listObjects = (tree: Tree, params: URLSearchParams) => {
+  const prefix = params.get("prefix") ?? ""
+  const objects = Array.from(tree.values()).filter((o) => o.path.startsWith(prefix))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return page(objects, (o) => o.path, params, 1000, objectStats)
+}
+
+/** lakeFS pagination: `after` is exclusive, `amount` at most 1000, `next_offset` the last key given */
+const page = <A, B>(
+  all: ReadonlyArray<A>,
+  key: (a: A) => string,
+  params: URLSearchParams,
+  defaultAmount: number,
+  render: (a: A) => B
+) => {
+  const after = params.get("after") ?? ""
+  const amount = Math.min(1000, Math.max(1, Number(params.get("amount") ?? defaultAmount) || defaultAmount))
+  const start = after === "" ? 0 : all.findIndex((a) => key(a) === after) + 1
+  const slice = after !== "" && start === 0 ? [] : all.slice(start, start + amount)
+  const hasMore = start + amount < all.length && slice.length > 0
+  return {
+    pagination: {
+      has_more: hasMore,
+      next_offset: hasMore ? key(slice[slice.length - 1]!) : "",
+      results: slice.length,
+      max_per_page: 1000
+    },
+    results: slice.map(render)
+  }
+}
+
+const upload = (req: Http.IncomingMessage, res: Http.ServerResponse, branch: Branch, path: string) => {
+  if (path === "") return send(res, 400, { message: "path is required" })
+  const chunks: Array<Buffer> = []
+  let broken = false
+  req.on("data", (chunk: Buffer) => chunks.push(chunk))
+  req.on("aborted", () => {
+    broken = true
+  })
+  req.on("error", () => {
+    broken = true
+  })
+  req.on("end", () => {
+    if (broken || !req.complete) return
+    const bytes = Buffer.concat(chunks)
+    const metadata: Record<string, string> = {}
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (name.startsWith("x-lakefs-meta-") && typeof value === "string") metadata[name.slice(14)] = value
+    }
+    const object: StoredObject = {
+      path,
+      bytes,
+      checksum: createHash("md5").update(bytes).digest("hex"),
+      physicalAddress: `local://stand-in/data/${randomBytes(16).toString("hex")}`,
+      mtime: Math.floor(Date.now() / 1000),
+      contentType: req.headers["content-type"] ?? "application/octet-stream",
+      metadata
+    }
+    branch.staging.set(path, object)
+    send(res, 201, objectStats(object))
+  })
+}
+
+const download = (req: Http.IncomingMessage, res: Http.ServerResponse, object: StoredObject | undefined) => {
+  if (object === undefined) return notFound(res)
+  const size = object.bytes.length
+  const headers = {
+    "content-type": object.contentType,
+    etag: `"${object.checksum}"`,
+    "last-modified": new Date(object.mtime * 1000).toUTCString()
+  }
+  const range = parseRange(req.headers.range, size)
+  if (range === "unsatisfiable") {
+    return send(res, 416, { message: "Requested Range Not Satisfiable" }, { "content-range": `bytes */${size}` })
+  }
+  if (range === undefined) {
+    res.writeHead(200, { ...headers, "content-length": size })
+    return res.end(object.bytes)
+  }
+  const [start, end] = range
+  res.writeHead(206, { ...headers, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${size}` })
+  res.end(object.bytes.subarray(start, end + 1))
+}
+
+/** inclusive `[start, end]`, `undefined` for no (or an unparsable) range */
+const parseRange = (header: string | undefined, size: number): readonly [number, number] | "unsatisfiable" | undefined => {
+  const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (match === null || (match[1] === "" && match[2] === "")) return undefined
+  if (match[1] === "") {
+    const suffix = Number(match[2])
+    return suffix === 0 || size === 0 ? "unsatisfiable" : [Math.max(0, size - suffix), size - 1]
+  }
+  const start = Number(match[1])
+  const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1)
+  return start >= size || end < start ? "unsatisfiable" : [start, end]
+}
+
+const readJson = (
+  req: Http.IncomingMessage,
+  res: Http.ServerResponse,
+  handle: (body: Record<string, unknown>) => void
+) => {
+  const chunks: Array<Buffer> = []
+  req.on("data", (chunk: Buffer) => chunks.push(chunk))
+  req.on("end", () => {
+    let body: unknown
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"))
+    } catch {
+      return send(res, 400, { message: "request body is not JSON" })
+    }
+    if (typeof body !== "object" || body === null) return send(res, 400, { message: "request body is not an object" })
+    handle(body as Record<string, unknown>)
+  })
+}
+
+const isStringRecord = (u: unknown): u is Record<string, string> =>
+  typeof u === "object" && u !== null && Object.values(u).every((v) => typeof v === "string")
+
+const notFound = (res: Http.ServerResponse) => send(res, 404, { message: "not found" })
+
+const send = (res: Http.ServerResponse, status: number, body?: unknown, headers?: Record<string, string>) => {
+  if (body === undefined) return void res.writeHead(status, headers).end()
+  const text = JSON.stringify(body)
+  res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+  res.end(text)
+}
