@@ -19,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
@@ -176,7 +177,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   const lookupManifest = Effect.fnUntraced(function*(objectId: string) {
     const json = yield* fetchJson(encodeURIComponent(objectId), `object ${objectId}`)
-    const manifest = yield* decodeManifest(json).pipe(Effect.mapError((error) => badAnswer(objectId, error)))
+    const manifest = yield* decodeManifest(json).pipe(Effect.mapError((error) => badAnswer(`object ${objectId}`, error)))
     const components = manifest.kernel?.["fdo:hasComponent"]
     if (manifest.kernel === undefined || components === undefined) return manifest as Manifest
     const enriched = yield* Effect.forEach(components, (c) => enrich(objectId, c), { concurrency: 8 })
@@ -220,8 +221,17 @@ export const layer = (options: Options): Layer.Layer<FdoFacade, never, Storage |
 const unavailable = (reason: string) =>
   new DoipError({ kind: "Unavailable", message: `metadata service unavailable: ${reason}` })
 
+const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** a 200 answer that does not decode: the façade is broken, which is the service's trouble, not the client's */
 const badAnswer = (what: string, error: Schema.SchemaError) =>
-  unavailable(`the answer for ${what} is not a manifest: ${error.message}`)
+  unavailable(`the answer for ${what} is malformed (${
+    formatIssues(error.issue).issues.slice(0, 3).map((issue) =>
+      issue.path === undefined || issue.path.length === 0
+        ? issue.message
+        : `${issue.path.map(String).join(".")}: ${issue.message}`
+    ).join("; ")
+  })`)
 
 /** the DoipError a non-200 answer means, with the façade's `detail` when it sends one */
 const failure = (response: HttpClientResponse.HttpClientResponse, what: string): Effect.Effect<never, DoipError> =>
@@ -234,10 +244,11 @@ const failure = (response: HttpClientResponse.HttpClientResponse, what: string):
     Effect.orElseSucceed(() => undefined),
     Effect.flatMap((detail) => {
       const status = response.status
-      const suffix = detail === undefined ? "" : `: ${detail}`
-      if (status === 404) return Effect.fail(new DoipError({ kind: "NotFound", message: `${what} not found${suffix}` }))
-      if (status === 400) return Effect.fail(new DoipError({ kind: "BadRequest", message: `bad identifier${suffix}` }))
-      return Effect.fail(unavailable(`HTTP ${status} for ${what}${suffix}`))
+      if (status === 404) return Effect.fail(new DoipError({ kind: "NotFound", message: `${what} not found` }))
+      if (status === 400) {
+        return Effect.fail(new DoipError({ kind: "BadRequest", message: `bad identifier: ${detail ?? what}` }))
+      }
+      return Effect.fail(unavailable(`HTTP ${status} for ${what}${detail === undefined ? "" : `: ${detail}`}`))
     })
   )
 

@@ -7,7 +7,7 @@ import * as Stream from "effect/Stream"
 import * as HttpFdoFacade from "../../src/layers/HttpFdoFacade.ts"
 import type { Manifest } from "../../src/layers/FdoFacade.ts"
 import * as MemoryStorage from "../../src/layers/MemoryStorage.ts"
-import { Storage } from "../../src/layers/Storage.ts"
+import { Storage, StorageError } from "../../src/layers/Storage.ts"
 import type { DoipError } from "../../src/protocol/DoipError.ts"
 import * as FacadeStandIn from "../support/FacadeStandIn.ts"
 
@@ -172,6 +172,37 @@ describe("HttpFdoFacade", () => {
       standIn.hooks.status = undefined
       assert.strictEqual(componentsOf(yield* facade.manifest("Q111111")).length, 1)
       assert.strictEqual(standIn.count("Q111111"), 4)
+    })))
+
+  it.live("an answer that is not a manifest is Unavailable, naming what is wrong", () =>
+    run(Effect.gen(function*() {
+      const { facade, standIn } = yield* setUp()
+      standIn.putManifest("Q5", { kernel: "not an object" })
+      standIn.putManifest("Q6", { kernel: { "fdo:hasComponent": [{ mimeType: "text/plain" }] } })
+      const notObject = yield* errorOf(facade.manifest("Q5"))
+      assert.strictEqual(notObject.kind, "Unavailable")
+      assert.match(notObject.message, /^metadata service unavailable: the answer for object Q5 is malformed \(kernel: /, notObject.message)
+      const noId = yield* errorOf(facade.manifest("Q6"))
+      assert.strictEqual(noId.kind, "Unavailable")
+      assert.include(noId.message, "kernel.fdo:hasComponent.0.componentId")
+    })))
+
+  it.live("storage trouble while enriching is Unavailable", () =>
+    run(Effect.gen(function*() {
+      const { standIn } = yield* setUp()
+      const storage = yield* Storage
+      const broken = Storage.of({
+        ...storage,
+        stat: () => Effect.fail(new StorageError({ kind: "Unavailable", message: "disk gone" }))
+      })
+      const facade = yield* HttpFdoFacade.make({ baseUrl: standIn.baseUrl }).pipe(
+        Effect.provide(FetchHttpClient.layer),
+        Effect.provideService(Storage, broken)
+      )
+      const error = yield* errorOf(facade.manifest("Q111111"))
+      assert.deepStrictEqual(error, { kind: "Unavailable", message: "storage unavailable: disk gone" })
+      // an object without components needs no storage
+      assert.deepStrictEqual(yield* facade.manifest("Q222222"), manifests.Q222222)
     })))
 
   it.live("a slow answer times out as Unavailable", () =>
