@@ -2,10 +2,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { createHash } from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as HttpFdoFacade from "../../src/layers/HttpFdoFacade.ts"
-import type { Manifest } from "../../src/layers/FdoFacade.ts"
+import { FdoFacade, type Manifest } from "../../src/layers/FdoFacade.ts"
 import * as MemoryStorage from "../../src/layers/MemoryStorage.ts"
 import { Storage, StorageError } from "../../src/layers/Storage.ts"
 import type { DoipError } from "../../src/protocol/DoipError.ts"
@@ -145,6 +146,26 @@ describe("HttpFdoFacade", () => {
       yield* Effect.sleep("120 millis")
       yield* facade.manifest("Q222222")
       assert.strictEqual(standIn.count("Q222222"), 2)
+    })))
+
+  it.live("the cache is bounded: past its capacity the oldest entry goes", () =>
+    run(Effect.gen(function*() {
+      const { facade, standIn } = yield* setUp({ cacheCapacity: 1 })
+      yield* facade.manifest("Q222222")
+      yield* facade.manifest("Q333333")
+      yield* facade.manifest("Q222222")
+      assert.deepStrictEqual([standIn.count("Q222222"), standIn.count("Q333333")], [2, 1])
+    })))
+
+  it.live("the layer provides FdoFacade over an HttpClient and Storage", () =>
+    run(Effect.gen(function*() {
+      const standIn = yield* FacadeStandIn.make(manifests)
+      const manifest = yield* FdoFacade.use((facade) => facade.manifest("Q222222")).pipe(
+        Effect.provide(HttpFdoFacade.layer({ baseUrl: standIn.baseUrl.replace(/\/$/, "") }).pipe(
+          Layer.provide(FetchHttpClient.layer)
+        ))
+      )
+      assert.deepStrictEqual(manifest, manifests.Q222222)
     })))
 
   it.live("404 is NotFound, a bad identifier BadRequest", () =>
