@@ -1,6 +1,114 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as LakeFsStorage from "../../src/layers/LakeFsStorage.ts"
+import { Storage } from "../../src/layers/Storage.ts"
 import * as LakeFsStandIn from "../support/LakeFsStandIn.ts"
+import { storageContract } from "./StorageContract.ts"
+
+/** LakeFsStorage on a fresh stand-in, with the stand-in beside it for fault injection */
+const onStandIn = Layer.unwrap(Effect.map(LakeFsStandIn.LakeFsStandIn, (s) =>
+  LakeFsStorage.layer({
+    url: s.url,
+    repo: s.repo,
+    branch: s.branch,
+    user: s.user,
+    password: Redacted.make(s.password),
+    retryDelayMillis: 5
+  }))).pipe(Layer.provideMerge(LakeFsStandIn.layer()))
+
+storageContract("LakeFsStorage on the lakeFS stand-in", onStandIn)
+
+const real = ["LAKEFS_URL", "LAKEFS_REPO", "LAKEFS_USER", "LAKEFS_PASSWORD"].filter((name) => !process.env[name])
+if (real.length === 0) {
+  // a fresh branch off the repository's main, so the suite starts empty of its own ids
+  const url = process.env.LAKEFS_URL!
+  const repo = process.env.LAKEFS_REPO!
+  const user = process.env.LAKEFS_USER!
+  const password = process.env.LAKEFS_PASSWORD!
+  const branch = `doip-contract-${Date.now()}`
+  const createBranch = Effect.promise(async () => {
+    const res = await fetch(`${url.replace(/\/+$/, "")}/api/v1/repositories/${encodeURIComponent(repo)}/branches`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
+      },
+      body: JSON.stringify({ name: branch, source: process.env.LAKEFS_SOURCE_BRANCH ?? "main" })
+    })
+    if (res.status !== 201) throw new Error(`creating branch ${branch}: HTTP ${res.status} ${await res.text()}`)
+  })
+  storageContract(
+    `LakeFsStorage on the real lakeFS at ${url} (branch ${branch})`,
+    Layer.unwrap(Effect.as(
+      createBranch,
+      LakeFsStorage.layer({ url, repo, branch, user, password: Redacted.make(password) })
+    ))
+  )
+} else {
+  describe("LakeFsStorage on a real lakeFS", () => {
+    it.skip(`skipped: set ${real.join(", ")} to run the contract against a real lakeFS`, () => {})
+  })
+  console.info(`LakeFsStorage: real lakeFS contract skipped, ${real.join(", ")} not set`)
+}
+
+layer(onStandIn, { excludeTestServices: true })("LakeFsStorage faults", (it) => {
+  it.effect("a read that meets 500s is retried and succeeds once lakeFS recovers", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      yield* storage.write("Q900", "a", "text/plain", Stream.make(new TextEncoder().encode("survives")))
+      yield* storage.commit("a", {})
+      standIn.failNext(3)
+      const stat = yield* storage.stat("Q900", "a")
+      assert.strictEqual(stat.size, 8)
+      standIn.failNext(2)
+      const bytes = yield* Stream.mkUint8Array(storage.read("Q900", "a"))
+      assert.strictEqual(new TextDecoder().decode(bytes), "survives")
+    }))
+
+  it.effect("a read that keeps meeting 500s is Unavailable", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      standIn.failNext(100, 503)
+      const error = yield* Effect.flip(storage.list("Q900"))
+      standIn.failNext(0)
+      assert.strictEqual(error.kind, "Unavailable")
+      assert.include(error.message, "503")
+    }))
+
+  it.effect("rejected credentials are Unauthorized, saying so", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      standIn.rejectCredentials(true)
+      const errors = yield* Effect.all([
+        Effect.flip(storage.stat("Q900", "a")),
+        Effect.flip(storage.commit("m", {})),
+        Effect.flip(storage.write("Q901", "a", "text/plain", Stream.make(new Uint8Array(3))))
+      ]).pipe(Effect.ensuring(Effect.sync(() => standIn.rejectCredentials(false))))
+      for (const error of errors) {
+        assert.strictEqual(error.kind, "Unauthorized")
+        assert.include(error.message, "credentials")
+      }
+    }))
+
+  it.effect("a wrong key fails the layer at start with Unauthorized", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const error = yield* Effect.flip(Layer.build(LakeFsStorage.layer({
+        url: standIn.url,
+        repo: standIn.repo,
+        branch: standIn.branch,
+        user: standIn.user,
+        password: Redacted.make("wrong")
+      })))
+      assert.strictEqual(error.kind, "Unauthorized")
+    }))
+})
 
 const call = (standIn: LakeFsStandIn.LakeFsStandInService, path: string, init?: RequestInit & { auth?: boolean }) =>
   Effect.promise(async () => {

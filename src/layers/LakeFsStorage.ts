@@ -1,0 +1,372 @@
+/**
+ * `Storage` over a lakeFS repository, through its REST API v1 (`{url}/api/v1`) with HTTP Basic auth.
+ *
+ * A write streams the content into `POST …/branches/{branch}/objects` (never buffered whole) while it is counted and
+ * hashed, then stages a checksum marker beside it; `commit` commits the branch with message and metadata. Reads
+ * (`stat`, `read`, `list`, `objects`) use the ref `{branch}@`, the branch's last commit without its staged changes, so
+ * a staged write stays invisible until committed, as the contract wants. `history` is the log of commits that changed
+ * the object's folder.
+ *
+ * **Details**
+ *
+ * - A component lives at `{shard}/components/{componentId}` (`ObjectId.componentPath`). Its SHA-256 is known only
+ *   once the upload has streamed, too late for the upload's own `X-Lakefs-Meta-*` headers, so it is kept as the user
+ *   metadata `sha256` of an empty marker object `{shard}/checksums/{componentId}`, staged, removed, reset and
+ *   committed together with the component.
+ * - `modified` of a committed component is the creation date of the last commit that changed it (one log call per
+ *   component), so `stat` after a commit agrees with that commit.
+ * - `remove` stats the branch first: a component neither committed nor staged, or whose deletion is staged already,
+ *   is `NotFound`. A committed component is deleted (a staged tombstone); one that is only staged is reset.
+ * - Errors: 404 is `NotFound`; 401/403 is `Unauthorized` (the server's lakeFS credentials are wrong); 5xx and
+ *   connection failures are retried with exponential backoff for reads, stat, delete and reset, then `Unavailable`.
+ *   Uploads and commits are not retried (a stream cannot be replayed; a commit is not idempotent).
+ *
+ * **Gotchas**
+ *
+ * - A component written by someone else, without a checksum marker, reports lakeFS's own checksum as `md5:<etag>`.
+ * - `list` and `stat` cost one log call per component besides the listing.
+ *
+ * @since 0.1.0
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import { flow } from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as ObjectId from "./ObjectId.ts"
+import { type CommitInfo, type ComponentStat, Storage, StorageError } from "./Storage.ts"
+import { clamp, locate, type Location, measure, notFound, now, parseObject } from "./internal/storageCommon.ts"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Options {
+  /** the lakeFS server, for example `http://127.0.0.1:8000` (a trailing `/api/v1` is accepted) */
+  readonly url: string
+  readonly repo: string
+  readonly branch: string
+  /** the access key id */
+  readonly user: string
+  /** the secret access key */
+  readonly password: Redacted.Redacted<string>
+  /** how often a failed read is retried before it is `Unavailable`; default 4 */
+  readonly retries?: number | undefined
+  /** the first retry delay, doubled on every further one; default 100 ms */
+  readonly retryDelayMillis?: number | undefined
+}
+
+/**
+ * A `Storage` on the branch `options.branch`; fails when the branch cannot be read (wrong credentials, no such
+ * repository or branch, server down).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options: Options) {
+  const branch = options.branch
+  const repoUrl = `${options.url.replace(/\/+$/, "").replace(/\/api\/v1$/, "")}/api/v1/repositories/${
+    encodeURIComponent(options.repo)
+  }`
+  const client = (yield* HttpClient.HttpClient).pipe(
+    HttpClient.mapRequest(flow(
+      HttpClientRequest.prependUrl(repoUrl),
+      HttpClientRequest.basicAuth(options.user, options.password),
+      HttpClientRequest.acceptJson
+    )),
+    HttpClient.filterStatusOk
+  )
+  const retrying = client.pipe(HttpClient.retryTransient({
+    retryOn: "errors-only",
+    schedule: Schedule.exponential(`${options.retryDelayMillis ?? 100} millis`),
+    times: options.retries ?? 4
+  }))
+  const branchUrl = `/branches/${encodeURIComponent(branch)}`
+  /** the branch's last commit, without staged changes */
+  const committed = `/refs/${encodeURIComponent(`${branch}@`)}`
+  /** the branch with its staged changes */
+  const staged = `/refs/${encodeURIComponent(branch)}`
+
+  const failure = (what: string, path?: string) => (error: HttpClientError.HttpClientError | Schema.SchemaError) => {
+    const status = error._tag === "HttpClientError" ? error.response?.status : undefined
+    if (status === 404 && path !== undefined) return notFound(path)
+    if (status === 401 || status === 403) {
+      return new StorageError({
+        kind: "Unauthorized",
+        message: `lakeFS rejected the server's credentials (HTTP ${status}) for ${what}: ` +
+          `the server's lakeFS access key or secret is wrong`,
+        cause: error
+      })
+    }
+    const why = error._tag === "SchemaError"
+      ? "unexpected answer"
+      : status === undefined
+      ? error.reason._tag
+      : `HTTP ${status}`
+    return new StorageError({ kind: "Unavailable", message: `lakeFS ${what} failed: ${why}`, cause: error })
+  }
+
+  const getJson = <S extends Schema.Constraint>(
+    schema: S,
+    url: string,
+    urlParams: Record<string, string | ReadonlyArray<string>>,
+    what: string,
+    path?: string
+  ): Effect.Effect<S["Type"], StorageError, S["DecodingServices"]> =>
+    retrying.get(url, { urlParams }).pipe(
+      Effect.flatMap(HttpClientResponse.schemaBodyJson(schema)),
+      Effect.mapError(failure(what, path))
+    )
+
+  const statAt = (ref: string, path: string) =>
+    getJson(ObjectStats, `${ref}/objects/stat`, { path }, `stat of ${path}`, path)
+
+  const exists = (ref: string, path: string) =>
+    statAt(ref, path).pipe(
+      Effect.as(true),
+      Effect.catchIf((e) => e.kind === "NotFound", () => Effect.succeed(false))
+    )
+
+  /** every object under `prefix` in the last commit, following the pagination */
+  const listAll = (prefix: string) =>
+    allPages((after) =>
+      getJson(page(ObjectStats), `${committed}/objects/ls`, { prefix, after, amount: "1000" }, `listing of ${prefix}`)
+    )
+
+  /** the commits that changed `path` (exactly) or anything under `prefix`, newest first */
+  const logOf = (filter: { readonly objects: string } | { readonly prefixes: string }, amount: number) =>
+    allPages(
+      (after) =>
+        getJson(page(LakeFsCommit), `${staged}/commits`, { ...filter, after, amount: String(amount) }, "commit log"),
+      amount === 1 ? 1 : Infinity
+    )
+
+  /** creation date of the last commit that changed `path`, or the object's own mtime when the log has none */
+  const modifiedOf = (path: string, mtime: number) =>
+    Effect.map(logOf({ objects: path }, 1), (commits) => isoDate(commits[0]?.creation_date ?? mtime))
+
+  const checksumOf = (at: Location, object: typeof ObjectStats.Type) =>
+    statAt(committed, checksumPath(at)).pipe(
+      Effect.map((marker) => sha256Of(marker) ?? `md5:${object.checksum}`),
+      Effect.catchIf((e) => e.kind === "NotFound", () => Effect.succeed(`md5:${object.checksum}`))
+    )
+
+  const componentStat = (at: Location, object: typeof ObjectStats.Type, checksum: string) =>
+    Effect.map(modifiedOf(at.path, object.mtime), (modified): ComponentStat => ({
+      ...at,
+      size: object.size_bytes,
+      mediaType: object.content_type ?? "application/octet-stream",
+      checksum,
+      modified
+    }))
+
+  const stat = Effect.fnUntraced(function*(objectId: string, componentId: string) {
+    const at = yield* locate(objectId, componentId)
+    const object = yield* statAt(committed, at.path)
+    return yield* componentStat(at, object, yield* checksumOf(at, object))
+  })
+
+  const read = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
+    Stream.unwrap(Effect.gen(function*() {
+      const at = yield* locate(objectId, componentId)
+      const object = yield* statAt(committed, at.path)
+      const [start, end] = clamp(object.size_bytes, range)
+      if (start >= end) return Stream.empty
+      const request = HttpClientRequest.get(`${committed}/objects`, { urlParams: { path: at.path } }).pipe(
+        start === 0 && end === object.size_bytes
+          ? (r) => r
+          : HttpClientRequest.setHeader("range", `bytes=${start}-${end - 1}`)
+      )
+      return HttpClientResponse.stream(retrying.execute(request)).pipe(
+        Stream.mapError(failure(`read of ${at.path}`, at.path))
+      )
+    }))
+
+  const upload = (
+    path: string,
+    body: Stream.Stream<Uint8Array, unknown>,
+    contentType: string,
+    headers: Record<string, string>,
+    contentLength?: number
+  ) =>
+    client.execute(
+      HttpClientRequest.post(`${branchUrl}/objects`, { urlParams: { path }, headers }).pipe(
+        HttpClientRequest.bodyStream(body, { contentType, contentLength })
+      )
+    ).pipe(Effect.mapError(failure(`upload of ${path}`)))
+
+  const write: Storage["Service"]["write"] = (objectId, componentId, mediaType, content, options) =>
+    Effect.gen(function*() {
+      const at = yield* locate(objectId, componentId)
+      const queue = yield* Queue.bounded<Uint8Array, Cause.Done>(16)
+      // copies: the caller may reuse the buffers behind these views once they are handed on
+      const feed = measure(content, options, (chunks) => Queue.offerAll(queue, chunks.map((c) => c.slice()))).pipe(
+        Effect.tap(() => Queue.end(queue))
+      )
+      // when the content fails or breaks an option, `all` interrupts the upload: lakeFS stages nothing of a cut request
+      const [{ hex, size }] = yield* Effect.all(
+        [feed, upload(at.path, Stream.fromQueue(queue), mediaType, {}, options?.expectedSize)],
+        { concurrency: 2 }
+      )
+      const checksum = `sha256:${hex}`
+      const marker = { "x-lakefs-meta-sha256": hex }
+      yield* upload(checksumPath(at), Stream.empty, "application/octet-stream", marker, 0).pipe(
+        // a component without its marker would report the wrong checksum: undo it
+        Effect.tapError(() => Effect.ignore(resetPath(at.path)))
+      )
+      return { ...at, size, mediaType, checksum, modified: yield* now } satisfies ComponentStat
+    })
+
+  const resetPath = (path: string) =>
+    retrying.execute(
+      HttpClientRequest.put(branchUrl).pipe(HttpClientRequest.bodyJsonUnsafe({ type: "object", path }))
+    ).pipe(Effect.mapError(failure(`reset of ${path}`)))
+
+  const deletePath = (path: string) =>
+    retrying.execute(HttpClientRequest.delete(`${branchUrl}/objects`, { urlParams: { path } })).pipe(
+      Effect.mapError(failure(`delete of ${path}`))
+    )
+
+  const both = (at: Location, f: (path: string) => Effect.Effect<unknown, StorageError>) =>
+    Effect.asVoid(Effect.all([f(at.path), f(checksumPath(at))], { concurrency: 2 }))
+
+  const remove = Effect.fnUntraced(function*(objectId: string, componentId: string) {
+    const at = yield* locate(objectId, componentId)
+    yield* statAt(staged, at.path)
+    yield* both(at, (yield* exists(committed, at.path)) ? deletePath : resetPath)
+  })
+
+  const commit = (message: string, metadata: Readonly<Record<string, string>>) =>
+    client.execute(
+      HttpClientRequest.post(`${branchUrl}/commits`).pipe(HttpClientRequest.bodyJsonUnsafe({ message, metadata }))
+    ).pipe(
+      Effect.flatMap(HttpClientResponse.schemaBodyJson(LakeFsCommit)),
+      Effect.map(commitInfo),
+      Effect.mapError((error) =>
+        error._tag === "HttpClientError" && error.response?.status === 400
+          ? new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}`, cause: error })
+          : failure("commit")(error)
+      )
+    )
+
+  const list = Effect.fnUntraced(function*(objectId: string) {
+    const id = yield* parseObject(objectId)
+    const prefix = ObjectId.componentsPrefix(id)
+    const [objects, markers] = yield* Effect.all([listAll(prefix), listAll(`${ObjectId.shard(id)}/checksums/`)], {
+      concurrency: 2
+    })
+    const sums = new Map(markers.map((m) => [m.path.slice(m.path.lastIndexOf("/") + 1), sha256Of(m)]))
+    const components = objects.filter((o) => !o.path.slice(prefix.length).includes("/"))
+    return yield* Effect.forEach(components, (object) => {
+      const componentId = object.path.slice(prefix.length)
+      const at = { objectId: id, componentId, path: object.path }
+      return componentStat(at, object, sums.get(componentId) ?? `md5:${object.checksum}`)
+    }, { concurrency: 8 })
+  })
+
+  const history = (objectId: string) =>
+    Effect.flatMap(parseObject(objectId), (id) =>
+      Effect.map(logOf({ prefixes: `${ObjectId.shard(id)}/` }, 1000), (commits) => commits.map(commitInfo)))
+
+  const objects = () =>
+    Effect.map(listAll(""), (all) => {
+      const ids = new Set<string>()
+      for (const object of all) {
+        const match = /^\d{2}\/\d{2}\/\d{2}\/(Q\d+)\/components\/[^/]+$/.exec(object.path)
+        if (match !== null) ids.add(match[1]!)
+      }
+      return Array.from(ids).sort((a, b) => {
+        const [x, y] = [ObjectId.shard(a), ObjectId.shard(b)]
+        return x < y ? -1 : x > y ? 1 : 0
+      })
+    })
+
+  // fail early, with a clear message, when the credentials, repository or branch are wrong
+  yield* getJson(Schema.Struct({ commit_id: Schema.String }), branchUrl, {}, `branch ${branch} of ${options.repo}`)
+
+  const reset = (objectId: string, componentId: string) =>
+    Effect.flatMap(locate(objectId, componentId), (at) => both(at, resetPath))
+
+  return Storage.of({ branch, stat, read, write, remove, commit, reset, list, history, objects })
+})
+
+/**
+ * `Storage` on a lakeFS branch, talking HTTP through Node's `http` module.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: Options): Layer.Layer<Storage, StorageError> =>
+  Layer.effect(Storage, make(options)).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))
+
+// internal
+
+const ObjectStats = Schema.Struct({
+  path: Schema.String,
+  checksum: Schema.String,
+  size_bytes: Schema.Number,
+  mtime: Schema.Number,
+  content_type: Schema.optional(Schema.String),
+  metadata: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.String)))
+})
+
+const LakeFsCommit = Schema.Struct({
+  id: Schema.String,
+  parents: Schema.Array(Schema.String),
+  committer: Schema.String,
+  message: Schema.String,
+  creation_date: Schema.Number,
+  metadata: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.String)))
+})
+
+const page = <S extends Schema.Top>(item: S) =>
+  Schema.Struct({
+    pagination: Schema.Struct({ has_more: Schema.Boolean, next_offset: Schema.String }),
+    results: Schema.Array(item)
+  })
+
+interface Page<A> {
+  readonly pagination: { readonly has_more: boolean; readonly next_offset: string }
+  readonly results: ReadonlyArray<A>
+}
+
+/** all results, page after page, until there are no more or `limit` are in */
+const allPages = <A, E, R>(fetch: (after: string) => Effect.Effect<Page<A>, E, R>, limit = Infinity) =>
+  Effect.gen(function*() {
+    const out: Array<A> = []
+    let after = ""
+    while (true) {
+      const { pagination, results } = yield* fetch(after)
+      out.push(...results)
+      if (!pagination.has_more || results.length === 0 || out.length >= limit) return out
+      after = pagination.next_offset
+    }
+  })
+
+const checksumPath = (at: Location) => `${ObjectId.shard(at.objectId)}/checksums/${at.componentId}`
+
+/** the `sha256` user metadata of a checksum marker (lakeFS may capitalise the key) */
+const sha256Of = (marker: typeof ObjectStats.Type): string | undefined => {
+  const entry = Object.entries(marker.metadata ?? {}).find(([key]) => key.toLowerCase() === "sha256")
+  return entry === undefined ? undefined : `sha256:${entry[1]}`
+}
+
+const isoDate = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString()
+
+const commitInfo = (c: typeof LakeFsCommit.Type): CommitInfo => ({
+  id: c.id,
+  parents: c.parents,
+  message: c.message,
+  metadata: c.metadata ?? {},
+  committer: c.committer,
+  creationDate: isoDate(c.creation_date)
+})
