@@ -29,6 +29,7 @@ import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import * as DoipStatus from "../protocol/DoipStatus.ts"
+import { DoipOperationId } from "../protocol/Operation.ts"
 import * as SegmentCodec from "../protocol/SegmentCodec.ts"
 import {
   type ClientError,
@@ -165,7 +166,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       const { first, incoming, pipeline } = yield* onPipeline((pipeline) =>
         Effect.gen(function*() {
           const incoming = yield* ask<never>(pipeline, {
-            operationId: "0.DOIP/Op.Retrieve",
+            operationId: DoipOperationId.retrieve,
             targetId: objectId,
             attributes: { element: componentId },
             input: undefined,

@@ -12,6 +12,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { DoipError } from "../protocol/DoipError.ts"
+import { parseJsonObjectText } from "../protocol/Envelope.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "./Storage.ts"
 import { storageToDoipError } from "./StorageErrors.ts"
@@ -126,17 +127,9 @@ const describedBy = (history: ReadonlyArray<CommitInfo>) => {
   for (const commit of history) {
     type ??= commit.metadata[DescriptionKeys.type]
     if (content === undefined && commit.metadata[DescriptionKeys.content] !== undefined) {
-      content = parseObject(commit.metadata[DescriptionKeys.content]!)
+      const parsed = parseJsonObjectText(commit.metadata[DescriptionKeys.content]!)
+      content = typeof parsed === "string" ? undefined : parsed
     }
   }
   return { type, content }
-}
-
-const parseObject = (text: string): Record<string, unknown> | undefined => {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
 }

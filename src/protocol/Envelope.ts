@@ -310,9 +310,25 @@ export const decode = <IE = never, Done = unknown>(options?: {
  * @since 0.1.0
  */
 export const parseJsonObject = (body: Uint8Array): Record<string, unknown> | string => {
+  let text: string
+  try {
+    text = strictUtf8.decode(body)
+  } catch (error) {
+    return `is not valid UTF-8 JSON (${(error as Error).message})`
+  }
+  return parseJsonObjectText(text)
+}
+
+/**
+ * Parses JSON text into an object, or says why it is not one.
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const parseJsonObjectText = (text: string): Record<string, unknown> | string => {
   let value: unknown
   try {
-    value = JSON.parse(strictUtf8.decode(body))
+    value = JSON.parse(text)
   } catch (error) {
     return `is not valid UTF-8 JSON (${(error as Error).message})`
   }

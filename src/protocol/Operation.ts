@@ -44,3 +44,23 @@ export const DoipOperationId = {
   invoke: "0.DOIP/Op.Invoke",
   purge: "0.DOIP/Op.Purge"
 } as const
+
+/**
+ * The names of the built-in operations (those with both a binary code and a DOIP v2.0 id).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type BuiltinName = keyof typeof DoipOperationId
+
+/**
+ * A built-in operation's name, binary code and DOIP v2.0 id, so handlers state none of them twice.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const builtin = <N extends BuiltinName>(name: N) => ({
+  name,
+  code: OperationCode[name],
+  doipId: DoipOperationId[name]
+})

@@ -84,7 +84,9 @@ const serveRequests = Effect.fnUntraced(function*(
     const { header, objectId } = part
     const assembled = yield* assemble(next, part, operations, endpoint)
     const outcome = yield* Effect.result(
-      assembled.error === undefined ? dispatch(operations, assembled.request) : Effect.fail(assembled.error)
+      assembled.operation === undefined || assembled.error !== undefined
+        ? Effect.fail(assembled.error!)
+        : run(assembled.operation, assembled.request)
     )
     // skip whatever the handler did not read, up to the end of this message
     if (!assembled.state.ended) yield* drainMessage(next)
@@ -102,6 +104,8 @@ type Next = Effect.Effect<Envelope.Part<Socket.SocketError> | undefined, Envelop
 
 interface Assembled {
   readonly request: DoipRequest
+  /** the operation asked for; `undefined` when it is not offered, and then `error` says so */
+  readonly operation: Operation | undefined
   readonly error: DoipError | undefined
   /** whether the message's end was read already */
   readonly state: { readonly ended: boolean }
@@ -176,7 +180,7 @@ const assemble = Effect.fnUntraced(function*(
     nextComponent,
     endpoint
   }
-  return { request, error, state } satisfies Assembled
+  return { request, operation: typeof operation === "string" ? undefined : operation, error, state } satisfies Assembled
 })
 
 /** the operation: by name in the metadata when given (as the upstream client does), else by the header's code */
@@ -207,14 +211,6 @@ const incoming = (part: Envelope.ComponentPart<Socket.SocketError>): IncomingCom
   last: part.last,
   content: part.content.pipe(Stream.mapError(toProtocolError))
 })
-
-const dispatch = (operations: Operations["Service"], request: DoipRequest): Effect.Effect<DoipResponse, DoipError> =>
-  Effect.suspend(() => {
-    const operation = operations.get(request.operation)
-    return operation === undefined
-      ? Effect.die(new Error(`operation ${request.operation} vanished from the registry`))
-      : run(operation, request)
-  })
 
 const drainMessage = (next: Next): Effect.Effect<void, Envelope.EnvelopeError | Socket.SocketError> =>
   Effect.gen(function*() {

@@ -111,7 +111,9 @@ export const encodeError = (error: DoipError): Uint8Array =>
 // internal
 // -----------------------------------------------------------------------------
 
-const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value))
+const textEncoder = new TextEncoder()
+
+const json = (value: unknown) => textEncoder.encode(JSON.stringify(value))
 
 const dispatch = (operations: Operations["Service"], body: Uint8Array, endpoint: Endpoint) =>
   Effect.suspend(() => {

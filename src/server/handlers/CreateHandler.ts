@@ -12,9 +12,10 @@
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
+import { builtin } from "../../protocol/Operation.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, DoipError } from "../../protocol/DoipError.ts"
-import { dualResponse, type DoipRequest } from "../../protocol/DoipMessage.ts"
+import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { Auth } from "../../layers/Auth.ts"
 import { ComponentWriter } from "../../layers/ComponentWriter.ts"
 import { FdoFacade } from "../../layers/FdoFacade.ts"
@@ -23,7 +24,7 @@ import { ServerConfig } from "../../layers/ServerConfig.ts"
 import { Storage } from "../../layers/Storage.ts"
 import { storageToDoipError } from "../../layers/StorageErrors.ts"
 import type { Operation } from "../Operations.ts"
-import { descriptionMetadata, stageElements } from "./ObjectInput.ts"
+import { answerWithObject, descriptionMetadata, stageElements } from "./ObjectInput.ts"
 import { digitalObjectOf, parseId } from "./Requests.ts"
 
 /**
@@ -54,9 +55,7 @@ export const make = Effect.gen(function*() {
   }
 
   return {
-    name: "create",
-    code: 0x08,
-    doipId: "0.DOIP/Op.Create",
+    ...builtin("create"),
     target: "service",
     handler: Effect.fnUntraced(function*(request) {
       const principal = yield* auth.authorizeWrite(request.credentials)
@@ -96,7 +95,7 @@ export const make = Effect.gen(function*() {
         branch: changed.branch,
         commitId: changed.commit.id
       }
-      return dualResponse(metadata, DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId)))
+      return yield* answerWithObject(facade, objectId, metadata)
     })
   } satisfies Operation
 })

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import { builtin } from "../../protocol/Operation.ts"
 import { DoipError } from "../../protocol/DoipError.ts"
 import { metadataResponse } from "../../protocol/DoipMessage.ts"
 import { Auth } from "../../layers/Auth.ts"
@@ -22,9 +23,7 @@ export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const writer = yield* ComponentWriter
   return {
-    name: "delete",
-    code: 0x0a,
-    doipId: "0.DOIP/Op.Delete",
+    ...builtin("delete"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const principal = yield* auth.authorizeWrite(request.credentials)

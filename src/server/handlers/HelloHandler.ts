@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import { builtin } from "../../protocol/Operation.ts"
 import { dualResponse } from "../../protocol/DoipMessage.ts"
 import { ServerConfig } from "../../layers/ServerConfig.ts"
 import { Workflows } from "../../layers/Workflows.ts"
@@ -21,9 +22,7 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
     const workflows = yield* Workflows
     const { serviceId } = yield* ServerConfig
     return {
-      name: "hello",
-      code: 0x01,
-      doipId: "0.DOIP/Op.Hello",
+      ...builtin("hello"),
       target: "service",
       handler: (request) => {
         const offered = workflows.all.map((w) => ({ name: w.name, description: w.description }))

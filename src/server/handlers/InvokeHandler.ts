@@ -10,6 +10,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import { builtin } from "../../protocol/Operation.ts"
 import { badRequest } from "../../protocol/DoipError.ts"
 import { Auth } from "../../layers/Auth.ts"
 import { ServerConfig } from "../../layers/ServerConfig.ts"
@@ -28,9 +29,7 @@ export const make = Effect.gen(function*() {
   const workflows = yield* Workflows
   const { auth: authSettings } = yield* ServerConfig
   return {
-    name: "invoke",
-    code: 0x05,
-    doipId: "0.DOIP/Op.Invoke",
+    ...builtin("invoke"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const objectId = yield* objectIdOf(request)

@@ -7,6 +7,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import { builtin } from "../../protocol/Operation.ts"
 import { dualResponse } from "../../protocol/DoipMessage.ts"
 import { FdoFacade } from "../../layers/FdoFacade.ts"
 import { parseObjectId } from "../../layers/ObjectId.ts"
@@ -19,9 +20,7 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
   Effect.gen(function*() {
     const facade = yield* FdoFacade
     return {
-      name: "list_ops",
-      code: 0x04,
-      doipId: "0.DOIP/Op.ListOperations",
+      ...builtin("list_ops"),
       target: "service",
       handler: Effect.fnUntraced(function*(request) {
         const objectId = Result.getOrUndefined(parseObjectId(request.objectId))

@@ -7,9 +7,10 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import type * as DigitalObject from "../../protocol/DigitalObject.ts"
+import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
-import type { DoipRequest } from "../../protocol/DoipMessage.ts"
+import { type DoipRequest, dualResponse, type DoipResponse, type JsonObject } from "../../protocol/DoipMessage.ts"
+import type { FdoFacade } from "../../layers/FdoFacade.ts"
 import type { Staging } from "../../layers/ComponentWriter.ts"
 import type { ComponentStat } from "../../layers/Storage.ts"
 import { DescriptionKeys } from "../../layers/StorageFdoFacade.ts"
@@ -98,3 +99,15 @@ export const descriptionMetadata = (
   }
   return Effect.succeed(metadata)
 }
+
+/**
+ * The answer to a write: `metadata` for the binary envelope, the object as it is now for DOIP v2.0.
+ *
+ * @since 0.1.0
+ */
+export const answerWithObject = (
+  facade: FdoFacade["Service"],
+  objectId: string,
+  metadata: JsonObject
+): Effect.Effect<DoipResponse, DoipError> =>
+  Effect.map(facade.manifest(objectId), (manifest) => dualResponse(metadata, DigitalObject.fromManifest(objectId, manifest)))

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import { builtin } from "../../protocol/Operation.ts"
 import { metadataResponse } from "../../protocol/DoipMessage.ts"
 import { FdoFacade } from "../../layers/FdoFacade.ts"
 import type { Operation } from "../Operations.ts"
@@ -15,9 +16,7 @@ import { objectIdOf } from "./Requests.ts"
 export const make = Effect.gen(function*() {
   const facade = yield* FdoFacade
   return {
-    name: "purge",
-    code: 0x07,
-    doipId: "0.DOIP/Op.Purge",
+    ...builtin("purge"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const objectId = yield* objectIdOf(request)

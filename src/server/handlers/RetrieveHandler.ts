@@ -7,6 +7,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import { builtin } from "../../protocol/Operation.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
 import { FdoFacade } from "../../layers/FdoFacade.ts"
@@ -31,9 +32,7 @@ export const make = Effect.gen(function*() {
     } satisfies OutgoingComponent
   })
   return {
-    name: "retrieve",
-    code: 0x02,
-    doipId: "0.DOIP/Op.Retrieve",
+    ...builtin("retrieve"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const objectId = yield* objectIdOf(request)

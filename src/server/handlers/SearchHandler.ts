@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import { builtin } from "../../protocol/Operation.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest } from "../../protocol/DoipError.ts"
 import { dualResponse, type DoipRequest } from "../../protocol/DoipMessage.ts"
@@ -27,9 +28,7 @@ export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
   return {
-    name: "search",
-    code: 0x09,
-    doipId: "0.DOIP/Op.Search",
+    ...builtin("search"),
     target: "service",
     handler: Effect.fnUntraced(function*(request) {
       const query = yield* optionalString(request, "query")

@@ -15,9 +15,9 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as DigitalObject from "../../protocol/DigitalObject.ts"
+import { builtin } from "../../protocol/Operation.ts"
 import { badRequest, DoipError } from "../../protocol/DoipError.ts"
-import { dualResponse, type DoipRequest } from "../../protocol/DoipMessage.ts"
+import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { Auth } from "../../layers/Auth.ts"
 import { ComponentWriter } from "../../layers/ComponentWriter.ts"
 import { FdoFacade } from "../../layers/FdoFacade.ts"
@@ -25,7 +25,7 @@ import { ServerConfig } from "../../layers/ServerConfig.ts"
 import { Storage } from "../../layers/Storage.ts"
 import { storageToDoipError } from "../../layers/StorageErrors.ts"
 import type { Operation } from "../Operations.ts"
-import { descriptionMetadata, stageElements } from "./ObjectInput.ts"
+import { answerWithObject, descriptionMetadata, stageElements } from "./ObjectInput.ts"
 import { componentIdOf, digitalObjectOf, objectIdOf, optionalString } from "./Requests.ts"
 
 /**
@@ -89,7 +89,7 @@ export const make = Effect.gen(function*() {
       branch: written.branch,
       commitId: written.commit.id
     }
-    return dualResponse(metadata, DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId)))
+    return yield* answerWithObject(facade, objectId, metadata)
   })
 
   const updateObject = Effect.fnUntraced(function*(request: DoipRequest, objectId: string, principal: string) {
@@ -112,13 +112,11 @@ export const make = Effect.gen(function*() {
       branch: changed.branch,
       commitId: changed.commit.id
     }
-    return dualResponse(metadata, DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId)))
+    return yield* answerWithObject(facade, objectId, metadata)
   })
 
   return {
-    name: "update",
-    code: 0x03,
-    doipId: "0.DOIP/Op.Update",
+    ...builtin("update"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const principal = yield* auth.authorizeWrite(request.credentials)
