@@ -15,9 +15,11 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
 import { ComponentWriter } from "../src/layers/ComponentWriter.ts"
+import * as Health from "../src/layers/Health.ts"
 import * as LocalStorage from "../src/layers/LocalStorage.ts"
 import * as MemoryStorage from "../src/layers/MemoryStorage.ts"
 import * as ServerConfig from "../src/layers/ServerConfig.ts"
+import * as StorageFdoFacade from "../src/layers/StorageFdoFacade.ts"
 import * as DoipServer from "../src/server/DoipServer.ts"
 import { ServerInfo } from "../src/server/ServerInfo.ts"
 import { BIG, CHUNK, TOKEN } from "./wire.ts"
@@ -42,7 +44,7 @@ const services = DoipServer.layerServices.pipe(
   Layer.provideMerge(Layer.mergeAll(
     ServerConfig.layerTest({ auth: { token: TOKEN } }),
     Layer.succeed(ServerInfo, { name: "effect-doip-bench", version: "0.0.0", tls: false, storage: storageKind }),
-    storage
+    Layer.mergeAll(StorageFdoFacade.layer, Health.layerInProcess(storageKind)).pipe(Layer.provideMerge(storage))
   ))
 )
 const server = DoipServer.layerListeners({ host: "127.0.0.1", port }).pipe(Layer.provideMerge(services))

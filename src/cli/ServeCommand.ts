@@ -3,13 +3,12 @@
  *
  * @since 0.1.0
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Command, Flag } from "effect/cli"
+import * as Backends from "../layers/Backends.ts"
 import * as DemoSeed from "../layers/DemoSeed.ts"
-import * as LocalStorage from "../layers/LocalStorage.ts"
 import * as ServerConfig from "../layers/ServerConfig.ts"
 import * as DoipServer from "../server/DoipServer.ts"
 import { packageVersion, ServerInfo } from "../server/ServerInfo.ts"
@@ -25,7 +24,24 @@ const flags = {
     Flag.withDescription("embedded storage folder (env DOIP_DATA_DIR, default ./data)"),
     Flag.optional
   ),
-  fdoApi: Flag.String("fdo-api").pipe(Flag.withDescription("FDO façade base URL (env FDO_API)"), Flag.optional),
+  fdoApi: Flag.String("fdo-api").pipe(
+    Flag.withDescription("FDO façade base URL (env FDO_API; default: manifests derived from storage)"),
+    Flag.optional
+  ),
+  lakefsUrl: Flag.String("lakefs-url").pipe(
+    Flag.withDescription("lakeFS server, https when no scheme is given (env LAKEFS_URL; default: embedded storage)"),
+    Flag.optional
+  ),
+  lakefsRepo: Flag.String("lakefs-repo").pipe(Flag.withDescription("lakeFS repository (env LAKEFS_REPO)"), Flag.optional),
+  lakefsBranch: Flag.String("lakefs-branch").pipe(
+    Flag.withDescription("lakeFS branch (env LAKEFS_BRANCH, default main)"),
+    Flag.optional
+  ),
+  lakefsUser: Flag.String("lakefs-user").pipe(Flag.withDescription("lakeFS access key id (env LAKEFS_USER)"), Flag.optional),
+  lakefsPassword: Flag.String("lakefs-password").pipe(
+    Flag.withDescription("lakeFS secret access key (env LAKEFS_PASSWORD, which other users cannot see in ps)"),
+    Flag.optional
+  ),
   tlsCert: Flag.String("tls-cert").pipe(Flag.withDescription("TLS certificate (default certs/server.crt)"), Flag.optional),
   tlsKey: Flag.String("tls-key").pipe(Flag.withDescription("TLS private key (default certs/server.key)"), Flag.optional)
 }
@@ -40,18 +56,30 @@ const overridesOf = (options: {
   readonly port: Option.Option<number>
   readonly dataDir: Option.Option<string>
   readonly fdoApi: Option.Option<string>
+  readonly lakefsUrl: Option.Option<string>
+  readonly lakefsRepo: Option.Option<string>
+  readonly lakefsBranch: Option.Option<string>
+  readonly lakefsUser: Option.Option<string>
+  readonly lakefsPassword: Option.Option<string>
   readonly tlsCert: Option.Option<string>
   readonly tlsKey: Option.Option<string>
 }) => {
   const out: Record<string, unknown> = {}
   const tls: Record<string, unknown> = {}
+  const lakefs: Record<string, unknown> = {}
   if (Option.isSome(options.host)) out["host"] = options.host.value
   if (Option.isSome(options.port)) out["port"] = options.port.value
   if (Option.isSome(options.dataDir)) out["dataDir"] = options.dataDir.value
   if (Option.isSome(options.fdoApi)) out["fdoApi"] = options.fdoApi.value
+  if (Option.isSome(options.lakefsUrl)) lakefs["url"] = options.lakefsUrl.value
+  if (Option.isSome(options.lakefsRepo)) lakefs["repo"] = options.lakefsRepo.value
+  if (Option.isSome(options.lakefsBranch)) lakefs["branch"] = options.lakefsBranch.value
+  if (Option.isSome(options.lakefsUser)) lakefs["user"] = options.lakefsUser.value
+  if (Option.isSome(options.lakefsPassword)) lakefs["password"] = options.lakefsPassword.value
   if (Option.isSome(options.tlsCert)) tls["cert"] = options.tlsCert.value
   if (Option.isSome(options.tlsKey)) tls["key"] = options.tlsKey.value
   if (Object.keys(tls).length > 0) out["tls"] = tls
+  if (Object.keys(lakefs).length > 0) out["lakefs"] = lakefs
   return out
 }
 
@@ -71,23 +99,20 @@ export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(o
       ? `TLS off: no ${settings.tls.cert} and ${settings.tls.key}, listening in plaintext`
       : `TLS on: ${settings.tls.cert}`
   )
-  if (Option.isSome(settings.lakefs.url) || Option.isSome(settings.fdoApi)) {
-    yield* Effect.logWarning("lakeFS and the FDO façade are not supported by this version yet; using embedded storage")
-  }
-  yield* Effect.logInfo(`storage: embedded, in ${settings.dataDir}`)
+  for (const line of Backends.describe(settings)) yield* Effect.logInfo(line)
 
-  const storage = LocalStorage.layer({ directory: settings.dataDir }).pipe(Layer.provide(NodeFileSystem.layer))
   const info = Layer.succeed(ServerInfo, {
     name: settings.serverName,
     version: packageVersion,
     tls: tls !== undefined,
-    storage: "embedded"
+    storage: Option.isSome(settings.lakefs.url) ? "lakeFS" : "embedded"
   })
   const services = DoipServer.layerServices.pipe(
-    Layer.provideMerge(Layer.mergeAll(Layer.succeed(ServerConfig.ServerConfig, settings), info, storage))
+    Layer.provideMerge(Layer.mergeAll(Layer.succeed(ServerConfig.ServerConfig, settings), info, Backends.layer(settings)))
   )
+  // the demo object is for a newcomer's empty embedded store, never for a production lakeFS repository
   const seeded = Layer.effectDiscard(Effect.gen(function*() {
-    if (yield* DemoSeed.seedIfEmpty) {
+    if (Option.isNone(settings.lakefs.url) && (yield* DemoSeed.seedIfEmpty)) {
       yield* Effect.logInfo(`seeded demo object ${DemoSeed.demoObjectId} with fulltext.pdf`)
     }
   }))
@@ -100,4 +125,4 @@ export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(o
     Layer.provideMerge(seeded.pipe(Layer.provideMerge(services)))
   )
   return yield* Layer.launch(Layer.provide(listening, server))
-}, Output.failOnError)).pipe(Command.withDescription("Run the DOIP server (binary listener on --port, DOIP v2.0 on --port + 1, embedded storage by default)"))
+}, Output.failOnError)).pipe(Command.withDescription("Run the DOIP server (binary listener on --port, DOIP v2.0 on --port + 1; embedded storage unless lakeFS is configured)"))

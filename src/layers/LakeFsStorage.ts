@@ -66,17 +66,16 @@ export interface Options {
 }
 
 /**
- * A `Storage` on the branch `options.branch`; fails when the branch cannot be read (wrong credentials, no such
- * repository or branch, server down).
+ * A `Storage` on the branch `options.branch`. It starts without talking to lakeFS (an unreachable lakeFS must not
+ * keep the server from starting; `check` says what is wrong), and the first `Unauthorized` is logged as a warning
+ * with the fix, once.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function*(options: Options) {
   const branch = options.branch
-  const repoUrl = `${options.url.replace(/\/+$/, "").replace(/\/api\/v1$/, "")}/api/v1/repositories/${
-    encodeURIComponent(options.repo)
-  }`
+  const repoUrl = repositoryUrl(options)
   const client = (yield* HttpClient.HttpClient).pipe(
     HttpClient.mapRequest(flow(
       HttpClientRequest.prependUrl(repoUrl),
@@ -290,14 +289,67 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       })
     })
 
-  // fail early, with a clear message, when the credentials, repository or branch are wrong
-  yield* getJson(Schema.Struct({ commit_id: Schema.String }), branchUrl, {}, `branch ${branch} of ${options.repo}`)
-
   const reset = (objectId: string, componentId: string) =>
     Effect.flatMap(locate(objectId, componentId), (at) => both(at, resetPath))
 
-  return Storage.of({ branch, stat, read, write, remove, commit, reset, list, history, objects })
+  // wrong credentials fail every request alike: say so, with the fix, once rather than on every request
+  let warned = false
+  const warnOnce = (error: StorageError): Effect.Effect<void> => {
+    if (error.kind !== "Unauthorized" || warned) return Effect.void
+    warned = true
+    return Effect.logWarning(`${error.message}; set LAKEFS_USER and LAKEFS_PASSWORD (or lakefs.user and ` +
+      `lakefs.password in config.yaml) to an access key of ${options.url} that may read and write ${options.repo}`)
+  }
+  const logged = <A, R>(effect: Effect.Effect<A, StorageError, R>) => Effect.tapError(effect, warnOnce)
+
+  return Storage.of({
+    branch,
+    stat: flow(stat, logged),
+    read: flow(read, Stream.tapError(warnOnce)),
+    // a failure of the content itself (the caller's error) is not lakeFS's
+    write: (objectId, componentId, mediaType, content, writeOptions) =>
+      Effect.tapError(
+        write(objectId, componentId, mediaType, content, writeOptions),
+        (error) => error instanceof StorageError ? warnOnce(error) : Effect.void
+      ),
+    remove: flow(remove, logged),
+    commit: flow(commit, logged),
+    reset: flow(reset, logged),
+    list: flow(list, logged),
+    history: flow(history, logged),
+    objects: flow(objects, logged)
+  })
 })
+
+/**
+ * Whether lakeFS works for the server: `GET /healthcheck` (no auth) says it is reachable, then reading the branch
+ * says the credentials, repository and branch are right. Fails with what is wrong, for the operator.
+ *
+ * @category health
+ * @since 0.1.0
+ */
+export const check = (options: Options): Effect.Effect<void, string, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const base = apiUrl(options)
+    const health = yield* client.get(`${base}/healthcheck`).pipe(
+      Effect.mapError((error) => `cannot connect (${error.message})`)
+    )
+    if (health.status < 200 || health.status > 299) return yield* Effect.fail(`healthcheck answered HTTP ${health.status}`)
+    const branch = yield* client.execute(
+      HttpClientRequest.get(`${repositoryUrl(options)}/branches/${encodeURIComponent(options.branch)}`).pipe(
+        HttpClientRequest.basicAuth(options.user, options.password)
+      )
+    ).pipe(Effect.mapError((error) => `cannot read branch ${options.branch} (${error.message})`))
+    if (branch.status === 200) return
+    if (branch.status === 401 || branch.status === 403) {
+      return yield* Effect.fail(`lakeFS rejected the server's credentials (HTTP ${branch.status}): check LAKEFS_USER and LAKEFS_PASSWORD`)
+    }
+    if (branch.status === 404) {
+      return yield* Effect.fail(`repository ${options.repo} or its branch ${options.branch} does not exist`)
+    }
+    return yield* Effect.fail(`reading branch ${options.branch} answered HTTP ${branch.status}`)
+  })
 
 /**
  * `Storage` on a lakeFS branch, talking HTTP through Node's `http` module.
@@ -305,10 +357,15 @@ export const make = Effect.fnUntraced(function*(options: Options) {
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options: Options): Layer.Layer<Storage, StorageError> =>
+export const layer = (options: Options): Layer.Layer<Storage> =>
   Layer.effect(Storage, make(options)).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))
 
 // internal
+
+/** `{url}/api/v1`, whether or not the configured URL already ends in it */
+const apiUrl = (options: Options) => `${options.url.replace(/\/+$/, "").replace(/\/api\/v1$/, "")}/api/v1`
+
+const repositoryUrl = (options: Options) => `${apiUrl(options)}/repositories/${encodeURIComponent(options.repo)}`
 
 const ObjectStats = Schema.Struct({
   path: Schema.String,

@@ -18,8 +18,11 @@
  * limits: { maxObjectIdLength: 1024, maxMetadataSize: 1048576, maxMessageSize: 4294967295,
  *           maxComponentSize: 4294967295, maxSegmentsPerMessage: 10000, maxConnections: 1024,
  *           idleTimeoutSeconds: 300 }
- * fdoApi: https://fdo.portal.mardi4nfdi.de/fdo/
- * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ... }
+ * fdoApi: https://fdo.portal.mardi4nfdi.de/fdo/  # unset: manifests derived from storage
+ * facade: { timeoutSeconds: 10, cacheCapacity: 10000, cacheTtlSeconds: 300 }
+ * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ...,  # url unset: embedded storage
+ *           retries: 4, retryDelayMillis: 100 }
+ * health: { intervalSeconds: 30, timeoutSeconds: 5 }   # dependency checks that hello reports
  * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ... }
  * ```
  *
@@ -37,6 +40,9 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+
+/** `host:8000` is `https://host:8000`; a URL with a scheme stays as it is */
+const withScheme = (url: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(url.trim()) ? url.trim() : `https://${url.trim()}`)
 
 const ListenPort = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65534 }))
 
@@ -75,13 +81,26 @@ export const config = Config.all({
     idleTimeoutSeconds: Config.Number("idleTimeoutSeconds").pipe(Config.withDefault(300))
   }).pipe(Config.nested("limits")),
   fdoApi: Config.option(Config.String("fdoApi")),
+  facade: Config.all({
+    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(10)),
+    cacheCapacity: Config.Int("cacheCapacity").pipe(Config.withDefault(10_000)),
+    cacheTtlSeconds: Config.Number("cacheTtlSeconds").pipe(Config.withDefault(300))
+  }).pipe(Config.nested("facade")),
   lakefs: Config.all({
-    url: Config.option(Config.String("url")),
+    // as the upstream server does, a URL without a scheme means https
+    url: Config.option(Config.String("url").pipe(Config.map(withScheme))),
     repo: Config.option(Config.String("repo")),
     branch: Config.String("branch").pipe(Config.withDefault("main")),
     user: Config.option(Config.String("user")),
-    password: Config.option(Config.Redacted("password"))
+    password: Config.option(Config.Redacted("password")),
+    // reads, stats, deletes and resets that meet a 5xx or a broken connection are retried this often
+    retries: Config.Int("retries").pipe(Config.withDefault(4)),
+    retryDelayMillis: Config.Int("retryDelayMillis").pipe(Config.withDefault(100))
   }).pipe(Config.nested("lakefs")),
+  health: Config.all({
+    intervalSeconds: Config.Number("intervalSeconds").pipe(Config.withDefault(30)),
+    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(5))
+  }).pipe(Config.nested("health")),
   ollama: Config.all({
     host: Config.String("host").pipe(Config.withDefault("http://127.0.0.1:11434")),
     model: Config.option(Config.String("model")),
@@ -129,11 +148,18 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_MAX_CONNECTIONS", ["limits", "maxConnections"]],
   ["DOIP_IDLE_TIMEOUT_SECONDS", ["limits", "idleTimeoutSeconds"]],
   ["FDO_API", ["fdoApi"]],
+  ["DOIP_FDO_TIMEOUT_SECONDS", ["facade", "timeoutSeconds"]],
+  ["DOIP_FDO_CACHE_CAPACITY", ["facade", "cacheCapacity"]],
+  ["DOIP_FDO_CACHE_TTL_SECONDS", ["facade", "cacheTtlSeconds"]],
   ["LAKEFS_URL", ["lakefs", "url"]],
   ["LAKEFS_REPO", ["lakefs", "repo"]],
   ["LAKEFS_BRANCH", ["lakefs", "branch"]],
   ["LAKEFS_USER", ["lakefs", "user"]],
   ["LAKEFS_PASSWORD", ["lakefs", "password"]],
+  ["DOIP_LAKEFS_RETRIES", ["lakefs", "retries"]],
+  ["DOIP_LAKEFS_RETRY_DELAY_MILLIS", ["lakefs", "retryDelayMillis"]],
+  ["DOIP_HEALTH_INTERVAL_SECONDS", ["health", "intervalSeconds"]],
+  ["DOIP_HEALTH_TIMEOUT_SECONDS", ["health", "timeoutSeconds"]],
   ["OLLAMA_HOST", ["ollama", "host"]],
   ["OLLAMA_MODEL", ["ollama", "model"]],
   ["OLLAMA_API_KEY", ["ollama", "apiKey"]]

@@ -1,8 +1,9 @@
 /**
  * The server assembled from layers: the operation registry and the services behind it, and the listeners.
  *
- * `layerServices` needs only `Storage` and `ServerConfig`, so tests run it on memory storage and `serve` on the
- * embedded store; `layerListeners` binds the sockets. Nothing here decides which storage runs: callers provide it.
+ * `layerServices` needs `Storage`, `FdoFacade`, `Health`, `ServerConfig` and `ServerInfo`, so tests run it on memory
+ * storage and `serve` on whatever `Backends.layer` chose from the configuration; `layerListeners` binds the sockets.
+ * Nothing here decides which storage or façade runs: callers provide them.
  *
  * @since 0.1.0
  */
@@ -15,7 +16,6 @@ import * as SocketServer from "effect/socket/SocketServer"
 import * as Auth from "../layers/Auth.ts"
 import * as ComponentWriter from "../layers/ComponentWriter.ts"
 import * as FixityWorkflow from "../layers/FixityWorkflow.ts"
-import * as StorageFdoFacade from "../layers/StorageFdoFacade.ts"
 import * as Workflows from "../layers/Workflows.ts"
 import * as BinaryListener from "./BinaryListener.ts"
 import * as BuiltinOperations from "./BuiltinOperations.ts"
@@ -32,7 +32,8 @@ import type { TlsFiles } from "./Tls.ts"
 export const layerWorkflows = Workflows.layerFrom([FixityWorkflow.make])
 
 /**
- * The operation registry with every service it stands on, given `Storage`, `ServerConfig` and `ServerInfo`.
+ * The operation registry with every service it stands on, given `Storage`, `FdoFacade`, `Health`, `ServerConfig`
+ * and `ServerInfo`.
  * Pass another `workflows` layer to add workflows of your own, and `extensions` to add operations (see
  * `BuiltinOperations.layerWith`).
  *
@@ -46,7 +47,6 @@ export const layerServicesWith = <E, R, EO = never, RO = never>(
   BuiltinOperations.layerWith(extensions).pipe(
     Layer.provideMerge(workflows),
     Layer.provideMerge(ComponentWriter.layer),
-    Layer.provideMerge(StorageFdoFacade.layer),
     Layer.provideMerge(Auth.layer)
   )
 

@@ -1,8 +1,11 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as LakeFsStorage from "../../src/layers/LakeFsStorage.ts"
 import { Storage } from "../../src/layers/Storage.ts"
 import * as LakeFsStandIn from "../support/LakeFsStandIn.ts"
@@ -96,18 +99,52 @@ layer(onStandIn, { excludeTestServices: true })("LakeFsStorage faults", (it) => 
       }
     }))
 
-  it.effect("a wrong key fails the layer at start with Unauthorized", () =>
+  it.effect("a wrong key still starts; requests are Unauthorized, and the fix is logged once", () =>
     Effect.gen(function*() {
       const standIn = yield* LakeFsStandIn.LakeFsStandIn
-      const error = yield* Effect.flip(Layer.build(LakeFsStorage.layer({
-        url: standIn.url,
-        repo: standIn.repo,
-        branch: standIn.branch,
-        user: standIn.user,
-        password: Redacted.make("wrong")
-      })))
-      assert.strictEqual(error.kind, "Unauthorized")
+      const logged: Array<string> = []
+      const logger = Logger.make((options) => {
+        logged.push(String(Array.isArray(options.message) ? options.message.join(" ") : options.message))
+      })
+      const errors = yield* Effect.gen(function*() {
+        const storage = yield* Storage
+        return yield* Effect.all([
+          Effect.flip(storage.stat("Q900", "a")),
+          Effect.flip(storage.list("Q900")),
+          Effect.flip(storage.objects())
+        ])
+      }).pipe(
+        Effect.provide(LakeFsStorage.layer({ ...optionsOf(standIn), password: Redacted.make("wrong") })),
+        Effect.provide(Logger.layer([logger]))
+      )
+      assert.deepStrictEqual(errors.map((e) => e.kind), ["Unauthorized", "Unauthorized", "Unauthorized"])
+      const warnings = logged.filter((line) => line.includes("LAKEFS_PASSWORD"))
+      assert.strictEqual(warnings.length, 1)
     }))
+
+  it.effect("check: ok on a working lakeFS; says what is wrong otherwise", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const check = (options: LakeFsStorage.Options) =>
+        LakeFsStorage.check(options).pipe(Effect.flip, Effect.option, Effect.provide(FetchHttpClient.layer))
+      assert.isTrue(Option.isNone(yield* check(optionsOf(standIn))))
+      const wrongKey = yield* check({ ...optionsOf(standIn), password: Redacted.make("wrong") })
+      assert.include(Option.getOrThrow(wrongKey), "rejected the server's credentials (HTTP 401)")
+      const noRepo = yield* check({ ...optionsOf(standIn), repo: "nope" })
+      assert.include(Option.getOrThrow(noRepo), "does not exist")
+      const noBranch = yield* check({ ...optionsOf(standIn), branch: "nope" })
+      assert.include(Option.getOrThrow(noBranch), "does not exist")
+      const down = yield* check({ ...optionsOf(standIn), url: "http://127.0.0.1:9" })
+      assert.include(Option.getOrThrow(down), "cannot connect")
+    }))
+})
+
+const optionsOf = (standIn: LakeFsStandIn.LakeFsStandInService): LakeFsStorage.Options => ({
+  url: standIn.url,
+  repo: standIn.repo,
+  branch: standIn.branch,
+  user: standIn.user,
+  password: Redacted.make(standIn.password)
 })
 
 const call = (standIn: LakeFsStandIn.LakeFsStandInService, path: string, init?: RequestInit & { auth?: boolean }) =>

@@ -6,6 +6,7 @@ import * as Redacted from "effect/Redacted"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as Backends from "../../src/layers/Backends.ts"
 import * as ServerConfig from "../../src/layers/ServerConfig.ts"
 
 const yamlFile = (text: string) => {
@@ -50,5 +51,24 @@ describe("ServerConfig", () => {
       assert.include(String(error), "port")
       const yamlError = yield* ServerConfig.load({ configFile: yamlFile("port: [1, 2\n"), env: {} }).pipe(Effect.flip)
       assert.strictEqual(yamlError._tag, "ConfigFileError")
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("a lakeFS URL without a scheme means https", () =>
+    Effect.gen(function*() {
+      const bare = yield* ServerConfig.load({ env: { LAKEFS_URL: "lakefs.example:8000" } })
+      assert.deepStrictEqual(bare.lakefs.url, Option.some("https://lakefs.example:8000"))
+      const plain = yield* ServerConfig.load({ env: { LAKEFS_URL: "http://127.0.0.1:8000" } })
+      assert.deepStrictEqual(plain.lakefs.url, Option.some("http://127.0.0.1:8000"))
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("a half-configured lakeFS names what is missing", () =>
+    Effect.gen(function*() {
+      const settings = yield* ServerConfig.load({ env: { LAKEFS_URL: "http://127.0.0.1:8000", LAKEFS_USER: "key" } })
+      const error = yield* Effect.flip(Backends.lakeFsOptions(settings))
+      assert.include(error.message, "LAKEFS_REPO")
+      assert.include(error.message, "LAKEFS_PASSWORD")
+      assert.notInclude(error.message, "LAKEFS_USER")
+      const none = yield* Backends.lakeFsOptions(yield* ServerConfig.load({ env: {} }))
+      assert.isUndefined(none)
     }).pipe(Effect.provide(NodeServices.layer)))
 })

@@ -1,13 +1,16 @@
 /**
- * A whole server on loopback (port 0) over memory storage, and clients for it, for tests.
+ * A whole server on loopback (port 0) over memory storage (or the storage and façade given), and clients for it, for tests.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as DoipClient from "../../src/client/DoipClient.ts"
 import { ComponentWriter } from "../../src/layers/ComponentWriter.ts"
+import type { FdoFacade } from "../../src/layers/FdoFacade.ts"
+import * as Health from "../../src/layers/Health.ts"
 import * as MemoryStorage from "../../src/layers/MemoryStorage.ts"
 import * as ServerConfig from "../../src/layers/ServerConfig.ts"
+import * as StorageFdoFacade from "../../src/layers/StorageFdoFacade.ts"
 import type * as Workflows from "../../src/layers/Workflows.ts"
 import type { Storage } from "../../src/layers/Storage.ts"
 import * as DoipServer from "../../src/server/DoipServer.ts"
@@ -22,13 +25,18 @@ export const layerServer = (options?: {
   readonly settings?: Record<string, unknown>
   readonly tls?: TlsFiles
   readonly storage?: Layer.Layer<Storage, any>
+  /** the manifests' source; default: derived from storage */
+  readonly facade?: Layer.Layer<FdoFacade, any, Storage>
   readonly workflows?: Layer.Layer<Workflows.Workflows, never, Storage | ComponentWriter>
   readonly extensions?: ReadonlyArray<Effect.Effect<Operation, never, Storage | ServerConfig.ServerConfig>>
 }) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
   const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined, storage: "memory" })
+  const backends = Layer.mergeAll(options?.facade ?? StorageFdoFacade.layer, Health.layerInProcess("memory")).pipe(
+    Layer.provideMerge(options?.storage ?? MemoryStorage.layer)
+  )
   const services = DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows, options?.extensions).pipe(
-    Layer.provideMerge(Layer.mergeAll(config, info, options?.storage ?? MemoryStorage.layer))
+    Layer.provideMerge(Layer.mergeAll(config, info, backends))
   )
   return DoipServer.layerListeners({ host: "127.0.0.1", port: 0, tls: options?.tls }).pipe(Layer.provideMerge(services))
 }
