@@ -10,7 +10,8 @@
  * - Uploads take the raw body, chunked or with `Content-Length`; an upload whose connection breaks stages nothing.
  * - A commit with nothing that changes the tree answers 400 `{"message":"commit: no changes"}` (unless `allow_empty`).
  * - `commits?objects=P&prefixes=F` gives the commits (first-parent chain) that changed path `P` or something under `F`.
- * - Fault injection: `failNext(n, status)` answers the next `n` authenticated calls with that status,
+ * - Fault injection: `failNext(n, status, matching)` answers the next `n` authenticated calls (those whose
+ *   `METHOD /path?query` matches `matching`, when given) with that status,
  *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long.
  *
  * Everything lives in memory; nothing survives the scope.
@@ -51,8 +52,11 @@ export interface LakeFsStandInService {
   readonly branch: string
   readonly user: string
   readonly password: string
-  /** answers the next `count` authenticated calls with `status` (default 500) and `{"message": …}` */
-  readonly failNext: (count: number, status?: number) => void
+  /**
+   * answers the next `count` authenticated calls with `status` (default 500) and `{"message": …}`; with `matching`,
+   * only calls whose `METHOD /path?query` it matches count (e.g. `/^POST .*\/commits/` fails commits only)
+   */
+  readonly failNext: (count: number, status?: number, matching?: RegExp) => void
   /** while on, every call needing auth answers 401, as for a wrong key */
   readonly rejectCredentials: (on: boolean) => void
   /** holds every answer back by `millis` (0 to stop) */
@@ -81,7 +85,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
     const branchName = options?.branch ?? "main"
     const user = options?.user ?? "AKIAIOSFOLQUICKSTART"
     const password = options?.password ?? "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-    const faults = { failures: 0, status: 500, reject: false, delay: 0 }
+    const faults = { failures: 0, status: 500, matching: undefined as RegExp | undefined, reject: false, delay: 0 }
     const seen: Array<string> = []
     const repos = new Map<string, Repo>()
     createRepo(repos, repoName, branchName, user)
@@ -109,7 +113,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       if (faults.reject || req.headers.authorization !== expectedAuth) {
         return send(res, 401, { message: "error authenticating request" })
       }
-      if (faults.failures > 0) {
+      if (faults.failures > 0 && (faults.matching === undefined || faults.matching.test(`${method} ${req.url}`))) {
         faults.failures--
         return send(res, faults.status, { message: "injected failure" })
       }
@@ -252,9 +256,10 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       branch: branchName,
       user,
       password,
-      failNext: (count, status = 500) => {
+      failNext: (count, status = 500, matching) => {
         faults.failures = count
         faults.status = status
+        faults.matching = matching
       },
       rejectCredentials: (on) => {
         faults.reject = on
