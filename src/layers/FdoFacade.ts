@@ -1,8 +1,9 @@
 /**
  * The FDO façade contract: the JSON-LD manifest of a digital object, and the type FDOs.
  *
- * The real façade is an HTTP service (a later layer); the embedded default derives manifests from what storage
- * holds, so the server runs with no façade at all. Implementations cache manifests; `purge` drops one.
+ * The real façade is an HTTP service (`HttpFdoFacade`); the embedded default derives manifests from what storage
+ * holds and serves the type FDOs of `TypeCatalog`, so the server runs with no façade at all. Implementations cache
+ * manifests and types; `purge` and `purgeType` drop one.
  *
  * @since 0.1.0
  */
@@ -29,4 +30,6 @@ export class FdoFacade extends Context.Service<FdoFacade, {
   readonly type: (typeId: string) => Effect.Effect<Manifest, DoipError>
   /** forgets the cached manifest of an object, so the next `manifest` call reads it afresh */
   readonly purge: (objectId: string) => Effect.Effect<void>
+  /** forgets a cached type FDO, so the next `type` call reads it afresh */
+  readonly purgeType: (typeId: string) => Effect.Effect<void>
 }>()("effect-doip/layers/FdoFacade") {}

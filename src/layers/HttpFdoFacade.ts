@@ -5,7 +5,8 @@
  * Manifests are decoded leniently: unknown fields are kept, `fdo:hasComponent` is optional, a component's `mimeType`
  * becomes `mediaType`, and `digitalObjectType` may be any URL (old ones included). Component entries that lack a size
  * or checksum get them from `Storage`. Manifests and types are cached (bounded, with a time to live; failures are not
- * kept), concurrent requests for one object share one HTTP call, and `purge` evicts an object's manifest.
+ * kept), concurrent requests for one object share one HTTP call, `purge` evicts an object's manifest and `purgeType`
+ * a type FDO.
  *
  * Errors: 404 is `NotFound`, 400 `BadRequest` (a bad identifier), and 5xx answers, timeouts, connection failures and
  * undecodable answers are `Unavailable` ("metadata service unavailable: ...").
@@ -201,7 +202,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   return FdoFacade.of({
     manifest: (objectId) => Cache.get(manifests, objectId),
     type: (typeId) => Cache.get(types, typeId),
-    purge: (objectId) => Cache.invalidate(manifests, objectId)
+    purge: (objectId) => Cache.invalidate(manifests, objectId),
+    purgeType: (typeId) => Cache.invalidate(types, typeId)
   })
 })
 

@@ -1,9 +1,10 @@
 /**
- * The embedded FDO façade: manifests derived from what storage holds.
+ * The embedded FDO façade: manifests derived from what storage holds, and the type FDOs of `TypeCatalog`.
  *
  * The kernel lists every committed component with its media type, size and checksum; `modified` and the provenance
  * come from the object's commit history. Manifests are cached (bounded, with a time to live); `purge` evicts one, and
- * concurrent requests for the same object share one derivation.
+ * concurrent requests for the same object share one derivation. The type FDOs are constants, so there is nothing to
+ * purge.
  *
  * @since 0.1.0
  */
@@ -16,6 +17,7 @@ import { parseJsonObjectText } from "../protocol/Envelope.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "./Storage.ts"
 import { storageToDoipError } from "./StorageErrors.ts"
+import * as TypeCatalog from "./TypeCatalog.ts"
 
 /**
  * @category constants
@@ -99,9 +101,14 @@ export const make = Effect.fnUntraced(function*(options?: {
   })
   return FdoFacade.of({
     manifest: (objectId) => Cache.get(cache, objectId),
-    type: (typeId) =>
-      Effect.fail(new DoipError({ kind: "NotFound", message: `type ${typeId} is not known to the embedded façade` })),
-    purge: (objectId) => Cache.invalidate(cache, objectId)
+    type: (typeId) => {
+      const fdo = TypeCatalog.embeddedType(typeId)
+      return fdo === undefined
+        ? Effect.fail(new DoipError({ kind: "NotFound", message: `type ${typeId} is not known to the embedded façade` }))
+        : Effect.succeed(fdo)
+    },
+    purge: (objectId) => Cache.invalidate(cache, objectId),
+    purgeType: () => Effect.void
   })
 })
 

@@ -254,4 +254,21 @@ describe("HttpFdoFacade", () => {
       assert.strictEqual(standIn.count("types/Dataset"), 1)
       assert.strictEqual((yield* errorOf(facade.type("Unicorn"))).kind, "NotFound")
     })))
+
+  it.live("purgeType evicts one type FDO: the next call asks the façade again, other types stay cached", () =>
+    run(Effect.gen(function*() {
+      const { facade, standIn } = yield* setUp()
+      yield* facade.type("Dataset")
+      yield* facade.type("Person")
+      yield* facade.purgeType("Dataset")
+      assert.deepStrictEqual(yield* facade.type("Dataset"), FacadeStandIn.typeFdo("Dataset"))
+      yield* facade.type("Person")
+      // a type's purge leaves an object's manifest of the same name alone, and the other way round
+      yield* facade.manifest("Q222222")
+      yield* facade.purge("Dataset")
+      yield* facade.purgeType("Q222222")
+      yield* facade.type("Dataset")
+      yield* facade.manifest("Q222222")
+      assert.deepStrictEqual([standIn.count("types/Dataset"), standIn.count("types/Person"), standIn.count("Q222222")], [2, 1, 1])
+    })))
 })

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import { TypeIds } from "../../src/layers/TypeCatalog.ts"
 
 /** what tests may change while the stand-in runs */
 export interface Hooks {
@@ -42,16 +43,6 @@ export const typeFdo = (typeId: string) => ({
   propertyMappings: { name: { pid: "P1", type: "string", multi: false } }
 })
 
-export const TypeIds = [
-  "ScholarlyArticle",
-  "Dataset",
-  "Workflow",
-  "Person",
-  "SoftwareApplication",
-  "SoftwareSourceCode",
-  "Formula"
-] as const
-
 /** Starts the stand-in on 127.0.0.1 (a free port) for the scope, holding `manifests` (object id -> manifest). */
 export const make = (
   manifests: Readonly<Record<string, unknown>> = {}
@@ -68,6 +59,7 @@ export const make = (
       }
       const answer = (path: string): readonly [number, unknown] => {
         if (hooks.status !== undefined) return [hooks.status, { detail: `upstream answered ${hooks.status}` }]
+        // the façade defines the same type ids as the embedded catalog (BACKENDS.md)
         if (path.startsWith("types/")) {
           const typeId = decodeURIComponent(path.slice("types/".length))
           return (TypeIds as ReadonlyArray<string>).includes(typeId)

@@ -2,6 +2,8 @@
  * hello: the server's name and version, the protocol version, and what it offers. The binary envelope gets the
  * upstream server's shape (`availableOperations` map and all); DOIP v2.0 gets the service's digital object
  * (`0.TYPE/DOIPService` with address, port and protocol version), where the listener's own address is reported.
+ * Both carry the workflows and the `typeRegistry`: where the type FDOs are (the configured façade's `types/`, else the
+ * embedded catalog's `types/` ids) and each known type's URI.
  *
  * @since 0.1.0
  */
@@ -9,6 +11,7 @@ import * as Effect from "effect/Effect"
 import { builtin } from "../../protocol/Operation.ts"
 import { dualResponse } from "../../protocol/DoipMessage.ts"
 import { ServerConfig } from "../../layers/ServerConfig.ts"
+import * as TypeCatalog from "../../layers/TypeCatalog.ts"
 import { Workflows } from "../../layers/Workflows.ts"
 import { availableOperations, type Operation } from "../Operations.ts"
 import { ServerInfo } from "../ServerInfo.ts"
@@ -20,12 +23,17 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
   Effect.gen(function*() {
     const info = yield* ServerInfo
     const workflows = yield* Workflows
-    const { serviceId } = yield* ServerConfig
+    const { fdoApi, serviceId } = yield* ServerConfig
+    const typeRegistry = TypeCatalog.registry(TypeCatalog.baseUri(fdoApi))
     return {
       ...builtin("hello"),
       target: "service",
       handler: (request) => {
-        const offered = workflows.all.map((w) => ({ name: w.name, description: w.description }))
+        // what both framings report alike, after each framing's own fields: one place to add to both
+        const offers = {
+          workflows: workflows.all.map((w) => ({ name: w.name, description: w.description })),
+          typeRegistry
+        }
         return Effect.succeed(dualResponse(
           {
             operation: "hello",
@@ -37,7 +45,7 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
             tls: info.tls,
             storage: info.storage,
             availableOperations: availableOperations(operations()),
-            workflows: offered
+            ...offers
           },
           {
             id: serviceId,
@@ -51,7 +59,7 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
               serverVersion: info.version,
               tls: info.tls,
               storage: info.storage,
-              workflows: offered
+              ...offers
             }
           }
         ))

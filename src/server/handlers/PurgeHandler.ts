@@ -1,5 +1,6 @@
 /**
- * purge: forgets the cached manifest of an object, so the next retrieve reads it afresh.
+ * purge: forgets the cached manifest of an object, or the cached type FDO of a type id (`types/X`, or its full URI),
+ * so the next retrieve reads it afresh.
  *
  * @since 0.1.0
  */
@@ -7,18 +8,26 @@ import * as Effect from "effect/Effect"
 import { builtin } from "../../protocol/Operation.ts"
 import { metadataResponse } from "../../protocol/DoipMessage.ts"
 import { FdoFacade } from "../../layers/FdoFacade.ts"
+import { ServerConfig } from "../../layers/ServerConfig.ts"
+import * as TypeCatalog from "../../layers/TypeCatalog.ts"
 import type { Operation } from "../Operations.ts"
-import { objectIdOf } from "./Requests.ts"
+import { objectIdOf, typeIdOf } from "./Requests.ts"
 
 /**
  * @since 0.1.0
  */
 export const make = Effect.gen(function*() {
   const facade = yield* FdoFacade
+  const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
   return {
     ...builtin("purge"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
+      const typeId = yield* typeIdOf(request, typesBase)
+      if (typeId !== undefined) {
+        yield* facade.purgeType(typeId)
+        return metadataResponse({ operation: "purge", status: "purged", objectId: `${TypeCatalog.prefix}${typeId}` })
+      }
       const objectId = yield* objectIdOf(request)
       yield* facade.purge(objectId)
       return metadataResponse({ operation: "purge", status: "purged", objectId })

@@ -10,6 +10,7 @@ import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { parseComponentId, parseObjectId } from "../../layers/ObjectId.ts"
+import { parseTypeId } from "../../layers/TypeCatalog.ts"
 
 /**
  * The request's object id, normalised (`q7` is `Q7`).
@@ -31,6 +32,19 @@ export const parseId = (value: string): Effect.Effect<string, DoipError> =>
     onFailure: (message) => Effect.fail(badRequest(message)),
     onSuccess: Effect.succeed
   })
+
+/**
+ * The type id the request's object id names (`types/X`, or the full URI under `base`), `undefined` when it names no
+ * type; a malformed type id (`types/`, `types/../x`) is a `BadRequest`.
+ *
+ * @since 0.1.0
+ */
+export const typeIdOf = (request: DoipRequest, base: string): Effect.Effect<string | undefined, DoipError> => {
+  const parsed = parseTypeId(request.objectId, base)
+  return parsed === undefined
+    ? Effect.undefined
+    : Result.match(parsed, { onFailure: (message) => Effect.fail(badRequest(message)), onSuccess: Effect.succeed })
+}
 
 /**
  * A component id, checked to be a plain file name.

@@ -3,6 +3,10 @@
  * element's bytes after it when `includeElementData` is set); with `element`, that component, streamed from storage
  * (its size is known from `stat` before the first byte is sent).
  *
+ * A type id (`types/Dataset`, or its full URI under the configured façade) answers the type FDO from the façade:
+ * binary as the one metadata block, DOIP v2.0 as a `DigitalObjectType` object with the FDO as its content. Types have
+ * no elements.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
@@ -10,11 +14,14 @@ import * as Stream from "effect/Stream"
 import { builtin } from "../../protocol/Operation.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import { badRequest } from "../../protocol/DoipError.ts"
 import { FdoFacade } from "../../layers/FdoFacade.ts"
+import { ServerConfig } from "../../layers/ServerConfig.ts"
 import { Storage } from "../../layers/Storage.ts"
 import { storageToDoipError } from "../../layers/StorageErrors.ts"
+import * as TypeCatalog from "../../layers/TypeCatalog.ts"
 import type { Operation } from "../Operations.ts"
-import { componentIdOf, objectIdOf, optionalBoolean, optionalString } from "./Requests.ts"
+import { componentIdOf, objectIdOf, optionalBoolean, optionalString, typeIdOf } from "./Requests.ts"
 
 /**
  * @since 0.1.0
@@ -22,6 +29,7 @@ import { componentIdOf, objectIdOf, optionalBoolean, optionalString } from "./Re
 export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
+  const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
   const component = Effect.fnUntraced(function*(objectId: string, componentId: string) {
     const stat = yield* storage.stat(objectId, componentId).pipe(Effect.mapError(storageToDoipError))
     return {
@@ -35,8 +43,18 @@ export const make = Effect.gen(function*() {
     ...builtin("retrieve"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
-      const objectId = yield* objectIdOf(request)
       const element = yield* optionalString(request, "element")
+      const typeId = yield* typeIdOf(request, typesBase)
+      if (typeId !== undefined) {
+        if (element !== undefined) return yield* badRequest(`type ${typeId} has no elements; retrieve it without "element"`)
+        const fdo = yield* facade.type(typeId)
+        return dualResponse(fdo, {
+          id: `${TypeCatalog.prefix}${typeId}`,
+          type: "DigitalObjectType",
+          attributes: { content: fdo }
+        } satisfies DigitalObject.DigitalObject)
+      }
+      const objectId = yield* objectIdOf(request)
       if (element !== undefined) {
         return { metadata: [], components: [yield* component(objectId, yield* componentIdOf(element))], workflow: [] }
       }
