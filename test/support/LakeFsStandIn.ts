@@ -7,14 +7,17 @@
  * - HTTP Basic auth on every call but `GET /healthcheck`; a wrong key answers 401 `{"message": …}`.
  * - Each branch has a head commit and a staging area (writes, and tombstones from `DELETE`). A ref is a branch (its
  *   staged view, as lakeFS reads it), `branch@` (the branch's last commit only) or a commit id.
- * - Uploads take the raw body, chunked or with `Content-Length`; an upload whose connection breaks stages nothing.
+ * - Uploads take the raw body, chunked or with `Content-Length`, and stream it into a file while hashing it (the ETag
+ *   and `checksum` are its MD5); an upload whose connection breaks stages nothing and leaves no file behind.
+ * - Reads stream from that file: 200 with the whole object, 206 for a `Range`, 416 for a range past its end.
  * - A commit with nothing that changes the tree answers 400 `{"message":"commit: no changes"}` (unless `allow_empty`).
  * - `commits?objects=P&prefixes=F` gives the commits (first-parent chain) that changed path `P` or something under `F`.
  * - Fault injection: `failNext(n, status, matching)` answers the next `n` authenticated calls (those whose
  *   `METHOD /path?query` matches `matching`, when given) with that status,
  *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long.
  *
- * Everything lives in memory; nothing survives the scope.
+ * Repositories, branches and commits live in memory, object contents in files of a fresh folder under
+ * `Options.blobDirectory`, so a test's memory does not hold what it uploads; nothing survives the scope.
  *
  * @since 0.1.0
  */
@@ -22,9 +25,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Blobs from "./internal/lakeFsBlobs.ts"
 
 /**
  * @category models
@@ -39,6 +43,8 @@ export interface Options {
   readonly user?: string | undefined
   /** default the lakeFS quickstart secret */
   readonly password?: string | undefined
+  /** where object contents go: a fresh folder made under it, removed with the scope; default the system temp folder */
+  readonly blobDirectory?: string | undefined
 }
 
 /**
@@ -85,6 +91,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
     const branchName = options?.branch ?? "main"
     const user = options?.user ?? "AKIAIOSFOLQUICKSTART"
     const password = options?.password ?? "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    const blobs = yield* Blobs.folder(options?.blobDirectory)
     const faults = { failures: 0, status: 500, matching: undefined as RegExp | undefined, reject: false, delay: 0 }
     const seen: Array<string> = []
     const repos = new Map<string, Repo>()
@@ -139,7 +146,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
             send(res, 204)
           })
         }
-        if (what === "objects" && sub === undefined && method === "POST") return upload(req, res, branch, path)
+        if (what === "objects" && sub === undefined && method === "POST") return upload(req, res, blobs, branch, path)
         if (what === "objects" && sub === undefined && method === "DELETE") {
           branch.staging.set(path, null)
           return send(res, 204)
@@ -272,6 +279,20 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
   })
 
 /**
+ * The environment that points `doip serve` at the stand-in (its `LAKEFS_*` settings).
+ *
+ * @category accessors
+ * @since 0.1.0
+ */
+export const environment = (standIn: LakeFsStandInService): Record<string, string> => ({
+  LAKEFS_URL: standIn.url,
+  LAKEFS_REPO: standIn.repo,
+  LAKEFS_BRANCH: standIn.branch,
+  LAKEFS_USER: standIn.user,
+  LAKEFS_PASSWORD: standIn.password
+})
+
+/**
  * The stand-in as a service, started with the layer.
  *
  * @category layers
@@ -283,9 +304,7 @@ export const layer = (options?: Options): Layer.Layer<LakeFsStandIn> => Layer.ef
 
 interface StoredObject {
   readonly path: string
-  readonly bytes: Buffer
-  readonly checksum: string
-  readonly physicalAddress: string
+  readonly blob: Blobs.BlobFile
   readonly mtime: number
   readonly contentType: string
   readonly metadata: Readonly<Record<string, string>>
@@ -362,7 +381,7 @@ const diffBody = (left: Tree, right: Tree) => ({
       type: object === undefined ? "removed" : left.has(path) ? "changed" : "added",
       path,
       path_type: "object",
-      size_bytes: (object ?? left.get(path))!.bytes.length
+      size_bytes: (object ?? left.get(path))!.blob.size
     }
   })
 })
@@ -370,9 +389,9 @@ const diffBody = (left: Tree, right: Tree) => ({
 const objectStats = (object: StoredObject) => ({
   path: object.path,
   path_type: "object",
-  physical_address: object.physicalAddress,
-  checksum: object.checksum,
-  size_bytes: object.bytes.length,
+  physical_address: Blobs.physicalAddress(object.blob),
+  checksum: object.blob.md5,
+  size_bytes: object.blob.size,
   mtime: object.mtime,
   metadata: object.metadata,
   content_type: object.contentType
@@ -421,29 +440,24 @@ const page = <A, B>(
   }
 }
 
-const upload = (req: Http.IncomingMessage, res: Http.ServerResponse, branch: Branch, path: string) => {
+const upload = (
+  req: Http.IncomingMessage,
+  res: Http.ServerResponse,
+  blobs: string,
+  branch: Branch,
+  path: string
+) => {
   if (path === "") return send(res, 400, { message: "path is required" })
-  const chunks: Array<Buffer> = []
-  let broken = false
-  req.on("data", (chunk: Buffer) => chunks.push(chunk))
-  req.on("aborted", () => {
-    broken = true
-  })
-  req.on("error", () => {
-    broken = true
-  })
-  req.on("end", () => {
-    if (broken || !req.complete) return
-    const bytes = Buffer.concat(chunks)
+  Blobs.receive(req, blobs, (blob) => {
+    // a broken upload has no one to answer to
+    if (blob === undefined) return
     const metadata: Record<string, string> = {}
     for (const [name, value] of Object.entries(req.headers)) {
       if (name.startsWith("x-lakefs-meta-") && typeof value === "string") metadata[name.slice(14)] = value
     }
     const object: StoredObject = {
       path,
-      bytes,
-      checksum: createHash("md5").update(bytes).digest("hex"),
-      physicalAddress: `local://stand-in/data/${randomBytes(16).toString("hex")}`,
+      blob,
       mtime: Math.floor(Date.now() / 1000),
       contentType: req.headers["content-type"] ?? "application/octet-stream",
       metadata
@@ -455,36 +469,23 @@ const upload = (req: Http.IncomingMessage, res: Http.ServerResponse, branch: Bra
 
 const download = (req: Http.IncomingMessage, res: Http.ServerResponse, object: StoredObject | undefined) => {
   if (object === undefined) return notFound(res)
-  const size = object.bytes.length
+  const size = object.blob.size
   const headers = {
     "content-type": object.contentType,
-    etag: `"${object.checksum}"`,
+    etag: `"${object.blob.md5}"`,
     "last-modified": new Date(object.mtime * 1000).toUTCString()
   }
-  const range = parseRange(req.headers.range, size)
+  const range = Blobs.parseRange(req.headers.range, size)
   if (range === "unsatisfiable") {
     return send(res, 416, { message: "Requested Range Not Satisfiable" }, { "content-range": `bytes */${size}` })
   }
   if (range === undefined) {
     res.writeHead(200, { ...headers, "content-length": size })
-    return res.end(object.bytes)
+    return Blobs.send(res, object.blob)
   }
   const [start, end] = range
   res.writeHead(206, { ...headers, "content-length": end - start + 1, "content-range": `bytes ${start}-${end}/${size}` })
-  res.end(object.bytes.subarray(start, end + 1))
-}
-
-/** inclusive `[start, end]`, `undefined` for no (or an unparsable) range */
-const parseRange = (header: string | undefined, size: number): readonly [number, number] | "unsatisfiable" | undefined => {
-  const match = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (match === null || (match[1] === "" && match[2] === "")) return undefined
-  if (match[1] === "") {
-    const suffix = Number(match[2])
-    return suffix === 0 || size === 0 ? "unsatisfiable" : [Math.max(0, size - suffix), size - 1]
-  }
-  const start = Number(match[1])
-  const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1)
-  return start >= size || end < start ? "unsatisfiable" : [start, end]
+  Blobs.send(res, object.blob, range)
 }
 
 const readJson = (

@@ -1,6 +1,8 @@
 /**
  * The real `doip serve` in a child process (Node 24, the same `node` that runs the tests), on an ephemeral port and a
- * fresh data folder, with its memory readable from /proc.
+ * fresh data folder, with its memory readable from /proc. The child inherits the test process's environment;
+ * `options.env` adds to it or overrides it (e.g. `LAKEFS_*` to put its storage on the lakeFS stand-in), and a
+ * variable set to `undefined` there is not passed on at all.
  */
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
@@ -18,12 +20,19 @@ export interface ServerProcess {
   readonly memory: () => { readonly rss: number; readonly peak: number }
 }
 
-export const serverProcess = (options: { readonly token: string; readonly args?: ReadonlyArray<string> }) =>
+export interface ServerProcessOptions {
+  readonly token: string
+  readonly args?: ReadonlyArray<string> | undefined
+  /** more environment for the child, over the test process's own */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined
+}
+
+export const serverProcess = (options: ServerProcessOptions) =>
   Effect.acquireRelease(
     Effect.callback<ServerProcess, Error>((resume) => {
       const dataDir = mkdtempSync(join(tmpdir(), "doip-server-"))
       const child = spawn(process.execPath, [...startCommand(), "--port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
-        env: { ...process.env, DOIP_DATA_DIR: dataDir, DOIP_TOKEN: options.token },
+        env: { ...process.env, DOIP_DATA_DIR: dataDir, DOIP_TOKEN: options.token, ...options.env },
         stdio: ["ignore", "pipe", "pipe"]
       })
       let log = ""
