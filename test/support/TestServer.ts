@@ -27,12 +27,14 @@ export const layerServer = (options?: {
   readonly storage?: Layer.Layer<Storage, any>
   /** the manifests' source; default: derived from storage */
   readonly facade?: Layer.Layer<FdoFacade, any, Storage>
+  /** the dependency checks hello reports; default: storage and façade in-process, always ok */
+  readonly health?: Layer.Layer<Health.Health>
   readonly workflows?: Layer.Layer<Workflows.Workflows, never, Storage | ComponentWriter>
   readonly extensions?: ReadonlyArray<Effect.Effect<Operation, never, Storage | ServerConfig.ServerConfig>>
 }) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
   const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined, storage: "memory" })
-  const backends = Layer.mergeAll(options?.facade ?? StorageFdoFacade.layer, Health.layerInProcess("memory")).pipe(
+  const backends = Layer.mergeAll(options?.facade ?? StorageFdoFacade.layer, options?.health ?? Health.layerInProcess("memory")).pipe(
     Layer.provideMerge(options?.storage ?? MemoryStorage.layer)
   )
   const services = DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows, options?.extensions).pipe(

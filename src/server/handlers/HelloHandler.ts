@@ -3,13 +3,15 @@
  * upstream server's shape (`availableOperations` map and all); DOIP v2.0 gets the service's digital object
  * (`0.TYPE/DOIPService` with address, port and protocol version), where the listener's own address is reported.
  * Both carry the workflows and the `typeRegistry`: where the type FDOs are (the configured façade's `types/`, else the
- * embedded catalog's `types/` ids) and each known type's URI.
+ * embedded catalog's `types/` ids) and each known type's URI, and `dependencies`: the last health check of storage and
+ * of the manifest source (`Health` checks in the background, so hello never waits for a slow system).
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import { builtin } from "../../protocol/Operation.ts"
 import { dualResponse } from "../../protocol/DoipMessage.ts"
+import { Health } from "../../layers/Health.ts"
 import { ServerConfig } from "../../layers/ServerConfig.ts"
 import * as TypeCatalog from "../../layers/TypeCatalog.ts"
 import { Workflows } from "../../layers/Workflows.ts"
@@ -23,18 +25,20 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
   Effect.gen(function*() {
     const info = yield* ServerInfo
     const workflows = yield* Workflows
+    const health = yield* Health
     const { fdoApi, serviceId } = yield* ServerConfig
     const typeRegistry = TypeCatalog.registry(TypeCatalog.baseUri(fdoApi))
     return {
       ...builtin("hello"),
       target: "service",
-      handler: (request) => {
+      handler: (request) => Effect.map(health.report, (dependencies) => {
         // what both framings report alike, after each framing's own fields: one place to add to both
         const offers = {
           workflows: workflows.all.map((w) => ({ name: w.name, description: w.description })),
-          typeRegistry
+          typeRegistry,
+          dependencies
         }
-        return Effect.succeed(dualResponse(
+        return dualResponse(
           {
             operation: "hello",
             status: "ok",
@@ -62,7 +66,7 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
               ...offers
             }
           }
-        ))
-      }
+        )
+      })
     } satisfies Operation
   })
