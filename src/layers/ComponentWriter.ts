@@ -6,7 +6,9 @@
  * `{operation, object_id, component_ids}`; when the body, a staged step or the commit fails or is interrupted, every
  * path the body touched is reset, so nothing half-done stays on the branch. `write` is a change of one component.
  * Changes run one at a time, because a commit takes everything staged on the branch and must not take another
- * writer's half-finished upload with it. The object's cached manifest is evicted afterwards.
+ * writer's half-finished upload with it. For the same reason a path whose reset failed is remembered, and reset
+ * before the next change starts: until that works, changes fail with `Unavailable` rather than commit what a client
+ * was told had failed. The object's cached manifest is evicted afterwards.
  *
  * @since 0.1.0
  */
@@ -16,7 +18,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Semaphore from "effect/Semaphore"
 import type * as Stream from "effect/Stream"
-import { badRequest, type DoipError } from "../protocol/DoipError.ts"
+import { badRequest, DoipError } from "../protocol/DoipError.ts"
 import { FdoFacade } from "./FdoFacade.ts"
 import { type CommitInfo, type ComponentStat, Storage, type StorageError, type WriteOptions } from "./Storage.ts"
 import { storageToDoipError } from "./StorageErrors.ts"
@@ -118,6 +120,23 @@ export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
   const lock = yield* Semaphore.make(1)
+  /** components staged by failed changes whose reset failed too, by `objectId/componentId` */
+  const leftovers: Leftovers = new Map()
+
+  /** resets what failed changes left staged; a change must not start (and commit it) before this works */
+  const resetLeftovers = Effect.suspend(() =>
+    Effect.forEach(Array.from(leftovers), ([key, { componentId, objectId }]) =>
+      storage.reset(objectId, componentId).pipe(
+        Effect.tap(() => Effect.sync(() => leftovers.delete(key))),
+        Effect.mapError((error) =>
+          new DoipError({
+            kind: "Unavailable",
+            message: `storage unavailable: a failed change of ${key} is still staged and cannot be undone ` +
+              `(${error.message}); nothing is committed until it is`
+          })
+        )
+      ), { discard: true })
+  )
 
   const change = <A, E, R>(
     request: ChangeRequest,
@@ -125,8 +144,9 @@ export const make = Effect.gen(function*() {
   ): Effect.Effect<Changed<A>, DoipError | E, R> =>
     Effect.suspend(() => {
       const { objectId, operation } = request
-      const session = makeSession(storage, objectId)
+      const session = makeSession(storage, objectId, leftovers)
       return Effect.gen(function*() {
+        yield* resetLeftovers
         const result = yield* body(session.staging)
         if (session.changed.size === 0) return yield* nothingToChange()
         const commit = yield* storage.commit(request.message ?? `${operation} ${objectId}`, {
@@ -177,11 +197,13 @@ export const layer: Layer.Layer<ComponentWriter, never, Storage | FdoFacade> = L
 
 const nothingToChange = () => badRequest("nothing to change")
 
+type Leftovers = Map<string, { readonly objectId: string; readonly componentId: string }>
+
 /**
  * The staging of one change: remembers every component it touched, to reset them should the change fail, and the
  * ones it changed, in order, for the commit metadata.
  */
-const makeSession = (storage: Storage["Service"], objectId: string) => {
+const makeSession = (storage: Storage["Service"], objectId: string, leftovers: Leftovers) => {
   /** every component a staging call started on, including failed and interrupted ones; a Set keeps first order */
   const touched = new Set<string>()
   /** the components whose staging succeeded */
@@ -211,7 +233,9 @@ const makeSession = (storage: Storage["Service"], objectId: string) => {
         // an id that cannot name a path cannot have staged anything either
         error.kind === "InvalidPath"
           ? Effect.void
-          : Effect.logWarning(`could not undo the staged change of ${objectId}/${componentId}`, error.message)
+          : Effect.logWarning(`could not undo the staged change of ${objectId}/${componentId}`, error.message).pipe(
+            Effect.andThen(Effect.sync(() => leftovers.set(`${objectId}/${componentId}`, { objectId, componentId })))
+          )
       )
     ), { discard: true })
 

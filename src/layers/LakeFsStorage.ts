@@ -103,7 +103,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         kind: "Unauthorized",
         message: `lakeFS rejected the server's credentials (HTTP ${status}) for ${what}: ` +
           `the server's lakeFS access key or secret is wrong`,
-        cause: error
+        cause: causeOf(error)
       })
     }
     const why = error._tag === "SchemaError"
@@ -111,7 +111,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       : status === undefined
       ? error.reason._tag
       : `HTTP ${status}`
-    return new StorageError({ kind: "Unavailable", message: `lakeFS ${what} failed: ${why}`, cause: error })
+    return new StorageError({ kind: "Unavailable", message: `lakeFS ${what} failed: ${why}`, cause: causeOf(error) })
   }
 
   const getJson = <S extends Schema.Constraint>(
@@ -252,7 +252,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       Effect.map(commitInfo),
       Effect.mapError((error) =>
         error._tag === "HttpClientError" && error.response?.status === 400
-          ? new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}`, cause: error })
+          ? new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}`, cause: causeOf(error) })
           : failure("commit")(error)
       )
     )
@@ -408,6 +408,14 @@ const allPages = <A, E, R>(fetch: (after: string) => Effect.Effect<Page<A>, E, R
       after = pagination.next_offset
     }
   })
+
+/**
+ * What a `StorageError` keeps of the failure behind it: never the HTTP request or response. Effect hashes errors when
+ * it combines causes (say, two concurrent resets failing), hashing reads every getter, and a Node response's
+ * `textUnsafe` getter dies when read so; the error would become a defect, and a client's `InternalError`.
+ */
+const causeOf = (error: HttpClientError.HttpClientError | Schema.SchemaError): unknown =>
+  error._tag === "HttpClientError" ? (error.reason.cause ?? error.message) : error
 
 const checksumPath = (at: Location) => `${ObjectId.shard(at.objectId)}/checksums/${at.componentId}`
 

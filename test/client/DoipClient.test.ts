@@ -1,7 +1,8 @@
 /**
  * Our client against our server, over real sockets on loopback, once per framing: the binary envelope (port) and
  * DOIP v2.0 segments (port + 1). The same calls must mean the same on both; where the framings answer differently
- * (the binary envelope's records, DOIP v2.0's digital objects), each is checked for its own shape.
+ * (the binary envelope's records, DOIP v2.0's digital objects), each is checked for its own shape. And once per
+ * storage (`backends`): memory, and lakeFS through its stand-in.
  */
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -12,7 +13,8 @@ import * as DoipClient from "../../src/client/DoipClient.ts"
 import { Storage } from "../../src/layers/Storage.ts"
 import { ListenAddress } from "../../src/server/DoipServer.ts"
 import { concatBytes } from "../support/Random.ts"
-import { layerClient, layerClientDoip2, layerServer, seed, token } from "../support/TestServer.ts"
+import { backends } from "../support/StorageBackends.ts"
+import { layerClient, layerClientDoip2, seed, token } from "../support/TestServer.ts"
 
 const text = (s: string) => new TextEncoder().encode(s)
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
@@ -32,12 +34,12 @@ const elementIds = (object: Record<string, unknown>) => (object["elements"] as A
 const componentIds = (manifest: Record<string, unknown>) =>
   ((manifest["kernel"] as any)["fdo:hasComponent"] as Array<any>).map((c) => c.componentId)
 
-for (const protocol of ["binary", "doip2"] as const) {
-  const Server = layerServer()
+for (const backend of backends) for (const protocol of ["binary", "doip2"] as const) {
+  const Server = backend.layerServer()
   const layerFor = protocol === "binary" ? layerClient : layerClientDoip2
   const Clients = layerFor({ credentials: { token } }).pipe(Layer.provideMerge(Server))
 
-  layer(Clients, { excludeTestServices: true })(`DoipClient over ${protocol}`, (it) => {
+  layer(Clients, { excludeTestServices: true })(`DoipClient over ${protocol} on ${backend.name}`, (it) => {
     it.effect("hello and list-ops", () =>
       Effect.gen(function*() {
         const client = yield* DoipClient.DoipClient

@@ -227,6 +227,26 @@ describe("ComponentWriter", () => {
       assert.deepStrictEqual(yield* storage.history("Q14"), [commit])
     }).pipe(Effect.provide(TestLayer)))
 
+  it.effect("while a path that a failed reset left staged cannot be reset, later changes fail and commit nothing", () =>
+    Effect.gen(function*() {
+      const writer = yield* ComponentWriter.ComponentWriter
+      const storage = yield* Storage
+      yield* Effect.flip(writer.change({ objectId: "Q15", operation: "update" }, (staging) =>
+        Effect.andThen(staging.write("stuck", "text/plain", text("refused")), Effect.fail("give up" as const))))
+      // the next commit would publish `stuck`, which its client was told had failed
+      const refused = yield* Effect.flip(seed("Q16", "a", "a"))
+      assert.deepStrictEqual(
+        refused,
+        new DoipError({
+          kind: "Unavailable",
+          message: "storage unavailable: a failed change of Q15/stuck is still staged and cannot be undone " +
+            "(connection reset); nothing is committed until it is"
+        })
+      )
+      assert.deepStrictEqual(yield* storage.history("Q15"), [])
+      assert.deepStrictEqual(yield* storage.history("Q16"), [])
+    }).pipe(Effect.provide(TestLayer)))
+
   it.effect("an interrupted change resets everything touched and frees the writer", () =>
     Effect.gen(function*() {
       const writer = yield* ComponentWriter.ComponentWriter

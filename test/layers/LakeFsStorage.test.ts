@@ -1,5 +1,6 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Hash from "effect/Hash"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
@@ -8,19 +9,12 @@ import * as Stream from "effect/Stream"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as LakeFsStorage from "../../src/layers/LakeFsStorage.ts"
 import { Storage } from "../../src/layers/Storage.ts"
+import * as LakeFsOnStandIn from "../support/LakeFsOnStandIn.ts"
 import * as LakeFsStandIn from "../support/LakeFsStandIn.ts"
 import { storageContract } from "./StorageContract.ts"
 
 /** LakeFsStorage on a fresh stand-in, with the stand-in beside it for fault injection */
-const onStandIn = Layer.unwrap(Effect.map(LakeFsStandIn.LakeFsStandIn, (s) =>
-  LakeFsStorage.layer({
-    url: s.url,
-    repo: s.repo,
-    branch: s.branch,
-    user: s.user,
-    password: Redacted.make(s.password),
-    retryDelayMillis: 5
-  }))).pipe(Layer.provideMerge(LakeFsStandIn.layer()))
+const onStandIn = LakeFsOnStandIn.layer()
 
 storageContract("LakeFsStorage on the lakeFS stand-in", onStandIn)
 
@@ -83,6 +77,22 @@ layer(onStandIn, { excludeTestServices: true })("LakeFsStorage faults", (it) => 
       assert.include(error.message, "503")
     }))
 
+  it.effect("its errors can be hashed, as Effect does when two failures meet (say, two resets failing at once)", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      standIn.failNext(100, 503)
+      const unavailable = yield* Effect.flip(storage.stat("Q900", "a"))
+      standIn.failNext(0)
+      standIn.rejectCredentials(true)
+      const unauthorized = yield* Effect.flip(storage.reset("Q900", "a"))
+      standIn.rejectCredentials(false)
+      // hashing reads every getter of the error's cause: an HTTP response there would die (`textUnsafe`), turning
+      // the failure into a defect
+      for (const error of [unavailable, unauthorized]) assert.isNumber(Hash.hash(error))
+      assert.deepStrictEqual([unavailable.kind, unauthorized.kind], ["Unavailable", "Unauthorized"])
+    }))
+
   it.effect("rejected credentials are Unauthorized, saying so", () =>
     Effect.gen(function*() {
       const standIn = yield* LakeFsStandIn.LakeFsStandIn
@@ -114,7 +124,7 @@ layer(onStandIn, { excludeTestServices: true })("LakeFsStorage faults", (it) => 
           Effect.flip(storage.objects())
         ])
       }).pipe(
-        Effect.provide(LakeFsStorage.layer({ ...optionsOf(standIn), password: Redacted.make("wrong") })),
+        Effect.provide(LakeFsStorage.layer({ ...LakeFsOnStandIn.optionsOf(standIn), password: Redacted.make("wrong") })),
         Effect.provide(Logger.layer([logger]))
       )
       assert.deepStrictEqual(errors.map((e) => e.kind), ["Unauthorized", "Unauthorized", "Unauthorized"])
@@ -127,24 +137,16 @@ layer(onStandIn, { excludeTestServices: true })("LakeFsStorage faults", (it) => 
       const standIn = yield* LakeFsStandIn.LakeFsStandIn
       const check = (options: LakeFsStorage.Options) =>
         LakeFsStorage.check(options).pipe(Effect.flip, Effect.option, Effect.provide(FetchHttpClient.layer))
-      assert.isTrue(Option.isNone(yield* check(optionsOf(standIn))))
-      const wrongKey = yield* check({ ...optionsOf(standIn), password: Redacted.make("wrong") })
+      assert.isTrue(Option.isNone(yield* check(LakeFsOnStandIn.optionsOf(standIn))))
+      const wrongKey = yield* check({ ...LakeFsOnStandIn.optionsOf(standIn), password: Redacted.make("wrong") })
       assert.include(Option.getOrThrow(wrongKey), "rejected the server's credentials (HTTP 401)")
-      const noRepo = yield* check({ ...optionsOf(standIn), repo: "nope" })
+      const noRepo = yield* check({ ...LakeFsOnStandIn.optionsOf(standIn), repo: "nope" })
       assert.include(Option.getOrThrow(noRepo), "does not exist")
-      const noBranch = yield* check({ ...optionsOf(standIn), branch: "nope" })
+      const noBranch = yield* check({ ...LakeFsOnStandIn.optionsOf(standIn), branch: "nope" })
       assert.include(Option.getOrThrow(noBranch), "does not exist")
-      const down = yield* check({ ...optionsOf(standIn), url: "http://127.0.0.1:9" })
+      const down = yield* check({ ...LakeFsOnStandIn.optionsOf(standIn), url: "http://127.0.0.1:9" })
       assert.include(Option.getOrThrow(down), "cannot connect")
     }))
-})
-
-const optionsOf = (standIn: LakeFsStandIn.LakeFsStandInService): LakeFsStorage.Options => ({
-  url: standIn.url,
-  repo: standIn.repo,
-  branch: standIn.branch,
-  user: standIn.user,
-  password: Redacted.make(standIn.password)
 })
 
 const call = (standIn: LakeFsStandIn.LakeFsStandInService, path: string, init?: RequestInit & { auth?: boolean }) =>
