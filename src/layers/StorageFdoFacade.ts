@@ -9,8 +9,9 @@
  * @since 0.1.0
  */
 import * as Cache from "effect/Cache"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { DoipError } from "../protocol/DoipError.ts"
 import { parseJsonObjectText } from "../protocol/Envelope.ts"
@@ -94,10 +95,11 @@ export const make = Effect.fnUntraced(function*(options?: {
       }
       return deriveManifest(objectId, components, history)
     }).pipe(Effect.catchTag("StorageError", (error: StorageError) => Effect.fail(storageToDoipError(error))))
-  const cache = yield* Cache.make({
-    lookup: derive,
+  const ttl = options?.timeToLive ?? "5 minutes"
+  const cache = yield* Cache.makeWith(derive, {
     capacity: options?.capacity ?? 10_000,
-    timeToLive: options?.timeToLive ?? "5 minutes"
+    // failures are not kept: a manifest that failed while storage was down is derived afresh once it is back
+    timeToLive: (exit: Exit.Exit<unknown, unknown>) => (Exit.isSuccess(exit) ? ttl : Duration.zero)
   })
   return FdoFacade.of({
     manifest: (objectId) => Cache.get(cache, objectId),
