@@ -23,7 +23,8 @@
  * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ...,  # url unset: embedded storage
  *           retries: 4, retryDelayMillis: 100 }
  * health: { intervalSeconds: 30, timeoutSeconds: 5 }   # dependency checks that hello reports
- * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ... }
+ * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ...,  # refining equations needs a model
+ *           timeoutSeconds: 60, acceptsImages: false }       # per model call; whether the model reads images
  * ```
  *
  * Secrets are `Redacted`: they print as `<redacted>` in every log line.
@@ -104,7 +105,11 @@ export const config = Config.all({
   ollama: Config.all({
     host: Config.String("host").pipe(Config.withDefault("http://127.0.0.1:11434")),
     model: Config.option(Config.String("model")),
-    apiKey: Config.option(Config.Redacted("apiKey"))
+    apiKey: Config.option(Config.Redacted("apiKey")),
+    // one model call; a page of equations that takes longer keeps its heuristic LaTeX
+    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(60)),
+    // only a vision model reads the equation crops; a text model would be sent images it ignores
+    acceptsImages: Config.Boolean("acceptsImages").pipe(Config.withDefault(false))
   }).pipe(Config.nested("ollama"))
 })
 
@@ -162,7 +167,9 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_HEALTH_TIMEOUT_SECONDS", ["health", "timeoutSeconds"]],
   ["OLLAMA_HOST", ["ollama", "host"]],
   ["OLLAMA_MODEL", ["ollama", "model"]],
-  ["OLLAMA_API_KEY", ["ollama", "apiKey"]]
+  ["OLLAMA_API_KEY", ["ollama", "apiKey"]],
+  ["DOIP_OLLAMA_TIMEOUT_SECONDS", ["ollama", "timeoutSeconds"]],
+  ["DOIP_OLLAMA_ACCEPTS_IMAGES", ["ollama", "acceptsImages"]]
 ]
 
 /**
