@@ -82,7 +82,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const call = caller(yield* HttpClient.HttpClient, options)
   const host = origin(options.host)
 
-  const chat = Effect.fnUntraced(function*(request: ChatRequest) {
+  const chat = Effect.fn("OllamaLlm.chat")(function*(request: ChatRequest) {
     const body = {
       model: options.model,
       messages: request.messages.map(({ role, content, images }) =>
