@@ -99,7 +99,7 @@ export const make = Effect.fnUntraced(function*(options?: {
   const cache = yield* Cache.makeWith(derive, {
     capacity: options?.capacity ?? 10_000,
     // failures are not kept: a manifest that failed while storage was down is derived afresh once it is back
-    timeToLive: (exit: Exit.Exit<unknown, unknown>) => (Exit.isSuccess(exit) ? ttl : Duration.zero)
+    timeToLive: (exit: Exit.Exit<Manifest, DoipError>) => (Exit.isSuccess(exit) ? ttl : Duration.zero)
   })
   return FdoFacade.of({
     manifest: (objectId) => Cache.get(cache, objectId),
