@@ -1,0 +1,81 @@
+/**
+ * The `Pdf` contract: the text of a PDF's pages as positioned glyph runs with their real font names, which is what
+ * equation finding reads.
+ *
+ * Coordinates are PDF user space: points (1/72 in) from the lower-left corner of the page, y growing upwards, as
+ * pdf.js reports them in `transform[4]`/`transform[5]`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+
+/**
+ * One run of text as the PDF draws it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface TextItem {
+  readonly text: string
+  /** left edge of the run, on its baseline */
+  readonly x: number
+  /** the baseline */
+  readonly y: number
+  /** advance width of the run */
+  readonly width: number
+  /** the font size in points (the glyphs' em height on the page) */
+  readonly fontSize: number
+  /** the font's real name without the subset prefix, e.g. `CMMI10` (from `XJIKMF+CMMI10`), `LMMathItalic10-Regular` */
+  readonly fontName: string
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface PageText {
+  /** 1-based */
+  readonly pageNumber: number
+  readonly width: number
+  readonly height: number
+  /** in the order the page draws them */
+  readonly items: ReadonlyArray<TextItem>
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface DocumentText {
+  readonly pageCount: number
+  /** the pages asked for, in ascending order */
+  readonly pages: ReadonlyArray<PageText>
+}
+
+/**
+ * Why a PDF could not be read.
+ *
+ * - `NotPdf`: the bytes are not a PDF at all.
+ * - `Corrupt`: a PDF that pdf.js cannot parse.
+ * - `Encrypted`: it needs a password.
+ * - `NoSuchPage`: a requested page is outside `1..pageCount`.
+ * - `TooLarge`: more bytes or pages than the configured limits.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class PdfError extends Schema.TaggedError<PdfError>()("PdfError", {
+  kind: Schema.Literals(["NotPdf", "Corrupt", "Encrypted", "NoSuchPage", "TooLarge"]),
+  message: Schema.String
+}) {}
+
+/**
+ * @category services
+ * @since 0.1.0
+ */
+export class Pdf extends Context.Service<Pdf, {
+  /** the text of `pages` (1-based; all pages when absent) of the PDF in `bytes` */
+  readonly text: (bytes: Uint8Array, pages?: ReadonlyArray<number> | undefined) => Effect.Effect<DocumentText, PdfError>
+}>()("effect-doip/layers/Pdf") {}
