@@ -1,0 +1,83 @@
+/**
+ * Bounded, shared runs of expensive work (a workflow on an object's component): one run per key at a time, whose
+ * outcome every caller asking for that key meanwhile shares, and at most `maxConcurrent` runs of different keys at
+ * once (the others queue).
+ *
+ * Invoke is open to anonymous callers by default, so a caller must not be able to pile up work: asking ten times
+ * for the same paper starts one run, and asking for a hundred papers runs `maxConcurrent` of them at a time.
+ *
+ * A run belongs to the service, not to its first caller: it goes on when that caller disconnects (the others still
+ * wait for it, and its result is stored), and it is bounded by `timeout` instead. It is interrupted only when the
+ * service's scope closes.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface SharedRuns<A, E> {
+  /** the outcome of `work`, or of the run of `key` already under way */
+  readonly run: (key: string, work: Effect.Effect<A, E>) => Effect.Effect<A, E | RunTimeout>
+  /** how many runs are under way or queued */
+  readonly active: Effect.Effect<number>
+}
+
+/**
+ * A run that took longer than its time limit.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class RunTimeout extends Data.TaggedError("RunTimeout")<{
+  readonly key: string
+  readonly message: string
+}> {}
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = <A, E>(options: {
+  readonly maxConcurrent: number
+  readonly timeout: Duration.Input
+}): Effect.Effect<SharedRuns<A, E>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const permits = yield* Semaphore.make(Math.max(1, options.maxConcurrent))
+    const timeout = Duration.fromInputUnsafe(options.timeout)
+    const running = new Map<string, Deferred.Deferred<A, E | RunTimeout>>()
+
+    /** the work, run with a permit and a time limit, its outcome handed to everyone waiting for `key` */
+    const bounded = (key: string, work: Effect.Effect<A, E>, outcome: Deferred.Deferred<A, E | RunTimeout>) =>
+      work.pipe(
+        Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(new RunTimeout({ key, message: `${key} did not finish within ${Duration.format(timeout)}` })) }),
+        // the time limit counts from when the run gets its permit, not from when it was queued
+        Semaphore.withPermit(permits),
+        Effect.exit,
+        Effect.flatMap((exit) => {
+          running.delete(key)
+          return Deferred.done(outcome, exit)
+        })
+      )
+
+    return {
+      // looking up and registering a run happen in one synchronous step, so two callers never start two runs
+      run: (key, work) =>
+        Effect.suspend(() => {
+          const existing = running.get(key)
+          if (existing !== undefined) return Deferred.await(existing)
+          const outcome = Deferred.makeUnsafe<A, E | RunTimeout>()
+          running.set(key, outcome)
+          return Effect.andThen(Effect.forkIn(bounded(key, work, outcome), scope), Deferred.await(outcome))
+        }),
+      active: Effect.sync(() => running.size)
+    }
+  })
