@@ -135,8 +135,8 @@ const runCheck = (dependency: Dependency, timeout: Duration.Duration): Effect.Ef
   })
 
 const logStatus = (status: DependencyStatus) => {
-  const what = `${status.name}: ${status.kind}${status.target === undefined ? "" : ` at ${status.target}`}`
+  const what = `${status.name} (${status.kind}${status.target === undefined ? "" : ` at ${status.target}`})`
   return status.status === "ok"
-    ? Effect.logInfo(`${what} is reachable`)
-    : Effect.logWarning(`${what} is not working (${status.detail}); the server keeps serving what it can`)
+    ? Effect.logInfo(`${what}: ok`)
+    : Effect.logWarning(`${what}: failing, ${status.detail}; the server keeps serving what it can`)
 }
