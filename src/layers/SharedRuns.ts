@@ -1,7 +1,8 @@
 /**
  * Bounded, shared runs of expensive work (a workflow on an object's component): one run per key at a time, whose
- * outcome every caller asking for that key meanwhile shares, and at most `maxConcurrent` runs of different keys at
- * once (the others queue).
+ * outcome every caller asking for that key meanwhile shares, at most `maxConcurrent` runs of different keys at
+ * once (the others queue), and, with `groupOf`, one run per group at a time (runs of one object's component with
+ * different params take turns, since they write the same result).
  *
  * Invoke is open to anonymous callers by default, so a caller must not be able to pile up work: asking ten times
  * for the same paper starts one run, and asking for a hundred papers runs `maxConcurrent` of them at a time.
@@ -48,19 +49,40 @@ export class RunTimeout extends Data.TaggedError("RunTimeout")<{
 export const make = <A, E>(options: {
   readonly maxConcurrent: number
   readonly timeout: Duration.Input
+  /** runs whose keys share a group run one after the other; default: every key its own group */
+  readonly groupOf?: ((key: string) => string) | undefined
 }): Effect.Effect<SharedRuns<A, E>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const permits = yield* Semaphore.make(Math.max(1, options.maxConcurrent))
     const timeout = Duration.fromInputUnsafe(options.timeout)
     const running = new Map<string, Deferred.Deferred<A, E | RunTimeout>>()
+    const groups = new Map<string, { readonly lock: Semaphore.Semaphore; users: number }>()
+
+    /** `effect` holding its group's lock; a group is forgotten once nobody uses it */
+    const inGroup = <X, Y>(group: string, effect: Effect.Effect<X, Y>) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => {
+          const entry = groups.get(group) ?? { lock: Semaphore.makeUnsafe(1), users: 0 }
+          groups.set(group, entry)
+          entry.users++
+          return entry
+        }),
+        (entry) => Semaphore.withPermit(entry.lock, effect),
+        (entry) =>
+          Effect.sync(() => {
+            if (--entry.users === 0) groups.delete(group)
+          })
+      )
 
     /** the work, run with a permit and a time limit, its outcome handed to everyone waiting for `key` */
     const bounded = (key: string, work: Effect.Effect<A, E>, outcome: Deferred.Deferred<A, E | RunTimeout>) =>
       work.pipe(
         Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(new RunTimeout({ key, message: `${key} did not finish within ${Duration.format(timeout)}` })) }),
-        // the time limit counts from when the run gets its permit, not from when it was queued
+        // the time limit counts from when the run gets its permit, not from when it was queued; a run waiting for
+        // its group's turn holds no permit, so it keeps no other run waiting
         Semaphore.withPermit(permits),
+        (bounded) => inGroup(options.groupOf?.(key) ?? key, bounded),
         Effect.exit,
         Effect.flatMap((exit) => {
           running.delete(key)

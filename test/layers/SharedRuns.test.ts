@@ -65,4 +65,28 @@ describe("SharedRuns", () => {
       assert.strictEqual(failed, "broken")
       assert.strictEqual(yield* runs.run("Q1", Effect.succeed("fine")), "fine")
     }).pipe(Effect.scoped))
+
+  it.live("runs of one group take turns, runs of other groups go on meanwhile", () =>
+    Effect.gen(function*() {
+      const runs = yield* SharedRuns.make<string, never>({
+        maxConcurrent: 4,
+        timeout: "10 seconds",
+        groupOf: (key) => key.split("?")[0]!
+      })
+      const log: Array<string> = []
+      const work = (key: string) =>
+        Effect.sync(() => log.push(`start ${key}`)).pipe(
+          Effect.andThen(Effect.sleep("20 millis")),
+          Effect.andThen(Effect.sync(() => log.push(`end ${key}`))),
+          Effect.as(key)
+        )
+      yield* Effect.all([
+        runs.run("Q1/a.pdf?pages=1", work("Q1/a.pdf?pages=1")),
+        runs.run("Q1/a.pdf?pages=2", work("Q1/a.pdf?pages=2")),
+        runs.run("Q2/b.pdf?pages=1", work("Q2/b.pdf?pages=1"))
+      ], { concurrency: "unbounded" })
+      // Q2 started before Q1's first run ended; Q1's second run started only after its first ended
+      assert.isBelow(log.indexOf("start Q2/b.pdf?pages=1"), log.indexOf("end Q1/a.pdf?pages=1"))
+      assert.isBelow(log.indexOf("end Q1/a.pdf?pages=1"), log.indexOf("start Q1/a.pdf?pages=2"))
+    }).pipe(Effect.scoped))
 })
