@@ -1,0 +1,194 @@
+/**
+ * Scoring found display equations against the fixture papers' ground truth (`test/fixtures/papers`), for
+ * `npm run eval:equations` and the fixture regression test.
+ *
+ * Matching rule: a detection and a truth entry can match when they are on the same page and the detection's box
+ * overlaps the truth's y range (`y.bottom..y.top`) vertically; on two-column papers the box must also overlap the
+ * truth's x range (`x.left..x.right`). Among those pairs, matching is one-to-one, greedy by the vertical overlap
+ * (intersection over union of the two y ranges), best first. A detection that matches nothing is a false positive;
+ * a truth entry that nothing matches is a miss. Recall = matched / truth entries, precision = matched / detections.
+ *
+ * Equation numbers: on matched pairs, the detection's `number` must equal the truth's (`null` for both counts).
+ *
+ * LaTeX similarity: on matched pairs, both the detection's `latex` and the truth's `math` are normalised, cut into
+ * tokens (a command such as `\frac`, or one character), and compared by edit distance: similarity
+ * = 1 - distance / max(length). Normalising removes what does not change the formula or cannot be seen in the PDF:
+ * `\label{..}`, `\tag{..}`, `\nonumber`, `&`, `\\` (with an optional `[..]`), spacing (`\,` `\;` `\:` `\!` `\ `
+ * `\quad` `\qquad` `~`), sizing (`\left` `\right` `\middle`, `\big` .. `\Bigg` with `l`/`r`/`m`), `\displaystyle`
+ * `\textstyle` `\limits`; it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` to `\op`, `\leq` `\geq` `\neq`
+ * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`; and it drops braces around a single
+ * token (`x^{2}` is `x^2`).
+ *
+ * @since 0.1.0
+ */
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import type { Candidate } from "../src/layers/equations/Equation.ts"
+
+/**
+ * The fixture papers' folder.
+ *
+ * @since 0.1.0
+ */
+export const fixturesDirectory = Path.join(Path.dirname(fileURLToPath(import.meta.url)), "..", "test", "fixtures", "papers")
+
+/**
+ * One entry of a `<paper>.truth.json`.
+ *
+ * @since 0.1.0
+ */
+export interface TruthEquation {
+  readonly id: string
+  readonly page: number
+  readonly number: string | null
+  readonly latex: string
+  readonly math: string
+  readonly environment: string
+  readonly y: { readonly top: number; readonly bottom: number; readonly baseline: number }
+  readonly x: { readonly left: number; readonly right: number }
+  readonly column: number
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface Truth {
+  readonly paper: string
+  readonly pdf: string
+  readonly pages: number
+  readonly columns: number
+  readonly equations: ReadonlyArray<TruthEquation>
+}
+
+/**
+ * The papers of `index.json`, with their truth and PDF bytes.
+ *
+ * @since 0.1.0
+ */
+export const loadFixtures = (): ReadonlyArray<{ readonly truth: Truth; readonly bytes: Uint8Array }> => {
+  const index = JSON.parse(Fs.readFileSync(Path.join(fixturesDirectory, "index.json"), "utf8")) as ReadonlyArray<{
+    readonly truth: string
+    readonly pdf: string
+  }>
+  return index.map((entry) => ({
+    truth: JSON.parse(Fs.readFileSync(Path.join(fixturesDirectory, entry.truth), "utf8")) as Truth,
+    bytes: new Uint8Array(Fs.readFileSync(Path.join(fixturesDirectory, entry.pdf)))
+  }))
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface Score {
+  readonly truths: number
+  readonly detections: number
+  readonly matches: ReadonlyArray<{ readonly truth: TruthEquation; readonly candidate: Candidate; readonly similarity: number }>
+  readonly misses: ReadonlyArray<TruthEquation>
+  readonly falsePositives: ReadonlyArray<Candidate>
+}
+
+/**
+ * Matches detections to the truth (see the module doc).
+ *
+ * @since 0.1.0
+ */
+export const score = (truth: Truth, candidates: ReadonlyArray<Candidate>): Score => {
+  const pairs: Array<{ t: number; c: number; overlap: number }> = []
+  truth.equations.forEach((equation, t) => {
+    candidates.forEach((candidate, c) => {
+      if (candidate.page !== equation.page) return
+      const low = Math.max(candidate.bbox.bottom, equation.y.bottom)
+      const high = Math.min(candidate.bbox.top, equation.y.top)
+      if (high <= low) return
+      if (truth.columns > 1 && (candidate.bbox.right <= equation.x.left || candidate.bbox.left >= equation.x.right)) return
+      const union = Math.max(candidate.bbox.top, equation.y.top) - Math.min(candidate.bbox.bottom, equation.y.bottom)
+      pairs.push({ t, c, overlap: (high - low) / union })
+    })
+  })
+  pairs.sort((a, b) => b.overlap - a.overlap)
+  const usedTruth = new Set<number>()
+  const usedCandidate = new Set<number>()
+  const matches: Array<Score["matches"][number]> = []
+  for (const pair of pairs) {
+    if (usedTruth.has(pair.t) || usedCandidate.has(pair.c)) continue
+    usedTruth.add(pair.t)
+    usedCandidate.add(pair.c)
+    const equation = truth.equations[pair.t]!
+    const candidate = candidates[pair.c]!
+    matches.push({ truth: equation, candidate, similarity: latexSimilarity(candidate.latex, equation.math) })
+  }
+  return {
+    truths: truth.equations.length,
+    detections: candidates.length,
+    matches,
+    misses: truth.equations.filter((_, t) => !usedTruth.has(t)),
+    falsePositives: candidates.filter((_, c) => !usedCandidate.has(c))
+  }
+}
+
+/**
+ * Token-level edit-distance similarity of two LaTeX formulas after normalising both (see the module doc), in 0..1.
+ *
+ * @since 0.1.0
+ */
+export const latexSimilarity = (a: string, b: string): number => {
+  const x = latexTokens(a)
+  const y = latexTokens(b)
+  const longest = Math.max(x.length, y.length)
+  return longest === 0 ? 1 : 1 - editDistance(x, y) / longest
+}
+
+/**
+ * A formula's tokens after normalising.
+ *
+ * @since 0.1.0
+ */
+export const latexTokens = (latex: string): ReadonlyArray<string> => {
+  const text = latex
+    .replace(/\\(label|tag\*?)\{[^{}]*\}/g, " ")
+    .replace(/\\(nonumber|notag|displaystyle|textstyle|limits|nolimits|left|right|middle)(?![A-Za-z])/g, " ")
+    .replace(/\\[Bb]igg?[lrm]?(?![A-Za-z])/g, " ")
+    .replace(/\\\\(\[[^\]]*\])?/g, " ")
+    .replace(/\\(quad|qquad)(?![A-Za-z])/g, " ")
+    .replace(/\\[,;:! ]/g, " ")
+    .replace(/[&~]/g, " ")
+    .replace(/\\[dt]frac(?![A-Za-z])/g, "\\frac")
+    .replace(/\\operatorname\*?\{([A-Za-z]+)\}/g, "\\$1")
+    .replace(/\\leq(?![A-Za-z])/g, "\\le")
+    .replace(/\\geq(?![A-Za-z])/g, "\\ge")
+    .replace(/\\neq(?![A-Za-z])/g, "\\ne")
+    .replace(/\\rightarrow(?![A-Za-z])/g, "\\to")
+    .replace(/\\(ldots|cdots|dotsb|dotsc|dotsm)(?![A-Za-z])/g, "\\dots")
+  let tokens = tokenize(text)
+  // braces around one token: x^{2} is x^2
+  for (let changed = true; changed;) {
+    changed = false
+    const next: Array<string> = []
+    for (let i = 0; i < tokens.length; i++) {
+      if (tokens[i] === "{" && tokens[i + 2] === "}" && tokens[i + 1] !== "{" && tokens[i + 1] !== "}") {
+        next.push(tokens[i + 1]!)
+        i += 2
+        changed = true
+      } else next.push(tokens[i]!)
+    }
+    tokens = next
+  }
+  return tokens
+}
+
+// internal
+
+const tokenize = (text: string): Array<string> => text.match(/\\[A-Za-z]+|\\.|\S/gu) ?? []
+
+const editDistance = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}

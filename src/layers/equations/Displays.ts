@@ -1,0 +1,410 @@
+/**
+ * Display equations of one column: which lines are displayed math, how they group into displays, and how a display
+ * splits into the rows that count as equations of their own.
+ *
+ * A line is display math when it is mostly math (see `MathGlyphs`), is not set like prose (flush with the column's
+ * left edge, or running from near the left edge to the right one), and either stands apart from the margins or carries
+ * an equation number. Consecutive such lines close together (fraction numerators and denominators, matrix rows, the
+ * limits of a `\sum`, the rows of an `align`) form a display.
+ *
+ * A display splits into rows, each one equation, except where something holds rows together:
+ * - a fraction: lines sitting in the gaps of the line between them (numerator above, denominator below);
+ * - a tall delimiter (a matrix's brackets, the brace of `cases`) reaching over several baselines;
+ * - an equation number on a baseline of its own (centred on an `aligned` block);
+ * - a `multline`: a line that continues the one above it, starting with an operator, set flush right.
+ * Rows that carry different numbers are always apart. Limits and other small runs go with the nearest row.
+ *
+ * What is not an equation: prose (centred or not, italic or not), tables of numbers (no relation, no operator, mostly
+ * digits), inline math (inside prose lines).
+ *
+ * @since 0.1.0
+ */
+import type { TextItem } from "../Pdf.ts"
+import type { Column } from "./Columns.ts"
+import type { BoundingBox } from "./Equation.ts"
+import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
+import { extent, union } from "./Ink.ts"
+import { lines as groupLines, type Line, lineText } from "./Lines.ts"
+import { charClasses, extensionGlyph, fontRole, isBigOperator, isHanging, isMathOperatorChar } from "./MathGlyphs.ts"
+
+/**
+ * One display equation (one row of a multi-row display), before its LaTeX is built.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Display {
+  /** the formula's runs, without the number */
+  readonly items: ReadonlyArray<TextItem>
+  /** the runs again, by visual line for a formula broken over lines (`multline`), else one part */
+  readonly parts: ReadonlyArray<ReadonlyArray<TextItem>>
+  readonly number: EquationNumber | undefined
+  readonly bbox: BoundingBox
+  /** the prose lines just before and after the display this row belongs to */
+  readonly context: { readonly before: string; readonly after: string }
+}
+
+/**
+ * The display equations of a column, top to bottom.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const displays = (column: Column, body: number): ReadonlyArray<Display> => {
+  const infos = groupLines(column.items, body).map((line) => describe(line, column))
+  const found: Array<Display> = []
+  for (const block of blocks(infos, body)) {
+    const context = contextOf(infos, block)
+    for (const row of splitRows(block.lines, column, body)) {
+      const display = toDisplay(row, context)
+      if (display !== undefined) found.push(display)
+    }
+  }
+  return found
+}
+
+// internal
+
+/** a line with what display finding needs to know about it */
+interface LineInfo {
+  readonly line: Line
+  readonly number: EquationNumber | undefined
+  /** the runs without the number */
+  readonly body: ReadonlyArray<TextItem>
+  readonly left: number
+  readonly right: number
+  readonly math: number
+  readonly prose: number
+  /** set like prose: starting at the left edge, or running from near the left edge to the right one */
+  readonly textLike: boolean
+  readonly kind: "prose" | "math" | "neutral"
+}
+
+interface Block {
+  readonly lines: ReadonlyArray<LineInfo>
+  /** indices into the column's lines */
+  readonly from: number
+  readonly to: number
+}
+
+const describe = (line: Line, column: Column): LineInfo => {
+  const number = line.orphan ? undefined : findNumber(line.items, column, line.size)
+  const body = number === undefined ? line.items : line.items.filter((item) => !number.items.includes(item))
+  let math = 0
+  let prose = 0
+  for (const item of body) {
+    const classes = charClasses(item)
+    math += classes.math
+    prose += classes.prose
+  }
+  const left = body.length > 0 ? Math.min(...body.map((item) => item.x)) : line.left
+  const right = body.length > 0 ? Math.max(...body.map((item) => item.x + item.width)) : line.right
+  const size = line.size
+  const flushLeft = left - column.left < 0.5 * size && number?.side !== "left"
+  const fullWidth = left - column.left < 2 * size && column.right - right < 0.5 * size && number === undefined
+  const kind = prose > Math.max(3, math) ? "prose" : math >= 1 ? "math" : "neutral"
+  return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind }
+}
+
+/**
+ * Runs of lines that may be display math, close together, holding at least one line that is display math for sure
+ * (mostly math, not set like prose, apart from the left margin or numbered).
+ */
+const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Block> => {
+  const found: Array<Block> = []
+  let start = -1
+  const close = (end: number) => {
+    if (start < 0) return
+    const lines = infos.slice(start, end)
+    if (lines.some(isDisplayLine)) found.push({ lines, from: start, to: end - 1 })
+    start = -1
+  }
+  for (let i = 0; i < infos.length; i++) {
+    const info = infos[i]!
+    const member = info.line.orphan || (info.kind !== "prose" && !info.textLike)
+    if (!member) {
+      close(i)
+      continue
+    }
+    if (start >= 0) {
+      const previous = infos[i - 1]!
+      const gap = previous.line.bottom - info.line.top
+      if (gap > 1.2 * body) close(i)
+    }
+    if (start < 0) start = i
+  }
+  close(infos.length)
+  return found
+}
+
+const isDisplayLine = (info: LineInfo): boolean =>
+  !info.line.orphan && info.kind === "math" && info.math >= 2 && !info.textLike
+
+/** the nearest prose-like lines above and below a block */
+const contextOf = (infos: ReadonlyArray<LineInfo>, block: Block): Display["context"] => {
+  let before = ""
+  for (let i = block.from - 1; i >= 0 && before === ""; i--) {
+    if (!infos[i]!.line.orphan) before = lineText(infos[i]!.line)
+  }
+  let after = ""
+  for (let i = block.to + 1; i < infos.length && after === ""; i++) {
+    if (!infos[i]!.line.orphan) after = lineText(infos[i]!.line)
+  }
+  return { before, after }
+}
+
+/** a block's lines grouped into rows (see the module doc), top to bottom */
+const splitRows = (
+  lines: ReadonlyArray<LineInfo>,
+  column: Column,
+  body: number
+): ReadonlyArray<ReadonlyArray<ReadonlyArray<LineInfo>>> => {
+  const parent = lines.map((_, i) => i)
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)))
+  const join = (a: number, b: number) => {
+    parent[find(a)] = find(b)
+  }
+  const main = lines.map((info, i) => ({ info, i })).filter(({ info }) => !info.line.orphan && info.body.length > 0)
+
+  // fractions: a line in the gaps of the line below it, and a line in the same gaps of the line above it
+  for (const { info: middle, i } of main) {
+    const above = main.filter(({ info }) => stacks(info, middle, "above"))
+    const below = main.filter(({ info }) => stacks(info, middle, "below"))
+    for (const { info: numerator, i: n } of above) {
+      for (const { info: denominator, i: d } of below) {
+        if (shareHole(numerator, denominator, middle)) {
+          join(n, i)
+          join(d, i)
+        }
+      }
+    }
+  }
+
+  // tall delimiters reaching over several baselines
+  for (const span of tallDelimiters(lines.flatMap((info) => info.body), body)) {
+    const covered = main.filter(({ info }) =>
+      info.line.baseline > span.bottom + 0.2 * body && info.line.baseline < span.top - 0.2 * body
+    )
+    for (let k = 1; k < covered.length; k++) join(covered[k - 1]!.i, covered[k]!.i)
+  }
+
+  // a number on a baseline of its own holds the lines next to it together
+  lines.forEach((info, i) => {
+    if (info.number === undefined || info.body.length > 0) return
+    const above = main.filter(({ info: other }) => other.line.baseline > info.line.baseline).at(-1)
+    const below = main.find(({ info: other }) => other.line.baseline < info.line.baseline)
+    if (above !== undefined) join(i, above.i)
+    if (below !== undefined) join(i, below.i)
+  })
+
+  // small runs (limits) and number-less leftovers go with the nearest line that has a formula
+  lines.forEach((info, i) => {
+    if (!info.line.orphan && info.body.length > 0) return
+    if (info.number !== undefined) return
+    const home = nearestLine(info, main)
+    if (home !== undefined) join(i, home)
+  })
+
+  const groups = new Map<number, Array<LineInfo>>()
+  lines.forEach((info, i) => {
+    const root = find(i)
+    const group = groups.get(root)
+    if (group === undefined) groups.set(root, [info])
+    else group.push(info)
+  })
+  const rows = [...groups.values()].flatMap(splitByNumbers)
+  rows.sort((a, b) => top(b) - top(a))
+  return joinMultline(rows, column, body)
+}
+
+/**
+ * whether `line` is above (or below) `middle`, close enough to be a numerator (denominator), its body-size runs in the
+ * gaps of `middle`
+ */
+const stacks = (line: LineInfo, middle: LineInfo, side: "above" | "below"): boolean => {
+  const distance = side === "above" ? line.line.baseline - middle.line.baseline : middle.line.baseline - line.line.baseline
+  if (distance <= 0.3 * middle.line.size || distance > 2.6 * middle.line.size) return false
+  if (line.number !== undefined) return false
+  const solid = middle.body.filter((other) => !isHanging(other))
+  return line.body.every((item) =>
+    item.fontSize < 0.8 * line.line.size || isHanging(item) || !solid.some((other) => overlaps(item, other, 0.5))
+  )
+}
+
+/** whether some gap of `middle` holds runs of both `numerator` and `denominator` */
+const shareHole = (numerator: LineInfo, denominator: LineInfo, middle: LineInfo): boolean => {
+  for (const hole of holes(middle)) {
+    const inside = (item: TextItem) => item.x >= hole.left - 1 && item.x + item.width <= hole.right + 1
+    if (numerator.body.some(inside) && denominator.body.some(inside)) return true
+  }
+  return false
+}
+
+/** the horizontal gaps between a line's runs (hanging glyphs such as a `\left(` do not fill a gap) */
+const holes = (info: LineInfo): ReadonlyArray<{ readonly left: number; readonly right: number }> => {
+  const runs = info.body.filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)
+  const found: Array<{ left: number; right: number }> = []
+  let end = -Infinity
+  for (const item of runs) {
+    if (end > -Infinity && item.x - end > 0.2 * info.line.size) found.push({ left: end, right: item.x })
+    end = Math.max(end, item.x + item.width)
+  }
+  // a fraction may also open or close the formula
+  const first = runs[0]
+  if (first !== undefined) {
+    found.push({ left: first.x - 40 * info.line.size, right: first.x })
+    found.push({ left: end, right: end + 40 * info.line.size })
+  }
+  return found
+}
+
+/** vertical spans of big delimiters: single glyphs, and the pieces of extensible ones stacked at one x */
+const tallDelimiters = (
+  items: ReadonlyArray<TextItem>,
+  body: number
+): ReadonlyArray<{ readonly bottom: number; readonly top: number }> => {
+  const spans: Array<{ x: number; bottom: number; top: number }> = []
+  for (const item of items) {
+    if (!isHanging(item) || isBigOperator(item) || fontRole(item.fontName) !== "mathExtension") continue
+    const glyph = extensionGlyph(item.text.trim().charAt(0), item.fontName, item.width / item.fontSize)
+    if (glyph === undefined || (glyph.kind !== "delimiter" && glyph.kind !== "piece")) continue
+    const ink = extent(item)
+    const stacked = spans.find((span) =>
+      Math.abs(span.x - item.x) < 1 && ink.top >= span.bottom - 0.5 * body && ink.bottom <= span.top + 0.5 * body
+    )
+    if (stacked === undefined) spans.push({ x: item.x, bottom: ink.bottom, top: ink.top })
+    else {
+      stacked.bottom = Math.min(stacked.bottom, ink.bottom)
+      stacked.top = Math.max(stacked.top, ink.top)
+    }
+  }
+  return spans.filter((span) => span.top - span.bottom > 1.3 * body)
+}
+
+/** the line with a formula nearest to `info`: one with a big operator above or below it first (its limits) */
+const nearestLine = (
+  info: LineInfo,
+  main: ReadonlyArray<{ readonly info: LineInfo; readonly i: number }>
+): number | undefined => {
+  let best: number | undefined
+  let bestDistance = Infinity
+  for (const { info: other, i } of main) {
+    const gap = Math.max(info.line.bottom - other.line.top, other.line.bottom - info.line.top, 0)
+    const operatorOver = other.body.some((item) =>
+      isBigOperator(item) && info.line.items.some((small) => overlaps(small, item, -1))
+    )
+    const distance = gap + Math.abs(info.line.baseline - other.line.baseline) * 0.1 - (operatorOver ? 1000 : 0)
+    if (distance < bestDistance) {
+      best = i
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+/** a row holding several numbers on different baselines is several rows: each line goes to the nearest number */
+const splitByNumbers = (row: ReadonlyArray<LineInfo>): ReadonlyArray<ReadonlyArray<LineInfo>> => {
+  const numbered = row.filter((info) => info.number !== undefined)
+  if (numbered.length < 2) return [row]
+  const parts = numbered.map(() => [] as Array<LineInfo>)
+  for (const info of row) {
+    let best = 0
+    numbered.forEach((n, k) => {
+      if (Math.abs(n.line.baseline - info.line.baseline) < Math.abs(numbered[best]!.line.baseline - info.line.baseline)) {
+        best = k
+      }
+    })
+    parts[best]!.push(info)
+  }
+  return parts
+}
+
+/**
+ * Joins the lines of a `multline` into one row of several parts: a row without a number that starts with an operator
+ * or relation, is set flush right and starts well to the right of the row above.
+ */
+const joinMultline = (
+  rows: ReadonlyArray<ReadonlyArray<LineInfo>>,
+  column: Column,
+  body: number
+): ReadonlyArray<ReadonlyArray<ReadonlyArray<LineInfo>>> => {
+  const joined: Array<Array<ReadonlyArray<LineInfo>>> = []
+  for (const row of rows) {
+    const previous = joined.at(-1)
+    if (previous !== undefined && continuesMultline(previous.flat(), row, column, body)) previous.push(row)
+    else joined.push([row])
+  }
+  return joined
+}
+
+const continuesMultline = (
+  above: ReadonlyArray<LineInfo>,
+  row: ReadonlyArray<LineInfo>,
+  column: Column,
+  body: number
+): boolean => {
+  if (row.some((info) => info.number !== undefined && info.number.side === "left")) return false
+  const items = row.flatMap((info) => info.body).filter((item) => !isHanging(item))
+  if (items.length === 0) return false
+  const first = [...items].sort((a, b) => a.x - b.x)[0]!
+  const startsWithOperator = isMathOperatorChar(first.text.trim().charAt(0)) || first.text.trim().startsWith("−")
+  const left = Math.min(...row.map((info) => info.left))
+  const right = Math.max(...row.map((info) => info.right))
+  const aboveLeft = Math.min(...above.map((info) => info.left))
+  const numberRight = row.some((info) => info.number?.side === "right")
+  const flushRight = numberRight || column.right - right < 2 * body
+  return startsWithOperator && flushRight && left > aboveLeft + 4 * body &&
+    !above.some((info) => info.number?.side === "right")
+}
+
+const top = (row: ReadonlyArray<LineInfo>): number => Math.max(...row.map((info) => info.line.baseline))
+
+const overlaps = (a: TextItem, b: TextItem, margin: number): boolean =>
+  a.x + a.width > b.x + margin && b.x + b.width > a.x + margin
+
+/** a row as a display, unless it is not an equation (a table row, stray math) */
+const toDisplay = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>, context: Display["context"]): Display | undefined => {
+  const row = parts.flat()
+  const items = row.flatMap((info) => info.body).sort((a, b) => b.y - a.y || a.x - b.x)
+  if (items.length === 0) return undefined
+  const number = row.find((info) => info.number !== undefined)?.number
+  let math = 0
+  let prose = 0
+  let digits = 0
+  let chars = 0
+  let relation = false
+  let operator = false
+  let bigOperator = false
+  for (const item of items) {
+    const classes = charClasses(item)
+    math += classes.math
+    prose += classes.prose
+    if (isBigOperator(item)) bigOperator = true
+    for (const char of item.text) {
+      if (char.trim() === "") continue
+      chars++
+      if (/[0-9.,]/.test(char)) digits++
+      if (relations.includes(char)) relation = true
+      if ("+−-×·/".includes(char) || isMathOperatorChar(char)) operator = true
+    }
+  }
+  if (math < 2 && number === undefined) return undefined
+  if (prose > 2 * math + 10) return undefined
+  const tableLike = !relation && !bigOperator && (digits >= 0.5 * chars || !operator)
+  if (tableLike && number === undefined) return undefined
+  const ink = union(items)
+  return {
+    items,
+    parts: parts.length > 1 ? parts.map((part) => part.flatMap((info) => info.body)) : [items],
+    number,
+    bbox: {
+      left: Math.min(...items.map((item) => item.x)),
+      right: Math.max(...items.map((item) => item.x + item.width)),
+      bottom: ink.bottom,
+      top: ink.top
+    },
+    context
+  }
+}
+
+const relations = "=<>≤≥≠≈∼≃≅≡∈∉⊂⊆⊃⊇→←↦⇒⇔⟹⟺≺≻≪≫∝⊥∣≍≲≳"

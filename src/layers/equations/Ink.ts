@@ -1,0 +1,113 @@
+/**
+ * How far a glyph run reaches above and below its baseline, estimated from its characters.
+ *
+ * A PDF's text layer has no glyph boxes, and a font's ascent and descent cover its tallest glyphs, so `x` would get the
+ * box of `(`. Rows of a display are told apart by the white space between them, a few points, so the estimate goes
+ * by character: x-height letters, ascenders, descenders, parentheses, the thin `=` and `−`. Hanging glyphs (extension
+ * fonts, radicals) reach down from the point they are drawn at.
+ *
+ * @since 0.1.0
+ */
+import type { TextItem } from "../Pdf.ts"
+import { hangDepth, isHanging } from "./MathGlyphs.ts"
+
+/**
+ * The vertical extent of an item's ink, in PDF user space (`bottom < top`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface VerticalExtent {
+  readonly bottom: number
+  readonly top: number
+}
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const extent = (item: TextItem): VerticalExtent => {
+  if (isHanging(item)) {
+    return { bottom: item.y - hangDepth(item), top: item.y + 0.05 * item.fontSize }
+  }
+  let low = Infinity
+  let high = -Infinity
+  for (const char of item.text) {
+    if (char.trim() === "") continue
+    const [bottom, top] = charExtent(char)
+    low = Math.min(low, bottom)
+    high = Math.max(high, top)
+  }
+  if (low === Infinity) return { bottom: item.y, top: item.y }
+  return { bottom: item.y + low * item.fontSize, top: item.y + high * item.fontSize }
+}
+
+/**
+ * The extent of several items together.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const union = (items: ReadonlyArray<TextItem>): VerticalExtent => {
+  let bottom = Infinity
+  let top = -Infinity
+  for (const item of items) {
+    const e = extent(item)
+    bottom = Math.min(bottom, e.bottom)
+    top = Math.max(top, e.top)
+  }
+  return { bottom, top }
+}
+
+// internal
+
+/** [bottom, top] of a character in ems from the baseline, after Computer Modern's metrics */
+const charExtent = (char: string): readonly [number, number] => {
+  const known = special[char]
+  if (known !== undefined) return known
+  if (/[acemnorsuvwxzıȷ]/.test(char)) return [0, 0.45]
+  if (/[gpqy]/.test(char)) return [-0.2, 0.45]
+  if (char === "j") return [-0.2, 0.67]
+  if (/[αεικνοπστυωϵϖ]/.test(char)) return [0, 0.45]
+  if (/[γημρφχϕϱς]/.test(char)) return [-0.2, 0.45]
+  if (/[βζξψ]/.test(char)) return [-0.2, 0.7]
+  if (/[0-9]/.test(char)) return [0, 0.65]
+  return [0, 0.7]
+}
+
+const special: Record<string, readonly [number, number]> = {
+  "=": [0.13, 0.37],
+  "−": [0.22, 0.28],
+  "-": [0.2, 0.27],
+  "+": [-0.08, 0.58],
+  "±": [-0.08, 0.58],
+  "×": [0.02, 0.48],
+  "·": [0.2, 0.3],
+  "∼": [0.15, 0.35],
+  "≈": [0.1, 0.4],
+  "<": [-0.04, 0.54],
+  ">": [-0.04, 0.54],
+  "≤": [-0.14, 0.64],
+  "≥": [-0.14, 0.64],
+  "∈": [-0.04, 0.54],
+  "→": [0.01, 0.49],
+  "∞": [0, 0.43],
+  ",": [-0.2, 0.1],
+  ";": [-0.2, 0.43],
+  ".": [0, 0.1],
+  ":": [0, 0.43],
+  "(": [-0.25, 0.75],
+  ")": [-0.25, 0.75],
+  "[": [-0.25, 0.75],
+  "]": [-0.25, 0.75],
+  "{": [-0.25, 0.75],
+  "}": [-0.25, 0.75],
+  "|": [-0.25, 0.75],
+  "‖": [-0.25, 0.75],
+  "∥": [-0.25, 0.75],
+  "⟨": [-0.25, 0.75],
+  "⟩": [-0.25, 0.75],
+  "/": [-0.25, 0.75],
+  "′": [0.05, 0.56],
+  "′′": [0.05, 0.56]
+}

@@ -1,0 +1,226 @@
+/**
+ * Text lines of one column: glyph runs grouped by baseline, with sub- and superscripts attached to their line.
+ *
+ * Runs at (about) the body size are the anchors: their baselines, clustered, are the lines. Smaller runs and hanging
+ * glyphs (big operators, big delimiters, radicals) join the line they belong to by size and vertical offset: a
+ * superscript sits up to about 0.75 em above the baseline, a subscript up to about 0.55 em below it, a hanging glyph
+ * is centred near the math axis. What fits no line (the limits of a display `\sum`, an inline `\tfrac` stack) makes
+ * lines of its own, which display finding attaches to their neighbours.
+ *
+ * Fraction numerators and denominators of a display are at body size, so they are lines of their own here too.
+ *
+ * @since 0.1.0
+ */
+import type { TextItem } from "../Pdf.ts"
+import { extent, union } from "./Ink.ts"
+import { isBigOperator, isHanging } from "./MathGlyphs.ts"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Line {
+  readonly baseline: number
+  /** the font size of its anchor runs */
+  readonly size: number
+  /** left to right */
+  readonly items: ReadonlyArray<TextItem>
+  readonly left: number
+  readonly right: number
+  /** ink extent, estimated (see `Ink`) */
+  readonly top: number
+  readonly bottom: number
+  /** made of small runs only (limits, scripts that fit no line) */
+  readonly orphan: boolean
+}
+
+/**
+ * The body text size of a page: the size most characters are set in.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const bodySize = (items: ReadonlyArray<TextItem>): number => {
+  const counts = new Map<number, number>()
+  for (const item of items) {
+    const size = Math.round(item.fontSize * 10) / 10
+    counts.set(size, (counts.get(size) ?? 0) + item.text.length)
+  }
+  let best = 10
+  let most = -1
+  for (const [size, count] of counts) {
+    if (count > most) {
+      best = size
+      most = count
+    }
+  }
+  return best
+}
+
+/**
+ * Groups a column's runs into lines, top to bottom.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const lines = (items: ReadonlyArray<TextItem>, body: number): ReadonlyArray<Line> => {
+  const anchors: Array<TextItem> = []
+  const satellites: Array<TextItem> = []
+  for (const item of items) {
+    if (isAnchor(item, body)) anchors.push(item)
+    else satellites.push(item)
+  }
+  const clusters = clusterByBaseline(anchors, 0.2 * body)
+  // hanging glyphs first, so that the limits of a big operator can go with the line the operator went to
+  const operators: Array<{ readonly item: TextItem; readonly cluster: Cluster }> = clusters.flatMap((cluster) =>
+    cluster.items.filter(takesLimits).map((item) => ({ item, cluster }))
+  )
+  const orphans: Array<TextItem> = []
+  for (const item of satellites.filter(isTall)) {
+    const home = bestCluster(clusters, item)
+    if (home === undefined) orphans.push(item)
+    else {
+      home.items.push(item)
+      if (isBigOperator(item)) operators.push({ item, cluster: home })
+    }
+  }
+  for (const item of satellites.filter((item) => !isTall(item))) {
+    const home = limitOf(operators, item) ?? bestCluster(clusters, item)
+    if (home === undefined) orphans.push(item)
+    else home.items.push(item)
+  }
+  const orphanClusters = clusterByBaseline(orphans, 0.2 * body).map((cluster) => ({ ...cluster, orphan: true }))
+  return [...clusters.map((cluster) => ({ ...cluster, orphan: false })), ...orphanClusters]
+    .map(toLine)
+    .sort((a, b) => b.baseline - a.baseline)
+}
+
+/**
+ * The text of a line, left to right, with a space where runs are apart.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const lineText = (line: Line): string => joinRuns(line.items)
+
+/**
+ * Runs joined left to right, with a space where they are apart by more than a sixth of their size.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const joinRuns = (items: ReadonlyArray<TextItem>): string => {
+  const sorted = [...items].sort((a, b) => a.x - b.x)
+  let text = ""
+  let end = -Infinity
+  for (const item of sorted) {
+    if (text !== "" && item.x - end > item.fontSize / 6 && !text.endsWith(" ")) text += " "
+    text += item.text
+    end = Math.max(end, item.x + item.width)
+  }
+  return text.trim()
+}
+
+// internal
+
+interface Cluster {
+  baseline: number
+  size: number
+  items: Array<TextItem>
+  orphan?: boolean
+}
+
+const isAnchor = (item: TextItem, body: number): boolean =>
+  item.fontSize >= 0.8 * body && !isTall(item)
+
+const isTall = (item: TextItem): boolean => isHanging(item) || isBigOperator(item)
+
+/** operator names that take limits in a display, as `\\sum` does: `\\lim`, `\\max`, `\\sup`, ... */
+const takesLimits = (item: TextItem): boolean => /^(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|det)$/.test(item.text.trim())
+
+/** the line of the big operator (or operator name) a small run is a limit of: centred over or under it, close to it */
+const limitOf = (
+  operators: ReadonlyArray<{ readonly item: TextItem; readonly cluster: Cluster }>,
+  item: TextItem
+): Cluster | undefined => {
+  const centre = item.x + item.width / 2
+  const ink = extent(item)
+  for (const { item: operator, cluster } of operators) {
+    const slack = 0.3 * operator.fontSize
+    if (centre < operator.x - slack || centre > operator.x + operator.width + slack) continue
+    const op = extent(operator)
+    if (ink.bottom <= op.top + operator.fontSize && ink.top >= op.bottom - operator.fontSize) return cluster
+  }
+  return undefined
+}
+
+/** baselines within `tolerance` of a cluster's first baseline join it; items sorted top to bottom first */
+const clusterByBaseline = (items: ReadonlyArray<TextItem>, tolerance: number): Array<Cluster> => {
+  const sorted = [...items].sort((a, b) => b.y - a.y)
+  const clusters: Array<Cluster> = []
+  for (const item of sorted) {
+    const last = clusters[clusters.length - 1]
+    if (last !== undefined && last.baseline - item.y <= tolerance) {
+      last.items.push(item)
+      last.size = Math.max(last.size, item.fontSize)
+    } else {
+      clusters.push({ baseline: item.y, size: item.fontSize, items: [item] })
+    }
+  }
+  return clusters
+}
+
+/**
+ * The line a small or hanging run belongs to: for a script, the nearest line whose baseline is between 0.55 em above
+ * and 0.75 em below it; for a hanging glyph, the line whose math axis is nearest the glyph's middle, if the glyph
+ * covers that axis. Horizontal nearness breaks ties, so that a script goes with the line it touches.
+ */
+const bestCluster = (clusters: ReadonlyArray<Cluster>, item: TextItem): Cluster | undefined => {
+  let best: Cluster | undefined
+  let bestScore = Infinity
+  const hanging = isHanging(item) || isBigOperator(item)
+  const ink = extent(item)
+  const middle = (ink.top + ink.bottom) / 2
+  for (const cluster of clusters) {
+    const offset = item.y - cluster.baseline
+    let score: number
+    if (hanging) {
+      const axis = cluster.baseline + 0.25 * cluster.size
+      if (axis < ink.bottom - 0.1 * cluster.size || axis > ink.top + 0.1 * cluster.size) continue
+      score = Math.abs(middle - axis)
+    } else {
+      if (offset > 0.75 * cluster.size || offset < -0.55 * cluster.size) continue
+      score = Math.abs(offset - 0.1 * cluster.size)
+    }
+    score += 0.05 * horizontalDistance(cluster.items, item)
+    if (score < bestScore) {
+      best = cluster
+      bestScore = score
+    }
+  }
+  return best
+}
+
+const horizontalDistance = (items: ReadonlyArray<TextItem>, item: TextItem): number => {
+  let best = Infinity
+  for (const other of items) {
+    const gap = Math.max(other.x - (item.x + item.width), item.x - (other.x + other.width), 0)
+    if (gap < best) best = gap
+  }
+  return best === Infinity ? 0 : Math.min(best, 100)
+}
+
+const toLine = (cluster: Cluster): Line => {
+  const items = [...cluster.items].sort((a, b) => a.x - b.x)
+  const ink = union(items)
+  return {
+    baseline: cluster.baseline,
+    size: cluster.size,
+    items,
+    left: Math.min(...items.map((item) => item.x)),
+    right: Math.max(...items.map((item) => item.x + item.width)),
+    top: ink.top,
+    bottom: ink.bottom,
+    orphan: cluster.orphan === true
+  }
+}
