@@ -55,9 +55,12 @@ export const displays = (column: Column, body: number): ReadonlyArray<Display> =
   const found: Array<Display> = []
   for (const block of blocks(infos, body)) {
     const context = contextOf(infos, block)
-    for (const row of splitRows(block.lines, column, body)) {
-      const display = toDisplay(row, context)
-      if (display !== undefined) found.push(display)
+    const rows = splitRows(block.lines, column, body).map((row) => ({ row, kind: assess(row) }))
+    // two rows of numbers and more: a table, whose header row may look like math
+    const table = rows.filter(({ kind }) => kind === "table").length >= 2
+    for (const { row, kind } of rows) {
+      const numbered = row.some((part) => part.some((info) => info.number !== undefined))
+      if (kind === "equation" && (!table || numbered)) found.push(toDisplay(row, context))
     }
   }
   return found
@@ -113,6 +116,7 @@ const describe = (line: Line, column: Column): LineInfo => {
 const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Block> => {
   const found: Array<Block> = []
   let start = -1
+  let bottom = Infinity
   const close = (end: number) => {
     if (start < 0) return
     const lines = infos.slice(start, end)
@@ -126,12 +130,13 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
       close(i)
       continue
     }
-    if (start >= 0) {
-      const previous = infos[i - 1]!
-      const gap = previous.line.bottom - info.line.top
-      if (gap > 1.2 * body) close(i)
+    // the gap below everything so far: a line with deep limits may come before the denominators
+    if (start >= 0 && bottom - info.line.top > 1.2 * body) close(i)
+    if (start < 0) {
+      start = i
+      bottom = Infinity
     }
-    if (start < 0) start = i
+    bottom = Math.min(bottom, info.line.bottom)
   }
   close(infos.length)
   return found
@@ -223,7 +228,7 @@ const splitRows = (
  */
 const stacks = (line: LineInfo, middle: LineInfo, side: "above" | "below"): boolean => {
   const distance = side === "above" ? line.line.baseline - middle.line.baseline : middle.line.baseline - line.line.baseline
-  if (distance <= 0.3 * middle.line.size || distance > 2.6 * middle.line.size) return false
+  if (distance <= 0.3 * middle.line.size || distance > 1.6 * middle.line.size) return false
   if (line.number !== undefined) return false
   const solid = middle.body.filter((other) => !isHanging(other))
   return line.body.every((item) =>
@@ -231,29 +236,71 @@ const stacks = (line: LineInfo, middle: LineInfo, side: "above" | "below"): bool
   )
 }
 
-/** whether some gap of `middle` holds runs of both `numerator` and `denominator` */
+/**
+ * whether some gap of `middle` holds runs of both `numerator` and `denominator`, centred on each other as the two
+ * parts of a fraction are (on its rule)
+ */
 const shareHole = (numerator: LineInfo, denominator: LineInfo, middle: LineInfo): boolean => {
   for (const hole of holes(middle)) {
     const inside = (item: TextItem) => item.x >= hole.left - 1 && item.x + item.width <= hole.right + 1
-    if (numerator.body.some(inside) && denominator.body.some(inside)) return true
+    const top = numerator.body.filter(inside)
+    const bottom = denominator.body.filter(inside)
+    if (top.length > 0 && bottom.length > 0 && centred(top, bottom)) return true
   }
   return false
 }
 
-/** the horizontal gaps between a line's runs (hanging glyphs such as a `\left(` do not fill a gap) */
+/** whether some stack of runs (runs overlapping horizontally) has both parts centred on each other */
+const centred = (top: ReadonlyArray<TextItem>, bottom: ReadonlyArray<TextItem>): boolean => {
+  const stacks = horizontalStacks([...top, ...bottom])
+  return stacks.some((stack) => {
+    const upper = stack.filter((item) => top.includes(item))
+    const lower = stack.filter((item) => bottom.includes(item))
+    if (upper.length === 0 || lower.length === 0) return false
+    const a = span(upper)
+    const b = span(lower)
+    const width = Math.max(a.right - a.left, b.right - b.left)
+    return Math.abs((a.left + a.right) / 2 - (b.left + b.right) / 2) <= 0.15 * width + 1.5
+  })
+}
+
+/** runs grouped by horizontal overlap */
+const horizontalStacks = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const sorted = [...items].sort((a, b) => a.x - b.x)
+  const found: Array<Array<TextItem>> = []
+  let end = -Infinity
+  for (const item of sorted) {
+    if (found.length === 0 || item.x > end + 0.5) found.push([item])
+    else found.at(-1)!.push(item)
+    end = Math.max(end, item.x + item.width)
+  }
+  return found
+}
+
+const span = (items: ReadonlyArray<TextItem>) => ({
+  left: Math.min(...items.map((item) => item.x)),
+  right: Math.max(...items.map((item) => item.x + item.width))
+})
+
+/**
+ * the horizontal gaps between a line's runs (hanging glyphs such as a `\\left(` do not fill a gap); before and after
+ * the line too when it is a formula's spine, with a relation or binary operator at body size, since a fraction may
+ * open or close the formula
+ */
 const holes = (info: LineInfo): ReadonlyArray<{ readonly left: number; readonly right: number }> => {
+  const size = info.line.size
   const runs = info.body.filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)
   const found: Array<{ left: number; right: number }> = []
   let end = -Infinity
   for (const item of runs) {
-    if (end > -Infinity && item.x - end > 0.2 * info.line.size) found.push({ left: end, right: item.x })
+    if (end > -Infinity && item.x - end > 0.2 * size) found.push({ left: end, right: item.x })
     end = Math.max(end, item.x + item.width)
   }
-  // a fraction may also open or close the formula
   const first = runs[0]
-  if (first !== undefined) {
-    found.push({ left: first.x - 40 * info.line.size, right: first.x })
-    found.push({ left: end, right: end + 40 * info.line.size })
+  const spine = runs.some((item) => item.fontSize >= 0.8 * size && /[=<>≤≥≠≈∼≡∈→+−]/.test(item.text))
+  if (first !== undefined && spine) {
+    found.push({ left: -Infinity, right: first.x })
+    found.push({ left: end, right: Infinity })
   }
   return found
 }
@@ -362,12 +409,12 @@ const top = (row: ReadonlyArray<LineInfo>): number => Math.max(...row.map((info)
 const overlaps = (a: TextItem, b: TextItem, margin: number): boolean =>
   a.x + a.width > b.x + margin && b.x + b.width > a.x + margin
 
-/** a row as a display, unless it is not an equation (a table row, stray math) */
-const toDisplay = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>, context: Display["context"]): Display | undefined => {
+/** what a row is: an equation, a row of a table (no relation or big operator, mostly digits or no operator), or stray */
+const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): "equation" | "table" | "stray" => {
   const row = parts.flat()
-  const items = row.flatMap((info) => info.body).sort((a, b) => b.y - a.y || a.x - b.x)
-  if (items.length === 0) return undefined
-  const number = row.find((info) => info.number !== undefined)?.number
+  const items = row.flatMap((info) => info.body)
+  if (items.length === 0) return "stray"
+  const numbered = row.some((info) => info.number !== undefined)
   let math = 0
   let prose = 0
   let digits = 0
@@ -388,15 +435,20 @@ const toDisplay = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>, context: Displ
       if ("+−-×·/".includes(char) || isMathOperatorChar(char)) operator = true
     }
   }
-  if (math < 2 && number === undefined) return undefined
-  if (prose > 2 * math + 10) return undefined
-  const tableLike = !relation && !bigOperator && (digits >= 0.5 * chars || !operator)
-  if (tableLike && number === undefined) return undefined
+  if (numbered) return "equation"
+  if (math < 2 || prose > 2 * math + 10) return "stray"
+  return !relation && !bigOperator && (digits >= 0.5 * chars || !operator) ? "table" : "equation"
+}
+
+/** a row as a display */
+const toDisplay = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>, context: Display["context"]): Display => {
+  const row = parts.flat()
+  const items = row.flatMap((info) => info.body).sort((a, b) => b.y - a.y || a.x - b.x)
   const ink = union(items)
   return {
     items,
     parts: parts.length > 1 ? parts.map((part) => part.flatMap((info) => info.body)) : [items],
-    number,
+    number: row.find((info) => info.number !== undefined)?.number,
     bbox: {
       left: Math.min(...items.map((item) => item.x)),
       right: Math.max(...items.map((item) => item.x + item.width)),

@@ -20,7 +20,7 @@
 import type { TextItem } from "../Pdf.ts"
 import { extent } from "./Ink.ts"
 import { runTokens } from "./LatexSymbols.ts"
-import { extensionGlyph, fontRole, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, hasLimits, isBigOperator, isHanging } from "./MathGlyphs.ts"
 
 /**
  * The LaTeX of a row of display math.
@@ -107,9 +107,9 @@ const isPieceOf = (item: TextItem, atoms: ReadonlyArray<Atom>): boolean =>
 const place = (item: TextItem, atoms: ReadonlyArray<Atom>, baseline: number, size: number, leading: Array<TextItem>) => {
   const centre = item.x + item.width / 2
   const ink = extent(item)
-  // a limit: above or below a big operator
+  // a limit: above or below a big operator or an operator name such as `lim`
   for (const atom of atoms) {
-    if (!isBigOperator(atom.item)) continue
+    if (!hasLimits(atom.item, size)) continue
     const opInk = extent(atom.item)
     const within = centre >= atom.item.x - 0.3 * size && centre <= atom.item.x + atom.item.width + 0.3 * size
     if (!within) continue

@@ -13,7 +13,7 @@
  */
 import type { TextItem } from "../Pdf.ts"
 import { extent, union } from "./Ink.ts"
-import { isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { hasLimits, isAccent, isBigOperator, isHanging, takesLimits } from "./MathGlyphs.ts"
 
 /**
  * @category models
@@ -77,17 +77,18 @@ export const lines = (items: ReadonlyArray<TextItem>, body: number): ReadonlyArr
   )
   const orphans: Array<TextItem> = []
   for (const item of satellites.filter(isTall)) {
-    const home = bestCluster(clusters, item)
+    const home = bestCluster(clusters, [item])
     if (home === undefined) orphans.push(item)
     else {
       home.items.push(item)
-      if (isBigOperator(item)) operators.push({ item, cluster: home })
+      if (hasLimits(item, body)) operators.push({ item, cluster: home })
     }
   }
-  for (const item of satellites.filter((item) => !isTall(item))) {
-    const home = limitOf(operators, item) ?? bestCluster(clusters, item)
-    if (home === undefined) orphans.push(item)
-    else home.items.push(item)
+  // small runs go as words: a limit such as `x ⊥ 1, x ≠ 0` is several runs and goes whole
+  for (const word of words(satellites.filter((item) => !isTall(item)))) {
+    const home = limitOf(operators, word) ?? bestCluster(clusters, word)
+    if (home === undefined) orphans.push(...word)
+    else home.items.push(...word)
   }
   const orphanClusters = clusterByBaseline(orphans, 0.2 * body).map((cluster) => ({ ...cluster, orphan: true }))
   return [...clusters.map((cluster) => ({ ...cluster, orphan: false })), ...orphanClusters]
@@ -131,27 +132,47 @@ interface Cluster {
 }
 
 const isAnchor = (item: TextItem, body: number): boolean =>
-  item.fontSize >= 0.8 * body && !isTall(item)
+  item.fontSize >= 0.8 * body && !isTall(item) && !isAccent(item)
 
 const isTall = (item: TextItem): boolean => isHanging(item) || isBigOperator(item)
 
-/** operator names that take limits in a display, as `\\sum` does: `\\lim`, `\\max`, `\\sup`, ... */
-const takesLimits = (item: TextItem): boolean => /^(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|det)$/.test(item.text.trim())
-
-/** the line of the big operator (or operator name) a small run is a limit of: centred over or under it, close to it */
+/** the line of the big operator (or operator name) a word of small runs is a limit of: centred over or under it */
 const limitOf = (
   operators: ReadonlyArray<{ readonly item: TextItem; readonly cluster: Cluster }>,
-  item: TextItem
+  word: ReadonlyArray<TextItem>
 ): Cluster | undefined => {
-  const centre = item.x + item.width / 2
-  const ink = extent(item)
+  const left = Math.min(...word.map((item) => item.x))
+  const centre = (left + Math.max(...word.map((item) => item.x + item.width))) / 2
+  const ink = union(word)
   for (const { item: operator, cluster } of operators) {
     const slack = 0.3 * operator.fontSize
     if (centre < operator.x - slack || centre > operator.x + operator.width + slack) continue
     const op = extent(operator)
-    if (ink.bottom <= op.top + operator.fontSize && ink.top >= op.bottom - operator.fontSize) return cluster
+    const above = ink.bottom >= op.top - 0.3 * operator.fontSize && ink.bottom <= op.top + 0.8 * operator.fontSize
+    const below = ink.top <= op.bottom + 0.3 * operator.fontSize && ink.top >= op.bottom - 0.8 * operator.fontSize
+    if (above || below) return cluster
   }
   return undefined
+}
+
+/**
+ * runs that touch (less than a quarter em apart, left to right) on about one baseline: a limit such as
+ * `(m, n) ∈ ℤ² \\ {0}` holds a script of its own, a third of an em off its baseline at most
+ */
+const words = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const sorted = [...items].sort((a, b) => a.x - b.x || b.y - a.y)
+  const found: Array<Array<TextItem>> = []
+  for (const item of sorted) {
+    const word = found.find((candidate) => {
+      const last = candidate[candidate.length - 1]!
+      const size = Math.max(last.fontSize, item.fontSize)
+      return Math.abs(last.y - item.y) <= 0.35 * size && item.x - (last.x + last.width) < 0.25 * size &&
+        item.x >= last.x + 0.5 * last.width
+    })
+    if (word === undefined) found.push([item])
+    else word.push(item)
+  }
+  return found
 }
 
 /** baselines within `tolerance` of a cluster's first baseline join it; items sorted top to bottom first */
@@ -171,18 +192,19 @@ const clusterByBaseline = (items: ReadonlyArray<TextItem>, tolerance: number): A
 }
 
 /**
- * The line a small or hanging run belongs to: for a script, the nearest line whose baseline is between 0.55 em above
- * and 0.75 em below it; for a hanging glyph, the line whose math axis is nearest the glyph's middle, if the glyph
- * covers that axis. Horizontal nearness breaks ties, so that a script goes with the line it touches.
+ * The line a word of small runs or a hanging run belongs to: for a script, the nearest line whose baseline is between
+ * 0.55 em above and 0.75 em below it; for a hanging glyph, the line whose math axis is nearest the glyph's middle, if
+ * the glyph covers that axis. Horizontal nearness breaks ties, so that a script goes with the line it touches.
  */
-const bestCluster = (clusters: ReadonlyArray<Cluster>, item: TextItem): Cluster | undefined => {
+const bestCluster = (clusters: ReadonlyArray<Cluster>, word: ReadonlyArray<TextItem>): Cluster | undefined => {
   let best: Cluster | undefined
   let bestScore = Infinity
-  const hanging = isHanging(item) || isBigOperator(item)
-  const ink = extent(item)
+  const first = word[0]!
+  const hanging = isHanging(first) || isBigOperator(first)
+  const ink = union(word)
   const middle = (ink.top + ink.bottom) / 2
   for (const cluster of clusters) {
-    const offset = item.y - cluster.baseline
+    const offset = first.y - cluster.baseline
     let score: number
     if (hanging) {
       const axis = cluster.baseline + 0.25 * cluster.size
@@ -192,7 +214,7 @@ const bestCluster = (clusters: ReadonlyArray<Cluster>, item: TextItem): Cluster 
       if (offset > 0.75 * cluster.size || offset < -0.55 * cluster.size) continue
       score = Math.abs(offset - 0.1 * cluster.size)
     }
-    score += 0.05 * horizontalDistance(cluster.items, item)
+    score += 0.05 * Math.min(...word.map((item) => horizontalDistance(cluster.items, item)))
     if (score < bestScore) {
       best = cluster
       bestScore = score

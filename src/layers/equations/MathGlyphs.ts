@@ -217,6 +217,41 @@ export const isBigOperator = (item: TextItem): boolean => {
 }
 
 /**
+ * Whether a run carries limits above and below it in a display: a display-size big operator (a text-size `\\sum` in a
+ * fraction has scripts at its side instead), or an operator name such as `lim`. `body` is the surrounding text size:
+ * fonts without an extension font (`mathpazo`) draw display operators at a larger size instead.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const hasLimits = (item: TextItem, body: number): boolean => {
+  if (takesLimits(item)) return true
+  if (!isBigOperator(item)) return false
+  if (fontRole(item.fontName) === "mathExtension") {
+    return extensionGlyph(item.text.trim(), item.fontName, item.width / Math.max(item.fontSize, 1))?.large === true
+  }
+  return item.fontSize >= 1.2 * body || item.width >= (unicodeOperators[item.text.trim()]?.displayWidth ?? 1) * body
+}
+
+/**
+ * Whether the item is an operator name that takes limits in a display, as `\\sum` does: `\\lim`, `\\max`, `\\sup`, ...
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const takesLimits = (item: TextItem): boolean =>
+  /^(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|det|Pr)$/.test(item.text.trim())
+
+/**
+ * Whether the item is a math accent set on its own above a letter (`\\bar`, `\\hat`, `\\tilde`, ...): pdf.js gives
+ * TeX's accents as spacing characters such as `¯` and `ˆ`.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const isAccent = (item: TextItem): boolean => accentChars.includes(item.text.trim()) && item.text.trim() !== ""
+
+/**
  * How far below its drawing point a hanging item reaches, in points (0 for items on a baseline).
  *
  * @category classification
@@ -240,6 +275,8 @@ export const hangDepth = (item: TextItem): number => {
 // internal
 
 const roles = new Map<string, FontRole>()
+
+const accentChars = "¯ˆ˜˙¨´`ˇ˘˚"
 
 const classify = (fontName: string): FontRole => {
   const name = fontName.replace(/^[A-Z]{6}\+/, "")
