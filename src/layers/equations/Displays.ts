@@ -23,6 +23,7 @@ import type { TextItem } from "../Pdf.ts"
 import type { Column } from "./Columns.ts"
 import type { BoundingBox } from "./Equation.ts"
 import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
+import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { extent, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
 import { charClasses, extensionGlyph, fontRole, isBigOperator, isHanging, isMathOperatorChar } from "./MathGlyphs.ts"
@@ -123,9 +124,16 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
     if (lines.some(isDisplayLine)) found.push({ lines, from: start, to: end - 1 })
     start = -1
   }
+  // a row of `cases` may be mostly text: it belongs to the display when a brace to its left reaches over it
+  const spans = tallDelimiters(infos.flatMap((info) => info.body), body)
+  const delimited = (info: LineInfo) =>
+    spans.some((span) =>
+      info.line.baseline > span.bottom + 0.2 * body && info.line.baseline < span.top - 0.2 * body &&
+      info.left > span.x && info.left - span.x < 3 * body
+    )
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!
-    const member = info.line.orphan || (info.kind !== "prose" && !info.textLike)
+    const member = info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info)
     if (!member) {
       close(i)
       continue
@@ -245,42 +253,10 @@ const shareHole = (numerator: LineInfo, denominator: LineInfo, middle: LineInfo)
     const inside = (item: TextItem) => item.x >= hole.left - 1 && item.x + item.width <= hole.right + 1
     const top = numerator.body.filter(inside)
     const bottom = denominator.body.filter(inside)
-    if (top.length > 0 && bottom.length > 0 && centred(top, bottom)) return true
+    if (fractionStacks(top, bottom, middle.line.size).some(isCentred)) return true
   }
   return false
 }
-
-/** whether some stack of runs (runs overlapping horizontally) has both parts centred on each other */
-const centred = (top: ReadonlyArray<TextItem>, bottom: ReadonlyArray<TextItem>): boolean => {
-  const stacks = horizontalStacks([...top, ...bottom])
-  return stacks.some((stack) => {
-    const upper = stack.filter((item) => top.includes(item))
-    const lower = stack.filter((item) => bottom.includes(item))
-    if (upper.length === 0 || lower.length === 0) return false
-    const a = span(upper)
-    const b = span(lower)
-    const width = Math.max(a.right - a.left, b.right - b.left)
-    return Math.abs((a.left + a.right) / 2 - (b.left + b.right) / 2) <= 0.15 * width + 1.5
-  })
-}
-
-/** runs grouped by horizontal overlap */
-const horizontalStacks = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
-  const sorted = [...items].sort((a, b) => a.x - b.x)
-  const found: Array<Array<TextItem>> = []
-  let end = -Infinity
-  for (const item of sorted) {
-    if (found.length === 0 || item.x > end + 0.5) found.push([item])
-    else found.at(-1)!.push(item)
-    end = Math.max(end, item.x + item.width)
-  }
-  return found
-}
-
-const span = (items: ReadonlyArray<TextItem>) => ({
-  left: Math.min(...items.map((item) => item.x)),
-  right: Math.max(...items.map((item) => item.x + item.width))
-})
 
 /**
  * the horizontal gaps between a line's runs (hanging glyphs such as a `\\left(` do not fill a gap); before and after
@@ -309,7 +285,7 @@ const holes = (info: LineInfo): ReadonlyArray<{ readonly left: number; readonly 
 const tallDelimiters = (
   items: ReadonlyArray<TextItem>,
   body: number
-): ReadonlyArray<{ readonly bottom: number; readonly top: number }> => {
+): ReadonlyArray<{ readonly x: number; readonly bottom: number; readonly top: number }> => {
   const spans: Array<{ x: number; bottom: number; top: number }> = []
   for (const item of items) {
     if (!isHanging(item) || isBigOperator(item) || fontRole(item.fontName) !== "mathExtension") continue
@@ -436,7 +412,7 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): "equation" | "ta
     }
   }
   if (numbered) return "equation"
-  if (math < 2 || prose > 2 * math + 10) return "stray"
+  if (math < 2 || (prose > 2 * math + 10 && !relation)) return "stray"
   return !relation && !bigOperator && (digits >= 0.5 * chars || !operator) ? "table" : "equation"
 }
 

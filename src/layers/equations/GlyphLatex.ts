@@ -3,24 +3,29 @@
  *
  * The row's main baseline (the one the equation number sits on, else the one with a relation, else the fullest) holds
  * the atoms, left to right: its runs and the big operators and delimiters that reach over its math axis. Every other
- * run is placed relative to them:
- * - a smaller run touching an atom's right edge, raised or lowered, is its superscript or subscript;
- * - a run above or below a big operator is one of its limits;
- * - runs in a gap of the baseline, some above the axis and some below, are a fraction (numerator over denominator);
- *   the fraction rule itself is a path, not text, so the stacking is what shows it;
- * - runs between a tall opening delimiter and its closing one, on several baselines, are a matrix (`pmatrix`,
- *   `bmatrix`, `vmatrix`), or `cases` when only an opening brace is there; cells are apart by about an em.
+ * run, taken as words of touching runs, is placed relative to them:
+ * - an accent (`¯`, `ˆ`) over an atom makes `\bar{..}`, `\hat{..}`;
+ * - a word above or below a big operator or an operator name (`\lim`, `\max`) is one of its limits;
+ * - a smaller word touching an atom's right edge, raised or lowered, is its superscript or subscript;
+ * - words in a gap of the baseline, some above the axis and some below them overlapping, are a fraction (numerator
+ *   over denominator): the fraction rule itself is a path, not text, so the stacking is what shows it;
+ * - words after a tall opening delimiter, in several bands of ink, are a matrix (`pmatrix`, `bmatrix`, `vmatrix`, or
+ *   `cases` for a brace that is never closed), with cells apart by more than 0.7 em.
  * Each part is laid out the same way, recursively. A radical takes the atom after it (a parenthesised group whole).
+ * A row whose number sits between its lines (an `aligned` block) is laid out band by band as `aligned`.
  *
  * Gotchas: a radical's extent is a rule (a path), so the end of its argument is a guess; `\left(` and `\bigl(` come
- * out as plain delimiters; macros of the source (`\Tr`, `\vol`) come out as what they print.
+ * out as plain delimiters; macros of the source (`\Tr`, `\vol`) come out as what they print; delimiters that pdf.js
+ * reads as white space (`CMEX` codes 9-13 and 32, such as `\Bigl\|` or `\Biggl(`) are missing.
  *
  * @since 0.1.0
  */
 import type { TextItem } from "../Pdf.ts"
-import { extent } from "./Ink.ts"
-import { runTokens } from "./LatexSymbols.ts"
-import { extensionGlyph, fontRole, hasLimits, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { fractionStacks } from "./FractionStacks.ts"
+import { bands, extent, type VerticalExtent } from "./Ink.ts"
+import { runTokens, symbolLatex } from "./LatexSymbols.ts"
+import { words } from "./Lines.ts"
+import { extensionGlyph, fontRole, hasLimits, isAccent, isBigOperator, isHanging } from "./MathGlyphs.ts"
 
 /**
  * The LaTeX of a row of display math.
@@ -30,8 +35,20 @@ import { extensionGlyph, fontRole, hasLimits, isBigOperator, isHanging } from ".
  * @category encoding
  * @since 0.1.0
  */
-export const toLatex = (items: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string =>
-  render(layout(items, options?.baseline, 0))
+export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string => {
+  const hint = options?.baseline
+  const accents = accentsOf(all)
+  // an accent with nothing under it is dropped: it tells nothing
+  const items = all.filter((item) => !isAccent(item))
+  const size = Math.max(...items.map((item) => item.fontSize))
+  const rows = bands(items, 0.5)
+  // a number between the lines of the row: an `aligned` block
+  if (hint !== undefined && rows.length >= 2 && !items.some((item) => Math.abs(item.y - hint) <= 0.15 * size)) {
+    const body = rows.map((row) => render(layout(row, undefined, 1, accents.over))).join(" \\\\ ")
+    return `\\begin{aligned} ${body} \\end{aligned}`
+  }
+  return render(layout(items, hint, 0, accents.over))
+}
 
 // internal
 
@@ -44,35 +61,64 @@ interface Atom {
   readonly above: Array<TextItem>
   /** runs in the gap after this atom that are not its scripts or limits */
   readonly after: Array<TextItem>
-  /** the right edge of the last script, so that a script run can continue an earlier one */
+  /** the right edge of the last script, so that a script word can continue an earlier one */
   scriptRight: number
 }
 
 const maxDepth = 12
 
-const layout = (items: ReadonlyArray<TextItem>, hint: number | undefined, depth: number): Array<string> => {
+/** accents: which run each sits over (the nearest below whose extent holds its middle), and which were placed */
+type Accents = ReadonlyMap<TextItem, string>
+
+const layout = (
+  items: ReadonlyArray<TextItem>,
+  hint: number | undefined,
+  depth: number,
+  accents: Accents
+): Array<string> => {
   if (items.length === 0) return []
-  if (depth > maxDepth) return items.flatMap((item) => [...runTokens(item)])
-  const flat = items.filter((item) => !isHanging(item) && !isBigOperator(item))
-  const size = Math.max(...(flat.length > 0 ? flat : items).map((item) => item.fontSize))
-  const baseline = mainBaseline(flat.length > 0 ? flat : items, size, hint)
+  if (depth > maxDepth) return items.flatMap((item) => itemTokens(item, accents))
+  const flat = items.filter((item) => !isHanging(item) && !isBigOperator(item) && !isAccent(item))
+  const basis = flat.length > 0 ? flat : items
+  const compounds = stackedPieces(items)
+  const size = Math.max(...basis.map((item) => item.fontSize))
+  const baseline = mainBaseline(basis, size, hint)
   const axis = baseline + 0.25 * size
-  const onBaseline = (item: TextItem) => Math.abs(item.y - baseline) <= 0.15 * size && item.fontSize >= 0.8 * size
+  const onBaseline = (item: TextItem) =>
+    Math.abs(item.y - baseline) <= 0.15 * size && item.fontSize >= 0.8 * size && !isAccent(item) &&
+    !isHanging(item) && !isBigOperator(item)
   const reachesAxis = (item: TextItem) => {
-    const ink = extent(item)
-    return (isHanging(item) || isBigOperator(item)) && ink.bottom <= axis + 0.15 * size && ink.top >= axis - 0.15 * size
+    if (!isHanging(item) && !isBigOperator(item)) return false
+    const ink = compounds.get(item) ?? extent(item)
+    return ink.bottom <= axis - 0.1 * size && ink.top >= axis + 0.1 * size
   }
-  const atoms: Array<Atom> = items
-    .filter((item) => onBaseline(item) || reachesAxis(item))
-    .sort((a, b) => a.x - b.x)
-    .map((item) => ({ item, sub: [], sup: [], below: [], above: [], after: [], scriptRight: item.x + item.width }))
+  const chosen = items.filter((item) => onBaseline(item) || reachesAxis(item)).sort((a, b) => a.x - b.x || b.y - a.y)
+  // one atom per stack of pieces: the others are part of it
+  const atomItems = chosen.filter((item, i) =>
+    !compounds.has(item) || !chosen.slice(0, i).some((other) => compounds.has(other) && Math.abs(other.x - item.x) < 1)
+  )
+  if (atomItems.length === 0) {
+    // nothing on a baseline (a lone radical sign, say): the runs as they come
+    return [...items].sort((a, b) => a.x - b.x).flatMap((item) => itemTokens(item, accents))
+  }
+  const atoms: Array<Atom> = atomItems
+    .map((item) => ({
+      item,
+      sub: [],
+      sup: [],
+      below: [],
+      above: [],
+      after: [],
+      scriptRight: item.x + item.width
+    }))
   const leading: Array<TextItem> = []
-  const rest = items.filter((item) => !atoms.some((atom) => atom.item === item)).sort((a, b) => a.x - b.x)
-  for (const item of rest) {
-    if (isPieceOf(item, atoms)) continue
-    place(item, atoms, baseline, size, leading)
+  const rest = items.filter((item) => !atoms.some((atom) => atom.item === item) && !isPieceOf(item, atoms))
+  for (const atom of atoms) {
+    const compound = compounds.get(atom.item)
+    if (compound !== undefined) tall.set(atom.item, compound)
   }
-  return emit(atoms, leading, baseline, size, depth)
+  for (const word of words(rest)) place(word, atoms, baseline, size, leading)
+  return negations(emit(atoms, leading, { baseline, size, depth, accents }))
 }
 
 /** the number's baseline if given, else the one holding a relation, else the one with the most characters */
@@ -99,91 +145,142 @@ const mainBaseline = (items: ReadonlyArray<TextItem>, size: number, hint: number
   return best
 }
 
+/**
+ * the extent of each piece's whole delimiter: pieces of an extensible delimiter (top, extension, bottom) stacked at
+ * one x make one tall glyph
+ */
+const stackedPieces = (items: ReadonlyArray<TextItem>): ReadonlyMap<TextItem, VerticalExtent> => {
+  const pieces = items.filter((item) =>
+    fontRole(item.fontName) === "mathExtension" &&
+    extensionGlyph(item.text.trim().charAt(0), item.fontName, item.width / item.fontSize)?.kind === "piece"
+  )
+  const found = new Map<TextItem, VerticalExtent>()
+  for (const piece of pieces) {
+    const column = pieces.filter((other) => Math.abs(other.x - piece.x) < 1 && other.fontName === piece.fontName)
+    const ink = column.map(extent)
+    found.set(piece, { bottom: Math.min(...ink.map((e) => e.bottom)), top: Math.max(...ink.map((e) => e.top)) })
+  }
+  return found
+}
+
+/** the extent of the tall delimiters that are atoms, as their stacked pieces make them */
+const tall = new WeakMap<TextItem, VerticalExtent>()
+
 /** pieces of an extensible delimiter stacked over one that is an atom already */
 const isPieceOf = (item: TextItem, atoms: ReadonlyArray<Atom>): boolean =>
   isHanging(item) && !isBigOperator(item) &&
   atoms.some((atom) => isHanging(atom.item) && Math.abs(atom.item.x - item.x) < 1 && atom.item.fontName === item.fontName)
 
-const place = (item: TextItem, atoms: ReadonlyArray<Atom>, baseline: number, size: number, leading: Array<TextItem>) => {
-  const centre = item.x + item.width / 2
-  const ink = extent(item)
+const place = (
+  word: ReadonlyArray<TextItem>,
+  atoms: ReadonlyArray<Atom>,
+  baseline: number,
+  size: number,
+  leading: Array<TextItem>
+) => {
+  const first = word[0]!
+  const left = Math.min(...word.map((item) => item.x))
+  const right = Math.max(...word.map((item) => item.x + item.width))
+  const centre = (left + right) / 2
+  const top = Math.max(...word.map((item) => extent(item).top))
+  const bottom = Math.min(...word.map((item) => extent(item).bottom))
   // a limit: above or below a big operator or an operator name such as `lim`
   for (const atom of atoms) {
     if (!hasLimits(atom.item, size)) continue
-    const opInk = extent(atom.item)
-    const within = centre >= atom.item.x - 0.3 * size && centre <= atom.item.x + atom.item.width + 0.3 * size
-    if (!within) continue
-    if (ink.bottom >= opInk.top - 0.3 * size) return void atom.above.push(item)
-    if (ink.top <= opInk.bottom + 0.3 * size) return void atom.below.push(item)
+    const slack = 0.3 * size
+    if (centre < atom.item.x - slack || centre > atom.item.x + atom.item.width + slack) continue
+    const op = extent(atom.item)
+    if (bottom >= op.top - 0.3 * size) return void atom.above.push(...word)
+    if (top <= op.bottom + 0.3 * size) return void atom.below.push(...word)
   }
   // a script: smaller, touching the right edge of an atom (or of that atom's last script)
-  const offset = item.y - baseline
+  const offset = first.y - baseline
   let owner: Atom | undefined
   for (const atom of atoms) {
     const base = atom.item
-    const touching = item.x >= base.x + base.width - 1.5 && item.x - atom.scriptRight <= 0.3 * size &&
-      item.x - (base.x + base.width) <= 4 * size
+    const touching = left >= base.x + base.width - 1.5 && left - atom.scriptRight <= 0.3 * size &&
+      left - (base.x + base.width) <= 4 * size
     if (!touching) continue
-    const smaller = item.fontSize < 0.9 * base.fontSize || item.text.trim() === "′" || isHanging(base)
+    const smaller = first.fontSize < 0.9 * base.fontSize || first.text.trim().startsWith("′") ||
+      (isHanging(base) && !isOpening(base, size))
     if (smaller && Math.abs(offset) <= 1.2 * size && (owner === undefined || base.x > owner.item.x)) owner = atom
   }
   if (owner !== undefined) {
-    const raised = isHanging(owner.item) ? ink.bottom > baseline : offset > 0.05 * size
-    ;(raised ? owner.sup : owner.sub).push(item)
-    owner.scriptRight = Math.max(owner.scriptRight, item.x + item.width)
+    const raised = isHanging(owner.item) ? bottom > baseline : offset > 0.05 * size
+    ;(raised ? owner.sup : owner.sub).push(...word)
+    owner.scriptRight = Math.max(owner.scriptRight, right)
     return
   }
   // something stacked in the gap after the last atom to its left
-  const before = atoms.filter((atom) => atom.item.x <= item.x).at(-1)
-  if (before === undefined) leading.push(item)
-  else before.after.push(item)
+  const before = atoms.filter((atom) => atom.item.x <= left).at(-1)
+  if (before === undefined) leading.push(...word)
+  else before.after.push(...word)
 }
 
-const emit = (
-  atoms: ReadonlyArray<Atom>,
-  leading: ReadonlyArray<TextItem>,
-  baseline: number,
-  size: number,
-  depth: number
-): Array<string> => {
+/** what the parts of one layout share */
+interface Frame {
+  readonly baseline: number
+  readonly size: number
+  readonly depth: number
+  readonly accents: Accents
+}
+
+/** an atom with everything placed on it */
+const attached = (atom: Atom): Array<TextItem> => [atom.item, ...atom.sub, ...atom.sup, ...atom.below, ...atom.above, ...atom.after]
+
+const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
+  const { size } = frame
   const tokens: Array<string> = []
-  tokens.push(...stacked(leading, undefined, undefined, baseline, size, depth))
+  tokens.push(...stacked(leading, frame))
   for (let i = 0; i < atoms.length; i++) {
     const atom = atoms[i]!
+    if (isOpening(atom.item, size)) {
+      // a matrix between tall delimiters (or after a brace never closed: `cases`); the environment stands for both
+      const close = atoms.slice(i + 1).findIndex((other) => isClosing(other.item, size))
+      const end = close < 0 ? atoms.length : i + 1 + close
+      const table = grid([...atom.after, ...atoms.slice(i + 1, end).flatMap(attached)], frame)
+      if (table !== undefined) {
+        const closing = atoms[end]
+        tokens.push(...matrix(atom, closing, table, frame))
+        if (closing !== undefined) tokens.push(...scripts(closing, frame), ...stacked(closing.after, frame))
+        i = end
+        continue
+      }
+    }
     if (isRadical(atom.item)) {
       // the radical takes the next atom, or a parenthesised group whole
       const end = radicalEnd(atoms, i + 1)
-      const inner = atoms.slice(i + 1, end + 1).flatMap((a, k) => atomTokens(a, atoms[i + 1 + k + 1], baseline, size, depth))
-      tokens.push("\\sqrt", "{", ...inner, "}")
-      tokens.push(...scripts(atom, depth))
-      tokens.push(...stacked(atom.after, atom, atoms[i + 1], baseline, size, depth))
+      const inner = atoms.slice(i + 1, end + 1).flatMap((a) => atomTokens(a, frame))
+      tokens.push("\\sqrt", "{", ...inner, "}", ...scripts(atom, frame), ...stacked(atom.after, frame))
       i = end
       continue
     }
-    tokens.push(...atomTokens(atom, atoms[i + 1], baseline, size, depth))
+    tokens.push(...atomTokens(atom, frame))
   }
   return tokens
 }
 
-const atomTokens = (
-  atom: Atom,
-  next: Atom | undefined,
-  baseline: number,
-  size: number,
-  depth: number
-): Array<string> => [
-  ...runTokens(atom.item),
-  ...scripts(atom, depth),
-  ...stacked(atom.after, atom, next, baseline, size, depth)
+const atomTokens = (atom: Atom, frame: Frame): Array<string> => [
+  ...itemTokens(atom.item, frame.accents),
+  ...scripts(atom, frame),
+  ...stacked(atom.after, frame)
 ]
 
-const scripts = (atom: Atom, depth: number): Array<string> => {
+/** a run's tokens, under its accent if it has one */
+const itemTokens = (item: TextItem, accents: Accents): Array<string> => {
+  const own = runTokens(item)
+  const accent = accents.get(item)
+  return accent === undefined ? [...own] : [accent, ...group(own)]
+}
+
+const scripts = (atom: Atom, frame: Frame): Array<string> => {
+  const { depth, accents } = frame
   const tokens: Array<string> = []
   const below = [...atom.below, ...atom.sub]
   const above = [...atom.above, ...atom.sup]
-  if (below.length > 0) tokens.push("_", ...group(layout(below, undefined, depth + 1)))
+  if (below.length > 0) tokens.push("_", ...group(layout(below, undefined, depth + 1, accents)))
   if (above.length > 0) {
-    const inner = layout(above, undefined, depth + 1)
+    const inner = layout(above, undefined, depth + 1, accents)
     // a prime is a superscript of its own: f', not f^{'}
     if (inner.every((token) => /^'+$/.test(token))) tokens.push(...inner)
     else tokens.push("^", ...group(inner))
@@ -191,104 +288,100 @@ const scripts = (atom: Atom, depth: number): Array<string> => {
   return tokens
 }
 
-/** runs in the gap after `atom`: fractions, matrices, or leftovers raised or lowered */
-const stacked = (
-  items: ReadonlyArray<TextItem>,
-  atom: Atom | undefined,
-  next: Atom | undefined,
-  baseline: number,
-  size: number,
-  depth: number
-): Array<string> => {
+/**
+ * words in a gap of the baseline, as fractions (see `FractionStacks`); what has nothing across is raised or lowered
+ */
+const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
   if (items.length === 0) return []
-  const axis = baseline + 0.25 * size
-  if (atom !== undefined && isOpening(atom.item, size) && baselines(items, size).length >= 2) {
-    return matrix(items, atom, next, size, depth)
+  const { size, depth, accents } = frame
+  const axis = frame.baseline + 0.25 * size
+  const up: Array<TextItem> = []
+  const down: Array<TextItem> = []
+  for (const word of words(items)) {
+    const ink = word.map(extent)
+    const middle = (Math.max(...ink.map((e) => e.top)) + Math.min(...ink.map((e) => e.bottom))) / 2
+    ;(middle > axis ? up : down).push(...word)
   }
+  const stacks = fractionStacks(up, down, size)
   const tokens: Array<string> = []
-  for (const column of horizontalGroups(items)) {
-    const middle = (item: TextItem) => {
-      const ink = extent(item)
-      return (ink.top + ink.bottom) / 2
-    }
-    const above = column.filter((item) => middle(item) > axis)
-    const below = column.filter((item) => middle(item) <= axis)
-    if (above.length > 0 && below.length > 0) {
-      tokens.push("\\frac", ...group(layout(above, undefined, depth + 1)), ...group(layout(below, undefined, depth + 1)))
-    } else if (above.length > 0) {
-      tokens.push("^", ...group(layout(above, undefined, depth + 1)))
-    } else {
-      tokens.push("_", ...group(layout(below, undefined, depth + 1)))
-    }
+  for (const { above, below } of stacks) {
+    const layoutOf = (part: ReadonlyArray<TextItem>) => group(layout(part, undefined, depth + 1, accents))
+    if (above.length > 0 && below.length > 0) tokens.push("\\frac", ...layoutOf(above), ...layoutOf(below))
+    else if (above.length > 0) tokens.push("^", ...layoutOf(above))
+    else tokens.push("_", ...layoutOf(below))
   }
   return tokens
 }
 
+/**
+ * Content between tall delimiters as a matrix's cells, if it is one. Columns are where the content's runs leave a
+ * vertical gap of more than 0.7 em; rows are the baselines of body-size runs that reach the most columns (so that the
+ * numerator and denominator of a `\\dfrac` in a `cases` row are not rows); other runs go with the nearest row. A
+ * matrix has two columns and two rows at least: the parts of `\\left(\\frac{a}{b}\\right)`, or limits under the
+ * baseline, do not make one (a column vector does not either).
+ */
+const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined => {
+  const { size } = frame
+  const solid = items.filter((item) => !isHanging(item))
+  const columns = cells(solid, size).map((cell) => ({
+    left: Math.min(...cell.map((item) => item.x)),
+    right: Math.max(...cell.map((item) => item.x + item.width))
+  }))
+  if (columns.length < 2) return undefined
+  const columnOf = (item: TextItem) => {
+    const centre = item.x + item.width / 2
+    const index = columns.findIndex((column) => centre >= column.left - 0.5 && centre <= column.right + 0.5)
+    return index < 0 ? 0 : index
+  }
+  const lines: Array<{ y: number; columns: Set<number> }> = []
+  for (const item of [...solid].sort((a, b) => b.y - a.y)) {
+    if (item.fontSize < 0.8 * size) continue
+    const last = lines.at(-1)
+    if (last !== undefined && last.y - item.y <= 0.15 * size) last.columns.add(columnOf(item))
+    else lines.push({ y: item.y, columns: new Set([columnOf(item)]) })
+  }
+  const widest = Math.max(0, ...lines.map((line) => line.columns.size))
+  const rows = lines.filter((line) => line.columns.size === widest || widest === 1).map((line) => line.y)
+  if (rows.length < 2) return undefined
+  // rows of one cell each with one on the formula's baseline: a fraction beside something, not a matrix
+  if (widest === 1 && rows.some((y) => Math.abs(y - frame.baseline) <= 0.15 * size)) return undefined
+  const table = rows.map(() => columns.map(() => [] as Array<TextItem>))
+  for (const item of solid) {
+    const ink = extent(item)
+    const middle = (ink.top + ink.bottom) / 2 - 0.25 * size
+    let row = 0
+    rows.forEach((y, k) => {
+      if (Math.abs(y - middle) < Math.abs(rows[row]! - middle)) row = k
+    })
+    table[row]![columnOf(item)]!.push(item)
+  }
+  return { rows, table }
+}
+
+/** a matrix: the baselines of its rows and its cells */
+interface Grid {
+  readonly rows: ReadonlyArray<number>
+  readonly table: ReadonlyArray<ReadonlyArray<ReadonlyArray<TextItem>>>
+}
+
 /** the rows and cells between a tall opening delimiter and the closing one (or the end, for `cases`) */
-const matrix = (
-  items: ReadonlyArray<TextItem>,
-  open: Atom,
-  close: Atom | undefined,
-  size: number,
-  depth: number
-): Array<string> => {
-  const opening = delimiterLatex(open.item)
-  const closing = close !== undefined && isHanging(close.item) ? delimiterLatex(close.item) : undefined
+const matrix = (open: Atom, close: Atom | undefined, { rows, table }: Grid, frame: Frame): Array<string> => {
+  const opening = runTokens(open.item)[0] ?? ""
   const environment = opening === "(" ? "pmatrix" : opening === "[" ? "bmatrix" : opening === "|" ? "vmatrix" :
-    opening === "\\{" && closing === undefined ? "cases" : "matrix"
-  const rows = baselines(items, size).map((y) => items.filter((item) => nearestBaseline(item, baselines(items, size)) === y))
-  const body = rows.map((row) => cells(row, size).map((cell) => render(layout(cell, undefined, depth + 1))).join(" & "))
+    opening === "\\{" && close === undefined ? "cases" : "matrix"
+  const body = table.map((row, k) =>
+    row.map((cell) => render(layout(cell, rows[k], frame.depth + 1, frame.accents))).join(" & ")
+  )
   return [`\\begin{${environment}}`, body.join(" \\\\ "), `\\end{${environment}}`]
 }
 
-/** the baselines of the body-size runs, top to bottom, counting a fraction's parts with the line they sit in */
-const baselines = (items: ReadonlyArray<TextItem>, size: number): ReadonlyArray<number> => {
-  const ys: Array<number> = []
-  for (const item of [...items].sort((a, b) => b.y - a.y)) {
-    if (item.fontSize < 0.8 * size || isHanging(item)) continue
-    if (ys.length === 0 || ys.at(-1)! - item.y > 0.15 * size) ys.push(item.y)
-  }
-  // a line that sits in the gaps of the line below it and close to it is a numerator: it is not a row
-  return ys.filter((y, k) => {
-    const nextY = ys[k + 1]
-    if (nextY === undefined || y - nextY > 1.1 * size) return true
-    const upper = items.filter((item) => Math.abs(item.y - y) <= 0.15 * size)
-    const lower = items.filter((item) => Math.abs(item.y - nextY) <= 0.15 * size)
-    return upper.some((a) => lower.some((b) => a.x < b.x + b.width && b.x < a.x + a.width))
-  })
-}
-
-const nearestBaseline = (item: TextItem, ys: ReadonlyArray<number>): number => {
-  const ink = extent(item)
-  const middle = (ink.top + ink.bottom) / 2
-  let best = ys[0]!
-  for (const y of ys) {
-    if (Math.abs(middle - y - 2) < Math.abs(middle - best - 2)) best = y
-  }
-  // a fraction's parts belong to the row below them when they are above the row's baseline
-  return ys.find((y) => y <= item.y + 0.15 * item.fontSize && item.y - y < 1.2 * item.fontSize) ?? best
-}
-
-/** a row's runs split where they are apart by more than 0.7 em */
-const cells = (row: ReadonlyArray<TextItem>, size: number): ReadonlyArray<ReadonlyArray<TextItem>> => {
-  const sorted = [...row].sort((a, b) => a.x - b.x)
-  const found: Array<Array<TextItem>> = []
-  let end = -Infinity
-  for (const item of sorted) {
-    if (found.length === 0 || item.x - end > 0.7 * size) found.push([item])
-    else found.at(-1)!.push(item)
-    end = Math.max(end, item.x + item.width)
-  }
-  return found
-}
-
-/** runs grouped by horizontal overlap: one group per fraction or stack */
-const horizontalGroups = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
+/** runs split where they leave a vertical gap of more than 0.7 em, left to right */
+const cells = (items: ReadonlyArray<TextItem>, size: number): ReadonlyArray<ReadonlyArray<TextItem>> => {
   const sorted = [...items].sort((a, b) => a.x - b.x)
   const found: Array<Array<TextItem>> = []
   let end = -Infinity
   for (const item of sorted) {
-    if (found.length === 0 || item.x > end + 0.5) found.push([item])
+    if (found.length === 0 || item.x - end > 0.7 * size) found.push([item])
     else found.at(-1)!.push(item)
     end = Math.max(end, item.x + item.width)
   }
@@ -318,20 +411,70 @@ const radicalEnd = (atoms: ReadonlyArray<Atom>, start: number): number => {
   return start
 }
 
-const isOpening = (item: TextItem, size: number): boolean => {
-  if (!isHanging(item) || isBigOperator(item)) return false
-  const ink = extent(item)
-  return ink.top - ink.bottom > 1.3 * size && ["(", "[", "\\{", "|", "\\|", "\\langle"].includes(delimiterLatex(item))
+/** the delimiter a tall hanging glyph (or a stack of pieces) is, if it is one */
+const tallDelimiter = (item: TextItem, size: number): string | undefined => {
+  if (!isHanging(item) || isBigOperator(item) || isRadical(item)) return undefined
+  const ink = tall.get(item) ?? extent(item)
+  return ink.top - ink.bottom > 1.3 * size ? runTokens(item)[0] : undefined
 }
 
-const delimiterLatex = (item: TextItem): string => runTokens(item)[0] ?? ""
+const isOpening = (item: TextItem, size: number): boolean =>
+  ["(", "[", "\\{", "|", "\\|", "\\langle", "\\lfloor", "\\lceil"].includes(tallDelimiter(item, size) ?? "")
+
+const isClosing = (item: TextItem, size: number): boolean =>
+  [")", "]", "\\}", "|", "\\|", "\\rangle", "\\rfloor", "\\rceil"].includes(tallDelimiter(item, size) ?? "")
+
+/** each accent's base: the nearest run below it whose extent holds the accent's middle */
+const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Accents; readonly placed: ReadonlySet<TextItem> } => {
+  const over = new Map<TextItem, string>()
+  const placed = new Set<TextItem>()
+  for (const accent of items.filter(isAccent)) {
+    const command = accentCommands[accent.text.trim()]
+    const centre = accent.x + accent.width / 2
+    const base = items
+      .filter((item) =>
+        !isAccent(item) && item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5 && item.y <= accent.y + 0.5 &&
+        accent.y - item.y < item.fontSize
+      )
+      .sort((a, b) => b.y - a.y)[0]
+    if (command === undefined || base === undefined || over.has(base)) continue
+    over.set(base, command)
+    placed.add(accent)
+  }
+  return { over, placed }
+}
+
+const accentCommands: Record<string, string> = {
+  "¯": "\\bar", "ˆ": "\\hat", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "´": "\\acute", "`": "\\grave",
+  "ˇ": "\\check", "˘": "\\breve", "˚": "\\mathring"
+}
+
+/** `̸` (a combining long solidus, as pdf.js gives TeX's `\not`) before a relation: `≠`, `∉`, or `\not` */
+const negations = (tokens: ReadonlyArray<string>): Array<string> => {
+  const result: Array<string> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!
+    if (!token.includes("\u0338")) {
+      result.push(token)
+      continue
+    }
+    const rest = token.replace(/\u0338/g, "")
+    if (rest !== "") result.push(rest)
+    const next = tokens[i + 1]
+    if (next === "=") result.push("\\ne")
+    else if (next === "\\in") result.push("\\notin")
+    else if (next !== undefined) result.push(`\\not${symbolLatex(next) ?? next}`)
+    i++
+  }
+  return result
+}
 
 const group = (tokens: ReadonlyArray<string>): Array<string> =>
   tokens.length === 1 && /^(\\[A-Za-z]+|[^\\{}])$/.test(tokens[0]!) ? [...tokens] : ["{", ...tokens, "}"]
 
 const spacedTokens = new Set(["=", "<", ">", "\\le", "\\ge", "\\ne", "\\sim", "\\approx", "\\equiv", "\\to", "\\in", "+", "-", "&"])
 
-/** tokens as LaTeX: a space only where a command would run into a letter, and around relations and binary signs */
+/** tokens as LaTeX: a space where a command would run into a letter, and around relations and binary signs */
 const render = (tokens: ReadonlyArray<string>): string => {
   let text = ""
   let previous = ""

@@ -59,6 +59,28 @@ export const union = (items: ReadonlyArray<TextItem>): VerticalExtent => {
   return { bottom, top }
 }
 
+/**
+ * Items grouped into horizontal bands whose ink does not overlap (apart by more than `gap` points), top to bottom: the
+ * rows of a matrix or of an `aligned` block.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const bands = (items: ReadonlyArray<TextItem>, gap = 0): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const sorted = items.map((item) => ({ item, ink: extent(item) })).sort((a, b) => b.ink.top - a.ink.top)
+  const found: Array<{ bottom: number; items: Array<TextItem> }> = []
+  for (const { item, ink } of sorted) {
+    const last = found[found.length - 1]
+    if (last !== undefined && ink.top >= last.bottom - gap) {
+      last.items.push(item)
+      last.bottom = Math.min(last.bottom, ink.bottom)
+    } else {
+      found.push({ bottom: ink.bottom, items: [item] })
+    }
+  }
+  return found.map((band) => band.items)
+}
+
 // internal
 
 /** [bottom, top] of a character in ems from the baseline, after Computer Modern's metrics */

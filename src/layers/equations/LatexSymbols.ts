@@ -25,7 +25,7 @@ export const runTokens = (item: TextItem): ReadonlyArray<string> => {
       extensionGlyph(char, item.fontName, widthEm)?.latex ?? symbolLatex(char) ?? char
     )
   }
-  if (role === "text" || role === "textItalic") return textTokens(text, role)
+  if (role === "text" || role === "textItalic") return textTokens(text, role, /^cmbx|bold|medi/i.test(item.fontName))
   const tokens: Array<string> = []
   for (const char of text) {
     if (char.trim() === "") continue
@@ -65,9 +65,13 @@ export const symbolLatex = (char: string): string | undefined => symbols[char]
 // internal
 
 /** text-font runs: operator names become commands, words `\text{...}`, the rest character by character */
-const textTokens = (text: string, role: "text" | "textItalic"): ReadonlyArray<string> => {
+const textTokens = (text: string, role: "text" | "textItalic", bold: boolean): ReadonlyArray<string> => {
   const tokens: Array<string> = []
   const words = text.trim().split(/\s+/)
+  // a phrase (`if the option ends in the money,`) is one `\text{..}`
+  const prose = words.filter((word) => /\p{L}{2,}/u.test(word) && !operatorNames.has(word.replace(/[^\p{L}]/gu, "")))
+  if (role === "text" && words.length >= 2 && prose.length >= 2) return [`\\text{${text.trim()}}`]
+  if (bold && /^[\p{L}\d]$/u.test(text.trim())) return [`\\mathbf{${text.trim()}}`]
   // `lim inf` and `lim sup` are one operator each
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!
@@ -77,12 +81,12 @@ const textTokens = (text: string, role: "text" | "textItalic"): ReadonlyArray<st
       i++
       continue
     }
-    tokens.push(...wordTokens(word, role))
+    tokens.push(...wordTokens(word, role, bold))
   }
   return tokens
 }
 
-const wordTokens = (word: string, role: "text" | "textItalic"): ReadonlyArray<string> => {
+const wordTokens = (word: string, role: "text" | "textItalic", bold: boolean): ReadonlyArray<string> => {
   const match = /^([^\p{L}]*)(\p{L}*)(.*)$/u.exec(word)!
   const [, lead = "", letters = "", tail = ""] = match
   const tokens: Array<string> = [...lead].map((char) => charLatex(char, role))
@@ -92,7 +96,9 @@ const wordTokens = (word: string, role: "text" | "textItalic"): ReadonlyArray<st
     else if (role === "textItalic" || letters.length === 1) tokens.push(...[...letters].map((c) => charLatex(c, role)))
     else tokens.push(`\\text{${letters}}`)
   }
-  if (tail !== "") tokens.push(...(tail === word ? [...tail].map((c) => charLatex(c, role)) : wordTokens(tail, role)))
+  if (tail !== "") {
+    tokens.push(...(tail === word ? [...tail].map((c) => charLatex(c, role)) : wordTokens(tail, role, bold)))
+  }
   return tokens
 }
 

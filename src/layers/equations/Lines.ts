@@ -3,7 +3,7 @@
  *
  * Runs at (about) the body size are the anchors: their baselines, clustered, are the lines. Smaller runs and hanging
  * glyphs (big operators, big delimiters, radicals) join the line they belong to by size and vertical offset: a
- * superscript sits up to about 0.75 em above the baseline, a subscript up to about 0.55 em below it, a hanging glyph
+ * superscript sits up to about 0.85 em above the baseline, a subscript up to about 0.55 em below it, a hanging glyph
  * is centred near the math axis. What fits no line (the limits of a display `\sum`, an inline `\tfrac` stack) makes
  * lines of its own, which display finding attaches to their neighbours.
  *
@@ -122,6 +122,29 @@ export const joinRuns = (items: ReadonlyArray<TextItem>): string => {
   return text.trim()
 }
 
+/**
+ * Runs that touch (less than a quarter em apart, left to right) on about one baseline, as words: a limit such as
+ * `(m, n) ∈ ℤ² \\ {0}` is several runs, one of them a script a third of an em off the baseline.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const words = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const sorted = [...items].sort((a, b) => a.x - b.x || b.y - a.y)
+  const found: Array<Array<TextItem>> = []
+  for (const item of sorted) {
+    const word = found.find((candidate) => {
+      const last = candidate[candidate.length - 1]!
+      const size = Math.max(last.fontSize, item.fontSize)
+      return Math.abs(last.y - item.y) <= 0.35 * size && item.x - (last.x + last.width) < 0.25 * size &&
+        item.x >= last.x + 0.5 * last.width
+    })
+    if (word === undefined) found.push([item])
+    else word.push(item)
+  }
+  return found
+}
+
 // internal
 
 interface Cluster {
@@ -136,7 +159,10 @@ const isAnchor = (item: TextItem, body: number): boolean =>
 
 const isTall = (item: TextItem): boolean => isHanging(item) || isBigOperator(item)
 
-/** the line of the big operator (or operator name) a word of small runs is a limit of: centred over or under it */
+/**
+ * the line of the big operator (or operator name) a word of small runs is a limit of (centred over or under it), or a
+ * script of (touching its right edge, up by its top or down by its bottom, as an integral's limits are)
+ */
 const limitOf = (
   operators: ReadonlyArray<{ readonly item: TextItem; readonly cluster: Cluster }>,
   word: ReadonlyArray<TextItem>
@@ -145,34 +171,18 @@ const limitOf = (
   const centre = (left + Math.max(...word.map((item) => item.x + item.width))) / 2
   const ink = union(word)
   for (const { item: operator, cluster } of operators) {
-    const slack = 0.3 * operator.fontSize
-    if (centre < operator.x - slack || centre > operator.x + operator.width + slack) continue
+    const size = operator.fontSize
     const op = extent(operator)
-    const above = ink.bottom >= op.top - 0.3 * operator.fontSize && ink.bottom <= op.top + 0.8 * operator.fontSize
-    const below = ink.top <= op.bottom + 0.3 * operator.fontSize && ink.top >= op.bottom - 0.8 * operator.fontSize
+    const right = operator.x + operator.width
+    if (isHanging(operator) && left >= right - 0.5 * size && left <= right + 0.3 * size) {
+      if (ink.top <= op.top + 0.5 * size && ink.bottom >= op.bottom - 0.5 * size) return cluster
+    }
+    if (centre < operator.x - 0.3 * size || centre > right + 0.3 * size) continue
+    const above = ink.bottom >= op.top - 0.3 * size && ink.bottom <= op.top + 0.8 * size
+    const below = ink.top <= op.bottom + 0.3 * size && ink.top >= op.bottom - 0.8 * size
     if (above || below) return cluster
   }
   return undefined
-}
-
-/**
- * runs that touch (less than a quarter em apart, left to right) on about one baseline: a limit such as
- * `(m, n) ∈ ℤ² \\ {0}` holds a script of its own, a third of an em off its baseline at most
- */
-const words = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
-  const sorted = [...items].sort((a, b) => a.x - b.x || b.y - a.y)
-  const found: Array<Array<TextItem>> = []
-  for (const item of sorted) {
-    const word = found.find((candidate) => {
-      const last = candidate[candidate.length - 1]!
-      const size = Math.max(last.fontSize, item.fontSize)
-      return Math.abs(last.y - item.y) <= 0.35 * size && item.x - (last.x + last.width) < 0.25 * size &&
-        item.x >= last.x + 0.5 * last.width
-    })
-    if (word === undefined) found.push([item])
-    else word.push(item)
-  }
-  return found
 }
 
 /** baselines within `tolerance` of a cluster's first baseline join it; items sorted top to bottom first */
@@ -193,8 +203,8 @@ const clusterByBaseline = (items: ReadonlyArray<TextItem>, tolerance: number): A
 
 /**
  * The line a word of small runs or a hanging run belongs to: for a script, the nearest line whose baseline is between
- * 0.55 em above and 0.75 em below it; for a hanging glyph, the line whose math axis is nearest the glyph's middle, if
- * the glyph covers that axis. Horizontal nearness breaks ties, so that a script goes with the line it touches.
+ * 0.85 em below and 0.55 em above it; for a hanging glyph, the line whose math axis is nearest the glyph's middle, if
+ * the glyph covers that axis. A script touching a run of a line goes with that line; else horizontal nearness counts.
  */
 const bestCluster = (clusters: ReadonlyArray<Cluster>, word: ReadonlyArray<TextItem>): Cluster | undefined => {
   let best: Cluster | undefined
@@ -211,10 +221,12 @@ const bestCluster = (clusters: ReadonlyArray<Cluster>, word: ReadonlyArray<TextI
       if (axis < ink.bottom - 0.1 * cluster.size || axis > ink.top + 0.1 * cluster.size) continue
       score = Math.abs(middle - axis)
     } else {
-      if (offset > 0.75 * cluster.size || offset < -0.55 * cluster.size) continue
+      if (offset > 0.85 * cluster.size || offset < -0.55 * cluster.size) continue
       score = Math.abs(offset - 0.1 * cluster.size)
     }
-    score += 0.05 * Math.min(...word.map((item) => horizontalDistance(cluster.items, item)))
+    // a script touches its base: that settles it; otherwise horizontal nearness breaks ties
+    const touching = cluster.items.some((base) => Math.abs(first.x - (base.x + base.width)) < 1)
+    score += touching ? 0 : 2 + 0.05 * Math.min(...word.map((item) => horizontalDistance(cluster.items, item)))
     if (score < bestScore) {
       best = cluster
       bestScore = score

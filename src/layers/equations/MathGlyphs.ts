@@ -170,7 +170,8 @@ export interface ExtensionGlyph {
  */
 export const extensionGlyph = (char: string, fontName: string, widthEm: number): ExtensionGlyph | undefined => {
   const code = char.codePointAt(0) ?? -1
-  if (fontRole(fontName) === "mathExtension" && code < 0x80) {
+  // TeX's own extension fonts come through by code (pdf.js has no Unicode for their glyphs); Latin Modern's by Unicode
+  if (code < 0x80 && /^(cmex|txex|pxex|eurm?ex|mnsymbolf)/i.test(fontName)) {
     return cmex[code]
   }
   // Unicode-mapped extension fonts (Latin Modern, PazoMath) tell the size only by the width
