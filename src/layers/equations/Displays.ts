@@ -385,7 +385,10 @@ const top = (row: ReadonlyArray<LineInfo>): number => Math.max(...row.map((info)
 const overlaps = (a: TextItem, b: TextItem, margin: number): boolean =>
   a.x + a.width > b.x + margin && b.x + b.width > a.x + margin
 
-/** what a row is: an equation, a row of a table (no relation or big operator, mostly digits or no operator), or stray */
+/**
+ * what a row is: an equation; a row of a table (no relation or big operator, and mostly digits or no operator at all,
+ * as a table's header); or stray (too little math)
+ */
 const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): "equation" | "table" | "stray" => {
   const row = parts.flat()
   const items = row.flatMap((info) => info.body)
@@ -408,12 +411,13 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): "equation" | "ta
       chars++
       if (/[0-9.,]/.test(char)) digits++
       if (relations.includes(char)) relation = true
-      if ("+−-×·/".includes(char) || isMathOperatorChar(char)) operator = true
+      if (operators.includes(char)) operator = true
     }
   }
   if (numbered) return "equation"
-  if (math < 2 || (prose > 2 * math + 10 && !relation)) return "stray"
-  return !relation && !bigOperator && (digits >= 0.5 * chars || !operator) ? "table" : "equation"
+  const numeric = digits >= 0.5 * chars
+  if (!relation && !bigOperator && (numeric || !operator)) return numeric || math >= 2 ? "table" : "stray"
+  return math < 2 || (prose > 2 * math + 10 && !relation) ? "stray" : "equation"
 }
 
 /** a row as a display */
@@ -436,3 +440,5 @@ const toDisplay = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>, context: Displ
 }
 
 const relations = "=<>≤≥≠≈∼≃≅≡∈∉⊂⊆⊃⊇→←↦⇒⇔⟹⟺≺≻≪≫∝⊥∣≍≲≳"
+
+const operators = "+−-×·/±∓∗⋅∘⊕⊗∪∩∧∨"

@@ -1,0 +1,36 @@
+import { assert, describe, it } from "@effect/vitest"
+import { columns } from "../../../src/layers/equations/Columns.ts"
+import { page, prose, run } from "./items.ts"
+
+/** `count` lines of prose between `x` and `right`, 12 pt apart from y = 700 down */
+const paragraph = (count: number, x: number, right: number) =>
+  Array.from({ length: count }, (_, i) => prose(700 - 12 * i, x, right)).flat()
+
+describe("Columns", () => {
+  it("finds the gutter of a two-column page and keeps the title apart", () => {
+    const title = run("A title across both columns of the page", 150, 780, "CMR17", 17, 300)
+    const found = columns(page([title, ...paragraph(40, 54, 294), ...paragraph(40, 318, 558)], 612, 792))
+    assert.deepStrictEqual(found.map((column) => column.kind), ["full", "left", "right"])
+    const [full, left, right] = found
+    assert.deepStrictEqual(full!.items, [title])
+    assert.closeTo(left!.left, 54, 0.5)
+    assert.closeTo(left!.right, 291, 0.5)
+    assert.closeTo(right!.left, 318, 0.5)
+    assert.isTrue(left!.items.every((item) => item.x + item.width <= 306))
+    assert.isTrue(right!.items.every((item) => item.x >= 306))
+  })
+
+  it("reads a one-column page as one column, centred displays and all", () => {
+    const display = [run("x", 280, 600), run("=", 290, 600, "CMR10"), run("y", 300, 600)]
+    const found = columns(page([...paragraph(40, 72, 522), ...display]))
+    assert.strictEqual(found.length, 1)
+    assert.strictEqual(found[0]!.kind, "single")
+    assert.strictEqual(found[0]!.items.length, 163)
+  })
+
+  it("takes a page with text on one side only for one column", () => {
+    const found = columns(page(paragraph(30, 54, 294), 612, 792))
+    assert.deepStrictEqual(found.map((column) => column.kind), ["single"])
+    assert.deepStrictEqual(columns(page([])), [])
+  })
+})

@@ -1,0 +1,121 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { TextItem } from "../../../src/layers/Pdf.ts"
+import { columns } from "../../../src/layers/equations/Columns.ts"
+import { displays } from "../../../src/layers/equations/Displays.ts"
+import { page, prose, run } from "./items.ts"
+
+/** the displays of a one-column page of the given runs (body size 10) */
+const found = (items: ReadonlyArray<TextItem>) => displays(columns(page(items))[0]!, 10)
+
+/** paragraphs of prose: lines at the given baselines */
+const paragraphs = (...baselines: ReadonlyArray<number>) => baselines.flatMap((y) => prose(y))
+
+/** `x = y + 1` centred at baseline `y`, from x = 270 */
+const formula = (y: number, x = 270) => [
+  run("x", x, y),
+  run("=", x + 8.6, y, "CMR10", 10, 7.8),
+  run("y", x + 19.3, y),
+  run("+", x + 26.3, y, "CMR10", 10, 7.8),
+  run("1", x + 36.4, y, "CMR10", 10, 5)
+]
+
+describe("Displays", () => {
+  it("finds a centred, numbered display between prose, with its context", () => {
+    const display = [...formula(650), run("(1)", 508, 650, "CMR10", 10, 14)]
+    const [equation, ...others] = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(624, 612)])
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(1)")
+    assert.strictEqual(equation!.number?.side, "right")
+    assert.strictEqual(equation!.items.length, 5, "the number is not part of the formula")
+    assert.closeTo(equation!.bbox.left, 270, 0.01)
+    assert.closeTo(equation!.bbox.bottom, 648, 0.01) // the descender of y
+    assert.isAbove(equation!.bbox.top, 655)
+    assert.include(equation!.context.before, "Lorem ipsum")
+    assert.include(equation!.context.after, "Lorem ipsum")
+  })
+
+  it("finds an unnumbered display that stands apart from the margins", () => {
+    assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
+  })
+
+  it("does not report inline math, centred prose, or prose that starts at the margin", () => {
+    const inline = [run("We have", 72, 650, "CMR10", 10, 40), ...formula(650, 115), run("and so on until the end", 160, 650, "CMR10", 10, 362)]
+    const centredProse = [run("the skew comes from the correlation, the smile", 200, 626, "NimbusRomNo9L-ReguItal", 10, 200)]
+    const mathAtMargin = formula(602, 72)
+    const items = [...paragraphs(700, 688, 676, 664), ...inline, ...paragraphs(638), ...centredProse, ...paragraphs(614), ...mathAtMargin, ...paragraphs(590)]
+    assert.deepStrictEqual(found(items), [])
+  })
+
+  it("does not report a table of numbers", () => {
+    const row = (y: number) =>
+      [run("2019-06", 150, y, "CMR10", 10, 33), ...[200, 250, 300, 350].map((x, i) => run(`0.${i}5`, x, y, "CMR10", 10, 20))]
+    const header = [run("date", 150, 660, "CMR10", 10, 17), run("κ", 205, 660), run("θ", 255, 660), run("σ", 305, 660), run("ρ", 355, 660)]
+    const items = [...paragraphs(700, 688), ...header, ...row(648), ...row(636), ...row(624), ...paragraphs(596)]
+    assert.deepStrictEqual(found(items), [])
+  })
+
+  it("splits the rows of a gather, each with its number", () => {
+    const items = [
+      ...paragraphs(700, 688),
+      ...formula(660),
+      run("(1)", 508, 660, "CMR10", 10, 14),
+      ...formula(643),
+      run("(2)", 508, 643, "CMR10", 10, 14),
+      ...paragraphs(615)
+    ]
+    const rows = found(items)
+    assert.deepStrictEqual(rows.map((row) => row.number?.text), ["(1)", "(2)"])
+    assert.isTrue(rows[0]!.bbox.bottom > rows[1]!.bbox.top)
+  })
+
+  it("keeps a fraction's numerator and denominator with its row", () => {
+    // f = (a + b) / c, the fraction right of "f ="
+    const items = [
+      ...paragraphs(700, 688),
+      run("f", 260, 650),
+      run("=", 268, 650, "CMR10", 10, 7.8),
+      run("a + b", 282, 657, "CMMI10", 10, 24),
+      run("c", 292, 643),
+      run(",", 310, 650),
+      ...paragraphs(620)
+    ]
+    const [fraction, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(fraction!.items.length, 5)
+  })
+
+  it("keeps the rows of a matrix together, held by its delimiters", () => {
+    // L = ( 1 −1 / −1 1 ) with CMEX pieces of tall parentheses at x = 280 and 330
+    const pieces = (x: number, top: string, extension: string, bottom: string) => [
+      run(top, x, 668, "CMEX10", 10, 8.7),
+      run(extension, x, 659, "CMEX10", 10, 8.7),
+      run(bottom, x, 653, "CMEX10", 10, 8.7)
+    ]
+    const items = [
+      ...paragraphs(700, 688),
+      run("L", 260, 650),
+      run("=", 268, 650, "CMR10", 10, 7.8),
+      ...pieces(280, "\uf8eb", "\uf8ec", "\uf8ed"),
+      run("1", 292, 656, "CMR10"),
+      run("−1", 310, 656, "CMSY10", 10, 12),
+      run("−1", 290, 644, "CMSY10", 10, 12),
+      run("1", 312, 644, "CMR10"),
+      ...pieces(330, "\uf8f6", "\uf8f7", "\uf8f8"),
+      run("(3)", 508, 650, "CMR10", 10, 14),
+      ...paragraphs(620)
+    ]
+    const [matrix, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(matrix!.number?.text, "(3)")
+    assert.strictEqual(matrix!.items.length, 12)
+  })
+
+  it("reads a number on a baseline of its own as holding the lines around it together", () => {
+    // an `aligned` block of two rows, its number between them
+    const items = [...paragraphs(700, 688), ...formula(662), ...formula(648), run("(4)", 508, 655, "CMR10", 10, 14), ...paragraphs(620)]
+    const [block, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(block!.number?.text, "(4)")
+    assert.strictEqual(block!.items.length, 10)
+  })
+})

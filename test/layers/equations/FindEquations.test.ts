@@ -1,0 +1,51 @@
+import { assert, describe, it } from "@effect/vitest"
+import { findEquations, findOnPage } from "../../../src/layers/equations/FindEquations.ts"
+import type { PageText, TextItem } from "../../../src/layers/Pdf.ts"
+import { prose, run } from "./items.ts"
+
+/** a two-column page: a display in each column, the right one numbered */
+const twoColumns = (): PageText => {
+  const column = (x: number, right: number) => Array.from({ length: 30 }, (_, i) => prose(740 - 12 * i, x, right)).flat()
+  const left = column(54, 294).filter((item) => item.y > 600 || item.y < 560)
+  const right = column(318, 558).filter((item) => item.y > 600 || item.y < 560)
+  const display = (x: number): ReadonlyArray<TextItem> => [
+    run("x", x, 580),
+    run("=", x + 8.6, 580, "CMR10", 10, 7.8),
+    run("y", x + 19.3, 580),
+    run("2", x + 24.5, 584, "CMR7", 7, 3.5)
+  ]
+  // drawn in an order that is not reading order: the right column's display first, its exponent before its base
+  const [x, equals, y, two] = display(130)
+  return {
+    pageNumber: 3,
+    width: 612,
+    height: 792,
+    items: [...display(400), run("(7)", 544, 580, "CMR10", 10, 14), ...right, two!, x!, equals!, y!, ...left]
+  }
+}
+
+describe("FindEquations", () => {
+  it("numbers the equations of a page in reading order, column by column", () => {
+    const found = findOnPage(twoColumns())
+    assert.deepStrictEqual(found.map((candidate) => [candidate.id, candidate.page, candidate.number]), [
+      ["p3-e1", 3, null],
+      ["p3-e2", 3, "(7)"]
+    ])
+    const [left, right] = found
+    assert.isBelow(left!.bbox.right, 306)
+    assert.isAbove(right!.bbox.left, 306)
+    assert.strictEqual(left!.latex, "x = y^2")
+    assert.strictEqual(left!.kind, "display")
+    // raw and items keep the drawing order
+    assert.strictEqual(left!.raw, "2 x = y")
+    assert.deepStrictEqual(left!.items.map((item) => item.text), ["2", "x", "=", "y"])
+    assert.include(left!.context.before, "Lorem")
+  })
+
+  it("goes through the pages it is given", () => {
+    const page = twoColumns()
+    const found = findEquations({ pageCount: 9, pages: [page, { ...page, pageNumber: 4 }] })
+    assert.deepStrictEqual(found.map((candidate) => candidate.id), ["p3-e1", "p3-e2", "p4-e1", "p4-e2"])
+    assert.deepStrictEqual(findEquations({ pageCount: 1, pages: [{ pageNumber: 1, width: 612, height: 792, items: [] }] }), [])
+  })
+})

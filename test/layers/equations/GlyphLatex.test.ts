@@ -1,0 +1,87 @@
+import { assert, describe, it } from "@effect/vitest"
+import { toLatex } from "../../../src/layers/equations/GlyphLatex.ts"
+import { run } from "./items.ts"
+
+describe("GlyphLatex", () => {
+  it("writes scripts from size and offset", () => {
+    const items = [
+      run("e", 100, 500, "CMMI10", 10, 5),
+      run("−", 105, 504, "CMSY7", 7, 6.6),
+      run("λ", 111.6, 504, "CMMI7", 7, 4.9),
+      run("k", 116.5, 502.6, "CMMI5", 5, 3.4),
+      run("t", 119.9, 504, "CMMI7", 7, 3),
+      run("=", 130, 500, "CMR10", 10, 7.7),
+      run("x", 142, 500, "CMMI10", 10, 5.7),
+      run("i", 147.7, 498.5, "CMMI7", 7, 2.8)
+    ]
+    assert.strictEqual(toLatex(items), "e^{- \\lambda_kt} = x_i")
+  })
+
+  it("writes a fraction where a numerator stands over a denominator", () => {
+    const items = [
+      run("f", 100, 500, "CMMI10", 10, 5),
+      run("=", 110, 500, "CMR10", 10, 7.7),
+      run("a + b", 124, 507, "CMMI10", 10, 24),
+      run("c", 133.5, 493, "CMMI10", 10, 5),
+      run(",", 152, 500, "CMMI10", 10, 2.8)
+    ]
+    assert.strictEqual(toLatex(items), "f = \\frac{a + b}c,")
+  })
+
+  it("writes a display sum with its limits", () => {
+    const items = [
+      run("X", 100, 510.4, "CMEX10", 10, 14.4),
+      run("n", 105, 514, "CMMI7", 7, 4.9),
+      run("k=1", 101, 490, "CMMI7", 7, 12),
+      run("a", 117, 500, "CMMI10", 10, 5.3),
+      run("k", 122.3, 498.5, "CMMI7", 7, 4.2)
+    ]
+    assert.strictEqual(toLatex(items), "\\sum_{k = 1}^na_k")
+  })
+
+  it("writes a matrix between tall delimiters, and cases after a lone brace", () => {
+    const paren = (x: number, top: string, bottom: string) => [run(top, x, 511, "CMEX10", 10, 8.7), run(bottom, x, 502, "CMEX10", 10, 8.7)]
+    const matrix = [
+      run("A", 80, 500),
+      run("=", 90, 500, "CMR10", 10, 7.7),
+      ...paren(100, "\uf8eb", "\uf8ed"),
+      run("1", 112, 506, "CMR10", 10, 5),
+      run("0", 130, 506, "CMR10", 10, 5),
+      run("0", 112, 494, "CMR10", 10, 5),
+      run("1", 130, 494, "CMR10", 10, 5),
+      ...paren(140, "\uf8f6", "\uf8f8")
+    ]
+    assert.strictEqual(toLatex(matrix), "A = \\begin{pmatrix}1 & 0 \\\\ 0 & 1\\end{pmatrix}")
+    const cases = [
+      run("f", 80, 500),
+      run("=", 90, 500, "CMR10", 10, 7.7),
+      run("\uf8f1", 100, 513, "CMEX10", 10, 8.9),
+      run("\uf8f2", 100, 504, "CMEX10", 10, 8.9),
+      run("\uf8f3", 100, 495, "CMEX10", 10, 8.9),
+      run("1", 112, 506, "CMR10", 10, 5),
+      run("if", 135, 506, "CMR10", 10, 8),
+      run("0", 112, 494, "CMR10", 10, 5),
+      run("otherwise", 135, 494, "CMR10", 10, 40)
+    ]
+    assert.strictEqual(toLatex(cases), "f = \\begin{cases}1 & \\text{if} \\\\ 0 & \\text{otherwise}\\end{cases}")
+  })
+
+  it("writes accents, radicals, alphabets and negations", () => {
+    const items = [
+      run("¯", 100, 503, "CMR10", 10, 5),
+      run("S", 100, 500, "CMMI10", 10, 6),
+      run("√", 110, 508, "CMSY10", 10, 8.3),
+      run("t", 118.3, 500, "CMMI10", 10, 3.6),
+      run("E", 125, 500, "MSBM10", 10, 6.6),
+      run("̸", 135, 500, "CMSY10", 10, 0),
+      run("=", 135, 500, "CMR10", 10, 7.7),
+      run("0", 146, 500, "CMR10", 10, 5)
+    ]
+    assert.strictEqual(toLatex(items), "\\bar S\\sqrt{t}\\mathbb{E} \\ne 0")
+  })
+
+  it("writes an aligned block when the number sits between its lines", () => {
+    const row = (y: number) => [run("x", 100, y), run("=", 110, y, "CMR10", 10, 7.7), run("1", 121, y, "CMR10", 10, 5)]
+    assert.strictEqual(toLatex([...row(512), ...row(498)], { baseline: 505 }), "\\begin{aligned} x = 1 \\\\ x = 1 \\end{aligned}")
+  })
+})
