@@ -24,9 +24,9 @@ import type { Column } from "./Columns.ts"
 import type { BoundingBox } from "./Equation.ts"
 import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
-import { extent, union } from "./Ink.ts"
+import { delimiterStacks, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
-import { charClasses, extensionGlyph, fontRole, isBigOperator, isHanging, isMathOperatorChar } from "./MathGlyphs.ts"
+import { charClasses, isBigOperator, isHanging, isMathOperatorChar } from "./MathGlyphs.ts"
 
 /**
  * One display equation (one row of a multi-row display), before its LaTeX is built.
@@ -281,28 +281,9 @@ const holes = (info: LineInfo): ReadonlyArray<{ readonly left: number; readonly 
   return found
 }
 
-/** vertical spans of big delimiters: single glyphs, and the pieces of extensible ones stacked at one x */
-const tallDelimiters = (
-  items: ReadonlyArray<TextItem>,
-  body: number
-): ReadonlyArray<{ readonly x: number; readonly bottom: number; readonly top: number }> => {
-  const spans: Array<{ x: number; bottom: number; top: number }> = []
-  for (const item of items) {
-    if (!isHanging(item) || isBigOperator(item) || fontRole(item.fontName) !== "mathExtension") continue
-    const glyph = extensionGlyph(item.text.trim().charAt(0), item.fontName, item.width / item.fontSize)
-    if (glyph === undefined || (glyph.kind !== "delimiter" && glyph.kind !== "piece")) continue
-    const ink = extent(item)
-    const stacked = spans.find((span) =>
-      Math.abs(span.x - item.x) < 1 && ink.top >= span.bottom - 0.5 * body && ink.bottom <= span.top + 0.5 * body
-    )
-    if (stacked === undefined) spans.push({ x: item.x, bottom: ink.bottom, top: ink.top })
-    else {
-      stacked.bottom = Math.min(stacked.bottom, ink.bottom)
-      stacked.top = Math.max(stacked.top, ink.top)
-    }
-  }
-  return spans.filter((span) => span.top - span.bottom > 1.3 * body)
-}
+/** the big delimiters (single glyphs, or pieces stacked) taller than 1.3 times the body size */
+const tallDelimiters = (items: ReadonlyArray<TextItem>, body: number) =>
+  delimiterStacks(items).filter((stack) => stack.top - stack.bottom > 1.3 * body)
 
 /** the line with a formula nearest to `info`: one with a big operator above or below it first (its limits) */
 const nearestLine = (

@@ -22,7 +22,7 @@
  */
 import type { TextItem } from "../Pdf.ts"
 import { fractionStacks } from "./FractionStacks.ts"
-import { bands, extent, type VerticalExtent } from "./Ink.ts"
+import { bands, delimiterStacks, extent, type VerticalExtent } from "./Ink.ts"
 import { runTokens, symbolLatex } from "./LatexSymbols.ts"
 import { words } from "./Lines.ts"
 import { extensionGlyph, fontRole, hasLimits, isAccent, isBigOperator, isHanging } from "./MathGlyphs.ts"
@@ -80,7 +80,8 @@ const layout = (
   if (depth > maxDepth) return items.flatMap((item) => itemTokens(item, accents))
   const flat = items.filter((item) => !isHanging(item) && !isBigOperator(item) && !isAccent(item))
   const basis = flat.length > 0 ? flat : items
-  const compounds = stackedPieces(items)
+  // a delimiter's whole extent, its pieces stacked
+  const reach = new Map(delimiterStacks(items).flatMap((stack) => stack.items.map((item) => [item, stack] as const)))
   const size = Math.max(...basis.map((item) => item.fontSize))
   const baseline = mainBaseline(basis, size, hint)
   const axis = baseline + 0.25 * size
@@ -89,13 +90,13 @@ const layout = (
     !isHanging(item) && !isBigOperator(item)
   const reachesAxis = (item: TextItem) => {
     if (!isHanging(item) && !isBigOperator(item)) return false
-    const ink = compounds.get(item) ?? extent(item)
+    const ink = reach.get(item) ?? extent(item)
     return ink.bottom <= axis - 0.1 * size && ink.top >= axis + 0.1 * size
   }
   const chosen = items.filter((item) => onBaseline(item) || reachesAxis(item)).sort((a, b) => a.x - b.x || b.y - a.y)
   // one atom per stack of pieces: the others are part of it
   const atomItems = chosen.filter((item, i) =>
-    !compounds.has(item) || !chosen.slice(0, i).some((other) => compounds.has(other) && Math.abs(other.x - item.x) < 1)
+    !reach.has(item) || !chosen.slice(0, i).some((other) => reach.get(other) === reach.get(item))
   )
   if (atomItems.length === 0) {
     // nothing on a baseline (a lone radical sign, say): the runs as they come
@@ -113,12 +114,9 @@ const layout = (
     }))
   const leading: Array<TextItem> = []
   const rest = items.filter((item) => !atoms.some((atom) => atom.item === item) && !isPieceOf(item, atoms))
-  for (const atom of atoms) {
-    const compound = compounds.get(atom.item)
-    if (compound !== undefined) tall.set(atom.item, compound)
-  }
-  for (const word of words(rest)) place(word, atoms, baseline, size, leading)
-  return negations(emit(atoms, leading, { baseline, size, depth, accents }))
+  const frame: Frame = { baseline, size, depth, accents, reach }
+  for (const word of words(rest)) place(word, atoms, frame, leading)
+  return negations(emit(atoms, leading, frame))
 }
 
 /** the number's baseline if given, else the one holding a relation, else the one with the most characters */
@@ -145,39 +143,13 @@ const mainBaseline = (items: ReadonlyArray<TextItem>, size: number, hint: number
   return best
 }
 
-/**
- * the extent of each piece's whole delimiter: pieces of an extensible delimiter (top, extension, bottom) stacked at
- * one x make one tall glyph
- */
-const stackedPieces = (items: ReadonlyArray<TextItem>): ReadonlyMap<TextItem, VerticalExtent> => {
-  const pieces = items.filter((item) =>
-    fontRole(item.fontName) === "mathExtension" &&
-    extensionGlyph(item.text.trim().charAt(0), item.fontName, item.width / item.fontSize)?.kind === "piece"
-  )
-  const found = new Map<TextItem, VerticalExtent>()
-  for (const piece of pieces) {
-    const column = pieces.filter((other) => Math.abs(other.x - piece.x) < 1 && other.fontName === piece.fontName)
-    const ink = column.map(extent)
-    found.set(piece, { bottom: Math.min(...ink.map((e) => e.bottom)), top: Math.max(...ink.map((e) => e.top)) })
-  }
-  return found
-}
-
-/** the extent of the tall delimiters that are atoms, as their stacked pieces make them */
-const tall = new WeakMap<TextItem, VerticalExtent>()
-
 /** pieces of an extensible delimiter stacked over one that is an atom already */
 const isPieceOf = (item: TextItem, atoms: ReadonlyArray<Atom>): boolean =>
   isHanging(item) && !isBigOperator(item) &&
   atoms.some((atom) => isHanging(atom.item) && Math.abs(atom.item.x - item.x) < 1 && atom.item.fontName === item.fontName)
 
-const place = (
-  word: ReadonlyArray<TextItem>,
-  atoms: ReadonlyArray<Atom>,
-  baseline: number,
-  size: number,
-  leading: Array<TextItem>
-) => {
+const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame: Frame, leading: Array<TextItem>) => {
+  const { baseline, size } = frame
   const first = word[0]!
   const left = Math.min(...word.map((item) => item.x))
   const right = Math.max(...word.map((item) => item.x + item.width))
@@ -202,7 +174,7 @@ const place = (
       left - (base.x + base.width) <= 4 * size
     if (!touching) continue
     const smaller = first.fontSize < 0.9 * base.fontSize || first.text.trim().startsWith("′") ||
-      (isHanging(base) && !isOpening(base, size))
+      (isHanging(base) && !isOpening(base, frame))
     if (smaller && Math.abs(offset) <= 1.2 * size && (owner === undefined || base.x > owner.item.x)) owner = atom
   }
   if (owner !== undefined) {
@@ -223,20 +195,21 @@ interface Frame {
   readonly size: number
   readonly depth: number
   readonly accents: Accents
+  /** the whole extent of each big delimiter, pieces stacked */
+  readonly reach: ReadonlyMap<TextItem, VerticalExtent>
 }
 
 /** an atom with everything placed on it */
 const attached = (atom: Atom): Array<TextItem> => [atom.item, ...atom.sub, ...atom.sup, ...atom.below, ...atom.above, ...atom.after]
 
 const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
-  const { size } = frame
   const tokens: Array<string> = []
   tokens.push(...stacked(leading, frame))
   for (let i = 0; i < atoms.length; i++) {
     const atom = atoms[i]!
-    if (isOpening(atom.item, size)) {
+    if (isOpening(atom.item, frame)) {
       // a matrix between tall delimiters (or after a brace never closed: `cases`); the environment stands for both
-      const close = atoms.slice(i + 1).findIndex((other) => isClosing(other.item, size))
+      const close = atoms.slice(i + 1).findIndex((other) => isClosing(other.item, frame))
       const end = close < 0 ? atoms.length : i + 1 + close
       const table = grid([...atom.after, ...atoms.slice(i + 1, end).flatMap(attached)], frame)
       if (table !== undefined) {
@@ -412,17 +385,17 @@ const radicalEnd = (atoms: ReadonlyArray<Atom>, start: number): number => {
 }
 
 /** the delimiter a tall hanging glyph (or a stack of pieces) is, if it is one */
-const tallDelimiter = (item: TextItem, size: number): string | undefined => {
+const tallDelimiter = (item: TextItem, frame: Frame): string | undefined => {
   if (!isHanging(item) || isBigOperator(item) || isRadical(item)) return undefined
-  const ink = tall.get(item) ?? extent(item)
-  return ink.top - ink.bottom > 1.3 * size ? runTokens(item)[0] : undefined
+  const ink = frame.reach.get(item) ?? extent(item)
+  return ink.top - ink.bottom > 1.3 * frame.size ? runTokens(item)[0] : undefined
 }
 
-const isOpening = (item: TextItem, size: number): boolean =>
-  ["(", "[", "\\{", "|", "\\|", "\\langle", "\\lfloor", "\\lceil"].includes(tallDelimiter(item, size) ?? "")
+const isOpening = (item: TextItem, frame: Frame): boolean =>
+  ["(", "[", "\\{", "|", "\\|", "\\langle", "\\lfloor", "\\lceil"].includes(tallDelimiter(item, frame) ?? "")
 
-const isClosing = (item: TextItem, size: number): boolean =>
-  [")", "]", "\\}", "|", "\\|", "\\rangle", "\\rfloor", "\\rceil"].includes(tallDelimiter(item, size) ?? "")
+const isClosing = (item: TextItem, frame: Frame): boolean =>
+  [")", "]", "\\}", "|", "\\|", "\\rangle", "\\rfloor", "\\rceil"].includes(tallDelimiter(item, frame) ?? "")
 
 /** each accent's base: the nearest run below it whose extent holds the accent's middle */
 const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Accents; readonly placed: ReadonlySet<TextItem> } => {

@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../Pdf.ts"
-import { hangDepth, isHanging } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, hangDepth, isBigOperator, isHanging } from "./MathGlyphs.ts"
 
 /**
  * The vertical extent of an item's ink, in PDF user space (`bottom < top`).
@@ -79,6 +79,37 @@ export const bands = (items: ReadonlyArray<TextItem>, gap = 0): ReadonlyArray<Re
     }
   }
   return found.map((band) => band.items)
+}
+
+/**
+ * The big delimiters among `items`: a glyph of an extension font that is a delimiter, or the pieces of an extensible
+ * one (top, extension, bottom) stacked at one x, as one extent each: what a matrix's brackets or a `cases` brace reach
+ * over.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const delimiterStacks = (
+  items: ReadonlyArray<TextItem>
+): ReadonlyArray<VerticalExtent & { readonly x: number; readonly items: ReadonlyArray<TextItem> }> => {
+  const stacks: Array<{ x: number; bottom: number; top: number; items: Array<TextItem> }> = []
+  for (const item of items) {
+    if (!isHanging(item) || isBigOperator(item) || fontRole(item.fontName) !== "mathExtension") continue
+    const glyph = extensionGlyph(item.text.trim().charAt(0), item.fontName, item.width / item.fontSize)
+    if (glyph === undefined || (glyph.kind !== "delimiter" && glyph.kind !== "piece")) continue
+    const ink = extent(item)
+    const touching = (stack: (typeof stacks)[number]) =>
+      Math.abs(stack.x - item.x) < 1 && ink.top >= stack.bottom - 0.5 * item.fontSize &&
+      ink.bottom <= stack.top + 0.5 * item.fontSize
+    const stack = stacks.find(touching)
+    if (stack === undefined) stacks.push({ x: item.x, bottom: ink.bottom, top: ink.top, items: [item] })
+    else {
+      stack.bottom = Math.min(stack.bottom, ink.bottom)
+      stack.top = Math.max(stack.top, ink.top)
+      stack.items.push(item)
+    }
+  }
+  return stacks
 }
 
 // internal
