@@ -3,6 +3,8 @@
  *
  * - Storage is lakeFS when `lakefs.url` (`LAKEFS_URL`) is set, else the embedded store in `dataDir`.
  * - Manifests come from the FDO façade when `fdoApi` (`FDO_API`) is set, else they are derived from storage.
+ * - Workflows refine with a model (`Llm` over Ollama) when `ollama.model` (`OLLAMA_MODEL`) is set, else there is no
+ *   `Llm` and they keep their heuristic results.
  *
  * Each choice comes with its health check (lakeFS `/healthcheck` and the branch, the façade's `/health`); the
  * `Health` layer runs them at start and every `health.intervalSeconds`. An unreachable system is a warning, not a
@@ -22,6 +24,7 @@ import * as Health from "./Health.ts"
 import * as HttpFdoFacade from "./HttpFdoFacade.ts"
 import * as LakeFsStorage from "./LakeFsStorage.ts"
 import * as LocalStorage from "./LocalStorage.ts"
+import * as OllamaLlm from "./OllamaLlm.ts"
 import type { Settings } from "./ServerConfig.ts"
 import type { Storage, StorageError } from "./Storage.ts"
 import * as StorageFdoFacade from "./StorageFdoFacade.ts"
@@ -84,11 +87,16 @@ export const describe = (settings: Settings): ReadonlyArray<string> => [
   Option.match(settings.fdoApi, {
     onNone: () => "metadata: manifests derived from storage (no FDO_API)",
     onSome: (url) => `metadata: FDO façade at ${url}`
+  }),
+  Option.match(settings.ollama.model, {
+    onNone: () => "model: none (no OLLAMA_MODEL), equations keep their heuristic LaTeX",
+    onSome: (model) => `model: ${model} on Ollama at ${settings.ollama.host}`
   })
 ]
 
 /**
- * `Storage`, `FdoFacade` and `Health` as the settings ask, talking HTTP through Node's `http` module.
+ * `Storage`, `FdoFacade` and `Health` as the settings ask, and an `Llm` when a model is configured, talking HTTP
+ * through Node's `http` module.
  *
  * @category layers
  * @since 0.1.0
@@ -124,11 +132,19 @@ export const layer = (
       onSome: (baseUrl) => ({ name: "metadata", kind: "FDO façade", target: baseUrl, check: withClient(facadeCheck(baseUrl)) })
     })
 
-    const health = Health.layer([storageHealth, facadeHealth], {
+    const model = OllamaLlm.fromSettings(settings)
+    const llm = model === undefined
+      ? Layer.empty
+      : OllamaLlm.layer(model).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
+    const modelHealth: ReadonlyArray<Health.Dependency> = model === undefined
+      ? []
+      : [{ name: "model", kind: `Ollama (${model.model})`, target: model.host, check: withClient(OllamaLlm.check(model)) }]
+
+    const health = Health.layer([storageHealth, facadeHealth, ...modelHealth], {
       interval: `${settings.health.intervalSeconds} seconds`,
       timeout: `${settings.health.timeoutSeconds} seconds`
     })
-    return Layer.mergeAll(facade, health).pipe(Layer.provideMerge(storage))
+    return Layer.mergeAll(facade, health, llm).pipe(Layer.provideMerge(storage))
   })).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))
 
 /**

@@ -25,6 +25,8 @@
  * health: { intervalSeconds: 30, timeoutSeconds: 5 }   # dependency checks that hello reports
  * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ...,  # refining equations needs a model
  *           timeoutSeconds: 60, acceptsImages: false }       # per model call; whether the model reads images
+ * workflows: { maxConcurrentRuns: 2, timeoutSeconds: 600,     # runs at once (others queue); one run's limit
+ *              equations: { componentId: equations.json, maxPdfBytes: 104857600, maxPages: 500 } }
  * ```
  *
  * Secrets are `Redacted`: they print as `<redacted>` in every log line.
@@ -110,7 +112,18 @@ export const config = Config.all({
     timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(60)),
     // only a vision model reads the equation crops; a text model would be sent images it ignores
     acceptsImages: Config.Boolean("acceptsImages").pipe(Config.withDefault(false))
-  }).pipe(Config.nested("ollama"))
+  }).pipe(Config.nested("ollama")),
+  workflows: Config.all({
+    // invoke is open to anonymous callers by default: bound the work they can start
+    maxConcurrentRuns: Config.Int("maxConcurrentRuns").pipe(Config.withDefault(2)),
+    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(600)),
+    equations: Config.all({
+      componentId: Config.String("componentId").pipe(Config.withDefault("equations.json")),
+      // a PDF is parsed in memory (pdf.js needs random access), so its size is checked before it is read
+      maxPdfBytes: Config.Int("maxPdfBytes").pipe(Config.withDefault(100 * 1024 * 1024)),
+      maxPages: Config.Int("maxPages").pipe(Config.withDefault(500))
+    }).pipe(Config.nested("equations"))
+  }).pipe(Config.nested("workflows"))
 })
 
 /**
@@ -169,7 +182,12 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["OLLAMA_MODEL", ["ollama", "model"]],
   ["OLLAMA_API_KEY", ["ollama", "apiKey"]],
   ["DOIP_OLLAMA_TIMEOUT_SECONDS", ["ollama", "timeoutSeconds"]],
-  ["DOIP_OLLAMA_ACCEPTS_IMAGES", ["ollama", "acceptsImages"]]
+  ["DOIP_OLLAMA_ACCEPTS_IMAGES", ["ollama", "acceptsImages"]],
+  ["DOIP_WORKFLOW_MAX_CONCURRENT_RUNS", ["workflows", "maxConcurrentRuns"]],
+  ["DOIP_WORKFLOW_TIMEOUT_SECONDS", ["workflows", "timeoutSeconds"]],
+  ["DOIP_EQUATIONS_COMPONENT_ID", ["workflows", "equations", "componentId"]],
+  ["DOIP_PDF_MAX_BYTES", ["workflows", "equations", "maxPdfBytes"]],
+  ["DOIP_PDF_MAX_PAGES", ["workflows", "equations", "maxPages"]]
 ]
 
 /**

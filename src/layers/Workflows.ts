@@ -10,6 +10,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import type { DoipError } from "../protocol/DoipError.ts"
 import type { ComponentStat } from "./Storage.ts"
 
@@ -78,5 +79,6 @@ export const make = (workflows: ReadonlyArray<Workflow>): Workflows["Service"] =
  */
 export const layerFrom = <E, R>(
   workflows: ReadonlyArray<Effect.Effect<Workflow, E, R>>
-): Layer.Layer<Workflows, E, R> =>
+): Layer.Layer<Workflows, E, Exclude<R, Scope.Scope>> =>
+  // scoped: a workflow may own resources (fibers of its runs) that live as long as the registry
   Layer.effect(Workflows, Effect.map(Effect.all(workflows), make))

@@ -15,7 +15,10 @@ import * as NetAddress from "effect/net/NetAddress"
 import * as SocketServer from "effect/socket/SocketServer"
 import * as Auth from "../layers/Auth.ts"
 import * as ComponentWriter from "../layers/ComponentWriter.ts"
+import * as EquationExtractionWorkflow from "../layers/EquationExtractionWorkflow.ts"
 import * as FixityWorkflow from "../layers/FixityWorkflow.ts"
+import * as PdfJs from "../layers/PdfJs.ts"
+import * as ServerConfig from "../layers/ServerConfig.ts"
 import * as Workflows from "../layers/Workflows.ts"
 import * as BinaryListener from "./BinaryListener.ts"
 import * as BuiltinOperations from "./BuiltinOperations.ts"
@@ -24,12 +27,18 @@ import type { Operation } from "./Operations.ts"
 import type { TlsFiles } from "./Tls.ts"
 
 /**
- * The built-in workflows.
+ * The built-in workflows: `fixity`, and `equation_extraction` (which refines with the `Llm` when one is provided).
  *
  * @category layers
  * @since 0.1.0
  */
-export const layerWorkflows = Workflows.layerFrom([FixityWorkflow.make])
+export const layerWorkflows = Workflows.layerFrom([FixityWorkflow.make, EquationExtractionWorkflow.makeFromSettings]).pipe(
+  // pdf.js in this process, within the configured limits: it needs no outside system, so every server has it
+  Layer.provide(Layer.unwrap(Effect.gen(function*() {
+    const { workflows } = yield* ServerConfig.ServerConfig
+    return PdfJs.layer({ maxBytes: workflows.equations.maxPdfBytes, maxPages: workflows.equations.maxPages })
+  })))
+)
 
 /**
  * The operation registry with every service it stands on, given `Storage`, `FdoFacade`, `Health`, `ServerConfig`

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { mkdtempSync } from "node:fs"
@@ -10,10 +11,12 @@ import { join } from "node:path"
 import * as Backends from "../../src/layers/Backends.ts"
 import { FdoFacade } from "../../src/layers/FdoFacade.ts"
 import { Health } from "../../src/layers/Health.ts"
+import { Llm } from "../../src/layers/Llm.ts"
 import * as ServerConfig from "../../src/layers/ServerConfig.ts"
 import { Storage } from "../../src/layers/Storage.ts"
 import * as FacadeStandIn from "../support/FacadeStandIn.ts"
 import * as LakeFsStandIn from "../support/LakeFsStandIn.ts"
+import * as OllamaStandIn from "../support/OllamaStandIn.ts"
 
 /** the settings `serve` would load from this environment (no config file, no flags) */
 const settingsFrom = (env: Record<string, string>) =>
@@ -39,7 +42,8 @@ describe("Backends", () => {
       const settings = yield* settingsFrom({ DOIP_DATA_DIR: dataDir })
       assert.deepStrictEqual(Backends.describe(settings), [
         `storage: embedded, in ${dataDir}`,
-        "metadata: manifests derived from storage (no FDO_API)"
+        "metadata: manifests derived from storage (no FDO_API)",
+        "model: none (no OLLAMA_MODEL), equations keep their heuristic LaTeX"
       ])
       const statuses = yield* statusesOf.pipe(Effect.provide(Backends.layer(settings)))
       assert.deepStrictEqual(statuses, ["storage:embedded:ok", "metadata:derived from storage:ok"])
@@ -61,6 +65,32 @@ describe("Backends", () => {
         assert.deepInclude((manifest["kernel"] as any)["fdo:hasComponent"][0], { componentId: "a.txt", size: 5 })
         assert.strictEqual(facade.count("Q7"), 1)
       }).pipe(Effect.provide(Backends.layer(settings)))
+    }).pipe(Effect.scoped))
+
+  it.live("OLLAMA_MODEL: an Llm for the workflows, and the model among the dependencies", () =>
+    Effect.gen(function*() {
+      const ollama = yield* OllamaStandIn.make({ models: ["qwen2.5:7b"] })
+      const settings = yield* settingsFrom({
+        DOIP_DATA_DIR: mkdtempSync(join(tmpdir(), "doip-backends-")),
+        OLLAMA_HOST: ollama.host,
+        OLLAMA_MODEL: "qwen2.5:7b"
+      })
+      yield* Effect.gen(function*() {
+        assert.deepStrictEqual(yield* statusesOf, [
+          "storage:embedded:ok",
+          "metadata:derived from storage:ok",
+          "model:Ollama (qwen2.5:7b):ok"
+        ])
+        const llm = yield* Effect.serviceOption(Llm)
+        assert.strictEqual(Option.getOrThrow(llm).model, "qwen2.5:7b")
+      }).pipe(Effect.provide(Backends.layer(settings)))
+      const missing = yield* settingsFrom({
+        DOIP_DATA_DIR: mkdtempSync(join(tmpdir(), "doip-backends-")),
+        OLLAMA_HOST: ollama.host,
+        OLLAMA_MODEL: "llama3:70b"
+      })
+      const report = yield* reportOf.pipe(Effect.provide(Backends.layer(missing)))
+      assert.include(report[2]!.detail, "not installed")
     }).pipe(Effect.scoped))
 
   it.live("unreachable systems are failing dependencies with the reason, and the layer still starts", () =>

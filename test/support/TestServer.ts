@@ -8,6 +8,7 @@ import * as DoipClient from "../../src/client/DoipClient.ts"
 import { ComponentWriter } from "../../src/layers/ComponentWriter.ts"
 import type { FdoFacade } from "../../src/layers/FdoFacade.ts"
 import * as Health from "../../src/layers/Health.ts"
+import type { Llm } from "../../src/layers/Llm.ts"
 import * as MemoryStorage from "../../src/layers/MemoryStorage.ts"
 import * as ServerConfig from "../../src/layers/ServerConfig.ts"
 import * as StorageFdoFacade from "../../src/layers/StorageFdoFacade.ts"
@@ -29,12 +30,18 @@ export const layerServer = (options?: {
   readonly facade?: Layer.Layer<FdoFacade, any, Storage>
   /** the dependency checks hello reports; default: storage and façade in-process, always ok */
   readonly health?: Layer.Layer<Health.Health>
+  /** the model workflows refine with; default none */
+  readonly llm?: Layer.Layer<Llm>
   readonly workflows?: Layer.Layer<Workflows.Workflows, never, Storage | ComponentWriter>
   readonly extensions?: ReadonlyArray<Effect.Effect<Operation, never, Storage | ServerConfig.ServerConfig>>
 }) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
   const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined, storage: "memory" })
-  const backends = Layer.mergeAll(options?.facade ?? StorageFdoFacade.layer, options?.health ?? Health.layerInProcess("memory")).pipe(
+  const backends = Layer.mergeAll(
+    options?.facade ?? StorageFdoFacade.layer,
+    options?.health ?? Health.layerInProcess("memory"),
+    options?.llm ?? Layer.empty
+  ).pipe(
     Layer.provideMerge(options?.storage ?? MemoryStorage.layer)
   )
   const services = DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows, options?.extensions).pipe(
