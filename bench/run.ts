@@ -390,7 +390,7 @@ const main = async () => {
 
   log(`starting ours (${STORAGE} storage, seeding ${BIG.size / 2 ** 20} MiB) ...`)
   // ours runs with the V8 flags of `npm start` (a small young generation, see package.json), the bare server as is
-  const oursServer = await startServer("./server-ours.ts", [STORAGE], ["--max-semi-space-size=2"])
+  const oursServer = await startServer("./server-ours.ts", [STORAGE], ["--max-semi-space-size=1"])
   let answers: { binary: Buffer; doip2: Buffer; update: Buffer }
   let ours: Results
   try {
