@@ -4,7 +4,7 @@
  *
  * A line is display math when it is mostly math (see `MathGlyphs`), is not set like prose (flush with the column's
  * left edge, or running from near the left edge to the right one), and either stands apart from the margins or carries
- * an equation number. Consecutive such lines close together (fraction numerators and denominators, matrix rows, the
+ * an equation number; or when it is all math and too wide for the column, its number pushed to a line of its own. Consecutive such lines close together (fraction numerators and denominators, matrix rows, the
  * limits of a `\sum`, the rows of an `align`) form a display.
  *
  * A display splits into rows, each one equation, except where something holds rows together:
@@ -121,7 +121,7 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   const close = (end: number) => {
     if (start < 0) return
     const lines = infos.slice(start, end)
-    if (lines.some(isDisplayLine)) found.push({ lines, from: start, to: end - 1 })
+    if (lines.some((info, k) => isDisplayLine(info) || overfull(start + k))) found.push({ lines, from: start, to: end - 1 })
     start = -1
   }
   // a row of `cases` may be mostly text: it belongs to the display when a brace to its left reaches over it
@@ -131,9 +131,19 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
       info.line.baseline > span.bottom + 0.2 * body && info.line.baseline < span.top - 0.2 * body &&
       info.left > span.x && info.left - span.x < 3 * body
     )
+  // a formula too wide for its line: set from the margin (like prose), its number pushed to a line of its own below
+  const overfull = (i: number) => {
+    const info = infos[i]!
+    if (info.kind !== "math" || info.prose > 0 || info.math < 3) return false
+    for (const next of infos.slice(i + 1)) {
+      if (next.kind === "prose" || info.line.baseline - next.line.baseline > 2.5 * body) return false
+      if (next.number !== undefined && next.body.length === 0) return true
+    }
+    return false
+  }
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!
-    const member = info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info)
+    const member = info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info) || overfull(i)
     if (!member) {
       close(i)
       continue

@@ -9,8 +9,8 @@
  * - a smaller word touching an atom's right edge, raised or lowered, is its superscript or subscript;
  * - words in a gap of the baseline, some above the axis and some below them overlapping, are a fraction (numerator
  *   over denominator): the fraction rule itself is a path, not text, so the stacking is what shows it;
- * - words after a tall opening delimiter, in several bands of ink, are a matrix (`pmatrix`, `bmatrix`, `vmatrix`, or
- *   `cases` for a brace that is never closed), with cells apart by more than 0.7 em.
+ * - what stands between a tall opening delimiter and its closing one, in aligned columns (0.7 em apart or more) and
+ *   rows, is a matrix (`pmatrix`, `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed.
  * Each part is laid out the same way, recursively. A radical takes the atom after it (a parenthesised group whole).
  * A row whose number sits between its lines (an `aligned` block) is laid out band by band as `aligned`.
  *
@@ -67,7 +67,7 @@ interface Atom {
 
 const maxDepth = 12
 
-/** accents: which run each sits over (the nearest below whose extent holds its middle), and which were placed */
+/** the accent command over a run */
 type Accents = ReadonlyMap<TextItem, string>
 
 const layout = (
@@ -102,18 +102,22 @@ const layout = (
     // nothing on a baseline (a lone radical sign, say): the runs as they come
     return [...items].sort((a, b) => a.x - b.x).flatMap((item) => itemTokens(item, accents))
   }
-  const atoms: Array<Atom> = atomItems
-    .map((item) => ({
-      item,
-      sub: [],
-      sup: [],
-      below: [],
-      above: [],
-      after: [],
-      scriptRight: item.x + item.width
-    }))
+  const atoms: Array<Atom> = atomItems.map((item) => ({
+    item,
+    sub: [],
+    sup: [],
+    below: [],
+    above: [],
+    after: [],
+    scriptRight: item.x + item.width
+  }))
   const leading: Array<TextItem> = []
-  const rest = items.filter((item) => !atoms.some((atom) => atom.item === item) && !isPieceOf(item, atoms))
+  // the other pieces of a delimiter that is an atom are part of it
+  const inAtom = new Set(atoms.map((atom) => reach.get(atom.item)).filter((stack) => stack !== undefined))
+  const rest = items.filter((item) => {
+    const stack = reach.get(item)
+    return !atomItems.includes(item) && (stack === undefined || !inAtom.has(stack))
+  })
   const frame: Frame = { baseline, size, depth, accents, reach }
   for (const word of words(rest)) place(word, atoms, frame, leading)
   return negations(emit(atoms, leading, frame))
@@ -143,11 +147,6 @@ const mainBaseline = (items: ReadonlyArray<TextItem>, size: number, hint: number
   return best
 }
 
-/** pieces of an extensible delimiter stacked over one that is an atom already */
-const isPieceOf = (item: TextItem, atoms: ReadonlyArray<Atom>): boolean =>
-  isHanging(item) && !isBigOperator(item) &&
-  atoms.some((atom) => isHanging(atom.item) && Math.abs(atom.item.x - item.x) < 1 && atom.item.fontName === item.fontName)
-
 const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame: Frame, leading: Array<TextItem>) => {
   const { baseline, size } = frame
   const first = word[0]!
@@ -173,8 +172,7 @@ const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame:
     const touching = left >= base.x + base.width - 1.5 && left - atom.scriptRight <= 0.3 * size &&
       left - (base.x + base.width) <= 4 * size
     if (!touching) continue
-    const smaller = first.fontSize < 0.9 * base.fontSize || first.text.trim().startsWith("′") ||
-      (isHanging(base) && !isOpening(base, frame))
+    const smaller = first.fontSize < 0.9 * base.fontSize || first.text.trim().startsWith("′")
     if (smaller && Math.abs(offset) <= 1.2 * size && (owner === undefined || base.x > owner.item.x)) owner = atom
   }
   if (owner !== undefined) {

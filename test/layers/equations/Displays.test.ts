@@ -110,6 +110,17 @@ describe("Displays", () => {
     assert.strictEqual(matrix!.items.length, 12)
   })
 
+  it("finds a formula too wide for its line, set from the margin, its number on the line below", () => {
+    const wide = [run("E(f, f)", 72, 650, "CMMI10", 10, 30), run("=", 105, 650, "CMR10", 10, 7.8), run("∑ x y γ Var π f", 115, 650, "CMMI10", 10, 410)]
+    const items = [...paragraphs(700, 688, 676), ...wide, run("(2)", 508, 635, "CMR10", 10, 14), ...paragraphs(620)]
+    const [equation, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(2)")
+    assert.strictEqual(equation!.items.length, 3)
+    // without the number below, a line like that is prose-like math, not a display
+    assert.deepStrictEqual(found([...paragraphs(700, 688, 676), ...wide, ...paragraphs(638)]), [])
+  })
+
   it("reads a number on a baseline of its own as holding the lines around it together", () => {
     // an `aligned` block of two rows, its number between them
     const items = [...paragraphs(700, 688), ...formula(662), ...formula(648), run("(4)", 508, 655, "CMR10", 10, 14), ...paragraphs(620)]
