@@ -8,8 +8,13 @@
  * Limits are checked before any work: the byte size before parsing, the page count before reading pages. The
  * document is destroyed (its memory freed) when the call ends, also when it fails or is interrupted.
  *
+ * Errors: bytes without a `%PDF-` header in their first 1024 bytes (where PDF readers look for it) that pdf.js rejects
+ * are `NotPdf`, other PDFs it cannot parse `Corrupt`, password-protected ones `Encrypted`.
+ *
  * Gotchas:
- * - Runs that are only whitespace (pdf.js synthesises them between words and at line ends) are left out.
+ * - Runs that are only whitespace (pdf.js synthesises them between words and at line ends) are left out. pdf.js itself
+ *   drops glyphs whose code reads as white space, such as `CMEX`'s `\Bigl\|` (code 13) or `\Biggl(` (code 32).
+ * - Images are never decoded (`maxImageSize: 0`): text is all this layer reads.
  * - pdf.js moves the bytes it is given to its worker; this layer hands it a copy, so the caller's array stays intact.
  *
  * @since 0.1.0
@@ -87,7 +92,6 @@ const open = (bytes: Uint8Array) =>
       PdfJsLib.getDocument({
         data: bytes.slice(), // pdf.js transfers (detaches) what it is given
         disableFontFace: true,
-        // images are never decoded: text is all this layer reads
         maxImageSize: 0,
         // font names (`name`) travel from the worker only with the "extra" properties
         fontExtraProperties: true,

@@ -26,7 +26,7 @@ import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { delimiterStacks, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
-import { charClasses, isBigOperator, isHanging, isMathOperatorChar } from "./MathGlyphs.ts"
+import { charClasses, isBigOperator, isHanging } from "./MathGlyphs.ts"
 
 /**
  * One display equation (one row of a multi-row display), before its LaTeX is built.
@@ -269,7 +269,7 @@ const shareHole = (numerator: LineInfo, denominator: LineInfo, middle: LineInfo)
 }
 
 /**
- * the horizontal gaps between a line's runs (hanging glyphs such as a `\\left(` do not fill a gap); before and after
+ * the horizontal gaps between a line's runs (hanging glyphs such as a `\left(` do not fill a gap); before and after
  * the line too when it is a formula's spine, with a relation or binary operator at body size, since a fraction may
  * open or close the formula
  */
@@ -361,7 +361,7 @@ const continuesMultline = (
   const items = row.flatMap((info) => info.body).filter((item) => !isHanging(item))
   if (items.length === 0) return false
   const first = [...items].sort((a, b) => a.x - b.x)[0]!
-  const startsWithOperator = isMathOperatorChar(first.text.trim().charAt(0)) || first.text.trim().startsWith("−")
+  const startsWithOperator = (relations + operators).includes(first.text.trim().charAt(0))
   const left = Math.min(...row.map((info) => info.left))
   const right = Math.max(...row.map((info) => info.right))
   const aboveLeft = Math.min(...above.map((info) => info.left))

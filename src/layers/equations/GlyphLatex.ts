@@ -287,8 +287,8 @@ const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> =>
 /**
  * Content between tall delimiters as a matrix's cells, if it is one. Columns are where the content's runs leave a
  * vertical gap of more than 0.7 em; rows are the baselines of body-size runs that reach the most columns (so that the
- * numerator and denominator of a `\\dfrac` in a `cases` row are not rows); other runs go with the nearest row. A
- * matrix has two columns and two rows at least: the parts of `\\left(\\frac{a}{b}\\right)`, or limits under the
+ * numerator and denominator of a `\dfrac` in a `cases` row are not rows); other runs go with the nearest row. A
+ * matrix has two columns and two rows at least: the parts of `\left(\frac{a}{b}\right)`, or limits under the
  * baseline, do not make one (a column vector does not either).
  */
 const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined => {

@@ -11,7 +11,8 @@ import type { TextItem } from "../Pdf.ts"
 import { extensionGlyph, fontRole, operatorNames } from "./MathGlyphs.ts"
 
 /**
- * The LaTeX tokens of a run, in order (`["\\lambda", "_", ...]` never: scripts are separate runs).
+ * The LaTeX tokens of a run, in order, a command or a character each (scripts are runs of their own, so no `_` or `^`
+ * comes out here).
  *
  * @category encoding
  * @since 0.1.0

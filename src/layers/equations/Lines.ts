@@ -124,7 +124,7 @@ export const joinRuns = (items: ReadonlyArray<TextItem>): string => {
 
 /**
  * Runs that touch (less than a quarter em apart, left to right) on about one baseline, as words: a limit such as
- * `(m, n) ∈ ℤ² \\ {0}` is several runs, one of them a script a third of an em off the baseline.
+ * `(m, n) ∈ ℤ² ∖ {0}` is several runs, one of them a script a third of an em off the baseline.
  *
  * @category combinators
  * @since 0.1.0

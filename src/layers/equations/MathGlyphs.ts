@@ -84,8 +84,8 @@ export const isMathChar = (char: string): boolean => {
 }
 
 /**
- * Characters that are math when they stand alone, whatever the font: relations and binary operators that prose uses
- * rarely. (Parentheses, digits and punctuation are neutral: both use them.)
+ * Characters that are math whatever the font: `= + < > | ^ _ ~`, which prose uses rarely, and the math characters of
+ * `isMathChar`. (Parentheses, digits and punctuation are neutral: both use them.)
  *
  * @category classification
  * @since 0.1.0
@@ -218,7 +218,7 @@ export const isBigOperator = (item: TextItem): boolean => {
 }
 
 /**
- * Whether a run carries limits above and below it in a display: a display-size big operator (a text-size `\\sum` in a
+ * Whether a run carries limits above and below it in a display: a display-size big operator (a text-size `\sum` in a
  * fraction has scripts at its side instead), or an operator name such as `lim`. `body` is the surrounding text size:
  * fonts without an extension font (`mathpazo`) draw display operators at a larger size instead.
  *
@@ -235,7 +235,7 @@ export const hasLimits = (item: TextItem, body: number): boolean => {
 }
 
 /**
- * Whether the item is an operator name that takes limits in a display, as `\\sum` does: `\\lim`, `\\max`, `\\sup`, ...
+ * Whether the item is an operator name that takes limits in a display, as `\sum` does: `\lim`, `\max`, `\sup`, ...
  *
  * @category classification
  * @since 0.1.0
@@ -244,7 +244,7 @@ export const takesLimits = (item: TextItem): boolean =>
   /^(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|det|Pr)$/.test(item.text.trim())
 
 /**
- * Whether the item is a math accent set on its own above a letter (`\\bar`, `\\hat`, `\\tilde`, ...): pdf.js gives
+ * Whether the item is a math accent set on its own above a letter (`\bar`, `\hat`, `\tilde`, ...): pdf.js gives
  * TeX's accents as spacing characters such as `¯` and `ˆ`.
  *
  * @category classification
@@ -387,8 +387,8 @@ const pieces: Record<number, ExtensionGlyph> = {
 }
 
 /**
- * Unicode big operators: their LaTeX, the width (em) above which they are display size (Latin Modern's text `\\int` is
- * 0.47 em wide, its display one 0.55 em; `\\sum` 1.05 and 1.45), and their display depth
+ * Unicode big operators: their LaTeX, the width (em) above which they are display size (Latin Modern's text `\int` is
+ * 0.47 em wide, its display one 0.55 em; `\sum` 1.05 and 1.45), and their display depth
  */
 const unicodeOperators: Record<string, { latex: string; displayWidth: number; displayExtent: number }> = {
   "∑": { latex: "\\sum", displayWidth: 1.2, displayExtent: 1.4 },
