@@ -9,7 +9,9 @@
  * A run reads the PDF (its size checked against the limit first: pdf.js needs the whole file in memory), extracts the
  * text of the pages (`Pdf`), finds the display equations (pure heuristics, `equations/FindEquations.ts`), refines each
  * page's LaTeX with the model when there is one (`equations/Refine.ts`: any model trouble keeps the heuristic LaTeX
- * and says why, per equation), and writes `equations.json` as one commit with the workflow in its metadata.
+ * and says why, per equation), and writes `equations.json` as one commit with the workflow in its metadata. A model
+ * that reads images (`acceptsImages`) also gets a PNG crop of each equation, all of a run's crops rendered in one
+ * `Pdf.renderCrops` call before refining; crops that cannot be rendered are left out, the glyphs still go.
  *
  * Runs are bounded (`SharedRuns`): a second caller asking for the same object, component and params while a run is
  * under way waits for it and gets the same answer; runs of one component with different params take turns; at most
@@ -26,7 +28,7 @@ import * as SchemaIssue from "effect/SchemaIssue"
 import * as Stream from "effect/Stream"
 import { DoipError } from "../protocol/DoipError.ts"
 import { ComponentWriter } from "./ComponentWriter.ts"
-import type { Equation } from "./equations/Equation.ts"
+import type { Candidate, Equation } from "./equations/Equation.ts"
 import { findEquations } from "./equations/FindEquations.ts"
 import * as Refine from "./equations/Refine.ts"
 import { Llm } from "./Llm.ts"
@@ -121,7 +123,28 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     return first
   })
 
-  /** one run: read, extract, find, refine, store */
+  /**
+   * The PNG crop of each candidate, by id. Crops help the model but are not needed: when the PDF cannot be rendered
+   * the run goes on without them (it has read the text of the same bytes already, so that is rare).
+   */
+  const renderCrops = (bytes: Uint8Array, candidates: ReadonlyArray<Candidate>) =>
+    pdf.renderCrops(bytes, candidates).pipe(
+      Effect.map((pngs) => {
+        const byId = new Map<string, Uint8Array>()
+        for (const [i, candidate] of candidates.entries()) {
+          const png = pngs[i]
+          if (png !== undefined) byId.set(candidate.id, png)
+        }
+        return byId
+      }),
+      Effect.catch((error) =>
+        Effect.logWarning(`${name}: no equation images, the crops cannot be rendered (${error.message})`).pipe(
+          Effect.as(new Map<string, Uint8Array>())
+        )
+      )
+    )
+
+  /** one run: read, extract, find, render crops (for a model that reads images), refine, store */
   const extract = Effect.fnUntraced(function*(
     objectId: string,
     source: { readonly componentId: string; readonly size: number },
@@ -139,13 +162,18 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     const candidates = findEquations(document)
     const findMs = clock.lap()
     const model = (params.mode ?? "auto") === "heuristic" ? Option.none() : llm
+    const crops = Option.isSome(model) && model.value.acceptsImages
+      ? yield* renderCrops(bytes, candidates)
+      : new Map<string, Uint8Array>()
+    const renderMs = clock.lap()
     const equations: ReadonlyArray<Equation> = Option.isNone(model)
       ? Refine.heuristicOnly(candidates)
       : (yield* Effect.forEach(
         document.pages,
         (page) =>
           Refine.refinePage(model.value, candidates.filter((c) => c.page === page.pageNumber), {
-            timeout: options.refineTimeout
+            timeout: options.refineTimeout,
+            renderCrop: (candidate) => Effect.succeed(crops.get(candidate.id))
           })
       )).flat()
     const refineMs = clock.lap()
@@ -190,7 +218,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         mode: document_.mode,
         model: document_.model,
         counts,
-        timings: { readMs, pdfMs, findMs, refineMs, writeMs, totalMs: clock.total() }
+        timings: { readMs, pdfMs, findMs, renderMs, refineMs, writeMs, totalMs: clock.total() }
       },
       derivedComponents: [written.stat],
       commitId: written.commit.id

@@ -1,6 +1,7 @@
 /**
  * The `Pdf` contract: the text of a PDF's pages as positioned glyph runs with their real font names, which is what
- * equation finding reads.
+ * equation finding reads, and images of regions of its pages (crops), which is what a model that reads images gets
+ * to see of each equation.
  *
  * Coordinates are PDF user space: points (1/72 in) from the lower-left corner of the page, y growing upwards, as
  * pdf.js reports them in `transform[4]`/`transform[5]`.
@@ -55,6 +56,40 @@ export interface DocumentText {
 }
 
 /**
+ * A region of a page to render: `bbox` in PDF user space (points from the lower-left corner, `bottom < top`). An
+ * equation `Candidate` is one.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Crop {
+  /** 1-based */
+  readonly page: number
+  readonly bbox: {
+    readonly left: number
+    readonly bottom: number
+    readonly right: number
+    readonly top: number
+  }
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface RenderOptions {
+  /** pixels per point; default 2 (144 dpi) */
+  readonly scale?: number | undefined
+  /** points of page added on every side of a crop's box, so strokes on its edge are whole; default 4 */
+  readonly margin?: number | undefined
+  /**
+   * the most pixels drawn for one page (the smallest rectangle that holds all of its crops); the crops of a page that
+   * needs more are `undefined`. Default 8 Mi (32 MiB of RGBA), room for an A3 page at the default scale
+   */
+  readonly maxPixels?: number | undefined
+}
+
+/**
  * Why a PDF could not be read.
  *
  * - `NotPdf`: the bytes are not a PDF at all.
@@ -78,4 +113,15 @@ export class PdfError extends Schema.TaggedError<PdfError>()("PdfError", {
 export class Pdf extends Context.Service<Pdf, {
   /** the text of `pages` (1-based; all pages when absent) of the PDF in `bytes` */
   readonly text: (bytes: Uint8Array, pages?: ReadonlyArray<number> | undefined) => Effect.Effect<DocumentText, PdfError>
+  /**
+   * PNG images of `crops` of the PDF in `bytes`, one per crop in the same order, each clamped to its page. A crop is
+   * `undefined` when there is nothing to show (its box lies outside the page), when its page needs more than
+   * `maxPixels`, when its page cannot be drawn, or when this implementation cannot render at all: images are a help
+   * for a model, so only a PDF that cannot be read (or a crop on a page it does not have) fails the call.
+   */
+  readonly renderCrops: (
+    bytes: Uint8Array,
+    crops: ReadonlyArray<Crop>,
+    options?: RenderOptions | undefined
+  ) => Effect.Effect<ReadonlyArray<Uint8Array | undefined>, PdfError>
 }>()("effect-doip/layers/Pdf") {}

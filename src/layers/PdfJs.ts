@@ -14,8 +14,13 @@
  * Gotchas:
  * - Runs that are only whitespace (pdf.js synthesises them between words and at line ends) are left out. pdf.js itself
  *   drops glyphs whose code reads as white space, such as `CMEX`'s `\Bigl\|` (code 13) or `\Biggl(` (code 32).
- * - Images are never decoded (`maxImageSize: 0`): text is all this layer reads.
+ * - Images are never decoded (`maxImageSize: 0`): text is what this layer reads, and crops are of equations, which
+ *   are glyphs and rules.
  * - pdf.js moves the bytes it is given to its worker; this layer hands it a copy, so the caller's array stays intact.
+ *
+ * Crops (`renderCrops`) are drawn by `PdfJsRender.ts` onto `@napi-rs/canvas`, under the same byte and page limits.
+ * Where that package cannot be loaded (a platform without its native binary), every crop is `undefined` and one
+ * warning says why: text keeps working, and models get no images.
  *
  * @since 0.1.0
  */
@@ -23,9 +28,12 @@ import { createRequire } from "node:module"
 import * as Path from "node:path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as PdfJsLib from "pdfjs-dist/legacy/build/pdf.mjs"
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/types/src/display/api.d.ts"
-import { type DocumentText, Pdf, PdfError, type PageText, type TextItem } from "./Pdf.ts"
+import { type Crop, type DocumentText, Pdf, PdfError, type PageText, type RenderOptions, type TextItem } from "./Pdf.ts"
+import * as PdfJsRender from "./PdfJsRender.ts"
 
 /**
  * @category models
@@ -36,6 +44,8 @@ export interface Options {
   readonly maxBytes?: number | undefined
   /** the most pages one call reads; default 500 */
   readonly maxPages?: number | undefined
+  /** where the canvas for crops comes from; default `PdfJsRender.loadCanvas` (tests stand in a platform without it) */
+  readonly loadCanvas?: (() => Result.Result<PdfJsRender.CanvasModule, string>) | undefined
 }
 
 /**
@@ -60,21 +70,42 @@ export const make = (options?: Options): Pdf["Service"] => {
   const maxBytes = options?.maxBytes ?? defaultMaxBytes
   const maxPages = options?.maxPages ?? defaultMaxPages
 
+  const loadCanvas = options?.loadCanvas ?? PdfJsRender.loadCanvas
+
   const text = Effect.fnUntraced(function*(bytes: Uint8Array, pages?: ReadonlyArray<number> | undefined) {
-    if (bytes.length > maxBytes) {
-      return yield* new PdfError({
-        kind: "TooLarge",
-        message: `the PDF has ${bytes.length} bytes, more than the limit of ${maxBytes}`
-      })
-    }
-    const document = yield* open(bytes)
+    const document = yield* open(yield* withinSize(bytes, maxBytes))
     const pageCount = document.numPages
     const wanted = yield* selectPages(pages, pageCount, maxPages)
     const read = yield* Effect.forEach(wanted, (pageNumber) => readPage(document, pageNumber))
     return { pageCount, pages: read } satisfies DocumentText
   }, Effect.scoped)
 
-  return Pdf.of({ text })
+  // looked up on the first call that renders, so the warning is logged there, once, and only where crops are wanted
+  let canvas: Result.Result<PdfJsRender.CanvasModule, string> | undefined
+  const canvasModule = Effect.suspend(() => {
+    if (canvas !== undefined) return Effect.succeed(Result.getSuccess(canvas))
+    canvas = loadCanvas()
+    return Result.isSuccess(canvas)
+      ? Effect.succeed(Option.some(canvas.success))
+      : Effect.logWarning(
+        `PDF crops cannot be rendered: @napi-rs/canvas cannot be loaded (${canvas.failure}); models get no images`
+      ).pipe(Effect.as(Option.none<PdfJsRender.CanvasModule>()))
+  })
+
+  const renderCrops = Effect.fnUntraced(function*(
+    bytes: Uint8Array,
+    crops: ReadonlyArray<Crop>,
+    renderOptions?: RenderOptions | undefined
+  ) {
+    if (crops.length === 0) return []
+    const module = yield* canvasModule
+    if (Option.isNone(module)) return crops.map(() => undefined)
+    const document = yield* open(yield* withinSize(bytes, maxBytes))
+    yield* selectPages(crops.map((crop) => crop.page), document.numPages, maxPages)
+    return yield* PdfJsRender.renderCrops(document, crops, module.value, renderOptions)
+  }, Effect.scoped)
+
+  return Pdf.of({ text, renderCrops })
 }
 
 /**
@@ -108,6 +139,14 @@ const open = (bytes: Uint8Array) =>
       Effect.tryPromise({ try: () => task.promise, catch: (cause) => toPdfError(cause, bytes) })
     )
   )
+
+/** the bytes, when there are no more than `maxBytes`: checked before pdf.js parses (and copies) them */
+const withinSize = (bytes: Uint8Array, maxBytes: number): Effect.Effect<Uint8Array, PdfError> =>
+  bytes.length > maxBytes
+    ? Effect.fail(
+      new PdfError({ kind: "TooLarge", message: `the PDF has ${bytes.length} bytes, more than the limit of ${maxBytes}` })
+    )
+    : Effect.succeed(bytes)
 
 const selectPages = Effect.fnUntraced(function*(
   pages: ReadonlyArray<number> | undefined,

@@ -66,7 +66,7 @@ describe("equation_extraction without a model", () => {
       assert.isAbove(counts["equations"]!, 2)
       assert.strictEqual(counts["llm"], 0)
       assert.strictEqual(counts["heuristic"], counts["equations"])
-      assert.hasAllKeys(workflow["timings"], ["readMs", "pdfMs", "findMs", "refineMs", "writeMs", "totalMs"])
+      assert.hasAllKeys(workflow["timings"], ["readMs", "pdfMs", "findMs", "renderMs", "refineMs", "writeMs", "totalMs"])
 
       assert.strictEqual(stored.sourceComponent, "fulltext.pdf")
       assert.deepStrictEqual(stored.pages, [1])
@@ -142,8 +142,8 @@ describe("equation_extraction without a model", () => {
 })
 
 describe("equation_extraction with a model (the Ollama stand-in)", () => {
-  const withModel = (standIn: OllamaStandIn.OllamaStandIn, timeout: Duration.Input = "5 seconds") =>
-    onServerWith(OllamaLlm.layerNode({ host: standIn.host, model: "qwen2.5:7b", timeout }))
+  const withModel = (standIn: OllamaStandIn.OllamaStandIn, timeout: Duration.Input = "5 seconds", acceptsImages = false) =>
+    onServerWith(OllamaLlm.layerNode({ host: standIn.host, model: "qwen2.5:7b", timeout, acceptsImages }))
 
   it.live("valid model answers are used, per equation, with the model recorded", () =>
     Effect.gen(function*() {
@@ -165,7 +165,39 @@ describe("equation_extraction with a model (the Ollama stand-in)", () => {
         assert.strictEqual(chats.length, 1)
         assert.strictEqual(chats[0]!.options?.temperature, 0)
         assert.isNumber(chats[0]!.options?.seed)
+        // a text model is sent no images
+        assert.isTrue(chats[0]!.messages!.every((message) => message.images === undefined))
       }).pipe(Effect.provide(withModel(standIn)))
+    }).pipe(Effect.scoped))
+
+  it.live("a model that reads images gets a PNG crop of each equation with its page's chat", () =>
+    Effect.gen(function*() {
+      const standIn = yield* OllamaStandIn.make()
+      standIn.hooks.answer = validAnswer
+      yield* Effect.gen(function*() {
+        yield* seed("Q511", "fulltext.pdf", paper, "application/pdf")
+        const { answer, stored } = yield* extract("Q511")
+        const workflow = answer.workflow[0]!
+        assert.strictEqual((workflow["counts"] as Record<string, number>)["llm"], stored.equations.length)
+        assert.isAbove((workflow["timings"] as Record<string, number>)["renderMs"]!, 0)
+        const chats = standIn.chats()
+        assert.strictEqual(chats.length, 2)
+        for (const [i, chat] of chats.entries()) {
+          const onPage = stored.equations.filter((e) => e.page === i + 1)
+          const [system, user] = chat.messages!
+          assert.isUndefined(system!.images)
+          assert.include(system!.content, "image")
+          assert.strictEqual(user!.images?.length, onPage.length, `page ${i + 1}`)
+          for (const [k, image] of user!.images!.entries()) {
+            const png = Buffer.from(image, "base64")
+            assert.strictEqual(png.subarray(1, 4).toString("latin1"), "PNG", `page ${i + 1}, image ${k + 1}`)
+            // at least the width of a small formula at 144 dpi
+            assert.isAbove(png.readUInt32BE(16), 100)
+          }
+          // each equation's block names its image
+          for (const k of onPage.keys()) assert.include(user!.content, `image: ${k + 1}`)
+        }
+      }).pipe(Effect.provide(withModel(standIn, "5 seconds", true)))
     }).pipe(Effect.scoped))
 
   for (
@@ -207,7 +239,7 @@ describe("equation_extraction with a model (the Ollama stand-in)", () => {
         const { stored } = yield* extract("Q530", { pages: [1], mode: "heuristic" })
         assert.isTrue(stored.equations.every((e) => e.source === "heuristic" && e.fallback === undefined))
         assert.strictEqual(standIn.chats().length, 0)
-      }).pipe(Effect.provide(withModel(standIn)))
+      }).pipe(Effect.provide(withModel(standIn, "5 seconds", true)))
     }).pipe(Effect.scoped))
 
   it.live("callers asking at once share one run; the answer is the same for all", () =>
