@@ -66,14 +66,16 @@ export interface Truth {
  *
  * @since 0.1.0
  */
-export const loadFixtures = (): ReadonlyArray<{ readonly truth: Truth; readonly bytes: Uint8Array }> => {
+export const loadFixtures = (): ReadonlyArray<{ readonly truth: Truth; readonly bytes: Uint8Array; readonly heldOut: boolean }> => {
   const index = JSON.parse(Fs.readFileSync(Path.join(fixturesDirectory, "index.json"), "utf8")) as ReadonlyArray<{
     readonly truth: string
     readonly pdf: string
+    readonly heldOut?: boolean
   }>
   return index.map((entry) => ({
     truth: JSON.parse(Fs.readFileSync(Path.join(fixturesDirectory, entry.truth), "utf8")) as Truth,
-    bytes: new Uint8Array(Fs.readFileSync(Path.join(fixturesDirectory, entry.pdf)))
+    bytes: new Uint8Array(Fs.readFileSync(Path.join(fixturesDirectory, entry.pdf))),
+    heldOut: entry.heldOut === true
   }))
 }
 

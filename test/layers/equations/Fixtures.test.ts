@@ -1,7 +1,10 @@
 /**
- * Equation finding on the fixture papers against their ground truth (the scoring of `npm run eval:equations`). At the
- * time of writing every display equation is found, with no false positive, every number right, and a mean LaTeX
- * similarity of 0.967: the thresholds leave a small margin, so that a regression fails.
+ * Equation finding on the fixture papers against their ground truth (the scoring of `npm run eval:equations`).
+ *
+ * The papers the heuristics were tuned on: every display equation found, no false positive, every number right, mean
+ * LaTeX similarity 0.967 at the time of writing. The held-out papers (`heldOut` in index.json), written afterwards to
+ * see whether the heuristics generalise, score lower. The thresholds sit a little below what each set reaches, so
+ * that a regression fails.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -16,10 +19,15 @@ import * as PdfJs from "../../../src/layers/PdfJs.ts"
 
 const read = Effect.gen(function*() {
   const pdf = yield* Pdf
-  const papers: Array<{ readonly truth: Truth; readonly document: DocumentText; readonly found: ReadonlyArray<Candidate> }> = []
-  for (const { truth, bytes } of loadFixtures()) {
+  const papers: Array<{
+    readonly truth: Truth
+    readonly heldOut: boolean
+    readonly document: DocumentText
+    readonly found: ReadonlyArray<Candidate>
+  }> = []
+  for (const { truth, bytes, heldOut } of loadFixtures()) {
     const document = yield* pdf.text(bytes)
-    papers.push({ truth, document, found: findEquations(document) })
+    papers.push({ truth, heldOut, document, found: findEquations(document) })
   }
   return papers
 }).pipe(Effect.provide(PdfJs.layer()))
@@ -41,32 +49,40 @@ const inlineMathLines = (truth: Truth, document: DocumentText) =>
   })
 
 describe("equation finding on the fixture papers", () => {
-  it.effect("finds the display equations: recall and precision 0.95 or more in all, 0.9 per paper", () =>
-    Effect.gen(function*() {
-      const papers = yield* read
-      let truths = 0
-      let detections = 0
-      let matched = 0
-      let numbers = 0
-      const similarities: Array<number> = []
-      for (const { truth, found } of papers) {
-        const result = score(truth, found)
-        const recall = result.matches.length / result.truths
-        const precision = result.matches.length / Math.max(result.detections, 1)
-        assert.isAtLeast(recall, 0.9, `${truth.paper} recall; misses: ${result.misses.map((m) => m.id).join(", ")}`)
-        assert.isAtLeast(precision, 0.9, `${truth.paper} precision; false: ${result.falsePositives.map((c) => c.raw).join(" | ")}`)
-        truths += result.truths
-        detections += result.detections
-        matched += result.matches.length
-        numbers += result.matches.filter((m) => m.candidate.number === m.truth.number).length
-        similarities.push(...result.matches.map((m) => m.similarity))
-      }
-      assert.strictEqual(truths, 70)
-      assert.isAtLeast(matched / truths, 0.95, "recall")
-      assert.isAtLeast(matched / detections, 0.95, "precision")
-      assert.isAtLeast(numbers / matched, 0.95, "equation numbers")
-      assert.isAtLeast(similarities.reduce((s, x) => s + x, 0) / similarities.length, 0.9, "LaTeX similarity")
-    }))
+  const thresholds = {
+    tuned: { equations: 70, paper: 0.9, recall: 0.95, precision: 0.95, numbers: 0.95, latex: 0.9 },
+    heldOut: { equations: 65, paper: 0.75, recall: 0.9, precision: 0.85, numbers: 0.9, latex: 0.85 }
+  } as const
+
+  for (const set of ["tuned", "heldOut"] as const) {
+    const t = thresholds[set]
+    it.effect(`${set === "tuned" ? "the papers it was tuned on" : "the held-out papers"}: recall ${t.recall}, precision ${t.precision} or more in all, ${t.paper} per paper`, () =>
+      Effect.gen(function*() {
+        const papers = (yield* read).filter((p) => p.heldOut === (set === "heldOut"))
+        let truths = 0
+        let detections = 0
+        let matched = 0
+        let numbers = 0
+        const similarities: Array<number> = []
+        for (const { truth, found } of papers) {
+          const result = score(truth, found)
+          const recall = result.matches.length / result.truths
+          const precision = result.matches.length / Math.max(result.detections, 1)
+          assert.isAtLeast(recall, t.paper, `${truth.paper} recall; misses: ${result.misses.map((m) => m.id).join(", ")}`)
+          assert.isAtLeast(precision, t.paper, `${truth.paper} precision; false: ${result.falsePositives.map((c) => c.raw).join(" | ")}`)
+          truths += result.truths
+          detections += result.detections
+          matched += result.matches.length
+          numbers += result.matches.filter((m) => m.candidate.number === m.truth.number).length
+          similarities.push(...result.matches.map((m) => m.similarity))
+        }
+        assert.strictEqual(truths, t.equations)
+        assert.isAtLeast(matched / truths, t.recall, "recall")
+        assert.isAtLeast(matched / detections, t.precision, "precision")
+        assert.isAtLeast(numbers / matched, t.numbers, "equation numbers")
+        assert.isAtLeast(similarities.reduce((s, x) => s + x, 0) / similarities.length, t.latex, "LaTeX similarity")
+      }))
+  }
 
   it.effect("does not report inline math", () =>
     Effect.gen(function*() {
