@@ -4,8 +4,9 @@
  * TeX sets math in fonts of its own: Computer Modern math italic, symbols and extension (`CMMI`, `CMSY`, `CMEX`), the
  * AMS symbol fonts (`MSAM`, `MSBM`), Euler fraktur and script (`EUFM`, `EUSM`), `rsfs`, their Latin Modern versions
  * (`LMMathItalic`, `LMMathSymbols`, `LMMathExtension`), the math fonts of `mathptmx` (the Symbol clone
- * `StandardSymL`, slanted for Greek), of `mathpazo` (`PazoMath`), of `txfonts`/`pxfonts` (`txsy`, `pxsy`, `rtxmi`), and
- * OpenType math fonts (`LatinModernMath`, `STIXMath`, `Cambria Math`). Characters in the Unicode math ranges (Greek,
+ * `StandardSymL`, slanted for Greek), of `mathpazo` (`PazoMath`), of `txfonts`/`pxfonts` (`txsy`, `pxsy`, `rtxmi`,
+ * `txex`, and `txsyb` for `\mathbb`), Euler's (`EURM`, `EUEX`, `zeuex`), and OpenType math fonts (`LatinModernMath`,
+ * `STIXMath`, `Cambria Math`). Characters in the Unicode math ranges (Greek,
  * arrows, operators, letterlike symbols such as ℝ, math alphanumerics) are math in any font.
  *
  * Gotchas: some papers set math letters in the text italic (`mathptmx` uses Times Italic, `mathpazo` Palatino
@@ -171,7 +172,7 @@ export interface ExtensionGlyph {
 export const extensionGlyph = (char: string, fontName: string, widthEm: number): ExtensionGlyph | undefined => {
   const code = char.codePointAt(0) ?? -1
   // TeX's own extension fonts come through by code (pdf.js has no Unicode for their glyphs); Latin Modern's by Unicode
-  if (code < 0x80 && /^(cmex|txex|pxex|eurm?ex|mnsymbolf)/i.test(fontName)) {
+  if (code < 0x80 && texExtensionLayout.test(baseName(fontName).toLowerCase())) {
     return cmex[code]
   }
   // Unicode-mapped extension fonts (Latin Modern, PazoMath) tell the size only by the width
@@ -279,16 +280,34 @@ const roles = new Map<string, FontRole>()
 
 const accentChars = "¯ˆ˜˙¨´`ˇ˘˚"
 
+/** the font's name without the subset prefix (`ABCDEF+CMMI10` is `CMMI10`) */
+const baseName = (fontName: string): string => fontName.replace(/^[A-Z]{6}\+/, "")
+
+/**
+ * Extension fonts laid out as TeX's `CMEX10` (big operators, delimiters in four sizes, their pieces, radicals): Computer
+ * Modern's, Euler's (`euex`, and `zeuex` of `eulervm`), those of `txfonts`/`pxfonts` and `newtxmath`, kpfonts'. Their
+ * `a` companions (`txexa`, `pxexa`) hold AMS's extra operators in another layout.
+ */
+const texExtensionLayout = /^(cmex|euex|zeuex|eurm?ex|txex(?!a)|pxex(?!a)|ntxexx?(?!a)|jkpexx?(?!a)|mnsymbolf)/
+
+/**
+ * Extension fonts of any layout: those above and their companions, Latin Modern's (`lmex`, `LMMathExtension`),
+ * `esint`, `mathpazo`'s, and the Type 1 fonts named as math extensions (`STIXMathExtension`-like, `stix-mathex`) or as
+ * sized variants of big symbols (`STIXSizeOneSym`).
+ */
+const anyExtension =
+  /^(cmex|lmex|euex|zeuex|eurm?ex|txex|pxex|ntxex|jkpex|mnsymbolf|esint|stixsize)|math-?ex(tension)?|^pazomath-?extension/
+
 const classify = (fontName: string): FontRole => {
-  const name = fontName.replace(/^[A-Z]{6}\+/, "")
+  const name = baseName(fontName)
   const lower = name.toLowerCase()
+  // before the OpenType math fonts: `STIXMathExtension` is a Type 1 extension font, `STIXTwoMath` an OpenType one
+  if (anyExtension.test(lower)) return "mathExtension"
   if (/latinmodernmath|stix.*math|cambria\s*math|xits.*math|asana.*math|texgyre.*math|libertinusmath|firamath/.test(lower)) {
     return "mathUnicode"
   }
-  if (/^(cmex|lmex|eurm?ex|txex|pxex|mnsymbolf|esint)|mathextension|^pazomath-?extension/.test(lower)) {
-    return "mathExtension"
-  }
-  if (/^(msbm|bbold|dsrom|bbm)|blackboard|doublestroke/.test(lower)) return "blackboard"
+  // `txfonts`/`pxfonts` take `\mathbb` from `txsyb`/`pxsyb`, their `msbm`
+  if (/^(msbm|bbold|dsrom|bbm|txsyb|pxsyb)|blackboard|doublestroke/.test(lower)) return "blackboard"
   if (/^(eufm|eufb|eurb|yfrak|ygoth)|fraktur/.test(lower)) return "fraktur"
   if (/^(eusm|eusb|rsfs|eusc|pzc)|script/.test(lower)) return "script"
   if (/^(cmmi|cmbrmi|lmmathitalic|rtxmi|rpxmi|eurm|eurb|zplmi|mathkerncmmi)|^pazomath-(bold)?italic|mathitalic/.test(lower)) {

@@ -54,6 +54,21 @@ describe("MathGlyphs", () => {
     assert.isFalse(isMathFont("NimbusRomNo9L-ReguItal"))
   })
 
+  it("knows the extension fonts of Euler, txfonts, pxfonts and others, and the blackboard letters of txfonts/pxfonts", () => {
+    for (const name of ["EUEX10", "EUEX7", "zeuex10", "txex", "Pxex", "txexa", "ABCDEF+EUEX10", "STIXMathExtension-Bold", "STIXSizeOneSym-Regular"]) {
+      assert.strictEqual(fontRole(name), "mathExtension", name)
+    }
+    assert.strictEqual(fontRole("txsyb"), "blackboard")
+    assert.strictEqual(fontRole("Pxsyb"), "blackboard")
+    // Euler's extension font has TeX's layout: `X` is a display sum, with limits, hanging from its top
+    const sum = run("X", 100, 500, "EUEX10", 10, 14.4)
+    assert.deepInclude(extensionGlyph("X", "EUEX10", 1.44), { kind: "operator", latex: "\\sum", large: true })
+    assert.isTrue(isHanging(sum) && isBigOperator(sum) && hasLimits(sum, 10))
+    assert.deepInclude(extensionGlyph("X", "ABCDEF+zeuex10", 1.44), { latex: "\\sum", large: true })
+    // `txexa` has another layout: its `X` is no sum
+    assert.notDeepInclude(extensionGlyph("X", "txexa", 1.44) ?? {}, { latex: "\\sum" })
+  })
+
   it("knows the Unicode math ranges", () => {
     for (const char of ["α", "Ω", "→", "∑", "≤", "∈", "ℝ", "𝑥", "′", "∞", "±", "×"]) assert.isTrue(isMathChar(char), char)
     for (const char of ["a", "Z", "1", "(", "é", "—", "“"]) assert.isFalse(isMathChar(char), char)
