@@ -2,7 +2,10 @@
  * Equation numbers: `(1)`, `(2.3)`, `(A.1)`, `(*)`, `(3.2′)`, set apart at the left or right edge of a column.
  *
  * A number is one or more adjacent runs (a prime arrives as a raised run of its own) whose text, spaces removed, is a
- * bracketed tag, with at least a quad of white space between it and the formula, and near the column's edge.
+ * bracketed tag, with at least a quad of white space between it and the formula, and near the column's edge. amsmath
+ * itself keeps only half a quad (`\mintagsep`), which is what is left when a flush-left display (`fleqn`) starts at its
+ * `\mathindent` right after a number on the left (`leqno`): so half a quad is enough for a number set flush with the
+ * column's edge, as amsmath sets them (an item label of a list, say `(ii)` before a formula, is set a little inside).
  *
  * @since 0.1.0
  */
@@ -51,12 +54,12 @@ export const findNumber = (
   const right = endGroup(sorted.toReversed(), size)
   if (right !== undefined && right.items.length > 0) {
     const group = [...right.items].reverse()
-    const number = asNumber(group, "right", right.rest, size)
+    const number = asNumber(group, "right", right.rest, size, Math.abs(edge.right - spanOf(group).right) <= flush)
     if (number !== undefined && number.right >= edge.right - reach) return number
   }
   const left = endGroup(sorted, size)
   if (left !== undefined) {
-    const number = asNumber(left.items, "left", left.rest, size)
+    const number = asNumber(left.items, "left", left.rest, size, Math.abs(spanOf(left.items).left - edge.left) <= flush)
     if (number !== undefined && number.left <= edge.left + reach) return number
   }
   return undefined
@@ -89,20 +92,29 @@ const endGroup = (
   return { items: group, rest: [] }
 }
 
+/** how far from the column's edge (points) a number counts as set flush with it */
+const flush = 1
+
+const spanOf = (items: ReadonlyArray<TextItem>) => ({
+  left: Math.min(...items.map((item) => item.x)),
+  right: Math.max(...items.map((item) => item.x + item.width))
+})
+
 const asNumber = (
   group: ReadonlyArray<TextItem>,
   side: "left" | "right",
   rest: ReadonlyArray<TextItem>,
-  size: number
+  size: number,
+  flushWithEdge: boolean
 ): EquationNumber | undefined => {
   const text = group.map((item) => item.text).join("").replace(/\s+/g, "")
   if (!tagPattern.test(text)) return undefined
-  const left = Math.min(...group.map((item) => item.x))
-  const right = Math.max(...group.map((item) => item.x + item.width))
-  // a quad at least between the number and the formula
+  const { left, right } = spanOf(group)
+  // a quad at least between the number and the formula; amsmath's half a quad for a number flush with the edge
+  const least = flushWithEdge ? 0.5 * size : size
   for (const item of rest) {
     const gap = side === "right" ? left - (item.x + item.width) : item.x - right
-    if (gap < size) return undefined
+    if (gap < least) return undefined
   }
   const main = group.find((item) => item.text.includes("(") || item.text.includes("[")) ?? group[0]!
   return { text: normalisePrimes(text), side, items: group, baseline: main.y, left, right }

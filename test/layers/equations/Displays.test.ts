@@ -38,6 +38,28 @@ describe("Displays", () => {
     assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
   })
 
+  it("finds a flush-left display (fleqn) with its number on the left (leqno), math letters in the text italic", () => {
+    // txfonts: U and S in Times Italic, Var and 2 in Times Roman; only σ, = and + in math fonts
+    const row = [
+      run("(2b)", 72, 650, "NimbusRomNo9L-Regu", 12, 19.9),
+      run("Var", 101.3, 650, "NimbusRomNo9L-Regu", 12, 16.6),
+      run("U", 119.9, 650, "NimbusRomNo9L-ReguItal", 12, 8.6),
+      run("=", 132.7, 650, "rtxr", 12, 7.6),
+      run("σ", 143.6, 650, "rtxmi", 12, 8.1),
+      run("S", 151.7, 647, "NimbusRomNo9L-ReguItal", 8, 4),
+      run("+", 160.1, 650, "rtxr", 12, 7.6),
+      run("σ", 170.4, 650, "rtxmi", 12, 8.1),
+      run("T", 178.5, 647, "NimbusRomNo9L-ReguItal", 8, 4.4),
+      run(",", 184.4, 650, "rtxmi", 12, 3)
+    ]
+    const text = (y: number) => prose(y, 72, 522, "NimbusRomNo9L-Regu")
+    const [equation, ...others] = displays(columns(page([...text(700), ...text(686), ...row, ...text(622)]))[0]!, 12)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(2b)")
+    assert.strictEqual(equation!.number?.side, "left")
+    assert.strictEqual(equation!.items.length, 9)
+  })
+
   it("does not report inline math, centred prose, or prose that starts at the margin", () => {
     const inline = [run("We have", 72, 650, "CMR10", 10, 40), ...formula(650, 115), run("and so on until the end", 160, 650, "CMR10", 10, 362)]
     const centredProse = [run("the skew comes from the correlation, the smile", 200, 626, "NimbusRomNo9L-ReguItal", 10, 200)]

@@ -35,6 +35,15 @@ describe("EquationNumbers", () => {
     assert.strictEqual(number.items.length, 3)
   })
 
+  it("takes half a quad for the gap after a number flush with the edge (leqno beside a fleqn display)", () => {
+    // amsmath keeps \mintagsep (half a quad) between a tag at the margin and a display at its \mathindent
+    const fleqn = [run("(2b)", 72, 400, "CMR10", 12, 20), run("Var", 99.3, 400, "CMR10", 12, 16.6), run("U", 118, 400, "CMMI12", 12)]
+    assert.strictEqual(findNumber(fleqn, edge, 12)?.text, "(2b)")
+    // a list item's label is set a little inside the margin: the quad is needed there
+    const item = [run("(ii)", 77, 400, "CMR10", 10, 13), run("x", 95, 400), run("=", 103, 400, "CMR10"), run("y", 113, 400)]
+    assert.isUndefined(findNumber(item, edge, 10))
+  })
+
   it("takes no reference in prose and no tag away from the edge for a number", () => {
     const reference = [run("(3),", 72, 300, "CMR10", 10, 16), run("see Table 1.", 90, 300, "CMR10", 10, 50)]
     assert.isUndefined(findNumber(reference, edge, 10))
