@@ -79,7 +79,10 @@ interface LineInfo {
   readonly right: number
   readonly math: number
   readonly prose: number
-  /** set like prose: starting at the left edge, or running from near the left edge to the right one */
+  /**
+   * set like prose: starting at the left edge, or running from near the left edge to the right one, without an
+   * equation number
+   */
   readonly textLike: boolean
   readonly kind: "prose" | "math" | "neutral"
 }
@@ -104,7 +107,8 @@ const describe = (line: Line, column: Column): LineInfo => {
   const left = body.length > 0 ? Math.min(...body.map((item) => item.x)) : line.left
   const right = body.length > 0 ? Math.max(...body.map((item) => item.x + item.width)) : line.right
   const size = line.size
-  const flushLeft = left - column.left < 0.5 * size && number?.side !== "left"
+  // a numbered line is no prose, even from the margin: the first column of a `flalign` row starts there
+  const flushLeft = left - column.left < 0.5 * size && number === undefined
   const fullWidth = left - column.left < 2 * size && column.right - right < 0.5 * size && number === undefined
   const kind = prose > Math.max(3, math) ? "prose" : math >= 1 ? "math" : "neutral"
   return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind }

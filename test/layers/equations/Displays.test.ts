@@ -60,6 +60,24 @@ describe("Displays", () => {
     assert.strictEqual(equation!.items.length, 9)
   })
 
+  it("finds the rows of a flalign, which start at the margin with a label", () => {
+    // d = 1 :   p(0) = 2^{-2n}   (2), the label flush left in the text italic (pxfonts)
+    const row = (y: number, label: string, number: string) => [
+      run("d", 72, y, "URWPalladioL-Ital", 10, 5),
+      run("=", 79.8, y, "Rpxr", 10, 6.7),
+      run(label, 89.2, y, "URWPalladioL-Roma", 10, 7.5),
+      run("p", 160, y, "URWPalladioL-Ital", 10, 5),
+      run("(0)", 165, y, "URWPalladioL-Roma", 10, 11.6),
+      run("=", 179.4, y, "Rpxr", 10, 6.7),
+      run("2", 190, y, "URWPalladioL-Roma", 10, 5),
+      run("−2n", 195, y + 4, "Pxsy", 7, 12),
+      run(number, 508, y, "URWPalladioL-Roma", 10, 11.6)
+    ]
+    const items = [...paragraphs(700, 688), ...row(660, "1:", "(2)"), ...row(640, "2:", "(3)"), ...paragraphs(612)]
+    assert.deepStrictEqual(found(items).map((equation) => equation.number?.text), ["(2)", "(3)"])
+    assert.closeTo(found(items)[0]!.bbox.left, 72, 0.01, "the label is part of the row")
+  })
+
   it("does not report inline math, centred prose, or prose that starts at the margin", () => {
     const inline = [run("We have", 72, 650, "CMR10", 10, 40), ...formula(650, 115), run("and so on until the end", 160, 650, "CMR10", 10, 362)]
     const centredProse = [run("the skew comes from the correlation, the smile", 200, 626, "NimbusRomNo9L-ReguItal", 10, 200)]
