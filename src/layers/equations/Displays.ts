@@ -338,8 +338,10 @@ const splitByNumbers = (row: ReadonlyArray<LineInfo>): ReadonlyArray<ReadonlyArr
 }
 
 /**
- * Joins the lines of a `multline` into one row of several parts: a row without a number that starts with an operator
- * or relation, is set flush right and starts well to the right of the row above.
+ * Joins the lines of a `multline` into one row of several parts: a row without a number on the left that starts with
+ * an operator or relation, well to the right of where the first line starts, and is set flush right (the last line)
+ * or centred (a middle line, after a first line set flush left). A row of an `align` that starts with a relation
+ * starts where the relation of the row above is: that is alignment, not a `multline`.
  */
 const joinMultline = (
   rows: ReadonlyArray<ReadonlyArray<LineInfo>>,
@@ -371,9 +373,17 @@ const continuesMultline = (
   const aboveLeft = Math.min(...above.map((info) => info.left))
   const numberRight = row.some((info) => info.number?.side === "right")
   const flushRight = numberRight || column.right - right < 2 * body
-  return startsWithOperator && flushRight && left > aboveLeft + 4 * body &&
+  const centred = Math.abs((left + right) / 2 - (column.left + column.right) / 2) < 1.5 * body &&
+    aboveLeft - column.left < 3 * body && !alignedOnRelation(first, above)
+  return startsWithOperator && (flushRight || centred) && left > aboveLeft + 4 * body &&
     !above.some((info) => info.number?.side === "right")
 }
+
+/** whether a row's first run stands where a relation of the rows above stands: the rows of an `align` */
+const alignedOnRelation = (first: TextItem, above: ReadonlyArray<LineInfo>): boolean =>
+  above.some((info) =>
+    info.body.some((item) => relations.includes(item.text.trim().charAt(0)) && Math.abs(item.x - first.x) < 1)
+  )
 
 const top = (row: ReadonlyArray<LineInfo>): number => Math.max(...row.map((info) => info.line.baseline))
 

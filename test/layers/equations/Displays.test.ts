@@ -78,6 +78,28 @@ describe("Displays", () => {
     assert.closeTo(found(items)[0]!.bbox.left, 72, 0.01, "the label is part of the row")
   })
 
+  it("joins the lines of a multline: flush left, centred, flush right with the number", () => {
+    const items = [
+      ...paragraphs(700, 688),
+      run("(1 − δ)", 82, 660, "CMMI10", 10, 30), run("x", 115, 660), run("=", 125, 660, "CMR10", 10, 7.8), run("a + b + c + d", 140, 660, "CMMI10", 10, 160),
+      run("≤", 180, 640, "CMSY10", 10, 7.8), run("e + f + g + h + i + j + k", 195, 640, "CMMI10", 10, 240),
+      run("≤", 300, 620, "CMSY10", 10, 7.8), run("l + m + n + o", 315, 620, "CMMI10", 10, 160), run("(2.7)", 500, 620, "CMR10", 10, 22),
+      ...paragraphs(592)
+    ]
+    const [equation, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(2.7)")
+    assert.strictEqual(equation!.parts.length, 3)
+    // the rows of an align* that start at the relation of the row above are rows of their own
+    const align = [
+      ...paragraphs(700, 688),
+      run("f(x)", 82, 660, "CMMI10", 10, 60), run("=", 180, 660, "CMR10", 10, 7.8), run("a + b + c + d", 195, 660, "CMMI10", 10, 160),
+      run("≤", 180, 640, "CMSY10", 10, 7.8), run("e + f + g + h + i + j + k", 195, 640, "CMMI10", 10, 240),
+      ...paragraphs(612)
+    ]
+    assert.strictEqual(found(align).length, 2)
+  })
+
   it("does not report inline math, centred prose, or prose that starts at the margin", () => {
     const inline = [run("We have", 72, 650, "CMR10", 10, 40), ...formula(650, 115), run("and so on until the end", 160, 650, "CMR10", 10, 362)]
     const centredProse = [run("the skew comes from the correlation, the smile", 200, 626, "NimbusRomNo9L-ReguItal", 10, 200)]
