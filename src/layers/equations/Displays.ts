@@ -15,7 +15,7 @@
  * Rows that carry different numbers are always apart. Limits and other small runs go with the nearest row.
  *
  * What is not an equation: prose (centred or not, italic or not), tables of numbers (no relation, no operator, mostly
- * digits), inline math (inside prose lines).
+ * digits), inline math (inside prose lines), pseudocode (see `Pseudocode`).
  *
  * @since 0.1.0
  */
@@ -27,6 +27,7 @@ import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { delimiterStacks, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
 import { charClasses, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { pseudocodeLines } from "./Pseudocode.ts"
 
 /**
  * One display equation (one row of a multi-row display), before its LaTeX is built.
@@ -52,7 +53,9 @@ export interface Display {
  * @since 0.1.0
  */
 export const displays = (column: Column, body: number): ReadonlyArray<Display> => {
-  const infos = groupLines(column.items, body).map((line) => describe(line, column))
+  const lines = groupLines(column.items, body)
+  const code = pseudocodeLines(lines, body)
+  const infos = lines.map((line) => describe(line, column, code.has(line)))
   const found: Array<Display> = []
   for (const block of blocks(infos, body)) {
     const context = contextOf(infos, block)
@@ -85,6 +88,8 @@ interface LineInfo {
    */
   readonly textLike: boolean
   readonly kind: "prose" | "math" | "neutral"
+  /** a step of pseudocode (see `Pseudocode`), never display math */
+  readonly code: boolean
 }
 
 interface Block {
@@ -94,7 +99,7 @@ interface Block {
   readonly to: number
 }
 
-const describe = (line: Line, column: Column): LineInfo => {
+const describe = (line: Line, column: Column, code: boolean): LineInfo => {
   const number = line.orphan ? undefined : findNumber(line.items, column, line.size)
   const body = number === undefined ? line.items : line.items.filter((item) => !number.items.includes(item))
   let math = 0
@@ -111,7 +116,7 @@ const describe = (line: Line, column: Column): LineInfo => {
   const flushLeft = left - column.left < 0.5 * size && number === undefined
   const fullWidth = left - column.left < 2 * size && column.right - right < 0.5 * size && number === undefined
   const kind = prose > Math.max(3, math) ? "prose" : math >= 1 ? "math" : "neutral"
-  return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind }
+  return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind, code }
 }
 
 /**
@@ -147,7 +152,8 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   }
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!
-    const member = info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info) || overfull(i)
+    const member = !info.code &&
+      (info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info) || overfull(i))
     if (!member) {
       close(i)
       continue

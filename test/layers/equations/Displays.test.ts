@@ -108,6 +108,21 @@ describe("Displays", () => {
     assert.deepStrictEqual(found(items), [])
   })
 
+  it("does not report pseudocode set as text, with arrows and keywords", () => {
+    const step = (y: number, x: number, ...texts: ReadonlyArray<string>) =>
+      texts.map((text, i) => run(text, x + 30 * i, y, i % 2 === 0 ? "CMMI10" : "CMSY10", 10, 10))
+    const items = [
+      ...paragraphs(700, 688),
+      run("Algorithm 1.", 72, 664, "CMBX10", 10, 60),
+      ...step(652, 82, "W", "←", "0;", "Σ", "←", "0"),
+      run("for", 82, 640, "CMBX10", 10, 15), ...step(640, 100, "n", "=", "1, 2, . . . , N"), run("do", 180, 640, "CMBX10", 10, 12),
+      ...step(628, 92, "W", "←", "max(0, W + S − T);", "Σ", "←", "Σ + W"),
+      run("return", 82, 616, "CMBX10", 10, 30), ...step(616, 115, "Σ/N"),
+      ...paragraphs(590)
+    ]
+    assert.deepStrictEqual(found(items), [])
+  })
+
   it("does not report a table of numbers", () => {
     const row = (y: number) =>
       [run("2019-06", 150, y, "CMR10", 10, 33), ...[200, 250, 300, 350].map((x, i) => run(`0.${i}5`, x, y, "CMR10", 10, 20))]
