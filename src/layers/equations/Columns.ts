@@ -26,6 +26,9 @@ export interface Column {
 /**
  * Splits a page into columns, in reading order: the full-width region first (it holds the title), then left, right.
  *
+ * A line that runs across the gutter (a centred subtitle under the title) stays whole: the runs on its baseline next
+ * to the crossing ones go to the full-width region with them.
+ *
  * @category constructors
  * @since 0.1.0
  */
@@ -42,6 +45,7 @@ export const columns = (page: PageText): ReadonlyArray<Column> => {
     else if (item.x >= gutter - 0.5) right.push(item)
     else full.push(item)
   }
+  keepLinesWhole(full, left, right, gutter)
   return [
     ...(full.length > 0 ? [column(full, "full")] : []),
     column(left, "left"),
@@ -60,6 +64,34 @@ const column = (items: ReadonlyArray<TextItem>, kind: Column["kind"]): Column =>
     right: rights[Math.ceil(0.98 * (rights.length - 1))]!,
     items,
     kind
+  }
+}
+
+/**
+ * Moves the rest of a line that runs across the gutter to the full-width region: the runs of the columns on the
+ * baseline of a full-width run, less than an em from it (or from a run moved before them). Only runs that reach an em
+ * past the gutter on both sides start such a line: a display that sticks out of its column into the gutter a little
+ * keeps its column, and the other column's line beside it stays there.
+ */
+const keepLinesWhole = (full: Array<TextItem>, left: Array<TextItem>, right: Array<TextItem>, gutter: number) => {
+  const line = full.filter((item) => item.x <= gutter - item.fontSize && item.x + item.width >= gutter + item.fontSize)
+  for (let moved = line.length > 0; moved;) {
+    moved = false
+    for (const side of [left, right]) {
+      for (let i = side.length - 1; i >= 0; i--) {
+        const item = side[i]!
+        const neighbour = line.some((other) => {
+          const size = Math.max(item.fontSize, other.fontSize)
+          const gap = Math.max(other.x - (item.x + item.width), item.x - (other.x + other.width))
+          return Math.abs(other.y - item.y) <= 0.2 * size && gap <= size
+        })
+        if (!neighbour) continue
+        line.push(item)
+        full.push(item)
+        side.splice(i, 1)
+        moved = true
+      }
+    }
   }
 }
 

@@ -20,6 +20,18 @@ describe("Columns", () => {
     assert.isTrue(right!.items.every((item) => item.x >= 306))
   })
 
+  it("keeps a line across the gutter whole: a centred subtitle with math at its end", () => {
+    const subtitle = [run("Probability seminar notes,", 232, 760, "URWPalladioL-Roma", 9, 103), run("d", 338, 760, "URWPalladioL-Ital", 9, 4.5), run("∈ {1, 2, 3}", 345, 760, "Pxsy", 9, 34)]
+    const [full, left, right] = columns(page([...subtitle, ...paragraph(40, 54, 294), ...paragraph(40, 318, 558)], 612, 792))
+    assert.deepStrictEqual(full!.items, subtitle)
+    assert.strictEqual(left!.items.length, 160)
+    assert.strictEqual(right!.items.length, 160)
+    // a display that sticks into the gutter a little does not take the other column's line beside it
+    const overfull = run("x + y + z", 200, 400, "CMMI10", 10, 108)
+    const [, , other] = columns(page([overfull, ...paragraph(40, 54, 294), ...paragraph(40, 318, 558)], 612, 792))
+    assert.strictEqual(other!.items.length, 160)
+  })
+
   it("reads a one-column page as one column, centred displays and all", () => {
     const display = [run("x", 280, 600), run("=", 290, 600, "CMR10"), run("y", 300, 600)]
     const found = columns(page([...paragraph(40, 72, 522), ...display]))
