@@ -61,10 +61,25 @@ const column = (items: ReadonlyArray<TextItem>, kind: Column["kind"]): Column =>
   const rights = items.map((item) => item.x + item.width).sort((a, b) => a - b)
   return {
     left: lefts[Math.floor(0.02 * (lefts.length - 1))]!,
-    right: rights[Math.ceil(0.98 * (rights.length - 1))]!,
+    right: justifiedRight(rights) ?? rights[Math.ceil(0.98 * (rights.length - 1))]!,
     items,
     kind
   }
+}
+
+/**
+ * Where justified lines end: the rightmost x at which several runs (three, or a fiftieth of them) end within half a
+ * point, if there is one. A float set across a page whose second column is empty (the last page of a two-column
+ * paper) reaches far past the one column's text; its runs end anywhere, the lines of the text all at one x.
+ */
+const justifiedRight = (rights: ReadonlyArray<number>): number | undefined => {
+  const least = Math.max(3, Math.ceil(0.02 * rights.length))
+  for (let i = rights.length - 1, j = i; i >= least - 1; i--) {
+    j = Math.min(j, i)
+    while (j >= 0 && rights[i]! - rights[j]! <= 0.5) j--
+    if (i - j >= least) return rights[i]
+  }
+  return undefined
 }
 
 /**

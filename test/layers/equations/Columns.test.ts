@@ -40,6 +40,14 @@ describe("Columns", () => {
     assert.strictEqual(found[0]!.items.length, 163)
   })
 
+  it("takes the right edge of a column from where its justified lines end, not from a float wider than the text", () => {
+    // the last page of a two-column paper: a wide equation across the top, text in the left column only
+    const float = Array.from({ length: 8 }, (_, i) => run(`a${i} +`, 100 + 57 * i, 760 - (i % 3) * 6, "CMMI10", 10, 20 + 3 * i))
+    const [single, ...others] = columns(page([...float, ...paragraph(40, 54, 294)], 612, 792))
+    assert.strictEqual(others.length, 0)
+    assert.closeTo(single!.right, 291, 0.5)
+  })
+
   it("takes a page with text on one side only for one column", () => {
     const found = columns(page(paragraph(30, 54, 294), 612, 792))
     assert.deepStrictEqual(found.map((column) => column.kind), ["single"])

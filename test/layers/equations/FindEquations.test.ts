@@ -42,6 +42,22 @@ describe("FindEquations", () => {
     assert.include(left!.context.before, "Lorem")
   })
 
+  it("finds the number of a display in the left column of a page whose right column is empty, after a big delimiter", () => {
+    // the last page of a two-column paper: a wide equation across the top, the left column's text below it
+    const float = Array.from({ length: 8 }, (_, i) => run(`a${i} +`, 100 + 57 * i, 760 - (i % 3) * 6, "CMMI10", 10, 20 + 3 * i))
+    const text = Array.from({ length: 30 }, (_, i) => prose(700 - 12 * i, 54, 294)).flat().filter((item) => item.y > 600 || item.y < 560)
+    const display = [
+      run("p", 90, 580), run("≈", 100, 580, "Pxsy", 10, 6.7), run("exp", 110, 580, "URWPalladioL-Roma", 10, 16),
+      run("−", 130, 580, "Pxsy", 10, 6.7), run("x · x", 140, 587, "URWPalladioL-Ital", 10, 20), run("2n", 144, 573, "URWPalladioL-Ital", 10, 10),
+      run("!", 165, 595, "Pxex", 10, 4), run(",", 171, 580, "Rpxmi", 10, 2.5), run("(12)", 277.4, 580, "URWPalladioL-Roma", 10, 16.6)
+    ]
+    const [equation, ...others] = findOnPage({ pageNumber: 2, width: 612, height: 792, items: [...float, ...text, ...display] })
+      .filter((candidate) => candidate.bbox.top < 700)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number, "(12)")
+    assert.notInclude(equation!.latex, "12")
+  })
+
   it("goes through the pages it is given", () => {
     const page = twoColumns()
     const found = findEquations({ pageCount: 9, pages: [page, { ...page, pageNumber: 4 }] })
