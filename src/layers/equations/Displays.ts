@@ -11,7 +11,8 @@
  * - a fraction: lines sitting in the gaps of the line between them (numerator above, denominator below);
  * - a tall delimiter (a matrix's brackets, the brace of `cases`) reaching over several baselines;
  * - an equation number on a baseline of its own (centred on an `aligned` block);
- * - a `multline`: a line that continues the one above it, starting with an operator, set flush right.
+ * - a `multline`: a line that continues the one above it, starting with an operator, set flush right;
+ * - a horizontal brace (`\overbrace`, `\underbrace`), between its formula and its label.
  * Rows that carry different numbers are always apart. Limits and other small runs go with the nearest row.
  *
  * What is not an equation: prose (centred or not, italic or not), tables of numbers (no relation, no operator, mostly
@@ -26,7 +27,7 @@ import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { delimiterStacks, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
-import { charClasses, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { braceSide, charClasses, isBigOperator, isHanging } from "./MathGlyphs.ts"
 import { pseudocodeLines } from "./Pseudocode.ts"
 
 /**
@@ -230,10 +231,23 @@ const splitRows = (
     if (below !== undefined) join(i, below.i)
   })
 
+  // a horizontal brace holds its formula (on its opening side) and its label (beyond it) together
+  const held = new Set<number>()
+  lines.forEach((info, i) => {
+    const side = braceSide(info.body)
+    if (side === undefined) return
+    const { formula, label } = braced(lines, i, side, body)
+    for (const k of [formula, label]) {
+      if (k === undefined) continue
+      join(k, i)
+      held.add(i).add(k)
+    }
+  })
+
   // small runs (limits) and number-less leftovers go with the nearest line that has a formula
   lines.forEach((info, i) => {
     if (!info.line.orphan && info.body.length > 0) return
-    if (info.number !== undefined) return
+    if (info.number !== undefined || held.has(i)) return
     const home = nearestLine(info, main)
     if (home !== undefined) join(i, home)
   })
@@ -324,6 +338,39 @@ const nearestLine = (
     }
   }
   return best
+}
+
+/**
+ * the lines a horizontal brace (line `i`) belongs with: its formula, the nearest line with a formula on the side the
+ * brace opens to (below an `\overbrace`) that it overlaps; its label, the nearest line on the other side, less than
+ * 1.2 body sizes away, centred within the brace's span (amsmath sets it as a limit of the brace)
+ */
+const braced = (
+  lines: ReadonlyArray<LineInfo>,
+  i: number,
+  side: "over" | "under",
+  body: number
+): { readonly formula: number | undefined; readonly label: number | undefined } => {
+  const brace = lines[i]!.line
+  const gapTo = (other: Line) => (other.baseline < brace.baseline ? brace.bottom - other.top : other.bottom - brace.top)
+  const nearest = (accept: (other: LineInfo) => boolean) => {
+    let best: number | undefined
+    lines.forEach((other, k) => {
+      if (k === i || braceSide(other.body) !== undefined || !accept(other)) return
+      if (best === undefined || gapTo(other.line) < gapTo(lines[best]!.line)) best = k
+    })
+    return best
+  }
+  const towards = (other: LineInfo) => side === "over" ? other.line.baseline < brace.baseline : other.line.baseline > brace.baseline
+  const formula = nearest((other) =>
+    towards(other) && !other.line.orphan && other.body.length > 0 && other.left < brace.right && brace.left < other.right
+  )
+  const label = nearest((other) => {
+    const centre = (other.left + other.right) / 2
+    return !towards(other) && gapTo(other.line) <= 1.2 * body && other.body.length > 0 &&
+      centre >= brace.left - body && centre <= brace.right + body
+  })
+  return { formula, label }
 }
 
 /** a row holding several numbers on different baselines is several rows: each line goes to the nearest number */

@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../Pdf.ts"
-import { extensionGlyph, fontRole, hangDepth, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, hangDepth, isBigOperator, isBracePiece, isHanging } from "./MathGlyphs.ts"
 
 /**
  * The vertical extent of an item's ink, in PDF user space (`bottom < top`).
@@ -27,6 +27,8 @@ export interface VerticalExtent {
  * @since 0.1.0
  */
 export const extent = (item: TextItem): VerticalExtent => {
+  // the pieces of a horizontal brace are 0.12 em tall, on their baseline
+  if (isBracePiece(item)) return { bottom: item.y, top: item.y + 0.12 * item.fontSize }
   if (isHanging(item)) {
     return { bottom: item.y - hangDepth(item), top: item.y + 0.05 * item.fontSize }
   }

@@ -13,7 +13,7 @@
  */
 import type { TextItem } from "../Pdf.ts"
 import { extent, union } from "./Ink.ts"
-import { hasLimits, isAccent, isBigOperator, isHanging, takesLimits } from "./MathGlyphs.ts"
+import { hasLimits, isAccent, isBigOperator, isBracePiece, isHanging, takesLimits } from "./MathGlyphs.ts"
 
 /**
  * @category models
@@ -154,8 +154,9 @@ interface Cluster {
   orphan?: boolean
 }
 
+/** a run of body size on its baseline; the pieces of a horizontal brace are no line of text, whatever their size */
 const isAnchor = (item: TextItem, body: number): boolean =>
-  item.fontSize >= 0.8 * body && !isTall(item) && !isAccent(item)
+  item.fontSize >= 0.8 * body && !isTall(item) && !isAccent(item) && !isBracePiece(item)
 
 const isTall = (item: TextItem): boolean => isHanging(item) || isBigOperator(item)
 

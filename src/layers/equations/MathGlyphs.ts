@@ -154,8 +154,11 @@ export const operatorNames: ReadonlySet<string> = new Set([
  * @since 0.1.0
  */
 export interface ExtensionGlyph {
-  readonly kind: "operator" | "delimiter" | "radical" | "piece" | "accent"
-  /** the LaTeX command or delimiter, e.g. `\sum`, `(`, `\lbrace`, `\sqrt` */
+  readonly kind: "operator" | "delimiter" | "radical" | "piece" | "accent" | "brace"
+  /**
+   * the LaTeX command or delimiter, e.g. `\sum`, `(`, `\lbrace`, `\sqrt`; for a piece of a horizontal brace, plain
+   * TeX's name of it (`\braceld`: its left end, pointing down)
+   */
   readonly latex: string
   /** display-size operator (`\sum` in a display), as opposed to text size */
   readonly large: boolean
@@ -195,13 +198,45 @@ export const extensionGlyph = (char: string, fontName: string, widthEm: number):
 
 /**
  * Whether the item is drawn from a reference point at its top rather than on a baseline: extension-font glyphs and
- * radical signs, which hang down from where the PDF puts them.
+ * radical signs, which hang down from where the PDF puts them. The pieces of a horizontal brace sit on theirs.
  *
  * @category classification
  * @since 0.1.0
  */
 export const isHanging = (item: TextItem): boolean =>
-  fontRole(item.fontName) === "mathExtension" || item.text.trim() === "√"
+  (fontRole(item.fontName) === "mathExtension" && !isBracePiece(item)) || item.text.trim() === "√"
+
+/**
+ * Whether the item is made of pieces of a horizontal brace (`\overbrace`, `\underbrace`): TeX draws one as its ends
+ * and its middle from the extension font (`z }| {` over a formula, `| {z }` under one), the straight parts between
+ * them as rules; OpenType math fonts may draw it whole (`⏞`, `⏟`).
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const isBracePiece = (item: TextItem): boolean => {
+  const text = item.text.replace(/\s/g, "")
+  if (text === "") return false
+  if ([...text].every((char) => char === "⏞" || char === "⏟")) return isMathFont(item.fontName)
+  if (fontRole(item.fontName) !== "mathExtension") return false
+  return [...text].every((char) => extensionGlyph(char, item.fontName, 0)?.kind === "brace")
+}
+
+/**
+ * Which way a horizontal brace opens, from its pieces left to right: over a formula (`\overbrace`, its left end
+ * pointing down), under one (`\underbrace`), or `undefined` when the runs are no brace.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const braceSide = (pieces: ReadonlyArray<TextItem>): "over" | "under" | undefined => {
+  if (pieces.length === 0 || !pieces.every(isBracePiece)) return undefined
+  const first = [...pieces].sort((a, b) => a.x - b.x)[0]!.text.trim().charAt(0)
+  if (first === "⏞") return "over"
+  if (first === "⏟") return "under"
+  const latex = extensionGlyph(first, pieces[0]!.fontName, 0)?.latex
+  return latex === "\\braceld" ? "over" : latex === "\\bracelu" ? "under" : undefined
+}
 
 /**
  * Whether the item is a big operator (`\sum`, `\int`, ...) from any font: a glyph that sits off the baseline and
@@ -391,6 +426,10 @@ const cmex: Record<number, ExtensionGlyph> = (() => {
   table[0x76] = rad(0.6)
   for (const code of [0x62, 0x63, 0x64]) table[code] = { kind: "accent", latex: "\\widehat", large: true, extent: 0 }
   for (const code of [0x65, 0x66, 0x67]) table[code] = { kind: "accent", latex: "\\widetilde", large: true, extent: 0 }
+  // the ends and middles of horizontal braces (plain TeX's \downbracefill is \braceld .. \braceru\bracelu .. \bracerd)
+  ;["\\braceld", "\\bracerd", "\\bracelu", "\\braceru"].forEach((latex, i) => {
+    table[0x7a + i] = { kind: "brace", latex, large: true, extent: 0 }
+  })
   return table
 })()
 

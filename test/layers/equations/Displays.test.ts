@@ -100,6 +100,23 @@ describe("Displays", () => {
     assert.strictEqual(found(align).length, 2)
   })
 
+  it("keeps an overbrace's label and an underbrace's label with their formula", () => {
+    // = 4 ∑ a_k  with `= b` over the sum (over a brace), then  p = ∑ c  with `k pairs` under c (under a brace)
+    const overbrace = [
+      run("=", 260, 640, "CMR10", 10, 7.8), run("4", 272, 640, "CMR10", 10, 5),
+      run("=", 294, 672, "CMR7", 7, 5), run("(", 299, 672, "CMR10", 10, 3.3), run("b", 303, 672, "CMMI7", 7, 4), run(")", 308, 672, "CMR10", 10, 3.3),
+      run("z", 286, 662, "CMEX10", 10, 6.5), run("}|", 296, 662, "CMEX10", 10, 13), run("{", 313, 662, "CMEX10", 10, 6.5),
+      run("X", 290, 651, "CMEX10", 10, 14.4), run("a", 306, 640), run("(4)", 508, 640, "CMR10", 10, 14)
+    ]
+    const underbrace = [
+      run("p", 250, 600), run("=", 258, 600, "CMR10", 10, 7.8), run("c + d", 280, 600, "CMMI10", 10, 30),
+      run("|", 278, 590, "CMEX10", 10, 6.5), run("{z", 290, 590, "CMEX10", 10, 13), run("}", 305, 590, "CMEX10", 10, 6.5),
+      run("k pairs", 282, 580, "CMR7", 7, 25), run("(5)", 508, 600, "CMR10", 10, 14)
+    ]
+    const rows = found([...paragraphs(720, 708, 696), ...overbrace, ...underbrace, ...paragraphs(560)])
+    assert.deepStrictEqual(rows.map((row) => [row.number?.text, row.items.length]), [["(4)", 11], ["(5)", 7]])
+  })
+
   it("does not report inline math, centred prose, or prose that starts at the margin", () => {
     const inline = [run("We have", 72, 650, "CMR10", 10, 40), ...formula(650, 115), run("and so on until the end", 160, 650, "CMR10", 10, 362)]
     const centredProse = [run("the skew comes from the correlation, the smile", 200, 626, "NimbusRomNo9L-ReguItal", 10, 200)]

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
+  braceSide,
   charClasses,
   extensionGlyph,
   fontRole,
@@ -7,6 +8,7 @@ import {
   hasLimits,
   isAccent,
   isBigOperator,
+  isBracePiece,
   isHanging,
   isMathChar,
   isMathFont
@@ -67,6 +69,19 @@ describe("MathGlyphs", () => {
     assert.deepInclude(extensionGlyph("X", "ABCDEF+zeuex10", 1.44), { latex: "\\sum", large: true })
     // `txexa` has another layout: its `X` is no sum
     assert.notDeepInclude(extensionGlyph("X", "txexa", 1.44) ?? {}, { latex: "\\sum" })
+  })
+
+  it("knows the pieces of horizontal braces, which sit on their baseline, and which way a brace opens", () => {
+    const over = [run("z", 186, 240, "Pxex", 10, 6.5), run("}|", 196, 240, "Pxex", 10, 13), run("{", 213, 240, "Pxex", 10, 6.5)]
+    const under = [run("|", 184, 277, "CMEX10", 10, 6.5), run("{z", 203, 277, "CMEX10", 10, 13), run("}", 228, 277, "CMEX10", 10, 6.5)]
+    assert.isTrue(over.every(isBracePiece) && under.every(isBracePiece))
+    assert.isFalse(over.some(isHanging))
+    assert.strictEqual(braceSide(over), "over")
+    assert.strictEqual(braceSide(under), "under")
+    assert.strictEqual(braceSide([run("⏟", 100, 200, "LatinModernMath-Regular", 10, 40)]), "under")
+    assert.isFalse(isBracePiece(run("X", 100, 500, "CMEX10", 10, 14.5)))
+    assert.isFalse(isBracePiece(run("z", 100, 500, "CMMI10")))
+    assert.isUndefined(braceSide([run("z", 100, 500, "CMMI10")]))
   })
 
   it("knows the Unicode math ranges", () => {
