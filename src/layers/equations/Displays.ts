@@ -122,7 +122,7 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
 
 /**
  * Runs of lines that may be display math, close together, holding at least one line that is display math for sure
- * (mostly math, not set like prose, apart from the left margin or numbered).
+ * (mostly math, not set like prose, apart from the left margin or numbered, at the body size).
  */
 const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Block> => {
   const found: Array<Block> = []
@@ -131,7 +131,7 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   const close = (end: number) => {
     if (start < 0) return
     const lines = infos.slice(start, end)
-    if (lines.some((info, k) => isDisplayLine(info) || overfull(start + k))) found.push({ lines, from: start, to: end - 1 })
+    if (lines.some((info, k) => isDisplayLine(info, body) || overfull(start + k))) found.push({ lines, from: start, to: end - 1 })
     start = -1
   }
   // a row of `cases` may be mostly text: it belongs to the display when a brace to its left reaches over it
@@ -171,8 +171,13 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   return found
 }
 
-const isDisplayLine = (info: LineInfo): boolean =>
-  !info.line.orphan && info.kind === "math" && info.math >= 2 && !info.textLike
+/**
+ * a line that is display math for sure: mostly math, not set like prose, and at the body size, as displays are (a
+ * title or a `\small` subtitle with math under it is set larger or smaller)
+ */
+const isDisplayLine = (info: LineInfo, body: number): boolean =>
+  !info.line.orphan && info.kind === "math" && info.math >= 2 && !info.textLike &&
+  info.line.size >= 0.95 * body && info.line.size <= 1.08 * body
 
 /** the nearest prose-like lines above and below a block */
 const contextOf = (infos: ReadonlyArray<LineInfo>, block: Block): Display["context"] => {

@@ -117,6 +117,16 @@ describe("Displays", () => {
     assert.deepStrictEqual(rows.map((row) => [row.number?.text, row.items.length]), [["(4)", 11], ["(5)", 7]])
   })
 
+  it("does not report math in a title block, set larger or smaller than the body", () => {
+    const items = [
+      run("Return probabilities on", 200, 760, "CMBX12", 17.2, 200),
+      run("n ≥ 3, d ∈ {1, 2, 3}", 250, 736, "CMMI12", 12, 90),
+      run("d ∈ {1, 2, 3}", 265, 720, "CMMI9", 9, 60),
+      ...paragraphs(690, 678, 666)
+    ]
+    assert.deepStrictEqual(found(items), [])
+  })
+
   it("does not report inline math, centred prose, or prose that starts at the margin", () => {
     const inline = [run("We have", 72, 650, "CMR10", 10, 40), ...formula(650, 115), run("and so on until the end", 160, 650, "CMR10", 10, 362)]
     const centredProse = [run("the skew comes from the correlation, the smile", 200, 626, "NimbusRomNo9L-ReguItal", 10, 200)]
