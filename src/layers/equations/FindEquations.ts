@@ -8,9 +8,10 @@
  */
 import type { DocumentText, PageText, TextItem } from "../Pdf.ts"
 import { columns } from "./Columns.ts"
-import { displays } from "./Displays.ts"
+import { type Display, displays } from "./Displays.ts"
 import type { Candidate } from "./Equation.ts"
 import { toLatex } from "./GlyphLatex.ts"
+import { union } from "./Ink.ts"
 import { bodySize } from "./Lines.ts"
 
 /**
@@ -41,7 +42,7 @@ export const findOnPage = (page: PageText): ReadonlyArray<Candidate> => {
       bbox: display.bbox,
       kind: "display",
       number: display.number?.text ?? null,
-      latex: display.parts.map((part) => toLatex(part, { baseline: display.number?.baseline })).join(" "),
+      latex: display.parts.map((part) => toLatex(part, { baseline: numberBaseline(display, part) })).join(" "),
       raw: rawText(drawn),
       items: drawn,
       context: display.context
@@ -50,6 +51,17 @@ export const findOnPage = (page: PageText): ReadonlyArray<Candidate> => {
 }
 
 // internal
+
+/**
+ * the baseline of the display's number, for the part it is on: a formula broken over lines (`multline`) has its number
+ * on one line only, and the others are no `aligned` block around it
+ */
+const numberBaseline = (display: Display, part: ReadonlyArray<TextItem>): number | undefined => {
+  const baseline = display.number?.baseline
+  if (baseline === undefined || display.parts.length === 1) return baseline
+  const ink = union(part)
+  return baseline >= ink.bottom && baseline <= ink.top ? baseline : undefined
+}
 
 /** runs in drawing order, a space between runs that do not touch */
 const rawText = (items: ReadonlyArray<TextItem>): string => {

@@ -58,6 +58,19 @@ describe("FindEquations", () => {
     assert.notInclude(equation!.latex, "12")
   })
 
+  it("writes no aligned block for the lines of a multline that do not carry its number", () => {
+    const text = Array.from({ length: 30 }, (_, i) => prose(740 - 12 * i, 72, 522)).flat().filter((item) => item.y > 620 || item.y < 540)
+    const multline = [
+      run("a", 82, 600), run("=", 92, 600, "CMR10", 10, 7.8), run("b", 105, 600), run("−", 115, 600, "CMSY10", 10, 7.8),
+      run("X", 128, 610.4, "CMEX10", 10, 14.4), run("j≥2", 129, 590, "CMMI7", 7, 12), run("c", 146, 600), run("+ d + e + f + g", 155, 600, "CMMI10", 10, 150),
+      run("≤", 300, 575, "CMSY10", 10, 7.8), run("h + i", 315, 575, "CMMI10", 10, 30), run("(2.7)", 500, 575, "CMR10", 10, 22)
+    ]
+    const [equation, ...others] = findOnPage({ pageNumber: 1, width: 595, height: 842, items: [...text, ...multline] })
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number, "(2.7)")
+    assert.strictEqual(equation!.latex, "a = b - \\sum_{j \\ge 2}c + d + e + f + g \\le h + i")
+  })
+
   it("goes through the pages it is given", () => {
     const page = twoColumns()
     const found = findEquations({ pageCount: 9, pages: [page, { ...page, pageNumber: 4 }] })
