@@ -22,7 +22,7 @@
  */
 import type { TextItem } from "../Pdf.ts"
 import { fractionStacks } from "./FractionStacks.ts"
-import { bands, delimiterStacks, extent, type VerticalExtent } from "./Ink.ts"
+import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
 import { runTokens, symbolLatex } from "./LatexSymbols.ts"
 import { words } from "./Lines.ts"
 import { extensionGlyph, fontRole, hasLimits, isAccent, isBigOperator, isHanging } from "./MathGlyphs.ts"
@@ -41,9 +41,10 @@ export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly basel
   // an accent with nothing under it is dropped: it tells nothing
   const items = all.filter((item) => !isAccent(item))
   const size = Math.max(...items.map((item) => item.fontSize))
-  const rows = bands(items, 0.5)
-  // a number between the lines of the row: an `aligned` block
-  if (hint !== undefined && rows.length >= 2 && !items.some((item) => Math.abs(item.y - hint) <= 0.15 * size)) {
+  const rows = alignedRows(items, size)
+  // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
+  const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
+  if (hint !== undefined && rows.length >= 2 && !items.some(onHint)) {
     const body = rows.map((row) => render(layout(row, undefined, 1, accents.over))).join(" \\\\ ")
     return `\\begin{aligned} ${body} \\end{aligned}`
   }
@@ -51,6 +52,28 @@ export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly basel
 }
 
 // internal
+
+/**
+ * the rows of an `aligned` block: bands of ink (see `Ink.bands`), a band of small runs only (the limits under a `\sum`,
+ * apart from it by the operator's spacing) going with the band nearest to it
+ */
+const alignedRows = (items: ReadonlyArray<TextItem>, size: number): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const rows = bands(items, 0.5).map((band) => ({ items: [...band], ink: union(band) }))
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!
+    if (rows.length < 2 || row.items.some((item) => item.fontSize >= 0.8 * size)) continue
+    const above = rows[i - 1]
+    const below = rows[i + 1]
+    const host = below === undefined ||
+        (above !== undefined && above.ink.bottom - row.ink.top <= row.ink.bottom - below.ink.top)
+      ? above!
+      : below
+    host.items.push(...row.items)
+    host.ink = union(host.items)
+    rows.splice(i--, 1)
+  }
+  return rows.map((row) => row.items)
+}
 
 /** a run on the main baseline, with what hangs on it */
 interface Atom {

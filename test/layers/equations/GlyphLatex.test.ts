@@ -83,5 +83,11 @@ describe("GlyphLatex", () => {
   it("writes an aligned block when the number sits between its lines", () => {
     const row = (y: number) => [run("x", 100, y), run("=", 110, y, "CMR10", 10, 7.7), run("1", 121, y, "CMR10", 10, 5)]
     assert.strictEqual(toLatex([...row(512), ...row(498)], { baseline: 505 }), "\\begin{aligned} x = 1 \\\\ x = 1 \\end{aligned}")
+    // a split whose first row has a sum with limits near the number's baseline: the limits stay with their sum
+    const split = [
+      run("X", 100, 622, "CMEX10", 10, 14.4), run("j≥2", 100.5, 600.7, "CMMI7", 7, 12), run("a", 116, 612.7), run("≤", 124, 612.7, "CMSY10", 10, 7.8), run("b", 135, 612.7),
+      run("=", 124, 585, "CMR10", 10, 7.7), run("c", 135, 585)
+    ]
+    assert.strictEqual(toLatex(split, { baseline: 599.6 }), "\\begin{aligned} \\sum_{j \\ge 2}a \\le b \\\\ = c \\end{aligned}")
   })
 })
