@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../Pdf.ts"
-import { extensionGlyph, fontRole, operatorNames } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, isBoldFont, operatorNames } from "./MathGlyphs.ts"
 
 /**
  * The LaTeX tokens of a run, in order, a command or a character each (scripts are runs of their own, so no `_` or `^`
@@ -26,11 +26,14 @@ export const runTokens = (item: TextItem): ReadonlyArray<string> => {
       extensionGlyph(char, item.fontName, widthEm)?.latex ?? symbolLatex(char) ?? char
     )
   }
-  if (role === "text" || role === "textItalic") return textTokens(text, role, /^cmbx|bold|medi/i.test(item.fontName))
+  const bold = isBoldFont(item.fontName)
+  if (role === "text" || role === "textItalic") return textTokens(text, role, bold)
   const tokens: Array<string> = []
   for (const char of text) {
     if (char.trim() === "") continue
-    tokens.push(charLatex(char, role))
+    const latex = charLatex(char, role)
+    // bold math italic: `\boldsymbol` (or `\bm`) letters, Greek too
+    tokens.push(bold && role === "mathItalic" && /^(\\[A-Za-z]+|\p{L})$/u.test(latex) ? `\\boldsymbol{${latex}}` : latex)
   }
   return tokens
 }
@@ -72,7 +75,10 @@ const textTokens = (text: string, role: "text" | "textItalic", bold: boolean): R
   // a phrase (`if the option ends in the money,`) is one `\text{..}`
   const prose = words.filter((word) => /\p{L}{2,}/u.test(word) && !operatorNames.has(word.replace(/[^\p{L}]/gu, "")))
   if (role === "text" && words.length >= 2 && prose.length >= 2) return [`\\text{${text.trim()}}`]
-  if (bold && /^[\p{L}\d]$/u.test(text.trim())) return [`\\mathbf{${text.trim()}}`]
+  // `\mathbf{F}\mathbf{x}` comes as one bold run `Fx`: a few bold letters are bold math symbols, not a word
+  if (bold && /^[\p{L}\d]{1,4}$/u.test(text.trim()) && !operatorNames.has(text.trim())) {
+    return [...text.trim()].map((char) => `\\mathbf{${char}}`)
+  }
   // `lim inf` and `lim sup` are one operator each
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!

@@ -66,6 +66,16 @@ export const isMathFont = (fontName: string): boolean => {
 }
 
 /**
+ * Whether the font is a bold one: a bold text font (`CMBX`, `…-Bold`, Times' `-Medi`, `-Demi`), which `\mathbf` sets
+ * upright letters in, or a bold math italic (`CMMIB`, `rtxbmi`, Euler's `EURB`), which `\boldsymbol` and `\bm` use.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const isBoldFont = (fontName: string): boolean =>
+  /^(cmbx|cmmib|cmbsy|rtxbmi|rpxbmi|eurb|eufb|eusb)|bold|medi|demi|black|heavy/.test(baseName(fontName).toLowerCase())
+
+/**
  * Whether a character belongs to a Unicode block that only math (or Greek) uses: Greek, arrows, mathematical
  * operators and symbols, letterlike symbols, math alphanumerics, primes, and `± × ÷ ¬ ∞`.
  *
@@ -343,7 +353,7 @@ const classify = (fontName: string): FontRole => {
   }
   // `txfonts`/`pxfonts` take `\mathbb` from `txsyb`/`pxsyb`, their `msbm`
   if (/^(msbm|bbold|dsrom|bbm|txsyb|pxsyb)|blackboard|doublestroke/.test(lower)) return "blackboard"
-  if (/^(eufm|eufb|eurb|yfrak|ygoth)|fraktur/.test(lower)) return "fraktur"
+  if (/^(eufm|eufb|yfrak|ygoth)|fraktur/.test(lower)) return "fraktur"
   if (/^(eusm|eusb|rsfs|eusc|pzc)|script/.test(lower)) return "script"
   if (/^(cmmi|cmbrmi|lmmathitalic|rtxmi|rpxmi|eurm|eurb|zplmi|mathkerncmmi)|^pazomath-(bold)?italic|mathitalic/.test(lower)) {
     return "mathItalic"

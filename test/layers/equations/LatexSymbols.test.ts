@@ -20,6 +20,16 @@ describe("LatexSymbols", () => {
     assert.strictEqual(charLatex("𝔤", "mathUnicode"), "\\mathfrak{g}")
   })
 
+  it("writes bold math: a few upright bold letters in one run each \\mathbf, bold math italic \\boldsymbol", () => {
+    assert.deepStrictEqual(runTokens(run("Fx", 0, 0, "CMBX10")), ["\\mathbf{F}", "\\mathbf{x}"])
+    assert.deepStrictEqual(runTokens(run("HP", 0, 0, "NimbusRomNo9L-Medi")), ["\\mathbf{H}", "\\mathbf{P}"])
+    assert.deepStrictEqual(runTokens(run("ν", 0, 0, "CMMIB10")), ["\\boldsymbol{\\nu}"])
+    assert.deepStrictEqual(runTokens(run("x,", 0, 0, "CMMIB10")), ["\\boldsymbol{x}", ","])
+    assert.deepStrictEqual(runTokens(run("x", 0, 0, "EURB10")), ["\\boldsymbol{x}"])
+    // a bold word stays a word
+    assert.deepStrictEqual(runTokens(run("Algorithm", 0, 0, "CMBX10")), ["\\text{Algorithm}"])
+  })
+
   it("reads extension glyphs by their code", () => {
     assert.deepStrictEqual(runTokens(run("X", 0, 0, "CMEX10", 10, 14.4)), ["\\sum"])
     assert.deepStrictEqual(runTokens(run("Z", 0, 0, "CMEX10", 10, 5.5)), ["\\int"])
