@@ -99,7 +99,10 @@ const wordTokens = (word: string, role: "text" | "textItalic", bold: boolean): R
   const tokens: Array<string> = [...lead].map((char) => charLatex(char, role))
   if (letters !== "") {
     if (standardOperators.has(letters)) tokens.push(`\\${letters}`)
-    else if (operatorNames.has(letters)) tokens.push(`\\operatorname{${letters}}`)
+    else if (operatorNames.has(letters)) {
+      // names that take limits in a display, as `\operatorname*` sets them
+      tokens.push(`\\operatorname${/^(arg(min|max)|ess(inf|sup))$/.test(letters) ? "*" : ""}{${letters}}`)
+    }
     else if (role === "textItalic" || letters.length === 1) tokens.push(...[...letters].map((c) => charLatex(c, role)))
     else tokens.push(`\\text{${letters}}`)
   }

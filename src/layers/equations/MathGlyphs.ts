@@ -152,7 +152,8 @@ export const operatorNames: ReadonlySet<string> = new Set([
   "arccos", "arcsin", "arctan", "arg", "cos", "cosh", "cot", "coth", "csc", "deg", "det", "dim", "exp", "gcd", "hom",
   "inf", "ker", "lg", "lim", "liminf", "limsup", "ln", "log", "max", "min", "Pr", "sec", "sin", "sinh", "sup", "tan",
   "tanh", "tr", "Tr", "diag", "diam", "vol", "rank", "span", "sgn", "sign", "Re", "Im", "mod", "covol", "sech",
-  "csch", "Ad", "ad", "id", "supp", "dist", "Var", "Cov", "erf", "div", "grad", "curl", "Hom", "End", "Aut", "Ker"
+  "csch", "Ad", "ad", "id", "supp", "dist", "Var", "Cov", "erf", "div", "grad", "curl", "Hom", "End", "Aut", "Ker",
+  "argmin", "argmax", "essinf", "esssup"
 ])
 
 /**
@@ -287,7 +288,7 @@ export const hasLimits = (item: TextItem, body: number): boolean => {
  * @since 0.1.0
  */
 export const takesLimits = (item: TextItem): boolean =>
-  /^(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|det|Pr)$/.test(item.text.trim())
+  /^(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|ess ?inf|ess ?sup|det|Pr)$/.test(item.text.trim())
 
 /**
  * Whether the item is a math accent set on its own above a letter (`\bar`, `\hat`, `\tilde`, ...): pdf.js gives

@@ -41,6 +41,7 @@ describe("LatexSymbols", () => {
     assert.deepStrictEqual(runTokens(run("exp", 0, 0, "CMR10")), ["\\exp"])
     assert.deepStrictEqual(runTokens(run("lim inf", 0, 0, "CMR10")), ["\\liminf"])
     assert.deepStrictEqual(runTokens(run("diam(", 0, 0, "CMR10")), ["\\operatorname{diam}", "("])
+    assert.deepStrictEqual(runTokens(run("argmin", 0, 0, "CharterBT-Roman")), ["\\operatorname*{argmin}"])
     assert.deepStrictEqual(runTokens(run(") =", 0, 0, "CMR10")), [")", "="])
     assert.deepStrictEqual(runTokens(run("if the option ends", 0, 0, "CMR10")), ["\\text{if the option ends}"])
     assert.deepStrictEqual(runTokens(run("otherwise.", 0, 0, "CMR10")), ["\\text{otherwise}", "."])
