@@ -25,7 +25,7 @@ import { fractionStacks } from "./FractionStacks.ts"
 import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
 import { runTokens, symbolLatex } from "./LatexSymbols.ts"
 import { words } from "./Lines.ts"
-import { extensionGlyph, fontRole, hasLimits, isAccent, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, hasLimits, isAccent, isAccentChar, isBigOperator, isHanging } from "./MathGlyphs.ts"
 
 /**
  * The LaTeX of a row of display math.
@@ -37,9 +37,10 @@ import { extensionGlyph, fontRole, hasLimits, isAccent, isBigOperator, isHanging
  */
 export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string => {
   const hint = options?.baseline
-  const accents = accentsOf(all)
+  const runs = all.flatMap(detachAccent)
+  const accents = accentsOf(runs)
   // an accent with nothing under it is dropped: it tells nothing
-  const items = all.filter((item) => !isAccent(item))
+  const items = runs.filter((item) => !isAccent(item))
   const size = Math.max(...items.map((item) => item.fontSize))
   const rows = alignedRows(items, size)
   // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
@@ -438,8 +439,23 @@ const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Accents; re
   return { over, placed }
 }
 
+/**
+ * a run that ends in an accent as two runs, the accent (half an em wide, as TeX's are) at its end: pdf.js joins the
+ * `=` before a letter and the `ˆ` over it into one run `= ˆ` when they share font and baseline
+ */
+const detachAccent = (item: TextItem): ReadonlyArray<TextItem> => {
+  const text = item.text.trimEnd()
+  const last = text.charAt(text.length - 1)
+  if (text.length < 2 || !isAccentChar(last)) return [item]
+  const width = Math.min(0.5 * item.fontSize, item.width)
+  return [
+    { ...item, text: text.slice(0, -1).trimEnd(), width: item.width - width },
+    { ...item, text: last, x: item.x + item.width - width, width }
+  ]
+}
+
 const accentCommands: Record<string, string> = {
-  "¯": "\\bar", "ˆ": "\\hat", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "´": "\\acute", "`": "\\grave",
+  "^": "\\hat", "¯": "\\bar", "ˆ": "\\hat", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "´": "\\acute", "`": "\\grave",
   "ˇ": "\\check", "˘": "\\breve", "˚": "\\mathring"
 }
 

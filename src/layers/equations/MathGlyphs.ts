@@ -291,13 +291,22 @@ export const takesLimits = (item: TextItem): boolean =>
   /^(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|ess ?inf|ess ?sup|det|Pr)$/.test(item.text.trim())
 
 /**
- * Whether the item is a math accent set on its own above a letter (`\bar`, `\hat`, `\tilde`, ...): pdf.js gives
- * TeX's accents as spacing characters such as `¯` and `ˆ`.
+ * Whether the item is a math accent set on its own above a letter (`\bar`, `\hat`, `\tilde`, ...): see
+ * `isAccentChar`.
  *
  * @category classification
  * @since 0.1.0
  */
-export const isAccent = (item: TextItem): boolean => accentChars.includes(item.text.trim()) && item.text.trim() !== ""
+export const isAccent = (item: TextItem): boolean => isAccentChar(item.text.trim())
+
+/**
+ * Whether a character is a math accent: pdf.js gives TeX's accents as spacing characters such as `¯` and `ˆ`; fonts
+ * that draw `\hat` with their ASCII circumflex (Euler's `EUFM`) give `^`, which math never sets as a symbol.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const isAccentChar = (char: string): boolean => char.length === 1 && accentChars.includes(char)
 
 /**
  * How far below its drawing point a hanging item reaches, in points (0 for items on a baseline).
@@ -324,7 +333,7 @@ export const hangDepth = (item: TextItem): number => {
 
 const roles = new Map<string, FontRole>()
 
-const accentChars = "¯ˆ˜˙¨´`ˇ˘˚"
+const accentChars = "¯ˆ˜˙¨´`ˇ˘˚^"
 
 /** the font's name without the subset prefix (`ABCDEF+CMMI10` is `CMMI10`) */
 const baseName = (fontName: string): string => fontName.replace(/^[A-Z]{6}\+/, "")

@@ -80,6 +80,13 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items), "\\bar S\\sqrt{t}\\mathbb{E} \\ne 0")
   })
 
+  it("writes an accent that pdf.js joined to the run before it, and Euler's ASCII circumflex as a hat", () => {
+    const joined = [run("y", 240, 500, "CMBX10", 10, 6.6), run("= ˆ", 250, 500, "CMR10", 10, 16), run("x", 260.5, 500, "CMBX10", 10, 6.6)]
+    assert.strictEqual(toLatex(joined), "\\mathbf{y} = \\hat{\\mathbf{x}}")
+    const euler = [run("^", 204.2, 445, "EUFM10", 10, 5), run("x", 203.1, 445, "CMMIB10", 10, 6.6), run("=", 212.4, 445, "EUFM10", 10, 7.5), run("0", 224, 445, "EURM10", 10, 5)]
+    assert.strictEqual(toLatex(euler), "\\hat{\\boldsymbol{x}} = 0")
+  })
+
   it("writes an aligned block when the number sits between its lines", () => {
     const row = (y: number) => [run("x", 100, y), run("=", 110, y, "CMR10", 10, 7.7), run("1", 121, y, "CMR10", 10, 5)]
     assert.strictEqual(toLatex([...row(512), ...row(498)], { baseline: 505 }), "\\begin{aligned} x = 1 \\\\ x = 1 \\end{aligned}")
