@@ -23,7 +23,7 @@
 import type { TextItem } from "../Pdf.ts"
 import { fractionStacks } from "./FractionStacks.ts"
 import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
-import { runTokens, symbolLatex } from "./LatexSymbols.ts"
+import { longArrow, runTokens, symbolLatex } from "./LatexSymbols.ts"
 import { words } from "./Lines.ts"
 import { extensionGlyph, fontRole, hasLimits, isAccent, isAccentChar, isBigOperator, isHanging } from "./MathGlyphs.ts"
 
@@ -37,7 +37,7 @@ import { extensionGlyph, fontRole, hasLimits, isAccent, isAccentChar, isBigOpera
  */
 export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string => {
   const hint = options?.baseline
-  const runs = all.flatMap(detachAccent)
+  const runs = joinArrows(all.flatMap(detachAccent))
   const accents = accentsOf(runs)
   // an accent with nothing under it is dropped: it tells nothing
   const items = runs.filter((item) => !isAccent(item))
@@ -440,6 +440,29 @@ const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Accents; re
 }
 
 /**
+ * runs drawn one into the other on one baseline that make a long arrow (`=` and `⇒`: `\Longrightarrow`, see
+ * `LatexSymbols.longArrow`) as one run
+ */
+const joinArrows = (items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
+  const runs = [...items].sort((a, b) => a.x - b.x)
+  for (let i = 0; i < runs.length; i++) {
+    const left = runs[i]!
+    const k = runs.findIndex((right, j) =>
+      j !== i && Math.abs(right.y - left.y) <= 0.1 * left.fontSize && Math.abs(right.fontSize - left.fontSize) < 0.5 &&
+      right.x >= left.x + 0.5 * left.width - 0.5 && right.x <= left.x + left.width + 0.5 &&
+      (left.text.trim() !== "7" || fontRole(left.fontName) === "mathSymbol") && longArrow(left.text, right.text) !== undefined
+    )
+    if (k < 0) continue
+    const right = runs[k]!
+    const arrow = longArrow(left.text, right.text)!
+    runs.splice(i, 1, { ...right, text: arrow, x: left.x, width: right.x + right.width - left.x })
+    runs.splice(runs.indexOf(right), 1)
+    i = -1
+  }
+  return runs
+}
+
+/**
  * a run that ends in an accent as two runs, the accent (half an em wide, as TeX's are) at its end: pdf.js joins the
  * `=` before a letter and the `ˆ` over it into one run `= ˆ` when they share font and baseline
  */
@@ -482,7 +505,11 @@ const negations = (tokens: ReadonlyArray<string>): Array<string> => {
 const group = (tokens: ReadonlyArray<string>): Array<string> =>
   tokens.length === 1 && /^(\\[A-Za-z]+|[^\\{}])$/.test(tokens[0]!) ? [...tokens] : ["{", ...tokens, "}"]
 
-const spacedTokens = new Set(["=", "<", ">", "\\le", "\\ge", "\\ne", "\\sim", "\\approx", "\\equiv", "\\to", "\\in", "+", "-", "&"])
+const spacedTokens = new Set([
+  "=", "<", ">", "\\le", "\\ge", "\\ne", "\\sim", "\\approx", "\\equiv", "\\to", "\\in", "+", "-", "&", "\\mapsto",
+  "\\longrightarrow", "\\longleftarrow", "\\longleftrightarrow", "\\Longrightarrow", "\\Longleftarrow",
+  "\\Longleftrightarrow", "\\longmapsto"
+])
 
 /** tokens as LaTeX: a space where a command would run into a letter, and around relations and binary signs */
 const render = (tokens: ReadonlyArray<string>): string => {

@@ -19,7 +19,9 @@ import { extensionGlyph, fontRole, isBoldFont, operatorNames } from "./MathGlyph
  */
 export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   const role = fontRole(item.fontName)
-  const text = item.text.replace(/· · ·|···/g, "⋯").replace(/\. \. \.|\.\.\./g, "…")
+  const text = item.text.replace(/· · ·|···/g, "⋯").replace(/\. \. \.|\.\.\./g, "…").replace(arrowPieces, (pieces) =>
+    role === "mathSymbol" || !pieces.startsWith("7") ? longArrows[pieces]! : pieces
+  )
   if (role === "mathExtension") {
     const widthEm = item.width / Math.max(item.fontSize, 1)
     return [...text].filter((char) => char.trim() !== "").map((char) =>
@@ -59,6 +61,16 @@ export const charLatex = (char: string, role: ReturnType<typeof fontRole>): stri
 }
 
 /**
+ * The arrow that two runs drawn one into the other make, if they make one: TeX builds `\longrightarrow` from `−` and
+ * `→` (`\relbar\joinrel\rightarrow`), `\Longrightarrow` from `=` and `⇒`, `\mapsto` from `\mapstochar` (which pdf.js
+ * reads as `7`) and `→`.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const longArrow = (left: string, right: string): string | undefined => longArrows[left.trim() + right.trim()]
+
+/**
  * The LaTeX command of a symbol (`≤` → `\le`), or `undefined` when the character stands for itself.
  *
  * @category encoding
@@ -67,6 +79,14 @@ export const charLatex = (char: string, role: ReturnType<typeof fontRole>): stri
 export const symbolLatex = (char: string): string | undefined => symbols[char]
 
 // internal
+
+/** arrows made of pieces (see `longArrow`), as one character each */
+const longArrows: Record<string, string> = {
+  "−→": "⟶", "-→": "⟶", "←−": "⟵", "←-": "⟵", "←→": "⟷", "=⇒": "⟹", "⇐=": "⟸", "⇐⇒": "⟺", "7→": "↦", "7−→": "⟼",
+  "7⟶": "⟼", "↦−→": "⟼"
+}
+
+const arrowPieces = new RegExp(Object.keys(longArrows).sort((a, b) => b.length - a.length).join("|"), "g")
 
 /** text-font runs: operator names become commands, words `\text{...}`, the rest character by character */
 const textTokens = (text: string, role: "text" | "textItalic", bold: boolean): ReadonlyArray<string> => {
@@ -157,7 +177,9 @@ const symbols: Record<string, string> = {
   "≼": "\\preccurlyeq", "⊢": "\\vdash", "⊨": "\\models", ":=": ":=",
   // arrows
   "→": "\\to", "←": "\\leftarrow", "↔": "\\leftrightarrow", "⇒": "\\Rightarrow", "⇐": "\\Leftarrow",
-  "⇔": "\\Leftrightarrow", "↦": "\\mapsto", "⟶": "\\longrightarrow", "⟹": "\\Longrightarrow", "↑": "\\uparrow",
+  "⇔": "\\Leftrightarrow", "↦": "\\mapsto", "⟶": "\\longrightarrow", "⟹": "\\Longrightarrow",
+  "⟵": "\\longleftarrow", "⟷": "\\longleftrightarrow", "⟸": "\\Longleftarrow", "⟺": "\\Longleftrightarrow",
+  "⟼": "\\longmapsto", "↑": "\\uparrow",
   "↓": "\\downarrow", "↪": "\\hookrightarrow", "⇀": "\\rightharpoonup",
   // binary operators
   "−": "-", "±": "\\pm", "∓": "\\mp", "×": "\\times", "÷": "\\div", "·": "\\cdot", "⋅": "\\cdot", "∗": "*",

@@ -87,6 +87,17 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(euler), "\\hat{\\boldsymbol{x}} = 0")
   })
 
+  it("writes long arrows that TeX builds from two glyphs, in one run or two", () => {
+    const items = [
+      run("a", 197.9, 695, "CMMI10", 10, 5.3), run("7", 205.9, 695, "CMSY10", 10, 0), run("→", 205.9, 695, "CMSY10", 10, 10),
+      run("b", 218.6, 695, "CMMI10", 10, 4.3), run("−→", 225.7, 695, "CMSY10", 10, 16), run("c", 244.5, 695, "CMMI10", 10, 4.3),
+      run("=", 251.6, 695, "CMR10", 10, 7.8), run("⇒", 257.7, 695, "CMSY10", 10, 10), run("d", 270.4, 695, "CMMI10", 10, 5.2)
+    ]
+    assert.strictEqual(toLatex(items), "a \\mapsto b \\longrightarrow c \\Longrightarrow d")
+    // a digit 7 before an arrow is a 7
+    assert.strictEqual(toLatex([run("7", 100, 500, "CMR10", 10, 5), run("→", 106, 500, "CMSY10", 10, 10)]), "7 \\to")
+  })
+
   it("writes an aligned block when the number sits between its lines", () => {
     const row = (y: number) => [run("x", 100, y), run("=", 110, y, "CMR10", 10, 7.7), run("1", 121, y, "CMR10", 10, 5)]
     assert.strictEqual(toLatex([...row(512), ...row(498)], { baseline: 505 }), "\\begin{aligned} x = 1 \\\\ x = 1 \\end{aligned}")

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { charLatex, runTokens, symbolLatex } from "../../../src/layers/equations/LatexSymbols.ts"
+import { charLatex, longArrow, runTokens, symbolLatex } from "../../../src/layers/equations/LatexSymbols.ts"
 import { run } from "./items.ts"
 
 describe("LatexSymbols", () => {
@@ -8,6 +8,9 @@ describe("LatexSymbols", () => {
     assert.deepStrictEqual(runTokens(run("≤ · · ·", 0, 0, "CMSY10")), ["\\le", "\\cdots"])
     assert.deepStrictEqual(runTokens(run("∆", 0, 0, "CMR10")), ["\\Delta"])
     assert.strictEqual(symbolLatex("→"), "\\to")
+    assert.deepStrictEqual(runTokens(run("−→", 0, 0, "CMSY10", 10, 16)), ["\\longrightarrow"])
+    assert.deepStrictEqual(runTokens(run("⇐⇒", 0, 0, "CMSY10", 10, 18)), ["\\Longleftrightarrow"])
+    assert.strictEqual(longArrow("=", "⇒"), "⟹")
     assert.isUndefined(symbolLatex("x"))
   })
 
