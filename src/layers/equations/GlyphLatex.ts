@@ -25,7 +25,17 @@ import { fractionStacks } from "./FractionStacks.ts"
 import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
 import { longArrow, runTokens, symbolLatex } from "./LatexSymbols.ts"
 import { words } from "./Lines.ts"
-import { extensionGlyph, fontRole, hasLimits, isAccent, isAccentChar, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import {
+  braceSide,
+  extensionGlyph,
+  fontRole,
+  hasLimits,
+  isAccent,
+  isAccentChar,
+  isBigOperator,
+  isBracePiece,
+  isHanging
+} from "./MathGlyphs.ts"
 
 /**
  * The LaTeX of a row of display math.
@@ -39,6 +49,7 @@ export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly basel
   const hint = options?.baseline
   const runs = joinArrows(all.flatMap(detachAccent))
   const accents = accentsOf(runs)
+  const marks: Marks = { accents: accents.over, groups: new Map() }
   // an accent with nothing under it is dropped: it tells nothing
   const items = runs.filter((item) => !isAccent(item))
   const size = Math.max(...items.map((item) => item.fontSize))
@@ -46,10 +57,10 @@ export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly basel
   // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
   const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
   if (hint !== undefined && rows.length >= 2 && !items.some(onHint)) {
-    const body = rows.map((row) => render(layout(row, undefined, 1, accents.over))).join(" \\\\ ")
+    const body = rows.map((row) => render(layout(row, undefined, 1, marks))).join(" \\\\ ")
     return `\\begin{aligned} ${body} \\end{aligned}`
   }
-  return render(layout(items, hint, 0, accents.over))
+  return render(layout(items, hint, 0, marks))
 }
 
 // internal
@@ -91,23 +102,35 @@ interface Atom {
 
 const maxDepth = 12
 
-/** the accent command over a run */
-type Accents = ReadonlyMap<TextItem, string>
+/** what is known about runs beyond their glyphs: the accent over a run, and the runs that stand for a laid-out group */
+interface Marks {
+  /** the accent command over a run */
+  readonly accents: ReadonlyMap<TextItem, string>
+  /** a run standing for a group laid out apart (a horizontal brace with its formula and label), and its tokens */
+  readonly groups: Map<TextItem, ReadonlyArray<string>>
+}
 
 const layout = (
-  items: ReadonlyArray<TextItem>,
+  all: ReadonlyArray<TextItem>,
   hint: number | undefined,
   depth: number,
-  accents: Accents
+  marks: Marks
 ): Array<string> => {
-  if (items.length === 0) return []
-  if (depth > maxDepth) return items.flatMap((item) => itemTokens(item, accents))
-  const flat = items.filter((item) => !isHanging(item) && !isBigOperator(item) && !isAccent(item))
-  const basis = flat.length > 0 ? flat : items
+  if (all.length === 0) return []
+  if (depth > maxDepth) return all.flatMap((item) => itemTokens(item, marks))
+  const flat = all.filter((item) => !isHanging(item) && !isBigOperator(item) && !isAccent(item) && !isBracePiece(item))
+  const basis = flat.length > 0 ? flat : all
+  const size = Math.max(...basis.map((item) => item.fontSize))
+  // the hint holds when a big operator or delimiter reaches over its axis, even with no run on it (a brace's formula)
+  const spanned = hint !== undefined && all.some((item) => {
+    if (!isHanging(item) && !isBigOperator(item)) return false
+    const ink = extent(item)
+    return ink.bottom < hint + 0.25 * size && ink.top > hint + 0.25 * size
+  })
+  const baseline = spanned ? hint : mainBaseline(basis, size, hint)
+  const items = braced(all, baseline, size, depth, marks)
   // a delimiter's whole extent, its pieces stacked
   const reach = new Map(delimiterStacks(items).flatMap((stack) => stack.items.map((item) => [item, stack] as const)))
-  const size = Math.max(...basis.map((item) => item.fontSize))
-  const baseline = mainBaseline(basis, size, hint)
   const axis = baseline + 0.25 * size
   const onBaseline = (item: TextItem) =>
     Math.abs(item.y - baseline) <= 0.15 * size && item.fontSize >= 0.8 * size && !isAccent(item) &&
@@ -124,7 +147,7 @@ const layout = (
   )
   if (atomItems.length === 0) {
     // nothing on a baseline (a lone radical sign, say): the runs as they come
-    return [...items].sort((a, b) => a.x - b.x).flatMap((item) => itemTokens(item, accents))
+    return [...items].sort((a, b) => a.x - b.x).flatMap((item) => itemTokens(item, marks))
   }
   const atoms: Array<Atom> = atomItems.map((item) => ({
     item,
@@ -142,9 +165,78 @@ const layout = (
     const stack = reach.get(item)
     return !atomItems.includes(item) && (stack === undefined || !inAtom.has(stack))
   })
-  const frame: Frame = { baseline, size, depth, accents, reach }
+  const frame: Frame = { baseline, size, depth, marks, reach }
   for (const word of words(rest)) place(word, atoms, frame, leading)
   return negations(emit(atoms, leading, frame))
+}
+
+/**
+ * Horizontal braces (see `MathGlyphs.braceSide`) as one run each on the baseline, standing for
+ * `\overbrace{formula}^{label}` (`\underbrace{..}_{..}`): the formula is what lies within the brace's span on its
+ * opening side (laid out on the baseline, or as a stack when nothing of it is on the baseline or reaches over it: a
+ * fraction), the label
+ * what lies within its span beyond it. The runs it stands for are taken out of `items`.
+ */
+const braced = (
+  items: ReadonlyArray<TextItem>,
+  baseline: number,
+  size: number,
+  depth: number,
+  marks: Marks
+): ReadonlyArray<TextItem> => {
+  let rest = items.filter((item) => !isBracePiece(item))
+  if (rest.length === items.length) return items
+  const laidOut: Array<TextItem> = []
+  for (const pieces of braces(items.filter(isBracePiece))) {
+    const side = braceSide(pieces)
+    const left = Math.min(...pieces.map((item) => item.x))
+    const right = Math.max(...pieces.map((item) => item.x + item.width))
+    const y = pieces[0]!.y
+    const within = (item: TextItem) => item.x + item.width / 2 >= left - 1 && item.x + item.width / 2 <= right + 1
+    const beyond = (item: TextItem) => side === "over" ? extent(item).bottom >= y : extent(item).top <= y + 0.12 * size
+    const formula = rest.filter((item) => within(item) && !beyond(item))
+    const label = words(rest.filter((item) => !within(item) || beyond(item))).filter((word) => {
+      const centre = (Math.min(...word.map((item) => item.x)) + Math.max(...word.map((item) => item.x + item.width))) / 2
+      return word.every(beyond) && centre >= left - 0.5 * size && centre <= right + 0.5 * size
+    }).flat()
+    if (side === undefined || formula.length === 0) continue
+    rest = rest.filter((item) => !formula.includes(item) && !label.includes(item))
+    const onLine = formula.some((item) =>
+      (Math.abs(item.y - baseline) <= 0.15 * size && item.fontSize >= 0.8 * size) || isHanging(item) || isBigOperator(item)
+    )
+    const frame: Frame = { baseline, size, depth: depth + 1, marks, reach: new Map() }
+    const inner = onLine ? layout(formula, baseline, depth + 1, marks) : stacked(formula, frame)
+    const run: TextItem = { text: "", x: left, y: baseline, width: right - left, fontSize: size, fontName: "" }
+    marks.groups.set(run, [
+      side === "over" ? "\\overbrace" : "\\underbrace",
+      "{",
+      ...inner,
+      "}",
+      ...(label.length > 0 ? [side === "over" ? "^" : "_", ...group(layout(label, undefined, depth + 1, marks))] : [])
+    ])
+    laidOut.push(run)
+  }
+  return laidOut.length === 0 ? items : [...rest, ...laidOut]
+}
+
+/**
+ * the pieces of horizontal braces, one brace each: TeX draws a brace with four glyphs (two ends, the two halves of the
+ * middle), so the glyphs on one baseline, left to right, go in fours
+ */
+const braces = (pieces: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const found: Array<{ readonly items: Array<TextItem>; glyphs: number }> = []
+  for (const piece of [...pieces].sort((a, b) => b.y - a.y || a.x - b.x)) {
+    const last = found.at(-1)
+    const glyphs = piece.text.replace(/\s/g, "").length
+    if (last !== undefined && Math.abs(last.items[0]!.y - piece.y) < 0.5 && last.glyphs < 4) {
+      last.items.push(piece)
+      last.glyphs += glyphs
+    } else {
+      // a brace drawn whole (`⏞`) is one glyph
+      found.push({ items: [piece], glyphs: /[⏞⏟]/.test(piece.text) ? 4 : glyphs })
+    }
+  }
+  return found.map((brace) => brace.items)
 }
 
 /** the number's baseline if given, else the one holding a relation, else the one with the most characters */
@@ -216,7 +308,7 @@ interface Frame {
   readonly baseline: number
   readonly size: number
   readonly depth: number
-  readonly accents: Accents
+  readonly marks: Marks
   /** the whole extent of each big delimiter, pieces stacked */
   readonly reach: ReadonlyMap<TextItem, VerticalExtent>
 }
@@ -256,26 +348,28 @@ const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, fram
 }
 
 const atomTokens = (atom: Atom, frame: Frame): Array<string> => [
-  ...itemTokens(atom.item, frame.accents),
+  ...itemTokens(atom.item, frame.marks),
   ...scripts(atom, frame),
   ...stacked(atom.after, frame)
 ]
 
 /** a run's tokens, under its accent if it has one */
-const itemTokens = (item: TextItem, accents: Accents): Array<string> => {
+const itemTokens = (item: TextItem, marks: Marks): Array<string> => {
+  const laidOut = marks.groups.get(item)
+  if (laidOut !== undefined) return [...laidOut]
   const own = runTokens(item)
-  const accent = accents.get(item)
+  const accent = marks.accents.get(item)
   return accent === undefined ? [...own] : [accent, ...group(own)]
 }
 
 const scripts = (atom: Atom, frame: Frame): Array<string> => {
-  const { depth, accents } = frame
+  const { depth, marks } = frame
   const tokens: Array<string> = []
   const below = [...atom.below, ...atom.sub]
   const above = [...atom.above, ...atom.sup]
-  if (below.length > 0) tokens.push("_", ...group(layout(below, undefined, depth + 1, accents)))
+  if (below.length > 0) tokens.push("_", ...group(layout(below, undefined, depth + 1, marks)))
   if (above.length > 0) {
-    const inner = layout(above, undefined, depth + 1, accents)
+    const inner = layout(above, undefined, depth + 1, marks)
     // a prime is a superscript of its own: f', not f^{'}
     if (inner.every((token) => /^'+$/.test(token))) tokens.push(...inner)
     else tokens.push("^", ...group(inner))
@@ -288,7 +382,7 @@ const scripts = (atom: Atom, frame: Frame): Array<string> => {
  */
 const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
   if (items.length === 0) return []
-  const { size, depth, accents } = frame
+  const { size, depth, marks } = frame
   const axis = frame.baseline + 0.25 * size
   const up: Array<TextItem> = []
   const down: Array<TextItem> = []
@@ -300,7 +394,7 @@ const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> =>
   const stacks = fractionStacks(up, down, size)
   const tokens: Array<string> = []
   for (const { above, below } of stacks) {
-    const layoutOf = (part: ReadonlyArray<TextItem>) => group(layout(part, undefined, depth + 1, accents))
+    const layoutOf = (part: ReadonlyArray<TextItem>) => group(layout(part, undefined, depth + 1, marks))
     if (above.length > 0 && below.length > 0) tokens.push("\\frac", ...layoutOf(above), ...layoutOf(below))
     else if (above.length > 0) tokens.push("^", ...layoutOf(above))
     else tokens.push("_", ...layoutOf(below))
@@ -365,7 +459,7 @@ const matrix = (open: Atom, close: Atom | undefined, { rows, table }: Grid, fram
   const environment = opening === "(" ? "pmatrix" : opening === "[" ? "bmatrix" : opening === "|" ? "vmatrix" :
     opening === "\\{" && close === undefined ? "cases" : "matrix"
   const body = table.map((row, k) =>
-    row.map((cell) => render(layout(cell, rows[k], frame.depth + 1, frame.accents))).join(" & ")
+    row.map((cell) => render(layout(cell, rows[k], frame.depth + 1, frame.marks))).join(" & ")
   )
   return [`\\begin{${environment}}`, body.join(" \\\\ "), `\\end{${environment}}`]
 }
@@ -420,7 +514,7 @@ const isClosing = (item: TextItem, frame: Frame): boolean =>
   [")", "]", "\\}", "|", "\\|", "\\rangle", "\\rfloor", "\\rceil"].includes(tallDelimiter(item, frame) ?? "")
 
 /** each accent's base: the nearest run below it whose extent holds the accent's middle */
-const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Accents; readonly placed: ReadonlySet<TextItem> } => {
+const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["accents"]; readonly placed: ReadonlySet<TextItem> } => {
   const over = new Map<TextItem, string>()
   const placed = new Set<TextItem>()
   for (const accent of items.filter(isAccent)) {

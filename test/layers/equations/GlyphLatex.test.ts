@@ -98,6 +98,26 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex([run("7", 100, 500, "CMR10", 10, 5), run("→", 106, 500, "CMSY10", 10, 10)]), "7 \\to")
   })
 
+  it("writes horizontal braces with their formula and label", () => {
+    // p = 4 ∑ (a)/(b)  with `k pairs` under the fraction
+    const under = [
+      run("p", 112, 292), run("=", 139, 292, "CMR10", 10, 6.7), run("4", 148.7, 292, "CMR10", 10, 5),
+      run("X", 167.9, 303, "CMEX10", 10, 13.9), run("k=0", 169, 280, "CMMI7", 7, 11),
+      run("(2n)!", 199.4, 299, "CMR10", 10, 20), run("k!(n − k)!", 185.7, 285, "CMR10", 10, 47),
+      run("|", 184.5, 277, "CMEX10", 10, 6.5), run("{z", 202.9, 277, "CMEX10", 10, 13), run("}", 227.8, 277, "CMEX10", 10, 6.5),
+      run("k pairs", 190, 265, "CMR7", 7, 30)
+    ]
+    assert.strictEqual(toLatex(under, { baseline: 292 }), "p = 4\\sum_{k = 0}\\underbrace{\\frac{(2n)!}{k!(n - k)!}}_{k\\text{pairs}}")
+    // = ∑ a  with `= b` over the sum and its summand
+    const over = [
+      run("=", 160, 218, "CMR10", 10, 6.7),
+      run("= b", 192, 250, "CMMI7", 7, 12),
+      run("z", 186.4, 241, "CMEX10", 10, 6.5), run("}|", 196.4, 241, "CMEX10", 10, 13), run("{", 212.9, 241, "CMEX10", 10, 6.5),
+      run("X", 186.4, 228.8, "CMEX10", 10, 13.9), run("a", 205, 218), run(".", 221, 218, "CMMI10", 10, 2.5)
+    ]
+    assert.strictEqual(toLatex(over), "= \\overbrace{\\sum a}^{= b}.")
+  })
+
   it("writes an aligned block when the number sits between its lines", () => {
     const row = (y: number) => [run("x", 100, y), run("=", 110, y, "CMR10", 10, 7.7), run("1", 121, y, "CMR10", 10, 5)]
     assert.strictEqual(toLatex([...row(512), ...row(498)], { baseline: 505 }), "\\begin{aligned} x = 1 \\\\ x = 1 \\end{aligned}")
