@@ -11,7 +11,8 @@
  *   over denominator): the fraction rule itself is a path, not text, so the stacking is what shows it;
  * - what stands between a tall opening delimiter and its closing one, in aligned columns (0.7 em apart or more) and
  *   rows, is a matrix (`pmatrix`, `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed.
- * Each part is laid out the same way, recursively. A radical takes the atom after it (a parenthesised group whole).
+ * Each part is laid out the same way, recursively. A radical takes the atom after it (a parenthesised group whole), and
+ * a small word over its left part as its index (`\sqrt[n]`).
  * A row whose number sits between its lines (an `aligned` block) is laid out band by band as `aligned`.
  *
  * Gotchas: a radical's extent is a rule (a path), so the end of its argument is a guess; `\left(` and `\bigl(` come
@@ -96,6 +97,8 @@ interface Atom {
   readonly above: Array<TextItem>
   /** runs in the gap after this atom that are not its scripts or limits */
   readonly after: Array<TextItem>
+  /** a radical's index (`\sqrt[n]`) */
+  readonly index: Array<TextItem>
   /** the right edge of the last script, so that a script word can continue an earlier one */
   scriptRight: number
 }
@@ -156,6 +159,7 @@ const layout = (
     below: [],
     above: [],
     after: [],
+    index: [],
     scriptRight: item.x + item.width
   }))
   const leading: Array<TextItem> = []
@@ -271,6 +275,12 @@ const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame:
   const centre = (left + right) / 2
   const top = Math.max(...word.map((item) => extent(item).top))
   const bottom = Math.min(...word.map((item) => extent(item).bottom))
+  // a radical's index: small and raised, over the left part of the radical sign (TeX kerns it back into the sign)
+  const radical = atoms.find((atom) =>
+    isRadical(atom.item) && first.fontSize < 0.8 * size && bottom > baseline && left >= atom.item.x - 0.5 * size &&
+    right <= atom.item.x + 0.8 * atom.item.width
+  )
+  if (radical !== undefined) return void radical.index.push(...word)
   // a limit: above or below a big operator or an operator name such as `lim`
   for (const atom of atoms) {
     if (!hasLimits(atom.item, size)) continue
@@ -314,7 +324,8 @@ interface Frame {
 }
 
 /** an atom with everything placed on it */
-const attached = (atom: Atom): Array<TextItem> => [atom.item, ...atom.sub, ...atom.sup, ...atom.below, ...atom.above, ...atom.after]
+const attached = (atom: Atom): Array<TextItem> =>
+  [atom.item, ...atom.index, ...atom.sub, ...atom.sup, ...atom.below, ...atom.above, ...atom.after]
 
 const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
   const tokens: Array<string> = []
@@ -338,7 +349,8 @@ const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, fram
       // the radical takes the next atom, or a parenthesised group whole
       const end = radicalEnd(atoms, i + 1)
       const inner = atoms.slice(i + 1, end + 1).flatMap((a) => atomTokens(a, frame))
-      tokens.push("\\sqrt", "{", ...inner, "}", ...scripts(atom, frame), ...stacked(atom.after, frame))
+      const index = atom.index.length > 0 ? ["[", ...layout(atom.index, undefined, frame.depth + 1, frame.marks), "]"] : []
+      tokens.push("\\sqrt", ...index, "{", ...inner, "}", ...scripts(atom, frame), ...stacked(atom.after, frame))
       i = end
       continue
     }

@@ -118,6 +118,15 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(over), "= \\overbrace{\\sum a}^{= b}.")
   })
 
+  it("writes a radical's index, set small over the left part of the sign", () => {
+    const items = [
+      run("lim", 384.6, 362, "URWPalladioL-Roma", 10, 14.6), run("n", 383.3, 356, "URWPalladioL-Ital", 7, 3.9), run("→∞", 387.1, 356, "Pxsy", 7, 13.3),
+      run("2", 405.5, 367, "URWPalladioL-Roma", 5, 2.5), run("n", 407.9, 367, "URWPalladioL-Ital", 5, 2.8),
+      run("p", 405.7, 371, "Pxex", 10, 7.7), run("p", 413.4, 362, "URWPalladioL-Ital", 10, 5)
+    ]
+    assert.strictEqual(toLatex(items), "\\lim_{n \\to \\infty}\\sqrt[2n]{p}")
+  })
+
   it("writes an aligned block when the number sits between its lines", () => {
     const row = (y: number) => [run("x", 100, y), run("=", 110, y, "CMR10", 10, 7.7), run("1", 121, y, "CMR10", 10, 5)]
     assert.strictEqual(toLatex([...row(512), ...row(498)], { baseline: 505 }), "\\begin{aligned} x = 1 \\\\ x = 1 \\end{aligned}")
