@@ -345,6 +345,18 @@ const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, fram
         continue
       }
     }
+    if (isLeftDelimiter(atom.item)) {
+      // a row vector between `\left(` and `\right)` of one line's height
+      const close = atoms.slice(i + 1).findIndex((other) => isRightDelimiter(other.item))
+      const end = i + 1 + close
+      const row = close < 0 ? undefined : rowVector([...atom.after, ...atoms.slice(i + 1, end).flatMap(attached)], frame)
+      if (row !== undefined) {
+        const closing = atoms[end]!
+        tokens.push(...matrix(atom, closing, row, frame), ...scripts(closing, frame), ...stacked(closing.after, frame))
+        i = end
+        continue
+      }
+    }
     if (isRadical(atom.item)) {
       // the radical takes the next atom, or a parenthesised group whole
       const end = radicalEnd(atoms, i + 1)
@@ -459,6 +471,23 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
   return { rows, table }
 }
 
+/**
+ * Content between an extension font's opening and closing delimiter of one line's height as a row vector, if it is
+ * one: all of it on the baseline (nothing stacked, no radical or big operator), in two cells or more a column gap apart
+ * (more than 0.7 em, as
+ * `pmatrix` sets them; `\bigl( a + b \bigr)` has no such gap). A matrix's delimiters come from `\left`, sized to its
+ * rows' struts: from the extension font even for one row, where plain parentheses would be the text font's.
+ */
+const rowVector = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined => {
+  const { baseline, size } = frame
+  const flat = items.every((item) =>
+    !isHanging(item) && !isBigOperator(item) && (item.fontSize < 0.8 * size || Math.abs(item.y - baseline) <= 0.15 * size)
+  )
+  const row = cells(items, size)
+  if (!flat || row.length < 2) return undefined
+  return { rows: [baseline], table: [row] }
+}
+
 /** a matrix: the baselines of its rows and its cells */
 interface Grid {
   readonly rows: ReadonlyArray<number>
@@ -524,6 +553,17 @@ const isOpening = (item: TextItem, frame: Frame): boolean =>
 
 const isClosing = (item: TextItem, frame: Frame): boolean =>
   [")", "]", "\\}", "|", "\\|", "\\rangle", "\\rfloor", "\\rceil"].includes(tallDelimiter(item, frame) ?? "")
+
+/** an opening or closing delimiter from an extension font (a `\left(` or `\bigl(`), of any height */
+const isLeftDelimiter = (item: TextItem): boolean => ["(", "["].includes(extensionDelimiter(item) ?? "")
+
+const isRightDelimiter = (item: TextItem): boolean => [")", "]"].includes(extensionDelimiter(item) ?? "")
+
+const extensionDelimiter = (item: TextItem): string | undefined => {
+  if (fontRole(item.fontName) !== "mathExtension") return undefined
+  const glyph = extensionGlyph(item.text.trim(), item.fontName, item.width / Math.max(item.fontSize, 1))
+  return glyph?.kind === "delimiter" ? glyph.latex : undefined
+}
 
 /** each accent's base: the nearest run below it whose extent holds the accent's middle */
 const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["accents"]; readonly placed: ReadonlySet<TextItem> } => {

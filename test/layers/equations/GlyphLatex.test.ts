@@ -66,6 +66,22 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(cases), "f = \\begin{cases}1 & \\text{if} \\\\ 0 & \\text{otherwise}\\end{cases}")
   })
 
+  it("writes a row vector between \\left( and \\right) of one line's height, cells a column gap apart", () => {
+    const vector = [
+      run("H", 386.8, 456, "CMBX10", 10.9, 9.8), run("=", 399.6, 456, "CMR10", 10.9, 8.5), run("\u0000", 411.1, 464.9, "CMEX10", 10.9, 5),
+      run("1", 416.1, 456, "CMR10", 10.9, 5.5), run("0", 431.5, 456, "CMR10", 10.9, 5.5), run("\u0001", 437, 464.9, "CMEX10", 10.9, 5)
+    ]
+    assert.strictEqual(toLatex(vector), "\\mathbf{H} = \\begin{pmatrix}1 & 0\\end{pmatrix}")
+    // \bigl( a + b \bigr) and \bigl( x \sqrt{y} \bigr) are no vectors
+    const sum = [run("\u0000", 100, 509, "CMEX10", 10, 4.6), run("a + b", 105, 500, "CMMI10", 10, 24), run("\u0001", 130, 509, "CMEX10", 10, 4.6)]
+    assert.strictEqual(toLatex(sum), "(a + b)")
+    const root = [
+      run("\u0000", 100, 509, "CMEX10", 10, 4.6), run("x", 105, 500), run("√", 117, 508, "CMSY10", 10, 8.3), run("y", 125.3, 500),
+      run("\u0001", 131, 509, "CMEX10", 10, 4.6)
+    ]
+    assert.strictEqual(toLatex(root), "(x\\sqrt{y})")
+  })
+
   it("writes accents, radicals, alphabets and negations", () => {
     const items = [
       run("¯", 100, 503, "CMR10", 10, 5),
