@@ -106,8 +106,8 @@ export const isMathOperatorChar = (char: string): boolean => "=+<>|^_~".includes
 /**
  * How much of an item is math and how much is prose, in characters (spaces excluded).
  *
- * - `math`: characters in a math font, math characters in any font, single italic letters (math letters in papers
- *   whose math italic is the text italic), and `=`, `+`, `<`, `>`.
+ * - `math`: characters in a math font, math characters in any font, italic letters alone or in pairs (math letters in
+ *   papers whose math italic is the text italic: `mathptmx`, `txfonts`, `pxfonts`, `newtxmath`), and `=`, `+`, `<`, `>`.
  * - `prose`: letters of words in a text font, except math operator names such as `sin`, `exp` or `lim`.
  * - neither: digits, punctuation, parentheses.
  *
@@ -121,8 +121,10 @@ export const charClasses = (item: TextItem): { readonly math: number; readonly p
   }
   let math = 0
   let prose = 0
-  for (const word of item.text.split(/\s+/)) {
-    if (word === "") continue
+  const words = item.text.split(/\s+/).filter((word) => word !== "")
+  // single letters apart (`d f`: math spacing, which pdf.js reads as spaces) are no words of prose
+  const singles = words.every((word) => word.replace(/[^\p{L}]/gu, "").length <= 1)
+  for (const word of words) {
     const letters = word.replace(/[^\p{L}]/gu, "")
     for (const char of word) {
       if (isMathOperatorChar(char)) math++
@@ -130,7 +132,7 @@ export const charClasses = (item: TextItem): { readonly math: number; readonly p
     if (letters === "") continue
     if (operatorNames.has(letters)) {
       math += letters.length
-    } else if (role === "textItalic" && letters.length <= 2 && !item.text.includes(" ")) {
+    } else if (role === "textItalic" && letters.length <= 2 && (words.length === 1 || singles)) {
       // a math letter or two (`x`, `dS`) in a paper whose math italic is the text italic
       math += letters.length
     } else {

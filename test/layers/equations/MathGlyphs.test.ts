@@ -98,6 +98,9 @@ describe("MathGlyphs", () => {
     // the text italic: single letters are math (mathptmx), words are emphasis
     assert.deepStrictEqual(charClasses(run("dS", 0, 0, "NimbusRomNo9L-ReguItal")), { math: 2, prose: 0 })
     assert.deepStrictEqual(charClasses(run("the skew comes", 0, 0, "NimbusRomNo9L-ReguItal")), { math: 0, prose: 12 })
+    // single italic letters that pdf.js joined across math spacing
+    assert.deepStrictEqual(charClasses(run("d f", 0, 0, "NimbusRomNo9L-ReguItal")), { math: 2, prose: 0 })
+    assert.deepStrictEqual(charClasses(run("is a", 0, 0, "NimbusRomNo9L-ReguItal")), { math: 0, prose: 3 })
   })
 
   it("reads CMEX glyphs by code and Latin Modern's by Unicode and width", () => {
