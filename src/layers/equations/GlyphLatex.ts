@@ -587,22 +587,30 @@ const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["acce
 
 /**
  * runs drawn one into the other on one baseline that make a long arrow (`=` and `⇒`: `\Longrightarrow`, see
- * `LatexSymbols.longArrow`) as one run
+ * `LatexSymbols.longArrow`) as one run; the first piece may end a longer run (`) =` before `⇒`), which keeps the rest
  */
 const joinArrows = (items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
   const runs = [...items].sort((a, b) => a.x - b.x)
   for (let i = 0; i < runs.length; i++) {
     const left = runs[i]!
-    const k = runs.findIndex((right, j) =>
-      j !== i && Math.abs(right.y - left.y) <= 0.1 * left.fontSize && Math.abs(right.fontSize - left.fontSize) < 0.5 &&
-      right.x >= left.x + 0.5 * left.width - 0.5 && right.x <= left.x + left.width + 0.5 &&
-      (left.text.trim() !== "7" || fontRole(left.fontName) === "mathSymbol") && longArrow(left.text, right.text) !== undefined
+    const text = left.text.trim()
+    // `7` is `\mapstochar` in a symbol font only
+    const last = text.charAt(text.length - 1)
+    const piece = last !== "" && (last !== "7" || fontRole(left.fontName) === "mathSymbol") ? last : undefined
+    const right = runs.find((other, j) =>
+      j !== i && Math.abs(other.y - left.y) <= 0.1 * left.fontSize && Math.abs(other.fontSize - left.fontSize) < 0.5 &&
+      other.x >= left.x + 0.5 * left.width - 0.5 && other.x <= left.x + left.width + 0.5 &&
+      (longArrow(text, other.text) !== undefined && (text !== "7" || piece !== undefined) ||
+        (piece !== undefined && longArrow(piece, other.text) !== undefined))
     )
-    if (k < 0) continue
-    const right = runs[k]!
-    const arrow = longArrow(left.text, right.text)!
-    runs.splice(i, 1, { ...right, text: arrow, x: left.x, width: right.x + right.width - left.x })
+    if (right === undefined || piece === undefined) continue
+    const whole = longArrow(text, right.text) !== undefined
+    const arrow = longArrow(whole ? text : piece, right.text)!
+    // a piece that ends a run is about as wide as an `=` (0.78 em)
+    const start = whole ? left.x : Math.max(left.x, left.x + left.width - 0.78 * left.fontSize)
+    const rest = whole ? [] : [{ ...left, text: text.slice(0, -1).trimEnd(), width: start - left.x }]
     runs.splice(runs.indexOf(right), 1)
+    runs.splice(runs.indexOf(left), 1, ...rest, { ...right, text: arrow, x: start, width: right.x + right.width - start })
     i = -1
   }
   return runs
@@ -653,6 +661,7 @@ const group = (tokens: ReadonlyArray<string>): Array<string> =>
 
 const spacedTokens = new Set([
   "=", "<", ">", "\\le", "\\ge", "\\ne", "\\sim", "\\approx", "\\equiv", "\\to", "\\in", "+", "-", "&", "\\mapsto",
+  "\\leftarrow", "\\gets", "\\Rightarrow", "\\Leftarrow", "\\Leftrightarrow",
   "\\longrightarrow", "\\longleftarrow", "\\longleftrightarrow", "\\Longrightarrow", "\\Longleftarrow",
   "\\Longleftrightarrow", "\\longmapsto"
 ])

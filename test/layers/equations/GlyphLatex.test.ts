@@ -110,6 +110,9 @@ describe("GlyphLatex", () => {
       run("=", 251.6, 695, "CMR10", 10, 7.8), run("⇒", 257.7, 695, "CMSY10", 10, 10), run("d", 270.4, 695, "CMMI10", 10, 5.2)
     ]
     assert.strictEqual(toLatex(items), "a \\mapsto b \\longrightarrow c \\Longrightarrow d")
+    // the `=` may end a longer run
+    const joined = [run("g(x", 150, 500, "CMMI10", 10, 13), run(") =", 163, 500, "CMR10", 10, 15.1), run("⇒", 176.3, 500, "CMSY10", 10, 10), run("h", 189.6, 500)]
+    assert.strictEqual(toLatex(joined), "g(x) \\Longrightarrow h")
     // a digit 7 before an arrow is a 7
     assert.strictEqual(toLatex([run("7", 100, 500, "CMR10", 10, 5), run("→", 106, 500, "CMSY10", 10, 10)]), "7 \\to")
   })
