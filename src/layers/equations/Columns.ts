@@ -2,11 +2,15 @@
  * The text columns of a page: one, or two side by side with a gutter between them.
  *
  * A gutter is a vertical band near the middle of the page that (almost) no glyph run crosses while plenty of text lies
- * on either side. Runs that cross it (a title, a full-width float) make a third, full-width region.
+ * on either side. What runs across it (a title, a subtitle with math at its end, a float set across both columns, a
+ * wide equation in a `figure*`) makes a full-width region: the lines that cross it, reaching well into both columns,
+ * and everything above or below them that their ink touches. A run that only sticks into the gutter a little (a
+ * display too wide for its column) stays in its column.
  *
  * @since 0.1.0
  */
 import type { PageText, TextItem } from "../Pdf.ts"
+import { extent } from "./Ink.ts"
 
 /**
  * A region of the page read as one column.
@@ -19,38 +23,57 @@ export interface Column {
   readonly left: number
   readonly right: number
   readonly items: ReadonlyArray<TextItem>
-  /** `full` for the runs that cross the gutter of a two-column page */
+  /** `full` for what runs across the gutter of a two-column page */
   readonly kind: "single" | "left" | "right" | "full"
 }
 
 /**
  * Splits a page into columns, in reading order: the full-width region first (it holds the title), then left, right.
  *
- * A line that runs across the gutter (a centred subtitle under the title) stays whole: the runs on its baseline next
- * to the crossing ones go to the full-width region with them.
+ * `gutter` is the x of the page's gutter, `undefined` for one column; by default the page's own (see `gutters` for a
+ * page whose second column is short or empty).
  *
  * @category constructors
  * @since 0.1.0
  */
-export const columns = (page: PageText): ReadonlyArray<Column> => {
+export const columns = (
+  page: PageText,
+  gutter: number | undefined = findGutter(page)
+): ReadonlyArray<Column> => {
   const items = page.items
   if (items.length === 0) return []
-  const gutter = findGutter(items, page.width)
   if (gutter === undefined) return [column(items, "single")]
+  const across = new Set(fullWidth(items, gutter))
+  const full: Array<TextItem> = []
   const left: Array<TextItem> = []
   const right: Array<TextItem> = []
-  const full: Array<TextItem> = []
   for (const item of items) {
-    if (item.x + item.width <= gutter + 0.5) left.push(item)
-    else if (item.x >= gutter - 0.5) right.push(item)
-    else full.push(item)
+    if (across.has(item)) full.push(item)
+    else if (item.x + item.width / 2 < gutter) left.push(item)
+    else right.push(item)
   }
-  keepLinesWhole(full, left, right, gutter)
   return [
     ...(full.length > 0 ? [column(full, "full")] : []),
-    column(left, "left"),
-    column(right, "right")
+    ...(left.length > 0 ? [column(left, "left")] : []),
+    ...(right.length > 0 ? [column(right, "right")] : [])
   ]
+}
+
+/**
+ * The gutter of each page of a document: the page's own, or else the document's (the middle one of its pages'
+ * gutters) where the page keeps that clear but for full-width regions (less than a tenth of its characters in runs
+ * crossing it). The last page of a two-column paper may have little or nothing in its right column: it has no gutter
+ * of its own, yet its left column's lines are no longer than on the other pages, and a line of the right column beside
+ * one of the left is no part of it.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const gutters = (pages: ReadonlyArray<PageText>): ReadonlyArray<number | undefined> => {
+  const own = pages.map(findGutter)
+  const found = own.filter((x) => x !== undefined).sort((a, b) => a - b)
+  const shared = found[Math.floor(found.length / 2)]
+  return pages.map((page, i) => own[i] ?? (shared !== undefined && keepsClear(page.items, shared) ? shared : undefined))
 }
 
 // internal
@@ -83,38 +106,82 @@ const justifiedRight = (rights: ReadonlyArray<number>): number | undefined => {
 }
 
 /**
- * Moves the rest of a line that runs across the gutter to the full-width region: the runs of the columns on the
- * baseline of a full-width run, less than an em from it (or from a run moved before them). Only runs that reach an em
- * past the gutter on both sides start such a line: a display that sticks out of its column into the gutter a little
- * keeps its column, and the other column's line beside it stays there.
+ * The runs of the full-width regions: the lines crossing the gutter that reach an em past it on both sides, and then
+ * every run whose ink comes within a quarter em of a region's (the rest of a wide formula: its numerators, limits, big
+ * operators).
  */
-const keepLinesWhole = (full: Array<TextItem>, left: Array<TextItem>, right: Array<TextItem>, gutter: number) => {
-  const line = full.filter((item) => item.x <= gutter - item.fontSize && item.x + item.width >= gutter + item.fontSize)
-  for (let moved = line.length > 0; moved;) {
-    moved = false
-    for (const side of [left, right]) {
-      for (let i = side.length - 1; i >= 0; i--) {
-        const item = side[i]!
-        const neighbour = line.some((other) => {
-          const size = Math.max(item.fontSize, other.fontSize)
-          const gap = Math.max(other.x - (item.x + item.width), item.x - (other.x + other.width))
-          return Math.abs(other.y - item.y) <= 0.2 * size && gap <= size
-        })
-        if (!neighbour) continue
+const fullWidth = (items: ReadonlyArray<TextItem>, gutter: number): ReadonlyArray<TextItem> => {
+  const taken = new Set<TextItem>()
+  for (const seed of items) {
+    if (taken.has(seed) || !(seed.x < gutter - 0.5 && seed.x + seed.width > gutter + 0.5)) continue
+    const line = lineOf(seed, items)
+    const size = seed.fontSize
+    const left = Math.min(...line.map((item) => item.x))
+    const right = Math.max(...line.map((item) => item.x + item.width))
+    if (left <= gutter - size && right >= gutter + size) for (const item of line) taken.add(item)
+  }
+  if (taken.size === 0) return []
+  const bands = [...taken].map((item) => ({ ...extent(item) }))
+  for (let grown = true; grown;) {
+    grown = false
+    for (const item of items) {
+      if (taken.has(item)) continue
+      const ink = extent(item)
+      const slack = 0.25 * item.fontSize
+      const band = bands.find((other) => ink.bottom <= other.top + slack && ink.top >= other.bottom - slack)
+      if (band === undefined) continue
+      taken.add(item)
+      band.bottom = Math.min(band.bottom, ink.bottom)
+      band.top = Math.max(band.top, ink.top)
+      grown = true
+    }
+  }
+  return [...taken]
+}
+
+/**
+ * the runs on the baseline of `seed` less than 0.6 em apart from it or from each other: the words and atoms of one
+ * line, not the other column's line beside a display that sticks into the gutter (a column gap away)
+ */
+const lineOf = (seed: TextItem, items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
+  const line = [seed]
+  for (let grown = true; grown;) {
+    grown = false
+    for (const item of items) {
+      if (line.includes(item)) continue
+      const near = line.some((other) => {
+        const size = Math.max(item.fontSize, other.fontSize)
+        const gap = Math.max(other.x - (item.x + item.width), item.x - (other.x + other.width))
+        return Math.abs(other.y - item.y) <= 0.2 * size && gap <= 0.6 * size
+      })
+      if (near) {
         line.push(item)
-        full.push(item)
-        side.splice(i, 1)
-        moved = true
+        grown = true
       }
     }
   }
+  return line
+}
+
+/** whether less than a tenth of the page's characters are in runs that cross `x` outside full-width regions */
+const keepsClear = (items: ReadonlyArray<TextItem>, x: number): boolean => {
+  const across = new Set(fullWidth(items, x))
+  let crossing = 0
+  let chars = 0
+  for (const item of items) {
+    chars += item.text.length
+    if (!across.has(item) && item.x < x - 0.5 && item.x + item.width > x + 0.5) crossing += item.text.length
+  }
+  return crossing < 0.1 * chars
 }
 
 /**
  * The x of a gutter, if the page has one: the middle of the widest band within the central 30-70% of the page that
- * few runs cross (a fifth of what typically crosses there), with at least a fifth of the text on each side.
+ * few runs cross (a fifth of what typically crosses there), with at least a fifth of the text on each side, running
+ * down a sixth of the page's height at least.
  */
-const findGutter = (items: ReadonlyArray<TextItem>, pageWidth: number): number | undefined => {
+const findGutter = (page: PageText): number | undefined => {
+  const { items, width: pageWidth } = page
   const from = Math.floor(0.3 * pageWidth)
   const to = Math.ceil(0.7 * pageWidth)
   const crossing = new Array<number>(to - from + 1).fill(0)
@@ -141,11 +208,16 @@ const findGutter = (items: ReadonlyArray<TextItem>, pageWidth: number): number |
   // a gutter is several points wide (LaTeX's \columnsep is 10 pt or more)
   if (best === undefined || best.end - best.start < 6) return undefined
   const x = from + (best.start + best.end) / 2
-  let leftChars = 0
-  let rightChars = 0
+  const left = { chars: 0, bottom: Infinity, top: -Infinity }
+  const right = { chars: 0, bottom: Infinity, top: -Infinity }
   for (const item of items) {
-    if (item.x + item.width <= x) leftChars += item.text.length
-    else if (item.x >= x) rightChars += item.text.length
+    const side = item.x + item.width <= x ? left : item.x >= x ? right : undefined
+    if (side === undefined) continue
+    side.chars += item.text.length
+    side.bottom = Math.min(side.bottom, item.y)
+    side.top = Math.max(side.top, item.y)
   }
-  return leftChars >= 0.2 * chars && rightChars >= 0.2 * chars ? x : undefined
+  // columns run down the page: a gap in the middle of one wide formula (a float page) is no gutter
+  const tall = (side: typeof left) => side.chars >= 0.2 * chars && side.top - side.bottom >= 0.15 * page.height
+  return tall(left) && tall(right) ? x : undefined
 }

@@ -1,13 +1,13 @@
 /**
  * Finding the display equations of a document: the entry point of heuristic equation extraction.
  *
- * Per page: the body text size, the columns, and per column the display rows (`Displays`), each with LaTeX built from
+ * Per page: the body text size, the columns (with the document's gutter where a page has none of its own), and per column the display rows (`Displays`), each with LaTeX built from
  * its glyphs (`GlyphLatex`). Pure: no services, no I/O.
  *
  * @since 0.1.0
  */
 import type { DocumentText, PageText, TextItem } from "../Pdf.ts"
-import { columns } from "./Columns.ts"
+import { columns, gutters } from "./Columns.ts"
 import { type Display, displays } from "./Displays.ts"
 import type { Candidate } from "./Equation.ts"
 import { toLatex } from "./GlyphLatex.ts"
@@ -21,19 +21,21 @@ import { bodySize } from "./Lines.ts"
  * @category constructors
  * @since 0.1.0
  */
-export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> =>
-  document.pages.flatMap(findOnPage)
+export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> => {
+  const layout = gutters(document.pages)
+  return document.pages.flatMap((page, i) => findOnPage(page, layout[i]))
+}
 
 /**
- * The display equations of one page.
+ * The display equations of one page; `gutter` as `Columns.columns` takes it (by default the page's own).
  *
  * @category constructors
  * @since 0.1.0
  */
-export const findOnPage = (page: PageText): ReadonlyArray<Candidate> => {
+export const findOnPage = (page: PageText, ...gutter: [] | [number | undefined]): ReadonlyArray<Candidate> => {
   const body = bodySize(page.items)
   const order = new Map(page.items.map((item, i) => [item, i]))
-  const found = columns(page).flatMap((column) => displays(column, body))
+  const found = columns(page, ...gutter).flatMap((column) => displays(column, body))
   return found.map((display, i): Candidate => {
     const drawn = [...display.items].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
     return {

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { columns } from "../../../src/layers/equations/Columns.ts"
+import { columns, gutters } from "../../../src/layers/equations/Columns.ts"
 import { page, prose, run } from "./items.ts"
 
 /** `count` lines of prose between `x` and `right`, 12 pt apart from y = 700 down */
@@ -26,10 +26,32 @@ describe("Columns", () => {
     assert.deepStrictEqual(full!.items, subtitle)
     assert.strictEqual(left!.items.length, 160)
     assert.strictEqual(right!.items.length, 160)
-    // a display that sticks into the gutter a little does not take the other column's line beside it
+    // a display that sticks into the gutter a little stays in its column, and the other column's line beside it in its
     const overfull = run("x + y + z", 200, 400, "CMMI10", 10, 108)
-    const [, , other] = columns(page([overfull, ...paragraph(40, 54, 294), ...paragraph(40, 318, 558)], 612, 792))
-    assert.strictEqual(other!.items.length, 160)
+    const found = columns(page([overfull, ...paragraph(40, 54, 294), ...paragraph(40, 318, 558)], 612, 792))
+    assert.deepStrictEqual(found.map((column) => [column.kind, column.items.length]), [["left", 161], ["right", 160]])
+  })
+
+  it("keeps a wide formula across the gutter whole, and takes the document's gutter for a page with one column of text", () => {
+    // a two-column page, then the last page: a wide equation across the top, text in the left column only
+    const first = page([...paragraph(40, 54, 294), ...paragraph(40, 318, 558)], 612, 792)
+    const wide = [
+      run("G(0) =", 100, 760, "CMMI10", 10, 30), run("1", 140, 767, "CMR10", 10, 5), run("(2π)", 135, 753, "CMMI10", 10, 20),
+      run("dθ", 190, 767, "CMMI10", 10, 10), run("1 − (cos θ + cos", 160, 753, "CMMI10", 10, 150),
+      run("θ)", 312, 753, "CMMI10", 10, 10), run("=", 330, 760, "CMR10", 10, 8), run("1.516", 345, 760, "CMR10", 10, 25),
+      run("(6)", 540, 760, "CMR10", 10, 14)
+    ]
+    const last = page([...wide, ...paragraph(30, 54, 294)], 612, 792)
+    assert.deepStrictEqual(columns(last).map((column) => column.kind), ["single"])
+    const [, gutter] = gutters([first, last])
+    assert.isDefined(gutter)
+    const [full, left, ...others] = columns(last, gutter)
+    assert.strictEqual(others.length, 0)
+    assert.deepStrictEqual(full!.items, wide)
+    assert.strictEqual(left!.kind, "left")
+    assert.closeTo(left!.right, 291, 0.5)
+    // a float page of one wide formula has no gutter of its own in the gap of the formula
+    assert.deepStrictEqual(columns(page(wide, 612, 792)).map((column) => column.kind), ["single"])
   })
 
   it("reads a one-column page as one column, centred displays and all", () => {

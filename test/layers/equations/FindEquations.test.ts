@@ -71,6 +71,27 @@ describe("FindEquations", () => {
     assert.strictEqual(equation!.latex, "a = b - \\sum_{j \\ge 2}c + d + e + f + g \\le h + i")
   })
 
+  it("reads the last page of a two-column paper, its right column short, with the document's gutter", () => {
+    const last: PageText = {
+      pageNumber: 4,
+      width: 612,
+      height: 792,
+      items: [
+        ...Array.from({ length: 30 }, (_, i) => prose(740 - 12 * i, 54, 294)).flat().filter((item) => item.y > 600 || item.y < 560),
+        ...Array.from({ length: 3 }, (_, i) => prose(596 - 12 * i, 318, 558)).flat(),
+        run("x", 150, 584), run("=", 158.6, 584, "CMR10", 10, 7.8), run("y", 169.3, 584), run("(9)", 280, 584, "CMR10", 10, 14)
+      ]
+    }
+    // alone, the page has no gutter: the display shares its line with the right column's prose
+    assert.deepStrictEqual(findOnPage(last), [])
+    const found = findEquations({ pageCount: 4, pages: [{ ...twoColumns(), pageNumber: 3 }, last] })
+    assert.deepStrictEqual(found.map((candidate) => [candidate.id, candidate.number]), [
+      ["p3-e1", null],
+      ["p3-e2", "(7)"],
+      ["p4-e1", "(9)"]
+    ])
+  })
+
   it("goes through the pages it is given", () => {
     const page = twoColumns()
     const found = findEquations({ pageCount: 9, pages: [page, { ...page, pageNumber: 4 }] })
