@@ -80,6 +80,16 @@ export const symbolLatex = (char: string): string | undefined => symbols[char]
 
 // internal
 
+/**
+ * whether a bold run is bold math symbols side by side (`Fx`, `HP`, `xy`) rather than a bold word (`for`, `if`, `Step`):
+ * up to four letters or digits, a capital after the first or two characters at most, no short word of prose
+ */
+const boldSymbols = (text: string): boolean =>
+  /^[\p{L}\d]{1,4}$/u.test(text) && !operatorNames.has(text) && !shortWords.has(text.toLowerCase()) &&
+  (text.length <= 2 || /\p{Lu}/u.test(text.slice(1)))
+
+const shortWords: ReadonlySet<string> = new Set(["if", "or", "to", "do", "in", "on", "at", "is", "as", "by", "of", "an", "be"])
+
 /** arrows made of pieces (see `longArrow`), as one character each */
 const longArrows: Record<string, string> = {
   "−→": "⟶", "-→": "⟶", "←−": "⟵", "←-": "⟵", "←→": "⟷", "=⇒": "⟹", "⇐=": "⟸", "⇐⇒": "⟺", "7→": "↦", "7−→": "⟼",
@@ -96,9 +106,7 @@ const textTokens = (text: string, role: "text" | "textItalic", bold: boolean): R
   const prose = words.filter((word) => /\p{L}{2,}/u.test(word) && !operatorNames.has(word.replace(/[^\p{L}]/gu, "")))
   if (role === "text" && words.length >= 2 && prose.length >= 2) return [`\\text{${text.trim()}}`]
   // `\mathbf{F}\mathbf{x}` comes as one bold run `Fx`: a few bold letters are bold math symbols, not a word
-  if (bold && /^[\p{L}\d]{1,4}$/u.test(text.trim()) && !operatorNames.has(text.trim())) {
-    return [...text.trim()].map((char) => `\\mathbf{${char}}`)
-  }
+  if (bold && boldSymbols(text.trim())) return [...text.trim()].map((char) => `\\mathbf{${char}}`)
   // `lim inf` and `lim sup` are one operator each
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!

@@ -31,6 +31,8 @@ describe("LatexSymbols", () => {
     assert.deepStrictEqual(runTokens(run("x", 0, 0, "EURB10")), ["\\boldsymbol{x}"])
     // a bold word stays a word
     assert.deepStrictEqual(runTokens(run("Algorithm", 0, 0, "CMBX10")), ["\\text{Algorithm}"])
+    assert.deepStrictEqual(runTokens(run("for", 0, 0, "CMBX10")), ["\\text{for}"])
+    assert.deepStrictEqual(runTokens(run("do", 0, 0, "CMBX10")), ["\\text{do}"])
   })
 
   it("reads extension glyphs by their code", () => {
