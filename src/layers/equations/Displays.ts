@@ -151,10 +151,18 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
     }
     return false
   }
+  // the first line of a `multline` may fill its line (in a narrow column): the line after it continues it
+  const multlineHead = (i: number) => {
+    const info = infos[i]!
+    if (info.kind !== "math" || info.prose > 0 || info.math < 3) return false
+    const next = infos.slice(i + 1).find((other) => !other.line.orphan)
+    return next !== undefined && info.line.baseline - next.line.baseline <= 4 * body && next.kind === "math" &&
+      !next.textLike && next.left > info.left + 4 * body && startsWithOperator(next.body)
+  }
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!
     const member = !info.code &&
-      (info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info) || overfull(i))
+      (info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info) || overfull(i) || multlineHead(i))
     if (!member) {
       close(i)
       continue
@@ -425,7 +433,6 @@ const continuesMultline = (
   const items = row.flatMap((info) => info.body).filter((item) => !isHanging(item))
   if (items.length === 0) return false
   const first = [...items].sort((a, b) => a.x - b.x)[0]!
-  const startsWithOperator = (relations + operators).includes(first.text.trim().charAt(0))
   const left = Math.min(...row.map((info) => info.left))
   const right = Math.max(...row.map((info) => info.right))
   const aboveLeft = Math.min(...above.map((info) => info.left))
@@ -433,8 +440,14 @@ const continuesMultline = (
   const flushRight = numberRight || column.right - right < 2 * body
   const centred = Math.abs((left + right) / 2 - (column.left + column.right) / 2) < 1.5 * body &&
     aboveLeft - column.left < 3 * body && !alignedOnRelation(first, above)
-  return startsWithOperator && (flushRight || centred) && left > aboveLeft + 4 * body &&
+  return startsWithOperator(items) && (flushRight || centred) && left > aboveLeft + 4 * body &&
     !above.some((info) => info.number?.side === "right")
+}
+
+/** whether the leftmost of the runs (hanging glyphs aside) starts with a relation or a binary operator */
+const startsWithOperator = (items: ReadonlyArray<TextItem>): boolean => {
+  const first = items.filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)[0]
+  return first !== undefined && (relations + operators).includes(first.text.trim().charAt(0))
 }
 
 /** whether a row's first run stands where a relation of the rows above stands: the rows of an `align` */
