@@ -3,8 +3,8 @@
  * fixture papers of `test/fixtures/papers/index.json`, scored against their ground truth.
  *
  * Per paper and in total: display-equation recall and precision, equation-number accuracy and mean LaTeX similarity
- * on the matched pairs, with subtotals for the papers the heuristics were tuned on and the held-out ones (`heldOut` in
- * `index.json`: written later, by someone else, to see whether the heuristics generalise). The matching rule and the LaTeX normalisation are in `equation-score.ts`. `--verbose` also
+ * on the matched pairs, with subtotals per set (`FixtureSet` in `equation-score.ts`: the papers the heuristics were
+ * tuned on, and two held-out sets; only the second was never used to improve them). The matching rule and the LaTeX normalisation are in `equation-score.ts`. `--verbose` also
  * lists the misses and false positives (page, y range, text) and each match's LaTeX next to the truth's.
  *
  * The finder never sees the truth, and nothing in it knows the papers by name: the truth is read here, after finding.
@@ -13,17 +13,17 @@ import * as Effect from "effect/Effect"
 import { findEquations } from "../src/layers/equations/FindEquations.ts"
 import { Pdf } from "../src/layers/Pdf.ts"
 import * as PdfJs from "../src/layers/PdfJs.ts"
-import { loadFixtures, score, type Score } from "./equation-score.ts"
+import { type FixtureSet, loadFixtures, score, type Score } from "./equation-score.ts"
 
 const verbose = process.argv.includes("--verbose")
 const log = (text: string) => process.stdout.write(`${text}\n`)
 
 const evaluate = Effect.gen(function*() {
   const pdf = yield* Pdf
-  const rows: Array<{ readonly paper: string; readonly heldOut: boolean; readonly score: Score }> = []
-  for (const { truth, bytes, heldOut } of loadFixtures()) {
+  const rows: Array<{ readonly paper: string; readonly set: FixtureSet; readonly score: Score }> = []
+  for (const { truth, bytes, set } of loadFixtures()) {
     const document = yield* pdf.text(bytes)
-    rows.push({ paper: truth.paper, heldOut, score: score(truth, findEquations(document)) })
+    rows.push({ paper: truth.paper, set, score: score(truth, findEquations(document)) })
   }
   return rows
 })
@@ -34,7 +34,7 @@ const mean = (xs: ReadonlyArray<number>) => (xs.length === 0 ? "-" : (xs.reduce(
 const row = (cells: ReadonlyArray<string>) =>
   cells.map((cell, i) => (i === 0 ? cell.padEnd(30) : cell.padStart(10))).join("")
 
-const report = (rows: ReadonlyArray<{ readonly paper: string; readonly heldOut: boolean; readonly score: Score }>) => {
+const report = (rows: ReadonlyArray<{ readonly paper: string; readonly set: FixtureSet; readonly score: Score }>) => {
   log(row(["paper", "truth", "found", "matched", "recall", "precision", "number", "latex"]))
   const line = (paper: string, scores: ReadonlyArray<Score>) => {
     const truths = scores.reduce((s, x) => s + x.truths, 0)
@@ -52,9 +52,11 @@ const report = (rows: ReadonlyArray<{ readonly paper: string; readonly heldOut: 
       mean(matches.map((m) => m.similarity))
     ]))
   }
-  for (const { paper, heldOut, score } of rows) line(heldOut ? `${paper} (held out)` : paper, [score])
-  line("tuned on", rows.filter((r) => !r.heldOut).map((r) => r.score))
-  line("held out", rows.filter((r) => r.heldOut).map((r) => r.score))
+  const sets: ReadonlyArray<FixtureSet> = ["tuned", "held out 1", "held out 2"]
+  for (const set of sets) {
+    for (const { paper, score } of rows.filter((r) => r.set === set)) line(set === "tuned" ? paper : `${paper} (${set})`, [score])
+  }
+  for (const set of sets) line(set === "tuned" ? "tuned on" : set, rows.filter((r) => r.set === set).map((r) => r.score))
   line("total", rows.map((r) => r.score))
   if (!verbose) return
   for (const { paper, score } of rows) {

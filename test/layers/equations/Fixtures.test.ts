@@ -8,7 +8,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { loadFixtures, score, type Truth } from "../../../bench/equation-score.ts"
+import { type FixtureSet, loadFixtures, score, type Truth } from "../../../bench/equation-score.ts"
 import { columns } from "../../../src/layers/equations/Columns.ts"
 import type { Candidate } from "../../../src/layers/equations/Equation.ts"
 import { findEquations } from "../../../src/layers/equations/FindEquations.ts"
@@ -21,13 +21,13 @@ const read = Effect.gen(function*() {
   const pdf = yield* Pdf
   const papers: Array<{
     readonly truth: Truth
-    readonly heldOut: boolean
+    readonly set: FixtureSet
     readonly document: DocumentText
     readonly found: ReadonlyArray<Candidate>
   }> = []
-  for (const { truth, bytes, heldOut } of loadFixtures()) {
+  for (const { truth, bytes, set } of loadFixtures()) {
     const document = yield* pdf.text(bytes)
-    papers.push({ truth, heldOut, document, found: findEquations(document) })
+    papers.push({ truth, set, document, found: findEquations(document) })
   }
   return papers
 }).pipe(Effect.provide(PdfJs.layer()))
@@ -51,14 +51,16 @@ const inlineMathLines = (truth: Truth, document: DocumentText) =>
 describe("equation finding on the fixture papers", () => {
   const thresholds = {
     tuned: { equations: 70, paper: 0.9, recall: 0.95, precision: 0.95, numbers: 0.95, latex: 0.9 },
-    heldOut: { equations: 65, paper: 0.75, recall: 0.9, precision: 0.85, numbers: 0.9, latex: 0.85 }
+    "held out 1": { equations: 65, paper: 0.75, recall: 0.9, precision: 0.85, numbers: 0.9, latex: 0.85 },
+    // never used to improve the heuristics: sans-serif math (letters in CMSS) is read as prose there
+    "held out 2": { equations: 56, paper: 0.6, recall: 0.83, precision: 0.9, numbers: 0.95, latex: 0.88 }
   } as const
 
-  for (const set of ["tuned", "heldOut"] as const) {
+  for (const set of ["tuned", "held out 1", "held out 2"] as const) {
     const t = thresholds[set]
-    it.effect(`${set === "tuned" ? "the papers it was tuned on" : "the held-out papers"}: recall ${t.recall}, precision ${t.precision} or more in all, ${t.paper} per paper`, () =>
+    it.effect(`${set === "tuned" ? "the papers it was tuned on" : `the papers ${set}`}: recall ${t.recall}, precision ${t.precision} or more in all, ${t.paper} per paper`, () =>
       Effect.gen(function*() {
-        const papers = (yield* read).filter((p) => p.heldOut === (set === "heldOut"))
+        const papers = (yield* read).filter((p) => p.set === set)
         let truths = 0
         let detections = 0
         let matched = 0
