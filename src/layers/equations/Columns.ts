@@ -30,16 +30,17 @@ export interface Column {
 /**
  * Splits a page into columns, in reading order: the full-width region first (it holds the title), then left, right.
  *
- * `gutter` is the x of the page's gutter, `undefined` for one column; by default the page's own (see `gutters` for a
- * page whose second column is short or empty).
+ * `layout.gutter` is the x of the page's gutter, `undefined` for one column; without `layout`, the page's own (see
+ * `gutters` for a page whose second column is short or empty).
  *
  * @category constructors
  * @since 0.1.0
  */
 export const columns = (
   page: PageText,
-  gutter: number | undefined = findGutter(page)
+  layout: { readonly gutter: number | undefined } = { gutter: findGutter(page) }
 ): ReadonlyArray<Column> => {
+  const gutter = layout.gutter
   const items = page.items
   if (items.length === 0) return []
   if (gutter === undefined) return [column(items, "single")]
@@ -121,12 +122,20 @@ const fullWidth = (items: ReadonlyArray<TextItem>, gutter: number): ReadonlyArra
     if (left <= gutter - size && right >= gutter + size) for (const item of line) taken.add(item)
   }
   if (taken.size === 0) return []
-  const bands = [...taken].map((item) => ({ ...extent(item) }))
+  // the regions' vertical extents, overlapping ones merged
+  const bands: Array<{ bottom: number; top: number }> = []
+  for (const ink of [...taken].map(extent).sort((a, b) => b.top - a.top)) {
+    const last = bands.at(-1)
+    if (last !== undefined && ink.top >= last.bottom) last.bottom = Math.min(last.bottom, ink.bottom)
+    else bands.push({ ...ink })
+  }
+  const inks = items.map(extent)
   for (let grown = true; grown;) {
     grown = false
-    for (const item of items) {
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k]!
       if (taken.has(item)) continue
-      const ink = extent(item)
+      const ink = inks[k]!
       const slack = 0.25 * item.fontSize
       const band = bands.find((other) => ink.bottom <= other.top + slack && ink.top >= other.bottom - slack)
       if (band === undefined) continue
@@ -145,9 +154,10 @@ const fullWidth = (items: ReadonlyArray<TextItem>, gutter: number): ReadonlyArra
  */
 const lineOf = (seed: TextItem, items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
   const line = [seed]
+  const onBaseline = items.filter((item) => Math.abs(item.y - seed.y) <= 0.4 * Math.max(item.fontSize, seed.fontSize))
   for (let grown = true; grown;) {
     grown = false
-    for (const item of items) {
+    for (const item of onBaseline) {
       if (line.includes(item)) continue
       const near = line.some((other) => {
         const size = Math.max(item.fontSize, other.fontSize)

@@ -155,7 +155,8 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   const multlineHead = (i: number) => {
     const info = infos[i]!
     if (info.kind !== "math" || info.prose > 0 || info.math < 3) return false
-    const next = infos.slice(i + 1).find((other) => !other.line.orphan)
+    let next: LineInfo | undefined
+    for (let k = i + 1; k < infos.length && next === undefined; k++) if (!infos[k]!.line.orphan) next = infos[k]
     return next !== undefined && info.line.baseline - next.line.baseline <= 4 * body && next.kind === "math" &&
       !next.textLike && next.left > info.left + 4 * body && startsWithOperator(next.body)
   }

@@ -23,19 +23,22 @@ import { bodySize } from "./Lines.ts"
  */
 export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> => {
   const layout = gutters(document.pages)
-  return document.pages.flatMap((page, i) => findOnPage(page, layout[i]))
+  return document.pages.flatMap((page, i) => findOnPage(page, { gutter: layout[i] }))
 }
 
 /**
- * The display equations of one page; `gutter` as `Columns.columns` takes it (by default the page's own).
+ * The display equations of one page; `layout` as `Columns.columns` takes it (by default the page's own gutter).
  *
  * @category constructors
  * @since 0.1.0
  */
-export const findOnPage = (page: PageText, ...gutter: [] | [number | undefined]): ReadonlyArray<Candidate> => {
+export const findOnPage = (
+  page: PageText,
+  layout?: { readonly gutter: number | undefined }
+): ReadonlyArray<Candidate> => {
   const body = bodySize(page.items)
   const order = new Map(page.items.map((item, i) => [item, i]))
-  const found = columns(page, ...gutter).flatMap((column) => displays(column, body))
+  const found = columns(page, layout).flatMap((column) => displays(column, body))
   return found.map((display, i): Candidate => {
     const drawn = [...display.items].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
     return {

@@ -48,16 +48,18 @@ import {
  */
 export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string => {
   const hint = options?.baseline
-  const runs = joinArrows(all.flatMap(detachAccent))
+  const runs = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
+    ? all.flatMap(detachAccent)
+    : all)
   const accents = accentsOf(runs)
   const marks: Marks = { accents: accents.over, groups: new Map() }
   // an accent with nothing under it is dropped: it tells nothing
   const items = runs.filter((item) => !isAccent(item))
   const size = Math.max(...items.map((item) => item.fontSize))
-  const rows = alignedRows(items, size)
   // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
   const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
-  if (hint !== undefined && rows.length >= 2 && !items.some(onHint)) {
+  const rows = hint !== undefined && !items.some(onHint) ? alignedRows(items, size) : []
+  if (rows.length >= 2) {
     const body = rows.map((row) => render(layout(row, undefined, 1, marks))).join(" \\\\ ")
     return `\\begin{aligned} ${body} \\end{aligned}`
   }
@@ -188,8 +190,8 @@ const braced = (
   depth: number,
   marks: Marks
 ): ReadonlyArray<TextItem> => {
+  if (!items.some(isBracePiece)) return items
   let rest = items.filter((item) => !isBracePiece(item))
-  if (rest.length === items.length) return items
   const laidOut: Array<TextItem> = []
   for (const pieces of braces(items.filter(isBracePiece))) {
     const side = braceSide(pieces)
@@ -276,10 +278,11 @@ const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame:
   const top = Math.max(...word.map((item) => extent(item).top))
   const bottom = Math.min(...word.map((item) => extent(item).bottom))
   // a radical's index: small and raised, over the left part of the radical sign (TeX kerns it back into the sign)
-  const radical = atoms.find((atom) =>
-    isRadical(atom.item) && first.fontSize < 0.8 * size && bottom > baseline && left >= atom.item.x - 0.5 * size &&
-    right <= atom.item.x + 0.8 * atom.item.width
-  )
+  const radical = first.fontSize < 0.8 * size && bottom > baseline
+    ? atoms.find((atom) =>
+      left >= atom.item.x - 0.5 * size && right <= atom.item.x + 0.8 * atom.item.width && isRadical(atom.item)
+    )
+    : undefined
   if (radical !== undefined) return void radical.index.push(...word)
   // a limit: above or below a big operator or an operator name such as `lim`
   for (const atom of atoms) {
@@ -590,13 +593,15 @@ const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["acce
  * `LatexSymbols.longArrow`) as one run; the first piece may end a longer run (`) =` before `⇒`), which keeps the rest
  */
 const joinArrows = (items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
+  if (!items.some((item) => arrowStarts.includes(item.text.trimEnd().slice(-1)))) return items
   const runs = [...items].sort((a, b) => a.x - b.x)
   for (let i = 0; i < runs.length; i++) {
     const left = runs[i]!
     const text = left.text.trim()
     // `7` is `\mapstochar` in a symbol font only
     const last = text.charAt(text.length - 1)
-    const piece = last !== "" && (last !== "7" || fontRole(left.fontName) === "mathSymbol") ? last : undefined
+    if (!arrowStarts.includes(last)) continue
+    const piece = last !== "7" || fontRole(left.fontName) === "mathSymbol" ? last : undefined
     const right = runs.find((other, j) =>
       j !== i && Math.abs(other.y - left.y) <= 0.1 * left.fontSize && Math.abs(other.fontSize - left.fontSize) < 0.5 &&
       other.x >= left.x + 0.5 * left.width - 0.5 && other.x <= left.x + left.width + 0.5 &&
@@ -615,6 +620,9 @@ const joinArrows = (items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => 
   }
   return runs
 }
+
+/** the characters a long arrow's first piece ends with */
+const arrowStarts = "−-←=⇐7↦"
 
 /**
  * a run that ends in an accent as two runs, the accent (half an em wide, as TeX's are) at its end: pdf.js joins the

@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../Pdf.ts"
-import { extensionGlyph, fontRole, hangDepth, isBigOperator, isBracePiece, isHanging } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, hangDepth, isBigOperator, isBracePiece, isHanging, isMathFont } from "./MathGlyphs.ts"
 
 /**
  * The vertical extent of an item's ink, in PDF user space (`bottom < top`).
@@ -27,10 +27,11 @@ export interface VerticalExtent {
  * @since 0.1.0
  */
 export const extent = (item: TextItem): VerticalExtent => {
-  // the pieces of a horizontal brace are 0.12 em tall, on their baseline
-  if (isBracePiece(item)) return { bottom: item.y, top: item.y + 0.12 * item.fontSize }
-  if (isHanging(item)) {
-    return { bottom: item.y - hangDepth(item), top: item.y + 0.05 * item.fontSize }
+  // text fonts have neither brace pieces nor hanging glyphs, but for a radical sign
+  if (isMathFont(item.fontName) || item.text.includes("√")) {
+    // the pieces of a horizontal brace are 0.12 em tall, on their baseline
+    if (isBracePiece(item)) return { bottom: item.y, top: item.y + 0.12 * item.fontSize }
+    if (isHanging(item)) return { bottom: item.y - hangDepth(item), top: item.y + 0.05 * item.fontSize }
   }
   let low = Infinity
   let high = -Infinity
@@ -116,10 +117,18 @@ export const delimiterStacks = (
 
 // internal
 
-/** [bottom, top] of a character in ems from the baseline, after Computer Modern's metrics */
+/** [bottom, top] of a character in ems from the baseline, after Computer Modern's metrics (looked up once per character) */
 const charExtent = (char: string): readonly [number, number] => {
-  const known = special[char]
+  const known = special[char] ?? seen.get(char)
   if (known !== undefined) return known
+  const found = estimate(char)
+  seen.set(char, found)
+  return found
+}
+
+const seen = new Map<string, readonly [number, number]>()
+
+const estimate = (char: string): readonly [number, number] => {
   if (/[acemnorsuvwxzıȷ]/.test(char)) return [0, 0.45]
   if (/[gpqy]/.test(char)) return [-0.2, 0.45]
   if (char === "j") return [-0.2, 0.67]

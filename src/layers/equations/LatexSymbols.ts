@@ -19,7 +19,8 @@ import { extensionGlyph, fontRole, isBoldFont, operatorNames } from "./MathGlyph
  */
 export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   const role = fontRole(item.fontName)
-  const text = item.text.replace(/· · ·|···/g, "⋯").replace(/\. \. \.|\.\.\./g, "…").replace(arrowPieces, (pieces) =>
+  const dotted = item.text.replace(/· · ·|···/g, "⋯").replace(/\. \. \.|\.\.\./g, "…")
+  const text = dotted.length < 2 || !/[←⇐↦→⇒⟶]/.test(dotted) ? dotted : dotted.replace(arrowPieces, (pieces) =>
     role === "mathSymbol" || !pieces.startsWith("7") ? longArrows[pieces]! : pieces
   )
   if (role === "mathExtension") {

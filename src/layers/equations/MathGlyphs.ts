@@ -47,10 +47,12 @@ export type FontRole =
  * @since 0.1.0
  */
 export const fontRole = (fontName: string): FontRole => {
-  const cached = roles.get(fontName)
-  if (cached !== undefined) return cached
-  const role = classify(fontName)
+  // runs come font by font: the last font asked about is most often asked about again
+  if (fontName === last.fontName) return last.role
+  const role = roles.get(fontName) ?? classify(fontName)
   roles.set(fontName, role)
+  last.fontName = fontName
+  last.role = role
   return role
 }
 
@@ -72,8 +74,7 @@ export const isMathFont = (fontName: string): boolean => {
  * @category classification
  * @since 0.1.0
  */
-export const isBoldFont = (fontName: string): boolean =>
-  /^(cmbx|cmmib|cmbsy|rtxbmi|rpxbmi|eurb|eufb|eusb)|bold|medi|demi|black|heavy/.test(baseName(fontName).toLowerCase())
+export const isBoldFont = (fontName: string): boolean => fontFacts(fontName).bold
 
 /**
  * Whether a character belongs to a Unicode block that only math (or Greek) uses: Greek, arrows, mathematical
@@ -188,7 +189,7 @@ export interface ExtensionGlyph {
 export const extensionGlyph = (char: string, fontName: string, widthEm: number): ExtensionGlyph | undefined => {
   const code = char.codePointAt(0) ?? -1
   // TeX's own extension fonts come through by code (pdf.js has no Unicode for their glyphs); Latin Modern's by Unicode
-  if (code < 0x80 && texExtensionLayout.test(baseName(fontName).toLowerCase())) {
+  if (code < 0x80 && fontFacts(fontName).texLayout) {
     return cmex[code]
   }
   // Unicode-mapped extension fonts (Latin Modern, PazoMath) tell the size only by the width
@@ -228,11 +229,18 @@ export const isHanging = (item: TextItem): boolean =>
  * @since 0.1.0
  */
 export const isBracePiece = (item: TextItem): boolean => {
+  const role = fontRole(item.fontName)
+  if (role === "text" || role === "textItalic") return false
+  if (role !== "mathExtension") {
+    const first = item.text.trimStart().charCodeAt(0)
+    return (first === 0x23de || first === 0x23df) && /^\s*[⏞⏟]+\s*$/.test(item.text)
+  }
+  const cached = bracePieces.get(item)
+  if (cached !== undefined) return cached
   const text = item.text.replace(/\s/g, "")
-  if (text === "") return false
-  if ([...text].every((char) => char === "⏞" || char === "⏟")) return isMathFont(item.fontName)
-  if (fontRole(item.fontName) !== "mathExtension") return false
-  return [...text].every((char) => extensionGlyph(char, item.fontName, 0)?.kind === "brace")
+  const found = text !== "" && [...text].every((char) => extensionGlyph(char, item.fontName, 0)?.kind === "brace")
+  bracePieces.set(item, found)
+  return found
 }
 
 /**
@@ -334,6 +342,26 @@ export const hangDepth = (item: TextItem): number => {
 // internal
 
 const roles = new Map<string, FontRole>()
+
+const last: { fontName: string | undefined; role: FontRole } = { fontName: undefined, role: "text" }
+
+/** extension-font runs read as brace pieces or not (they are asked about again and again: see `isHanging`) */
+const bracePieces = new WeakMap<TextItem, boolean>()
+
+const facts = new Map<string, { readonly texLayout: boolean; readonly bold: boolean }>()
+
+/** what a font's name says beyond its role, once per font */
+const fontFacts = (fontName: string): { readonly texLayout: boolean; readonly bold: boolean } => {
+  const cached = facts.get(fontName)
+  if (cached !== undefined) return cached
+  const lower = baseName(fontName).toLowerCase()
+  const found = {
+    texLayout: texExtensionLayout.test(lower),
+    bold: /^(cmbx|cmmib|cmbsy|rtxbmi|rpxbmi|eurb|eufb|eusb)|bold|medi|demi|black|heavy/.test(lower)
+  }
+  facts.set(fontName, found)
+  return found
+}
 
 const accentChars = "¯ˆ˜˙¨´`ˇ˘˚^"
 

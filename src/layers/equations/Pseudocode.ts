@@ -22,9 +22,12 @@ import { fontRole } from "./MathGlyphs.ts"
  */
 export const pseudocodeLines = (lines: ReadonlyArray<Line>, body: number): ReadonlySet<Line> => {
   const found = new Set<Line>()
+  const led = new Set(lines.filter((line) => !line.orphan && keywordLed(line)))
+  if (led.size === 0) return found
   for (const block of tightBlocks(lines.filter((line) => !line.orphan), body)) {
-    const steps = block.filter((line, i) => keywordLed(line) || onIndents(block, i, body))
-    if (isPseudocode(block, steps)) for (const line of steps) found.add(line)
+    if (block.length < 3 || !block.some((line) => led.has(line))) continue
+    const steps = block.filter((line, i) => led.has(line) || onIndents(block, i, led, body))
+    if (isPseudocode(block, steps, led)) for (const line of steps) found.add(line)
   }
   return found
 }
@@ -71,14 +74,13 @@ const tightBlocks = (lines: ReadonlyArray<Line>, body: number): ReadonlyArray<Re
 }
 
 /**
- * three lines at least, two of them code (led by a keyword, or assigning), one led by a keyword, and every assigning
- * line set on the block's indents (`steps`)
+ * three lines at least, two of them code (led by a keyword, or assigning), one led by a keyword (`led` holds those), and
+ * every assigning line set on the block's indents (`steps`)
  */
-const isPseudocode = (block: ReadonlyArray<Line>, steps: ReadonlyArray<Line>): boolean => {
-  if (block.length < 3) return false
-  const led = block.filter(keywordLed)
+const isPseudocode = (block: ReadonlyArray<Line>, steps: ReadonlyArray<Line>, led: ReadonlySet<Line>): boolean => {
+  const keywords = block.filter((line) => led.has(line)).length
   const assigning = block.filter(assigns)
-  if (led.length === 0 || led.length + assigning.filter((line) => !keywordLed(line)).length < 2) return false
+  if (keywords === 0 || keywords + assigning.filter((line) => !led.has(line)).length < 2) return false
   return assigning.every((line) => steps.includes(line))
 }
 
@@ -86,11 +88,11 @@ const isPseudocode = (block: ReadonlyArray<Line>, steps: ReadonlyArray<Line>): b
  * whether the block's line `i` starts at an indent of the block: where another of its lines starts, or nested under
  * the keyword-led line just above it (less than three ems to the right of it)
  */
-const onIndents = (block: ReadonlyArray<Line>, i: number, body: number): boolean => {
+const onIndents = (block: ReadonlyArray<Line>, i: number, led: ReadonlySet<Line>, body: number): boolean => {
   const line = block[i]!
   if (block.some((other) => other !== line && Math.abs(other.left - line.left) < 1)) return true
   const above = block[i - 1]
-  return above !== undefined && keywordLed(above) && line.left > above.left && line.left - above.left < 3 * body
+  return above !== undefined && led.has(above) && line.left > above.left && line.left - above.left < 3 * body
 }
 
 /** whether a line holds an assignment: `←`, `⟵` or `:=` */

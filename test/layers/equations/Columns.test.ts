@@ -45,7 +45,7 @@ describe("Columns", () => {
     assert.deepStrictEqual(columns(last).map((column) => column.kind), ["single"])
     const [, gutter] = gutters([first, last])
     assert.isDefined(gutter)
-    const [full, left, ...others] = columns(last, gutter)
+    const [full, left, ...others] = columns(last, { gutter })
     assert.strictEqual(others.length, 0)
     assert.deepStrictEqual(full!.items, wide)
     assert.strictEqual(left!.kind, "left")
