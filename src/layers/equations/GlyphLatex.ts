@@ -22,7 +22,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../Pdf.ts"
-import { fractionStacks } from "./FractionStacks.ts"
+import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
 import { longArrow, runTokens, symbolLatex } from "./LatexSymbols.ts"
 import { words } from "./Lines.ts"
@@ -391,6 +391,12 @@ const itemTokens = (item: TextItem, marks: Marks): Array<string> => {
 
 const scripts = (atom: Atom, frame: Frame): Array<string> => {
   const { depth, marks } = frame
+  // nothing takes scripts after an opening delimiter, a relation or a binary operator: that is a small fraction
+  // (`\tfrac`, `\bigl(\tfrac{1}{24}\bigr)`), its parts centred on each other
+  if (atom.sub.length > 0 && atom.sup.length > 0 && takesNoScripts(atom.item) && isCentred({ above: atom.sup, below: atom.sub, left: 0, right: 0 })) {
+    const part = (items: ReadonlyArray<TextItem>) => group(layout(items, undefined, depth + 1, marks))
+    return ["\\frac", ...part(atom.sup), ...part(atom.sub), ...scripts({ ...atom, sub: [], sup: [] }, frame)]
+  }
   const tokens: Array<string> = []
   const below = [...atom.below, ...atom.sub]
   const above = [...atom.above, ...atom.sup]
@@ -619,6 +625,14 @@ const joinArrows = (items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => 
     i = -1
   }
   return runs
+}
+
+/** whether a run is an opening delimiter, a relation or a binary operator, which math sets no scripts on */
+const takesNoScripts = (item: TextItem): boolean => {
+  const [token] = runTokens(item)
+  return runTokens(item).length === 1 &&
+    ["(", "[", "\\{", "\\langle", "=", "<", ">", "\\le", "\\ge", "\\ne", "\\approx", "\\sim", "+", "-", "\\pm", "\\times", "\\cdot"]
+      .includes(token ?? "")
 }
 
 /** the characters a long arrow's first piece ends with */

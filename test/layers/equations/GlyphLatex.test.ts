@@ -146,6 +146,18 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items), "\\lim_{n \\to \\infty}\\sqrt[2n]{p}")
   })
 
+  it("writes a small fraction after a delimiter or an operator, which take no scripts", () => {
+    const gamma = [
+      run("Γ", 389, 443, "EURM10", 10, 4.3), run("\u0000", 394.5, 451.2, "CMEX10", 10, 4.6),
+      run("1", 402.4, 447, "EURM7", 7, 4.4), run("24", 400.2, 439.7, "EURM7", 7, 8.7), run("\u0001", 410.2, 451.2, "CMEX10", 10, 4.6)
+    ]
+    assert.strictEqual(toLatex(gamma), "\\Gamma(\\frac1{24})")
+    const half = [run("+", 100, 500, "CMR10", 10, 7.8), run("1", 110.5, 504, "CMR7", 7, 3.5), run("2", 110.5, 496, "CMR7", 7, 3.5), run("f", 115, 500)]
+    assert.strictEqual(toLatex(half), "+ \\frac12f")
+    // a letter's scripts stay scripts
+    assert.strictEqual(toLatex([run("x", 100, 500), run("1", 105.7, 504, "CMR7", 7, 3.5), run("2", 105.7, 497, "CMR7", 7, 3.5)]), "x_2^1")
+  })
+
   it("writes an aligned block when the number sits between its lines", () => {
     const row = (y: number) => [run("x", 100, y), run("=", 110, y, "CMR10", 10, 7.7), run("1", 121, y, "CMR10", 10, 5)]
     assert.strictEqual(toLatex([...row(512), ...row(498)], { baseline: 505 }), "\\begin{aligned} x = 1 \\\\ x = 1 \\end{aligned}")
