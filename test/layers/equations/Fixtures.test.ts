@@ -3,8 +3,11 @@
  *
  * The papers the heuristics were tuned on: every display equation found, no false positive, every number right, mean
  * LaTeX similarity 0.967 at the time of writing. The held-out papers (`heldOut` in index.json), written afterwards to
- * see whether the heuristics generalise, score lower. The thresholds sit a little below what each set reaches, so
- * that a regression fails.
+ * see whether the heuristics generalise, scored lower. The failure modes the first held-out set showed (fleqn and
+ * leqno, flalign, pseudocode, braces, Euler's big operators, a float across a page with one column of text, ...) were
+ * then fixed in general terms, never by paper: that set now reaches every equation, no false positive, every number,
+ * LaTeX 0.954, but is held out no longer. The thresholds sit a little below what each set reaches, so that a
+ * regression fails.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -51,7 +54,7 @@ const inlineMathLines = (truth: Truth, document: DocumentText) =>
 describe("equation finding on the fixture papers", () => {
   const thresholds = {
     tuned: { equations: 70, paper: 0.9, recall: 0.95, precision: 0.95, numbers: 0.95, latex: 0.9 },
-    "held out 1": { equations: 65, paper: 0.75, recall: 0.9, precision: 0.85, numbers: 0.9, latex: 0.85 },
+    "held out 1": { equations: 65, paper: 0.9, recall: 0.97, precision: 0.97, numbers: 0.97, latex: 0.93 },
     // never used to improve the heuristics: sans-serif math (letters in CMSS) is read as prose there
     "held out 2": { equations: 56, paper: 0.6, recall: 0.83, precision: 0.9, numbers: 0.95, latex: 0.88 }
   } as const
