@@ -79,26 +79,20 @@ describe("Displays", () => {
   })
 
   it("joins the lines of a multline: flush left, centred, flush right with the number", () => {
-    const items = [
+    // the first line from the margin (plus \multlinegap), `first` wide; the middle one centred, from `middle`
+    const multline = (first: number, middle: number) => [
       ...paragraphs(700, 688),
-      run("(1 − δ)", 82, 660, "CMMI10", 10, 30), run("x", 115, 660), run("=", 125, 660, "CMR10", 10, 7.8), run("a + b + c + d", 140, 660, "CMMI10", 10, 160),
-      run("≤", 180, 640, "CMSY10", 10, 7.8), run("e + f + g + h + i + j + k", 195, 640, "CMMI10", 10, 240),
+      run("(1 − δ)", 82, 660, "CMMI10", 10, 30), run("x", 115, 660), run("=", 125, 660, "CMR10", 10, 7.8), run("a + b + c + d", 140, 660, "CMMI10", 10, first),
+      run("≤", middle, 640, "CMSY10", 10, 7.8), run("e + f + g + h", middle + 15, 640, "CMMI10", 10, 2 * (297 - middle) - 15),
       run("≤", 300, 620, "CMSY10", 10, 7.8), run("l + m + n + o", 315, 620, "CMMI10", 10, 160), run("(2.7)", 500, 620, "CMR10", 10, 22),
       ...paragraphs(592)
     ]
-    const [equation, ...others] = found(items)
+    const [equation, ...others] = found(multline(160, 180))
     assert.strictEqual(others.length, 0)
     assert.strictEqual(equation!.number?.text, "(2.7)")
     assert.strictEqual(equation!.parts.length, 3)
     // in a narrow column the first line may fill its line
-    const narrow = [
-      ...paragraphs(700, 688),
-      run("(1 − δ)", 82, 660, "CMMI10", 10, 30), run("x", 115, 660), run("=", 125, 660, "CMR10", 10, 7.8), run("a + b + c + d", 140, 660, "CMMI10", 10, 380),
-      run("≤", 250, 640, "CMSY10", 10, 7.8), run("e + f + g + h", 265, 640, "CMMI10", 10, 80),
-      run("≤", 300, 620, "CMSY10", 10, 7.8), run("l + m + n + o", 315, 620, "CMMI10", 10, 160), run("(2.7)", 500, 620, "CMR10", 10, 22),
-      ...paragraphs(592)
-    ]
-    assert.deepStrictEqual(found(narrow).map((row) => [row.number?.text, row.parts.length]), [["(2.7)", 3]])
+    assert.deepStrictEqual(found(multline(380, 250)).map((row) => [row.number?.text, row.parts.length]), [["(2.7)", 3]])
     // the rows of an align* that start at the relation of the row above are rows of their own
     const align = [
       ...paragraphs(700, 688),
