@@ -4,16 +4,21 @@
  * The row's main baseline (the one the equation number sits on, else the one with a relation, else the fullest) holds
  * the atoms, left to right: its runs and the big operators and delimiters that reach over its math axis. Every other
  * run, taken as words of touching runs, is placed relative to them:
- * - an accent (`¯`, `ˆ`) over an atom makes `\bar{..}`, `\hat{..}`;
+ * - an accent (`¯`, `ˆ`) over an atom makes `\bar{..}`, `\hat{..}` (also when pdf.js joined it to the run before);
  * - a word above or below a big operator or an operator name (`\lim`, `\max`) is one of its limits;
- * - a smaller word touching an atom's right edge, raised or lowered, is its superscript or subscript;
+ * - a smaller word touching an atom's right edge, raised or lowered, is its superscript or subscript; after an opening
+ *   delimiter or an operator, which take no scripts, a raised and a lowered word centred on each other are `\frac`;
  * - words in a gap of the baseline, some above the axis and some below them overlapping, are a fraction (numerator
  *   over denominator): the fraction rule itself is a path, not text, so the stacking is what shows it;
  * - what stands between a tall opening delimiter and its closing one, in aligned columns (0.7 em apart or more) and
- *   rows, is a matrix (`pmatrix`, `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed.
+ *   rows, is a matrix (`pmatrix`, `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed; between a
+ *   `\left(` and `\right)` of one line's height, cells a column gap apart are a row vector;
+ * - a horizontal brace with what lies on its opening side and its label beyond is `\overbrace{..}^{..}` or
+ *   `\underbrace{..}_{..}`.
  * Each part is laid out the same way, recursively. A radical takes the atom after it (a parenthesised group whole), and
- * a small word over its left part as its index (`\sqrt[n]`).
- * A row whose number sits between its lines (an `aligned` block) is laid out band by band as `aligned`.
+ * a small word over its left part as its index (`\sqrt[n]`). Arrows TeX builds from two glyphs (`\longrightarrow`,
+ * `\Longrightarrow`, `\mapsto`) are one arrow. A row whose number sits between its lines (an `aligned` block) is laid
+ * out band by band as `aligned`, each band with the limits of its big operators.
  *
  * Gotchas: a radical's extent is a rule (a path), so the end of its argument is a guess; `\left(` and `\bigl(` come
  * out as plain delimiters; macros of the source (`\Tr`, `\vol`) come out as what they print; delimiters that pdf.js
