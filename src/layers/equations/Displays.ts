@@ -2,10 +2,12 @@
  * Display equations of one column: which lines are displayed math, how they group into displays, and how a display
  * splits into the rows that count as equations of their own.
  *
- * A line is display math when it is mostly math (see `MathGlyphs`), is not set like prose (flush with the column's
- * left edge, or running from near the left edge to the right one), and either stands apart from the margins or carries
- * an equation number; or when it is all math and too wide for the column, its number pushed to a line of its own. Consecutive such lines close together (fraction numerators and denominators, matrix rows, the
- * limits of a `\sum`, the rows of an `align`) form a display.
+ * A line is display math when it is mostly math (see `MathGlyphs`), set at the body size, not set like prose (flush
+ * with the column's left edge, or running from near the left edge to the right one, without a number: a `flalign` row
+ * starts at the margin, but carries one), and either stands apart from the margins or carries an equation number; or
+ * when it is all math and too wide for the column, its number pushed to a line of its own, or the first line of a
+ * `multline` that fills its line. Consecutive such lines close together (fraction numerators and denominators, matrix
+ * rows, the limits of a `\sum`, the rows of an `align`) form a display.
  *
  * A display splits into rows, each one equation, except where something holds rows together:
  * - a fraction: lines sitting in the gaps of the line between them (numerator above, denominator below);
