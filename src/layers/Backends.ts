@@ -129,7 +129,7 @@ export const layer = (
     })
     const facadeHealth: Health.Dependency = Option.match(settings.fdoApi, {
       onNone: () => Health.inProcess("metadata", "derived from storage"),
-      onSome: (baseUrl) => ({ name: "metadata", kind: "FDO façade", target: baseUrl, check: withClient(facadeCheck(baseUrl)) })
+      onSome: (baseUrl) => ({ name: "metadata", kind: "FDO façade", target: baseUrl, check: withClient(HttpFdoFacade.check(baseUrl)) })
     })
 
     const model = OllamaLlm.fromSettings(settings)
@@ -146,20 +146,3 @@ export const layer = (
     })
     return Layer.mergeAll(facade, health, llm).pipe(Layer.provideMerge(storage))
   })).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))
-
-/**
- * Whether the façade answers `GET /health` (at its origin) with `{"status":"ok"}`.
- *
- * @category health
- * @since 0.1.0
- */
-export const facadeCheck = (baseUrl: string): Effect.Effect<void, string, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const url = new URL("/health", baseUrl).toString()
-    const response = yield* client.get(url).pipe(Effect.mapError((error) => `cannot connect (${error.message})`))
-    if (response.status !== 200) return yield* Effect.fail(`${url} answered HTTP ${response.status}`)
-    const body = yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
-    const status = typeof body === "object" && body !== null && "status" in body ? body.status : undefined
-    if (status !== "ok") return yield* Effect.fail(`${url} answered ${JSON.stringify(body)}, not {"status":"ok"}`)
-  })

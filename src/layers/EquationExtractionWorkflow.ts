@@ -99,9 +99,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const maxPdfBytes = options.maxPdfBytes ?? 100 * 1024 * 1024
   const runs = yield* SharedRuns.make<WorkflowResult, DoipError>({
     maxConcurrent: options.maxConcurrentRuns ?? 2,
-    timeout: options.timeout ?? "10 minutes",
-    // the key is `object/component?params`: one component's runs take turns
-    groupOf: (key) => key.slice(0, key.indexOf("?"))
+    timeout: options.timeout ?? "10 minutes"
   })
 
   /** the PDF to read: the one named, or the object's first `application/pdf` component */
@@ -248,8 +246,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           message: `${source.componentId} has ${source.size} bytes, more than the ${maxPdfBytes} a run may read`
         })
       }
-      const key = `${objectId}/${source.componentId}?${JSON.stringify([decoded.pages ?? null, decoded.mode ?? "auto"])}`
-      return yield* runs.run(key, extract(objectId, source, decoded)).pipe(
+      // callers with the same params share a run; one component's runs (whatever the params) take turns
+      const component = `${objectId}/${source.componentId}`
+      const key = `${component}?${JSON.stringify([decoded.pages ?? null, decoded.mode ?? "auto"])}`
+      return yield* runs.run(key, extract(objectId, source, decoded), component).pipe(
         Effect.catchTag("RunTimeout", (timeout) =>
           Effect.fail(new DoipError({ kind: "WorkflowError", message: `${name}: ${timeout.message}` })))
       )

@@ -216,6 +216,23 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 export const layer = (options: Options): Layer.Layer<FdoFacade, never, Storage | HttpClient.HttpClient> =>
   Layer.effect(FdoFacade, make(options))
 
+/**
+ * Whether the façade answers `GET /health` (at its origin) with `{"status":"ok"}`.
+ *
+ * @category health
+ * @since 0.1.0
+ */
+export const check = (baseUrl: string): Effect.Effect<void, string, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const url = new URL("/health", baseUrl).toString()
+    const response = yield* client.get(url).pipe(Effect.mapError((error) => `cannot connect (${error.message})`))
+    if (response.status !== 200) return yield* Effect.fail(`${url} answered HTTP ${response.status}`)
+    const body = yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
+    const status = typeof body === "object" && body !== null && "status" in body ? body.status : undefined
+    if (status !== "ok") return yield* Effect.fail(`${url} answered ${JSON.stringify(body)}, not {"status":"ok"}`)
+  })
+
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------

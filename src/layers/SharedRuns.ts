@@ -1,8 +1,8 @@
 /**
  * Bounded, shared runs of expensive work (a workflow on an object's component): one run per key at a time, whose
  * outcome every caller asking for that key meanwhile shares, at most `maxConcurrent` runs of different keys at
- * once (the others queue), and, with `groupOf`, one run per group at a time (runs of one object's component with
- * different params take turns, since they write the same result).
+ * once (the others queue), and one run per group at a time (runs of one object's component with different params
+ * take turns, since they write the same result).
  *
  * Invoke is open to anonymous callers by default, so a caller must not be able to pile up work: asking ten times
  * for the same paper starts one run, and asking for a hundred papers runs `maxConcurrent` of them at a time.
@@ -25,8 +25,10 @@ import * as Semaphore from "effect/Semaphore"
  * @since 0.1.0
  */
 export interface SharedRuns<A, E> {
-  /** the outcome of `work`, or of the run of `key` already under way */
-  readonly run: (key: string, work: Effect.Effect<A, E>) => Effect.Effect<A, E | RunTimeout>
+  /**
+   * the outcome of `work`, or of the run of `key` already under way; runs of one `group` (default: the key) take turns
+   */
+  readonly run: (key: string, work: Effect.Effect<A, E>, group?: string) => Effect.Effect<A, E | RunTimeout>
   /** how many runs are under way or queued */
   readonly active: Effect.Effect<number>
 }
@@ -49,8 +51,6 @@ export class RunTimeout extends Data.TaggedError("RunTimeout")<{
 export const make = <A, E>(options: {
   readonly maxConcurrent: number
   readonly timeout: Duration.Input
-  /** runs whose keys share a group run one after the other; default: every key its own group */
-  readonly groupOf?: ((key: string) => string) | undefined
 }): Effect.Effect<SharedRuns<A, E>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
@@ -76,13 +76,18 @@ export const make = <A, E>(options: {
       )
 
     /** the work, run with a permit and a time limit, its outcome handed to everyone waiting for `key` */
-    const bounded = (key: string, work: Effect.Effect<A, E>, outcome: Deferred.Deferred<A, E | RunTimeout>) =>
+    const bounded = (
+      key: string,
+      group: string,
+      work: Effect.Effect<A, E>,
+      outcome: Deferred.Deferred<A, E | RunTimeout>
+    ) =>
       work.pipe(
         Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(new RunTimeout({ key, message: `${key} did not finish within ${Duration.format(timeout)}` })) }),
         // the time limit counts from when the run gets its permit, not from when it was queued; a run waiting for
         // its group's turn holds no permit, so it keeps no other run waiting
         Semaphore.withPermit(permits),
-        (bounded) => inGroup(options.groupOf?.(key) ?? key, bounded),
+        (bounded) => inGroup(group, bounded),
         Effect.exit,
         Effect.flatMap((exit) => {
           running.delete(key)
@@ -92,13 +97,13 @@ export const make = <A, E>(options: {
 
     return {
       // looking up and registering a run happen in one synchronous step, so two callers never start two runs
-      run: (key, work) =>
+      run: (key, work, group = key) =>
         Effect.suspend(() => {
           const existing = running.get(key)
           if (existing !== undefined) return Deferred.await(existing)
           const outcome = Deferred.makeUnsafe<A, E | RunTimeout>()
           running.set(key, outcome)
-          return Effect.andThen(Effect.forkIn(bounded(key, work, outcome), scope), Deferred.await(outcome))
+          return Effect.andThen(Effect.forkIn(bounded(key, group, work, outcome), scope), Deferred.await(outcome))
         }),
       active: Effect.sync(() => running.size)
     }

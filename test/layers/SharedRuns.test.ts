@@ -68,11 +68,7 @@ describe("SharedRuns", () => {
 
   it.live("runs of one group take turns, runs of other groups go on meanwhile", () =>
     Effect.gen(function*() {
-      const runs = yield* SharedRuns.make<string, never>({
-        maxConcurrent: 4,
-        timeout: "10 seconds",
-        groupOf: (key) => key.split("?")[0]!
-      })
+      const runs = yield* SharedRuns.make<string, never>({ maxConcurrent: 4, timeout: "10 seconds" })
       const log: Array<string> = []
       const work = (key: string) =>
         Effect.sync(() => log.push(`start ${key}`)).pipe(
@@ -81,9 +77,9 @@ describe("SharedRuns", () => {
           Effect.as(key)
         )
       yield* Effect.all([
-        runs.run("Q1/a.pdf?pages=1", work("Q1/a.pdf?pages=1")),
-        runs.run("Q1/a.pdf?pages=2", work("Q1/a.pdf?pages=2")),
-        runs.run("Q2/b.pdf?pages=1", work("Q2/b.pdf?pages=1"))
+        runs.run("Q1/a.pdf?pages=1", work("Q1/a.pdf?pages=1"), "Q1/a.pdf"),
+        runs.run("Q1/a.pdf?pages=2", work("Q1/a.pdf?pages=2"), "Q1/a.pdf"),
+        runs.run("Q2/b.pdf?pages=1", work("Q2/b.pdf?pages=1"), "Q2/b.pdf")
       ], { concurrency: "unbounded" })
       // Q2 started before Q1's first run ended; Q1's second run started only after its first ended
       assert.isBelow(log.indexOf("start Q2/b.pdf?pages=1"), log.indexOf("end Q1/a.pdf?pages=1"))

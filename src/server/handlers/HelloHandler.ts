@@ -28,13 +28,15 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
     const health = yield* Health
     const { fdoApi, serviceId } = yield* ServerConfig
     const typeRegistry = TypeCatalog.registry(TypeCatalog.baseUri(fdoApi))
+    // the registry is fixed once built: list its workflows once, not on every hello
+    const offered = workflows.all.map((w) => ({ name: w.name, description: w.description }))
     return {
       ...builtin("hello"),
       target: "service",
       handler: (request) => Effect.map(health.report, (dependencies) => {
         // what both framings report alike, after each framing's own fields: one place to add to both
         const offers = {
-          workflows: workflows.all.map((w) => ({ name: w.name, description: w.description })),
+          workflows: offered,
           typeRegistry,
           dependencies
         }
