@@ -24,7 +24,7 @@
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
-import type { Candidate } from "../src/layers/equations/Equation.ts"
+import type { Candidate } from "../src/layers/workflows/equations/Equation.ts"
 
 /**
  * The fixture papers' folder.

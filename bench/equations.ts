@@ -9,9 +9,9 @@
  */
 import * as Os from "node:os"
 import * as Effect from "effect/Effect"
-import { findEquations } from "../src/layers/equations/FindEquations.ts"
-import type { DocumentText } from "../src/layers/Pdf.ts"
-import * as PdfJs from "../src/layers/PdfJs.ts"
+import { findEquations } from "../src/layers/workflows/equations/FindEquations.ts"
+import type { DocumentText } from "../src/layers/workflows/pdf/Pdf.ts"
+import * as PdfJs from "../src/layers/workflows/pdf/PdfJs.ts"
 import { loadFixtures } from "./equation-score.ts"
 
 const MEASURE_MS = 1500

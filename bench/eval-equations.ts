@@ -10,9 +10,9 @@
  * The finder never sees the truth, and nothing in it knows the papers by name: the truth is read here, after finding.
  */
 import * as Effect from "effect/Effect"
-import { findEquations } from "../src/layers/equations/FindEquations.ts"
-import { Pdf } from "../src/layers/Pdf.ts"
-import * as PdfJs from "../src/layers/PdfJs.ts"
+import { findEquations } from "../src/layers/workflows/equations/FindEquations.ts"
+import { Pdf } from "../src/layers/workflows/pdf/Pdf.ts"
+import * as PdfJs from "../src/layers/workflows/pdf/PdfJs.ts"
 import { type FixtureSet, loadFixtures, score, type Score } from "./equation-score.ts"
 
 const verbose = process.argv.includes("--verbose")

@@ -13,7 +13,7 @@ import * as Option from "effect/Option"
 import * as Path from "effect/Path"
 import * as Redacted from "effect/Redacted"
 import { randomBytes } from "node:crypto"
-import type { Settings } from "../layers/ServerConfig.ts"
+import type { Settings } from "../layers/config/ServerConfig.ts"
 
 /**
  * The settings with a token filled in from `<dataDir>/token` when none was configured.

@@ -17,8 +17,8 @@ import * as Result from "effect/Result"
 import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
-import * as Envelope from "../protocol/Envelope.ts"
-import { OperationCode } from "../protocol/Operation.ts"
+import * as Envelope from "../protocol/binary/Codec.ts"
+import { OperationCode } from "../protocol/OperationCodes.ts"
 import {
   type ClientError,
   ConnectionError,

@@ -29,8 +29,8 @@ import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import * as DoipStatus from "../protocol/DoipStatus.ts"
-import { DoipOperationId } from "../protocol/Operation.ts"
-import * as SegmentCodec from "../protocol/SegmentCodec.ts"
+import { DoipOperationId } from "../protocol/OperationCodes.ts"
+import * as SegmentCodec from "../protocol/doip2/Codec.ts"
 import {
   type ClientError,
   ConnectionError,

@@ -26,7 +26,7 @@ import * as PurgeHandler from "./handlers/PurgeHandler.ts"
 import * as RetrieveHandler from "./handlers/RetrieveHandler.ts"
 import * as SearchHandler from "./handlers/SearchHandler.ts"
 import * as UpdateHandler from "./handlers/UpdateHandler.ts"
-import { make, type Operation, Operations } from "./Operations.ts"
+import { make, type Operation, Operations } from "./OperationRegistry.ts"
 
 /**
  * The built-in operations and `extensions` after them.

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Storage } from "../../src/layers/Storage.ts"
+import { Storage } from "../../src/layers/storage/Storage.ts"
 import { ListenAddress } from "../../src/server/DoipServer.ts"
 import { layerServer, seed, token } from "../support/TestServer.ts"
 

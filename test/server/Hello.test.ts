@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as DoipClient from "../../src/client/DoipClient.ts"
-import * as Health from "../../src/layers/Health.ts"
+import * as Health from "../../src/layers/config/Health.ts"
 import { layerClient, layerClientDoip2, layerServer } from "../support/TestServer.ts"
 
 /** hello's dependencies, wherever the framing puts them */

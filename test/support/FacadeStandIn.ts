@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import { TypeIds } from "../../src/layers/TypeCatalog.ts"
+import { TypeIds } from "../../src/layers/metadata/TypeCatalog.ts"
 
 /** what tests may change while the stand-in runs */
 export interface Hooks {

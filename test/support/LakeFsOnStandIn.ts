@@ -5,8 +5,8 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as LakeFsStorage from "../../src/layers/LakeFsStorage.ts"
-import type { Storage } from "../../src/layers/Storage.ts"
+import * as LakeFsStorage from "../../src/layers/storage/LakeFsStorage.ts"
+import type { Storage } from "../../src/layers/storage/Storage.ts"
 import * as LakeFsStandIn from "./LakeFsStandIn.ts"
 
 /** the storage options that reach `standIn`, with its key; retries 5 ms apart, so fault tests stay fast */

@@ -2,7 +2,7 @@
  * The storages the operation suites run on, each as a whole test server on a fresh instance of it: memory (the fake)
  * and `LakeFsStorage` over the in-process lakeFS stand-in. What passes on one must pass on the other.
  */
-import * as LakeFsStorage from "../../src/layers/LakeFsStorage.ts"
+import * as LakeFsStorage from "../../src/layers/storage/LakeFsStorage.ts"
 import * as LakeFsOnStandIn from "./LakeFsOnStandIn.ts"
 import { layerServer } from "./TestServer.ts"
 

@@ -7,7 +7,7 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { DoipOperationId, OperationCode } from "../../protocol/Operation.ts"
+import { DoipOperationId, OperationCode } from "../../protocol/OperationCodes.ts"
 import { InvalidRequestError } from "../ClientError.ts"
 import type { ClientOptions, Content } from "../DoipClient.ts"
 

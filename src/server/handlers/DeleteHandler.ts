@@ -5,14 +5,14 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { builtin } from "../../protocol/Operation.ts"
+import { builtin } from "../../protocol/OperationCodes.ts"
 import { DoipError } from "../../protocol/DoipError.ts"
 import { metadataResponse } from "../../protocol/DoipMessage.ts"
-import { Auth } from "../../layers/Auth.ts"
-import { ComponentWriter } from "../../layers/ComponentWriter.ts"
-import { Storage } from "../../layers/Storage.ts"
-import { storageToDoipError } from "../../layers/StorageErrors.ts"
-import type { Operation } from "../Operations.ts"
+import { Auth } from "../Auth.ts"
+import { ComponentWriter } from "../../layers/storage/ComponentWriter.ts"
+import { Storage } from "../../layers/storage/Storage.ts"
+import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
+import type { Operation } from "../OperationRegistry.ts"
 import { objectIdOf } from "./Requests.ts"
 
 /**

@@ -9,13 +9,13 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { builtin } from "../../protocol/Operation.ts"
+import { builtin } from "../../protocol/OperationCodes.ts"
 import { dualResponse } from "../../protocol/DoipMessage.ts"
-import { Health } from "../../layers/Health.ts"
-import { ServerConfig } from "../../layers/ServerConfig.ts"
-import * as TypeCatalog from "../../layers/TypeCatalog.ts"
-import { Workflows } from "../../layers/Workflows.ts"
-import { availableOperations, type Operation } from "../Operations.ts"
+import { Health } from "../../layers/config/Health.ts"
+import { ServerConfig } from "../../layers/config/ServerConfig.ts"
+import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
+import { Workflows } from "../../layers/workflows/Workflows.ts"
+import { availableOperations, type Operation } from "../OperationRegistry.ts"
 import { ServerInfo } from "../ServerInfo.ts"
 
 /**

@@ -10,14 +10,14 @@
  */
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { builtin } from "../../protocol/Operation.ts"
+import { builtin } from "../../protocol/OperationCodes.ts"
 import { badRequest } from "../../protocol/DoipError.ts"
-import { Auth } from "../../layers/Auth.ts"
-import { ServerConfig } from "../../layers/ServerConfig.ts"
-import { Storage } from "../../layers/Storage.ts"
-import { storageToDoipError } from "../../layers/StorageErrors.ts"
-import { Workflows } from "../../layers/Workflows.ts"
-import type { Operation } from "../Operations.ts"
+import { Auth } from "../Auth.ts"
+import { ServerConfig } from "../../layers/config/ServerConfig.ts"
+import { Storage } from "../../layers/storage/Storage.ts"
+import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
+import { Workflows } from "../../layers/workflows/Workflows.ts"
+import type { Operation } from "../OperationRegistry.ts"
 import { objectIdOf } from "./Requests.ts"
 
 /**

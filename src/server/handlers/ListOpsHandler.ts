@@ -7,11 +7,11 @@
  */
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import { builtin } from "../../protocol/Operation.ts"
+import { builtin } from "../../protocol/OperationCodes.ts"
 import { dualResponse } from "../../protocol/DoipMessage.ts"
-import { FdoFacade } from "../../layers/FdoFacade.ts"
-import { parseObjectId } from "../../layers/ObjectId.ts"
-import { availableOperations, type Operation } from "../Operations.ts"
+import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
+import { parseObjectId } from "../../layers/storage/ObjectId.ts"
+import { availableOperations, type Operation } from "../OperationRegistry.ts"
 
 /**
  * @since 0.1.0

@@ -5,12 +5,12 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { builtin } from "../../protocol/Operation.ts"
+import { builtin } from "../../protocol/OperationCodes.ts"
 import { metadataResponse } from "../../protocol/DoipMessage.ts"
-import { FdoFacade } from "../../layers/FdoFacade.ts"
-import { ServerConfig } from "../../layers/ServerConfig.ts"
-import * as TypeCatalog from "../../layers/TypeCatalog.ts"
-import type { Operation } from "../Operations.ts"
+import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
+import { ServerConfig } from "../../layers/config/ServerConfig.ts"
+import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
+import type { Operation } from "../OperationRegistry.ts"
 import { objectIdOf, typeIdOf } from "./Requests.ts"
 
 /**

@@ -9,8 +9,8 @@ import * as Schema from "effect/Schema"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
-import { parseComponentId, parseObjectId } from "../../layers/ObjectId.ts"
-import { parseTypeId } from "../../layers/TypeCatalog.ts"
+import { parseComponentId, parseObjectId } from "../../layers/storage/ObjectId.ts"
+import { parseTypeId } from "../../layers/metadata/TypeCatalog.ts"
 
 /**
  * The request's object id, normalised (`q7` is `Q7`).

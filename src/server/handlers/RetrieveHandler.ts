@@ -11,16 +11,16 @@
  */
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { builtin } from "../../protocol/Operation.ts"
+import { builtin } from "../../protocol/OperationCodes.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
 import { badRequest } from "../../protocol/DoipError.ts"
-import { FdoFacade } from "../../layers/FdoFacade.ts"
-import { ServerConfig } from "../../layers/ServerConfig.ts"
-import { Storage } from "../../layers/Storage.ts"
-import { storageToDoipError } from "../../layers/StorageErrors.ts"
-import * as TypeCatalog from "../../layers/TypeCatalog.ts"
-import type { Operation } from "../Operations.ts"
+import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
+import { ServerConfig } from "../../layers/config/ServerConfig.ts"
+import { Storage } from "../../layers/storage/Storage.ts"
+import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
+import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
+import type { Operation } from "../OperationRegistry.ts"
 import { componentIdOf, objectIdOf, optionalBoolean, optionalString, typeIdOf } from "./Requests.ts"
 
 /**

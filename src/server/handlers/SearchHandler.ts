@@ -10,14 +10,14 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import { builtin } from "../../protocol/Operation.ts"
+import { builtin } from "../../protocol/OperationCodes.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest } from "../../protocol/DoipError.ts"
 import { dualResponse, type DoipRequest } from "../../protocol/DoipMessage.ts"
-import { FdoFacade } from "../../layers/FdoFacade.ts"
-import { Storage } from "../../layers/Storage.ts"
-import { storageToDoipError } from "../../layers/StorageErrors.ts"
-import type { Operation } from "../Operations.ts"
+import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
+import { Storage } from "../../layers/storage/Storage.ts"
+import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
+import type { Operation } from "../OperationRegistry.ts"
 import { optionalString } from "./Requests.ts"
 import { compareBy, matches, parseQuery, parseSortFields, type Term } from "./SearchQuery.ts"
 

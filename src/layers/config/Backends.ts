@@ -1,0 +1,148 @@
+/**
+ * Which storage and which manifest source the server uses, chosen from its settings.
+ *
+ * - Storage is lakeFS when `lakefs.url` (`LAKEFS_URL`) is set, else the embedded store in `dataDir`.
+ * - Manifests come from the FDO façade when `fdoApi` (`FDO_API`) is set, else they are derived from storage.
+ * - Workflows refine with a model (`Llm` over Ollama) when `ollama.model` (`OLLAMA_MODEL`) is set, else there is no
+ *   `Llm` and they keep their heuristic results.
+ *
+ * Each choice comes with its health check (lakeFS `/healthcheck` and the branch, the façade's `/health`); the
+ * `Health` layer runs them at start and every `health.intervalSeconds`. An unreachable system is a warning, not a
+ * reason to refuse to start: requests that need it fail with a clear error until it is back.
+ *
+ * @since 0.1.0
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as HttpClient from "effect/http/HttpClient"
+import type { FdoFacade } from "../metadata/FdoFacade.ts"
+import * as Health from "./Health.ts"
+import * as HttpFdoFacade from "../metadata/HttpFdoFacade.ts"
+import * as LakeFsStorage from "../storage/LakeFsStorage.ts"
+import * as LocalStorage from "../storage/LocalStorage.ts"
+import * as OllamaLlm from "../workflows/llm/OllamaLlm.ts"
+import type { Settings } from "./ServerConfig.ts"
+import type { Storage, StorageError } from "../storage/Storage.ts"
+import * as StorageFdoFacade from "../metadata/StorageFdoFacade.ts"
+
+/**
+ * Settings that cannot work together, found before anything starts.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class BackendsConfigError extends Schema.TaggedError<BackendsConfigError>()("BackendsConfigError", {
+  message: Schema.String
+}) {}
+
+/**
+ * The lakeFS options of the settings: `undefined` when lakeFS is not configured, an error naming what is missing
+ * when it is only half configured.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const lakeFsOptions = (
+  settings: Settings
+): Effect.Effect<LakeFsStorage.Options | undefined, BackendsConfigError> => {
+  const { url, repo, branch, user, password, retries, retryDelayMillis } = settings.lakefs
+  if (Option.isNone(url)) return Effect.succeed(undefined)
+  const missing = [
+    Option.isNone(repo) ? "LAKEFS_REPO (lakefs.repo)" : undefined,
+    Option.isNone(user) ? "LAKEFS_USER (lakefs.user)" : undefined,
+    Option.isNone(password) ? "LAKEFS_PASSWORD (lakefs.password)" : undefined
+  ].filter((name) => name !== undefined)
+  if (Option.isNone(repo) || Option.isNone(user) || Option.isNone(password)) {
+    return Effect.fail(new BackendsConfigError({
+      message: `LAKEFS_URL is set to ${url.value}, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not`
+    }))
+  }
+  return Effect.succeed({
+    url: url.value,
+    repo: repo.value,
+    branch,
+    user: user.value,
+    password: password.value,
+    retries,
+    retryDelayMillis
+  })
+}
+
+/**
+ * One line for the log per choice, e.g. `storage: lakeFS at https://lakefs.example (repo mardi, branch main)`.
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const describe = (settings: Settings): ReadonlyArray<string> => [
+  Option.match(settings.lakefs.url, {
+    onNone: () => `storage: embedded, in ${settings.dataDir}`,
+    onSome: (url) =>
+      `storage: lakeFS at ${url} (repo ${Option.getOrElse(settings.lakefs.repo, () => "?")}, branch ${settings.lakefs.branch})`
+  }),
+  Option.match(settings.fdoApi, {
+    onNone: () => "metadata: manifests derived from storage (no FDO_API)",
+    onSome: (url) => `metadata: FDO façade at ${url}`
+  }),
+  Option.match(settings.ollama.model, {
+    onNone: () => "model: none (no OLLAMA_MODEL), equations keep their heuristic LaTeX",
+    onSome: (model) => `model: ${model} on Ollama at ${settings.ollama.host}`
+  })
+]
+
+/**
+ * `Storage`, `FdoFacade` and `Health` as the settings ask, and an `Llm` when a model is configured, talking HTTP
+ * through Node's `http` module.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (
+  settings: Settings
+): Layer.Layer<Storage | FdoFacade | Health.Health, BackendsConfigError | StorageError> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const lakeFs = yield* lakeFsOptions(settings)
+    const client = yield* HttpClient.HttpClient
+    const withClient = <A>(check: Effect.Effect<A, string, HttpClient.HttpClient>) =>
+      Effect.asVoid(Effect.provideService(check, HttpClient.HttpClient, client))
+
+    const storage = lakeFs === undefined
+      ? LocalStorage.layer({ directory: settings.dataDir }).pipe(Layer.provide(NodeFileSystem.layer))
+      : LakeFsStorage.layer(lakeFs)
+    const storageHealth: Health.Dependency = lakeFs === undefined
+      ? Health.inProcess("storage", "embedded", settings.dataDir)
+      : { name: "storage", kind: "lakeFS", target: lakeFs.url, check: withClient(LakeFsStorage.check(lakeFs)) }
+
+    const facade = Option.match(settings.fdoApi, {
+      onNone: () => StorageFdoFacade.layer,
+      onSome: (baseUrl) =>
+        HttpFdoFacade.layer({
+          baseUrl,
+          timeout: `${settings.facade.timeoutSeconds} seconds`,
+          cacheCapacity: settings.facade.cacheCapacity,
+          cacheTtl: `${settings.facade.cacheTtlSeconds} seconds`
+        }).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
+    })
+    const facadeHealth: Health.Dependency = Option.match(settings.fdoApi, {
+      onNone: () => Health.inProcess("metadata", "derived from storage"),
+      onSome: (baseUrl) => ({ name: "metadata", kind: "FDO façade", target: baseUrl, check: withClient(HttpFdoFacade.check(baseUrl)) })
+    })
+
+    const model = OllamaLlm.fromSettings(settings)
+    const llm = model === undefined
+      ? Layer.empty
+      : OllamaLlm.layer(model).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
+    const modelHealth: ReadonlyArray<Health.Dependency> = model === undefined
+      ? []
+      : [{ name: "model", kind: `Ollama (${model.model})`, target: model.host, check: withClient(OllamaLlm.check(model)) }]
+
+    const health = Health.layer([storageHealth, facadeHealth, ...modelHealth], {
+      interval: `${settings.health.intervalSeconds} seconds`,
+      timeout: `${settings.health.timeoutSeconds} seconds`
+    })
+    return Layer.mergeAll(facade, health, llm).pipe(Layer.provideMerge(storage))
+  })).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))

@@ -1,0 +1,144 @@
+/**
+ * The embedded FDO façade: manifests derived from what storage holds, and the type FDOs of `TypeCatalog`.
+ *
+ * The kernel lists every committed component with its media type, size and checksum; `modified` and the provenance
+ * come from the object's commit history. Manifests are cached (bounded, with a time to live); `purge` evicts one, and
+ * concurrent requests for the same object share one derivation. The type FDOs are constants, so there is nothing to
+ * purge.
+ *
+ * @since 0.1.0
+ */
+import * as Cache from "effect/Cache"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import { DoipError } from "../../protocol/DoipError.ts"
+import { parseJsonObjectText } from "../../protocol/binary/Codec.ts"
+import { FdoFacade, type Manifest } from "./FdoFacade.ts"
+import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "../storage/Storage.ts"
+import { storageToDoipError } from "../storage/StorageErrors.ts"
+import * as TypeCatalog from "./TypeCatalog.ts"
+
+/**
+ * @category constants
+ * @since 0.1.0
+ */
+export const context = [
+  "https://w3id.org/fdo/context/v1",
+  { schema: "https://schema.org/", prov: "http://www.w3.org/ns/prov#", fdo: "https://w3id.org/fdo/vocabulary/" }
+] as const
+
+/**
+ * The manifest of an object from its components and history (pure).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const deriveManifest = (
+  objectId: string,
+  components: ReadonlyArray<ComponentStat>,
+  history: ReadonlyArray<CommitInfo>
+): Manifest => {
+  const newest = history[0]
+  const oldest = history[history.length - 1]
+  const described = describedBy(history)
+  return {
+    "@context": context,
+    "@id": objectId,
+    "@type": "DigitalObject",
+    kernel: {
+      "@id": objectId,
+      primaryIdentifier: objectId,
+      ...(described.type === undefined ? {} : { digitalObjectType: described.type }),
+      kernelVersion: "v1",
+      immutable: false,
+      modified: newest?.creationDate ?? components[0]?.modified,
+      "fdo:hasComponent": components.map((c) => ({
+        "@id": `#${c.componentId}`,
+        componentId: c.componentId,
+        mediaType: c.mediaType,
+        size: c.size,
+        checksum: c.checksum
+      }))
+    },
+    profile: {
+      ...described.content,
+      "@context": "https://schema.org",
+      "@type": described.type ?? "CreativeWork",
+      identifier: objectId
+    },
+    provenance: {
+      "prov:generatedAtTime": oldest?.creationDate,
+      "prov:wasAttributedTo": oldest?.committer,
+      ...(newest === undefined ? {} : { "fdo:commit": newest.id })
+    }
+  }
+}
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options?: {
+  readonly capacity?: number | undefined
+  readonly timeToLive?: Duration.Input | undefined
+}) {
+  const storage = yield* Storage
+  const derive = (objectId: string): Effect.Effect<Manifest, DoipError> =>
+    Effect.gen(function*() {
+      const [components, history] = yield* Effect.all([storage.list(objectId), storage.history(objectId)], {
+        concurrency: 2
+      })
+      if (components.length === 0) {
+        return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
+      }
+      return deriveManifest(objectId, components, history)
+    }).pipe(Effect.catchTag("StorageError", (error: StorageError) => Effect.fail(storageToDoipError(error))))
+  const ttl = options?.timeToLive ?? "5 minutes"
+  const cache = yield* Cache.makeWith(derive, {
+    capacity: options?.capacity ?? 10_000,
+    // failures are not kept: a manifest that failed while storage was down is derived afresh once it is back
+    timeToLive: (exit: Exit.Exit<Manifest, DoipError>) => (Exit.isSuccess(exit) ? ttl : Duration.zero)
+  })
+  return FdoFacade.of({
+    manifest: (objectId) => Cache.get(cache, objectId),
+    type: (typeId) => {
+      const fdo = TypeCatalog.embeddedType(typeId)
+      return fdo === undefined
+        ? Effect.fail(new DoipError({ kind: "NotFound", message: `type ${typeId} is not known to the embedded façade` }))
+        : Effect.succeed(fdo)
+    },
+    purge: (objectId) => Cache.invalidate(cache, objectId),
+    purgeType: () => Effect.void
+  })
+})
+
+/**
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<FdoFacade, never, Storage> = Layer.effect(FdoFacade, make())
+
+/**
+ * Commit metadata keys under which create and update record an object's DOIP type and `attributes.content`: the
+ * embedded store keeps what a digital object says about itself in its history, so lakeFS can hold it too.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const DescriptionKeys = { type: "doip_type", content: "doip_content" } as const
+
+/** the type and content of the newest commits that recorded them */
+const describedBy = (history: ReadonlyArray<CommitInfo>) => {
+  let type: string | undefined
+  let content: Record<string, unknown> | undefined
+  for (const commit of history) {
+    type ??= commit.metadata[DescriptionKeys.type]
+    if (content === undefined && commit.metadata[DescriptionKeys.content] !== undefined) {
+      const parsed = parseJsonObjectText(commit.metadata[DescriptionKeys.content]!)
+      content = typeof parsed === "string" ? undefined : parsed
+    }
+  }
+  return { type, content }
+}

@@ -1,0 +1,255 @@
+/**
+ * Changing one object as one commit, all or nothing.
+ *
+ * Every write of the server (create, update, delete, the workflows that store results) goes through here. `change`
+ * runs a body that stages writes and removals of one object's components, then commits them together with metadata
+ * `{operation, object_id, component_ids}`; when the body, a staged step or the commit fails or is interrupted, every
+ * path the body touched is reset, so nothing half-done stays on the branch. `write` is a change of one component.
+ * Changes run one at a time, because a commit takes everything staged on the branch and must not take another
+ * writer's half-finished upload with it. For the same reason a path whose reset failed is remembered, and reset
+ * before the next change starts: until that works, changes fail with `Unavailable` rather than commit what a client
+ * was told had failed. The object's cached manifest is evicted afterwards.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Semaphore from "effect/Semaphore"
+import type * as Stream from "effect/Stream"
+import { badRequest, DoipError } from "../../protocol/DoipError.ts"
+import { FdoFacade } from "../metadata/FdoFacade.ts"
+import { type CommitInfo, type ComponentStat, Storage, type StorageError, type WriteOptions } from "./Storage.ts"
+import { storageToDoipError } from "./StorageErrors.ts"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Written {
+  readonly stat: ComponentStat
+  readonly commit: CommitInfo
+  readonly branch: string
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface WriteRequest<E> {
+  readonly objectId: string
+  readonly componentId: string
+  readonly mediaType: string
+  readonly content: Stream.Stream<Uint8Array, E>
+  /** the operation recorded in the commit metadata, for example `update` */
+  readonly operation: string
+  readonly message?: string | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+  readonly maxSize?: number | undefined
+  readonly expectedSize?: number | undefined
+}
+
+/**
+ * What the body of a `change` stages with: writes and removals of components of the changed object. Usable only
+ * while the body runs; a later call dies, because it would stage outside the lock.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Staging {
+  /** stages `content` as the component, as `Storage.write` does */
+  readonly write: <E>(
+    componentId: string,
+    mediaType: string,
+    content: Stream.Stream<Uint8Array, E>,
+    options?: WriteOptions | undefined
+  ) => Effect.Effect<ComponentStat, DoipError | E>
+  /** stages the deletion of the component; `NotFound` when there is none */
+  readonly remove: (componentId: string) => Effect.Effect<void, DoipError>
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface ChangeRequest {
+  readonly objectId: string
+  /** recorded in the commit metadata: `create`, `update`, `delete`, a workflow name, ... */
+  readonly operation: string
+  /** the commit message; default `${operation} ${objectId}` */
+  readonly message?: string | undefined
+  /** more commit metadata; `operation`, `object_id` and `component_ids` are set by the writer */
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface Changed<A> {
+  /** what the body returned */
+  readonly result: A
+  readonly commit: CommitInfo
+  readonly branch: string
+}
+
+/**
+ * @category services
+ * @since 0.1.0
+ */
+export class ComponentWriter extends Context.Service<ComponentWriter, {
+  /**
+   * Runs `body`, which stages changes to the object's components through `staging`, and commits them as one commit.
+   * On any failure or interruption every touched path is reset and the error returned; a body that staged nothing
+   * fails with `BadRequest`.
+   */
+  readonly change: <A, E, R>(
+    request: ChangeRequest,
+    body: (staging: Staging) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<Changed<A>, DoipError | E, R>
+  /** one component as one commit, with `component_id` and `media_type` in the commit metadata too */
+  readonly write: <E>(request: WriteRequest<E>) => Effect.Effect<Written, DoipError | E>
+}>()("effect-doip/layers/ComponentWriter") {}
+
+/**
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.gen(function*() {
+  const storage = yield* Storage
+  const facade = yield* FdoFacade
+  const lock = yield* Semaphore.make(1)
+  /** components staged by failed changes whose reset failed too, by `objectId/componentId` */
+  const leftovers: Leftovers = new Map()
+
+  /** resets what failed changes left staged; a change must not start (and commit it) before this works */
+  const resetLeftovers = Effect.suspend(() =>
+    Effect.forEach(Array.from(leftovers), ([key, { componentId, objectId }]) =>
+      storage.reset(objectId, componentId).pipe(
+        Effect.tap(() => Effect.sync(() => leftovers.delete(key))),
+        Effect.mapError((error) =>
+          new DoipError({
+            kind: "Unavailable",
+            message: `storage unavailable: a failed change of ${key} is still staged and cannot be undone ` +
+              `(${error.message}); nothing is committed until it is`
+          })
+        )
+      ), { discard: true })
+  )
+
+  const change = <A, E, R>(
+    request: ChangeRequest,
+    body: (staging: Staging) => Effect.Effect<A, E, R>
+  ): Effect.Effect<Changed<A>, DoipError | E, R> =>
+    Effect.suspend(() => {
+      const { objectId, operation } = request
+      const session = makeSession(storage, objectId, leftovers)
+      return Effect.gen(function*() {
+        yield* resetLeftovers
+        const result = yield* body(session.staging)
+        if (session.changed.size === 0) return yield* nothingToChange()
+        const commit = yield* storage.commit(request.message ?? `${operation} ${objectId}`, {
+          ...request.metadata,
+          operation,
+          object_id: objectId,
+          component_ids: Array.from(session.changed).join(",")
+        }).pipe(
+          // the body staged and then undid its own changes (say, wrote and removed a new component)
+          Effect.catchIf((error) => error.kind === "NoChanges", () => Effect.fail(nothingToChange())),
+          Effect.mapError(toDoip)
+        )
+        return { result, commit, branch: storage.branch }
+      }).pipe(
+        Effect.onExit((exit) => {
+          session.close()
+          // purged whatever the outcome: an interrupted commit may still have landed in storage
+          return Effect.andThen(Exit.isSuccess(exit) ? Effect.void : session.undo, facade.purge(objectId))
+        }),
+        lock.withPermit
+      )
+    })
+
+  const write = <E>(request: WriteRequest<E>): Effect.Effect<Written, DoipError | E> => {
+    const { componentId, mediaType, objectId, operation } = request
+    return change({
+      objectId,
+      operation,
+      message: request.message ?? `${operation} ${objectId}/${componentId}`,
+      metadata: { ...request.metadata, component_id: componentId, media_type: mediaType }
+    }, (staging) =>
+      staging.write(componentId, mediaType, request.content, {
+        maxSize: request.maxSize,
+        expectedSize: request.expectedSize
+      })).pipe(Effect.map(({ branch, commit, result }) => ({ stat: result, commit, branch })))
+  }
+
+  return ComponentWriter.of({ change, write })
+})
+
+/**
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<ComponentWriter, never, Storage | FdoFacade> = Layer.effect(ComponentWriter, make)
+
+// internal
+
+const nothingToChange = () => badRequest("nothing to change")
+
+type Leftovers = Map<string, { readonly objectId: string; readonly componentId: string }>
+
+/**
+ * The staging of one change: remembers every component it touched, to reset them should the change fail, and the
+ * ones it changed, in order, for the commit metadata.
+ */
+const makeSession = (storage: Storage["Service"], objectId: string, leftovers: Leftovers) => {
+  /** every component a staging call started on, including failed and interrupted ones; a Set keeps first order */
+  const touched = new Set<string>()
+  /** the components whose staging succeeded */
+  const changed = new Set<string>()
+  let open = true
+
+  /** records `componentId` before `stage` runs, so that an interrupted step is reset too */
+  const step = <A, E>(componentId: string, stage: Effect.Effect<A, StorageError | E>) =>
+    Effect.suspend(() => {
+      if (!open) return Effect.die(new Error(`staging of ${objectId} used after its change ended`))
+      touched.add(componentId)
+      return stage.pipe(
+        Effect.tap(() => Effect.sync(() => changed.add(componentId))),
+        Effect.mapError(toDoip)
+      )
+    })
+
+  const staging: Staging = {
+    write: (componentId, mediaType, content, options) =>
+      step(componentId, storage.write(objectId, componentId, mediaType, content, options)),
+    remove: (componentId) => step<void, never>(componentId, storage.remove(objectId, componentId))
+  }
+
+  const undo = Effect.forEach(touched, (componentId) =>
+    storage.reset(objectId, componentId).pipe(
+      Effect.catch((error) =>
+        // an id that cannot name a path cannot have staged anything either
+        error.kind === "InvalidPath"
+          ? Effect.void
+          : Effect.logWarning(`could not undo the staged change of ${objectId}/${componentId}`, error.message).pipe(
+            Effect.andThen(Effect.sync(() => leftovers.set(`${objectId}/${componentId}`, { objectId, componentId })))
+          )
+      )
+    ), { discard: true })
+
+  return {
+    staging,
+    changed,
+    undo,
+    close: () => {
+      open = false
+    }
+  }
+}
+
+const toDoip = <E>(error: StorageError | E): DoipError | E => isStorageError(error) ? storageToDoipError(error) : error
+
+const isStorageError = (u: unknown): u is StorageError =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "StorageError"

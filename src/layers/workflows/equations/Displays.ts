@@ -1,0 +1,523 @@
+/**
+ * Display equations of one column: which lines are displayed math, how they group into displays, and how a display
+ * splits into the rows that count as equations of their own.
+ *
+ * A line is display math when it is mostly math (see `MathGlyphs`), set at the body size, not set like prose (flush
+ * with the column's left edge, or running from near the left edge to the right one, without a number: a `flalign` row
+ * starts at the margin, but carries one), and either stands apart from the margins or carries an equation number; or
+ * when it is all math and too wide for the column, its number pushed to a line of its own, or the first line of a
+ * `multline` that fills its line. Consecutive such lines close together (fraction numerators and denominators, matrix
+ * rows, the limits of a `\sum`, the rows of an `align`) form a display.
+ *
+ * A display splits into rows, each one equation, except where something holds rows together:
+ * - a fraction: lines sitting in the gaps of the line between them (numerator above, denominator below);
+ * - a tall delimiter (a matrix's brackets, the brace of `cases`) reaching over several baselines;
+ * - an equation number on a baseline of its own (centred on an `aligned` block);
+ * - a `multline`: a line that continues the one above it, starting with an operator, set flush right;
+ * - a horizontal brace (`\overbrace`, `\underbrace`), between its formula and its label.
+ * Rows that carry different numbers are always apart. Limits and other small runs go with the nearest row.
+ *
+ * What is not an equation: prose (centred or not, italic or not), tables of numbers (no relation, no operator, mostly
+ * digits), inline math (inside prose lines), pseudocode (see `Pseudocode`).
+ *
+ * @since 0.1.0
+ */
+import type { TextItem } from "../pdf/Pdf.ts"
+import type { Column } from "./Columns.ts"
+import type { BoundingBox } from "./Equation.ts"
+import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
+import { fractionStacks, isCentred } from "./FractionStacks.ts"
+import { delimiterStacks, union } from "./Ink.ts"
+import { lines as groupLines, type Line, lineText } from "./Lines.ts"
+import { braceSide, charClasses, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { pseudocodeLines } from "./Pseudocode.ts"
+
+/**
+ * One display equation (one row of a multi-row display), before its LaTeX is built.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Display {
+  /** the formula's runs, without the number */
+  readonly items: ReadonlyArray<TextItem>
+  /** the runs again, by visual line for a formula broken over lines (`multline`), else one part */
+  readonly parts: ReadonlyArray<ReadonlyArray<TextItem>>
+  readonly number: EquationNumber | undefined
+  readonly bbox: BoundingBox
+  /** the prose lines just before and after the display this row belongs to */
+  readonly context: { readonly before: string; readonly after: string }
+}
+
+/**
+ * The display equations of a column, top to bottom.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const displays = (column: Column, body: number): ReadonlyArray<Display> => {
+  const lines = groupLines(column.items, body)
+  const code = pseudocodeLines(lines, body)
+  const infos = lines.map((line) => describe(line, column, code.has(line)))
+  const found: Array<Display> = []
+  for (const block of blocks(infos, body)) {
+    const context = contextOf(infos, block)
+    const rows = splitRows(block.lines, column, body).map((row) => ({ row, kind: assess(row) }))
+    // two rows of numbers and more: a table, whose header row may look like math
+    const table = rows.filter(({ kind }) => kind === "table").length >= 2
+    for (const { row, kind } of rows) {
+      const numbered = row.some((part) => part.some((info) => info.number !== undefined))
+      if (kind === "equation" && (!table || numbered)) found.push(toDisplay(row, context))
+    }
+  }
+  return found
+}
+
+// internal
+
+/** a line with what display finding needs to know about it */
+interface LineInfo {
+  readonly line: Line
+  readonly number: EquationNumber | undefined
+  /** the runs without the number */
+  readonly body: ReadonlyArray<TextItem>
+  readonly left: number
+  readonly right: number
+  readonly math: number
+  readonly prose: number
+  /**
+   * set like prose: starting at the left edge, or running from near the left edge to the right one, without an
+   * equation number
+   */
+  readonly textLike: boolean
+  readonly kind: "prose" | "math" | "neutral"
+  /** a step of pseudocode (see `Pseudocode`), never display math */
+  readonly code: boolean
+}
+
+interface Block {
+  readonly lines: ReadonlyArray<LineInfo>
+  /** indices into the column's lines */
+  readonly from: number
+  readonly to: number
+}
+
+const describe = (line: Line, column: Column, code: boolean): LineInfo => {
+  const number = line.orphan ? undefined : findNumber(line.items, column, line.size)
+  const body = number === undefined ? line.items : line.items.filter((item) => !number.items.includes(item))
+  let math = 0
+  let prose = 0
+  for (const item of body) {
+    const classes = charClasses(item)
+    math += classes.math
+    prose += classes.prose
+  }
+  const left = body.length > 0 ? Math.min(...body.map((item) => item.x)) : line.left
+  const right = body.length > 0 ? Math.max(...body.map((item) => item.x + item.width)) : line.right
+  const size = line.size
+  // a numbered line is no prose, even from the margin: the first column of a `flalign` row starts there
+  const flushLeft = left - column.left < 0.5 * size && number === undefined
+  const fullWidth = left - column.left < 2 * size && column.right - right < 0.5 * size && number === undefined
+  const kind = prose > Math.max(3, math) ? "prose" : math >= 1 ? "math" : "neutral"
+  return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind, code }
+}
+
+/**
+ * Runs of lines that may be display math, close together, holding at least one line that is display math for sure
+ * (mostly math, not set like prose, apart from the left margin or numbered, at the body size).
+ */
+const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Block> => {
+  const found: Array<Block> = []
+  let start = -1
+  let bottom = Infinity
+  const close = (end: number) => {
+    if (start < 0) return
+    const lines = infos.slice(start, end)
+    if (lines.some((info, k) => isDisplayLine(info, body) || overfull(start + k))) found.push({ lines, from: start, to: end - 1 })
+    start = -1
+  }
+  // a row of `cases` may be mostly text: it belongs to the display when a brace to its left reaches over it
+  const spans = tallDelimiters(infos.flatMap((info) => info.body), body)
+  const delimited = (info: LineInfo) =>
+    spans.some((span) =>
+      info.line.baseline > span.bottom + 0.2 * body && info.line.baseline < span.top - 0.2 * body &&
+      info.left > span.x && info.left - span.x < 3 * body
+    )
+  // a formula too wide for its line: set from the margin (like prose), its number pushed to a line of its own below
+  const overfull = (i: number) => {
+    const info = infos[i]!
+    if (info.kind !== "math" || info.prose > 0 || info.math < 3) return false
+    for (const next of infos.slice(i + 1)) {
+      if (next.kind === "prose" || info.line.baseline - next.line.baseline > 2.5 * body) return false
+      if (next.number !== undefined && next.body.length === 0) return true
+    }
+    return false
+  }
+  // the first line of a `multline` may fill its line (in a narrow column): the line after it continues it
+  const multlineHead = (i: number) => {
+    const info = infos[i]!
+    if (info.kind !== "math" || info.prose > 0 || info.math < 3) return false
+    let next: LineInfo | undefined
+    for (let k = i + 1; k < infos.length && next === undefined; k++) if (!infos[k]!.line.orphan) next = infos[k]
+    return next !== undefined && info.line.baseline - next.line.baseline <= 4 * body && next.kind === "math" &&
+      !next.textLike && next.left > info.left + 4 * body && startsWithOperator(next.body)
+  }
+  for (let i = 0; i < infos.length; i++) {
+    const info = infos[i]!
+    const member = !info.code &&
+      (info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info) || overfull(i) || multlineHead(i))
+    if (!member) {
+      close(i)
+      continue
+    }
+    // the gap below everything so far: a line with deep limits may come before the denominators
+    if (start >= 0 && bottom - info.line.top > 1.2 * body) close(i)
+    if (start < 0) {
+      start = i
+      bottom = Infinity
+    }
+    bottom = Math.min(bottom, info.line.bottom)
+  }
+  close(infos.length)
+  return found
+}
+
+/**
+ * a line that is display math for sure: mostly math, not set like prose, and at the body size, as displays are (a
+ * title or a `\small` subtitle with math under it is set larger or smaller)
+ */
+const isDisplayLine = (info: LineInfo, body: number): boolean =>
+  !info.line.orphan && info.kind === "math" && info.math >= 2 && !info.textLike &&
+  info.line.size >= 0.95 * body && info.line.size <= 1.08 * body
+
+/** the nearest prose-like lines above and below a block */
+const contextOf = (infos: ReadonlyArray<LineInfo>, block: Block): Display["context"] => {
+  let before = ""
+  for (let i = block.from - 1; i >= 0 && before === ""; i--) {
+    if (!infos[i]!.line.orphan) before = lineText(infos[i]!.line)
+  }
+  let after = ""
+  for (let i = block.to + 1; i < infos.length && after === ""; i++) {
+    if (!infos[i]!.line.orphan) after = lineText(infos[i]!.line)
+  }
+  return { before, after }
+}
+
+/** a block's lines grouped into rows (see the module doc), top to bottom */
+const splitRows = (
+  lines: ReadonlyArray<LineInfo>,
+  column: Column,
+  body: number
+): ReadonlyArray<ReadonlyArray<ReadonlyArray<LineInfo>>> => {
+  const parent = lines.map((_, i) => i)
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)))
+  const join = (a: number, b: number) => {
+    parent[find(a)] = find(b)
+  }
+  const main = lines.map((info, i) => ({ info, i })).filter(({ info }) => !info.line.orphan && info.body.length > 0)
+
+  // fractions: a line in the gaps of the line below it, and a line in the same gaps of the line above it
+  for (const { info: middle, i } of main) {
+    const above = main.filter(({ info }) => stacks(info, middle, "above"))
+    const below = main.filter(({ info }) => stacks(info, middle, "below"))
+    for (const { info: numerator, i: n } of above) {
+      for (const { info: denominator, i: d } of below) {
+        if (shareHole(numerator, denominator, middle)) {
+          join(n, i)
+          join(d, i)
+        }
+      }
+    }
+  }
+
+  // tall delimiters reaching over several baselines
+  for (const span of tallDelimiters(lines.flatMap((info) => info.body), body)) {
+    const covered = main.filter(({ info }) =>
+      info.line.baseline > span.bottom + 0.2 * body && info.line.baseline < span.top - 0.2 * body
+    )
+    for (let k = 1; k < covered.length; k++) join(covered[k - 1]!.i, covered[k]!.i)
+  }
+
+  // a number on a baseline of its own holds the lines next to it together
+  lines.forEach((info, i) => {
+    if (info.number === undefined || info.body.length > 0) return
+    const above = main.filter(({ info: other }) => other.line.baseline > info.line.baseline).at(-1)
+    const below = main.find(({ info: other }) => other.line.baseline < info.line.baseline)
+    if (above !== undefined) join(i, above.i)
+    if (below !== undefined) join(i, below.i)
+  })
+
+  // a horizontal brace holds its formula (on its opening side) and its label (beyond it) together
+  const held = new Set<number>()
+  lines.forEach((info, i) => {
+    const side = braceSide(info.body)
+    if (side === undefined) return
+    const { formula, label } = braced(lines, i, side, body)
+    for (const k of [formula, label]) {
+      if (k === undefined) continue
+      join(k, i)
+      held.add(i).add(k)
+    }
+  })
+
+  // small runs (limits) and number-less leftovers go with the nearest line that has a formula
+  lines.forEach((info, i) => {
+    if (!info.line.orphan && info.body.length > 0) return
+    if (info.number !== undefined || held.has(i)) return
+    const home = nearestLine(info, main)
+    if (home !== undefined) join(i, home)
+  })
+
+  const groups = new Map<number, Array<LineInfo>>()
+  lines.forEach((info, i) => {
+    const root = find(i)
+    const group = groups.get(root)
+    if (group === undefined) groups.set(root, [info])
+    else group.push(info)
+  })
+  const rows = [...groups.values()].flatMap(splitByNumbers)
+  rows.sort((a, b) => top(b) - top(a))
+  return joinMultline(rows, column, body)
+}
+
+/**
+ * whether `line` is above (or below) `middle`, close enough to be a numerator (denominator), its body-size runs in the
+ * gaps of `middle`
+ */
+const stacks = (line: LineInfo, middle: LineInfo, side: "above" | "below"): boolean => {
+  const distance = side === "above" ? line.line.baseline - middle.line.baseline : middle.line.baseline - line.line.baseline
+  if (distance <= 0.3 * middle.line.size || distance > 1.6 * middle.line.size) return false
+  if (line.number !== undefined) return false
+  const solid = middle.body.filter((other) => !isHanging(other))
+  return line.body.every((item) =>
+    item.fontSize < 0.8 * line.line.size || isHanging(item) || !solid.some((other) => overlaps(item, other, 0.5))
+  )
+}
+
+/**
+ * whether some gap of `middle` holds runs of both `numerator` and `denominator`, centred on each other as the two
+ * parts of a fraction are (on its rule)
+ */
+const shareHole = (numerator: LineInfo, denominator: LineInfo, middle: LineInfo): boolean => {
+  for (const hole of holes(middle)) {
+    const inside = (item: TextItem) => item.x >= hole.left - 1 && item.x + item.width <= hole.right + 1
+    const top = numerator.body.filter(inside)
+    const bottom = denominator.body.filter(inside)
+    if (fractionStacks(top, bottom, middle.line.size).some(isCentred)) return true
+  }
+  return false
+}
+
+/**
+ * the horizontal gaps between a line's runs (hanging glyphs such as a `\left(` do not fill a gap); before and after
+ * the line too when it is a formula's spine, with a relation or binary operator at body size, since a fraction may
+ * open or close the formula
+ */
+const holes = (info: LineInfo): ReadonlyArray<{ readonly left: number; readonly right: number }> => {
+  const size = info.line.size
+  const runs = info.body.filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)
+  const found: Array<{ left: number; right: number }> = []
+  let end = -Infinity
+  for (const item of runs) {
+    if (end > -Infinity && item.x - end > 0.2 * size) found.push({ left: end, right: item.x })
+    end = Math.max(end, item.x + item.width)
+  }
+  const first = runs[0]
+  const spine = runs.some((item) => item.fontSize >= 0.8 * size && /[=<>≤≥≠≈∼≡∈→+−]/.test(item.text))
+  if (first !== undefined && spine) {
+    found.push({ left: -Infinity, right: first.x })
+    found.push({ left: end, right: Infinity })
+  }
+  return found
+}
+
+/** the big delimiters (single glyphs, or pieces stacked) taller than 1.3 times the body size */
+const tallDelimiters = (items: ReadonlyArray<TextItem>, body: number) =>
+  delimiterStacks(items).filter((stack) => stack.top - stack.bottom > 1.3 * body)
+
+/** the line with a formula nearest to `info`: one with a big operator above or below it first (its limits) */
+const nearestLine = (
+  info: LineInfo,
+  main: ReadonlyArray<{ readonly info: LineInfo; readonly i: number }>
+): number | undefined => {
+  let best: number | undefined
+  let bestDistance = Infinity
+  for (const { info: other, i } of main) {
+    const gap = Math.max(info.line.bottom - other.line.top, other.line.bottom - info.line.top, 0)
+    const operatorOver = other.body.some((item) =>
+      isBigOperator(item) && info.line.items.some((small) => overlaps(small, item, -1))
+    )
+    const distance = gap + Math.abs(info.line.baseline - other.line.baseline) * 0.1 - (operatorOver ? 1000 : 0)
+    if (distance < bestDistance) {
+      best = i
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+/**
+ * the lines a horizontal brace (line `i`) belongs with: its formula, the nearest line with a formula on the side the
+ * brace opens to (below an `\overbrace`) that it overlaps; its label, the nearest line on the other side, less than
+ * 1.2 body sizes away, centred within the brace's span (amsmath sets it as a limit of the brace)
+ */
+const braced = (
+  lines: ReadonlyArray<LineInfo>,
+  i: number,
+  side: "over" | "under",
+  body: number
+): { readonly formula: number | undefined; readonly label: number | undefined } => {
+  const brace = lines[i]!.line
+  const gapTo = (other: Line) => (other.baseline < brace.baseline ? brace.bottom - other.top : other.bottom - brace.top)
+  const nearest = (accept: (other: LineInfo) => boolean) => {
+    let best: number | undefined
+    lines.forEach((other, k) => {
+      if (k === i || braceSide(other.body) !== undefined || !accept(other)) return
+      if (best === undefined || gapTo(other.line) < gapTo(lines[best]!.line)) best = k
+    })
+    return best
+  }
+  const towards = (other: LineInfo) => side === "over" ? other.line.baseline < brace.baseline : other.line.baseline > brace.baseline
+  const formula = nearest((other) =>
+    towards(other) && !other.line.orphan && other.body.length > 0 && other.left < brace.right && brace.left < other.right
+  )
+  const label = nearest((other) => {
+    const centre = (other.left + other.right) / 2
+    return !towards(other) && gapTo(other.line) <= 1.2 * body && other.body.length > 0 &&
+      centre >= brace.left - body && centre <= brace.right + body
+  })
+  return { formula, label }
+}
+
+/** a row holding several numbers on different baselines is several rows: each line goes to the nearest number */
+const splitByNumbers = (row: ReadonlyArray<LineInfo>): ReadonlyArray<ReadonlyArray<LineInfo>> => {
+  const numbered = row.filter((info) => info.number !== undefined)
+  if (numbered.length < 2) return [row]
+  const parts = numbered.map(() => [] as Array<LineInfo>)
+  for (const info of row) {
+    let best = 0
+    numbered.forEach((n, k) => {
+      if (Math.abs(n.line.baseline - info.line.baseline) < Math.abs(numbered[best]!.line.baseline - info.line.baseline)) {
+        best = k
+      }
+    })
+    parts[best]!.push(info)
+  }
+  return parts
+}
+
+/**
+ * Joins the lines of a `multline` into one row of several parts: a row without a number on the left that starts with
+ * an operator or relation, well to the right of where the first line starts, and is set flush right (the last line)
+ * or centred (a middle line, after a first line set flush left). A row of an `align` that starts with a relation
+ * starts where the relation of the row above is: that is alignment, not a `multline`.
+ */
+const joinMultline = (
+  rows: ReadonlyArray<ReadonlyArray<LineInfo>>,
+  column: Column,
+  body: number
+): ReadonlyArray<ReadonlyArray<ReadonlyArray<LineInfo>>> => {
+  const joined: Array<Array<ReadonlyArray<LineInfo>>> = []
+  for (const row of rows) {
+    const previous = joined.at(-1)
+    if (previous !== undefined && continuesMultline(previous.flat(), row, column, body)) previous.push(row)
+    else joined.push([row])
+  }
+  return joined
+}
+
+const continuesMultline = (
+  above: ReadonlyArray<LineInfo>,
+  row: ReadonlyArray<LineInfo>,
+  column: Column,
+  body: number
+): boolean => {
+  if (row.some((info) => info.number !== undefined && info.number.side === "left")) return false
+  const items = row.flatMap((info) => info.body).filter((item) => !isHanging(item))
+  if (items.length === 0) return false
+  const first = [...items].sort((a, b) => a.x - b.x)[0]!
+  const left = Math.min(...row.map((info) => info.left))
+  const right = Math.max(...row.map((info) => info.right))
+  const aboveLeft = Math.min(...above.map((info) => info.left))
+  const numberRight = row.some((info) => info.number?.side === "right")
+  const flushRight = numberRight || column.right - right < 2 * body
+  const centred = Math.abs((left + right) / 2 - (column.left + column.right) / 2) < 1.5 * body &&
+    aboveLeft - column.left < 3 * body && !alignedOnRelation(first, above)
+  return startsWithOperator(items) && (flushRight || centred) && left > aboveLeft + 4 * body &&
+    !above.some((info) => info.number?.side === "right")
+}
+
+/** whether the leftmost of the runs (hanging glyphs aside) starts with a relation or a binary operator */
+const startsWithOperator = (items: ReadonlyArray<TextItem>): boolean => {
+  const first = items.filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)[0]
+  return first !== undefined && (relations + operators).includes(first.text.trim().charAt(0))
+}
+
+/** whether a row's first run stands where a relation of the rows above stands: the rows of an `align` */
+const alignedOnRelation = (first: TextItem, above: ReadonlyArray<LineInfo>): boolean =>
+  above.some((info) =>
+    info.body.some((item) => relations.includes(item.text.trim().charAt(0)) && Math.abs(item.x - first.x) < 1)
+  )
+
+const top = (row: ReadonlyArray<LineInfo>): number => Math.max(...row.map((info) => info.line.baseline))
+
+const overlaps = (a: TextItem, b: TextItem, margin: number): boolean =>
+  a.x + a.width > b.x + margin && b.x + b.width > a.x + margin
+
+/**
+ * what a row is: an equation; a row of a table (no relation or big operator, and mostly digits or no operator at all,
+ * as a table's header); or stray (too little math)
+ */
+const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): "equation" | "table" | "stray" => {
+  const row = parts.flat()
+  const items = row.flatMap((info) => info.body)
+  if (items.length === 0) return "stray"
+  const numbered = row.some((info) => info.number !== undefined)
+  let math = 0
+  let prose = 0
+  let digits = 0
+  let chars = 0
+  let relation = false
+  let operator = false
+  let bigOperator = false
+  for (const item of items) {
+    const classes = charClasses(item)
+    math += classes.math
+    prose += classes.prose
+    if (isBigOperator(item)) bigOperator = true
+    for (const char of item.text) {
+      if (char.trim() === "") continue
+      chars++
+      if (/[0-9.,]/.test(char)) digits++
+      if (relations.includes(char)) relation = true
+      if (operators.includes(char)) operator = true
+    }
+  }
+  if (numbered) return "equation"
+  const numeric = digits >= 0.5 * chars
+  if (!relation && !bigOperator && (numeric || !operator)) return numeric || math >= 2 ? "table" : "stray"
+  return math < 2 || (prose > 2 * math + 10 && !relation) ? "stray" : "equation"
+}
+
+/** a row as a display */
+const toDisplay = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>, context: Display["context"]): Display => {
+  const row = parts.flat()
+  const items = row.flatMap((info) => info.body).sort((a, b) => b.y - a.y || a.x - b.x)
+  const ink = union(items)
+  return {
+    items,
+    parts: parts.length > 1 ? parts.map((part) => part.flatMap((info) => info.body)) : [items],
+    number: row.find((info) => info.number !== undefined)?.number,
+    bbox: {
+      left: Math.min(...items.map((item) => item.x)),
+      right: Math.max(...items.map((item) => item.x + item.width)),
+      bottom: ink.bottom,
+      top: ink.top
+    },
+    context
+  }
+}
+
+const relations = "=<>≤≥≠≈∼≃≅≡∈∉⊂⊆⊃⊇→←↦⇒⇔⟹⟺≺≻≪≫∝⊥∣≍≲≳"
+
+const operators = "+−-×·/±∓∗⋅∘⊕⊗∪∩∧∨"

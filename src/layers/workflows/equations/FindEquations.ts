@@ -1,0 +1,83 @@
+/**
+ * Finding the display equations of a document: the entry point of heuristic equation extraction.
+ *
+ * Per page: the body text size, the columns (with the document's gutter where a page has none of its own), and per column the display rows (`Displays`), each with LaTeX built from
+ * its glyphs (`GlyphLatex`). Pure: no services, no I/O.
+ *
+ * @since 0.1.0
+ */
+import type { DocumentText, PageText, TextItem } from "../pdf/Pdf.ts"
+import { columns, gutters } from "./Columns.ts"
+import { type Display, displays } from "./Displays.ts"
+import type { Candidate } from "./Equation.ts"
+import { toLatex } from "./GlyphLatex.ts"
+import { union } from "./Ink.ts"
+import { bodySize } from "./Lines.ts"
+
+/**
+ * The display equations of the document's pages, in reading order (page, then column, then top to bottom), with ids
+ * `p<page>-e<n>`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> => {
+  const layout = gutters(document.pages)
+  return document.pages.flatMap((page, i) => findOnPage(page, { gutter: layout[i] }))
+}
+
+/**
+ * The display equations of one page; `layout` as `Columns.columns` takes it (by default the page's own gutter).
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const findOnPage = (
+  page: PageText,
+  layout?: { readonly gutter: number | undefined }
+): ReadonlyArray<Candidate> => {
+  const body = bodySize(page.items)
+  const order = new Map(page.items.map((item, i) => [item, i]))
+  const found = columns(page, layout).flatMap((column) => displays(column, body))
+  return found.map((display, i): Candidate => {
+    const drawn = [...display.items].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
+    return {
+      id: `p${page.pageNumber}-e${i + 1}`,
+      page: page.pageNumber,
+      bbox: display.bbox,
+      kind: "display",
+      number: display.number?.text ?? null,
+      latex: display.parts.map((part) => toLatex(part, { baseline: numberBaseline(display, part) })).join(" "),
+      raw: rawText(drawn),
+      items: drawn,
+      context: display.context
+    }
+  })
+}
+
+// internal
+
+/**
+ * the baseline of the display's number, for the part it is on: a formula broken over lines (`multline`) has its number
+ * on one line only, and the others are no `aligned` block around it
+ */
+const numberBaseline = (display: Display, part: ReadonlyArray<TextItem>): number | undefined => {
+  const baseline = display.number?.baseline
+  if (baseline === undefined || display.parts.length === 1) return baseline
+  const ink = union(part)
+  return baseline >= ink.bottom && baseline <= ink.top ? baseline : undefined
+}
+
+/** runs in drawing order, a space between runs that do not touch */
+const rawText = (items: ReadonlyArray<TextItem>): string => {
+  let text = ""
+  let previous: TextItem | undefined
+  for (const item of items) {
+    const touching = previous !== undefined &&
+      Math.abs(item.x - (previous.x + previous.width)) < 0.5 && Math.abs(item.y - previous.y) < 0.5
+    if (previous !== undefined && !touching) text += " "
+    text += item.text
+    previous = item
+  }
+  return text.replace(/\s+/g, " ").trim()
+}

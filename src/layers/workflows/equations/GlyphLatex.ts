@@ -1,0 +1,710 @@
+/**
+ * Approximate LaTeX of a display row, from the positions, sizes and fonts of its glyph runs.
+ *
+ * The row's main baseline (the one the equation number sits on, else the one with a relation, else the fullest) holds
+ * the atoms, left to right: its runs and the big operators and delimiters that reach over its math axis. Every other
+ * run, taken as words of touching runs, is placed relative to them:
+ * - an accent (`¯`, `ˆ`) over an atom makes `\bar{..}`, `\hat{..}` (also when pdf.js joined it to the run before);
+ * - a word above or below a big operator or an operator name (`\lim`, `\max`) is one of its limits;
+ * - a smaller word touching an atom's right edge, raised or lowered, is its superscript or subscript; after an opening
+ *   delimiter or an operator, which take no scripts, a raised and a lowered word centred on each other are `\frac`;
+ * - words in a gap of the baseline, some above the axis and some below them overlapping, are a fraction (numerator
+ *   over denominator): the fraction rule itself is a path, not text, so the stacking is what shows it;
+ * - what stands between a tall opening delimiter and its closing one, in aligned columns (0.7 em apart or more) and
+ *   rows, is a matrix (`pmatrix`, `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed; between a
+ *   `\left(` and `\right)` of one line's height, cells a column gap apart are a row vector;
+ * - a horizontal brace with what lies on its opening side and its label beyond is `\overbrace{..}^{..}` or
+ *   `\underbrace{..}_{..}`.
+ * Each part is laid out the same way, recursively. A radical takes the atom after it (a parenthesised group whole), and
+ * a small word over its left part as its index (`\sqrt[n]`). Arrows TeX builds from two glyphs (`\longrightarrow`,
+ * `\Longrightarrow`, `\mapsto`) are one arrow. A row whose number sits between its lines (an `aligned` block) is laid
+ * out band by band as `aligned`, each band with the limits of its big operators.
+ *
+ * Gotchas: a radical's extent is a rule (a path), so the end of its argument is a guess; `\left(` and `\bigl(` come
+ * out as plain delimiters; macros of the source (`\Tr`, `\vol`) come out as what they print; delimiters that pdf.js
+ * reads as white space (`CMEX` codes 9-13 and 32, such as `\Bigl\|` or `\Biggl(`) are missing.
+ *
+ * @since 0.1.0
+ */
+import type { TextItem } from "../pdf/Pdf.ts"
+import { fractionStacks, isCentred } from "./FractionStacks.ts"
+import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
+import { longArrow, runTokens, symbolLatex } from "./LatexSymbols.ts"
+import { words } from "./Lines.ts"
+import {
+  braceSide,
+  extensionGlyph,
+  fontRole,
+  hasLimits,
+  isAccent,
+  isAccentChar,
+  isBigOperator,
+  isBracePiece,
+  isHanging
+} from "./MathGlyphs.ts"
+
+/**
+ * The LaTeX of a row of display math.
+ *
+ * `baseline`, when known (the equation number's), is taken as the main baseline.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string => {
+  const hint = options?.baseline
+  const runs = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
+    ? all.flatMap(detachAccent)
+    : all)
+  const accents = accentsOf(runs)
+  const marks: Marks = { accents: accents.over, groups: new Map() }
+  // an accent with nothing under it is dropped: it tells nothing
+  const items = runs.filter((item) => !isAccent(item))
+  const size = Math.max(...items.map((item) => item.fontSize))
+  // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
+  const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
+  const rows = hint !== undefined && !items.some(onHint) ? alignedRows(items, size) : []
+  if (rows.length >= 2) {
+    const body = rows.map((row) => render(layout(row, undefined, 1, marks))).join(" \\\\ ")
+    return `\\begin{aligned} ${body} \\end{aligned}`
+  }
+  return render(layout(items, hint, 0, marks))
+}
+
+// internal
+
+/**
+ * the rows of an `aligned` block: bands of ink (see `Ink.bands`), a band of small runs only (the limits under a `\sum`,
+ * apart from it by the operator's spacing) going with the band nearest to it
+ */
+const alignedRows = (items: ReadonlyArray<TextItem>, size: number): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const rows = bands(items, 0.5).map((band) => ({ items: [...band], ink: union(band) }))
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!
+    if (rows.length < 2 || row.items.some((item) => item.fontSize >= 0.8 * size)) continue
+    const above = rows[i - 1]
+    const below = rows[i + 1]
+    const host = below === undefined ||
+        (above !== undefined && above.ink.bottom - row.ink.top <= row.ink.bottom - below.ink.top)
+      ? above!
+      : below
+    host.items.push(...row.items)
+    host.ink = union(host.items)
+    rows.splice(i--, 1)
+  }
+  return rows.map((row) => row.items)
+}
+
+/** a run on the main baseline, with what hangs on it */
+interface Atom {
+  readonly item: TextItem
+  readonly sub: Array<TextItem>
+  readonly sup: Array<TextItem>
+  readonly below: Array<TextItem>
+  readonly above: Array<TextItem>
+  /** runs in the gap after this atom that are not its scripts or limits */
+  readonly after: Array<TextItem>
+  /** a radical's index (`\sqrt[n]`) */
+  readonly index: Array<TextItem>
+  /** the right edge of the last script, so that a script word can continue an earlier one */
+  scriptRight: number
+}
+
+const maxDepth = 12
+
+/** what is known about runs beyond their glyphs: the accent over a run, and the runs that stand for a laid-out group */
+interface Marks {
+  /** the accent command over a run */
+  readonly accents: ReadonlyMap<TextItem, string>
+  /** a run standing for a group laid out apart (a horizontal brace with its formula and label), and its tokens */
+  readonly groups: Map<TextItem, ReadonlyArray<string>>
+}
+
+const layout = (
+  all: ReadonlyArray<TextItem>,
+  hint: number | undefined,
+  depth: number,
+  marks: Marks
+): Array<string> => {
+  if (all.length === 0) return []
+  if (depth > maxDepth) return all.flatMap((item) => itemTokens(item, marks))
+  const flat = all.filter((item) => !isHanging(item) && !isBigOperator(item) && !isAccent(item) && !isBracePiece(item))
+  const basis = flat.length > 0 ? flat : all
+  const size = Math.max(...basis.map((item) => item.fontSize))
+  // the hint holds when a big operator or delimiter reaches over its axis, even with no run on it (a brace's formula)
+  const spanned = hint !== undefined && all.some((item) => {
+    if (!isHanging(item) && !isBigOperator(item)) return false
+    const ink = extent(item)
+    return ink.bottom < hint + 0.25 * size && ink.top > hint + 0.25 * size
+  })
+  const baseline = spanned ? hint : mainBaseline(basis, size, hint)
+  const items = braced(all, baseline, size, depth, marks)
+  // a delimiter's whole extent, its pieces stacked
+  const reach = new Map(delimiterStacks(items).flatMap((stack) => stack.items.map((item) => [item, stack] as const)))
+  const axis = baseline + 0.25 * size
+  const onBaseline = (item: TextItem) =>
+    Math.abs(item.y - baseline) <= 0.15 * size && item.fontSize >= 0.8 * size && !isAccent(item) &&
+    !isHanging(item) && !isBigOperator(item)
+  const reachesAxis = (item: TextItem) => {
+    if (!isHanging(item) && !isBigOperator(item)) return false
+    const ink = reach.get(item) ?? extent(item)
+    return ink.bottom <= axis - 0.1 * size && ink.top >= axis + 0.1 * size
+  }
+  const chosen = items.filter((item) => onBaseline(item) || reachesAxis(item)).sort((a, b) => a.x - b.x || b.y - a.y)
+  // one atom per stack of pieces: the others are part of it
+  const atomItems = chosen.filter((item, i) =>
+    !reach.has(item) || !chosen.slice(0, i).some((other) => reach.get(other) === reach.get(item))
+  )
+  if (atomItems.length === 0) {
+    // nothing on a baseline (a lone radical sign, say): the runs as they come
+    return [...items].sort((a, b) => a.x - b.x).flatMap((item) => itemTokens(item, marks))
+  }
+  const atoms: Array<Atom> = atomItems.map((item) => ({
+    item,
+    sub: [],
+    sup: [],
+    below: [],
+    above: [],
+    after: [],
+    index: [],
+    scriptRight: item.x + item.width
+  }))
+  const leading: Array<TextItem> = []
+  // the other pieces of a delimiter that is an atom are part of it
+  const inAtom = new Set(atoms.map((atom) => reach.get(atom.item)).filter((stack) => stack !== undefined))
+  const rest = items.filter((item) => {
+    const stack = reach.get(item)
+    return !atomItems.includes(item) && (stack === undefined || !inAtom.has(stack))
+  })
+  const frame: Frame = { baseline, size, depth, marks, reach }
+  for (const word of words(rest)) place(word, atoms, frame, leading)
+  return negations(emit(atoms, leading, frame))
+}
+
+/**
+ * Horizontal braces (see `MathGlyphs.braceSide`) as one run each on the baseline, standing for
+ * `\overbrace{formula}^{label}` (`\underbrace{..}_{..}`): the formula is what lies within the brace's span on its
+ * opening side (laid out on the baseline, or as a stack when nothing of it is on the baseline or reaches over it: a
+ * fraction), the label
+ * what lies within its span beyond it. The runs it stands for are taken out of `items`.
+ */
+const braced = (
+  items: ReadonlyArray<TextItem>,
+  baseline: number,
+  size: number,
+  depth: number,
+  marks: Marks
+): ReadonlyArray<TextItem> => {
+  if (!items.some(isBracePiece)) return items
+  let rest = items.filter((item) => !isBracePiece(item))
+  const laidOut: Array<TextItem> = []
+  for (const pieces of braces(items.filter(isBracePiece))) {
+    const side = braceSide(pieces)
+    const left = Math.min(...pieces.map((item) => item.x))
+    const right = Math.max(...pieces.map((item) => item.x + item.width))
+    const y = pieces[0]!.y
+    const within = (item: TextItem) => item.x + item.width / 2 >= left - 1 && item.x + item.width / 2 <= right + 1
+    const beyond = (item: TextItem) => side === "over" ? extent(item).bottom >= y : extent(item).top <= y + 0.12 * size
+    const formula = rest.filter((item) => within(item) && !beyond(item))
+    const label = words(rest.filter((item) => !within(item) || beyond(item))).filter((word) => {
+      const centre = (Math.min(...word.map((item) => item.x)) + Math.max(...word.map((item) => item.x + item.width))) / 2
+      return word.every(beyond) && centre >= left - 0.5 * size && centre <= right + 0.5 * size
+    }).flat()
+    if (side === undefined || formula.length === 0) continue
+    rest = rest.filter((item) => !formula.includes(item) && !label.includes(item))
+    const onLine = formula.some((item) =>
+      (Math.abs(item.y - baseline) <= 0.15 * size && item.fontSize >= 0.8 * size) || isHanging(item) || isBigOperator(item)
+    )
+    const frame: Frame = { baseline, size, depth: depth + 1, marks, reach: new Map() }
+    const inner = onLine ? layout(formula, baseline, depth + 1, marks) : stacked(formula, frame)
+    const run: TextItem = { text: "", x: left, y: baseline, width: right - left, fontSize: size, fontName: "" }
+    marks.groups.set(run, [
+      side === "over" ? "\\overbrace" : "\\underbrace",
+      "{",
+      ...inner,
+      "}",
+      ...(label.length > 0 ? [side === "over" ? "^" : "_", ...group(layout(label, undefined, depth + 1, marks))] : [])
+    ])
+    laidOut.push(run)
+  }
+  return laidOut.length === 0 ? items : [...rest, ...laidOut]
+}
+
+/**
+ * the pieces of horizontal braces, one brace each: TeX draws a brace with four glyphs (two ends, the two halves of the
+ * middle), so the glyphs on one baseline, left to right, go in fours
+ */
+const braces = (pieces: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const found: Array<{ readonly items: Array<TextItem>; glyphs: number }> = []
+  for (const piece of [...pieces].sort((a, b) => b.y - a.y || a.x - b.x)) {
+    const last = found.at(-1)
+    const glyphs = piece.text.replace(/\s/g, "").length
+    if (last !== undefined && Math.abs(last.items[0]!.y - piece.y) < 0.5 && last.glyphs < 4) {
+      last.items.push(piece)
+      last.glyphs += glyphs
+    } else {
+      // a brace drawn whole (`⏞`) is one glyph
+      found.push({ items: [piece], glyphs: /[⏞⏟]/.test(piece.text) ? 4 : glyphs })
+    }
+  }
+  return found.map((brace) => brace.items)
+}
+
+/** the number's baseline if given, else the one holding a relation, else the one with the most characters */
+const mainBaseline = (items: ReadonlyArray<TextItem>, size: number, hint: number | undefined): number => {
+  const big = items.filter((item) => item.fontSize >= 0.8 * size)
+  if (hint !== undefined && big.some((item) => Math.abs(item.y - hint) <= 0.15 * size)) return hint
+  const clusters = new Map<number, { chars: number; relation: boolean }>()
+  for (const item of big) {
+    const key = [...clusters.keys()].find((y) => Math.abs(y - item.y) <= 0.15 * size) ?? item.y
+    const cluster = clusters.get(key) ?? { chars: 0, relation: false }
+    cluster.chars += item.text.replace(/\s/g, "").length
+    cluster.relation ||= /[=<>≤≥≠≈∼≡∈→⊂⊆]/.test(item.text)
+    clusters.set(key, cluster)
+  }
+  let best = big[0]?.y ?? items[0]!.y
+  let bestScore = -Infinity
+  for (const [y, cluster] of clusters) {
+    const score = (cluster.relation ? 1000 : 0) + cluster.chars
+    if (score > bestScore) {
+      best = y
+      bestScore = score
+    }
+  }
+  return best
+}
+
+const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame: Frame, leading: Array<TextItem>) => {
+  const { baseline, size } = frame
+  const first = word[0]!
+  const left = Math.min(...word.map((item) => item.x))
+  const right = Math.max(...word.map((item) => item.x + item.width))
+  const centre = (left + right) / 2
+  const top = Math.max(...word.map((item) => extent(item).top))
+  const bottom = Math.min(...word.map((item) => extent(item).bottom))
+  // a radical's index: small and raised, over the left part of the radical sign (TeX kerns it back into the sign)
+  const radical = first.fontSize < 0.8 * size && bottom > baseline
+    ? atoms.find((atom) =>
+      left >= atom.item.x - 0.5 * size && right <= atom.item.x + 0.8 * atom.item.width && isRadical(atom.item)
+    )
+    : undefined
+  if (radical !== undefined) return void radical.index.push(...word)
+  // a limit: above or below a big operator or an operator name such as `lim`
+  for (const atom of atoms) {
+    if (!hasLimits(atom.item, size)) continue
+    const slack = 0.3 * size
+    if (centre < atom.item.x - slack || centre > atom.item.x + atom.item.width + slack) continue
+    const op = extent(atom.item)
+    if (bottom >= op.top - 0.3 * size) return void atom.above.push(...word)
+    if (top <= op.bottom + 0.3 * size) return void atom.below.push(...word)
+  }
+  // a script: smaller, touching the right edge of an atom (or of that atom's last script)
+  const offset = first.y - baseline
+  let owner: Atom | undefined
+  for (const atom of atoms) {
+    const base = atom.item
+    const touching = left >= base.x + base.width - 1.5 && left - atom.scriptRight <= 0.3 * size &&
+      left - (base.x + base.width) <= 4 * size
+    if (!touching) continue
+    const smaller = first.fontSize < 0.9 * base.fontSize || first.text.trim().startsWith("′")
+    if (smaller && Math.abs(offset) <= 1.2 * size && (owner === undefined || base.x > owner.item.x)) owner = atom
+  }
+  if (owner !== undefined) {
+    const raised = isHanging(owner.item) ? bottom > baseline : offset > 0.05 * size
+    ;(raised ? owner.sup : owner.sub).push(...word)
+    owner.scriptRight = Math.max(owner.scriptRight, right)
+    return
+  }
+  // something stacked in the gap after the last atom to its left
+  const before = atoms.filter((atom) => atom.item.x <= left).at(-1)
+  if (before === undefined) leading.push(...word)
+  else before.after.push(...word)
+}
+
+/** what the parts of one layout share */
+interface Frame {
+  readonly baseline: number
+  readonly size: number
+  readonly depth: number
+  readonly marks: Marks
+  /** the whole extent of each big delimiter, pieces stacked */
+  readonly reach: ReadonlyMap<TextItem, VerticalExtent>
+}
+
+/** an atom with everything placed on it */
+const attached = (atom: Atom): Array<TextItem> =>
+  [atom.item, ...atom.index, ...atom.sub, ...atom.sup, ...atom.below, ...atom.above, ...atom.after]
+
+const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
+  const tokens: Array<string> = []
+  tokens.push(...stacked(leading, frame))
+  for (let i = 0; i < atoms.length; i++) {
+    const atom = atoms[i]!
+    if (isOpening(atom.item, frame)) {
+      // a matrix between tall delimiters (or after a brace never closed: `cases`); the environment stands for both
+      const close = atoms.slice(i + 1).findIndex((other) => isClosing(other.item, frame))
+      const end = close < 0 ? atoms.length : i + 1 + close
+      const table = grid([...atom.after, ...atoms.slice(i + 1, end).flatMap(attached)], frame)
+      if (table !== undefined) {
+        const closing = atoms[end]
+        tokens.push(...matrix(atom, closing, table, frame))
+        if (closing !== undefined) tokens.push(...scripts(closing, frame), ...stacked(closing.after, frame))
+        i = end
+        continue
+      }
+    }
+    if (isLeftDelimiter(atom.item)) {
+      // a row vector between `\left(` and `\right)` of one line's height
+      const close = atoms.slice(i + 1).findIndex((other) => isRightDelimiter(other.item))
+      const end = i + 1 + close
+      const row = close < 0 ? undefined : rowVector([...atom.after, ...atoms.slice(i + 1, end).flatMap(attached)], frame)
+      if (row !== undefined) {
+        const closing = atoms[end]!
+        tokens.push(...matrix(atom, closing, row, frame), ...scripts(closing, frame), ...stacked(closing.after, frame))
+        i = end
+        continue
+      }
+    }
+    if (isRadical(atom.item)) {
+      // the radical takes the next atom, or a parenthesised group whole
+      const end = radicalEnd(atoms, i + 1)
+      const inner = atoms.slice(i + 1, end + 1).flatMap((a) => atomTokens(a, frame))
+      const index = atom.index.length > 0 ? ["[", ...layout(atom.index, undefined, frame.depth + 1, frame.marks), "]"] : []
+      tokens.push("\\sqrt", ...index, "{", ...inner, "}", ...scripts(atom, frame), ...stacked(atom.after, frame))
+      i = end
+      continue
+    }
+    tokens.push(...atomTokens(atom, frame))
+  }
+  return tokens
+}
+
+const atomTokens = (atom: Atom, frame: Frame): Array<string> => [
+  ...itemTokens(atom.item, frame.marks),
+  ...scripts(atom, frame),
+  ...stacked(atom.after, frame)
+]
+
+/** a run's tokens, under its accent if it has one */
+const itemTokens = (item: TextItem, marks: Marks): Array<string> => {
+  const laidOut = marks.groups.get(item)
+  if (laidOut !== undefined) return [...laidOut]
+  const own = runTokens(item)
+  const accent = marks.accents.get(item)
+  return accent === undefined ? [...own] : [accent, ...group(own)]
+}
+
+const scripts = (atom: Atom, frame: Frame): Array<string> => {
+  const { depth, marks } = frame
+  // nothing takes scripts after an opening delimiter, a relation or a binary operator: that is a small fraction
+  // (`\tfrac`, `\bigl(\tfrac{1}{24}\bigr)`), its parts centred on each other
+  if (atom.sub.length > 0 && atom.sup.length > 0 && takesNoScripts(atom.item) && isCentred({ above: atom.sup, below: atom.sub, left: 0, right: 0 })) {
+    const part = (items: ReadonlyArray<TextItem>) => group(layout(items, undefined, depth + 1, marks))
+    return ["\\frac", ...part(atom.sup), ...part(atom.sub), ...scripts({ ...atom, sub: [], sup: [] }, frame)]
+  }
+  const tokens: Array<string> = []
+  const below = [...atom.below, ...atom.sub]
+  const above = [...atom.above, ...atom.sup]
+  if (below.length > 0) tokens.push("_", ...group(layout(below, undefined, depth + 1, marks)))
+  if (above.length > 0) {
+    const inner = layout(above, undefined, depth + 1, marks)
+    // a prime is a superscript of its own: f', not f^{'}
+    if (inner.every((token) => /^'+$/.test(token))) tokens.push(...inner)
+    else tokens.push("^", ...group(inner))
+  }
+  return tokens
+}
+
+/**
+ * words in a gap of the baseline, as fractions (see `FractionStacks`); what has nothing across is raised or lowered
+ */
+const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
+  if (items.length === 0) return []
+  const { size, depth, marks } = frame
+  const axis = frame.baseline + 0.25 * size
+  const up: Array<TextItem> = []
+  const down: Array<TextItem> = []
+  for (const word of words(items)) {
+    const ink = word.map(extent)
+    const middle = (Math.max(...ink.map((e) => e.top)) + Math.min(...ink.map((e) => e.bottom))) / 2
+    ;(middle > axis ? up : down).push(...word)
+  }
+  const stacks = fractionStacks(up, down, size)
+  const tokens: Array<string> = []
+  for (const { above, below } of stacks) {
+    const layoutOf = (part: ReadonlyArray<TextItem>) => group(layout(part, undefined, depth + 1, marks))
+    if (above.length > 0 && below.length > 0) tokens.push("\\frac", ...layoutOf(above), ...layoutOf(below))
+    else if (above.length > 0) tokens.push("^", ...layoutOf(above))
+    else tokens.push("_", ...layoutOf(below))
+  }
+  return tokens
+}
+
+/**
+ * Content between tall delimiters as a matrix's cells, if it is one. Columns are where the content's runs leave a
+ * vertical gap of more than 0.7 em; rows are the baselines of body-size runs that reach the most columns (so that the
+ * numerator and denominator of a `\dfrac` in a `cases` row are not rows); other runs go with the nearest row. A
+ * matrix has two columns and two rows at least: the parts of `\left(\frac{a}{b}\right)`, or limits under the
+ * baseline, do not make one (a column vector does not either).
+ */
+const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined => {
+  const { size } = frame
+  const solid = items.filter((item) => !isHanging(item))
+  const columns = cells(solid, size).map((cell) => ({
+    left: Math.min(...cell.map((item) => item.x)),
+    right: Math.max(...cell.map((item) => item.x + item.width))
+  }))
+  if (columns.length < 2) return undefined
+  const columnOf = (item: TextItem) => {
+    const centre = item.x + item.width / 2
+    const index = columns.findIndex((column) => centre >= column.left - 0.5 && centre <= column.right + 0.5)
+    return index < 0 ? 0 : index
+  }
+  const lines: Array<{ y: number; columns: Set<number> }> = []
+  for (const item of [...solid].sort((a, b) => b.y - a.y)) {
+    if (item.fontSize < 0.8 * size) continue
+    const last = lines.at(-1)
+    if (last !== undefined && last.y - item.y <= 0.15 * size) last.columns.add(columnOf(item))
+    else lines.push({ y: item.y, columns: new Set([columnOf(item)]) })
+  }
+  const widest = Math.max(0, ...lines.map((line) => line.columns.size))
+  const rows = lines.filter((line) => line.columns.size === widest || widest === 1).map((line) => line.y)
+  if (rows.length < 2) return undefined
+  // rows of one cell each with one on the formula's baseline: a fraction beside something, not a matrix
+  if (widest === 1 && rows.some((y) => Math.abs(y - frame.baseline) <= 0.15 * size)) return undefined
+  const table = rows.map(() => columns.map(() => [] as Array<TextItem>))
+  for (const item of solid) {
+    const ink = extent(item)
+    const middle = (ink.top + ink.bottom) / 2 - 0.25 * size
+    let row = 0
+    rows.forEach((y, k) => {
+      if (Math.abs(y - middle) < Math.abs(rows[row]! - middle)) row = k
+    })
+    table[row]![columnOf(item)]!.push(item)
+  }
+  return { rows, table }
+}
+
+/**
+ * Content between an extension font's opening and closing delimiter of one line's height as a row vector, if it is
+ * one: all of it on the baseline (nothing stacked, no radical or big operator), in two cells or more a column gap apart
+ * (more than 0.7 em, as
+ * `pmatrix` sets them; `\bigl( a + b \bigr)` has no such gap). A matrix's delimiters come from `\left`, sized to its
+ * rows' struts: from the extension font even for one row, where plain parentheses would be the text font's.
+ */
+const rowVector = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined => {
+  const { baseline, size } = frame
+  const flat = items.every((item) =>
+    !isHanging(item) && !isBigOperator(item) && (item.fontSize < 0.8 * size || Math.abs(item.y - baseline) <= 0.15 * size)
+  )
+  const row = cells(items, size)
+  if (!flat || row.length < 2) return undefined
+  return { rows: [baseline], table: [row] }
+}
+
+/** a matrix: the baselines of its rows and its cells */
+interface Grid {
+  readonly rows: ReadonlyArray<number>
+  readonly table: ReadonlyArray<ReadonlyArray<ReadonlyArray<TextItem>>>
+}
+
+/** the rows and cells between a tall opening delimiter and the closing one (or the end, for `cases`) */
+const matrix = (open: Atom, close: Atom | undefined, { rows, table }: Grid, frame: Frame): Array<string> => {
+  const opening = runTokens(open.item)[0] ?? ""
+  const environment = opening === "(" ? "pmatrix" : opening === "[" ? "bmatrix" : opening === "|" ? "vmatrix" :
+    opening === "\\{" && close === undefined ? "cases" : "matrix"
+  const body = table.map((row, k) =>
+    row.map((cell) => render(layout(cell, rows[k], frame.depth + 1, frame.marks))).join(" & ")
+  )
+  return [`\\begin{${environment}}`, body.join(" \\\\ "), `\\end{${environment}}`]
+}
+
+/** runs split where they leave a vertical gap of more than 0.7 em, left to right */
+const cells = (items: ReadonlyArray<TextItem>, size: number): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const sorted = [...items].sort((a, b) => a.x - b.x)
+  const found: Array<Array<TextItem>> = []
+  let end = -Infinity
+  for (const item of sorted) {
+    if (found.length === 0 || item.x - end > 0.7 * size) found.push([item])
+    else found.at(-1)!.push(item)
+    end = Math.max(end, item.x + item.width)
+  }
+  return found
+}
+
+const isRadical = (item: TextItem): boolean => {
+  const text = item.text.trim()
+  if (text === "√") return true
+  if (fontRole(item.fontName) !== "mathExtension") return false
+  return extensionGlyph(text.charAt(0), item.fontName, item.width / item.fontSize)?.kind === "radical"
+}
+
+/** the index of the last atom a radical takes */
+const radicalEnd = (atoms: ReadonlyArray<Atom>, start: number): number => {
+  const first = atoms[start]
+  if (first === undefined) return start - 1
+  if (!first.item.text.trim().startsWith("(")) return start
+  let level = 0
+  for (let i = start; i < atoms.length; i++) {
+    for (const char of atoms[i]!.item.text) {
+      if (char === "(") level++
+      if (char === ")") level--
+    }
+    if (level <= 0) return i
+  }
+  return start
+}
+
+/** the delimiter a tall hanging glyph (or a stack of pieces) is, if it is one */
+const tallDelimiter = (item: TextItem, frame: Frame): string | undefined => {
+  if (!isHanging(item) || isBigOperator(item) || isRadical(item)) return undefined
+  const ink = frame.reach.get(item) ?? extent(item)
+  return ink.top - ink.bottom > 1.3 * frame.size ? runTokens(item)[0] : undefined
+}
+
+const isOpening = (item: TextItem, frame: Frame): boolean =>
+  ["(", "[", "\\{", "|", "\\|", "\\langle", "\\lfloor", "\\lceil"].includes(tallDelimiter(item, frame) ?? "")
+
+const isClosing = (item: TextItem, frame: Frame): boolean =>
+  [")", "]", "\\}", "|", "\\|", "\\rangle", "\\rfloor", "\\rceil"].includes(tallDelimiter(item, frame) ?? "")
+
+/** an opening or closing delimiter from an extension font (a `\left(` or `\bigl(`), of any height */
+const isLeftDelimiter = (item: TextItem): boolean => ["(", "["].includes(extensionDelimiter(item) ?? "")
+
+const isRightDelimiter = (item: TextItem): boolean => [")", "]"].includes(extensionDelimiter(item) ?? "")
+
+const extensionDelimiter = (item: TextItem): string | undefined => {
+  if (fontRole(item.fontName) !== "mathExtension") return undefined
+  const glyph = extensionGlyph(item.text.trim(), item.fontName, item.width / Math.max(item.fontSize, 1))
+  return glyph?.kind === "delimiter" ? glyph.latex : undefined
+}
+
+/** each accent's base: the nearest run below it whose extent holds the accent's middle */
+const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["accents"]; readonly placed: ReadonlySet<TextItem> } => {
+  const over = new Map<TextItem, string>()
+  const placed = new Set<TextItem>()
+  for (const accent of items.filter(isAccent)) {
+    const command = accentCommands[accent.text.trim()]
+    const centre = accent.x + accent.width / 2
+    const base = items
+      .filter((item) =>
+        !isAccent(item) && item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5 && item.y <= accent.y + 0.5 &&
+        accent.y - item.y < item.fontSize
+      )
+      .sort((a, b) => b.y - a.y)[0]
+    if (command === undefined || base === undefined || over.has(base)) continue
+    over.set(base, command)
+    placed.add(accent)
+  }
+  return { over, placed }
+}
+
+/**
+ * runs drawn one into the other on one baseline that make a long arrow (`=` and `⇒`: `\Longrightarrow`, see
+ * `LatexSymbols.longArrow`) as one run; the first piece may end a longer run (`) =` before `⇒`), which keeps the rest
+ */
+const joinArrows = (items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
+  if (!items.some((item) => arrowStarts.includes(item.text.trimEnd().slice(-1)))) return items
+  const runs = [...items].sort((a, b) => a.x - b.x)
+  for (let i = 0; i < runs.length; i++) {
+    const left = runs[i]!
+    const text = left.text.trim()
+    // `7` is `\mapstochar` in a symbol font only
+    const last = text.charAt(text.length - 1)
+    if (!arrowStarts.includes(last)) continue
+    const piece = last !== "7" || fontRole(left.fontName) === "mathSymbol" ? last : undefined
+    const right = runs.find((other, j) =>
+      j !== i && Math.abs(other.y - left.y) <= 0.1 * left.fontSize && Math.abs(other.fontSize - left.fontSize) < 0.5 &&
+      other.x >= left.x + 0.5 * left.width - 0.5 && other.x <= left.x + left.width + 0.5 &&
+      (longArrow(text, other.text) !== undefined && (text !== "7" || piece !== undefined) ||
+        (piece !== undefined && longArrow(piece, other.text) !== undefined))
+    )
+    if (right === undefined || piece === undefined) continue
+    const whole = longArrow(text, right.text) !== undefined
+    const arrow = longArrow(whole ? text : piece, right.text)!
+    // a piece that ends a run is about as wide as an `=` (0.78 em)
+    const start = whole ? left.x : Math.max(left.x, left.x + left.width - 0.78 * left.fontSize)
+    const rest = whole ? [] : [{ ...left, text: text.slice(0, -1).trimEnd(), width: start - left.x }]
+    runs.splice(runs.indexOf(right), 1)
+    runs.splice(runs.indexOf(left), 1, ...rest, { ...right, text: arrow, x: start, width: right.x + right.width - start })
+    i = -1
+  }
+  return runs
+}
+
+/** whether a run is an opening delimiter, a relation or a binary operator, which math sets no scripts on */
+const takesNoScripts = (item: TextItem): boolean => {
+  const [token] = runTokens(item)
+  return runTokens(item).length === 1 &&
+    ["(", "[", "\\{", "\\langle", "=", "<", ">", "\\le", "\\ge", "\\ne", "\\approx", "\\sim", "+", "-", "\\pm", "\\times", "\\cdot"]
+      .includes(token ?? "")
+}
+
+/** the characters a long arrow's first piece ends with */
+const arrowStarts = "−-←=⇐7↦"
+
+/**
+ * a run that ends in an accent as two runs, the accent (half an em wide, as TeX's are) at its end: pdf.js joins the
+ * `=` before a letter and the `ˆ` over it into one run `= ˆ` when they share font and baseline
+ */
+const detachAccent = (item: TextItem): ReadonlyArray<TextItem> => {
+  const text = item.text.trimEnd()
+  const last = text.charAt(text.length - 1)
+  if (text.length < 2 || !isAccentChar(last)) return [item]
+  const width = Math.min(0.5 * item.fontSize, item.width)
+  return [
+    { ...item, text: text.slice(0, -1).trimEnd(), width: item.width - width },
+    { ...item, text: last, x: item.x + item.width - width, width }
+  ]
+}
+
+const accentCommands: Record<string, string> = {
+  "^": "\\hat", "¯": "\\bar", "ˆ": "\\hat", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "´": "\\acute", "`": "\\grave",
+  "ˇ": "\\check", "˘": "\\breve", "˚": "\\mathring"
+}
+
+/** `̸` (a combining long solidus, as pdf.js gives TeX's `\not`) before a relation: `≠`, `∉`, or `\not` */
+const negations = (tokens: ReadonlyArray<string>): Array<string> => {
+  const result: Array<string> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!
+    if (!token.includes("\u0338")) {
+      result.push(token)
+      continue
+    }
+    const rest = token.replace(/\u0338/g, "")
+    if (rest !== "") result.push(rest)
+    const next = tokens[i + 1]
+    if (next === "=") result.push("\\ne")
+    else if (next === "\\in") result.push("\\notin")
+    else if (next !== undefined) result.push(`\\not${symbolLatex(next) ?? next}`)
+    i++
+  }
+  return result
+}
+
+const group = (tokens: ReadonlyArray<string>): Array<string> =>
+  tokens.length === 1 && /^(\\[A-Za-z]+|[^\\{}])$/.test(tokens[0]!) ? [...tokens] : ["{", ...tokens, "}"]
+
+const spacedTokens = new Set([
+  "=", "<", ">", "\\le", "\\ge", "\\ne", "\\sim", "\\approx", "\\equiv", "\\to", "\\in", "+", "-", "&", "\\mapsto",
+  "\\leftarrow", "\\gets", "\\Rightarrow", "\\Leftarrow", "\\Leftrightarrow",
+  "\\longrightarrow", "\\longleftarrow", "\\longleftrightarrow", "\\Longrightarrow", "\\Longleftarrow",
+  "\\Longleftrightarrow", "\\longmapsto"
+])
+
+/** tokens as LaTeX: a space where a command would run into a letter, and around relations and binary signs */
+const render = (tokens: ReadonlyArray<string>): string => {
+  let text = ""
+  let previous = ""
+  for (const token of tokens) {
+    if (token === "") continue
+    const needsSpace = (/\\[A-Za-z]+$/.test(previous) && /^[A-Za-z]/.test(token)) ||
+      ((spacedTokens.has(token) || spacedTokens.has(previous)) && previous !== "" && previous !== "{" &&
+        previous !== "_" && previous !== "^") ||
+      previous === ","
+    text += (needsSpace ? " " : "") + token
+    previous = token
+  }
+  return text.replace(/\s+/g, " ").trim()
+}

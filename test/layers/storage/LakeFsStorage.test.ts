@@ -1,0 +1,229 @@
+import { assert, describe, it, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Hash from "effect/Hash"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as LakeFsStorage from "../../../src/layers/storage/LakeFsStorage.ts"
+import { Storage } from "../../../src/layers/storage/Storage.ts"
+import * as LakeFsOnStandIn from "../../support/LakeFsOnStandIn.ts"
+import * as LakeFsStandIn from "../../support/LakeFsStandIn.ts"
+import { storageContract } from "./StorageContract.ts"
+
+/** LakeFsStorage on a fresh stand-in, with the stand-in beside it for fault injection */
+const onStandIn = LakeFsOnStandIn.layer()
+
+storageContract("LakeFsStorage on the lakeFS stand-in", onStandIn)
+
+const real = ["LAKEFS_URL", "LAKEFS_REPO", "LAKEFS_USER", "LAKEFS_PASSWORD"].filter((name) => !process.env[name])
+if (real.length === 0) {
+  // a fresh branch off the repository's main, so the suite starts empty of its own ids
+  const url = process.env.LAKEFS_URL!
+  const repo = process.env.LAKEFS_REPO!
+  const user = process.env.LAKEFS_USER!
+  const password = process.env.LAKEFS_PASSWORD!
+  const branch = `doip-contract-${Date.now()}`
+  const createBranch = Effect.promise(async () => {
+    const res = await fetch(`${url.replace(/\/+$/, "")}/api/v1/repositories/${encodeURIComponent(repo)}/branches`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`
+      },
+      body: JSON.stringify({ name: branch, source: process.env.LAKEFS_SOURCE_BRANCH ?? "main" })
+    })
+    if (res.status !== 201) throw new Error(`creating branch ${branch}: HTTP ${res.status} ${await res.text()}`)
+  })
+  storageContract(
+    `LakeFsStorage on the real lakeFS at ${url} (branch ${branch})`,
+    Layer.unwrap(Effect.as(
+      createBranch,
+      LakeFsStorage.layer({ url, repo, branch, user, password: Redacted.make(password) })
+    ))
+  )
+} else {
+  describe("LakeFsStorage on a real lakeFS", () => {
+    it.skip(`skipped: set ${real.join(", ")} to run the contract against a real lakeFS`, () => {})
+  })
+  console.info(`LakeFsStorage: real lakeFS contract skipped, ${real.join(", ")} not set`)
+}
+
+layer(onStandIn, { excludeTestServices: true })("LakeFsStorage faults", (it) => {
+  it.effect("a read that meets 500s is retried and succeeds once lakeFS recovers", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      yield* storage.write("Q900", "a", "text/plain", Stream.make(new TextEncoder().encode("survives")))
+      yield* storage.commit("a", {})
+      standIn.failNext(3)
+      const stat = yield* storage.stat("Q900", "a")
+      assert.strictEqual(stat.size, 8)
+      standIn.failNext(2)
+      const bytes = yield* Stream.mkUint8Array(storage.read("Q900", "a"))
+      assert.strictEqual(new TextDecoder().decode(bytes), "survives")
+    }))
+
+  it.effect("a read that keeps meeting 500s is Unavailable", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      standIn.failNext(100, 503)
+      const error = yield* Effect.flip(storage.list("Q900"))
+      standIn.failNext(0)
+      assert.strictEqual(error.kind, "Unavailable")
+      assert.include(error.message, "503")
+    }))
+
+  it.effect("its errors can be hashed, as Effect does when two failures meet (say, two resets failing at once)", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      standIn.failNext(100, 503)
+      const unavailable = yield* Effect.flip(storage.stat("Q900", "a"))
+      standIn.failNext(0)
+      standIn.rejectCredentials(true)
+      const unauthorized = yield* Effect.flip(storage.reset("Q900", "a"))
+      standIn.rejectCredentials(false)
+      // hashing reads every getter of the error's cause: an HTTP response there would die (`textUnsafe`), turning
+      // the failure into a defect
+      for (const error of [unavailable, unauthorized]) assert.isNumber(Hash.hash(error))
+      assert.deepStrictEqual([unavailable.kind, unauthorized.kind], ["Unavailable", "Unauthorized"])
+    }))
+
+  it.effect("rejected credentials are Unauthorized, saying so", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      standIn.rejectCredentials(true)
+      const errors = yield* Effect.all([
+        Effect.flip(storage.stat("Q900", "a")),
+        Effect.flip(storage.commit("m", {})),
+        Effect.flip(storage.write("Q901", "a", "text/plain", Stream.make(new Uint8Array(3))))
+      ]).pipe(Effect.ensuring(Effect.sync(() => standIn.rejectCredentials(false))))
+      for (const error of errors) {
+        assert.strictEqual(error.kind, "Unauthorized")
+        assert.include(error.message, "credentials")
+      }
+    }))
+
+  it.effect("a wrong key still starts; requests are Unauthorized, and the fix is logged once", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const logged: Array<string> = []
+      const logger = Logger.make((options) => {
+        logged.push(String(Array.isArray(options.message) ? options.message.join(" ") : options.message))
+      })
+      const errors = yield* Effect.gen(function*() {
+        const storage = yield* Storage
+        return yield* Effect.all([
+          Effect.flip(storage.stat("Q900", "a")),
+          Effect.flip(storage.list("Q900")),
+          Effect.flip(storage.objects())
+        ])
+      }).pipe(
+        Effect.provide(LakeFsStorage.layer({ ...LakeFsOnStandIn.optionsOf(standIn), password: Redacted.make("wrong") })),
+        Effect.provide(Logger.layer([logger]))
+      )
+      assert.deepStrictEqual(errors.map((e) => e.kind), ["Unauthorized", "Unauthorized", "Unauthorized"])
+      const warnings = logged.filter((line) => line.includes("LAKEFS_PASSWORD"))
+      assert.strictEqual(warnings.length, 1)
+    }))
+
+  it.effect("check: ok on a working lakeFS; says what is wrong otherwise", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const check = (options: LakeFsStorage.Options) =>
+        LakeFsStorage.check(options).pipe(Effect.flip, Effect.option, Effect.provide(FetchHttpClient.layer))
+      assert.isTrue(Option.isNone(yield* check(LakeFsOnStandIn.optionsOf(standIn))))
+      const wrongKey = yield* check({ ...LakeFsOnStandIn.optionsOf(standIn), password: Redacted.make("wrong") })
+      assert.include(Option.getOrThrow(wrongKey), "rejected the server's credentials (HTTP 401)")
+      const noRepo = yield* check({ ...LakeFsOnStandIn.optionsOf(standIn), repo: "nope" })
+      assert.include(Option.getOrThrow(noRepo), "does not exist")
+      const noBranch = yield* check({ ...LakeFsOnStandIn.optionsOf(standIn), branch: "nope" })
+      assert.include(Option.getOrThrow(noBranch), "does not exist")
+      const down = yield* check({ ...LakeFsOnStandIn.optionsOf(standIn), url: "http://127.0.0.1:9" })
+      assert.include(Option.getOrThrow(down), "cannot connect")
+    }))
+})
+
+const call = (standIn: LakeFsStandIn.LakeFsStandInService, path: string, init?: RequestInit & { auth?: boolean }) =>
+  Effect.promise(async () => {
+    const headers = new Headers(init?.headers)
+    if (init?.auth !== false) {
+      headers.set("authorization", `Basic ${Buffer.from(`${standIn.user}:${standIn.password}`).toString("base64")}`)
+    }
+    const res = await fetch(`${standIn.url}/api/v1${path}`, { ...init, headers })
+    const text = await res.text()
+    return { status: res.status, headers: res.headers, text, json: text.startsWith("{") ? JSON.parse(text) : undefined }
+  })
+
+describe("LakeFsStandIn (the stand-in itself)", () => {
+  it.live("stages, commits, reads with ranges, lists, logs, and fails like lakeFS", () =>
+    Effect.gen(function*() {
+      const s = yield* LakeFsStandIn.make()
+      const repo = `/repositories/${s.repo}`
+      assert.strictEqual((yield* call(s, "/healthcheck", { auth: false })).status, 204)
+      const denied = yield* call(s, `${repo}/branches/main`, { auth: false })
+      assert.strictEqual(denied.status, 401)
+      assert.isString(denied.json.message)
+
+      const up = yield* call(s, `${repo}/branches/main/objects?path=a/b.txt`, {
+        method: "POST",
+        body: "0123456789",
+        headers: { "content-type": "text/plain", "x-lakefs-meta-sha256": "abc" }
+      })
+      assert.strictEqual(up.status, 201)
+      assert.deepStrictEqual([up.json.path, up.json.size_bytes, up.json.content_type], ["a/b.txt", 10, "text/plain"])
+      assert.strictEqual((yield* call(s, `${repo}/refs/main/objects/stat?path=a/b.txt`)).status, 200, "staged view")
+      const missing = yield* call(s, `${repo}/refs/main@/objects/stat?path=a/b.txt`)
+      assert.deepStrictEqual([missing.status, missing.json], [404, { message: "not found" }])
+
+      const commit = yield* call(s, `${repo}/branches/main/commits`, {
+        method: "POST",
+        body: JSON.stringify({ message: "m", metadata: { k: "v" } })
+      })
+      assert.strictEqual(commit.status, 201)
+      assert.deepStrictEqual(commit.json.metadata, { k: "v" })
+      const empty = yield* call(s, `${repo}/branches/main/commits`, { method: "POST", body: "{\"message\":\"m\"}" })
+      assert.strictEqual(empty.status, 400)
+
+      const range = yield* call(s, `${repo}/refs/main@/objects?path=a/b.txt`, { headers: { range: "bytes=2-4" } })
+      assert.deepStrictEqual([range.status, range.text, range.headers.get("content-range")], [206, "234", "bytes 2-4/10"])
+      const stat = yield* call(s, `${repo}/refs/${commit.json.id}/objects/stat?path=a/b.txt`)
+      assert.deepStrictEqual(stat.json.metadata, { sha256: "abc" })
+
+      for (const p of ["a/c", "a/d", "b/e"]) {
+        yield* call(s, `${repo}/branches/main/objects?path=${p}`, { method: "POST", body: "x" })
+      }
+      yield* call(s, `${repo}/branches/main/commits`, { method: "POST", body: "{\"message\":\"more\"}" })
+      const first = yield* call(s, `${repo}/refs/main/objects/ls?prefix=a/&amount=2`)
+      assert.deepStrictEqual(first.json.results.map((o: { path: string }) => o.path), ["a/b.txt", "a/c"])
+      assert.deepStrictEqual([first.json.pagination.has_more, first.json.pagination.next_offset], [true, "a/c"])
+      const second = yield* call(s, `${repo}/refs/main/objects/ls?prefix=a/&amount=2&after=a/c`)
+      assert.deepStrictEqual(second.json.results.map((o: { path: string }) => o.path), ["a/d"])
+      assert.isFalse(second.json.pagination.has_more)
+
+      const logB = yield* call(s, `${repo}/refs/main/commits?prefixes=b/`)
+      assert.deepStrictEqual(logB.json.results.map((c: { message: string }) => c.message), ["more"])
+      const logAb = yield* call(s, `${repo}/refs/main/commits?objects=a/b.txt`)
+      assert.deepStrictEqual(logAb.json.results.map((c: { message: string }) => c.message), ["m"])
+
+      assert.strictEqual((yield* call(s, `${repo}/branches/main/objects?path=a/c`, { method: "DELETE" })).status, 204)
+      assert.strictEqual((yield* call(s, `${repo}/refs/main/objects/stat?path=a/c`)).status, 404)
+      const reset = yield* call(s, `${repo}/branches/main`, {
+        method: "PUT",
+        body: JSON.stringify({ type: "object", path: "a/c" })
+      })
+      assert.strictEqual(reset.status, 204)
+      assert.strictEqual((yield* call(s, `${repo}/refs/main/objects/stat?path=a/c`)).status, 200)
+
+      s.failNext(1)
+      assert.strictEqual((yield* call(s, `${repo}/branches/main`)).status, 500)
+      assert.strictEqual((yield* call(s, `${repo}/branches/main`)).status, 200)
+      s.rejectCredentials(true)
+      assert.strictEqual((yield* call(s, `${repo}/branches/main`)).status, 401)
+    }).pipe(Effect.scoped))
+})

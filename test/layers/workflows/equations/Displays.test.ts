@@ -1,0 +1,239 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { TextItem } from "../../../../src/layers/workflows/pdf/Pdf.ts"
+import { columns } from "../../../../src/layers/workflows/equations/Columns.ts"
+import { displays } from "../../../../src/layers/workflows/equations/Displays.ts"
+import { page, prose, run } from "./items.ts"
+
+/** the displays of a one-column page of the given runs (body size 10) */
+const found = (items: ReadonlyArray<TextItem>) => displays(columns(page(items))[0]!, 10)
+
+/** paragraphs of prose: lines at the given baselines */
+const paragraphs = (...baselines: ReadonlyArray<number>) => baselines.flatMap((y) => prose(y))
+
+/** `x = y + 1` centred at baseline `y`, from x = 270 */
+const formula = (y: number, x = 270) => [
+  run("x", x, y),
+  run("=", x + 8.6, y, "CMR10", 10, 7.8),
+  run("y", x + 19.3, y),
+  run("+", x + 26.3, y, "CMR10", 10, 7.8),
+  run("1", x + 36.4, y, "CMR10", 10, 5)
+]
+
+describe("Displays", () => {
+  it("finds a centred, numbered display between prose, with its context", () => {
+    const display = [...formula(650), run("(1)", 508, 650, "CMR10", 10, 14)]
+    const [equation, ...others] = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(624, 612)])
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(1)")
+    assert.strictEqual(equation!.number?.side, "right")
+    assert.strictEqual(equation!.items.length, 5, "the number is not part of the formula")
+    assert.closeTo(equation!.bbox.left, 270, 0.01)
+    assert.closeTo(equation!.bbox.bottom, 648, 0.01) // the descender of y
+    assert.isAbove(equation!.bbox.top, 655)
+    assert.include(equation!.context.before, "Lorem ipsum")
+    assert.include(equation!.context.after, "Lorem ipsum")
+  })
+
+  it("finds an unnumbered display that stands apart from the margins", () => {
+    assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
+  })
+
+  it("finds a flush-left display (fleqn) with its number on the left (leqno), math letters in the text italic", () => {
+    // txfonts: U and S in Times Italic, Var and 2 in Times Roman; only σ, = and + in math fonts
+    const row = [
+      run("(2b)", 72, 650, "NimbusRomNo9L-Regu", 12, 19.9),
+      run("Var", 101.3, 650, "NimbusRomNo9L-Regu", 12, 16.6),
+      run("U", 119.9, 650, "NimbusRomNo9L-ReguItal", 12, 8.6),
+      run("=", 132.7, 650, "rtxr", 12, 7.6),
+      run("σ", 143.6, 650, "rtxmi", 12, 8.1),
+      run("S", 151.7, 647, "NimbusRomNo9L-ReguItal", 8, 4),
+      run("+", 160.1, 650, "rtxr", 12, 7.6),
+      run("σ", 170.4, 650, "rtxmi", 12, 8.1),
+      run("T", 178.5, 647, "NimbusRomNo9L-ReguItal", 8, 4.4),
+      run(",", 184.4, 650, "rtxmi", 12, 3)
+    ]
+    const text = (y: number) => prose(y, 72, 522, "NimbusRomNo9L-Regu")
+    const [equation, ...others] = displays(columns(page([...text(700), ...text(686), ...row, ...text(622)]))[0]!, 12)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(2b)")
+    assert.strictEqual(equation!.number?.side, "left")
+    assert.strictEqual(equation!.items.length, 9)
+  })
+
+  it("finds the rows of a flalign, which start at the margin with a label", () => {
+    // d = 1 :   p(0) = 2^{-2n}   (2), the label flush left in the text italic (pxfonts)
+    const row = (y: number, label: string, number: string) => [
+      run("d", 72, y, "URWPalladioL-Ital", 10, 5),
+      run("=", 79.8, y, "Rpxr", 10, 6.7),
+      run(label, 89.2, y, "URWPalladioL-Roma", 10, 7.5),
+      run("p", 160, y, "URWPalladioL-Ital", 10, 5),
+      run("(0)", 165, y, "URWPalladioL-Roma", 10, 11.6),
+      run("=", 179.4, y, "Rpxr", 10, 6.7),
+      run("2", 190, y, "URWPalladioL-Roma", 10, 5),
+      run("−2n", 195, y + 4, "Pxsy", 7, 12),
+      run(number, 508, y, "URWPalladioL-Roma", 10, 11.6)
+    ]
+    const items = [...paragraphs(700, 688), ...row(660, "1:", "(2)"), ...row(640, "2:", "(3)"), ...paragraphs(612)]
+    assert.deepStrictEqual(found(items).map((equation) => equation.number?.text), ["(2)", "(3)"])
+    assert.closeTo(found(items)[0]!.bbox.left, 72, 0.01, "the label is part of the row")
+  })
+
+  it("joins the lines of a multline: flush left, centred, flush right with the number", () => {
+    // the first line from the margin (plus \multlinegap), `first` wide; the middle one centred, from `middle`
+    const multline = (first: number, middle: number) => [
+      ...paragraphs(700, 688),
+      run("(1 − δ)", 82, 660, "CMMI10", 10, 30), run("x", 115, 660), run("=", 125, 660, "CMR10", 10, 7.8), run("a + b + c + d", 140, 660, "CMMI10", 10, first),
+      run("≤", middle, 640, "CMSY10", 10, 7.8), run("e + f + g + h", middle + 15, 640, "CMMI10", 10, 2 * (297 - middle) - 15),
+      run("≤", 300, 620, "CMSY10", 10, 7.8), run("l + m + n + o", 315, 620, "CMMI10", 10, 160), run("(2.7)", 500, 620, "CMR10", 10, 22),
+      ...paragraphs(592)
+    ]
+    const [equation, ...others] = found(multline(160, 180))
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(2.7)")
+    assert.strictEqual(equation!.parts.length, 3)
+    // in a narrow column the first line may fill its line
+    assert.deepStrictEqual(found(multline(380, 250)).map((row) => [row.number?.text, row.parts.length]), [["(2.7)", 3]])
+    // the rows of an align* that start at the relation of the row above are rows of their own
+    const align = [
+      ...paragraphs(700, 688),
+      run("f(x)", 82, 660, "CMMI10", 10, 60), run("=", 180, 660, "CMR10", 10, 7.8), run("a + b + c + d", 195, 660, "CMMI10", 10, 160),
+      run("≤", 180, 640, "CMSY10", 10, 7.8), run("e + f + g + h + i + j + k", 195, 640, "CMMI10", 10, 240),
+      ...paragraphs(612)
+    ]
+    assert.strictEqual(found(align).length, 2)
+  })
+
+  it("keeps an overbrace's label and an underbrace's label with their formula", () => {
+    // = 4 ∑ a_k  with `= b` over the sum (over a brace), then  p = ∑ c  with `k pairs` under c (under a brace)
+    const overbrace = [
+      run("=", 260, 640, "CMR10", 10, 7.8), run("4", 272, 640, "CMR10", 10, 5),
+      run("=", 294, 672, "CMR7", 7, 5), run("(", 299, 672, "CMR10", 10, 3.3), run("b", 303, 672, "CMMI7", 7, 4), run(")", 308, 672, "CMR10", 10, 3.3),
+      run("z", 286, 662, "CMEX10", 10, 6.5), run("}|", 296, 662, "CMEX10", 10, 13), run("{", 313, 662, "CMEX10", 10, 6.5),
+      run("X", 290, 651, "CMEX10", 10, 14.4), run("a", 306, 640), run("(4)", 508, 640, "CMR10", 10, 14)
+    ]
+    const underbrace = [
+      run("p", 250, 600), run("=", 258, 600, "CMR10", 10, 7.8), run("c + d", 280, 600, "CMMI10", 10, 30),
+      run("|", 278, 590, "CMEX10", 10, 6.5), run("{z", 290, 590, "CMEX10", 10, 13), run("}", 305, 590, "CMEX10", 10, 6.5),
+      run("k pairs", 282, 580, "CMR7", 7, 25), run("(5)", 508, 600, "CMR10", 10, 14)
+    ]
+    const rows = found([...paragraphs(720, 708, 696), ...overbrace, ...underbrace, ...paragraphs(560)])
+    assert.deepStrictEqual(rows.map((row) => [row.number?.text, row.items.length]), [["(4)", 11], ["(5)", 7]])
+  })
+
+  it("does not report math in a title block, set larger or smaller than the body", () => {
+    const items = [
+      run("Return probabilities on", 200, 760, "CMBX12", 17.2, 200),
+      run("n ≥ 3, d ∈ {1, 2, 3}", 250, 736, "CMMI12", 12, 90),
+      run("d ∈ {1, 2, 3}", 265, 720, "CMMI9", 9, 60),
+      ...paragraphs(690, 678, 666)
+    ]
+    assert.deepStrictEqual(found(items), [])
+  })
+
+  it("does not report inline math, centred prose, or prose that starts at the margin", () => {
+    const inline = [run("We have", 72, 650, "CMR10", 10, 40), ...formula(650, 115), run("and so on until the end", 160, 650, "CMR10", 10, 362)]
+    const centredProse = [run("the skew comes from the correlation, the smile", 200, 626, "NimbusRomNo9L-ReguItal", 10, 200)]
+    const mathAtMargin = formula(602, 72)
+    const items = [...paragraphs(700, 688, 676, 664), ...inline, ...paragraphs(638), ...centredProse, ...paragraphs(614), ...mathAtMargin, ...paragraphs(590)]
+    assert.deepStrictEqual(found(items), [])
+  })
+
+  it("does not report pseudocode set as text, with arrows and keywords", () => {
+    const step = (y: number, x: number, ...texts: ReadonlyArray<string>) =>
+      texts.map((text, i) => run(text, x + 30 * i, y, i % 2 === 0 ? "CMMI10" : "CMSY10", 10, 10))
+    const items = [
+      ...paragraphs(700, 688),
+      run("Algorithm 1.", 72, 664, "CMBX10", 10, 60),
+      ...step(652, 82, "W", "←", "0;", "Σ", "←", "0"),
+      run("for", 82, 640, "CMBX10", 10, 15), ...step(640, 100, "n", "=", "1, 2, . . . , N"), run("do", 180, 640, "CMBX10", 10, 12),
+      ...step(628, 92, "W", "←", "max(0, W + S − T);", "Σ", "←", "Σ + W"),
+      run("return", 82, 616, "CMBX10", 10, 30), ...step(616, 115, "Σ/N"),
+      ...paragraphs(590)
+    ]
+    assert.deepStrictEqual(found(items), [])
+  })
+
+  it("does not report a table of numbers", () => {
+    const row = (y: number) =>
+      [run("2019-06", 150, y, "CMR10", 10, 33), ...[200, 250, 300, 350].map((x, i) => run(`0.${i}5`, x, y, "CMR10", 10, 20))]
+    const header = [run("date", 150, 660, "CMR10", 10, 17), run("κ", 205, 660), run("θ", 255, 660), run("σ", 305, 660), run("ρ", 355, 660)]
+    const items = [...paragraphs(700, 688), ...header, ...row(648), ...row(636), ...row(624), ...paragraphs(596)]
+    assert.deepStrictEqual(found(items), [])
+  })
+
+  it("splits the rows of a gather, each with its number", () => {
+    const items = [
+      ...paragraphs(700, 688),
+      ...formula(660),
+      run("(1)", 508, 660, "CMR10", 10, 14),
+      ...formula(643),
+      run("(2)", 508, 643, "CMR10", 10, 14),
+      ...paragraphs(615)
+    ]
+    const rows = found(items)
+    assert.deepStrictEqual(rows.map((row) => row.number?.text), ["(1)", "(2)"])
+    assert.isTrue(rows[0]!.bbox.bottom > rows[1]!.bbox.top)
+  })
+
+  it("keeps a fraction's numerator and denominator with its row", () => {
+    // f = (a + b) / c, the fraction right of "f ="
+    const items = [
+      ...paragraphs(700, 688),
+      run("f", 260, 650),
+      run("=", 268, 650, "CMR10", 10, 7.8),
+      run("a + b", 282, 657, "CMMI10", 10, 24),
+      run("c", 292, 643),
+      run(",", 310, 650),
+      ...paragraphs(620)
+    ]
+    const [fraction, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(fraction!.items.length, 5)
+  })
+
+  it("keeps the rows of a matrix together, held by its delimiters", () => {
+    // L = ( 1 −1 / −1 1 ) with CMEX pieces of tall parentheses at x = 280 and 330
+    const pieces = (x: number, top: string, extension: string, bottom: string) => [
+      run(top, x, 668, "CMEX10", 10, 8.7),
+      run(extension, x, 659, "CMEX10", 10, 8.7),
+      run(bottom, x, 653, "CMEX10", 10, 8.7)
+    ]
+    const items = [
+      ...paragraphs(700, 688),
+      run("L", 260, 650),
+      run("=", 268, 650, "CMR10", 10, 7.8),
+      ...pieces(280, "\uf8eb", "\uf8ec", "\uf8ed"),
+      run("1", 292, 656, "CMR10"),
+      run("−1", 310, 656, "CMSY10", 10, 12),
+      run("−1", 290, 644, "CMSY10", 10, 12),
+      run("1", 312, 644, "CMR10"),
+      ...pieces(330, "\uf8f6", "\uf8f7", "\uf8f8"),
+      run("(3)", 508, 650, "CMR10", 10, 14),
+      ...paragraphs(620)
+    ]
+    const [matrix, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(matrix!.number?.text, "(3)")
+    assert.strictEqual(matrix!.items.length, 12)
+  })
+
+  it("finds a formula too wide for its line, set from the margin, its number on the line below", () => {
+    const wide = [run("E(f, f)", 72, 650, "CMMI10", 10, 30), run("=", 105, 650, "CMR10", 10, 7.8), run("∑ x y γ Var π f", 115, 650, "CMMI10", 10, 410)]
+    const items = [...paragraphs(700, 688, 676), ...wide, run("(2)", 508, 635, "CMR10", 10, 14), ...paragraphs(620)]
+    const [equation, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(2)")
+    assert.strictEqual(equation!.items.length, 3)
+    // without the number below, a line like that is prose-like math, not a display
+    assert.deepStrictEqual(found([...paragraphs(700, 688, 676), ...wide, ...paragraphs(638)]), [])
+  })
+
+  it("reads a number on a baseline of its own as holding the lines around it together", () => {
+    // an `aligned` block of two rows, its number between them
+    const items = [...paragraphs(700, 688), ...formula(662), ...formula(648), run("(4)", 508, 655, "CMR10", 10, 14), ...paragraphs(620)]
+    const [block, ...others] = found(items)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(block!.number?.text, "(4)")
+    assert.strictEqual(block!.items.length, 10)
+  })
+})

@@ -1,0 +1,171 @@
+import { assert, describe, it } from "@effect/vitest"
+import { toLatex } from "../../../../src/layers/workflows/equations/GlyphLatex.ts"
+import { run } from "./items.ts"
+
+describe("GlyphLatex", () => {
+  it("writes scripts from size and offset", () => {
+    const items = [
+      run("e", 100, 500, "CMMI10", 10, 5),
+      run("−", 105, 504, "CMSY7", 7, 6.6),
+      run("λ", 111.6, 504, "CMMI7", 7, 4.9),
+      run("k", 116.5, 502.6, "CMMI5", 5, 3.4),
+      run("t", 119.9, 504, "CMMI7", 7, 3),
+      run("=", 130, 500, "CMR10", 10, 7.7),
+      run("x", 142, 500, "CMMI10", 10, 5.7),
+      run("i", 147.7, 498.5, "CMMI7", 7, 2.8)
+    ]
+    assert.strictEqual(toLatex(items), "e^{- \\lambda_kt} = x_i")
+  })
+
+  it("writes a fraction where a numerator stands over a denominator", () => {
+    const items = [
+      run("f", 100, 500, "CMMI10", 10, 5),
+      run("=", 110, 500, "CMR10", 10, 7.7),
+      run("a + b", 124, 507, "CMMI10", 10, 24),
+      run("c", 133.5, 493, "CMMI10", 10, 5),
+      run(",", 152, 500, "CMMI10", 10, 2.8)
+    ]
+    assert.strictEqual(toLatex(items), "f = \\frac{a + b}c,")
+  })
+
+  it("writes a display sum with its limits", () => {
+    const items = [
+      run("X", 100, 510.4, "CMEX10", 10, 14.4),
+      run("n", 105, 514, "CMMI7", 7, 4.9),
+      run("k=1", 101, 490, "CMMI7", 7, 12),
+      run("a", 117, 500, "CMMI10", 10, 5.3),
+      run("k", 122.3, 498.5, "CMMI7", 7, 4.2)
+    ]
+    assert.strictEqual(toLatex(items), "\\sum_{k = 1}^na_k")
+  })
+
+  it("writes a matrix between tall delimiters, and cases after a lone brace", () => {
+    const paren = (x: number, top: string, bottom: string) => [run(top, x, 511, "CMEX10", 10, 8.7), run(bottom, x, 502, "CMEX10", 10, 8.7)]
+    const matrix = [
+      run("A", 80, 500),
+      run("=", 90, 500, "CMR10", 10, 7.7),
+      ...paren(100, "\uf8eb", "\uf8ed"),
+      run("1", 112, 506, "CMR10", 10, 5),
+      run("0", 130, 506, "CMR10", 10, 5),
+      run("0", 112, 494, "CMR10", 10, 5),
+      run("1", 130, 494, "CMR10", 10, 5),
+      ...paren(140, "\uf8f6", "\uf8f8")
+    ]
+    assert.strictEqual(toLatex(matrix), "A = \\begin{pmatrix}1 & 0 \\\\ 0 & 1\\end{pmatrix}")
+    const cases = [
+      run("f", 80, 500),
+      run("=", 90, 500, "CMR10", 10, 7.7),
+      run("\uf8f1", 100, 513, "CMEX10", 10, 8.9),
+      run("\uf8f2", 100, 504, "CMEX10", 10, 8.9),
+      run("\uf8f3", 100, 495, "CMEX10", 10, 8.9),
+      run("1", 112, 506, "CMR10", 10, 5),
+      run("if", 135, 506, "CMR10", 10, 8),
+      run("0", 112, 494, "CMR10", 10, 5),
+      run("otherwise", 135, 494, "CMR10", 10, 40)
+    ]
+    assert.strictEqual(toLatex(cases), "f = \\begin{cases}1 & \\text{if} \\\\ 0 & \\text{otherwise}\\end{cases}")
+  })
+
+  it("writes a row vector between \\left( and \\right) of one line's height, cells a column gap apart", () => {
+    const vector = [
+      run("H", 386.8, 456, "CMBX10", 10.9, 9.8), run("=", 399.6, 456, "CMR10", 10.9, 8.5), run("\u0000", 411.1, 464.9, "CMEX10", 10.9, 5),
+      run("1", 416.1, 456, "CMR10", 10.9, 5.5), run("0", 431.5, 456, "CMR10", 10.9, 5.5), run("\u0001", 437, 464.9, "CMEX10", 10.9, 5)
+    ]
+    assert.strictEqual(toLatex(vector), "\\mathbf{H} = \\begin{pmatrix}1 & 0\\end{pmatrix}")
+    // \bigl( a + b \bigr) and \bigl( x \sqrt{y} \bigr) are no vectors
+    const sum = [run("\u0000", 100, 509, "CMEX10", 10, 4.6), run("a + b", 105, 500, "CMMI10", 10, 24), run("\u0001", 130, 509, "CMEX10", 10, 4.6)]
+    assert.strictEqual(toLatex(sum), "(a + b)")
+    const root = [
+      run("\u0000", 100, 509, "CMEX10", 10, 4.6), run("x", 105, 500), run("√", 117, 508, "CMSY10", 10, 8.3), run("y", 125.3, 500),
+      run("\u0001", 131, 509, "CMEX10", 10, 4.6)
+    ]
+    assert.strictEqual(toLatex(root), "(x\\sqrt{y})")
+  })
+
+  it("writes accents, radicals, alphabets and negations", () => {
+    const items = [
+      run("¯", 100, 503, "CMR10", 10, 5),
+      run("S", 100, 500, "CMMI10", 10, 6),
+      run("√", 110, 508, "CMSY10", 10, 8.3),
+      run("t", 118.3, 500, "CMMI10", 10, 3.6),
+      run("E", 125, 500, "MSBM10", 10, 6.6),
+      run("̸", 135, 500, "CMSY10", 10, 0),
+      run("=", 135, 500, "CMR10", 10, 7.7),
+      run("0", 146, 500, "CMR10", 10, 5)
+    ]
+    assert.strictEqual(toLatex(items), "\\bar S\\sqrt{t}\\mathbb{E} \\ne 0")
+  })
+
+  it("writes an accent that pdf.js joined to the run before it, and Euler's ASCII circumflex as a hat", () => {
+    const joined = [run("y", 240, 500, "CMBX10", 10, 6.6), run("= ˆ", 250, 500, "CMR10", 10, 16), run("x", 260.5, 500, "CMBX10", 10, 6.6)]
+    assert.strictEqual(toLatex(joined), "\\mathbf{y} = \\hat{\\mathbf{x}}")
+    const euler = [run("^", 204.2, 445, "EUFM10", 10, 5), run("x", 203.1, 445, "CMMIB10", 10, 6.6), run("=", 212.4, 445, "EUFM10", 10, 7.5), run("0", 224, 445, "EURM10", 10, 5)]
+    assert.strictEqual(toLatex(euler), "\\hat{\\boldsymbol{x}} = 0")
+  })
+
+  it("writes long arrows that TeX builds from two glyphs, in one run or two", () => {
+    const items = [
+      run("a", 197.9, 695, "CMMI10", 10, 5.3), run("7", 205.9, 695, "CMSY10", 10, 0), run("→", 205.9, 695, "CMSY10", 10, 10),
+      run("b", 218.6, 695, "CMMI10", 10, 4.3), run("−→", 225.7, 695, "CMSY10", 10, 16), run("c", 244.5, 695, "CMMI10", 10, 4.3),
+      run("=", 251.6, 695, "CMR10", 10, 7.8), run("⇒", 257.7, 695, "CMSY10", 10, 10), run("d", 270.4, 695, "CMMI10", 10, 5.2)
+    ]
+    assert.strictEqual(toLatex(items), "a \\mapsto b \\longrightarrow c \\Longrightarrow d")
+    // the `=` may end a longer run
+    const joined = [run("g(x", 150, 500, "CMMI10", 10, 13), run(") =", 163, 500, "CMR10", 10, 15.1), run("⇒", 176.3, 500, "CMSY10", 10, 10), run("h", 189.6, 500)]
+    assert.strictEqual(toLatex(joined), "g(x) \\Longrightarrow h")
+    // a digit 7 before an arrow is a 7
+    assert.strictEqual(toLatex([run("7", 100, 500, "CMR10", 10, 5), run("→", 106, 500, "CMSY10", 10, 10)]), "7 \\to")
+  })
+
+  it("writes horizontal braces with their formula and label", () => {
+    // p = 4 ∑ (a)/(b)  with `k pairs` under the fraction
+    const under = [
+      run("p", 112, 292), run("=", 139, 292, "CMR10", 10, 6.7), run("4", 148.7, 292, "CMR10", 10, 5),
+      run("X", 167.9, 303, "CMEX10", 10, 13.9), run("k=0", 169, 280, "CMMI7", 7, 11),
+      run("(2n)!", 199.4, 299, "CMR10", 10, 20), run("k!(n − k)!", 185.7, 285, "CMR10", 10, 47),
+      run("|", 184.5, 277, "CMEX10", 10, 6.5), run("{z", 202.9, 277, "CMEX10", 10, 13), run("}", 227.8, 277, "CMEX10", 10, 6.5),
+      run("k pairs", 190, 265, "CMR7", 7, 30)
+    ]
+    assert.strictEqual(toLatex(under, { baseline: 292 }), "p = 4\\sum_{k = 0}\\underbrace{\\frac{(2n)!}{k!(n - k)!}}_{k\\text{pairs}}")
+    // = ∑ a  with `= b` over the sum and its summand
+    const over = [
+      run("=", 160, 218, "CMR10", 10, 6.7),
+      run("= b", 192, 250, "CMMI7", 7, 12),
+      run("z", 186.4, 241, "CMEX10", 10, 6.5), run("}|", 196.4, 241, "CMEX10", 10, 13), run("{", 212.9, 241, "CMEX10", 10, 6.5),
+      run("X", 186.4, 228.8, "CMEX10", 10, 13.9), run("a", 205, 218), run(".", 221, 218, "CMMI10", 10, 2.5)
+    ]
+    assert.strictEqual(toLatex(over), "= \\overbrace{\\sum a}^{= b}.")
+  })
+
+  it("writes a radical's index, set small over the left part of the sign", () => {
+    const items = [
+      run("lim", 384.6, 362, "URWPalladioL-Roma", 10, 14.6), run("n", 383.3, 356, "URWPalladioL-Ital", 7, 3.9), run("→∞", 387.1, 356, "Pxsy", 7, 13.3),
+      run("2", 405.5, 367, "URWPalladioL-Roma", 5, 2.5), run("n", 407.9, 367, "URWPalladioL-Ital", 5, 2.8),
+      run("p", 405.7, 371, "Pxex", 10, 7.7), run("p", 413.4, 362, "URWPalladioL-Ital", 10, 5)
+    ]
+    assert.strictEqual(toLatex(items), "\\lim_{n \\to \\infty}\\sqrt[2n]{p}")
+  })
+
+  it("writes a small fraction after a delimiter or an operator, which take no scripts", () => {
+    const gamma = [
+      run("Γ", 389, 443, "EURM10", 10, 4.3), run("\u0000", 394.5, 451.2, "CMEX10", 10, 4.6),
+      run("1", 402.4, 447, "EURM7", 7, 4.4), run("24", 400.2, 439.7, "EURM7", 7, 8.7), run("\u0001", 410.2, 451.2, "CMEX10", 10, 4.6)
+    ]
+    assert.strictEqual(toLatex(gamma), "\\Gamma(\\frac1{24})")
+    const half = [run("+", 100, 500, "CMR10", 10, 7.8), run("1", 110.5, 504, "CMR7", 7, 3.5), run("2", 110.5, 496, "CMR7", 7, 3.5), run("f", 115, 500)]
+    assert.strictEqual(toLatex(half), "+ \\frac12f")
+    // a letter's scripts stay scripts
+    assert.strictEqual(toLatex([run("x", 100, 500), run("1", 105.7, 504, "CMR7", 7, 3.5), run("2", 105.7, 497, "CMR7", 7, 3.5)]), "x_2^1")
+  })
+
+  it("writes an aligned block when the number sits between its lines", () => {
+    const row = (y: number) => [run("x", 100, y), run("=", 110, y, "CMR10", 10, 7.7), run("1", 121, y, "CMR10", 10, 5)]
+    assert.strictEqual(toLatex([...row(512), ...row(498)], { baseline: 505 }), "\\begin{aligned} x = 1 \\\\ x = 1 \\end{aligned}")
+    // a split whose first row has a sum with limits near the number's baseline: the limits stay with their sum
+    const split = [
+      run("X", 100, 622, "CMEX10", 10, 14.4), run("j≥2", 100.5, 600.7, "CMMI7", 7, 12), run("a", 116, 612.7), run("≤", 124, 612.7, "CMSY10", 10, 7.8), run("b", 135, 612.7),
+      run("=", 124, 585, "CMR10", 10, 7.7), run("c", 135, 585)
+    ]
+    assert.strictEqual(toLatex(split, { baseline: 599.6 }), "\\begin{aligned} \\sum_{j \\ge 2}a \\le b \\\\ = c \\end{aligned}")
+  })
+})

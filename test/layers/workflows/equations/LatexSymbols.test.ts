@@ -1,0 +1,55 @@
+import { assert, describe, it } from "@effect/vitest"
+import { charLatex, longArrow, runTokens, symbolLatex } from "../../../../src/layers/workflows/equations/LatexSymbols.ts"
+import { run } from "./items.ts"
+
+describe("LatexSymbols", () => {
+  it("spells Greek, relations and operators as commands", () => {
+    assert.deepStrictEqual(runTokens(run("λϕφ", 0, 0)), ["\\lambda", "\\phi", "\\varphi"])
+    assert.deepStrictEqual(runTokens(run("≤ · · ·", 0, 0, "CMSY10")), ["\\le", "\\cdots"])
+    assert.deepStrictEqual(runTokens(run("∆", 0, 0, "CMR10")), ["\\Delta"])
+    assert.strictEqual(symbolLatex("→"), "\\to")
+    assert.deepStrictEqual(runTokens(run("−→", 0, 0, "CMSY10", 10, 16)), ["\\longrightarrow"])
+    assert.deepStrictEqual(runTokens(run("⇐⇒", 0, 0, "CMSY10", 10, 18)), ["\\Longleftrightarrow"])
+    assert.strictEqual(longArrow("=", "⇒"), "⟹")
+    assert.isUndefined(symbolLatex("x"))
+  })
+
+  it("takes the alphabet from the font", () => {
+    assert.deepStrictEqual(runTokens(run("L", 0, 0, "CMSY10")), ["\\mathcal{L}"])
+    assert.deepStrictEqual(runTokens(run("E", 0, 0, "MSBM10")), ["\\mathbb{E}"])
+    assert.deepStrictEqual(runTokens(run("g", 0, 0, "EUFM10")), ["\\mathfrak{g}"])
+    assert.deepStrictEqual(runTokens(run("1", 0, 0, "CMBX10")), ["\\mathbf{1}"])
+    assert.strictEqual(charLatex("𝑥", "mathUnicode"), "x")
+    assert.strictEqual(charLatex("𝔤", "mathUnicode"), "\\mathfrak{g}")
+  })
+
+  it("writes bold math: a few upright bold letters in one run each \\mathbf, bold math italic \\boldsymbol", () => {
+    assert.deepStrictEqual(runTokens(run("Fx", 0, 0, "CMBX10")), ["\\mathbf{F}", "\\mathbf{x}"])
+    assert.deepStrictEqual(runTokens(run("HP", 0, 0, "NimbusRomNo9L-Medi")), ["\\mathbf{H}", "\\mathbf{P}"])
+    assert.deepStrictEqual(runTokens(run("ν", 0, 0, "CMMIB10")), ["\\boldsymbol{\\nu}"])
+    assert.deepStrictEqual(runTokens(run("x,", 0, 0, "CMMIB10")), ["\\boldsymbol{x}", ","])
+    assert.deepStrictEqual(runTokens(run("x", 0, 0, "EURB10")), ["\\boldsymbol{x}"])
+    // a bold word stays a word
+    assert.deepStrictEqual(runTokens(run("Algorithm", 0, 0, "CMBX10")), ["\\text{Algorithm}"])
+    assert.deepStrictEqual(runTokens(run("for", 0, 0, "CMBX10")), ["\\text{for}"])
+    assert.deepStrictEqual(runTokens(run("do", 0, 0, "CMBX10")), ["\\text{do}"])
+  })
+
+  it("reads extension glyphs by their code", () => {
+    assert.deepStrictEqual(runTokens(run("X", 0, 0, "CMEX10", 10, 14.4)), ["\\sum"])
+    assert.deepStrictEqual(runTokens(run("Z", 0, 0, "CMEX10", 10, 5.5)), ["\\int"])
+    assert.deepStrictEqual(runTokens(run("\u0010", 0, 0, "CMEX10", 10, 5.9)), ["("])
+    assert.deepStrictEqual(runTokens(run("∮", 0, 0, "LMMathExtension10-Regular", 10, 5.5)), ["\\oint"])
+  })
+
+  it("makes operator names commands and words text", () => {
+    assert.deepStrictEqual(runTokens(run("exp", 0, 0, "CMR10")), ["\\exp"])
+    assert.deepStrictEqual(runTokens(run("lim inf", 0, 0, "CMR10")), ["\\liminf"])
+    assert.deepStrictEqual(runTokens(run("diam(", 0, 0, "CMR10")), ["\\operatorname{diam}", "("])
+    assert.deepStrictEqual(runTokens(run("argmin", 0, 0, "CharterBT-Roman")), ["\\operatorname*{argmin}"])
+    assert.deepStrictEqual(runTokens(run(") =", 0, 0, "CMR10")), [")", "="])
+    assert.deepStrictEqual(runTokens(run("if the option ends", 0, 0, "CMR10")), ["\\text{if the option ends}"])
+    assert.deepStrictEqual(runTokens(run("otherwise.", 0, 0, "CMR10")), ["\\text{otherwise}", "."])
+    assert.deepStrictEqual(runTokens(run("dS", 0, 0, "NimbusRomNo9L-ReguItal")), ["d", "S"])
+  })
+})
