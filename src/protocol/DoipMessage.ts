@@ -97,6 +97,11 @@ export interface DoipResponse {
   readonly output?: unknown
   /** the DOIP v2.0 response attributes */
   readonly attributes?: JsonObject | undefined
+  /**
+   * `true` when the handler answers this very object again and again (hello, list operations): a framing may then
+   * keep its encoding instead of encoding it for every request. Such a response must never be changed.
+   */
+  readonly cacheable?: boolean | undefined
 }
 
 /**

@@ -20,9 +20,11 @@ import * as FixityWorkflow from "../layers/workflows/FixityWorkflow.ts"
 import * as PdfJs from "../layers/workflows/pdf/PdfJs.ts"
 import * as ServerConfig from "../layers/config/ServerConfig.ts"
 import * as Workflows from "../layers/workflows/Workflows.ts"
-import * as BinaryListener from "./framings/BinaryFraming.ts"
 import * as BuiltinOperations from "./BuiltinOperations.ts"
-import * as Doip2Listener from "./framings/Doip2Framing.ts"
+import * as BinaryFraming from "./framings/BinaryFraming.ts"
+import * as Doip2Framing from "./framings/Doip2Framing.ts"
+import * as UpstreamFraming from "./framings/UpstreamFraming.ts"
+import * as Listener from "./Listener.ts"
 import type { Operation } from "./OperationRegistry.ts"
 import type { TlsFiles } from "./Tls.ts"
 
@@ -91,20 +93,28 @@ export const layerListeners = (options: {
   readonly port: number
   readonly tls?: TlsFiles | undefined
 }) => {
+  // every write is a whole answer (or a large piece of content): Nagle's algorithm could only hold it back
   const socketServer = (port: number) =>
     options.tls === undefined
-      ? NodeSocketServer.layer({ host: options.host, port })
-      : NodeSocketServer.layerTls({ host: options.host, port, cert: Buffer.from(options.tls.cert), key: Buffer.from(options.tls.key) })
+      ? NodeSocketServer.layer({ host: options.host, port, noDelay: true })
+      : NodeSocketServer.layerTls({
+        host: options.host,
+        port,
+        noDelay: true,
+        cert: Buffer.from(options.tls.cert),
+        key: Buffer.from(options.tls.key)
+      })
   const boundPort = Effect.gen(function*() {
     const server = yield* SocketServer.SocketServer
     return NetAddress.isInetAddress(server.address) ? server.address.port : options.port
   })
   const binary = Layer.effect(BinaryPort, boundPort).pipe(
-    Layer.merge(BinaryListener.layer),
+    Layer.merge(Listener.layer("binary", () => BinaryFraming.framing)),
     Layer.provide(socketServer(options.port))
   )
   const doip2 = Layer.effect(Doip2Port, boundPort).pipe(
-    Layer.merge(Doip2Listener.layer),
+    // the upstream variant's length prefix starts with 0x00, which never starts a DOIP v2.0 segment
+    Layer.merge(Listener.layer("doip2", (first) => first === 0x00 ? UpstreamFraming.framing : Doip2Framing.framing)),
     Layer.provide(socketServer(options.port === 0 ? 0 : options.port + 1))
   )
   const address = Layer.effect(

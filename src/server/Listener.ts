@@ -1,66 +1,291 @@
 /**
- * What every listener does with its connections, whatever the framing: count them against
- * `limits.maxConnections`, and tell each handler where the listener is.
+ * The one request loop every listener runs, whatever the framing: read a request, run its operation, write the
+ * answer, repeat, until the client closes the connection, the framing breaks, or the connection stays idle too long.
+ *
+ * A framing (binary envelope, DOIP v2.0 segments, the upstream length-prefixed variant; see `framings/`) is a value
+ * that plugs into the loop: it decodes requests from the connection's bytes and encodes answers. The loop owns what
+ * all framings share:
+ *
+ * - **Reading**: the socket's batches go straight into the framing's synchronous decoder (`PartReader`); a request
+ *   that is already buffered is decoded without waiting on anything.
+ * - **Writing**: answers are queued in an {@link Output} and written together when the loop is about to wait for
+ *   input, so pipelined requests are answered with one write; component content streams after its header.
+ * - **Idle timeout**: one timer per connection, checked against the time the loop started waiting for a request,
+ *   not a timeout per read.
+ * - **Errors**: a handler's `DoipError` is answered and the connection stays open; a framing error is answered once
+ *   and the connection closes (the position of the next message can no longer be trusted); a socket error or an
+ *   answer that failed part-way closes it. Nothing a client sends can fail the listener itself.
+ * - **Connections**: at most `limits.maxConnections` at once, per listener.
  *
  * @since 0.1.0
  */
+import type * as Arr from "effect/Array"
+import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as NetAddress from "effect/net/NetAddress"
 import * as Socket from "effect/socket/Socket"
 import * as SocketServer from "effect/socket/SocketServer"
-import type { Endpoint } from "../protocol/DoipMessage.ts"
-import { ServerConfig } from "../layers/config/ServerConfig.ts"
+import { concat } from "../protocol/ByteQueue.ts"
+import type { DoipError } from "../protocol/DoipError.ts"
+import type { DoipRequest, DoipResponse, Endpoint } from "../protocol/DoipMessage.ts"
+import type { Source } from "../protocol/PartReader.ts"
+import { ServerConfig, type Settings } from "../layers/config/ServerConfig.ts"
+import { type Operation, Operations, run } from "./OperationRegistry.ts"
 
 /**
  * A response could not be written whole: the connection must close, since the client cannot find the next one.
  *
+ * @category errors
  * @since 0.1.0
  */
 export class ResponseFailed extends Data.TaggedError("ResponseFailed")<{ readonly reason: string }> {}
 
 /**
- * How a connection's request loop ends on an error: a framing error (the framing's own error class, told apart by
- * `isFramingError`) is answered once with `answer` before the connection closes; a response that failed part-way
- * and a socket error just close it.
+ * What ends a connection's loop: the framing broke (`F`, answered before closing), an answer failed part-way, or
+ * the socket failed or closed.
  *
+ * @category models
  * @since 0.1.0
  */
-export const endOn = <F extends { readonly message: string }>(
-  isFramingError: (u: unknown) => u is F,
-  writer: Socket.Writer,
-  answer: (error: F) => Uint8Array
-) =>
-(error: F | ResponseFailed | Socket.SocketError): Effect.Effect<void> => {
-  if (isFramingError(error)) {
-    return Effect.logDebug("framing error, closing the connection", error.message).pipe(
-      Effect.andThen(writer.write(answer(error))),
-      Effect.ignore
+export type ConnectionError<F> = F | ResponseFailed | Socket.SocketError
+
+/**
+ * A request read off the wire: the operation to run and its request, or the `DoipError` to answer instead (the
+ * framing is intact: the rest of the message is skipped and the connection stays open).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Incoming =
+  | { readonly _tag: "Request"; readonly operation: Operation; readonly request: DoipRequest }
+  | { readonly _tag: "Invalid"; readonly error: DoipError }
+
+/**
+ * One connection as a framing sees it. The loop calls `next`, runs the operation, calls `skipRest`, then `respond`
+ * or `respondError`, in that order, for every request.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Exchange<F> {
+  /** the next request, `undefined` when the client closed the connection cleanly between messages */
+  readonly next: Effect.Effect<Incoming | undefined, ConnectionError<F>>
+  /** skips whatever the handler left unread of the current message */
+  readonly skipRest: Effect.Effect<void, ConnectionError<F>>
+  readonly respond: (response: DoipResponse) => Effect.Effect<void, ConnectionError<F>>
+  /** queues the error answer to the current request */
+  readonly respondError: (error: DoipError) => void
+  /** the answer to a broken framing, before the connection closes */
+  readonly framingError: (error: F) => Uint8Array
+  readonly isFramingError: (u: unknown) => u is F
+}
+
+/**
+ * A framing: how to read requests from, and write answers to, one connection.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Framing {
+  readonly name: Endpoint["framing"]
+  readonly open: (connection: Connection) => Exchange<any>
+}
+
+/**
+ * What a framing gets to work with for one connection.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Connection {
+  readonly operations: Operations["Service"]
+  readonly limits: Settings["limits"]
+  readonly endpoint: Endpoint
+  /** the connection's bytes; pending answers are written before it waits for more */
+  readonly input: Source<Socket.SocketError>
+  readonly output: Output
+}
+
+/**
+ * Answers on their way to the socket. Small parts are queued and go out in one write when the loop next waits for
+ * input (or when `flush` is called); content streams through `writeChunks`, behind whatever is queued.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export class Output {
+  private pending: Array<Uint8Array> = []
+  private pendingBytes = 0
+  private readonly writer: Socket.Writer
+
+  constructor(writer: Socket.Writer) {
+    this.writer = writer
+  }
+
+  /** queues bytes, to be written with the next write */
+  queue(bytes: Uint8Array): void {
+    this.pending.push(bytes)
+    this.pendingBytes += bytes.length
+  }
+
+  /** writes what is queued when it passes 64 KiB: pipelined answers go out together, but not without bound */
+  readonly flushIfFull: Effect.Effect<void, Socket.SocketError> = Effect.suspend(() =>
+    this.pendingBytes >= FLUSH_AT ? this.flush : Effect.void
+  )
+
+  /** writes what is queued, then `chunks`, in one call */
+  writeChunks(chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, Socket.SocketError> {
+    if (this.pending.length === 0) return this.writer.writeAll(chunks)
+    return this.writer.writeAll([this.take(), ...chunks])
+  }
+
+  /** writes what is queued */
+  readonly flush: Effect.Effect<void, Socket.SocketError> = Effect.suspend(() =>
+    this.pending.length === 0 ? Effect.void : this.writer.write(this.take())
+  )
+
+  /**
+   * What is queued, in one buffer: one `write` of a few hundred bytes costs less than a `writev` of their pieces,
+   * and the queue is small (it is written once it passes 64 KiB).
+   */
+  private take(): Uint8Array {
+    const out = this.pending.length === 1 ? this.pending[0]! : concat(this.pending)
+    this.pending = []
+    this.pendingBytes = 0
+    return out
+  }
+}
+
+/**
+ * Serves one connection in the framing `choose` picks from its first byte (the DOIP v2.0 port also speaks the
+ * upstream variant, told apart by a first byte of `0x00`).
+ *
+ * @category handlers
+ * @since 0.1.0
+ */
+export const serveConnection = Effect.fnUntraced(
+  function*(socket: Socket.Socket, endpoint: Endpoint, choose: (firstByte: number) => Framing) {
+    const operations = yield* Operations
+    const { limits } = yield* ServerConfig
+    const clock = yield* Clock.Clock
+    const { pull } = yield* socket.reader
+    const output = new Output(yield* socket.writer)
+    const idle = { waiting: true, since: clock.currentTimeMillisUnsafe() }
+    const idleMillis = limits.idleTimeoutSeconds * 1000
+
+    // a clean close (code 1000) is the end of the input; any other socket error fails the read
+    const pullBatch: Source<Socket.SocketError> = Effect.catchIf(
+      pull as Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError>,
+      isCleanClose,
+      () => Effect.succeed(undefined)
     )
+    const input: Source<Socket.SocketError> = Effect.suspend(() => Effect.andThen(output.flush, pullBatch))
+
+    const loop = Effect.gen(function*() {
+      const first = yield* pullBatch
+      if (first === undefined) return
+      const framing = choose(first[0]![0]!)
+      let pushedBack: ReadonlyArray<Uint8Array> | undefined = first
+      const exchange = framing.open({
+        operations,
+        limits,
+        endpoint: framing.name === endpoint.framing ? endpoint : { ...endpoint, framing: framing.name },
+        input: Effect.suspend(() => {
+          if (pushedBack === undefined) return input
+          const batch = pushedBack
+          pushedBack = undefined
+          return Effect.succeed(batch)
+        }),
+        output
+      })
+      yield* serveRequests(exchange, idle, clock).pipe(
+        Effect.catch((error) => closeOn(exchange, output, error))
+      )
+    })
+    yield* Effect.raceFirst(loop, idleWatch(idle, idleMillis, clock)).pipe(
+      // what is still queued (the last answers before a clean close) goes out before the socket closes
+      Effect.andThen(Effect.ignore(output.flush))
+    )
+  },
+  Effect.scoped
+)
+
+/**
+ * Runs `serveConnection` for every connection of the `SocketServer` in context, in the background of the layer's
+ * scope, at most `limits.maxConnections` at once.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (
+  name: Endpoint["framing"],
+  choose: (firstByte: number) => Framing
+): Layer.Layer<never, never, SocketServer.SocketServer | Operations | ServerConfig> =>
+  Layer.effectDiscard(Effect.gen(function*() {
+    const server = yield* SocketServer.SocketServer
+    const config = yield* ServerConfig
+    const endpoint: Endpoint = NetAddress.isInetAddress(server.address)
+      ? { framing: name, host: NetAddress.formatHost(server.address), port: server.address.port }
+      : { framing: name, host: config.host, port: config.port }
+    const limited = limitConnections(config.limits.maxConnections, (socket) => serveConnection(socket, endpoint, choose))
+    const context = yield* Effect.context<Operations | ServerConfig>()
+    yield* Effect.forkScoped(server.run((socket) => Effect.provideContext(limited(socket), context)))
+  }))
+
+// -----------------------------------------------------------------------------
+// internal
+// -----------------------------------------------------------------------------
+
+/** queued answers are written once they pass this size, even when more requests are buffered */
+const FLUSH_AT = 64 * 1024
+
+interface IdleState {
+  /** whether the loop is waiting for the next request (the only time the idle timeout applies) */
+  waiting: boolean
+  /** when it started waiting, in ms */
+  since: number
+}
+
+const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.Clock) =>
+  Effect.gen(function*() {
+    for (;;) {
+      idle.waiting = true
+      idle.since = clock.currentTimeMillisUnsafe()
+      const incoming = yield* exchange.next
+      idle.waiting = false
+      if (incoming === undefined) return
+      const outcome = incoming._tag === "Request"
+        ? yield* Effect.result(run(incoming.operation, incoming.request))
+        : undefined
+      yield* exchange.skipRest
+      if (outcome === undefined) exchange.respondError((incoming as { readonly error: DoipError }).error)
+      else if (outcome._tag === "Failure") exchange.respondError(outcome.failure)
+      else yield* exchange.respond(outcome.success)
+    }
+  })
+
+/** ends the loop when it has waited for a request longer than the idle timeout */
+const idleWatch = (idle: IdleState, idleMillis: number, clock: Clock.Clock): Effect.Effect<void> =>
+  Effect.suspend(function check(): Effect.Effect<void> {
+    const waited = clock.currentTimeMillisUnsafe() - idle.since
+    if (idle.waiting && waited >= idleMillis) return Effect.logDebug("idle timeout, closing the connection")
+    return Effect.flatMap(Effect.sleep(idle.waiting ? idleMillis - waited : idleMillis), check)
+  })
+
+const closeOn = <F>(exchange: Exchange<F>, output: Output, error: ConnectionError<F>): Effect.Effect<void> => {
+  if (exchange.isFramingError(error)) {
+    output.queue(exchange.framingError(error))
+    return Effect.logDebug("framing error, closing the connection", (error as { readonly message?: string }).message)
+      .pipe(Effect.andThen(output.flush), Effect.ignore)
   }
   if (Socket.isSocketError(error)) return Effect.logDebug("connection closed", error.reason._tag)
   return Effect.logWarning("a response failed part-way, closing the connection", (error as ResponseFailed).reason)
 }
 
-/**
- * Runs `handle` for every connection of the `SocketServer` in context, in the background of the current scope.
- *
- * @since 0.1.0
- */
-export const serveConnections = <E, R>(
-  framing: Endpoint["framing"],
-  handle: (socket: Socket.Socket, endpoint: Endpoint) => Effect.Effect<void, E, R>
-) =>
-  Effect.gen(function*() {
-    const server = yield* SocketServer.SocketServer
-    const config = yield* ServerConfig
-    const endpoint: Endpoint = NetAddress.isInetAddress(server.address)
-      ? { framing, host: NetAddress.formatHost(server.address), port: server.address.port }
-      : { framing, host: config.host, port: config.port }
-    const limited = limitConnections(config.limits.maxConnections, (socket) => handle(socket, endpoint))
-    const context = yield* Effect.context<R>()
-    yield* Effect.forkScoped(server.run((socket) => Effect.provideContext(limited(socket), context)))
-  })
+const isCleanClose = (error: Socket.SocketError): boolean =>
+  error.reason._tag === "SocketCloseError" && (error.reason as { readonly code?: number }).code === 1000
 
 const limitConnections = <E, R>(max: number, handler: (socket: Socket.Socket) => Effect.Effect<void, E, R>) => {
   let active = 0

@@ -80,8 +80,7 @@ export const run = (operation: Operation, request: DoipRequest): Effect.Effect<D
       Effect.logError("operation failed unexpectedly", operation.name, defect).pipe(
         Effect.andThen(Effect.fail(new DoipError({ kind: "InternalError", message: `${operation.name} failed unexpectedly` })))
       )
-    ),
-    Effect.withLogSpan(operation.name)
+    )
   )
 
 /**

@@ -304,6 +304,16 @@ export const decode = <IE = never, Done = unknown>(options?: {
   )
 
 /**
+ * The synchronous decoder behind {@link decode}, for a request loop that drives it itself (`PartReader`). A
+ * `Component` part's `content` is empty here: the driver binds the content of the machine's current part.
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const makeDecoder = (limits?: Partial<Limits> | undefined): Machine<Part, EnvelopeError["kind"], EnvelopeError> =>
+  new Decoder({ ...defaultLimits, ...limits })
+
+/**
  * Parses a JSON block body into an object, or says why it is not one.
  *
  * @category decoding
@@ -375,7 +385,7 @@ const layoutOf = (message: Omit<Message<any, any>, "components"> & Pick<Message<
 
 const byteLength = (s: string) => Buffer.byteLength(s, "utf8")
 
-const componentHeader = (component: OutgoingComponent<any, any>): Uint8Array => {
+export const componentHeader = (component: Pick<OutgoingComponent<any, any>, "componentId" | "mediaType" | "size">): Uint8Array => {
   const id = textEncoder.encode(component.componentId)
   const mediaType = textEncoder.encode(component.mediaType)
   const bodyLength = 2 + id.length + 2 + mediaType.length + 4 + component.size

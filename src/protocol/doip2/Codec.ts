@@ -258,6 +258,16 @@ export const decode = <IE = never, Done = unknown>(options?: {
   )
 
 /**
+ * The synchronous decoder behind {@link decode}, for a request loop that drives it itself (`PartReader`). A `Bytes`
+ * part's `content` is empty here: the driver binds the content of the machine's current part.
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const makeDecoder = (limits?: Partial<Limits> | undefined): Machine<Part, SegmentError["kind"], SegmentError> =>
+  new Decoder({ ...defaultLimits, ...limits })
+
+/**
  * Parses a JSON segment body into an object, or says why it is not one. The same rules as
  * `Envelope.parseJsonObject`: strict UTF-8, one JSON object.
  *

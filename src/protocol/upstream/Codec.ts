@@ -71,7 +71,7 @@ export const endOfMessage: Uint8Array = new Uint8Array(4)
  */
 export const encodeSegment = (body: Uint8Array): Uint8Array => {
   const out = new Uint8Array(4 + body.length)
-  out.set(prefix(body.length))
+  out.set(encodeLength(body.length))
   out.set(body, 4)
   return out
 }
@@ -89,7 +89,7 @@ export const encodeStreamSegment = <E, R>(
   content: Stream.Stream<Uint8Array, E, R>
 ): Stream.Stream<Uint8Array, LengthPrefixedError | E, R> =>
   Stream.concat(
-    Stream.succeed(prefix(size)),
+    Stream.succeed(encodeLength(size)),
     exactly(size, content, (seen) =>
       new LengthPrefixedError({
         kind: seen > size ? "TooLarge" : "Truncated",
@@ -109,11 +109,26 @@ export const decode = <IE = never, Done = unknown>(options?: {
 }): DecodeChannel<Part, LengthPrefixedError, IE, Done> =>
   decodeWith(() => new Decoder(options?.maxSegmentSize ?? defaultMaxSegmentSize), isLengthPrefixedError, (part) => part)
 
+/**
+ * The synchronous decoder behind {@link decode}, for a request loop that drives it itself (`PartReader`).
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const makeDecoder = (maxSegmentSize?: number): Machine<Part, LengthPrefixedError["kind"], LengthPrefixedError> =>
+  new Decoder(maxSegmentSize ?? defaultMaxSegmentSize)
+
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------
 
-const prefix = (length: number): Uint8Array => {
+/**
+ * The 4-byte length prefix of a segment of `length` bytes (1 to 4,294,967,295; zero would end the message).
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encodeLength = (length: number): Uint8Array => {
   if (!Number.isSafeInteger(length) || length < 1 || length > 0xffff_ffff) {
     throw new RangeError(`a length-prefixed segment holds 1 to 4294967295 bytes, not ${length}`)
   }

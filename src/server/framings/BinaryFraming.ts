@@ -1,187 +1,235 @@
 /**
- * The binary envelope listener (PROTOCOL.md §1): one connection at a time, any number of requests on it, answered
- * strictly in order.
+ * The binary envelope (PROTOCOL.md §1) as a framing of the request loop (`Listener.ts`): any number of requests on a
+ * connection, answered strictly in order.
  *
- * Each request is assembled from decoded parts: the header, the metadata blocks, and then either the end of the
- * message or its first component, whose content the handler streams straight from the socket. After the handler
- * answers, whatever it left unread is skipped, so the next request starts at its header.
+ * A request is its header and object id, its metadata blocks (merged, the first block winning), and then either the
+ * end of the message or its first component, whose content the handler streams straight from the socket. The
+ * operation is the one named in the metadata (`{"operation": "hello"}`, as the upstream client sends it), else the
+ * header's code.
  *
- * Errors: a handler's `DoipError` becomes an error envelope and the connection stays open. A framing error (bad
- * version, oversize field, malformed block, truncation) is answered once and the connection is closed, because the
- * position of the next message can no longer be trusted. Nothing a client sends can fail the listener itself.
+ * An answer echoes the request's operation code, flags and object id. A `DoipError` is an error envelope
+ * (`msgType 0x7F`, `{error, message}`) and the connection stays open; a framing error (bad version, oversize field,
+ * malformed block, truncation) is answered the same way and the connection is closed.
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Socket from "effect/socket/Socket"
-import * as SocketServer from "effect/socket/SocketServer"
+import type * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
+import * as Envelope from "../../protocol/binary/Codec.ts"
+import { concat } from "../../protocol/ByteQueue.ts"
 import * as Credentials from "../../protocol/Credentials.ts"
 import { DoipError } from "../../protocol/DoipError.ts"
-import type { DoipRequest, DoipResponse, Endpoint, IncomingComponent } from "../../protocol/DoipMessage.ts"
-import * as Envelope from "../../protocol/binary/Codec.ts"
-import { ServerConfig } from "../../layers/config/ServerConfig.ts"
-import { pullOne } from "../../protocol/internal/pullOne.ts"
-import { endOn, ResponseFailed, serveConnections } from "../Listener.ts"
-import { type Operation, Operations, run } from "../OperationRegistry.ts"
+import type { DoipRequest, DoipResponse, IncomingComponent } from "../../protocol/DoipMessage.ts"
+import * as PartReader from "../../protocol/PartReader.ts"
+import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
+import { type Operation, type Operations } from "../OperationRegistry.ts"
+import { streamContent } from "./Content.ts"
 
 /**
- * Serves one connection until the client closes it, a framing error, or the idle timeout.
- *
- * @category handlers
+ * @category framings
  * @since 0.1.0
  */
-export const handleConnection = Effect.fnUntraced(
-  function*(socket: Socket.Socket, endpoint: Endpoint) {
-    const operations = yield* Operations
-    const { limits } = yield* ServerConfig
-    const envelopeLimits: Partial<Envelope.Limits> = {
-      maxObjectIdLength: limits.maxObjectIdLength,
-      maxJsonBlockSize: limits.maxMetadataSize,
-      maxMessageSize: limits.maxMessageSize,
-      maxComponentSize: limits.maxComponentSize
-    }
-    const writer = yield* socket.writer
-    const parts = yield* Stream.toPull(
-      Socket.toStream(socket).pipe(Stream.pipeThroughChannel(Envelope.decode({ limits: envelopeLimits })))
-    )
-    const idle = Duration.seconds(limits.idleTimeoutSeconds)
-    yield* serveRequests(operations, writer, pullOne(parts), idle, endpoint).pipe(
-      Effect.catch(endOn(Envelope.isEnvelopeError, writer, framingErrorEnvelope))
-    )
-  },
-  Effect.scoped
-)
+export const framing: Framing = {
+  name: "binary",
+  open: (connection) => new BinaryExchange(connection)
+}
 
 /**
- * Starts the binary listener on the `SocketServer` in context, until the layer's scope closes.
+ * The bytes of an error envelope answering a request with `header` and `objectId`.
  *
- * @category layers
+ * @category encoding
  * @since 0.1.0
  */
-export const layer: Layer.Layer<never, never, SocketServer.SocketServer | Operations | ServerConfig> = Layer
-  .effectDiscard(serveConnections("binary", handleConnection))
+export const encodeError = (header: Pick<Envelope.Header, "operation" | "flags">, objectId: string, error: DoipError) =>
+  Envelope.encodeSync({
+    msgType: Envelope.MessageType.Error,
+    operation: header.operation,
+    flags: header.flags,
+    objectId,
+    metadata: [{ error: error.kind, message: error.message }]
+  })
 
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------
 
-const serveRequests = Effect.fnUntraced(function*(
-  operations: Operations["Service"],
-  writer: Socket.Writer,
-  next: Next,
-  idle: Duration.Duration,
-  endpoint: Endpoint
-) {
-  for (;;) {
-    const head = yield* next.pipe(Effect.timeoutOption(idle))
-    if (Option.isNone(head) || head.value === undefined) return // idle, or the client closed cleanly
-    const part = head.value
-    if (part._tag !== "Head") return yield* Effect.die(new Error(`decoder emitted ${part._tag} before Head`))
-    const { header, objectId } = part
-    const assembled = yield* assemble(next, part, operations, endpoint)
-    const outcome = yield* Effect.result(
-      assembled.operation === undefined || assembled.error !== undefined
-        ? Effect.fail(assembled.error!)
-        : run(assembled.operation, assembled.request)
-    )
-    // skip whatever the handler did not read, up to the end of this message
-    if (!assembled.state.ended) yield* drainMessage(next)
-    if (outcome._tag === "Success") {
-      yield* writeResponse(writer, header, objectId, outcome.success).pipe(
-        Effect.mapError((error) => Socket.isSocketError(error) ? error : new ResponseFailed({ reason: error.message }))
-      )
-    } else {
-      yield* writer.write(errorEnvelope(header, objectId, outcome.failure))
-    }
-  }
-})
+type Reader = PartReader.PartReader<Envelope.Part, Envelope.EnvelopeError, Socket.SocketError>
+type ReadError = Envelope.EnvelopeError | Socket.SocketError
 
-type Next = Effect.Effect<Envelope.Part<Socket.SocketError> | undefined, Envelope.EnvelopeError | Socket.SocketError>
-
-interface Assembled {
-  readonly request: DoipRequest
-  /** the operation asked for; `undefined` when it is not offered, and then `error` says so */
-  readonly operation: Operation | undefined
-  readonly error: DoipError | undefined
-  /** whether the message's end was read already */
-  readonly state: { readonly ended: boolean }
+interface Reading {
+  metadata: Record<string, unknown> | undefined
+  workflow: Record<string, unknown> | undefined
+  error: DoipError | undefined
 }
 
-/** reads the metadata blocks up to the first component or the end of the message, and builds the request */
-const assemble = Effect.fnUntraced(function*(
-  next: Next,
-  head: Envelope.Head,
-  operations: Operations["Service"],
-  endpoint: Endpoint
-) {
-  const metadata: Array<Record<string, unknown>> = []
-  const workflow: Array<Record<string, unknown>> = []
-  let error: DoipError | undefined
-  let first: Envelope.ComponentPart<Socket.SocketError> | undefined
-  const state = { ended: false }
-  while (first === undefined && !state.ended) {
-    const part = yield* next
-    if (part === undefined) {
-      return yield* new Envelope.EnvelopeError({ kind: "Truncated", message: "the connection ended inside a message" })
-    }
-    switch (part._tag) {
-      case "Metadata":
-      case "Workflow": {
-        const parsed = Envelope.parseJsonObject(part.body)
-        if (typeof parsed === "string") error ??= new DoipError({ kind: "BadRequest", message: `${part._tag.toLowerCase()} block ${parsed}` })
-        else (part._tag === "Metadata" ? metadata : workflow).push(parsed)
-        break
+const truncated = () =>
+  new Envelope.EnvelopeError({ kind: "Truncated", message: "the connection ended inside a message" })
+
+class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
+  private readonly reader: Reader
+  private readonly connection: Connection
+  /** the request being answered */
+  private head: Envelope.Head | undefined
+  /** whether the end of the current message was read */
+  private ended = true
+
+  constructor(connection: Connection) {
+    this.connection = connection
+    const { limits } = connection
+    this.reader = PartReader.make(
+      Envelope.makeDecoder({
+        maxObjectIdLength: limits.maxObjectIdLength,
+        maxJsonBlockSize: limits.maxMetadataSize,
+        maxMessageSize: limits.maxMessageSize,
+        maxComponentSize: limits.maxComponentSize
+      }),
+      Envelope.isEnvelopeError,
+      connection.input
+    )
+  }
+
+  readonly isFramingError = Envelope.isEnvelopeError
+
+  /**
+   * Reads the header, the object id and the metadata blocks up to the first component or the end of the message,
+   * synchronously while they are buffered (a request that arrived whole costs no waiting), and builds the request.
+   */
+  readonly next: Effect.Effect<Incoming | undefined, ReadError> = Effect.suspend(() => this.advance())
+
+  get skipRest(): Effect.Effect<void, ReadError> {
+    if (this.ended) return Effect.void
+    const self = this
+    return Effect.gen(function*() {
+      while (!self.ended) yield* self.nextPart
+    })
+  }
+
+  respond(response: DoipResponse) {
+    const { header, objectId } = this.head!
+    return writeResponse(this.connection, header, objectId, response)
+  }
+
+  respondError(error: DoipError) {
+    this.connection.output.queue(encodeError(this.head!.header, this.head!.objectId, error))
+  }
+
+  framingError(error: Envelope.EnvelopeError) {
+    return Envelope.encodeSync({
+      msgType: Envelope.MessageType.Error,
+      operation: error.operation ?? 0,
+      objectId: error.objectId ?? "",
+      metadata: [{ error: error.kind === "TooLarge" ? "TooLarge" : "ProtocolError", message: error.message }]
+    })
+  }
+
+  /** the next part of the current message, `End` included */
+  private get nextPart(): Effect.Effect<Exclude<Envelope.Part, Envelope.Head>, ReadError> {
+    return Effect.flatMap(this.reader.next, (part) => {
+      if (part === undefined) return Effect.fail(truncated())
+      if (part._tag === "Head") return Effect.die(new Error("decoder emitted Head inside a message"))
+      if (part._tag === "End") this.ended = true
+      return Effect.succeed(part)
+    })
+  }
+
+  /** the request being read, between its head and its first component or end */
+  private reading: Reading | undefined
+
+  private advance(): Effect.Effect<Incoming | undefined, ReadError> {
+    for (;;) {
+      let part: Envelope.Part | undefined | typeof PartReader.NeedInput
+      try {
+        part = this.reader.poll()
+      } catch (error) {
+        return Envelope.isEnvelopeError(error) ? Effect.fail(error) : Effect.die(error)
       }
-      case "Component":
-        first = part
-        break
-      case "End":
-        state.ended = true
-        break
-      case "Head":
-        return yield* Effect.die(new Error("decoder emitted Head inside a message"))
-    }
-  }
-  const merged = Object.assign({}, ...metadata.toReversed()) as Record<string, unknown>
-  const { credentials, rest } = Credentials.split(merged)
-  const operation = operationOf(operations, head.header, rest)
-  if (typeof operation === "string") error ??= new DoipError({ kind: "UnsupportedOperation", message: operation })
-  if (head.header.msgType !== Envelope.MessageType.Request) {
-    error ??= new DoipError({ kind: "BadRequest", message: `expected a request (msgType 0x01), got 0x${head.header.msgType.toString(16)}` })
-  }
-  // components after the first are pulled when the handler asks; workflow blocks after them are skipped
-  const nextComponent = Effect.gen(function*() {
-    if (first !== undefined) {
-      const component = first
-      first = undefined
-      return incoming(component)
-    }
-    while (!state.ended) {
-      const part = yield* next
-      if (part === undefined) {
-        return yield* new Envelope.EnvelopeError({ kind: "Truncated", message: "the connection ended inside a message" })
+      if (part === PartReader.NeedInput) return Effect.flatMap(this.reader.fill, () => this.advance())
+      const reading = this.reading
+      if (reading === undefined) {
+        if (part === undefined) return Effect.succeed(undefined) // the client closed cleanly
+        if (part._tag !== "Head") return Effect.die(new Error(`decoder emitted ${part._tag} before Head`))
+        this.head = part
+        this.ended = false
+        this.reading = { metadata: undefined, workflow: undefined, error: undefined }
+        continue
       }
-      if (part._tag === "End") state.ended = true
-      else if (part._tag === "Component") return incoming(part)
+      if (part === undefined) return Effect.fail(truncated())
+      switch (part._tag) {
+        case "Head":
+          return Effect.die(new Error("decoder emitted Head inside a message"))
+        case "End":
+          this.ended = true
+          return Effect.succeed(this.build(reading, undefined))
+        case "Component":
+          return Effect.succeed(this.build(reading, this.incoming(part)))
+        default: {
+          const parsed = Envelope.parseJsonObject(part.body)
+          if (typeof parsed === "string") {
+            reading.error ??= new DoipError({ kind: "BadRequest", message: `${part._tag.toLowerCase()} block ${parsed}` })
+          } else if (part._tag === "Workflow") reading.workflow ??= parsed
+          // blocks merge with the first one winning, as upstream reads them
+          else reading.metadata = reading.metadata === undefined ? parsed : { ...parsed, ...reading.metadata }
+        }
+      }
     }
-    return undefined
-  }).pipe(Effect.mapError(toProtocolError))
-  const request: DoipRequest = {
-    operation: typeof operation === "string" ? "" : operation.name,
-    objectId: head.objectId,
-    attributes: rest,
-    credentials,
-    input: undefined,
-    workflow: workflow[0],
-    nextComponent,
-    endpoint
   }
-  return { request, operation: typeof operation === "string" ? undefined : operation, error, state } satisfies Assembled
-})
+
+  private build(reading: Reading, first: IncomingComponent | undefined): Incoming {
+    this.reading = undefined
+    const head = this.head!
+    const { credentials, rest } = Credentials.split(reading.metadata ?? {})
+    const operation = operationOf(this.connection.operations, head.header, rest)
+    let error = reading.error
+    if (typeof operation === "string") error ??= new DoipError({ kind: "UnsupportedOperation", message: operation })
+    if (head.header.msgType !== Envelope.MessageType.Request) {
+      error ??= new DoipError({
+        kind: "BadRequest",
+        message: `expected a request (msgType 0x01), got 0x${head.header.msgType.toString(16)}`
+      })
+    }
+    if (error !== undefined || typeof operation === "string") return { _tag: "Invalid", error: error! }
+    const request: DoipRequest = {
+      operation: operation.name,
+      objectId: head.objectId,
+      attributes: rest,
+      credentials,
+      input: undefined,
+      workflow: reading.workflow,
+      nextComponent: this.nextComponent(first),
+      endpoint: this.connection.endpoint
+    }
+    return { _tag: "Request", operation, request }
+  }
+
+  /** components after the first are read when the handler asks; workflow blocks after them are skipped */
+  private nextComponent(first: IncomingComponent | undefined): Effect.Effect<IncomingComponent | undefined, DoipError> {
+    let pending = first
+    const self = this
+    return Effect.gen(function*() {
+      if (pending !== undefined) {
+        const component = pending
+        pending = undefined
+        return component
+      }
+      while (!self.ended) {
+        const part = yield* self.nextPart
+        if (part._tag === "Component") return self.incoming(part)
+      }
+      return undefined
+    }).pipe(Effect.mapError(toProtocolError))
+  }
+
+  private incoming(part: Envelope.ComponentPart<never>): IncomingComponent {
+    return {
+      componentId: part.componentId,
+      mediaType: part.mediaType,
+      size: part.size,
+      last: part.last,
+      content: this.reader.content().pipe(Stream.mapError(toProtocolError))
+    }
+  }
+}
 
 /** the operation: by name in the metadata when given (as the upstream client does), else by the header's code */
 const operationOf = (
@@ -198,61 +246,76 @@ const operationOf = (
     `operation code 0x${header.operation.toString(16).padStart(2, "0")} is not offered by this server`
 }
 
-const toProtocolError = (error: Envelope.EnvelopeError | Socket.SocketError | DoipError): DoipError =>
+const toProtocolError = (error: ReadError | DoipError): DoipError =>
   error._tag === "DoipError" ? error : new DoipError({
     kind: "ProtocolError",
     message: Envelope.isEnvelopeError(error) ? error.message : "the connection failed while reading the request"
   })
 
-const incoming = (part: Envelope.ComponentPart<Socket.SocketError>): IncomingComponent => ({
-  componentId: part.componentId,
-  mediaType: part.mediaType,
-  size: part.size,
-  last: part.last,
-  content: part.content.pipe(Stream.mapError(toProtocolError))
-})
+/** the encoded metadata and workflow blocks of responses that are answered again and again (hello, list_ops) */
+const blocksOfCacheable = new WeakMap<DoipResponse, Blocks>()
 
-const drainMessage = (next: Next): Effect.Effect<void, Envelope.EnvelopeError | Socket.SocketError> =>
-  Effect.gen(function*() {
-    for (;;) {
-      const part = yield* next
-      if (part === undefined) {
-        return yield* new Envelope.EnvelopeError({ kind: "Truncated", message: "the connection ended inside a message" })
-      }
-      if (part._tag === "End") return
-    }
-  })
+interface Blocks {
+  readonly metadata: Uint8Array
+  readonly workflow: Uint8Array
+}
 
+const blocksOf = (response: DoipResponse): Blocks => {
+  const cached = response.cacheable ? blocksOfCacheable.get(response) : undefined
+  if (cached !== undefined) return cached
+  const blocks: Blocks = {
+    metadata: concat(response.metadata.map((m) => Envelope.encodeJsonBlock(Envelope.BlockType.Metadata, m))),
+    workflow: concat(response.workflow.map((w) => Envelope.encodeJsonBlock(Envelope.BlockType.Workflow, w)))
+  }
+  if (response.cacheable) blocksOfCacheable.set(response, blocks)
+  return blocks
+}
+
+const textEncoder = new TextEncoder()
+
+/**
+ * Header, object id and metadata blocks go out in one write with the first component's header; each component's
+ * content streams behind its header; the workflow blocks close the message.
+ */
 const writeResponse = (
-  writer: Socket.Writer,
+  connection: Connection,
   header: Envelope.Header,
   objectId: string,
   response: DoipResponse
-) =>
-  Envelope.encode({
-    msgType: Envelope.MessageType.Response,
-    operation: header.operation,
-    flags: header.flags,
-    objectId,
-    metadata: response.metadata,
-    components: response.components,
-    workflow: response.workflow
-  }).pipe(Stream.runForEachArray((chunks) => writer.writeAll(chunks)))
-
-const errorEnvelope = (header: Envelope.Header, objectId: string, error: DoipError) =>
-  Envelope.encodeSync({
-    msgType: Envelope.MessageType.Error,
-    operation: header.operation,
-    flags: header.flags,
-    objectId,
-    metadata: [{ error: error.kind, message: error.message }]
+): Effect.Effect<void, ConnectionError<never>> =>
+  Effect.suspend(() => {
+    const { output } = connection
+    const blocks = blocksOf(response)
+    const id = objectId === "" ? empty : textEncoder.encode(objectId)
+    const componentHeaders = response.components.map(Envelope.componentHeader)
+    let payloadLength = blocks.metadata.length + blocks.workflow.length
+    for (let i = 0; i < componentHeaders.length; i++) {
+      payloadLength += componentHeaders[i]!.length + response.components[i]!.size
+    }
+    // header, object id and metadata in one buffer: one small allocation, one write
+    const head = new Uint8Array(Envelope.HEADER_SIZE + id.length + blocks.metadata.length)
+    head[0] = Envelope.VERSION
+    head[1] = Envelope.MessageType.Response
+    head[2] = header.operation
+    head[3] = header.flags
+    head[4] = id.length >>> 8
+    head[5] = id.length & 0xff
+    new DataView(head.buffer).setUint32(6, payloadLength)
+    head.set(id, Envelope.HEADER_SIZE)
+    head.set(blocks.metadata, Envelope.HEADER_SIZE + id.length)
+    output.queue(head)
+    if (response.components.length === 0) {
+      if (blocks.workflow.length > 0) output.queue(blocks.workflow)
+      return output.flushIfFull
+    }
+    return Effect.gen(function*() {
+      for (let i = 0; i < componentHeaders.length; i++) {
+        output.queue(componentHeaders[i]!)
+        yield* streamContent(output, response.components[i]!, (chunks) => chunks)
+      }
+      if (blocks.workflow.length > 0) output.queue(blocks.workflow)
+      yield* output.flushIfFull
+    })
   })
 
-/** the answer to a framing error; the connection closes after it */
-const framingErrorEnvelope = (error: Envelope.EnvelopeError) =>
-  Envelope.encodeSync({
-    msgType: Envelope.MessageType.Error,
-    operation: error.operation ?? 0,
-    objectId: error.objectId ?? "",
-    metadata: [{ error: error.kind === "TooLarge" ? "TooLarge" : "ProtocolError", message: error.message }]
-  })
+const empty = new Uint8Array(0)

@@ -1,7 +1,7 @@
 /**
- * The DOIP v2.0 listener (PROTOCOL.md §2), on port + 1: any number of messages per connection, answered strictly
- * in order, each answer echoing its request's `requestId`. Pipelined requests are simply read after the previous
- * answer is written; the socket holds them meanwhile.
+ * DOIP v2.0 segments (PROTOCOL.md §2) as a framing of the request loop (`Listener.ts`), on port + 1: any number of
+ * messages per connection, answered strictly in order, each answer echoing its request's `requestId`. Pipelined
+ * requests are read while earlier answers wait in the connection's output, and go out together.
  *
  * A request is its first JSON segment (`requestId`, `clientId`, `targetId`, `operationId`, `attributes`,
  * `authentication`, `input`) and its input: the compact `input`, or the segments after it. The first input segment,
@@ -10,135 +10,32 @@
  *
  * Errors: a bad request (bad JSON, an unknown key, a compact input followed by segments) gets status 101 and the
  * connection stays open, because the segment framing still tells where the message ends. A framing error gets 101
- * and the connection is closed. A connection whose first byte is `0x00` speaks the upstream server's
- * length-prefixed variant instead (`UpstreamListener`).
+ * and the connection is closed.
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
+import type * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Socket from "effect/socket/Socket"
-import type * as SocketServer from "effect/socket/SocketServer"
+import type * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
-import * as Credentials from "../../protocol/Credentials.ts"
-import { badRequest, DoipError } from "../../protocol/DoipError.ts"
-import type { DoipRequest, DoipResponse, Endpoint, IncomingComponent } from "../../protocol/DoipMessage.ts"
-import * as DoipStatus from "../../protocol/DoipStatus.ts"
 import { concat } from "../../protocol/ByteQueue.ts"
-import { pullOne } from "../../protocol/internal/pullOne.ts"
+import * as Credentials from "../../protocol/Credentials.ts"
 import * as SegmentCodec from "../../protocol/doip2/Codec.ts"
-import { ServerConfig } from "../../layers/config/ServerConfig.ts"
-import { endOn, ResponseFailed, serveConnections } from "../Listener.ts"
-import { Operations, run } from "../OperationRegistry.ts"
-import * as UpstreamListener from "./UpstreamFraming.ts"
+import { badRequest, DoipError } from "../../protocol/DoipError.ts"
+import type { DoipRequest, DoipResponse, IncomingComponent } from "../../protocol/DoipMessage.ts"
+import * as DoipStatus from "../../protocol/DoipStatus.ts"
+import * as PartReader from "../../protocol/PartReader.ts"
+import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
+import type { Operation } from "../OperationRegistry.ts"
+import { streamContent } from "./Content.ts"
 
 /**
- * Serves one connection until the client closes it, a framing error, or the idle timeout.
- *
- * @category handlers
+ * @category framings
  * @since 0.1.0
  */
-export const handleConnection = Effect.fnUntraced(
-  function*(socket: Socket.Socket, endpoint: Endpoint) {
-    const { limits } = yield* ServerConfig
-    const idle = Duration.seconds(limits.idleTimeoutSeconds)
-    const input = yield* Stream.toPull(Socket.toStream(socket))
-    // the first bytes tell the framing: 0x00 starts the upstream variant's length prefix, never a DOIP segment
-    const first = yield* input.pipe(Effect.timeoutOption(idle), Effect.catch(() => Effect.succeed(Option.none())))
-    if (Option.isNone(first)) return
-    const bytes = Stream.concat(Stream.fromArray(first.value), Stream.fromPull(Effect.succeed(input)))
-    if (first.value[0]![0] === 0x00) {
-      return yield* UpstreamListener.serve(socket, bytes, { ...endpoint, framing: "upstream" })
-    }
-    const writer = yield* socket.writer
-    const parts = yield* Stream.toPull(bytes.pipe(Stream.pipeThroughChannel(SegmentCodec.decode({
-      limits: {
-        maxJsonSegmentSize: limits.maxMetadataSize,
-        maxSegmentsPerMessage: limits.maxSegmentsPerMessage,
-        maxChunkSize: limits.maxComponentSize,
-        maxBytesSegmentSize: limits.maxComponentSize,
-        maxMessageSize: limits.maxMessageSize
-      }
-    }))))
-    const connection = new Connection(yield* Operations, writer, pullOne(parts), endpoint)
-    const framingError = (error: SegmentCodec.SegmentError) =>
-      connection.errorMessage(new DoipError({ kind: "ProtocolError", message: error.message }))
-    yield* connection.serve(idle).pipe(Effect.catch(endOn(SegmentCodec.isSegmentError, writer, framingError)))
-  },
-  Effect.scoped
-)
-
-/**
- * Starts the DOIP v2.0 listener on the `SocketServer` in context, until the layer's scope closes.
- *
- * @category layers
- * @since 0.1.0
- */
-export const layer: Layer.Layer<never, never, SocketServer.SocketServer | Operations | ServerConfig> = Layer
-  .effectDiscard(serveConnections("doip2", handleConnection))
-
-/**
- * The segments of a DOIP v2.0 response: the first segment (`requestId`, `status`, `attributes`, compact `output`),
- * then the output segments, then the end of the message.
- *
- * - no components: the output is compact (the `output` rendering, or the single metadata block);
- * - one component and nothing else (an element retrieve): one bytes segment, its name in `attributes.filename`;
- * - otherwise: the output JSON, then per component `{"id","type","length"}` and a bytes segment, then the workflow
- *   blocks.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const encodeResponse = (
-  requestId: unknown,
-  response: DoipResponse,
-  options?: { readonly maxChunkSize?: number | undefined }
-): Stream.Stream<Uint8Array, DoipError> => {
-  const output = Object.hasOwn(response, "output")
-    ? response.output
-    : response.metadata.length <= 1
-    ? response.metadata[0]
-    : response.metadata
-  const head = (attributes: Record<string, unknown> | undefined, compact: boolean) =>
-    SegmentCodec.encodeJson({
-      ...(requestId === undefined ? {} : { requestId }),
-      status: DoipStatus.Status.ok,
-      ...(attributes === undefined || Object.keys(attributes).length === 0 ? {} : { attributes }),
-      ...(compact && output !== undefined ? { output } : {})
-    })
-  const { components, workflow } = response
-  if (components.length === 0 && workflow.length === 0) {
-    return Stream.succeed(concat([head(response.attributes, true), SegmentCodec.endOfMessage]))
-  }
-  const bytes = (content: Stream.Stream<Uint8Array, DoipError>) => SegmentCodec.encodeBytes(content, options)
-  if (components.length === 1 && output === undefined && workflow.length === 0) {
-    const [only] = components as [DoipResponse["components"][0]]
-    const attributes = { filename: only.componentId, mediaType: only.mediaType, length: only.size, ...response.attributes }
-    return Stream.succeed(head(attributes, false)).pipe(
-      Stream.concat(bytes(only.content)),
-      Stream.concat(Stream.succeed(SegmentCodec.endOfMessage))
-    )
-  }
-  const pieces: Array<Stream.Stream<Uint8Array, DoipError>> = [
-    Stream.succeed(head(response.attributes, false)),
-    ...(output === undefined ? [] : [Stream.succeed(SegmentCodec.encodeJson(output))])
-  ]
-  for (const component of components) {
-    pieces.push(
-      Stream.succeed(SegmentCodec.encodeJson({
-        id: component.componentId,
-        type: component.mediaType,
-        length: component.size,
-        attributes: { filename: component.componentId }
-      })),
-      bytes(component.content)
-    )
-  }
-  for (const block of workflow) pieces.push(Stream.succeed(SegmentCodec.encodeJson(block)))
-  pieces.push(Stream.succeed(SegmentCodec.endOfMessage))
-  return Stream.flatten(Stream.fromIterable(pieces))
+export const framing: Framing = {
+  name: "doip2",
+  open: (connection) => new Doip2Exchange(connection)
 }
 
 /**
@@ -161,176 +58,45 @@ export const encodeError = (requestId: unknown, error: DoipError): Uint8Array =>
 // internal
 // -----------------------------------------------------------------------------
 
-type Next = Effect.Effect<SegmentCodec.Part<Socket.SocketError> | undefined, SegmentCodec.SegmentError | Socket.SocketError>
+type ReadError = SegmentCodec.SegmentError | Socket.SocketError
+type Segment = SegmentCodec.JsonSegment | SegmentCodec.BytesSegment<never>
 
 const requestKeys = new Set(["requestId", "clientId", "targetId", "operationId", "attributes", "authentication", "input"])
 
-/** one connection's request loop, and what it knows of the message being read */
-class Connection {
-  /** the `requestId` of the request being answered, for a framing error's answer */
+class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
+  private readonly reader: PartReader.PartReader<SegmentCodec.Part, SegmentCodec.SegmentError, Socket.SocketError>
+  private readonly connection: Connection
+  /** the `requestId` of the request being answered, also for a framing error's answer */
   private requestId: unknown = undefined
   private ended = true
 
-  readonly operations: Operations["Service"]
-  readonly writer: Socket.Writer
-  readonly next: Next
-  readonly endpoint: Endpoint
-
-  constructor(operations: Operations["Service"], writer: Socket.Writer, next: Next, endpoint: Endpoint) {
-    this.operations = operations
-    this.writer = writer
-    this.next = next
-    this.endpoint = endpoint
+  constructor(connection: Connection) {
+    this.connection = connection
+    const { limits } = connection
+    this.reader = PartReader.make(
+      SegmentCodec.makeDecoder({
+        maxJsonSegmentSize: limits.maxMetadataSize,
+        maxSegmentsPerMessage: limits.maxSegmentsPerMessage,
+        maxChunkSize: limits.maxComponentSize,
+        maxBytesSegmentSize: limits.maxComponentSize,
+        maxMessageSize: limits.maxMessageSize
+      }),
+      SegmentCodec.isSegmentError,
+      connection.input
+    )
   }
 
-  serve(idle: Duration.Duration) {
-    const self = this
-    return Effect.gen(function*() {
-      for (;;) {
-        const first = yield* self.next.pipe(Effect.timeoutOption(idle))
-        if (Option.isNone(first) || first.value === undefined) return // idle, or the client closed cleanly
-        self.requestId = undefined
-        self.ended = first.value._tag === "End"
-        // a DoipError is answered; a framing or socket error ends the connection
-        const outcome = yield* self.request(first.value).pipe(
-          Effect.flatMap(({ operation, request }) => run(operation, request)),
-          Effect.map((response) => ({ _tag: "Success", success: response }) as const),
-          Effect.catchTag("DoipError", (error) => Effect.succeed({ _tag: "Failure", failure: error } as const))
-        )
-        // skip whatever the handler did not read, up to the end of this message
-        yield* self.drain
-        if (outcome._tag === "Success") {
-          yield* encodeResponse(self.requestId, outcome.success).pipe(
-            Stream.runForEachArray((chunks) => self.writer.writeAll(chunks)),
-            Effect.mapError((error) => Socket.isSocketError(error) ? error : new ResponseFailed({ reason: error.message }))
-          )
-        } else {
-          yield* self.writer.write(self.errorMessage(outcome.failure))
-        }
-      }
-    })
-  }
+  readonly isFramingError = SegmentCodec.isSegmentError
 
-  errorMessage(error: DoipError): Uint8Array {
-    return encodeError(this.requestId, error)
-  }
+  /**
+   * Reads the first segment and the first input segment, synchronously while they are buffered (a request that
+   * arrived whole costs no waiting), and builds the request. A `DoipError` is answered; a framing or socket error
+   * ends the connection.
+   */
+  readonly next: Effect.Effect<Incoming | undefined, ReadError> = Effect.suspend(() => this.advance())
 
-  /** the request of a message whose first part was read; every failure is a bad request, the framing is intact */
-  private request(first: SegmentCodec.Part<Socket.SocketError>) {
-    const self = this
-    return Effect.gen(function*() {
-      if (first._tag !== "Json") {
-        return yield* badRequest(first._tag === "End"
-          ? "empty message: a request starts with a JSON segment"
-          : "a request starts with a JSON segment, not a bytes segment")
-      }
-      const head = SegmentCodec.parseJsonObject(first.body)
-      if (typeof head === "string") return yield* badRequest(`first segment: ${head}`)
-      self.requestId = head["requestId"]
-      const unknown = Object.keys(head).filter((key) => !requestKeys.has(key))
-      if (unknown.length > 0) {
-        return yield* badRequest(`unknown request key ${unknown.map((k) => JSON.stringify(k)).join(", ")}`)
-      }
-      const operationId = head["operationId"]
-      if (typeof operationId !== "string" || operationId === "") {
-        return yield* badRequest(`"operationId" must be a non-empty string`)
-      }
-      const targetId = yield* optional(head, "targetId", "string", "")
-      const attributes = yield* optional(head, "attributes", "object", {})
-      const clientId = yield* optional(head, "clientId", "string", undefined)
-      const authentication = yield* optional(head, "authentication", "object", undefined)
-      const operation = self.operations.byDoipId(operationId)
-      if (operation === undefined) {
-        return yield* new DoipError({ kind: "UnsupportedOperation", message: `operation ${operationId} is not supported` })
-      }
-      const { credentials } = Credentials.split(
-        authentication === undefined ? {} : { ...(clientId === undefined ? {} : { username: clientId }), ...authentication }
-      )
-      const input = Object.hasOwn(head, "input") ? yield* self.compactInput(head["input"]) : yield* self.inputJson
-      const request: DoipRequest = {
-        operation: operation.name,
-        objectId: targetId,
-        attributes,
-        credentials,
-        input: input.json,
-        workflow: undefined,
-        nextComponent: self.components(input.bytes),
-        endpoint: self.endpoint
-      }
-      return { operation, request }
-    })
-  }
-
-  /** a compact input must end the message */
-  private compactInput(json: unknown) {
-    const self = this
-    return Effect.gen(function*() {
-      if (!self.ended) {
-        const part = yield* self.pull
-        if (part !== undefined) return yield* badRequest("a request with a compact \"input\" takes no further segments")
-      }
-      return { json, bytes: undefined }
-    })
-  }
-
-  /** the first input segment: JSON is the request's input; bytes are its first (unnamed) component */
-  private get inputJson() {
-    const self = this
-    return Effect.gen(function*() {
-      const part = yield* self.pull
-      if (part === undefined) return { json: undefined, bytes: undefined }
-      if (part._tag === "Bytes") return { json: undefined, bytes: part }
-      const json = SegmentCodec.parseJsonObject(part.body)
-      if (typeof json === "string") return yield* badRequest(`input segment: ${json}`)
-      return { json, bytes: undefined }
-    })
-  }
-
-  /** the elements: `{"id": ...}` then a bytes segment, each; an input that starts with bytes is one unnamed element */
-  private components(pending: SegmentCodec.BytesSegment<Socket.SocketError> | undefined) {
-    const self = this
-    let unnamed = pending
-    return Effect.gen(function*() {
-      if (unnamed !== undefined) {
-        const bytes = unnamed
-        unnamed = undefined
-        return incoming({ id: "" }, bytes)
-      }
-      const part = yield* self.pull
-      if (part === undefined) return undefined
-      if (part._tag === "Bytes") return incoming({ id: "" }, part)
-      const header = SegmentCodec.parseJsonObject(part.body)
-      if (typeof header === "string") return yield* badRequest(`element segment: ${header}`)
-      if (typeof header["id"] !== "string") return yield* badRequest(`an element segment needs an "id" string`)
-      const bytes = yield* self.pull
-      if (bytes?._tag !== "Bytes") {
-        return yield* badRequest(`element ${JSON.stringify(header["id"])} must be followed by a bytes segment`)
-      }
-      return incoming(header, bytes)
-    }).pipe(Effect.mapError(toDoipError))
-  }
-
-  /** the next segment of the current message, `undefined` at its end */
-  private get pull(): Effect.Effect<
-    SegmentCodec.JsonSegment | SegmentCodec.BytesSegment<Socket.SocketError> | undefined,
-    SegmentCodec.SegmentError | Socket.SocketError
-  > {
-    const self = this
-    return Effect.gen(function*() {
-      if (self.ended) return undefined
-      const part = yield* self.next
-      if (part === undefined) {
-        return yield* new SegmentCodec.SegmentError({ kind: "Truncated", message: "the connection ended inside a message" })
-      }
-      if (part._tag === "End") {
-        self.ended = true
-        return undefined
-      }
-      return part
-    })
-  }
-
-  private get drain() {
+  get skipRest(): Effect.Effect<void, ReadError> {
+    if (this.ended) return Effect.void
     const self = this
     return Effect.gen(function*() {
       while ((yield* self.pull) !== undefined) {
@@ -338,38 +104,320 @@ class Connection {
       }
     })
   }
+
+  respond(response: DoipResponse) {
+    return writeResponse(this.connection, this.requestId, response)
+  }
+
+  respondError(error: DoipError) {
+    this.connection.output.queue(encodeError(this.requestId, error))
+  }
+
+  framingError(error: SegmentCodec.SegmentError) {
+    return encodeError(this.requestId, new DoipError({ kind: "ProtocolError", message: error.message }))
+  }
+
+  /** the request being read: its first segment is read and valid, its first input segment is not yet */
+  private reading: Head | undefined
+
+  private advance(): Effect.Effect<Incoming | undefined, ReadError> {
+    for (;;) {
+      let part: SegmentCodec.Part | undefined | typeof PartReader.NeedInput
+      try {
+        part = this.ended && this.reading !== undefined ? undefined : this.reader.poll()
+      } catch (error) {
+        return SegmentCodec.isSegmentError(error) ? Effect.fail(error) : Effect.die(error)
+      }
+      if (part === PartReader.NeedInput) return Effect.flatMap(this.reader.fill, () => this.advance())
+      const head = this.reading
+      if (head === undefined) {
+        if (part === undefined) return Effect.succeed(undefined) // the client closed cleanly
+        this.requestId = undefined
+        this.ended = part._tag === "End"
+        const first = this.first(part)
+        if (first instanceof DoipError) return Effect.succeed({ _tag: "Invalid", error: first })
+        this.reading = first
+        continue
+      }
+      if (part === undefined && !this.ended) return Effect.fail(truncated())
+      this.reading = undefined
+      if (part !== undefined && part._tag === "End") this.ended = true
+      const input = this.input(head, part === undefined || part._tag === "End" ? undefined : part)
+      if (input instanceof DoipError) return Effect.succeed({ _tag: "Invalid", error: input })
+      const request: DoipRequest = {
+        operation: head.operation.name,
+        objectId: head.targetId,
+        attributes: head.attributes,
+        credentials: head.credentials,
+        input: input.json,
+        workflow: undefined,
+        nextComponent: this.components(input.bytes),
+        endpoint: this.connection.endpoint
+      }
+      return Effect.succeed({ _tag: "Request", operation: head.operation, request })
+    }
+  }
+
+  /** the request's first segment, checked; every failure is a bad request, the framing is intact */
+  private first(part: SegmentCodec.Part): Head | DoipError {
+    if (part._tag !== "Json") {
+      return badRequest(part._tag === "End"
+        ? "empty message: a request starts with a JSON segment"
+        : "a request starts with a JSON segment, not a bytes segment")
+    }
+    const head = SegmentCodec.parseJsonObject(part.body)
+    if (typeof head === "string") return badRequest(`first segment: ${head}`)
+    this.requestId = head["requestId"]
+    for (const key in head) {
+      if (!requestKeys.has(key)) {
+        const unknown = Object.keys(head).filter((key) => !requestKeys.has(key))
+        return badRequest(`unknown request key ${unknown.map((k) => JSON.stringify(k)).join(", ")}`)
+      }
+    }
+    const operationId = head["operationId"]
+    if (typeof operationId !== "string" || operationId === "") {
+      return badRequest(`"operationId" must be a non-empty string`)
+    }
+    const targetId = optional(head, "targetId", "string", "")
+    if (targetId instanceof DoipError) return targetId
+    const attributes = optional(head, "attributes", "object", {})
+    if (attributes instanceof DoipError) return attributes
+    const clientId = optional(head, "clientId", "string", undefined)
+    if (clientId instanceof DoipError) return clientId
+    const authentication = optional(head, "authentication", "object", undefined)
+    if (authentication instanceof DoipError) return authentication
+    const operation = this.connection.operations.byDoipId(operationId)
+    if (operation === undefined) {
+      return new DoipError({ kind: "UnsupportedOperation", message: `operation ${operationId} is not supported` })
+    }
+    const { credentials } = authentication === undefined
+      ? noCredentials
+      : Credentials.split({ ...(clientId === undefined ? {} : { username: clientId }), ...authentication })
+    return {
+      operation,
+      targetId,
+      attributes,
+      credentials,
+      compact: Object.hasOwn(head, "input") ? { json: head["input"] } : undefined
+    }
+  }
+
+  /**
+   * The request's input from the segment after the first (`undefined` at the end of the message): a compact input
+   * must end the message; otherwise a JSON segment is the input and a bytes segment the first (unnamed) element.
+   */
+  private input(head: Head, part: Segment | undefined) {
+    if (head.compact !== undefined) {
+      return part === undefined
+        ? { json: head.compact.json, bytes: undefined }
+        : badRequest("a request with a compact \"input\" takes no further segments")
+    }
+    if (part === undefined) return { json: undefined, bytes: undefined }
+    if (part._tag === "Bytes") return { json: undefined, bytes: this.incoming({ id: "" }) }
+    const json = SegmentCodec.parseJsonObject(part.body)
+    if (typeof json === "string") return badRequest(`input segment: ${json}`)
+    return { json, bytes: undefined }
+  }
+
+  /** the elements: `{"id": ...}` then a bytes segment, each; an input that starts with bytes is one unnamed element */
+  private components(pending: IncomingComponent | undefined) {
+    const self = this
+    let unnamed = pending
+    return Effect.gen(function*() {
+      if (unnamed !== undefined) {
+        const bytes = unnamed
+        unnamed = undefined
+        return bytes
+      }
+      const part = yield* self.pull
+      if (part === undefined) return undefined
+      if (part._tag === "Bytes") return self.incoming({ id: "" })
+      const header = SegmentCodec.parseJsonObject(part.body)
+      if (typeof header === "string") return yield* badRequest(`element segment: ${header}`)
+      if (typeof header["id"] !== "string") return yield* badRequest(`an element segment needs an "id" string`)
+      const bytes = yield* self.pull
+      if (bytes?._tag !== "Bytes") {
+        return yield* badRequest(`element ${JSON.stringify(header["id"])} must be followed by a bytes segment`)
+      }
+      return self.incoming(header)
+    }).pipe(Effect.mapError(toDoipError))
+  }
+
+  /** the next segment of the current message, `undefined` at its end */
+  private get pull(): Effect.Effect<Segment | undefined, ReadError> {
+    if (this.ended) return Effect.undefined
+    return Effect.flatMap(this.reader.next, (part) => {
+      if (part === undefined) return Effect.fail(truncated())
+      if (part._tag === "End") {
+        this.ended = true
+        return Effect.undefined
+      }
+      return Effect.succeed(part)
+    })
+  }
+
+  /** the element whose bytes segment the decoder is at now */
+  private incoming(header: Readonly<Record<string, unknown>>): IncomingComponent {
+    const mediaType = header["type"] ?? header["mediaType"]
+    return {
+      componentId: String(header["id"]),
+      mediaType: typeof mediaType === "string" && mediaType !== "" ? mediaType : undefined,
+      size: undefined,
+      last: undefined,
+      content: this.reader.content().pipe(Stream.mapError(toDoipError))
+    }
+  }
 }
+
+const noCredentials = { credentials: undefined } as const
 
 const optional = <T extends "string" | "object", D>(
   head: Readonly<Record<string, unknown>>,
   key: string,
   type: T,
   fallback: D
-): Effect.Effect<(T extends "string" ? string : Record<string, unknown>) | D, DoipError> => {
+): (T extends "string" ? string : Record<string, unknown>) | D | DoipError => {
   const value = head[key]
-  if (value === undefined) return Effect.succeed(fallback)
+  if (value === undefined) return fallback
   const ok = type === "string" ? typeof value === "string" : typeof value === "object" && value !== null && !Array.isArray(value)
   return ok
-    ? Effect.succeed(value as T extends "string" ? string : Record<string, unknown>)
-    : Effect.fail(badRequest(`"${key}" must be ${type === "string" ? "a string" : "a JSON object"}`))
+    ? (value as T extends "string" ? string : Record<string, unknown>)
+    : badRequest(`"${key}" must be ${type === "string" ? "a string" : "a JSON object"}`)
 }
 
-const toDoipError = (error: DoipError | SegmentCodec.SegmentError | Socket.SocketError): DoipError =>
+const truncated = () =>
+  new SegmentCodec.SegmentError({ kind: "Truncated", message: "the connection ended inside a message" })
+
+/** what the first segment of a request says */
+interface Head {
+  readonly operation: Operation
+  readonly targetId: string
+  readonly attributes: Record<string, unknown>
+  readonly credentials: Credentials.Credentials | undefined
+  /** the compact `input`, when the request has one */
+  readonly compact: { readonly json: unknown } | undefined
+}
+
+const toDoipError = (error: DoipError | ReadError): DoipError =>
   error._tag === "DoipError" ? error : new DoipError({
     kind: "ProtocolError",
     message: SegmentCodec.isSegmentError(error) ? error.message : "the connection failed while reading the request"
   })
 
-const incoming = (
-  header: Readonly<Record<string, unknown>>,
-  part: SegmentCodec.BytesSegment<Socket.SocketError>
-): IncomingComponent => {
-  const mediaType = header["type"] ?? header["mediaType"]
-  return {
-    componentId: String(header["id"]),
-    mediaType: typeof mediaType === "string" && mediaType !== "" ? mediaType : undefined,
-    size: undefined,
-    last: undefined,
-    content: part.content.pipe(Stream.mapError(toDoipError))
+// -----------------------------------------------------------------------------
+// encoding
+// -----------------------------------------------------------------------------
+
+const textEncoder = new TextEncoder()
+const ok = DoipStatus.Status.ok
+
+/**
+ * The segments of a DOIP v2.0 response: the first segment (`requestId`, `status`, `attributes`, compact `output`),
+ * then the output segments, then the end of the message.
+ *
+ * - no components: the output is compact (the `output` rendering, or the single metadata block);
+ * - one component and nothing else (an element retrieve): one bytes segment, its name in `attributes.filename`;
+ * - otherwise: the output JSON, then per component `{"id","type","length"}` and a bytes segment, then the workflow
+ *   blocks.
+ */
+const writeResponse = (
+  connection: Connection,
+  requestId: unknown,
+  response: DoipResponse
+): Effect.Effect<void, ConnectionError<never>> =>
+  Effect.suspend(() => {
+    const { output } = connection
+    const { components, workflow } = response
+    const rendered = outputOf(response)
+    if (components.length === 0 && workflow.length === 0) {
+      output.queue(firstSegment(requestId, compactTail(response, rendered)))
+      return output.flushIfFull
+    }
+    if (components.length === 1 && rendered === undefined && workflow.length === 0) {
+      const [only] = components as [DoipResponse["components"][0]]
+      const attributes = { filename: only.componentId, mediaType: only.mediaType, length: only.size, ...response.attributes }
+      output.queue(firstSegment(requestId, tailOf(attributes, undefined)))
+      return Effect.andThen(writeBytes(connection, only), () => {
+        output.queue(SegmentCodec.endOfMessage)
+        return output.flushIfFull
+      })
+    }
+    output.queue(firstSegment(requestId, tailOf(response.attributes, undefined)))
+    if (rendered !== undefined) output.queue(SegmentCodec.encodeJson(rendered))
+    return Effect.gen(function*() {
+      for (const component of components) {
+        output.queue(SegmentCodec.encodeJson({
+          id: component.componentId,
+          type: component.mediaType,
+          length: component.size,
+          attributes: { filename: component.componentId }
+        }))
+        yield* writeBytes(connection, component)
+      }
+      for (const block of workflow) output.queue(SegmentCodec.encodeJson(block))
+      output.queue(SegmentCodec.endOfMessage)
+      yield* output.flushIfFull
+    })
+  })
+
+/** the response's output JSON: its own DOIP v2.0 rendering, else its metadata (one block, or the list of them) */
+const outputOf = (response: DoipResponse): unknown =>
+  Object.hasOwn(response, "output")
+    ? response.output
+    : response.metadata.length <= 1
+    ? response.metadata[0]
+    : response.metadata
+
+/**
+ * The first segment after `{"requestId": ...,`: the status, attributes and output, then the end of the segment (and
+ * of the message, when the output is compact). A cacheable response's tail is encoded once.
+ */
+const compactTail = (response: DoipResponse, rendered: unknown): string => {
+  const cached = response.cacheable ? compactTails.get(response) : undefined
+  if (cached !== undefined) return cached
+  const tail = tailOf(response.attributes, rendered) + "#\n"
+  if (response.cacheable) compactTails.set(response, tail)
+  return tail
+}
+
+const compactTails = new WeakMap<DoipResponse, string>()
+
+/** `"status":...}\n#\n`, with attributes and compact output when given */
+const tailOf = (attributes: Readonly<Record<string, unknown>> | undefined, compactOutput: unknown): string => {
+  const text = JSON.stringify({
+    status: ok,
+    ...(attributes === undefined || Object.keys(attributes).length === 0 ? {} : { attributes }),
+    ...(compactOutput === undefined ? {} : { output: compactOutput })
+  })
+  return text.slice(1) + "\n#\n"
+}
+
+const firstSegment = (requestId: unknown, tail: string): Uint8Array => {
+  const id = requestId === undefined ? undefined : JSON.stringify(requestId)
+  return textEncoder.encode(id === undefined ? "{" + tail : `{"requestId":${id},${tail}`)
+}
+
+/** a bytes segment: `@\n`, then `<size>\n<data>\n` per chunk (at most 1 MiB each), then `#\n` once all arrived */
+const writeBytes = (connection: Connection, component: DoipResponse["components"][0]) => {
+  const { output } = connection
+  output.queue(bytesStart)
+  return Effect.andThen(
+    streamContent(output, component, frameChunks),
+    Effect.sync(() => output.queue(SegmentCodec.endOfMessage))
+  )
+}
+
+const MAX_CHUNK = 1024 * 1024
+const bytesStart = textEncoder.encode("@\n")
+const newline = textEncoder.encode("\n")
+
+const frameChunks = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Arr.NonEmptyReadonlyArray<Uint8Array> => {
+  const out: Array<Uint8Array> = []
+  for (const chunk of chunks) {
+    for (let offset = 0; offset < chunk.length; offset += MAX_CHUNK) {
+      const data = chunk.length <= MAX_CHUNK ? chunk : chunk.subarray(offset, offset + MAX_CHUNK)
+      out.push(textEncoder.encode(`${data.length}\n`), data, newline)
+    }
   }
+  return out.length === 0 ? [new Uint8Array(0)] : (out as Arr.NonEmptyArray<Uint8Array>)
 }

@@ -10,7 +10,7 @@
  */
 import * as Effect from "effect/Effect"
 import { builtin } from "../../protocol/OperationCodes.ts"
-import { dualResponse } from "../../protocol/DoipMessage.ts"
+import { type DoipResponse, dualResponse, type Endpoint } from "../../protocol/DoipMessage.ts"
 import { Health } from "../../layers/config/Health.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
@@ -30,10 +30,10 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
     const typeRegistry = TypeCatalog.registry(TypeCatalog.baseUri(fdoApi))
     // the registry is fixed once built: list its workflows once, not on every hello
     const offered = workflows.all.map((w) => ({ name: w.name, description: w.description }))
-    return {
-      ...builtin("hello"),
-      target: "service",
-      handler: (request) => Effect.map(health.report, (dependencies) => {
+    // the answer changes only with the last health check and the listener: it is made once for each, and the
+    // framings keep its encoding (cacheable), so a hello costs no JSON encoding
+    const last = new WeakMap<Endpoint, { readonly dependencies: Dependencies; readonly response: DoipResponse }>()
+    const answer = (endpoint: Endpoint, dependencies: Dependencies): DoipResponse => {
         // what both framings report alike, after each framing's own fields: one place to add to both
         const offers = {
           workflows: offered,
@@ -57,8 +57,8 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
             id: serviceId,
             type: "0.TYPE/DOIPService",
             attributes: {
-              ipAddress: request.endpoint.host,
-              port: request.endpoint.port,
+              ipAddress: endpoint.host,
+              port: endpoint.port,
               protocol: "TCP",
               protocolVersion: "2.0",
               serverName: info.name,
@@ -69,6 +69,18 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
             }
           }
         )
+    }
+    return {
+      ...builtin("hello"),
+      target: "service",
+      handler: (request) => Effect.map(health.report, (dependencies) => {
+        const kept = last.get(request.endpoint)
+        if (kept !== undefined && kept.dependencies === dependencies) return kept.response
+        const response: DoipResponse = { ...answer(request.endpoint, dependencies), cacheable: true }
+        last.set(request.endpoint, { dependencies, response })
+        return response
       })
     } satisfies Operation
   })
+
+type Dependencies = Effect.Success<Health["Service"]["report"]>
