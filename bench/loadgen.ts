@@ -1,65 +1,44 @@
 /**
- * The raw load generator: plain `node:net` sockets and the tiny readers of wire.ts, the same code against both
- * servers. Connections are opened before the clock starts, so the numbers are round trips, not connects.
+ * The load generator: plain `node:net` sockets and the tiny readers of wire.ts, the same code against every server.
+ *
+ * - `closedLoop`: CONNS connections, each keeping DEPTH requests in flight (1: request/response; 16 on one
+ *   connection: pipelining, as /work/shared/perf/loadgen2.mjs's DEPTH). Connections are opened, then warmed up, then
+ *   measured, so the numbers are round trips, not connects. Latency runs from writing a request to its answer's
+ *   last byte.
+ * - `retrieveOnce`: one request on a fresh connection, its answer read (never buffered) to the last byte.
+ * - `idleConnections`: connections that say hello once and then stay open, doing nothing.
  */
 import * as Net from "node:net"
-import {
-  BIG,
-  DOIP2_OK,
-  doip2HelloRequest,
-  doip2RetrieveAnswerHead,
-  doip2RetrieveRequest,
-  doip2UploadChunk,
-  doip2UploadHead,
-  doip2UploadSize,
-  doip2UploadTail,
-  drained,
-  helloRequest,
-  ResponseReader,
-  retrieveAnswerHead,
-  retrieveAnswerSize,
-  retrieveRequest,
-  SegmentReader,
-  UPLOAD
-} from "./wire.ts"
+import { DOIP2_OK, ResponseReader, SegmentReader } from "./wire.ts"
 
-/** one complete answer: whether it says success, its first bytes when asked for, its bytes-segment data bytes */
+/** a complete answer: whether it says success, its wire size (binary), its first bytes when asked for, its data bytes */
 type OnAnswer = (ok: boolean, captured: Buffer | undefined, data: number) => void
 
-/** what differs between the two listeners, for the load generator */
+/** what differs between the two wires, for the load generator */
 export interface Framing {
-  readonly name: string
-  readonly hello: Buffer
-  readonly retrieve: Buffer
-  /** the retrieve answer's bytes before its content, as the bare server sends them (checked against ours) */
-  readonly retrieveHead: Buffer
+  readonly name: "binary" | "DOIP v2.0"
   /** splits received bytes into answers */
   readonly reader: (onAnswer: OnAnswer, capture?: number) => { push(chunk: Buffer): void }
-  /** what is wrong with a retrieve answer of `bytes` on the wire and `data` content bytes, if anything */
-  readonly checkRetrieve: (bytes: number, data: number) => string | undefined
 }
 
-/** the binary envelope: success is msgType 0x02 (response); the answer must be exactly `retrieveAnswerSize` bytes */
+/** the binary envelope: success is msgType 0x02 (response); `data` is the answer's wire size */
 export const binary: Framing = {
   name: "binary",
-  hello: helloRequest,
-  retrieve: retrieveRequest,
-  retrieveHead: retrieveAnswerHead(),
-  reader: (onAnswer, capture) => new ResponseReader((msgType, captured) => onAnswer(msgType === 0x02, captured, 0), capture),
-  checkRetrieve: (bytes) => bytes === retrieveAnswerSize ? undefined : `got ${bytes} bytes, expected ${retrieveAnswerSize}`
+  reader: (onAnswer, capture) =>
+    new ResponseReader((msgType, size, captured) => onAnswer(msgType === 0x02, captured, size), capture)
 }
 
 const ok2 = Buffer.from(DOIP2_OK)
 
-/** DOIP v2.0: success is status 001 in the first segment; the chunks must hold `BIG.size` bytes in all */
+/** DOIP v2.0: success is status 001 in the first segment; `data` counts the bytes segments' chunk bytes */
 export const doip2: Framing = {
   name: "DOIP v2.0",
-  hello: doip2HelloRequest,
-  retrieve: doip2RetrieveRequest,
-  retrieveHead: doip2RetrieveAnswerHead,
-  reader: (onAnswer, capture) => new SegmentReader((head, captured, data) => onAnswer(head.includes(ok2), captured, data), capture),
-  checkRetrieve: (_, data) => data === BIG.size ? undefined : `got ${data} content bytes, expected ${BIG.size}`
+  reader: (onAnswer, capture) =>
+    new SegmentReader((head, captured, data) => onAnswer(head.includes(ok2), captured, data), capture)
 }
+
+/** a request's bytes; DOIP v2.0 requests carry the number as their requestId */
+export type Request = (n: number) => Buffer | string
 
 export const connect = (port: number): Promise<Net.Socket> =>
   new Promise((resolve, reject) => {
@@ -71,117 +50,168 @@ export const connect = (port: number): Promise<Net.Socket> =>
     socket.once("error", reject)
   })
 
+/** one measured period of one connection */
+interface Period {
+  readonly until: number
+  readonly latencies: Array<number>
+  count: number
+  end: number
+  readonly resolve: () => void
+  readonly reject: (error: Error) => void
+}
+
+let requestNumber = 0
+
 /**
- * One connection's sequential hello loop, started by `go` and stopped at `deadline` (performance.now() ms).
- * Resolves with the number of completed round trips and the time the last one completed.
+ * One connection kept busy: `run(until)` writes `depth` requests, then one more for each answer until `until`
+ * (performance.now() ms), and resolves once every request in flight is answered.
  */
-const helloLoop = (framing: Framing) => (socket: Net.Socket) => {
-  let count = 0
-  let deadline = 0
-  let resolveDone!: (r: { count: number; end: number }) => void
-  let rejectDone!: (e: Error) => void
-  const done = new Promise<{ count: number; end: number }>((res, rej) => {
-    resolveDone = res
-    rejectDone = rej
-  })
+const busyConnection = (socket: Net.Socket, framing: Framing, request: Request, depth: number) => {
+  const sentAt: Array<number> = [] // send times of the requests in flight, oldest first from `first`
+  let first = 0
+  let period: Period | undefined
+  const send = () => {
+    sentAt.push(performance.now())
+    socket.write(request(++requestNumber))
+  }
   const reader = framing.reader((ok) => {
-    if (!ok) return rejectDone(new Error(`${framing.name} hello answered with an error`))
-    count++
     const now = performance.now()
-    if (now < deadline) socket.write(framing.hello)
-    else resolveDone({ count, end: now })
+    const p = period!
+    if (!ok) return p.reject(new Error(`${framing.name}: answered with an error`))
+    p.latencies.push(now - sentAt[first++]!)
+    p.count++
+    if (first === sentAt.length) {
+      sentAt.length = 0
+      first = 0
+    }
+    if (now < p.until) send()
+    else if (sentAt.length === 0) {
+      p.end = now
+      p.resolve()
+    }
   })
   socket.on("data", (chunk: Buffer) => reader.push(chunk))
-  socket.once("error", rejectDone)
-  socket.once("close", () => rejectDone(new Error("connection closed during the hello loop")))
+  socket.on("error", (error) => period?.reject(error))
+  socket.on("close", () => period?.reject(new Error(`${framing.name}: connection closed under load`)))
   return {
-    go: (until: number) => {
-      deadline = until
-      socket.write(framing.hello)
-      return done
-    }
+    run: (until: number, latencies: Array<number>) =>
+      new Promise<Period>((resolve, reject) => {
+        const p: Period = { until, latencies, count: 0, end: 0, resolve: () => resolve(p), reject }
+        period = p
+        for (let i = 0; i < depth; i++) send()
+      })
   }
 }
 
-/** hello round trips per second over `connections` concurrent connections, each sequential, for `ms` */
-export const helloLoad = async (port: number, connections: number, ms: number, framing: Framing = binary): Promise<number> => {
+export interface LoadResult {
+  readonly perSecond: number
+  /** ms */
+  readonly p50: number
+  readonly p99: number
+}
+
+const quantile = (sorted: ReadonlyArray<number>, q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+
+/**
+ * Closed-loop load: `connections` connections, `depth` requests in flight on each; `warmMs` of warm-up, then
+ * `measureMs` measured on the same connections. Requests per second (all answers over the measured period, to the
+ * last answer) and latency quantiles.
+ */
+export const closedLoop = async (options: {
+  readonly port: number
+  readonly framing: Framing
+  readonly request: Request
+  readonly connections: number
+  readonly depth: number
+  readonly warmMs: number
+  readonly measureMs: number
+}): Promise<LoadResult> => {
+  const { connections, depth, framing, port, request } = options
   const sockets = await Promise.all(Array.from({ length: connections }, () => connect(port)))
   try {
-    const loops = sockets.map(helloLoop(framing))
-    const start = performance.now()
-    const results = await Promise.all(loops.map((loop) => loop.go(start + ms)))
-    const end = Math.max(...results.map((r) => r.end))
-    return results.reduce((n, r) => n + r.count, 0) / ((end - start) / 1000)
+    const loops = sockets.map((socket) => busyConnection(socket, framing, request, depth))
+    const run = (ms: number, latencies: Array<number>) => {
+      const start = performance.now()
+      return Promise.all(loops.map((loop) => loop.run(start + ms, latencies))).then((periods) => ({ start, periods }))
+    }
+    await run(options.warmMs, [])
+    globalThis.gc?.() // keep the warm-up's garbage out of the measured period
+    const latencies: Array<number> = []
+    const { periods, start } = await run(options.measureMs, latencies)
+    const end = Math.max(...periods.map((p) => p.end))
+    const count = periods.reduce((n, p) => n + p.count, 0)
+    latencies.sort((a, b) => a - b)
+    return { perSecond: count / ((end - start) / 1000), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }
   } finally {
     for (const socket of sockets) socket.destroy()
   }
 }
 
+export interface Exchange {
+  readonly seconds: number
+  /** wire bytes of the answer */
+  readonly bytes: number
+  /** binary: the answer's size as its header says; DOIP v2.0: its chunk data bytes */
+  readonly data: number
+  /** the answer's first `capture` bytes */
+  readonly captured: Buffer | undefined
+}
+
 /**
- * Writes `request` on a fresh connection and resolves with the first `capture` bytes of the one whole answer, when
- * it says success. `send` writes the request (default: one write); the clock in `seconds` runs from calling it to the
- * arrival of the answer's last byte.
+ * Writes `request` on a fresh connection and reads the one answer to its last byte, keeping its first `capture`
+ * bytes. The clock runs from the write to the answer's last byte; an error answer rejects.
  */
-const exchange = async (
-  port: number,
-  framing: Framing,
-  capture: number,
-  send: (socket: Net.Socket) => void | Promise<void>
-): Promise<{ captured: Buffer | undefined; seconds: number; bytes: number; data: number }> => {
+export const exchange = async (port: number, framing: Framing, request: Buffer | string, capture = 0): Promise<Exchange> => {
   const socket = await connect(port)
   try {
-    return await new Promise((resolve, reject) => {
+    return await new Promise<Exchange>((resolve, reject) => {
       let bytes = 0
-      let start = 0
       const reader = framing.reader((ok, captured, data) => {
         const seconds = (performance.now() - start) / 1000
         if (!ok) reject(new Error(`${framing.name}: answered with an error: ${captured?.toString() ?? ""}`))
-        else resolve({ captured, seconds, bytes, data })
+        else resolve({ seconds, bytes, data, captured })
       }, capture)
       socket.on("data", (chunk: Buffer) => {
         bytes += chunk.length
         reader.push(chunk)
       })
       socket.once("error", reject)
-      start = performance.now()
-      Promise.resolve(send(socket)).catch(reject)
+      socket.once("close", () => reject(new Error(`${framing.name}: connection closed before the answer ended`)))
+      const start = performance.now()
+      socket.write(request)
     })
   } finally {
     socket.destroy()
   }
 }
 
-/** one whole message answering `request`, captured (first `capture` bytes), on a fresh connection */
-export const captureAnswer = async (port: number, request: Buffer, capture: number, framing: Framing = binary): Promise<Buffer> =>
-  (await exchange(port, framing, Math.max(capture, 1), (socket) => void socket.write(request))).captured!
-
 /**
- * Retrieves the 256 MiB component once: the clock runs from writing the request to the arrival of the answer's last
- * byte. Returns seconds and wire bytes received.
+ * `count` connections that each say hello once (so the server has set everything up for them) and then stay open,
+ * idle. Opened 50 at a time, within the listen backlog.
  */
-export const retrieveOnce = async (port: number, framing: Framing = binary): Promise<{ seconds: number; bytes: number }> => {
-  const { bytes, data, seconds } = await exchange(port, framing, 0, (socket) => void socket.write(framing.retrieve))
-  const wrong = framing.checkRetrieve(bytes, data)
-  if (wrong !== undefined) throw new Error(`${framing.name} retrieve: ${wrong}`)
-  return { seconds, bytes }
-}
-
-/**
- * Uploads `UPLOAD.size` bytes once with a DOIP v2.0 update (see `doip2UploadHead`), `UPLOAD.chunk` bytes a write,
- * waiting for 'drain' when `write` says so. The clock runs from the first write to the answer's last byte (the
- * server answers after it has stored and committed everything). Returns seconds, the request's wire bytes, and the
- * answer's first `capture` bytes.
- */
-export const uploadOnce = async (
-  port: number,
-  capture = 0
-): Promise<{ seconds: number; bytes: number; answer: Buffer | undefined }> => {
-  const { captured, seconds } = await exchange(port, doip2, capture, async (socket) => {
-    socket.write(doip2UploadHead)
-    for (let left = UPLOAD.size / UPLOAD.chunk; left > 0 && !socket.destroyed; left--) {
-      if (!socket.write(doip2UploadChunk)) await drained(socket)
-    }
-    if (!socket.destroyed) socket.write(doip2UploadTail)
-  })
-  return { seconds, bytes: doip2UploadSize, answer: captured }
+export const idleConnections = async (port: number, framing: Framing, hello: Request, count: number) => {
+  const sockets: Array<Net.Socket> = []
+  let closed = 0
+  const open = async () => {
+    const socket = await connect(port)
+    await new Promise<void>((resolve, reject) => {
+      const reader = framing.reader((ok) => ok ? resolve() : reject(new Error(`${framing.name}: hello failed`)))
+      socket.on("data", (chunk: Buffer) => reader.push(chunk))
+      socket.once("error", reject)
+      socket.write(hello(++requestNumber))
+    })
+    socket.removeAllListeners("data")
+    socket.on("error", () => {})
+    socket.once("close", () => closed++)
+    sockets.push(socket)
+  }
+  for (let left = count; left > 0; left -= 50) {
+    await Promise.all(Array.from({ length: Math.min(50, left) }, open))
+  }
+  return {
+    /** how many are still open */
+    open: () => sockets.length - closed,
+    close: () => sockets.forEach((socket) => socket.destroy())
+  }
 }

@@ -1,134 +1,149 @@
 /**
- * The ceiling: a bare `node:net` server that answers the same bytes as ours, with no Effect, no storage, no parsing
- * beyond finding where a request ends.
- * `node bench/server-bare.ts <port> <hello answer> <DOIP v2.0 hello answer> <DOIP v2.0 update answer>` (answers in
- * base64, captured from ours by run.ts). Like ours, it listens on `port` (binary) and `port + 1` (DOIP v2.0), both
- * on free ports when `port` is 0.
+ * The ceiling: a bare `node:net` server answering with ours' own captured bytes, with no Effect, no storage and no
+ * parsing beyond finding where a request ends (the servers of /work/shared/perf, bare_server.mjs and
+ * bare_server2.mjs, made one process serving both wires).
+ * `node bench/server-bare.ts <port> <answers.json>` (see wire.ts `Answers`); binary on `port`, DOIP v2.0 on
+ * `port + 1`, both on free ports when `port` is 0. Prints "ready <port> <DOIP v2.0 port>" once listening.
  *
- * Binary (10-byte header, then `objectIdLen + payloadLen` bytes):
- * - hello (operation 0x01): writes the captured hello answer.
- * - retrieve (operation 0x02): writes the precomputed answer head (envelope header + component block header), then
- *   256 MiB from one preallocated 64 KiB buffer, slice by slice, waiting for 'drain' when `write` says so, as our
- *   server's writer does.
+ * - hello: ours' captured answer (DOIP v2.0: every message that is not a retrieve, as bare_server2.mjs answers all;
+ *   like it, the captured requestId is not replaced by the request's).
+ * - retrieve of `SMALL`: ours' captured whole answer.
+ * - retrieve of a seeded file component: ours' captured answer head, then ours' blob file read in 1 MiB chunks into
+ *   two reused buffers (disk cache to socket: the work a real retrieve must do), each written after the previous
+ *   was taken by the kernel; DOIP v2.0 frames each chunk with its size line.
  *
- * DOIP v2.0 (`SegmentReader`: line ends, chunk sizes; the operation is looked up in the first bytes of the request):
- * - `0.DOIP/Op.Hello`: writes the captured hello answer.
- * - `0.DOIP/Op.Retrieve`: the precomputed first segment and `@`, then the same 256 MiB as 64 KiB chunks, each one
- *   preallocated buffer holding the data and the framing after it (`\n` and the next size line, or the ends).
- * - `0.DOIP/Op.Update`: reads and drops the chunks, then writes the captured update answer.
- *
- * Requests on a connection are answered strictly in order, like ours. Prints "ready <port> <DOIP v2.0 port>" once
- * listening.
+ * Answers on a connection go out in order; the answers to all requests completed by one read go out in one write.
  */
 import { once } from "node:events"
+import * as Fs from "node:fs"
 import * as Net from "node:net"
-import { BIG, CHUNK, doip2RetrieveAnswerHead, drained, retrieveAnswerHead, SegmentReader } from "./wire.ts"
+import {
+  type Answers,
+  CHUNK,
+  DOIP2_END,
+  drained,
+  type FileAnswer,
+  loadAnswers,
+  OP_HELLO,
+  requestedElement,
+  SMALL
+} from "./wire.ts"
 
 const port = Number(process.argv[2])
-const [helloAnswer, doip2HelloAnswer, doip2UpdateAnswer] = process.argv.slice(3, 6).map((arg) => Buffer.from(arg, "base64"))
-if (!Number.isInteger(port) || port < 0 || port > 65534 || !helloAnswer || !doip2HelloAnswer || !doip2UpdateAnswer) {
-  console.error("usage: node bench/server-bare.ts <port> <hello answer> <DOIP v2.0 hello answer> <DOIP v2.0 update answer>")
+if (!Number.isInteger(port) || port < 0 || port > 65534 || process.argv[3] === undefined) {
+  console.error("usage: node bench/server-bare.ts <port> <answers.json>")
   process.exit(2)
 }
-if (BIG.size % CHUNK !== 0) throw new Error("the DOIP v2.0 retrieve below assumes whole chunks")
+const answers: Answers = loadAnswers(process.argv[3])
 
-const head = retrieveAnswerHead()
-const slice = Buffer.alloc(CHUNK, 0xab) // never mutated, so writing it again before it is flushed is safe
+/** a request's answer: bytes written at once, or a stream (later answers wait for it) */
+type Answer = Buffer | ((socket: Net.Socket) => Promise<void>)
 
-/** a request's answer: written at once, or streamed (then later requests wait for it) */
-type Answer = (socket: Net.Socket) => void | Promise<void>
+/**
+ * Keeps a connection's answers in order: whole answers gather into one write per read (`flush`), a stream takes the
+ * socket until it ends.
+ */
+const answerQueue = (socket: Net.Socket) => {
+  let batch: Array<Buffer> = []
+  let streaming: Promise<void> | undefined
+  const after = (f: () => void | Promise<void>) => {
+    const next = (streaming ?? Promise.resolve()).then(f).catch(() => void socket.destroy())
+    streaming = next
+    void next.finally(() => {
+      if (streaming === next) streaming = undefined
+    })
+  }
+  const flush = () => {
+    if (batch.length === 0) return
+    const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch)
+    batch = []
+    if (streaming === undefined) socket.write(bytes)
+    else after(() => void socket.write(bytes))
+  }
+  return {
+    push: (answer: Answer) => {
+      if (Buffer.isBuffer(answer)) return void batch.push(answer)
+      flush()
+      after(() => answer(socket))
+    },
+    flush
+  }
+}
 
-/** answers queued requests strictly in order; `push` a request's answer when the request is complete */
-const inOrder = (socket: Net.Socket) => {
-  const queue: Array<Answer> = []
-  let busy = false
-  const pump = async () => {
-    busy = true
-    for (let answer = queue.shift(); answer !== undefined; answer = queue.shift()) {
-      const streaming = answer(socket)
-      if (streaming !== undefined) await streaming
+/**
+ * Streams `file`'s blob after `head`: 1 MiB reads into two buffers used in turn. A buffer is read into again only
+ * after the write of the other one (1 MiB, above the socket's high-water mark) returned without asking to wait, or
+ * after 'drain': by then the kernel has taken all of it.
+ */
+const sendFile = (file: FileAnswer, doip2: boolean) => async (socket: Net.Socket) => {
+  socket.write(doip2 ? file.doip2Head : file.binaryHead)
+  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)]
+  const handle = await Fs.promises.open(file.path, "r")
+  try {
+    for (let position = 0, k = 0; position < file.size && !socket.destroyed; k ^= 1) {
+      const buffer = buffers[k]!
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, file.size - position), position)
+      if (bytesRead === 0) throw new Error(`${file.path} is shorter than ${file.size} bytes`)
+      position += bytesRead
+      const data = bytesRead === CHUNK ? buffer : buffer.subarray(0, bytesRead)
+      if (doip2) socket.write(`${bytesRead}\n`)
+      socket.write(data)
+      if (doip2) socket.write(position < file.size ? "\n" : "\n#\n#\n")
+      if (socket.writableNeedDrain) await drained(socket)
     }
-    busy = false
+  } finally {
+    await handle.close()
   }
-  return (answer: Answer) => {
-    queue.push(answer)
-    if (!busy) void pump()
-  }
+}
+
+const retrieveAnswer = (request: Buffer, doip2: boolean): Answer => {
+  if (requestedElement(request, [SMALL]) !== undefined) return doip2 ? answers.small.doip2 : answers.small.binary
+  const file = requestedElement(request, answers.files)
+  if (file === undefined) throw new Error("a retrieve of an element the bare server does not have")
+  return sendFile(file, doip2)
+}
+
+/** binary: 10-byte header, then `objectIdLen + payloadLen` bytes; the operation is the header's third byte */
+const binaryConnection = (socket: Net.Socket) => {
+  const queue = answerQueue(socket)
+  let pending: Buffer = Buffer.alloc(0)
+  socket.on("data", (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+    while (pending.length >= 10) {
+      const total = 10 + pending.readUInt16BE(4) + pending.readUInt32BE(6)
+      if (pending.length < total) break
+      const request = pending.subarray(0, total)
+      pending = pending.subarray(total)
+      queue.push(request[2] === OP_HELLO ? answers.hello.binary : retrieveAnswer(request, false))
+    }
+    queue.flush()
+  })
+}
+
+/** DOIP v2.0: a request ends at "\n#\n#\n" (no request here carries bytes); a retrieve names its operation */
+const doip2Connection = (socket: Net.Socket) => {
+  const queue = answerQueue(socket)
+  let pending: Buffer = Buffer.alloc(0)
+  socket.on("data", (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+    for (let end = pending.indexOf(DOIP2_END); end >= 0; end = pending.indexOf(DOIP2_END)) {
+      const request = pending.subarray(0, end)
+      pending = pending.subarray(end + DOIP2_END.length)
+      queue.push(request.includes("Op.Retrieve") ? retrieveAnswer(request, true) : answers.hello.doip2)
+    }
+    queue.flush()
+  })
 }
 
 const listen = async (onConnection: (socket: Net.Socket) => void, at: number): Promise<number> => {
   const server = Net.createServer((socket) => {
-    socket.on("error", () => {}) // a client resetting the connection is not our problem
+    socket.setNoDelay(true)
+    socket.on("error", () => {}) // a client resetting the connection is not the server's problem
     onConnection(socket)
   })
   server.listen(at, "127.0.0.1")
   await once(server, "listening")
   return (server.address() as Net.AddressInfo).port
-}
-
-// -----------------------------------------------------------------------------
-// binary
-// -----------------------------------------------------------------------------
-
-const sendHello: Answer = (socket) => void socket.write(helloAnswer)
-
-const sendBig: Answer = async (socket) => {
-  socket.write(head)
-  let left = BIG.size
-  while (left > 0 && !socket.destroyed) {
-    const n = Math.min(left, CHUNK)
-    left -= n
-    if (!socket.write(n === CHUNK ? slice : slice.subarray(0, n))) await drained(socket)
-  }
-}
-
-const binaryConnection = (socket: Net.Socket) => {
-  const answer = inOrder(socket)
-  let pending: Buffer = Buffer.alloc(0)
-  socket.on("data", (chunk) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
-    while (pending.length >= 10) {
-      const total = 10 + pending.readUInt16BE(4) + pending.readUInt32BE(6)
-      if (pending.length < total) break
-      const operation = pending[2]
-      pending = pending.subarray(total)
-      if (operation === 0x01) answer(sendHello)
-      else if (operation === 0x02) answer(sendBig)
-      else return socket.destroy()
-    }
-  })
-}
-
-// -----------------------------------------------------------------------------
-// DOIP v2.0
-// -----------------------------------------------------------------------------
-
-const sizeLine = `${CHUNK}\n`
-const doip2First = Buffer.concat([doip2RetrieveAnswerHead, Buffer.from(sizeLine)])
-const doip2Middle = Buffer.concat([slice, Buffer.from(`\n${sizeLine}`)])
-const doip2Last = Buffer.concat([slice, Buffer.from("\n#\n#\n")])
-
-const sendBig2: Answer = async (socket) => {
-  socket.write(doip2First)
-  for (let left = BIG.size / CHUNK; left > 0 && !socket.destroyed; left--) {
-    if (!socket.write(left === 1 ? doip2Last : doip2Middle)) await drained(socket)
-  }
-}
-
-const operations: ReadonlyArray<readonly [Buffer, Answer]> = [
-  [Buffer.from("\"0.DOIP/Op.Hello\""), (socket) => void socket.write(doip2HelloAnswer)],
-  [Buffer.from("\"0.DOIP/Op.Retrieve\""), sendBig2],
-  [Buffer.from("\"0.DOIP/Op.Update\""), (socket) => void socket.write(doip2UpdateAnswer)]
-]
-
-const doip2Connection = (socket: Net.Socket) => {
-  const answer = inOrder(socket)
-  const reader = new SegmentReader((first) => {
-    const found = operations.find(([operationId]) => first.includes(operationId))
-    if (found === undefined) socket.destroy()
-    else answer(found[1])
-  })
-  socket.on("data", (chunk: Buffer) => reader.push(chunk))
 }
 
 const binaryPort = await listen(binaryConnection, port)

@@ -1,31 +1,70 @@
 /**
- * Bytes shared by the benchmark's processes: the requests the load generator sends, the precomputed answer heads the
- * bare server sends, and two tiny readers, one per framing.
+ * Bytes and readers shared by the wire benchmark's processes (the load generator, the bare server, the Effect
+ * server, ours): the components ours is seeded with, the hand-written requests, the captured answers the twins
+ * send, and two tiny answer readers, one per framing.
+ *
+ * Nothing here imports src/: the bare and Effect servers must share no code with ours, and the requests are written
+ * out by hand. They are checked by use: ours answers each with success before anything is measured, or the
+ * benchmark stops.
  *
  * The readers are deliberately dumb (binary: 10-byte header, then skip `objectIdLen + payloadLen` bytes; DOIP v2.0:
  * find the line ends, skip chunk data by its size line) so that the load generator costs the same, and as little as
- * possible, against both servers: the comparison then measures the servers.
- *
- * Nothing here imports src/: the bytes are written out by hand, and run.ts checks them against our own encoders.
+ * possible, against every server: the comparison then measures the servers.
  */
+import * as Fs from "node:fs"
 import type * as Net from "node:net"
 
-/** the component every retrieve run fetches */
-export const BIG = {
+// -----------------------------------------------------------------------------
+// what is stored and moved
+// -----------------------------------------------------------------------------
+
+/** an element of the object the benchmark reads and writes */
+export interface Component {
+  readonly objectId: string
+  readonly componentId: string
+  readonly mediaType: string
+  readonly size: number
+}
+
+const KiB = 1024
+const MiB = 1024 * KiB
+
+const component = (componentId: string, size: number): Component => ({
   objectId: "Q1",
-  componentId: "big.bin",
+  componentId,
   mediaType: "application/octet-stream",
-  size: 256 * 1024 * 1024
-} as const
+  size
+})
 
-/** content chunk size: the seed's chunks and the bare server's write slices */
-export const CHUNK = 64 * 1024
+/** answered whole from memory by the twins: the request/answer cost of a small retrieve */
+export const SMALL = component("small.bin", 1 * KiB)
+/** the big retrieves, which the bare server reads from ours' blob files */
+export const MEDIUM = component("medium.bin", 16 * MiB)
+export const BIG = component("big.bin", 256 * MiB)
+export const HUGE = component("huge.bin", 1024 * MiB)
+/** what ours is seeded with before it says it is ready */
+export const SEEDED: ReadonlyArray<Component> = [SMALL, MEDIUM, BIG, HUGE]
+/** the element every upload writes, beside the seeded ones (so the retrieves stay untouched) */
+export const UPLOAD = component("upload.bin", 256 * MiB)
 
-/**
- * A request with one metadata block. Hand-written (no import of src/) so that the bare server loads nothing but
- * node:net; a wrong byte would show up as an error answer (msgType 0x7F), which the load generator rejects.
- */
-const request = (operation: number, objectId: string, metadata: Record<string, unknown>): Buffer => {
+/** seed chunks, and the bare server's file reads: 1 MiB, as /work/shared/perf/bare_server.mjs reads */
+export const CHUNK = 1 * MiB
+
+/** the write credential ours is configured with (the twins check nothing) */
+export const TOKEN = "bench-token-0123456789"
+
+/** the service id DOIP v2.0 hello targets: our server's default `serviceId` */
+export const SERVICE_ID = "effect-doip/service"
+
+/** what a successful DOIP v2.0 answer's first segment says */
+export const DOIP2_OK = "\"status\":\"0.DOIP/Status.001\""
+
+// -----------------------------------------------------------------------------
+// requests
+// -----------------------------------------------------------------------------
+
+/** a binary-envelope request with one metadata block */
+const binaryRequest = (operation: number, objectId: string, metadata: Record<string, unknown>): Buffer => {
   const id = Buffer.from(objectId)
   const json = Buffer.from(JSON.stringify(metadata))
   const out = Buffer.alloc(10 + id.length + 5 + json.length)
@@ -43,60 +82,105 @@ const request = (operation: number, objectId: string, metadata: Record<string, u
   return out
 }
 
-/** hello, as the upstream client sends it */
-export const helloRequest: Buffer = request(0x01, "", { operation: "hello" })
+export const OP_HELLO = 0x01
+export const OP_RETRIEVE = 0x02
 
-/** retrieve with element: answered with one component block holding `BIG.size` bytes */
-export const retrieveRequest: Buffer = request(0x02, BIG.objectId, { operation: "retrieve", element: BIG.componentId })
+/** hello, as the upstream client sends it */
+export const helloRequest: Buffer = binaryRequest(OP_HELLO, "", { operation: "hello" })
+
+/** retrieve with element: answered with one component block */
+export const retrieveRequest = (c: Component): Buffer =>
+  binaryRequest(OP_RETRIEVE, c.objectId, { operation: "retrieve", element: c.componentId })
 
 /**
- * Everything of the retrieve answer before the content: envelope header, object id, component block header.
- * Written out by hand (not with `Envelope.encode`) so the bare server shares no code with ours; `run.ts` checks that
- * it equals the bytes our server actually sends.
+ * DOIP v2.0 requests take a `requestId` (the load generator numbers them, as /work/shared/perf/loadgen2.mjs does,
+ * so that pipelined requests are told apart by a server that checks).
  */
-export const retrieveAnswerHead = (): Buffer => {
-  const objectId = Buffer.from(BIG.objectId)
-  const componentId = Buffer.from(BIG.componentId)
-  const mediaType = Buffer.from(BIG.mediaType)
-  const componentFixed = 2 + componentId.length + 2 + mediaType.length + 4
-  const blockBody = componentFixed + BIG.size
-  const payload = 5 + blockBody
-  const out = Buffer.alloc(10 + objectId.length + 5 + componentFixed)
-  let o = 0
-  o = out.writeUInt8(0x02, o) // version
-  o = out.writeUInt8(0x02, o) // msgType response
-  o = out.writeUInt8(0x02, o) // operation retrieve
-  o = out.writeUInt8(0x00, o) // flags
-  o = out.writeUInt16BE(objectId.length, o)
-  o = out.writeUInt32BE(payload, o)
-  o += objectId.copy(out, o)
-  o = out.writeUInt8(0x02, o) // block type component
-  o = out.writeUInt32BE(blockBody, o)
-  o = out.writeUInt16BE(componentId.length, o)
-  o += componentId.copy(out, o)
-  o = out.writeUInt16BE(mediaType.length, o)
-  o += mediaType.copy(out, o)
-  out.writeUInt32BE(BIG.size, o)
-  return out
+export const doip2HelloRequest = (requestId: string): string =>
+  `{"requestId":"${requestId}","targetId":"${SERVICE_ID}","operationId":"0.DOIP/Op.Hello"}\n#\n#\n`
+
+export const doip2RetrieveRequest = (c: Component) => (requestId: string): string =>
+  `{"requestId":"${requestId}","targetId":"${c.objectId}","operationId":"0.DOIP/Op.Retrieve",` +
+  `"attributes":{"element":"${c.componentId}"}}\n#\n#\n`
+
+/** the end of a DOIP v2.0 request: its last segment's `#` line, then the empty segment's */
+export const DOIP2_END = Buffer.from("\n#\n#\n")
+
+/**
+ * Which of `components` a retrieve request names (`"element":"<id>"` in its bytes), without parsing it: the twins'
+ * whole understanding of a retrieve.
+ */
+export const requestedElement = <C extends { readonly componentId: string }>(
+  request: Buffer,
+  components: ReadonlyArray<C>
+): C | undefined => components.find((c) => request.includes(`"element":"${c.componentId}"`))
+
+// -----------------------------------------------------------------------------
+// captured answers: what the twins send
+// -----------------------------------------------------------------------------
+
+/** one component the bare server streams: ours' answer head on each wire, then the blob file's bytes */
+export interface FileAnswer {
+  readonly componentId: string
+  readonly size: number
+  /** ours' blob file of this component */
+  readonly path: string
+  /** everything of ours' answer before the content */
+  readonly binaryHead: Buffer
+  /** ours' first segment and the `@` line that opens the bytes segment */
+  readonly doip2Head: Buffer
 }
 
-/** total bytes of the retrieve answer on the wire */
-export const retrieveAnswerSize = retrieveAnswerHead().length + BIG.size
+/** ours' answers, captured before anything is measured; the twins answer with these exact bytes */
+export interface Answers {
+  readonly hello: { readonly binary: Buffer; readonly doip2: Buffer }
+  /** the whole answers to a retrieve of `SMALL` */
+  readonly small: { readonly binary: Buffer; readonly doip2: Buffer }
+  readonly files: ReadonlyArray<FileAnswer>
+}
+
+const b64 = (b: Buffer) => b.toString("base64")
+const unb64 = (s: string) => Buffer.from(s, "base64")
+
+export const saveAnswers = (path: string, a: Answers): void =>
+  Fs.writeFileSync(path, JSON.stringify({
+    hello: { binary: b64(a.hello.binary), doip2: b64(a.hello.doip2) },
+    small: { binary: b64(a.small.binary), doip2: b64(a.small.doip2) },
+    files: a.files.map((f) => ({ ...f, binaryHead: b64(f.binaryHead), doip2Head: b64(f.doip2Head) }))
+  }))
+
+export const loadAnswers = (path: string): Answers => {
+  const raw = JSON.parse(Fs.readFileSync(path, "utf8"))
+  return {
+    hello: { binary: unb64(raw.hello.binary), doip2: unb64(raw.hello.doip2) },
+    small: { binary: unb64(raw.small.binary), doip2: unb64(raw.small.doip2) },
+    files: raw.files.map((f: Record<string, unknown>) => ({
+      ...f,
+      binaryHead: unb64(f["binaryHead"] as string),
+      doip2Head: unb64(f["doip2Head"] as string)
+    }))
+  }
+}
+
+// -----------------------------------------------------------------------------
+// readers
+// -----------------------------------------------------------------------------
 
 /**
- * Splits a byte stream into messages: reads the 10-byte header, then skips `objectIdLen + payloadLen` bytes
- * (the object id is not counted in `payloadLen`). Calls `onMessage` with the message's msgType when it is complete.
- * With `capture > 0`, the first `capture` bytes of each message are kept (for checks outside the timed loops).
+ * Splits a byte stream of binary-envelope messages: reads the 10-byte header, then skips `objectIdLen + payloadLen`
+ * bytes. Calls `onMessage` with the message's msgType and wire size when it is complete; with `capture > 0`, with
+ * its first `capture` bytes too.
  */
 export class ResponseReader {
   private readonly header = Buffer.alloc(10)
   private have = 0
   private skip = 0
+  private size = 0
   private msgType = 0
   private readonly capture: Capture
-  private readonly onMessage: (msgType: number, captured: Buffer | undefined) => void
+  private readonly onMessage: (msgType: number, size: number, captured: Buffer | undefined) => void
 
-  constructor(onMessage: (msgType: number, captured: Buffer | undefined) => void, capture = 0) {
+  constructor(onMessage: (msgType: number, size: number, captured: Buffer | undefined) => void, capture = 0) {
     this.onMessage = onMessage
     this.capture = new Capture(capture)
   }
@@ -122,13 +206,14 @@ export class ResponseReader {
         this.have = 0
         this.msgType = this.header[1]!
         this.skip = this.header.readUInt16BE(4) + this.header.readUInt32BE(6)
+        this.size = 10 + this.skip
         if (this.skip === 0) this.complete()
       }
     }
   }
 
   private complete() {
-    this.onMessage(this.msgType, this.capture.take())
+    this.onMessage(this.msgType, this.size, this.capture.take())
   }
 }
 
@@ -170,85 +255,6 @@ export const drained = (socket: Net.Socket): Promise<void> =>
     socket.on("drain", done)
     socket.on("close", done)
   })
-
-// -----------------------------------------------------------------------------
-// DOIP v2.0 segments (PROTOCOL.md §2), on the listener at port + 1
-// -----------------------------------------------------------------------------
-
-/** the service id hello targets: our server's default `serviceId` */
-export const SERVICE_ID = "effect-doip/service"
-
-/** the write credential our bench server is configured with (the bare server checks nothing) */
-export const TOKEN = "bench-token-0123456789"
-
-/** the element every upload run writes, next to `BIG` in the same object (so the retrieves stay untouched) */
-export const UPLOAD = {
-  componentId: "upload.bin",
-  size: 256 * 1024 * 1024,
-  /** bytes per chunk of the upload's bytes segment */
-  chunk: 1024 * 1024
-} as const
-
-/** what a successful answer's first segment says */
-export const DOIP2_OK = "\"status\":\"0.DOIP/Status.001\""
-
-const segment = (value: unknown) => `${JSON.stringify(value)}\n#\n`
-const END = "#\n"
-
-/** hello, one request per message, as CNRI's client writes it */
-export const doip2HelloRequest: Buffer = Buffer.from(
-  segment({ requestId: "h", targetId: SERVICE_ID, operationId: "0.DOIP/Op.Hello" }) + END
-)
-
-/** retrieve with element: answered with one bytes segment holding `BIG.size` bytes */
-export const doip2RetrieveRequest: Buffer = Buffer.from(
-  segment({
-    requestId: "r",
-    targetId: BIG.objectId,
-    operationId: "0.DOIP/Op.Retrieve",
-    attributes: { element: BIG.componentId }
-  }) + END
-)
-
-/** the retrieve answer before its first chunk: the first segment (status, element attributes), then `@` */
-export const doip2RetrieveAnswerHead: Buffer = Buffer.from(
-  segment({
-    requestId: "r",
-    status: "0.DOIP/Status.001",
-    attributes: { filename: BIG.componentId, mediaType: BIG.mediaType, length: BIG.size }
-  }) + "@\n"
-)
-
-/**
- * An update in the DOIP v2.0 shape, up to its bytes: the request segment with the token, the input object (no
- * `elements` list, so the object's other components stay), the element's `{"id","type"}`, then `@` opening the
- * bytes segment. `UPLOAD.size / UPLOAD.chunk` times `doip2UploadChunk` follow, then `doip2UploadTail`.
- */
-export const doip2UploadHead: Buffer = Buffer.from(
-  segment({
-    requestId: "u",
-    targetId: BIG.objectId,
-    operationId: "0.DOIP/Op.Update",
-    authentication: { token: TOKEN }
-  }) +
-    segment({ id: BIG.objectId }) +
-    segment({ id: UPLOAD.componentId, type: BIG.mediaType }) +
-    "@\n"
-)
-
-/** one chunk of the upload: size line, data, the newline after it (written again and again, never mutated) */
-export const doip2UploadChunk: Buffer = Buffer.concat([
-  Buffer.from(`${UPLOAD.chunk}\n`),
-  Buffer.alloc(UPLOAD.chunk, 0xcd),
-  Buffer.from("\n")
-])
-
-/** the end of the bytes segment, then the end of the message */
-export const doip2UploadTail: Buffer = Buffer.from(END + END)
-
-/** total bytes of the upload request on the wire */
-export const doip2UploadSize = doip2UploadHead.length + (UPLOAD.size / UPLOAD.chunk) * doip2UploadChunk.length +
-  doip2UploadTail.length
 
 const NL = 0x0a
 const CR = 0x0d

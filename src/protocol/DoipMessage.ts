@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { Credentials } from "./Credentials.ts"
 import type { DoipError } from "./DoipError.ts"
@@ -83,6 +84,20 @@ export interface OutgoingComponent {
   readonly mediaType: string
   readonly size: number
   readonly content: Stream.Stream<Uint8Array, DoipError>
+  /**
+   * The same bytes for a writer that reads them into buffers of its own (a listener, on its way to the socket):
+   * `read` fills the front of `into` and says how many bytes it wrote, 0 at the end. Opened when the writer starts,
+   * closed with the writer's scope.
+   */
+  readonly open?: Effect.Effect<ContentReader, DoipError, Scope.Scope> | undefined
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface ContentReader {
+  readonly read: (into: Uint8Array) => Effect.Effect<number, DoipError>
 }
 
 /**

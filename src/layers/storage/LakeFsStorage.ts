@@ -44,7 +44,7 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as ObjectId from "./ObjectId.ts"
 import { type CommitInfo, type ComponentStat, Storage, StorageError } from "./Storage.ts"
-import { clamp, locate, type Location, measure, notFound, now, parseObject } from "./internal/storageCommon.ts"
+import { clamp, locate, type Location, measure, notFound, now, openFromStream, parseObject } from "./internal/storageCommon.ts"
 
 /**
  * @category models
@@ -174,21 +174,29 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     return yield* componentStat(at, object, yield* checksumOf(at, object))
   })
 
+  /** the content of the committed object at `path`, of `size` bytes, from `start` to `end` (exclusive) */
+  const contentAt = (path: string, size: number, [start, end]: readonly [number, number]) => {
+    if (start >= end) return Stream.empty
+    const request = HttpClientRequest.get(`${committed}/objects`, { urlParams: { path } }).pipe(
+      start === 0 && end === size ? (r) => r : HttpClientRequest.setHeader("range", `bytes=${start}-${end - 1}`)
+    )
+    return HttpClientResponse.stream(retrying.execute(request)).pipe(Stream.mapError(failure(`read of ${path}`, path)))
+  }
+
   const read = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
     Stream.unwrap(Effect.gen(function*() {
       const at = yield* locate(objectId, componentId)
       const object = yield* statAt(committed, at.path)
-      const [start, end] = clamp(object.size_bytes, range)
-      if (start >= end) return Stream.empty
-      const request = HttpClientRequest.get(`${committed}/objects`, { urlParams: { path: at.path } }).pipe(
-        start === 0 && end === object.size_bytes
-          ? (r) => r
-          : HttpClientRequest.setHeader("range", `bytes=${start}-${end - 1}`)
-      )
-      return HttpClientResponse.stream(retrying.execute(request)).pipe(
-        Stream.mapError(failure(`read of ${at.path}`, at.path))
-      )
+      return contentAt(at.path, object.size_bytes, clamp(object.size_bytes, range))
     }))
+
+  const open = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
+    Effect.gen(function*() {
+      const at = yield* locate(objectId, componentId)
+      const object = yield* statAt(committed, at.path)
+      const [start, end] = clamp(object.size_bytes, range)
+      return yield* openFromStream(end - start, contentAt(at.path, object.size_bytes, [start, end]))
+    })
 
   const upload = (
     path: string,
@@ -305,6 +313,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   return Storage.of({
     branch,
     stat: flow(stat, logged),
+    open: flow(open, Effect.tapError(warnOnce)),
     read: flow(read, Stream.tapError(warnOnce)),
     // a failure of the content itself (the caller's error) is not lakeFS's
     write: (objectId, componentId, mediaType, content, writeOptions) =>

@@ -33,12 +33,14 @@ import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
 import type { PlatformError } from "effect/PlatformError"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as ObjectId from "./ObjectId.ts"
 import {
   type CommitInfo,
   type ComponentStat,
+  type OpenComponent,
   Storage,
   StorageError,
   type WriteOptions
@@ -67,6 +69,11 @@ export interface Options {
   readonly branch?: string | undefined
   /** the committer recorded on every commit; default `effect-doip` */
   readonly committer?: string | undefined
+  /**
+   * Bytes of small components (64 KiB or less) kept in memory once read, so that retrieving them again costs no
+   * file open; default 8 MiB, 0 for none. Blobs never change (they are named by their hash), so nothing is stale.
+   */
+  readonly smallBlobCacheBytes?: number | undefined
 }
 
 /**
@@ -81,7 +88,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     return yield* invalidPath(`branch name ${JSON.stringify(branch)} cannot name a file`)
   }
   const committer = options.committer ?? "effect-doip"
-  const disk = makeDisk(yield* FileSystem.FileSystem, options.directory, branch)
+  const disk = makeDisk(yield* FileSystem.FileSystem, options.directory, branch, options.smallBlobCacheBytes ?? 8 * 1024 * 1024)
   yield* disk.prepare
   const lock = yield* Semaphore.make(1)
   let head = yield* disk.loadHead
@@ -148,6 +155,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   return Storage.of({
     branch,
     stat: (objectId, componentId) => Effect.map(committed(objectId, componentId), ({ at, entry }) => toStat(at, entry)),
+    open: (objectId, componentId, range) =>
+      Effect.flatMap(committed(objectId, componentId), ({ entry }) => disk.openBlob(entry.blob, entry.size, clamp(entry.size, range))),
     read: (objectId, componentId, range) =>
       Stream.unwrap(Effect.map(
         committed(objectId, componentId),
@@ -236,7 +245,7 @@ interface Summary {
 
 
 /** All file system work, with every failure turned into `Unavailable` naming the path. */
-const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string) => {
+const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, smallBlobCacheBytes: number) => {
   const tmp = `${root}/tmp`
   const blobs = `${root}/blobs/sha256`
   const commits = `${root}/commits`
@@ -244,6 +253,7 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string) => {
   const ref = `${heads}/${branch}`
   const blobPath = (hex: string) => `${blobs}/${hex.slice(0, 2)}/${hex}`
   const commitPath = (id: string) => `${commits}/${id}.json`
+  const smallBlobs = new SmallBlobCache(smallBlobCacheBytes)
   const tempPath = () => `${tmp}/${randomBytes(16).toString("hex")}`
 
   // fsync of a directory makes the creations and renames inside it durable
@@ -328,9 +338,11 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string) => {
         Effect.scoped(Effect.gen(function*() {
           const file = yield* orUnavailable("create", temp)(fs.open(temp, { flag: "wx" }))
           // uninterruptible: an abandoned write could land in whatever file reuses the descriptor after close
-          const measured = yield* measure(content, options, (chunks) =>
-            Effect.uninterruptible(file.writeAll(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
-              .pipe(orUnavailable("write", temp)))
+          const batches = new WriteBatches((bytes) =>
+            Effect.uninterruptible(file.writeAll(bytes)).pipe(orUnavailable("write", temp))
+          )
+          const measured = yield* measure(content, options, batches.add)
+          yield* batches.flush
           const target = blobPath(measured.hex)
           yield* Effect.uninterruptible(Effect.gen(function*() {
             if (yield* fs.exists(target)) return
@@ -343,15 +355,146 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string) => {
         }))
       ),
 
+    /** the blob opened for reads into the caller's buffers: one open, then reads of the size asked for */
+    openBlob: (
+      hex: string,
+      blobSize: number,
+      [start, end]: readonly [number, number]
+    ): Effect.Effect<OpenComponent, StorageError, Scope.Scope> =>
+      Effect.gen(function*() {
+        const path = blobPath(hex)
+        const size = end - start
+        if (size === 0) return { size, read: () => Effect.succeed(0) }
+        if (blobSize <= SMALL_BLOB) {
+          const whole = smallBlobs.get(hex) ?? smallBlobs.add(hex, yield* orUnavailable("read", path)(fs.readFile(path)))
+          return fromBytes(whole.subarray(start, end))
+        }
+        const file = yield* orUnavailable("open", path)(fs.open(path))
+        if (start > 0) yield* orUnavailable("seek", path)(file.seek(BigInt(start), "start"))
+        let remaining = size
+        const read = (into: Uint8Array) =>
+          remaining === 0 ? Effect.succeed(0) : file.read(into.length > remaining ? into.subarray(0, remaining) : into).pipe(
+            Effect.map((n) => {
+              remaining -= Number(n)
+              return Number(n)
+            }),
+            orUnavailable("read", path)
+          )
+        return { size, read }
+      }),
+
     readBlob: (hex: string, [start, end]: readonly [number, number]): Stream.Stream<Uint8Array, StorageError> => {
       const path = blobPath(hex)
-      return start === end ? Stream.empty : fs.stream(path, { offset: start, bytesToRead: end - start }).pipe(
+      // 1 MiB reads: a few hundred reads (and as many chunks down the stream) for a large component, not thousands
+      return start === end ? Stream.empty : fs.stream(path, { offset: start, bytesToRead: end - start, chunkSize: READ_SIZE }).pipe(
         Stream.mapError((cause) => unavailable("read", path, cause))
       )
     },
 
     writeCommit: (commit: CommitFile) => replaceFile(commitPath(commit.id), JSON.stringify(commit)),
     writeRef: (id: string) => replaceFile(ref, `${id}\n`)
+  }
+}
+
+/** blobs up to this size are read whole and kept in the small blob cache */
+const SMALL_BLOB = 64 * 1024
+
+/** small blobs by hash, the least recently used dropped first once they pass `maxBytes` in all */
+class SmallBlobCache {
+  private readonly blobs = new Map<string, Uint8Array>()
+  private bytes = 0
+  private readonly maxBytes: number
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes
+  }
+
+  get(hex: string): Uint8Array | undefined {
+    const blob = this.blobs.get(hex)
+    if (blob !== undefined) {
+      // a Map iterates in insertion order: moving the hit to the end keeps the least recently used first
+      this.blobs.delete(hex)
+      this.blobs.set(hex, blob)
+    }
+    return blob
+  }
+
+  add(hex: string, blob: Uint8Array): Uint8Array {
+    if (blob.length > this.maxBytes || this.blobs.has(hex)) return blob
+    this.blobs.set(hex, blob)
+    this.bytes += blob.length
+    for (const [oldest, evicted] of this.blobs) {
+      if (this.bytes <= this.maxBytes) break
+      this.blobs.delete(oldest)
+      this.bytes -= evicted.length
+    }
+    return blob
+  }
+}
+
+/** an open component over bytes in memory */
+const fromBytes = (bytes: Uint8Array): OpenComponent => {
+  let offset = 0
+  return {
+    size: bytes.length,
+    read: (into) =>
+      Effect.sync(() => {
+        const n = Math.min(into.length, bytes.length - offset)
+        into.set(bytes.subarray(offset, offset + n))
+        offset += n
+        return n
+      })
+  }
+}
+
+/** content is read from, and written to, the blob files in pieces of this size */
+const READ_SIZE = 1024 * 1024
+const WRITE_SIZE = 1024 * 1024
+
+/**
+ * Gathers the chunks of an upload (as they come off a socket: tens of KiB) into writes of 1 MiB, copied into one
+ * buffer that is reused for every write, so a large upload costs a few hundred write calls and no allocation per
+ * write. Chunks are copied as they arrive: a caller may reuse its buffer once the stream has moved on. Call `flush`
+ * after the last chunk.
+ */
+class WriteBatches<E> {
+  private readonly buffer = new Uint8Array(WRITE_SIZE)
+  private filled = 0
+  private readonly write: (bytes: Uint8Array) => Effect.Effect<void, E>
+
+  constructor(write: (bytes: Uint8Array) => Effect.Effect<void, E>) {
+    this.write = write
+  }
+
+  readonly add = (chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, E> =>
+    Effect.suspend(() => this.copy(chunks, 0, 0))
+
+  /** writes what is buffered */
+  readonly flush: Effect.Effect<void, E> = Effect.suspend(() => {
+    if (this.filled === 0) return Effect.void
+    const bytes = this.buffer.subarray(0, this.filled)
+    this.filled = 0
+    return this.write(bytes)
+  })
+
+  /** copies `chunks` from chunk `index`, byte `offset` on, writing (and waiting) whenever the buffer is full */
+  private copy(chunks: ReadonlyArray<Uint8Array>, index: number, offset: number): Effect.Effect<void, E> {
+    while (index < chunks.length) {
+      const chunk = chunks[index]!
+      const n = Math.min(this.buffer.length - this.filled, chunk.length - offset)
+      this.buffer.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n), this.filled)
+      this.filled += n
+      offset += n
+      if (offset === chunk.length) {
+        index++
+        offset = 0
+      }
+      if (this.filled === this.buffer.length) {
+        const [i, o] = [index, offset]
+        return Effect.flatMap(this.flush, () => this.copy(chunks, i, o))
+      }
+    }
+    return Effect.void
   }
 }
 

@@ -20,7 +20,17 @@ import {
   StorageError,
   type WriteOptions
 } from "./Storage.ts"
-import { clamp, locate, makeStagingArea, measure, notFound, now, parseObject, type Tree } from "./internal/storageCommon.ts"
+import {
+  clamp,
+  locate,
+  makeStagingArea,
+  measure,
+  notFound,
+  now,
+  openFromStream,
+  parseObject,
+  type Tree
+} from "./internal/storageCommon.ts"
 
 /**
  * @category models
@@ -99,6 +109,11 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
     return Storage.of({
       branch,
       stat: (objectId, componentId) => Effect.map(committed(objectId, componentId), (stored) => stored.stat),
+      open: (objectId, componentId, range) =>
+        Effect.flatMap(committed(objectId, componentId), (stored) => {
+          const [start, end] = clamp(stored.stat.size, range)
+          return openFromStream(end - start, Stream.fromArray(slice(stored.chunks, [start, end])))
+        }),
       read: (objectId, componentId, range) =>
         Stream.unwrap(Effect.map(
           committed(objectId, componentId),

@@ -10,6 +10,7 @@
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 
 /**
@@ -45,6 +46,19 @@ export interface CommitInfo {
   readonly committer: string
   /** ISO 8601 */
   readonly creationDate: string
+}
+
+/**
+ * A committed component opened for reading: `read` fills the front of `into` with the next bytes and says how
+ * many; 0 means the end (after `size` bytes).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface OpenComponent {
+  /** the bytes `read` yields in all: the component's size, or the range's */
+  readonly size: number
+  readonly read: (into: Uint8Array) => Effect.Effect<number, StorageError>
 }
 
 /**
@@ -98,6 +112,15 @@ export class Storage extends Context.Service<Storage, {
   /** the branch all calls work on, for example `main` */
   readonly branch: string
   readonly stat: (objectId: string, componentId: string) => Effect.Effect<ComponentStat, StorageError>
+  /**
+   * The content of a committed component, opened for reads into the caller's own buffers (the way to a socket
+   * without an allocation per chunk); closed when the scope closes. `range` selects inclusive byte offsets.
+   */
+  readonly open: (
+    objectId: string,
+    componentId: string,
+    range?: ByteRange | undefined
+  ) => Effect.Effect<OpenComponent, StorageError, Scope.Scope>
   /** the content of a committed component, streamed; `range` selects inclusive byte offsets */
   readonly read: (
     objectId: string,

@@ -1,8 +1,12 @@
 /**
- * Component content on its way out, for every framing: each batch of chunks the source yields is framed (the binary
- * envelope sends it as is, DOIP v2.0 adds chunk size lines) and written in one call behind what the connection has
- * queued, awaiting the socket before the next batch is read (that is the backpressure: memory holds a batch, not
- * the component).
+ * Component content on its way out, for every framing: each piece is framed (the binary envelope sends it as is,
+ * DOIP v2.0 adds chunk size lines) and written in one call behind what the connection has queued, and the socket is
+ * awaited before more is read: memory holds a piece or two, not the component.
+ *
+ * A component that can be opened (`OutgoingComponent.open`: the embedded store's files) is read in 1 MiB pieces into
+ * buffers that are reused from one piece, and one response, to the next, and the next piece is read while the
+ * current one is written, as a bare `node:net` server would do it. Fresh buffers per piece would cost an allocation,
+ * page faults and garbage collection for every MiB sent. Other content streams through as its source chunks it.
  *
  * The announced size is a promise to the client (it is in a header already sent): content that runs longer or
  * shorter breaks the answer, and so does content that fails part-way. All three fail with `ResponseFailed`, and the
@@ -13,7 +17,7 @@
 import type * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import type { OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import type { ContentReader, OutgoingComponent } from "../../protocol/DoipMessage.ts"
 import { type ConnectionError, type Output, ResponseFailed } from "../Listener.ts"
 
 /**
@@ -22,22 +26,111 @@ import { type ConnectionError, type Output, ResponseFailed } from "../Listener.t
  */
 export const streamContent = (
   output: Output,
+  component: Pick<OutgoingComponent, "componentId" | "size" | "content" | "open">,
+  frame: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Arr.NonEmptyReadonlyArray<Uint8Array>
+): Effect.Effect<void, ConnectionError<never>> => {
+  if (component.size === 0) return Effect.void
+  return component.open === undefined
+    ? fromStream(output, component, frame)
+    : Effect.scoped(Effect.flatMap(
+      Effect.mapError(component.open, (error) => new ResponseFailed({ reason: error.message })),
+      (reader) => fromReader(output, component, reader, frame)
+    ))
+}
+
+// -----------------------------------------------------------------------------
+// internal
+// -----------------------------------------------------------------------------
+
+const PIECE = 1024 * 1024
+
+/** a last piece up to this size is queued with the answer's other parts, to go out in one write */
+const SMALL_PIECE = 64 * 1024
+
+/**
+ * Free 1 MiB buffers, shared by every connection of the process. At most `MAX_FREE` wait here; more in use at once
+ * (many large retrieves in parallel) are allocated and left to the collector when they come back.
+ */
+const free: Array<Uint8Array> = []
+const MAX_FREE = 8
+
+const takeBuffer = (size: number): Uint8Array => {
+  // small content gets a buffer of its own size, from Node's shared pool for the smallest
+  if (size < PIECE) return Buffer.allocUnsafe(size)
+  return free.pop() ?? Buffer.allocUnsafeSlow(PIECE)
+}
+
+const giveBack = (buffer: Uint8Array) => {
+  if (buffer.length === PIECE && free.length < MAX_FREE) free.push(buffer)
+}
+
+const mismatch = (component: Pick<OutgoingComponent, "componentId" | "size">, seen: number) =>
+  new ResponseFailed({
+    reason: `component ${JSON.stringify(component.componentId)} announced ${component.size} bytes but its content had ${seen}`
+  })
+
+/**
+ * Reads piece n + 1 while piece n is written. A buffer goes back to the pool only after a write of a whole 1 MiB
+ * piece, which always waits for the socket to drain (it is larger than any write buffer's high-water mark), so no
+ * write still refers to it; the last, partial piece's buffer is left to the collector.
+ */
+const fromReader = (
+  output: Output,
+  component: Pick<OutgoingComponent, "componentId" | "size">,
+  reader: ContentReader,
+  frame: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Arr.NonEmptyReadonlyArray<Uint8Array>
+): Effect.Effect<void, ConnectionError<never>> => {
+  const read = (buffer: Uint8Array, remaining: number) =>
+    Effect.mapError(
+      reader.read(remaining < buffer.length ? buffer.subarray(0, remaining) : buffer),
+      (error) => new ResponseFailed({ reason: error.message })
+    )
+  let seen = 0
+  const loop = (buffer: Uint8Array, n: number): Effect.Effect<void, ConnectionError<never>> => {
+    if (n === 0) return Effect.fail(mismatch(component, seen))
+    seen += n
+    const piece = n === buffer.length ? buffer : buffer.subarray(0, n)
+    const remaining = component.size - seen
+    if (remaining === 0) {
+      if (n > SMALL_PIECE) return output.writeChunks(frame([piece]))
+      // a small last piece (its buffer is never reused) waits in the queue and goes out with the rest of the answer
+      for (const framed of frame([piece])) output.queue(framed)
+      return output.flushIfFull
+    }
+    const next = takeBuffer(remaining)
+    return Effect.all([output.writeChunks(frame([piece])), read(next, remaining)], { concurrency: 2 }).pipe(
+      Effect.flatMap(([, m]) => {
+        if (n === PIECE) giveBack(buffer)
+        return loop(next, m)
+      })
+    )
+  }
+  return Effect.suspend(() => {
+    const first = takeBuffer(component.size)
+    return Effect.flatMap(read(first, component.size), (n) => loop(first, n))
+  }).pipe(
+    // content past the announced size
+    Effect.andThen(Effect.suspend(() => {
+      const probe = new Uint8Array(1)
+      return Effect.flatMap(read(probe, 1), (extra) => extra === 0 ? Effect.void : Effect.fail(mismatch(component, seen + extra)))
+    }))
+  )
+}
+
+const fromStream = (
+  output: Output,
   component: Pick<OutgoingComponent, "componentId" | "size" | "content">,
   frame: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Arr.NonEmptyReadonlyArray<Uint8Array>
 ): Effect.Effect<void, ConnectionError<never>> =>
   Effect.suspend(() => {
     let seen = 0
-    const mismatch = () =>
-      new ResponseFailed({
-        reason: `component ${JSON.stringify(component.componentId)} announced ${component.size} bytes but its content had ${seen}`
-      })
     const content = component.content.pipe(
       Stream.mapError((error) => new ResponseFailed({ reason: error.message }))
     )
     return Stream.runForEachArray(content, (chunks): Effect.Effect<void, ConnectionError<never>> => {
       for (let i = 0; i < chunks.length; i++) seen += chunks[i]!.length
-      return seen > component.size ? Effect.fail(mismatch()) : output.writeChunks(frame(chunks))
+      return seen > component.size ? Effect.fail(mismatch(component, seen)) : output.writeChunks(frame(chunks))
     }).pipe(
-      Effect.flatMap(() => (seen === component.size ? Effect.void : Effect.fail(mismatch())))
+      Effect.flatMap(() => (seen === component.size ? Effect.void : Effect.fail(mismatch(component, seen))))
     )
   })

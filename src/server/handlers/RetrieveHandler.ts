@@ -36,7 +36,11 @@ export const make = Effect.gen(function*() {
       componentId,
       mediaType: stat.mediaType,
       size: stat.size,
-      content: storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError))
+      content: storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError)),
+      open: Effect.map(
+        Effect.mapError(storage.open(objectId, componentId), storageToDoipError),
+        (opened) => ({ read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError) })
+      )
     } satisfies OutgoingComponent
   })
   return {

@@ -23,6 +23,19 @@ const readText = (objectId: string, componentId: string, range?: { start: number
       Stream.mkUint8Array,
       Effect.map((bytes) => new TextDecoder().decode(bytes))
     ))
+/** the content through `open`, read into buffers of `bufferSize` bytes (reused, as a listener does) */
+const openText = (objectId: string, componentId: string, range?: { start: number; end: number }, bufferSize = 3) =>
+  Effect.scoped(Effect.gen(function*() {
+    const opened = yield* Storage.use((storage) => storage.open(objectId, componentId, range))
+    const buffer = new Uint8Array(bufferSize)
+    let out = ""
+    for (;;) {
+      const n = yield* opened.read(buffer)
+      if (n === 0) break
+      out += new TextDecoder().decode(buffer.subarray(0, n))
+    }
+    return { size: opened.size, text: out }
+  }))
 const kindOf = <A, R>(effect: Effect.Effect<A, StorageError, R>) => Effect.map(Effect.flip(effect), (e) => e.kind)
 
 /** Stages and commits one component. */
@@ -100,6 +113,51 @@ export const storageContract = <E>(name: string, storage: Layer.Layer<Storage, E
         assert.strictEqual(yield* readText("Q103", "digits", { start: 9, end: 9 }), "9")
         assert.strictEqual(yield* readText("Q103", "digits", { start: 7, end: 1000 }), "789", "end is clamped")
         assert.strictEqual(yield* readText("Q103", "digits", { start: 10, end: 20 }), "", "nothing past the end")
+      }))
+
+    it.effect("open reads the content, or a range of it, into the caller's buffers", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        yield* storage.write("Q130", "digits", "text/plain", stream("0123", "456", "789"))
+        yield* storage.write("Q130", "empty", "text/plain", Stream.empty)
+        yield* storage.commit("digits", {})
+        assert.deepStrictEqual(yield* openText("Q130", "digits"), { size: 10, text: "0123456789" })
+        assert.deepStrictEqual(yield* openText("Q130", "digits", undefined, 64), { size: 10, text: "0123456789" })
+        assert.deepStrictEqual(yield* openText("Q130", "digits", { start: 2, end: 5 }), { size: 4, text: "2345" })
+        assert.deepStrictEqual(yield* openText("Q130", "digits", { start: 7, end: 1000 }), { size: 3, text: "789" })
+        assert.deepStrictEqual(yield* openText("Q130", "digits", { start: 10, end: 20 }), { size: 0, text: "" })
+        assert.deepStrictEqual(yield* openText("Q130", "empty"), { size: 0, text: "" })
+        assert.strictEqual(yield* kindOf(Effect.scoped(storage.open("Q130", "nope"))), "NotFound")
+      }))
+
+    it.effect("open reads a large component (over the 64 KiB of a small one) in pieces of the caller's size", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        const chunks = 40
+        const chunkSize = 64 * 1024
+        const expected = createHash("sha256")
+        for (let i = 0; i < chunks; i++) expected.update(new Uint8Array(chunkSize).fill(i & 0xff))
+        yield* storage.write("Q131", "big.bin", "application/octet-stream", pattern(chunks, chunkSize))
+        yield* storage.commit("big", {})
+        const read = createHash("sha256")
+        let size = 0
+        yield* Effect.scoped(Effect.gen(function*() {
+          const opened = yield* storage.open("Q131", "big.bin")
+          assert.strictEqual(opened.size, chunks * chunkSize)
+          const buffer = new Uint8Array(1024 * 1024)
+          for (;;) {
+            const n = yield* opened.read(buffer)
+            if (n === 0) break
+            // every piece but the last fills the buffer: a listener relies on that to reuse it
+            if (size + n < chunks * chunkSize) assert.strictEqual(n, buffer.length)
+            size += n
+            read.update(buffer.subarray(0, n))
+          }
+        }))
+        assert.strictEqual(size, chunks * chunkSize)
+        assert.strictEqual(`sha256:${read.digest("hex")}`, `sha256:${expected.digest("hex")}`)
+        const tail = yield* openText("Q131", "big.bin", { start: chunks * chunkSize - 2, end: chunks * chunkSize + 5 })
+        assert.strictEqual(tail.size, 2)
       }))
 
     it.effect("an empty component", () =>

@@ -8,10 +8,12 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import * as Pull from "effect/Pull"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import * as ObjectId from "../ObjectId.ts"
-import { type ByteRange, type ComponentStat, StorageError, type WriteOptions } from "../Storage.ts"
+import { type ByteRange, type ComponentStat, type OpenComponent, StorageError, type WriteOptions } from "../Storage.ts"
 
 /** where a component lives: its normalised ids and its storage path */
 export interface Location {
@@ -91,6 +93,49 @@ export const clamp = (size: number, range: ByteRange | undefined): readonly [num
   const end = Math.min(size, range.end + 1)
   return start < end ? [start, end] : [0, 0]
 }
+
+/**
+ * `open` for a storage whose content is a stream (memory, lakeFS): the stream's chunks are copied into the caller's
+ * buffers as they are asked for. The stream runs in the scope of the `open`.
+ */
+export const openFromStream = (
+  size: number,
+  content: Stream.Stream<Uint8Array, StorageError>
+): Effect.Effect<OpenComponent, StorageError, Scope.Scope> =>
+  Effect.map(Stream.toPull(content), (pull) => {
+    let chunk: Uint8Array = new Uint8Array(0)
+    let batch: ReadonlyArray<Uint8Array> = []
+    let next = 0
+    let done = false
+    const read = (into: Uint8Array): Effect.Effect<number, StorageError> =>
+      Effect.suspend(() => {
+        let filled = 0
+        while (filled < into.length) {
+          if (chunk.length === 0) {
+            if (next < batch.length) {
+              chunk = batch[next++]!
+              continue
+            }
+            if (done) break
+            // `into` is filled whole unless the content ends: a reader's pieces then have one size
+            const rest = into.subarray(filled)
+            return Effect.flatMap(
+              Pull.catchDone(Effect.map(pull, (chunks) => {
+                batch = chunks
+                next = 0
+              }), () => Effect.sync(() => void (done = true))),
+              () => Effect.map(read(rest), (n) => filled + n)
+            )
+          }
+          const n = Math.min(chunk.length, into.length - filled)
+          into.set(n === chunk.length ? chunk : chunk.subarray(0, n), filled)
+          chunk = chunk.subarray(n)
+          filled += n
+        }
+        return Effect.succeed(filled)
+      })
+    return { size, read }
+  })
 
 /** A staged write: its stat, plus whatever the storage keeps of the content. */
 export interface Write {
