@@ -9,8 +9,8 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
 import * as DoipClient from "../src/client/DoipClient.ts"
+import * as Files from "../src/client/Files.ts"
 import { type Component, TOKEN } from "./wire.ts"
 
 export type Wire = "binary" | "doip2"
@@ -30,7 +30,7 @@ const clientLayer = (wire: Wire, port: number) => {
 const withClient = <A>(
   wire: Wire,
   port: number,
-  f: (client: DoipClient.DoipClient["Service"], fs: FileSystem.FileSystem) => Effect.Effect<A, unknown>
+  f: (client: DoipClient.DoipClient["Service"], fs: FileSystem.FileSystem) => Effect.Effect<A, unknown, FileSystem.FileSystem>
 ): Promise<A> =>
   Effect.gen(function*() {
     const client = yield* DoipClient.DoipClient
@@ -48,7 +48,7 @@ export const download = (wire: Wire, port: number, c: Component, file: string): 
       const start = performance.now()
       yield* Effect.scoped(Effect.gen(function*() {
         const component = yield* client.retrieve(c.objectId, c.componentId)
-        yield* Stream.run(component.content, fs.sink(file))
+        yield* Files.writeFile(file, component.content)
       }))
       const seconds = (performance.now() - start) / 1000
       const size = Number((yield* fs.stat(file)).size)
@@ -60,8 +60,8 @@ export const download = (wire: Wire, port: number, c: Component, file: string): 
 export const upload = (wire: Wire, port: number, c: Component, file: string): Promise<number> =>
   withClient(wire, port, (client, fs) =>
     Effect.gen(function*() {
-      const size = Number((yield* fs.stat(file)).size)
+      const content = yield* Files.readFile(file)
       const start = performance.now()
-      yield* client.updateComponent(c.objectId, c.componentId, { size, stream: fs.stream(file) }, c.mediaType)
+      yield* client.updateComponent(c.objectId, c.componentId, content, c.mediaType)
       return (performance.now() - start) / 1000
     }))

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
 import { Argument, Command, Flag } from "effect/cli"
+import * as Files from "../client/Files.ts"
 import * as DoipClient from "../client/DoipClient.ts"
 import type { ClientError } from "../client/ClientError.ts"
 import * as Output from "./Output.ts"
@@ -139,13 +140,10 @@ const update = Command.make("update", {
 }, (flags) =>
   withClient(flags, flags, (client) =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const info = yield* fs.stat(flags.input)
-      const size = Number(info.size)
       const answer = yield* client.updateComponent(
         flags.objectId,
         flags.component,
-        { size, stream: fs.stream(flags.input) },
+        yield* Files.readFile(flags.input),
         flags.mediaType
       )
       yield* Output.json(answer)
@@ -188,15 +186,13 @@ const create = Command.make("create", {
 }, (flags) =>
   withClient(flags, flags, (client) =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
       const attributes = Option.isSome(flags.attributes)
         ? yield* Output.parseJsonObject("--attributes", flags.attributes.value)
         : undefined
       const elements = yield* Effect.forEach(flags.elements, (spec) =>
         Effect.gen(function*() {
           const element = yield* parseElement(spec)
-          const size = Number((yield* fs.stat(element.file)).size)
-          return { id: element.id, mediaType: element.mediaType, content: { size, stream: fs.stream(element.file) } }
+          return { id: element.id, mediaType: element.mediaType, content: yield* Files.readFile(element.file) }
         }))
       const answer = yield* client.create({
         id: Option.getOrUndefined(flags.id),

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Path from "effect/Path"
 import * as Stream from "effect/Stream"
+import * as Files from "../client/Files.ts"
 
 /**
  * @since 0.1.0
@@ -50,10 +51,7 @@ export const targetFile = Effect.fnUntraced(function*(output: string, componentI
 /**
  * @since 0.1.0
  */
-export const writeFile = Effect.fnUntraced(function*<E>(file: string, content: Stream.Stream<Uint8Array, E>) {
-  const fs = yield* FileSystem.FileSystem
-  yield* Stream.run(content, fs.sink(file))
-})
+export const writeFile = <E>(file: string, content: Stream.Stream<Uint8Array, E>) => Files.writeFile(file, content)
 
 /**
  * @since 0.1.0

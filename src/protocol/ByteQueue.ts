@@ -279,7 +279,8 @@ export const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   if (chunks.length === 1) return chunks[0]!
   let length = 0
   for (const chunk of chunks) length += chunk.length
-  const out = new Uint8Array(length)
+  // from Node's pool of small buffers when it is small: no zero-filling, no backing store of its own
+  const out = Buffer.allocUnsafe(length)
   let offset = 0
   for (const chunk of chunks) {
     out.set(chunk, offset)

@@ -36,6 +36,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
+import { WriteBatches } from "../../protocol/WriteBatches.ts"
 import * as ObjectId from "./ObjectId.ts"
 import {
   type CommitInfo,
@@ -447,56 +448,8 @@ const fromBytes = (bytes: Uint8Array): OpenComponent => {
   }
 }
 
-/** content is read from, and written to, the blob files in pieces of this size */
+/** content is read from the blob files in pieces of this size */
 const READ_SIZE = 1024 * 1024
-const WRITE_SIZE = 1024 * 1024
-
-/**
- * Gathers the chunks of an upload (as they come off a socket: tens of KiB) into writes of 1 MiB, copied into one
- * buffer that is reused for every write, so a large upload costs a few hundred write calls and no allocation per
- * write. Chunks are copied as they arrive: a caller may reuse its buffer once the stream has moved on. Call `flush`
- * after the last chunk.
- */
-class WriteBatches<E> {
-  private readonly buffer = new Uint8Array(WRITE_SIZE)
-  private filled = 0
-  private readonly write: (bytes: Uint8Array) => Effect.Effect<void, E>
-
-  constructor(write: (bytes: Uint8Array) => Effect.Effect<void, E>) {
-    this.write = write
-  }
-
-  readonly add = (chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, E> =>
-    Effect.suspend(() => this.copy(chunks, 0, 0))
-
-  /** writes what is buffered */
-  readonly flush: Effect.Effect<void, E> = Effect.suspend(() => {
-    if (this.filled === 0) return Effect.void
-    const bytes = this.buffer.subarray(0, this.filled)
-    this.filled = 0
-    return this.write(bytes)
-  })
-
-  /** copies `chunks` from chunk `index`, byte `offset` on, writing (and waiting) whenever the buffer is full */
-  private copy(chunks: ReadonlyArray<Uint8Array>, index: number, offset: number): Effect.Effect<void, E> {
-    while (index < chunks.length) {
-      const chunk = chunks[index]!
-      const n = Math.min(this.buffer.length - this.filled, chunk.length - offset)
-      this.buffer.set(n === chunk.length ? chunk : chunk.subarray(offset, offset + n), this.filled)
-      this.filled += n
-      offset += n
-      if (offset === chunk.length) {
-        index++
-        offset = 0
-      }
-      if (this.filled === this.buffer.length) {
-        const [i, o] = [index, offset]
-        return Effect.flatMap(this.flush, () => this.copy(chunks, i, o))
-      }
-    }
-    return Effect.void
-  }
-}
 
 const unavailable = (action: string, path: string, cause: PlatformError) =>
   new StorageError({ kind: "Unavailable", message: `cannot ${action} ${path}: ${cause.message}`, cause })

@@ -258,6 +258,8 @@ const blocksOfCacheable = new WeakMap<DoipResponse, Blocks>()
 interface Blocks {
   readonly metadata: Uint8Array
   readonly workflow: Uint8Array
+  /** the whole last answer with these blocks, and the request header fields it echoes (`operation << 8 | flags`) */
+  last?: { readonly echo: number; readonly objectId: string; readonly bytes: Uint8Array } | undefined
 }
 
 const blocksOf = (response: DoipResponse): Blocks => {
@@ -270,8 +272,6 @@ const blocksOf = (response: DoipResponse): Blocks => {
   if (response.cacheable) blocksOfCacheable.set(response, blocks)
   return blocks
 }
-
-const textEncoder = new TextEncoder()
 
 /**
  * Header, object id and metadata blocks go out in one write with the first component's header; each component's
@@ -286,25 +286,35 @@ const writeResponse = (
   Effect.suspend(() => {
     const { output } = connection
     const blocks = blocksOf(response)
-    const id = objectId === "" ? empty : textEncoder.encode(objectId)
+    // a cacheable answer to the same header (every hello) is the same bytes: they are sent again as they are
+    const echo = header.operation << 8 | header.flags
+    const last = blocks.last
+    if (last !== undefined && last.echo === echo && last.objectId === objectId) {
+      output.queue(last.bytes)
+      return output.flushIfFull
+    }
+    const id = objectId === "" ? empty : Buffer.from(objectId, "utf8")
     const componentHeaders = response.components.map(Envelope.componentHeader)
     let payloadLength = blocks.metadata.length + blocks.workflow.length
     for (let i = 0; i < componentHeaders.length; i++) {
       payloadLength += componentHeaders[i]!.length + response.components[i]!.size
     }
-    // header, object id and metadata in one buffer: one small allocation, one write
-    const head = new Uint8Array(Envelope.HEADER_SIZE + id.length + blocks.metadata.length)
+    // header, object id and metadata in one buffer, from Node's pool of small buffers (no zero-filling, no backing
+    // store of its own: an allocation per answer the garbage collector barely notices)
+    const head = Buffer.allocUnsafe(Envelope.HEADER_SIZE + id.length + blocks.metadata.length)
     head[0] = Envelope.VERSION
     head[1] = Envelope.MessageType.Response
     head[2] = header.operation
     head[3] = header.flags
-    head[4] = id.length >>> 8
-    head[5] = id.length & 0xff
-    new DataView(head.buffer).setUint32(6, payloadLength)
+    head.writeUInt16BE(id.length, 4)
+    head.writeUInt32BE(payloadLength, 6)
     head.set(id, Envelope.HEADER_SIZE)
     head.set(blocks.metadata, Envelope.HEADER_SIZE + id.length)
     output.queue(head)
     if (response.components.length === 0) {
+      if (response.cacheable) {
+        blocks.last = { echo, objectId, bytes: blocks.workflow.length > 0 ? concat([head, blocks.workflow]) : head }
+      }
       if (blocks.workflow.length > 0) output.queue(blocks.workflow)
       return output.flushIfFull
     }

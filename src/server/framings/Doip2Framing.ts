@@ -394,7 +394,8 @@ const tailOf = (attributes: Readonly<Record<string, unknown>> | undefined, compa
 
 const firstSegment = (requestId: unknown, tail: string): Uint8Array => {
   const id = requestId === undefined ? undefined : JSON.stringify(requestId)
-  return textEncoder.encode(id === undefined ? "{" + tail : `{"requestId":${id},${tail}`)
+  // Buffer.from takes small strings from Node's pool of small buffers
+  return Buffer.from(id === undefined ? "{" + tail : `{"requestId":${id},${tail}`, "utf8")
 }
 
 /** a bytes segment: `@\n`, then `<size>\n<data>\n` per chunk (at most 1 MiB each), then `#\n` once all arrived */
@@ -416,7 +417,7 @@ const frameChunks = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Arr.NonEmpt
   for (const chunk of chunks) {
     for (let offset = 0; offset < chunk.length; offset += MAX_CHUNK) {
       const data = chunk.length <= MAX_CHUNK ? chunk : chunk.subarray(offset, offset + MAX_CHUNK)
-      out.push(textEncoder.encode(`${data.length}\n`), data, newline)
+      out.push(Buffer.from(`${data.length}\n`, "latin1"), data, newline)
     }
   }
   return out.length === 0 ? [new Uint8Array(0)] : (out as Arr.NonEmptyArray<Uint8Array>)
