@@ -97,6 +97,8 @@ export interface OutgoingComponent {
  * @since 0.1.0
  */
 export interface ContentReader {
+  /** the bytes `read` yields in all, never more */
+  readonly size: number
   readonly read: (into: Uint8Array) => Effect.Effect<number, DoipError>
 }
 

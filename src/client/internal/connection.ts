@@ -12,7 +12,7 @@ import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
-import { pullOne } from "../../protocol/internal/pullOne.ts"
+import { pullOne } from "./pullOne.ts"
 import { type ClientError, fromSocketError, TimeoutError } from "../ClientError.ts"
 import type { ClientOptions } from "../DoipClient.ts"
 

@@ -50,7 +50,7 @@ export interface CommitInfo {
 
 /**
  * A committed component opened for reading: `read` fills the front of `into` with the next bytes and says how
- * many; 0 means the end (after `size` bytes).
+ * many; 0 means the end. It yields `size` bytes in all, never more, and fills `into` whole until the end.
  *
  * @category models
  * @since 0.1.0

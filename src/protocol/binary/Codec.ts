@@ -214,6 +214,33 @@ export const encodeHeader = (header: Omit<Header, "version"> & { readonly versio
 }
 
 /**
+ * The header of a component block: block type and length, then the component's id, media type and content length.
+ * The content follows it.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const componentHeader = (component: Pick<OutgoingComponent<any, any>, "componentId" | "mediaType" | "size">): Uint8Array => {
+  const id = textEncoder.encode(component.componentId)
+  const mediaType = textEncoder.encode(component.mediaType)
+  const bodyLength = 2 + id.length + 2 + mediaType.length + 4 + component.size
+  const out = new Uint8Array(5 + 2 + id.length + 2 + mediaType.length + 4)
+  const view = new DataView(out.buffer)
+  let offset = 0
+  view.setUint8(offset, BlockType.Component)
+  view.setUint32(offset + 1, bodyLength)
+  offset += 5
+  view.setUint16(offset, id.length)
+  out.set(id, offset + 2)
+  offset += 2 + id.length
+  view.setUint16(offset, mediaType.length)
+  out.set(mediaType, offset + 2)
+  offset += 2 + mediaType.length
+  view.setUint32(offset, component.size)
+  return out
+}
+
+/**
  * Encodes a message whose components stream their content. The prefix (header, object id, metadata blocks, the
  * first component's header) is one chunk; every content chunk passes through untouched.
  *
@@ -385,25 +412,6 @@ const layoutOf = (message: Omit<Message<any, any>, "components"> & Pick<Message<
 
 const byteLength = (s: string) => Buffer.byteLength(s, "utf8")
 
-export const componentHeader = (component: Pick<OutgoingComponent<any, any>, "componentId" | "mediaType" | "size">): Uint8Array => {
-  const id = textEncoder.encode(component.componentId)
-  const mediaType = textEncoder.encode(component.mediaType)
-  const bodyLength = 2 + id.length + 2 + mediaType.length + 4 + component.size
-  const out = new Uint8Array(5 + 2 + id.length + 2 + mediaType.length + 4)
-  const view = new DataView(out.buffer)
-  let offset = 0
-  view.setUint8(offset, BlockType.Component)
-  view.setUint32(offset + 1, bodyLength)
-  offset += 5
-  view.setUint16(offset, id.length)
-  out.set(id, offset + 2)
-  offset += 2 + id.length
-  view.setUint16(offset, mediaType.length)
-  out.set(mediaType, offset + 2)
-  offset += 2 + mediaType.length
-  view.setUint32(offset, component.size)
-  return out
-}
 
 /** passes the content through, failing as soon as it is longer, or at its end when shorter, than announced */
 const exactlyAnnounced = <E, R>(

@@ -106,15 +106,11 @@ const fromReader = (
     )
   }
   return Effect.suspend(() => {
+    // the component changed between the stat that sized the answer and the open (a commit in between)
+    if (reader.size !== component.size) return Effect.fail(mismatch(component, reader.size))
     const first = takeBuffer(component.size)
     return Effect.flatMap(read(first, component.size), (n) => loop(first, n))
-  }).pipe(
-    // content past the announced size
-    Effect.andThen(Effect.suspend(() => {
-      const probe = new Uint8Array(1)
-      return Effect.flatMap(read(probe, 1), (extra) => extra === 0 ? Effect.void : Effect.fail(mismatch(component, seen + extra)))
-    }))
-  )
+  })
 }
 
 const fromStream = (

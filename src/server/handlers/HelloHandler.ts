@@ -34,41 +34,41 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
     // framings keep its encoding (cacheable), so a hello costs no JSON encoding
     const last = new WeakMap<Endpoint, { readonly dependencies: Dependencies; readonly response: DoipResponse }>()
     const answer = (endpoint: Endpoint, dependencies: Dependencies): DoipResponse => {
-        // what both framings report alike, after each framing's own fields: one place to add to both
-        const offers = {
-          workflows: offered,
-          typeRegistry,
-          dependencies
-        }
-        return dualResponse(
-          {
-            operation: "hello",
-            status: "ok",
-            server: info.name,
-            serverVersion: info.version,
-            version: 2,
+      // what both framings report alike, after each framing's own fields: one place to add to both
+      const offers = {
+        workflows: offered,
+        typeRegistry,
+        dependencies
+      }
+      return dualResponse(
+        {
+          operation: "hello",
+          status: "ok",
+          server: info.name,
+          serverVersion: info.version,
+          version: 2,
+          protocolVersion: "2.0",
+          tls: info.tls,
+          storage: info.storage,
+          availableOperations: availableOperations(operations()),
+          ...offers
+        },
+        {
+          id: serviceId,
+          type: "0.TYPE/DOIPService",
+          attributes: {
+            ipAddress: endpoint.host,
+            port: endpoint.port,
+            protocol: "TCP",
             protocolVersion: "2.0",
+            serverName: info.name,
+            serverVersion: info.version,
             tls: info.tls,
             storage: info.storage,
-            availableOperations: availableOperations(operations()),
             ...offers
-          },
-          {
-            id: serviceId,
-            type: "0.TYPE/DOIPService",
-            attributes: {
-              ipAddress: endpoint.host,
-              port: endpoint.port,
-              protocol: "TCP",
-              protocolVersion: "2.0",
-              serverName: info.name,
-              serverVersion: info.version,
-              tls: info.tls,
-              storage: info.storage,
-              ...offers
-            }
           }
-        )
+        }
+      )
     }
     return {
       ...builtin("hello"),

@@ -39,7 +39,10 @@ export const make = Effect.gen(function*() {
       content: storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError)),
       open: Effect.map(
         Effect.mapError(storage.open(objectId, componentId), storageToDoipError),
-        (opened) => ({ read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError) })
+        (opened) => ({
+          size: opened.size,
+          read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError)
+        })
       )
     } satisfies OutgoingComponent
   })

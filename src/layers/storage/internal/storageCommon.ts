@@ -107,7 +107,14 @@ export const openFromStream = (
     let batch: ReadonlyArray<Uint8Array> = []
     let next = 0
     let done = false
+    let remaining = size
+    // never more than `size` bytes, whatever the stream holds: a reader's size is a promise
     const read = (into: Uint8Array): Effect.Effect<number, StorageError> =>
+      Effect.map(fill(remaining < into.length ? into.subarray(0, remaining) : into), (n) => {
+        remaining -= n
+        return n
+      })
+    const fill = (into: Uint8Array): Effect.Effect<number, StorageError> =>
       Effect.suspend(() => {
         let filled = 0
         while (filled < into.length) {
@@ -124,7 +131,7 @@ export const openFromStream = (
                 batch = chunks
                 next = 0
               }), () => Effect.sync(() => void (done = true))),
-              () => Effect.map(read(rest), (n) => filled + n)
+              () => Effect.map(fill(rest), (n) => filled + n)
             )
           }
           const n = Math.min(chunk.length, into.length - filled)
