@@ -36,7 +36,10 @@ export const make = Effect.gen(function*() {
       componentId,
       mediaType: stat.mediaType,
       size: stat.size,
-      content: storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError)),
+      // built only when asked for: the listeners read through `open`, and a stream costs dozens of objects to build
+      get content() {
+        return storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError))
+      },
       open: Effect.map(
         Effect.mapError(storage.open(objectId, componentId), storageToDoipError),
         (opened) => ({
