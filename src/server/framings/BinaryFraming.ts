@@ -20,7 +20,7 @@ import * as Envelope from "../../protocol/binary/Codec.ts"
 import { concat } from "../../protocol/ByteQueue.ts"
 import * as Credentials from "../../protocol/Credentials.ts"
 import { DoipError } from "../../protocol/DoipError.ts"
-import type { DoipRequest, DoipResponse, IncomingComponent } from "../../protocol/DoipMessage.ts"
+import { type DoipRequest, type DoipResponse, type IncomingComponent, noComponents } from "../../protocol/DoipMessage.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
 import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
 import { type Operation, type Operations } from "../OperationRegistry.ts"
@@ -196,7 +196,8 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
       credentials,
       input: undefined,
       workflow: reading.workflow,
-      nextComponent: this.nextComponent(first),
+      // most requests carry no component: they share one source that has none
+      nextComponent: first === undefined && this.ended ? noComponents : this.nextComponent(first),
       endpoint: this.connection.endpoint
     }
     return { _tag: "Request", operation, request }

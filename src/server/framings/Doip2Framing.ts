@@ -22,7 +22,7 @@ import { concat } from "../../protocol/ByteQueue.ts"
 import * as Credentials from "../../protocol/Credentials.ts"
 import * as SegmentCodec from "../../protocol/doip2/Codec.ts"
 import { badRequest, DoipError } from "../../protocol/DoipError.ts"
-import type { DoipRequest, DoipResponse, IncomingComponent } from "../../protocol/DoipMessage.ts"
+import { type DoipRequest, type DoipResponse, type IncomingComponent, noComponents } from "../../protocol/DoipMessage.ts"
 import * as DoipStatus from "../../protocol/DoipStatus.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
 import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
@@ -151,7 +151,8 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
         credentials: head.credentials,
         input: input.json,
         workflow: undefined,
-        nextComponent: this.components(input.bytes),
+        // most requests carry no element: they share one source that has none
+        nextComponent: input.bytes === undefined && this.ended ? noComponents : this.components(input.bytes),
         endpoint: this.connection.endpoint
       }
       return Effect.succeed({ _tag: "Request", operation: head.operation, request })
