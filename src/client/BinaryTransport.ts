@@ -29,7 +29,7 @@ import {
   ProtocolError,
   type ServerError
 } from "./ClientError.ts"
-import type { Answer, CallRequest, ClientOptions, ReceivedComponent, RetrievedComponent, Transport } from "./DoipClient.ts"
+import type { Answer, CallRequest, ClientOptions, ReceivedComponent, RetrievedComponent, Transport } from "./Transport.ts"
 import { callTimeout, type Connection, maxAnswerJsonSize, open, reusable, withTimeout } from "./internal/connection.ts"
 import { asRecord, binaryOperation, credentialFields, sizedStream } from "./internal/requests.ts"
 

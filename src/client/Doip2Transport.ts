@@ -49,7 +49,7 @@ import type {
   ReceivedComponent,
   RetrievedComponent,
   Transport
-} from "./DoipClient.ts"
+} from "./Transport.ts"
 import { callTimeout, type Connection, maxAnswerJsonSize, open, reusable, withTimeout } from "./internal/connection.ts"
 import { asRecord, credentialFields, doip2OperationId, sizedStream } from "./internal/requests.ts"
 

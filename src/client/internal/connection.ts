@@ -14,7 +14,7 @@ import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import { pullOne } from "./pullOne.ts"
 import { type ClientError, fromSocketError, TimeoutError } from "../ClientError.ts"
-import type { ClientOptions } from "../DoipClient.ts"
+import type { ClientOptions } from "../Transport.ts"
 
 /**
  * An open connection: its scope (closing it closes the socket), its writer, and the decoded parts of what the

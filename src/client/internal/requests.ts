@@ -9,7 +9,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { DoipOperationId, OperationCode } from "../../protocol/OperationCodes.ts"
 import { InvalidRequestError } from "../ClientError.ts"
-import type { ClientOptions, Content } from "../DoipClient.ts"
+import type { ClientOptions, Content } from "../Transport.ts"
 
 /**
  * The binary envelope's operation: its header code (0 when the operation has none; the server then goes by the

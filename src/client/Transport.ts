@@ -1,0 +1,161 @@
+/**
+ * What a client transport is and carries: the connection options, the requests (`CallRequest`) and answers
+ * (`Answer`, streamed elements), and the `Transport` interface each framing implements (`BinaryTransport.ts`,
+ * `Doip2Transport.ts`). `DoipClient` builds its methods on a transport; the transports need nothing of `DoipClient`.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import type { ClientError } from "./ClientError.ts"
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export interface ClientOptions {
+  readonly host: string
+  /** the binary listener's port for {@link layer}, the DOIP v2.0 listener's (binary + 1) for {@link layerDoip2} */
+  readonly port: number
+  /** `true` for TLS with the system's trusted CAs; an object to pin a CA or (for development) skip verification */
+  readonly tls?: boolean | {
+    /** PEM certificate(s) to trust instead of the system's */
+    readonly ca?: string | Uint8Array | undefined
+    /** `false` skips certificate verification (development only) */
+    readonly verify?: boolean | undefined
+    readonly servername?: string | undefined
+  } | undefined
+  /** how long one call may take until its answer starts, or is whole when it is read whole (default 30 seconds) */
+  readonly timeout?: Duration.Input | undefined
+  readonly connectTimeout?: Duration.Input | undefined
+  /** sent with writes: a token, or a username and password */
+  readonly credentials?: {
+    readonly token?: Redacted.Redacted<string> | string | undefined
+    readonly username?: string | undefined
+    readonly password?: Redacted.Redacted<string> | string | undefined
+  } | undefined
+  /** DOIP v2.0: the `targetId` of service operations (hello, list, create, search); default `effect-doip/service` */
+  readonly serviceId?: string | undefined
+}
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export type Protocol = "binary" | "doip2"
+
+/**
+ * An element as retrieved: `content` streams it from the connection. `size` is the size the server announced
+ * (DOIP v2.0 servers other than this one may not announce it).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RetrievedComponent {
+  readonly componentId: string
+  readonly mediaType: string
+  readonly size: number | undefined
+  readonly content: Stream.Stream<Uint8Array, ClientError>
+}
+
+/**
+ * An element as received in a whole answer (invoke, call), its bytes in memory.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ReceivedComponent {
+  readonly componentId: string
+  readonly mediaType: string
+  readonly content: Uint8Array
+}
+
+/**
+ * A whole answer, read to its end.
+ *
+ * | field | binary envelope | DOIP v2.0 |
+ * |---|---|---|
+ * | `output` | the first metadata block | the compact output, else the first JSON output segment (any JSON) |
+ * | `metadata` | the metadata blocks | `[output]` when the output is a JSON object |
+ * | `components` | the component blocks | the bytes segments, named by the `{"id","type"}` segment before each (or by `attributes.filename`) |
+ * | `workflow` | the workflow blocks | the JSON output segments after the first that are not element headers |
+ * | `attributes` | `{}` | the response's `attributes` |
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Answer {
+  readonly output: unknown
+  readonly metadata: ReadonlyArray<Record<string, unknown>>
+  readonly components: ReadonlyArray<ReceivedComponent>
+  readonly workflow: ReadonlyArray<Record<string, unknown>>
+  readonly attributes: Record<string, unknown>
+}
+
+/**
+ * Content to upload: bytes, or a stream of exactly `size` bytes.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Content<E = never> = Uint8Array | { readonly size: number; readonly stream: Stream.Stream<Uint8Array, E> }
+
+/**
+ * An element to upload. Without a media type the server keeps the element's current one, or uses
+ * `application/octet-stream`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface NewElement<E = never> {
+  readonly id: string
+  readonly mediaType?: string | undefined
+  readonly content: Content<E>
+}
+
+/**
+ * Any request.
+ *
+ * - `operation`: a name (`retrieve`, `list_operations`, an extension's name), a DOIP v2.0 operation id
+ *   (`0.DOIP/Op.Retrieve`), or a binary operation code. The binary envelope sends the code in its header and the
+ *   name as the metadata's `operation`; DOIP v2.0 sends the operation id.
+ * - `targetId`: the object id, or for service operations nothing (binary: an empty object id; DOIP v2.0: the
+ *   service id of the options).
+ * - `attributes`: DOIP v2.0's attributes; binary: the keys of the first metadata block.
+ * - `input`: DOIP v2.0's input (compact, or the first input segment when there are elements); binary: an object
+ *   input is merged into the first metadata block, as the upstream client sends create's `type` and `attributes`.
+ * - `elements`: uploaded after the input (binary: component blocks).
+ * - `authenticate`: send the options' credentials (default `true`).
+ * - `metadata`, `workflow`: binary only, further metadata and workflow blocks as given.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface CallRequest<E = never> {
+  readonly operation: string | number
+  readonly targetId?: string | undefined
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined
+  readonly input?: unknown
+  readonly elements?: ReadonlyArray<NewElement<E>> | undefined
+  readonly authenticate?: boolean | undefined
+  readonly metadata?: ReadonlyArray<Record<string, unknown>> | undefined
+  readonly workflow?: ReadonlyArray<Record<string, unknown>> | undefined
+}
+
+/**
+ * What a framing provides: carrying one request and reading its whole answer, and streaming one element.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Transport {
+  readonly protocol: Protocol
+  readonly call: <E = never>(request: CallRequest<E>) => Effect.Effect<Answer, ClientError | E>
+  readonly retrieveComponent: (
+    objectId: string,
+    componentId: string
+  ) => Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
+}
