@@ -30,7 +30,7 @@ import {
   type ServerError
 } from "./ClientError.ts"
 import type { Answer, CallRequest, ClientOptions, ReceivedComponent, RetrievedComponent, Transport } from "./Transport.ts"
-import { callTimeout, type Connection, maxAnswerJsonSize, open, reusable, withTimeout } from "./internal/connection.ts"
+import { callTimeout, type Connection, maxAnswerJsonSize, openDecoding, reusable, withTimeout } from "./internal/connection.ts"
 import { asRecord, binaryOperation, credentialFields, sizedStream } from "./internal/requests.ts"
 
 /**
@@ -42,7 +42,11 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
   const timeout = callTimeout(options)
   const credentials = credentialFields(options.credentials)
   const connections = yield* reusable(
-    open(options, (bytes) => bytes.pipe(Stream.pipeThroughChannel(Envelope.decode({ limits: { maxJsonBlockSize: maxAnswerJsonSize } }))), toClientError)
+    openDecoding(options, {
+      make: () => Envelope.makeDecoder({ maxJsonBlockSize: maxAnswerJsonSize }),
+      isError: Envelope.isEnvelopeError,
+      bind: (part, content): Part => part._tag === "Component" ? { ...part, content: content() } : part
+    }, toClientError)
   )
 
   /** runs `exchange` on the connection; anything but a whole answer (or refusal) leaves the connection closed */

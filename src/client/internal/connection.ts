@@ -12,6 +12,8 @@ import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
+import type { Machine } from "../../protocol/ByteQueue.ts"
+import * as PartReader from "../../protocol/PartReader.ts"
 import { pullOne } from "./pullOne.ts"
 import { type ClientError, fromSocketError, TimeoutError } from "../ClientError.ts"
 import type { ClientOptions } from "../Transport.ts"
@@ -49,6 +51,50 @@ export const open = <P, E>(
       const writer = yield* socket.writer
       const pull = yield* Stream.toPull(decode(Stream.fromPull(Effect.succeed(bytes))))
       return { scope, writer, next: Effect.mapError(pullOne(pull), toClientError) } satisfies Connection<P>
+    }).pipe(Scope.provide(scope))
+    return yield* opened.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
+  })
+
+/**
+ * How to decode a connection's bytes directly, without a `Channel`: the framing's synchronous decoder, its error
+ * guard, and how a part gets its content stream (parts without content are returned as they are).
+ *
+ * @since 0.1.0
+ */
+export interface Decoding<P, E> {
+  readonly make: () => Machine<P, string, E>
+  readonly isError: (u: unknown) => u is E
+  readonly bind: (part: P, content: () => Stream.Stream<Uint8Array, E | Socket.SocketError>) => P
+}
+
+/**
+ * Opens a connection whose bytes go straight into a synchronous decoder (`PartReader`): a part that is buffered
+ * costs no waiting, and content streams in the socket's own batches. For a transport that reads one answer at a
+ * time, from one fiber (the decoder is not shared between fibers that read at once).
+ *
+ * @since 0.1.0
+ */
+export const openDecoding = <P, E>(
+  options: ClientOptions,
+  decoding: Decoding<P, E>,
+  toClientError: (error: E | Socket.SocketError) => ClientError
+): Effect.Effect<Connection<P>, ClientError> =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const opened = Effect.gen(function*() {
+      const socket = yield* makeSocket(options)
+      // acquiring the reader dials (and shakes hands) first, as in `open`
+      const bytes = yield* Socket.readerBytes(socket).pipe(Effect.mapError(fromSocketError))
+      const writer = yield* socket.writer
+      // a clean close (code 1000) is the end of the input; the decoder tells whether it came between messages
+      const source = Effect.catchIf(
+        bytes as Effect.Effect<ReadonlyArray<Uint8Array> | undefined, Socket.SocketError>,
+        (error) => error.reason._tag === "SocketCloseError" && (error.reason as { readonly code?: number }).code === 1000,
+        () => Effect.succeed(undefined)
+      )
+      const reader = PartReader.make(decoding.make(), decoding.isError, source)
+      const next = Effect.map(reader.next, (part) => part === undefined ? undefined : decoding.bind(part, reader.content))
+      return { scope, writer, next: Effect.mapError(next, toClientError) } satisfies Connection<P>
     }).pipe(Scope.provide(scope))
     return yield* opened.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
   })
