@@ -361,8 +361,11 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
       hex: string,
       blobSize: number,
       [start, end]: readonly [number, number]
-    ): Effect.Effect<OpenComponent, StorageError, Scope.Scope> =>
-      Effect.gen(function*() {
+    ): Effect.Effect<OpenComponent, StorageError, Scope.Scope> => {
+      // a small blob read before answers from memory at once: the most frequent retrieve costs no file work
+      const cached = blobSize <= SMALL_BLOB ? smallBlobs.get(hex) : undefined
+      if (cached !== undefined) return Effect.succeed(fromBytes(cached.subarray(start, end)))
+      return Effect.gen(function*() {
         const path = blobPath(hex)
         const size = end - start
         if (size === 0) return { size, read: () => Effect.succeed(0) }
@@ -382,7 +385,8 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
             orUnavailable("read", path)
           )
         return { size, read }
-      }),
+      })
+    },
 
     readBlob: (hex: string, [start, end]: readonly [number, number]): Stream.Stream<Uint8Array, StorageError> => {
       const path = blobPath(hex)

@@ -221,22 +221,17 @@ export const encodeHeader = (header: Omit<Header, "version"> & { readonly versio
  * @since 0.1.0
  */
 export const componentHeader = (component: Pick<OutgoingComponent<any, any>, "componentId" | "mediaType" | "size">): Uint8Array => {
-  const id = textEncoder.encode(component.componentId)
-  const mediaType = textEncoder.encode(component.mediaType)
-  const bodyLength = 2 + id.length + 2 + mediaType.length + 4 + component.size
-  const out = new Uint8Array(5 + 2 + id.length + 2 + mediaType.length + 4)
-  const view = new DataView(out.buffer)
-  let offset = 0
-  view.setUint8(offset, BlockType.Component)
-  view.setUint32(offset + 1, bodyLength)
-  offset += 5
-  view.setUint16(offset, id.length)
-  out.set(id, offset + 2)
-  offset += 2 + id.length
-  view.setUint16(offset, mediaType.length)
-  out.set(mediaType, offset + 2)
-  offset += 2 + mediaType.length
-  view.setUint32(offset, component.size)
+  const idLength = Buffer.byteLength(component.componentId, "utf8")
+  const mediaTypeLength = Buffer.byteLength(component.mediaType, "utf8")
+  // from Node's pool of small buffers: a header per retrieve costs no backing store of its own
+  const out = Buffer.allocUnsafe(5 + 2 + idLength + 2 + mediaTypeLength + 4)
+  let offset = out.writeUInt8(BlockType.Component, 0)
+  offset = out.writeUInt32BE(2 + idLength + 2 + mediaTypeLength + 4 + component.size, offset)
+  offset = out.writeUInt16BE(idLength, offset)
+  offset += out.write(component.componentId, offset, "utf8")
+  offset = out.writeUInt16BE(mediaTypeLength, offset)
+  offset += out.write(component.mediaType, offset, "utf8")
+  out.writeUInt32BE(component.size, offset)
   return out
 }
 

@@ -10,13 +10,15 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import { builtin } from "../../protocol/OperationCodes.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
-import { dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import { type DoipRequest, type DoipResponse, dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
 import { badRequest } from "../../protocol/DoipError.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
+import { parseComponentId, parseObjectId } from "../../layers/storage/ObjectId.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
 import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
@@ -30,9 +32,8 @@ export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
   const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
-  const component = Effect.fnUntraced(function*(objectId: string, componentId: string) {
-    const stat = yield* storage.stat(objectId, componentId).pipe(Effect.mapError(storageToDoipError))
-    return {
+  const component = (objectId: string, componentId: string) =>
+    Effect.map(Effect.mapError(storage.stat(objectId, componentId), storageToDoipError), (stat) => ({
       componentId,
       mediaType: stat.mediaType,
       size: stat.size,
@@ -40,39 +41,57 @@ export const make = Effect.gen(function*() {
       get content() {
         return storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError))
       },
-      open: Effect.map(
-        Effect.mapError(storage.open(objectId, componentId), storageToDoipError),
-        (opened) => ({
-          size: opened.size,
-          read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError)
-        })
+      open: Effect.suspend(() =>
+        Effect.map(
+          Effect.mapError(storage.open(objectId, componentId), storageToDoipError),
+          (opened) => ({
+            size: opened.size,
+            read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError)
+          })
+        )
       )
-    } satisfies OutgoingComponent
+    } satisfies OutgoingComponent))
+  /** type FDOs, manifests, digital objects with their elements, and every request the element path refuses */
+  const general = Effect.fnUntraced(function*(request: DoipRequest) {
+    const element = yield* optionalString(request, "element")
+    const typeId = yield* typeIdOf(request, typesBase)
+    if (typeId !== undefined) {
+      if (element !== undefined) return yield* badRequest(`type ${typeId} has no elements; retrieve it without "element"`)
+      const fdo = yield* facade.type(typeId)
+      return dualResponse(fdo, {
+        id: `${TypeCatalog.prefix}${typeId}`,
+        type: "DigitalObjectType",
+        attributes: { content: fdo }
+      } satisfies DigitalObject.DigitalObject)
+    }
+    const objectId = yield* objectIdOf(request)
+    if (element !== undefined) {
+      return { metadata: [], components: [yield* component(objectId, yield* componentIdOf(element))], workflow: [] }
+    }
+    const manifest = yield* facade.manifest(objectId)
+    const object = DigitalObject.fromManifest(objectId, manifest)
+    if (!(yield* optionalBoolean(request, "includeElementData"))) return dualResponse(manifest, object)
+    const components = yield* Effect.forEach(object.elements ?? [], (e) => component(objectId, e.id))
+    return { metadata: [manifest], components, workflow: [], output: object }
   })
   return {
     ...builtin("retrieve"),
     target: "object",
-    handler: Effect.fnUntraced(function*(request) {
-      const element = yield* optionalString(request, "element")
-      const typeId = yield* typeIdOf(request, typesBase)
-      if (typeId !== undefined) {
-        if (element !== undefined) return yield* badRequest(`type ${typeId} has no elements; retrieve it without "element"`)
-        const fdo = yield* facade.type(typeId)
-        return dualResponse(fdo, {
-          id: `${TypeCatalog.prefix}${typeId}`,
-          type: "DigitalObjectType",
-          attributes: { content: fdo }
-        } satisfies DigitalObject.DigitalObject)
+    handler: (request) => {
+      // an element of an object (every download) in one step: ids checked in place, one storage call; anything
+      // else, and every mistake (answered with the general path's messages), takes the general path
+      const element = request.attributes["element"]
+      if (typeof element === "string" && request.objectId !== "" && TypeCatalog.parseTypeId(request.objectId, typesBase) === undefined) {
+        const objectId = parseObjectId(request.objectId)
+        const componentId = parseComponentId(element)
+        if (Result.isSuccess(objectId) && Result.isSuccess(componentId)) {
+          return Effect.map(
+            component(objectId.success, componentId.success),
+            (c): DoipResponse => ({ metadata: [], components: [c], workflow: [] })
+          )
+        }
       }
-      const objectId = yield* objectIdOf(request)
-      if (element !== undefined) {
-        return { metadata: [], components: [yield* component(objectId, yield* componentIdOf(element))], workflow: [] }
-      }
-      const manifest = yield* facade.manifest(objectId)
-      const object = DigitalObject.fromManifest(objectId, manifest)
-      if (!(yield* optionalBoolean(request, "includeElementData"))) return dualResponse(manifest, object)
-      const components = yield* Effect.forEach(object.elements ?? [], (e) => component(objectId, e.id))
-      return { metadata: [manifest], components, workflow: [], output: object }
-    })
+      return general(request)
+    }
   } satisfies Operation
 })
