@@ -331,7 +331,12 @@ const writeResponse = (
     const { components, workflow } = response
     const rendered = outputOf(response)
     if (components.length === 0 && workflow.length === 0) {
-      output.queue(firstSegment(requestId, compactTail(response, rendered)))
+      if (!response.cacheable) output.queue(firstSegment(requestId, tailOf(response.attributes, rendered) + "#\n"))
+      else {
+        // the same answer to every request but for its id: the id's few bytes, then the tail encoded once
+        output.queue(segmentStart(requestId))
+        output.queue(compactTail(response, rendered))
+      }
       return output.flushIfFull
     }
     if (components.length === 1 && rendered === undefined && workflow.length === 0) {
@@ -370,18 +375,25 @@ const outputOf = (response: DoipResponse): unknown =>
     : response.metadata
 
 /**
- * The first segment after `{"requestId": ...,`: the status, attributes and output, then the end of the segment (and
- * of the message, when the output is compact). A cacheable response's tail is encoded once.
+ * The bytes of a cacheable response's compact first segment after `{"requestId": ...,`: status, attributes and
+ * output, then the end of the segment and of the message. Encoded once per response.
  */
-const compactTail = (response: DoipResponse, rendered: unknown): string => {
-  const cached = response.cacheable ? compactTails.get(response) : undefined
-  if (cached !== undefined) return cached
-  const tail = tailOf(response.attributes, rendered) + "#\n"
-  if (response.cacheable) compactTails.set(response, tail)
+const compactTail = (response: DoipResponse, rendered: unknown): Uint8Array => {
+  let tail = compactTails.get(response)
+  if (tail === undefined) {
+    tail = Buffer.from(tailOf(response.attributes, rendered) + "#\n", "utf8")
+    compactTails.set(response, tail)
+  }
   return tail
 }
 
-const compactTails = new WeakMap<DoipResponse, string>()
+const compactTails = new WeakMap<DoipResponse, Uint8Array>()
+
+/** `{"requestId":<id>,`, or `{` without an id */
+const segmentStart = (requestId: unknown): Uint8Array =>
+  requestId === undefined ? openBrace : Buffer.from(`{"requestId":${JSON.stringify(requestId)},`, "utf8")
+
+const openBrace = Buffer.from("{", "utf8")
 
 /** `"status":...}\n#\n`, with attributes and compact output when given */
 const tailOf = (attributes: Readonly<Record<string, unknown>> | undefined, compactOutput: unknown): string => {
