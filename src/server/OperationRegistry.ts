@@ -12,12 +12,14 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse } from "../protocol/DoipMessage.ts"
+import type { StorageError } from "../layers/storage/Storage.ts"
+import { storageToDoipError } from "../layers/storage/StorageErrors.ts"
 
 /**
  * @category models
  * @since 0.1.0
  */
-export type Handler = (request: DoipRequest) => Effect.Effect<DoipResponse, DoipError>
+export type Handler = (request: DoipRequest) => Effect.Effect<DoipResponse, DoipError | StorageError>
 
 /**
  * @category models
@@ -76,6 +78,8 @@ export const make = (operations: ReadonlyArray<Operation>): Operations["Service"
  */
 export const run = (operation: Operation, request: DoipRequest): Effect.Effect<DoipResponse, DoipError> =>
   operation.handler(request).pipe(
+    // a handler lets storage failures through as they are: they become DOIP errors here, in one place
+    Effect.catchTag("StorageError", (error) => Effect.fail(storageToDoipError(error))),
     Effect.catchDefect((defect) =>
       Effect.logError("operation failed unexpectedly", operation.name, defect).pipe(
         Effect.andThen(Effect.fail(new DoipError({ kind: "InternalError", message: `${operation.name} failed unexpectedly` })))

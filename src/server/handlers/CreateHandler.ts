@@ -22,7 +22,6 @@ import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { parseObjectId } from "../../layers/storage/ObjectId.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
-import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import { answerWithObject, descriptionMetadata, stageElements } from "./ObjectInput.ts"
 import { digitalObjectOf, parseId } from "./Requests.ts"
@@ -41,7 +40,7 @@ export const make = Effect.gen(function*() {
 
   const freshId = Effect.gen(function*() {
     if ((yield* Ref.get(highest)) === undefined) {
-      const objects = yield* storage.objects().pipe(Effect.mapError(storageToDoipError))
+      const objects = yield* storage.objects()
       const seen = objects.reduce((max, id) => (BigInt(id.slice(1)) > max ? BigInt(id.slice(1)) : max), 0n)
       yield* Ref.update(highest, (current) => current ?? seen)
     }
@@ -70,7 +69,7 @@ export const make = Effect.gen(function*() {
       const changed = yield* writer.change(
         { objectId, operation: "create", metadata: { committer: principal, ...description } },
         Effect.fnUntraced(function*(staging) {
-          const existing = yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError))
+          const existing = yield* storage.list(objectId)
           if (existing.length > 0) {
             return yield* new DoipError({ kind: "Conflict", message: `object ${objectId} already exists` })
           }

@@ -11,7 +11,6 @@ import { metadataResponse } from "../../protocol/DoipMessage.ts"
 import { Auth } from "../Auth.ts"
 import { ComponentWriter } from "../../layers/storage/ComponentWriter.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
-import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import { objectIdOf } from "./Requests.ts"
 
@@ -32,7 +31,7 @@ export const make = Effect.gen(function*() {
         { objectId, operation: "delete", metadata: { committer: principal } },
         Effect.fnUntraced(function*(staging) {
           // listed under the lock, so a component created meanwhile is not left behind
-          const existing = yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError))
+          const existing = yield* storage.list(objectId)
           if (existing.length === 0) {
             return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
           }

@@ -33,7 +33,7 @@ export const make = Effect.gen(function*() {
   const facade = yield* FdoFacade
   const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
   const component = (objectId: string, componentId: string) =>
-    Effect.map(Effect.mapError(storage.stat(objectId, componentId), storageToDoipError), (stat) => ({
+    Effect.map(storage.stat(objectId, componentId), (stat) => ({
       componentId,
       mediaType: stat.mediaType,
       size: stat.size,

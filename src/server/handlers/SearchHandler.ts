@@ -16,7 +16,6 @@ import { badRequest } from "../../protocol/DoipError.ts"
 import { dualResponse, type DoipRequest } from "../../protocol/DoipMessage.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
-import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import { optionalString } from "./Requests.ts"
 import { compareBy, matches, parseQuery, parseSortFields, type Term } from "./SearchQuery.ts"
@@ -43,7 +42,7 @@ export const make = Effect.gen(function*() {
         ...parseQuery(query),
         ...(type === "id" || type === "full" ? [] : [{ field: "type", value: type.toLowerCase() }])
       ]
-      const ids = yield* storage.objects().pipe(Effect.mapError(storageToDoipError))
+      const ids = yield* storage.objects()
       const objects = yield* Effect.forEach(
         ids,
         (id) =>

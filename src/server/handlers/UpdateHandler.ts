@@ -23,7 +23,6 @@ import { ComponentWriter } from "../../layers/storage/ComponentWriter.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
-import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import { answerWithObject, descriptionMetadata, stageElements } from "./ObjectInput.ts"
 import { componentIdOf, digitalObjectOf, objectIdOf, optionalString } from "./Requests.ts"
@@ -39,7 +38,7 @@ export const make = Effect.gen(function*() {
   const { limits } = yield* ServerConfig
 
   const existingComponents = Effect.fnUntraced(function*(objectId: string) {
-    const existing = yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError))
+    const existing = yield* storage.list(objectId)
     if (existing.length === 0) {
       return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
     }
