@@ -40,24 +40,8 @@ import type {
   Transport
 } from "./Transport.ts"
 
-export type {
-  /** the models of a call and the transport interface live in `Transport.ts`; they are part of this API too */
-  Answer,
-  CallRequest,
-  ClientOptions,
-  Content,
-  NewElement,
-  Protocol,
-  ReceivedComponent,
-  RetrievedComponent,
-  Transport
-} from "./Transport.ts"
-
-
-
-
-
-
+// the models of a call and the transport interface live in `Transport.ts`; they are part of this API too
+export type * from "./Transport.ts"
 
 /**
  * The description of an object to create. Without an `id` the server picks the next free one.
@@ -71,7 +55,6 @@ export interface NewObject {
   /** `content` holds the object's own metadata (a JSON object) */
   readonly attributes?: Readonly<Record<string, unknown>> | undefined
 }
-
 
 /**
  * @category models
@@ -98,7 +81,6 @@ export interface SearchResult {
   readonly size: number
   readonly results: ReadonlyArray<string | DigitalObject.DigitalObject>
 }
-
 
 /**
  * @category services
@@ -138,7 +120,6 @@ export class DoipClient extends Context.Service<DoipClient, {
   readonly purge: (objectId: string) => Effect.Effect<Record<string, unknown>, ClientError>
   readonly call: <E = never>(request: CallRequest<E>) => Effect.Effect<Answer, ClientError | E>
 }>()("effect-doip/client/DoipClient") {}
-
 
 /**
  * The service's methods, as calls on a transport.

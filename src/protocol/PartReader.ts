@@ -12,6 +12,7 @@ import type * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type * as Pull from "effect/Pull"
+import type * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import { type Machine, NeedInput, type Step } from "./ByteQueue.ts"
 
@@ -31,6 +32,22 @@ export {
  * @since 0.1.0
  */
 export type Source<IE> = Effect.Effect<ReadonlyArray<Uint8Array> | undefined, IE>
+
+/**
+ * A {@link Source} from a socket's byte batches (`Socket.readerBytes`): the socket reports every end as an error,
+ * and a clean close (code 1000) is the end of the input here; the decoder tells whether it came between messages.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const fromSocket = (
+  bytes: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError>
+): Source<Socket.SocketError> =>
+  Effect.catchIf(
+    bytes as Effect.Effect<ReadonlyArray<Uint8Array> | undefined, Socket.SocketError>,
+    (error) => error.reason._tag === "SocketCloseError" && error.reason.code === 1000,
+    () => Effect.undefined
+  )
 
 /**
  * @category models

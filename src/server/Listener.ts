@@ -30,6 +30,7 @@ import * as SocketServer from "effect/socket/SocketServer"
 import { concat } from "../protocol/ByteQueue.ts"
 import type { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse, Endpoint } from "../protocol/DoipMessage.ts"
+import * as PartReader from "../protocol/PartReader.ts"
 import type { Source } from "../protocol/PartReader.ts"
 import { ServerConfig, type Settings } from "../layers/config/ServerConfig.ts"
 import { type Operation, Operations, run } from "./OperationRegistry.ts"
@@ -170,17 +171,11 @@ export const serveConnection = Effect.fnUntraced(
     const operations = yield* Operations
     const { limits } = yield* ServerConfig
     const clock = yield* Clock.Clock
-    const { pull } = yield* socket.reader
+    const pullBatch = PartReader.fromSocket(yield* Socket.readerBytes(socket))
     const output = new Output(yield* socket.writer)
     const idle = { waiting: true, since: clock.currentTimeMillisUnsafe() }
     const idleMillis = limits.idleTimeoutSeconds * 1000
 
-    // a clean close (code 1000) is the end of the input; any other socket error fails the read
-    const pullBatch: Source<Socket.SocketError> = Effect.catchIf(
-      pull as Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError>,
-      isCleanClose,
-      () => Effect.succeed(undefined)
-    )
     const input: Source<Socket.SocketError> = Effect.suspend(() => Effect.andThen(output.flush, pullBatch))
 
     const loop = Effect.gen(function*() {
@@ -283,9 +278,6 @@ const closeOn = <F>(exchange: Exchange<F>, output: Output, error: ConnectionErro
   if (Socket.isSocketError(error)) return Effect.logDebug("connection closed", error.reason._tag)
   return Effect.logWarning("a response failed part-way, closing the connection", (error as ResponseFailed).reason)
 }
-
-const isCleanClose = (error: Socket.SocketError): boolean =>
-  error.reason._tag === "SocketCloseError" && (error.reason as { readonly code?: number }).code === 1000
 
 const limitConnections = <E, R>(max: number, handler: (socket: Socket.Socket) => Effect.Effect<void, E, R>) => {
   let active = 0

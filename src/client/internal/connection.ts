@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import type * as Arr from "effect/Array"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -41,19 +42,11 @@ export const open = <P, E>(
   decode: (bytes: Stream.Stream<Uint8Array, Socket.SocketError>) => Stream.Stream<P, E>,
   toClientError: (error: E) => ClientError
 ): Effect.Effect<Connection<P>, ClientError> =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const opened = Effect.gen(function*() {
-      const socket = yield* makeSocket(options)
-      // acquiring the reader dials (and shakes hands): do it first, so a refused port or an untrusted certificate fails
-      // here at once, instead of leaving the first write waiting for a reader that never comes
-      const bytes = yield* Socket.readerBytes(socket).pipe(Effect.mapError(fromSocketError))
-      const writer = yield* socket.writer
-      const pull = yield* Stream.toPull(decode(Stream.fromPull(Effect.succeed(bytes))))
-      return { scope, writer, next: Effect.mapError(pullOne(pull), toClientError) } satisfies Connection<P>
-    }).pipe(Scope.provide(scope))
-    return yield* opened.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
-  })
+  connect(options, (bytes) =>
+    Effect.map(
+      Stream.toPull(decode(Stream.fromPull(Effect.succeed(bytes)))),
+      (pull) => Effect.mapError(pullOne(pull), toClientError)
+    ))
 
 /**
  * How to decode a connection's bytes directly, without a `Channel`: the framing's synchronous decoder, its error
@@ -79,25 +72,12 @@ export const openDecoding = <P, E>(
   decoding: Decoding<P, E>,
   toClientError: (error: E | Socket.SocketError) => ClientError
 ): Effect.Effect<Connection<P>, ClientError> =>
-  Effect.gen(function*() {
-    const scope = yield* Scope.make()
-    const opened = Effect.gen(function*() {
-      const socket = yield* makeSocket(options)
-      // acquiring the reader dials (and shakes hands) first, as in `open`
-      const bytes = yield* Socket.readerBytes(socket).pipe(Effect.mapError(fromSocketError))
-      const writer = yield* socket.writer
-      // a clean close (code 1000) is the end of the input; the decoder tells whether it came between messages
-      const source = Effect.catchIf(
-        bytes as Effect.Effect<ReadonlyArray<Uint8Array> | undefined, Socket.SocketError>,
-        (error) => error.reason._tag === "SocketCloseError" && (error.reason as { readonly code?: number }).code === 1000,
-        () => Effect.succeed(undefined)
-      )
-      const reader = PartReader.make(decoding.make(), decoding.isError, source)
+  connect(options, (bytes) =>
+    Effect.sync(() => {
+      const reader = PartReader.make(decoding.make(), decoding.isError, PartReader.fromSocket(bytes))
       const next = Effect.map(reader.next, (part) => part === undefined ? undefined : decoding.bind(part, reader.content))
-      return { scope, writer, next: Effect.mapError(next, toClientError) } satisfies Connection<P>
-    }).pipe(Scope.provide(scope))
-    return yield* opened.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
-  })
+      return Effect.mapError(next, toClientError)
+    }))
 
 /**
  * The one connection a client keeps: opened on first use (by one caller at a time, so concurrent first calls share
@@ -176,6 +156,28 @@ export const withTimeout = <A, E, R>(
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------
+
+/**
+ * What both ways of opening share: the connection's scope, the dial (acquiring the reader dials and shakes hands, so
+ * a refused port or an untrusted certificate fails here at once, instead of leaving the first write waiting for a
+ * reader that never comes), the writer, and closing everything when setting up the decoding fails.
+ */
+const connect = <P>(
+  options: ClientOptions,
+  decoding: (
+    bytes: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError>
+  ) => Effect.Effect<Connection<P>["next"], never, Scope.Scope>
+): Effect.Effect<Connection<P>, ClientError> =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const opened = Effect.gen(function*() {
+      const socket = yield* makeSocket(options)
+      const bytes = yield* Socket.readerBytes(socket).pipe(Effect.mapError(fromSocketError))
+      const writer = yield* socket.writer
+      return { scope, writer, next: yield* decoding(bytes) } satisfies Connection<P>
+    }).pipe(Scope.provide(scope))
+    return yield* opened.pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
+  })
 
 const makeSocket = (options: ClientOptions) => {
   const connectTimeout = options.connectTimeout ?? "10 seconds"

@@ -196,21 +196,24 @@ export const isEnvelopeError = (u: unknown): u is EnvelopeError =>
 const textEncoder = new TextEncoder()
 
 /**
- * The 10-byte header.
+ * The 10-byte header, written at the start of `into` when given (a buffer that goes on with the object id and the
+ * payload: one allocation for the whole head of a message), else into a buffer of its own.
  *
  * @category encoding
  * @since 0.1.0
  */
-export const encodeHeader = (header: Omit<Header, "version"> & { readonly version?: number }): Uint8Array => {
-  const out = new Uint8Array(HEADER_SIZE)
-  const view = new DataView(out.buffer)
+export const encodeHeader = (
+  header: Omit<Header, "version"> & { readonly version?: number },
+  into: Uint8Array = new Uint8Array(HEADER_SIZE)
+): Uint8Array => {
+  const view = new DataView(into.buffer, into.byteOffset, HEADER_SIZE)
   view.setUint8(0, header.version ?? VERSION)
   view.setUint8(1, header.msgType)
   view.setUint8(2, header.operation)
   view.setUint8(3, header.flags)
   view.setUint16(4, header.objectIdLength)
   view.setUint32(6, header.payloadLength)
-  return out
+  return into
 }
 
 /**

@@ -177,6 +177,14 @@ export const encodeJson = (value: unknown): Uint8Array => {
 export const endOfMessage: Uint8Array = textEncoder.encode("#\n")
 
 /**
+ * The line that opens a bytes segment: `@\n`.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const bytesStart: Uint8Array = textEncoder.encode("@\n")
+
+/**
  * A bytes segment streaming `content`: `@\n`, then a chunk `<size>\n<data>\n` for every non-empty input chunk, then
  * `#\n`.
  *
@@ -288,7 +296,6 @@ const AT = 0x40
 /** what may stand between a marker and the end of its line */
 const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte === CR
 
-const bytesStart = textEncoder.encode("@\n")
 const newline = textEncoder.encode("\n")
 
 /** data up to this size is copied next to its framing rather than written on its own */
@@ -303,10 +310,15 @@ const chunkSizeOption = (options: { readonly maxChunkSize?: number | undefined }
 }
 
 /**
- * Frames non-empty data as chunks. `owed` is framing written before the first size line (the `@\n` of the segment,
- * or the `\n` that ends the previous chunk); the returned `owed` is what the next chunk or the end must write.
+ * Frames data as chunks, a batch at a time, for a writer that sends a bytes segment's data as it comes (what
+ * {@link encodeBytes} does over a stream). `owed` is framing written before the first size line ({@link bytesStart},
+ * or the `\n` that ends the previous chunk); the returned `owed` is what the next batch or the end (`owed`, then
+ * `#\n`) must write. Data of 4 KiB or less is copied next to its framing; larger data is passed through as views.
+ *
+ * @category encoding
+ * @since 0.1.0
  */
-const frameChunks = (
+export const frameChunks = (
   owed: Uint8Array,
   chunks: ReadonlyArray<Uint8Array>,
   maxChunkSize: number

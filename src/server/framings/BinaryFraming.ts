@@ -302,13 +302,13 @@ const writeResponse = (
     }
     // header, object id and metadata in one buffer, from Node's pool of small buffers (no zero-filling, no backing
     // store of its own: an allocation per answer the garbage collector barely notices)
-    const head = Buffer.allocUnsafe(Envelope.HEADER_SIZE + id.length + blocks.metadata.length)
-    head[0] = Envelope.VERSION
-    head[1] = Envelope.MessageType.Response
-    head[2] = header.operation
-    head[3] = header.flags
-    head.writeUInt16BE(id.length, 4)
-    head.writeUInt32BE(payloadLength, 6)
+    const head = Envelope.encodeHeader({
+      msgType: Envelope.MessageType.Response,
+      operation: header.operation,
+      flags: header.flags,
+      objectIdLength: id.length,
+      payloadLength
+    }, Buffer.allocUnsafe(Envelope.HEADER_SIZE + id.length + blocks.metadata.length))
     head.set(id, Envelope.HEADER_SIZE)
     head.set(blocks.metadata, Envelope.HEADER_SIZE + id.length)
     output.queue(head)

@@ -14,7 +14,7 @@
  *
  * @since 0.1.0
  */
-import type * as Arr from "effect/Array"
+import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import type * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
@@ -309,7 +309,6 @@ const toDoipError = (error: DoipError | ReadError): DoipError =>
 // encoding
 // -----------------------------------------------------------------------------
 
-const textEncoder = new TextEncoder()
 const ok = DoipStatus.Status.ok
 
 /**
@@ -390,10 +389,11 @@ const compactTail = (response: DoipResponse, rendered: unknown): Uint8Array => {
 const compactTails = new WeakMap<DoipResponse, Uint8Array>()
 
 /** `{"requestId":<id>,`, or `{` without an id */
-const segmentStart = (requestId: unknown): Uint8Array =>
-  requestId === undefined ? openBrace : Buffer.from(`{"requestId":${JSON.stringify(requestId)},`, "utf8")
+const segmentStart = (requestId: unknown): Uint8Array => Buffer.from(segmentStartText(requestId), "utf8")
 
-const openBrace = Buffer.from("{", "utf8")
+/** `{"requestId":<id>,`, or `{` without an id: what a first segment starts with before its tail */
+const segmentStartText = (requestId: unknown): string =>
+  requestId === undefined ? "{" : `{"requestId":${JSON.stringify(requestId)},`
 
 /** `"status":...}\n#\n`, with attributes and compact output when given */
 const tailOf = (attributes: Readonly<Record<string, unknown>> | undefined, compactOutput: unknown): string => {
@@ -405,33 +405,28 @@ const tailOf = (attributes: Readonly<Record<string, unknown>> | undefined, compa
   return text.slice(1) + "\n#\n"
 }
 
-const firstSegment = (requestId: unknown, tail: string): Uint8Array => {
-  const id = requestId === undefined ? undefined : JSON.stringify(requestId)
-  // Buffer.from takes small strings from Node's pool of small buffers
-  return Buffer.from(id === undefined ? "{" + tail : `{"requestId":${id},${tail}`, "utf8")
-}
+// Buffer.from takes small strings from Node's pool of small buffers
+const firstSegment = (requestId: unknown, tail: string): Uint8Array =>
+  Buffer.from(segmentStartText(requestId) + tail, "utf8")
 
 /** a bytes segment: `@\n`, then `<size>\n<data>\n` per chunk (at most 1 MiB each), then `#\n` once all arrived */
 const writeBytes = (connection: Connection, component: DoipResponse["components"][0]) => {
   const { output } = connection
-  output.queue(bytesStart)
+  let owed = SegmentCodec.bytesStart
+  const frame = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Arr.NonEmptyReadonlyArray<Uint8Array> => {
+    const framed = SegmentCodec.frameChunks(owed, chunks, MAX_CHUNK)
+    owed = framed.owed
+    return Arr.isArrayNonEmpty(framed.out) ? framed.out : [new Uint8Array(0)]
+  }
   return Effect.andThen(
-    streamContent(output, component, frameChunks),
-    Effect.sync(() => output.queue(SegmentCodec.endOfMessage))
+    streamContent(output, component, frame),
+    Effect.sync(() => {
+      // the segment's first line (empty content), or the newline after the last chunk, then the segment's end
+      output.queue(owed)
+      output.queue(SegmentCodec.endOfMessage)
+    })
   )
 }
 
+/** chunks on the wire are at most this long: the size the content writer reads in */
 const MAX_CHUNK = 1024 * 1024
-const bytesStart = textEncoder.encode("@\n")
-const newline = textEncoder.encode("\n")
-
-const frameChunks = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Arr.NonEmptyReadonlyArray<Uint8Array> => {
-  const out: Array<Uint8Array> = []
-  for (const chunk of chunks) {
-    for (let offset = 0; offset < chunk.length; offset += MAX_CHUNK) {
-      const data = chunk.length <= MAX_CHUNK ? chunk : chunk.subarray(offset, offset + MAX_CHUNK)
-      out.push(Buffer.from(`${data.length}\n`, "latin1"), data, newline)
-    }
-  }
-  return out.length === 0 ? [new Uint8Array(0)] : (out as Arr.NonEmptyArray<Uint8Array>)
-}

@@ -10,15 +10,13 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import { builtin } from "../../protocol/OperationCodes.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
-import { type DoipRequest, type DoipResponse, dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import { type DoipRequest, dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
 import { badRequest } from "../../protocol/DoipError.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
-import { parseComponentId, parseObjectId } from "../../layers/storage/ObjectId.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
 import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
@@ -51,8 +49,7 @@ export const make = Effect.gen(function*() {
         )
       )
     } satisfies OutgoingComponent))
-  /** type FDOs, manifests, digital objects with their elements, and every request the element path refuses */
-  const general = Effect.fnUntraced(function*(request: DoipRequest) {
+  const retrieve = Effect.fnUntraced(function*(request: DoipRequest) {
     const element = yield* optionalString(request, "element")
     const typeId = yield* typeIdOf(request, typesBase)
     if (typeId !== undefined) {
@@ -77,21 +74,6 @@ export const make = Effect.gen(function*() {
   return {
     ...builtin("retrieve"),
     target: "object",
-    handler: (request) => {
-      // an element of an object (every download) in one step: ids checked in place, one storage call; anything
-      // else, and every mistake (answered with the general path's messages), takes the general path
-      const element = request.attributes["element"]
-      if (typeof element === "string" && request.objectId !== "" && TypeCatalog.parseTypeId(request.objectId, typesBase) === undefined) {
-        const objectId = parseObjectId(request.objectId)
-        const componentId = parseComponentId(element)
-        if (Result.isSuccess(objectId) && Result.isSuccess(componentId)) {
-          return Effect.map(
-            component(objectId.success, componentId.success),
-            (c): DoipResponse => ({ metadata: [], components: [c], workflow: [] })
-          )
-        }
-      }
-      return general(request)
-    }
+    handler: retrieve
   } satisfies Operation
 })
