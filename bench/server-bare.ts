@@ -149,3 +149,5 @@ const listen = async (onConnection: (socket: Net.Socket) => void, at: number): P
 const binaryPort = await listen(binaryConnection, port)
 const doip2Port = await listen(doip2Connection, port === 0 ? 0 : port + 1)
 console.log(`ready ${binaryPort} ${doip2Port}`)
+// a clean exit on SIGTERM, so that a `--cpu-prof` run writes its profile (see wire-bench.ts, BENCH_PROFILE)
+process.once("SIGTERM", () => process.exit(0))

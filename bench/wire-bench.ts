@@ -14,6 +14,13 @@
  * retrieves), start the twins with them and check they answer the same bytes, open 1,000 idle connections to ours
  * (kept open to the end), then the rows. Ours' peak RSS (VmHWM) is reset before each of its measurements and read
  * after it. About two minutes on 2 cores; needs ~3.5 GB in the temp dir (removed at the end).
+ *
+ * Two environment variables narrow a run down for profiling:
+ * - `BENCH_ROWS=1,3` measures those rows only;
+ * - `BENCH_PROFILE=DIR` runs each server with `--cpu-prof` into `DIR/<server>/` and appends each measured load's
+ *   window to `DIR/windows.tsv` (`server, label, from µs, to µs`, CLOCK_MONOTONIC as the profile's timestamps), for
+ *   `node bench/profile-top.ts DIR/<server> --window=<label>`;
+ * - `BENCH_OURS_FLAGS="..."` replaces ours' V8 flags (`npm start`'s by default).
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
@@ -62,6 +69,13 @@ const GOAL = {
   rssMiB: 256
 } as const
 
+/** the rows to measure (`BENCH_ROWS=1,3`), all when unset */
+const ROWS = new Set((process.env["BENCH_ROWS"] ?? "1,2,3,4,5,6").split(",").map((r) => r.trim()))
+/** where the servers' CPU profiles and the measured windows go (`BENCH_PROFILE=DIR`), none when unset */
+const PROFILE_DIR = process.env["BENCH_PROFILE"]
+/** ours' V8 flags: `npm start`'s (a small young generation, see package.json), or `BENCH_OURS_FLAGS` to try others */
+const OURS_FLAGS = (process.env["BENCH_OURS_FLAGS"] ?? "--max-semi-space-size=1").split(" ").filter((f) => f !== "")
+
 const log = (text: string) => process.stdout.write(`${text}\n`)
 /** progress goes to stderr, so stdout is the header and the table alone */
 const progress = (text: string) => process.stderr.write(`${text}\n`)
@@ -91,7 +105,8 @@ const running: Array<ChildProcess> = []
  */
 const startServer = async (name: Name, args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string> = []): Promise<Server> => {
   const script = fileURLToPath(new URL(`./server-${name}.ts`, import.meta.url))
-  const child = spawn(process.execPath, [...nodeFlags, script, "0", ...args], { stdio: ["ignore", "pipe", "inherit"] })
+  const profile = PROFILE_DIR === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${Path.join(PROFILE_DIR, name)}`]
+  const child = spawn(process.execPath, [...profile, ...nodeFlags, script, "0", ...args], { stdio: ["ignore", "pipe", "inherit"] })
   running.push(child)
   const blobs = new Map<string, string>()
   const lines = Readline.createInterface({ input: child.stdout! })
@@ -275,8 +290,10 @@ const loadRow = async (label: string, servers: ReadonlyArray<Server>, load: Load
   let oursRss: Rss | undefined
   for (const server of servers) {
     globalThis.gc?.()
+    const measuredFrom = monotonicMicros() + WARM_MS * 1000
     const { cpu, rss, value } = await observe(server, () =>
       closedLoop({ ...load, port: portOf(server, load.framing), warmMs: WARM_MS, measureMs: MEASURE_MS }))
+    markWindow(server.name, label, measuredFrom)
     results.set(server.name, value)
     if (server.name === "ours") oursRss = rss
     progress(`  ${label}, ${server.name}: ${fmt(value.perSecond)} req/s, p50 ${ms(value.p50)}, p99 ${ms(value.p99)} ms (${cpuNote(cpu)})`)
@@ -288,6 +305,15 @@ const loadRow = async (label: string, servers: ReadonlyArray<Server>, load: Load
     rss: oursRss
   })
   return { perSecond: pick((r) => r.perSecond), p50: pick((r) => r.p50), p99: pick((r) => r.p99) }
+}
+
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n)
+
+/** with `BENCH_PROFILE`: the measured window of `label` on `server`, from `from` to now */
+const markWindow = (server: Name, label: string, from: number) => {
+  if (PROFILE_DIR === undefined) return
+  Fs.mkdirSync(PROFILE_DIR, { recursive: true })
+  Fs.appendFileSync(Path.join(PROFILE_DIR, "windows.tsv"), `${server}\t${label}\t${from}\t${monotonicMicros()}\n`)
 }
 
 const maybe = <A>(a: A | undefined, f: (a: A) => number) => a === undefined ? undefined : f(a)
@@ -307,6 +333,7 @@ const transfer = async (
   warmUps = 1
 ) => {
   globalThis.gc?.()
+  const from = monotonicMicros()
   const { cpu, rss, value } = await observe(server, async () => {
     for (let i = 0; i < warmUps; i++) await once()
     const mbs: Array<number> = []
@@ -316,6 +343,7 @@ const transfer = async (
     }
     return mbs
   })
+  markWindow(server.name, label, from)
   progress(`  ${label}, ${server.name}: ${value.map(fmt).join(", ")} MB/s (${cpuNote(cpu)})`)
   return { mbs: median(value), rss }
 }
@@ -549,14 +577,12 @@ const rssRows = async ({ answers, bare, ours }: Bench): Promise<Array<Row>> => {
   return rows
 }
 
-const measureAll = async (bench: Bench): Promise<Array<Row>> => [
-  ...await helloRows(bench),
-  ...await pipelinedRows(bench),
-  ...await smallRetrieveRows(bench),
-  ...await bigRetrieveRows(bench),
-  ...await uploadRows(bench),
-  ...await rssRows(bench)
-]
+const measureAll = async (bench: Bench): Promise<Array<Row>> => {
+  const rows: Array<Row> = []
+  const all = [helloRows, pipelinedRows, smallRetrieveRows, bigRetrieveRows, uploadRows, rssRows]
+  for (const [i, measure] of all.entries()) if (ROWS.has(String(i + 1))) rows.push(...await measure(bench))
+  return rows
+}
 
 const writeUploadSource = (path: string) => {
   const chunk = Buffer.alloc(1 << 20, 0xcd)
@@ -585,7 +611,7 @@ const startServers = async (tmp: string): Promise<Bench> => {
   const storeDir = Path.join(tmp, "store")
   progress(`starting ours (LocalStorage in ${storeDir}, seeding ${SEEDED_MIB} MiB) ...`)
   // ours runs with the V8 flags of `npm start` (a small young generation, see package.json); the twins as they are
-  const ours = await startServer("ours", [storeDir], ["--max-semi-space-size=1"])
+  const ours = await startServer("ours", [storeDir], OURS_FLAGS)
   const answers = await captureAnswers(ours, storeDir)
   const answersFile = Path.join(tmp, "answers.json")
   saveAnswers(answersFile, answers)
