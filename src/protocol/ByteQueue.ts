@@ -63,15 +63,21 @@ export class ByteQueue {
       return out
     }
     const out = this.offset === 0 ? chunk : chunk.subarray(this.offset)
+    this.dropHead(available)
+    return out
+  }
+
+  /** drops the head chunk, of which `available` bytes were still buffered */
+  private dropHead(available: number) {
     this.chunks[this.head++] = undefined
     this.length -= available
     this.consumed += available
     this.offset = 0
     if (this.head === this.chunks.length) {
-      this.chunks = []
+      // emptied: the array is kept for the next chunks (a connection empties it once per request)
+      this.chunks.length = 0
       this.head = 0
     }
-    return out
   }
 
   /** the rest of the head chunk, as a view, without consuming it (the queue must not be empty) */
@@ -110,6 +116,40 @@ export class ByteQueue {
     return -1
   }
 
+  /**
+   * The `i`-th buffered byte, without consuming it (`i < length`): lets a decoder read a header's fields where they
+   * lie, with no copy and no allocation.
+   */
+  byteAt(i: number): number {
+    let index = this.head
+    let at = this.offset + i
+    for (;;) {
+      const chunk = this.chunks[index]!
+      if (at < chunk.length) return chunk[at]!
+      at -= chunk.length
+      index++
+    }
+  }
+
+  /** the big-endian 16-bit number at buffered offset `i`, without consuming it */
+  uint16At(i: number): number {
+    return (this.byteAt(i) << 8) | this.byteAt(i + 1)
+  }
+
+  /** the big-endian 32-bit number at buffered offset `i`, without consuming it */
+  uint32At(i: number): number {
+    return this.byteAt(i) * 0x1000000 + ((this.byteAt(i + 1) << 16) | (this.byteAt(i + 2) << 8) | this.byteAt(i + 3))
+  }
+
+  /**
+   * Exactly `n` bytes: a view when they lie in the head chunk, else a copy. Input chunks are never written to, so a
+   * view is as safe to keep as a copy (it keeps its chunk alive).
+   */
+  take(n: number): Uint8Array {
+    const chunk = this.chunks[this.head]
+    return chunk !== undefined && chunk.length - this.offset >= n ? this.takeSome(n) : this.takeCopy(n)
+  }
+
   /** exactly `n` bytes, copied into a fresh buffer (safe to keep) */
   takeCopy(n: number): Uint8Array {
     const out = new Uint8Array(n)
@@ -124,7 +164,17 @@ export class ByteQueue {
 
   /** drops exactly `n` buffered bytes */
   skip(n: number) {
-    while (n > 0) n -= this.takeSome(n).length
+    while (n > 0) {
+      const available = this.chunks[this.head]!.length - this.offset
+      if (n < available) {
+        this.offset += n
+        this.length -= n
+        this.consumed += n
+        return
+      }
+      this.dropHead(available)
+      n -= available
+    }
   }
 
   /**

@@ -28,6 +28,8 @@ const credentialKeys = new Set(["username", "password", "token"])
 export const split = (
   metadata: Readonly<Record<string, unknown>>
 ): { readonly credentials: Credentials | undefined; readonly rest: Record<string, unknown> } => {
+  // most requests carry none: their metadata is the rest as it is
+  if (!("username" in metadata || "password" in metadata || "token" in metadata)) return { credentials: undefined, rest: metadata }
   const rest: Record<string, unknown> = {}
   let credentials: { username?: string; password?: Redacted.Redacted<string>; token?: Redacted.Redacted<string> } | undefined
   for (const [key, value] of Object.entries(metadata)) {

@@ -90,6 +90,8 @@ export interface OutgoingComponent {
    * closed with the writer's scope.
    */
   readonly open?: Effect.Effect<ContentReader, DoipError, Scope.Scope> | undefined
+  /** all of the content, when it is in memory already: written as it is, with no open and no read */
+  readonly bytes?: Uint8Array | undefined
 }
 
 /**

@@ -20,10 +20,13 @@
  * @since 0.1.0
  */
 import type * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as NetAddress from "effect/net/NetAddress"
 import * as Socket from "effect/socket/Socket"
 import * as SocketServer from "effect/socket/SocketServer"
@@ -117,7 +120,7 @@ export interface Connection {
  * @since 0.1.0
  */
 export class Output {
-  private pending: Array<Uint8Array> = []
+  private readonly pending: Array<Uint8Array> = []
   private pendingBytes = 0
   private readonly writer: Socket.Writer
 
@@ -153,7 +156,7 @@ export class Output {
    */
   private take(): Uint8Array {
     const out = this.pending.length === 1 ? this.pending[0]! : concat(this.pending)
-    this.pending = []
+    this.pending.length = 0 // the array is kept: it fills again with the next answer
     this.pendingBytes = 0
     return out
   }
@@ -243,23 +246,34 @@ interface IdleState {
   since: number
 }
 
-const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.Clock) =>
-  Effect.gen(function*() {
-    for (;;) {
-      idle.waiting = true
-      idle.since = clock.currentTimeMillisUnsafe()
-      const incoming = yield* exchange.next
-      idle.waiting = false
-      if (incoming === undefined) return
-      const outcome = incoming._tag === "Request"
-        ? yield* Effect.result(run(incoming.operation, incoming.request))
-        : undefined
-      yield* exchange.skipRest
-      if (outcome === undefined) exchange.respondError((incoming as { readonly error: DoipError }).error)
-      else if (outcome._tag === "Failure") exchange.respondError(outcome.failure)
-      else yield* exchange.respond(outcome.success)
-    }
+/**
+ * Request after request until the client closes. Written as continuations built once per connection rather than as
+ * a generator: this is the path every request takes, and a generator step, a `Result` and a closure per request
+ * are most of what the loop itself would cost.
+ */
+const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.Clock) => {
+  const next: Effect.Effect<void, ConnectionError<F>> = Effect.suspend(() => {
+    idle.waiting = true
+    idle.since = clock.currentTimeMillisUnsafe()
+    return Effect.flatMap(exchange.next, onIncoming)
   })
+  const onIncoming = (incoming: Incoming | undefined): Effect.Effect<void, ConnectionError<F>> => {
+    idle.waiting = false
+    if (incoming === undefined) return Effect.void
+    if (incoming._tag === "Invalid") {
+      return Effect.andThen(exchange.skipRest, Effect.suspend(() => (exchange.respondError(incoming.error), next)))
+    }
+    return Effect.flatMap(Effect.exit(run(incoming.operation, incoming.request)), onOutcome)
+  }
+  const onOutcome = (outcome: Exit.Exit<DoipResponse, DoipError>): Effect.Effect<void, ConnectionError<F>> => {
+    if (Exit.isSuccess(outcome)) return Effect.andThen(exchange.skipRest, () => Effect.andThen(exchange.respond(outcome.value), next))
+    const error = Cause.findError(outcome.cause)
+    // `run` fails with a DoipError only; anything else (an interruption) ends the connection as it is
+    if (Result.isFailure(error)) return Effect.failCause(outcome.cause as Cause.Cause<never>)
+    return Effect.andThen(exchange.skipRest, Effect.suspend(() => (exchange.respondError(error.success), next)))
+  }
+  return next
+}
 
 /** ends the loop when it has waited for a request longer than the idle timeout */
 const idleWatch = (idle: IdleState, idleMillis: number, clock: Clock.Clock): Effect.Effect<void> =>

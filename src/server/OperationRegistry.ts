@@ -8,8 +8,10 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse } from "../protocol/DoipMessage.ts"
 import type { StorageError } from "../layers/storage/Storage.ts"
@@ -77,15 +79,8 @@ export const make = (operations: ReadonlyArray<Operation>): Operations["Service"
  * @since 0.1.0
  */
 export const run = (operation: Operation, request: DoipRequest): Effect.Effect<DoipResponse, DoipError> =>
-  operation.handler(request).pipe(
-    // a handler lets storage failures through as they are: they become DOIP errors here, in one place
-    Effect.catchTag("StorageError", (error) => Effect.fail(storageToDoipError(error))),
-    Effect.catchDefect((defect) =>
-      Effect.logError("operation failed unexpectedly", operation.name, defect).pipe(
-        Effect.andThen(Effect.fail(new DoipError({ kind: "InternalError", message: `${operation.name} failed unexpectedly` })))
-      )
-    )
-  )
+  // one handler for every way a handler can fail: this runs for every request, and each combinator costs
+  Effect.catchCause(operation.handler(request), (cause) => recover(operation, cause))
 
 /**
  * The `availableOperations` map of hello and list_ops: wire name to code.
@@ -110,6 +105,19 @@ export const wireName = (name: string): string => (name === "list_ops" ? "list_o
 // -----------------------------------------------------------------------------
 
 const aliases: Readonly<Record<string, string>> = { list_operations: "list_ops" }
+
+/** a handler's storage failures become DOIP errors here, in one place; its defects an `InternalError` and a log line */
+const recover = (operation: Operation, cause: Cause.Cause<DoipError | StorageError>): Effect.Effect<never, DoipError> => {
+  const error = Cause.findError(cause)
+  if (Result.isSuccess(error)) {
+    return Effect.fail(error.success._tag === "StorageError" ? storageToDoipError(error.success) : error.success)
+  }
+  const defect = Cause.findDefect(cause)
+  if (Result.isFailure(defect)) return Effect.failCause(cause as Cause.Cause<never>) // interrupted
+  return Effect.logError("operation failed unexpectedly", operation.name, defect.success).pipe(
+    Effect.andThen(Effect.fail(new DoipError({ kind: "InternalError", message: `${operation.name} failed unexpectedly` })))
+  )
+}
 
 const uniqueIndex = <K>(operations: ReadonlyArray<Operation>, key: (op: Operation) => K, what: string) => {
   const index = new Map<K, Operation>()

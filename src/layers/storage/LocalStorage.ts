@@ -155,7 +155,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   return Storage.of({
     branch,
-    stat: (objectId, componentId) => Effect.map(committed(objectId, componentId), ({ at, entry }) => toStat(at, entry)),
+    stat: (objectId, componentId) =>
+      Effect.map(committed(objectId, componentId), ({ at, entry }) => toStat(at, entry, disk.cachedBlob(entry.blob, entry.size))),
     open: (objectId, componentId, range) =>
       Effect.flatMap(committed(objectId, componentId), ({ entry }) => disk.openBlob(entry.blob, entry.size, clamp(entry.size, range))),
     read: (objectId, componentId, range) =>
@@ -356,6 +357,9 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
         }))
       ),
 
+    /** a small blob's bytes when it is in the small blob cache */
+    cachedBlob: (hex: string, size: number): Uint8Array | undefined => size <= SMALL_BLOB ? smallBlobs.get(hex) : undefined,
+
     /** the blob opened for reads into the caller's buffers: one open, then reads of the size asked for */
     openBlob: (
       hex: string,
@@ -463,13 +467,10 @@ const orUnavailable = (action: string, path: string) => <A, R>(effect: Effect.Ef
 
 const parent = (path: string) => path.slice(0, path.lastIndexOf("/"))
 
-const toStat = (at: Location, entry: TreeEntry): ComponentStat => ({
-  ...at,
-  size: entry.size,
-  mediaType: entry.mediaType,
-  checksum: entry.checksum,
-  modified: entry.modified
-})
+const toStat = (at: Location, entry: TreeEntry, content?: Uint8Array): ComponentStat => {
+  const stat = { ...at, size: entry.size, mediaType: entry.mediaType, checksum: entry.checksum, modified: entry.modified }
+  return content === undefined ? stat : { ...stat, content }
+}
 
 const summarize = (commit: CommitInfo, changes: ReadonlyArray<string>): Summary => ({
   info: {

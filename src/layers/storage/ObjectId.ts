@@ -16,6 +16,8 @@ import * as Result from "effect/Result"
  * @since 0.1.0
  */
 export const parseObjectId = (input: string): Result.Result<string, string> => {
+  // the id as clients nearly always send it, already normal, is checked without a regex or a BigInt
+  if (isNormal(input)) return Result.succeed(input)
   const trimmed = input.trim()
   const match = /^[qQ]([0-9]{1,18})$/.exec(trimmed)
   if (match === null) {
@@ -70,5 +72,17 @@ export const componentPath = (objectId: string, componentId: string): string =>
  * @since 0.1.0
  */
 export const componentsPrefix = (objectId: string): string => `${shard(objectId)}/components/`
+
+/** `Q`, then 1 to 18 digits without a leading zero: what `parseObjectId` would answer unchanged */
+const isNormal = (input: string): boolean => {
+  const n = input.length
+  if (n < 2 || n > 19 || input.charCodeAt(0) !== 81 /* Q */) return false
+  if (input.charCodeAt(1) === 48 /* 0 */) return n === 2
+  for (let i = 1; i < n; i++) {
+    const c = input.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
 
 const truncate = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}…` : s)

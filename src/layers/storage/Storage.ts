@@ -30,6 +30,11 @@ export interface ComponentStat {
   readonly checksum: string
   /** ISO 8601 time of the commit (or staging) that last changed the component */
   readonly modified: string
+  /**
+   * All of the content, when the storage holds it in memory already (the embedded store keeps small components it
+   * has read): a retrieve answers from it without opening anything. Never to be written to.
+   */
+  readonly content?: Uint8Array | undefined
 }
 
 /**

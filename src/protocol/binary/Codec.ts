@@ -430,9 +430,14 @@ type State =
   | { readonly _tag: "Json"; readonly blockType: "Metadata" | "Workflow"; readonly length: number }
   | { readonly _tag: "ComponentHeader"; readonly length: number }
 
+// the states without fields are shared: a request passes through them several times
+const headerState: State = { _tag: "Header" }
+const blockState: State = { _tag: "Block" }
+const endPart: Part = { _tag: "End" }
+
 /** the synchronous state machine behind `decode`: it returns a part, asks for input, or says the input ended */
 class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
-  private state: State = { _tag: "Header" }
+  private state: State = headerState
   private payloadRemaining = 0
   private contentRemaining = 0
   private operation: number | undefined
@@ -455,16 +460,17 @@ class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
         case "Header": {
           if (this.queue.length === 0 && this.ended) return undefined
           if (this.queue.length < HEADER_SIZE) return this.needInput()
-          const bytes = this.queue.takeCopy(HEADER_SIZE)
-          const view = new DataView(bytes.buffer)
+          // the fields are read where they lie: a header costs no copy
+          const queue = this.queue
           const header: Header = {
-            version: view.getUint8(0),
-            msgType: view.getUint8(1),
-            operation: view.getUint8(2),
-            flags: view.getUint8(3),
-            objectIdLength: view.getUint16(4),
-            payloadLength: view.getUint32(6)
+            version: queue.byteAt(0),
+            msgType: queue.byteAt(1),
+            operation: queue.byteAt(2),
+            flags: queue.byteAt(3),
+            objectIdLength: queue.uint16At(4),
+            payloadLength: queue.uint32At(6)
           }
+          queue.skip(HEADER_SIZE)
           this.operation = header.operation
           this.objectId = undefined
           if (header.version !== VERSION) {
@@ -487,22 +493,22 @@ class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
         }
         case "ObjectId": {
           if (this.queue.length < state.header.objectIdLength) return this.needInput()
-          const objectId = this.utf8(this.queue.takeCopy(state.header.objectIdLength), "object id")
+          const objectId = this.utf8(this.queue.take(state.header.objectIdLength), "object id")
           this.objectId = objectId
           this.payloadRemaining = state.header.payloadLength
-          this.state = { _tag: "Block" }
+          this.state = blockState
           return { _tag: "Head", header: state.header, objectId }
         }
         case "Block": {
           if (this.payloadRemaining === 0) {
-            this.state = { _tag: "Header" }
-            return { _tag: "End" }
+            this.state = headerState
+            return endPart
           }
           if (this.payloadRemaining < 5) return this.fail("Malformed", "payload ends inside a block header")
           if (this.queue.length < 5) return this.needInput()
-          const bytes = this.queue.takeCopy(5)
-          const blockType = bytes[0]!
-          const length = new DataView(bytes.buffer).getUint32(1)
+          const blockType = this.queue.byteAt(0)
+          const length = this.queue.uint32At(1)
+          this.queue.skip(5)
           this.payloadRemaining -= 5
           if (length > this.payloadRemaining) {
             return this.fail("Malformed", `block of ${length} bytes is longer than the rest of the payload`)
@@ -531,8 +537,8 @@ class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
         }
         case "Json": {
           if (this.queue.length < state.length) return this.needInput()
-          this.state = { _tag: "Block" }
-          return { _tag: state.blockType, body: this.queue.takeCopy(state.length) }
+          this.state = blockState
+          return { _tag: state.blockType, body: this.queue.take(state.length) }
         }
         case "ComponentHeader": {
           return this.componentHeader(state.length)
@@ -560,8 +566,9 @@ class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
    * read without consuming, so a partial header simply waits for more input.
    */
   private componentHeader(blockLength: number): Step<Part> {
-    if (this.queue.length < 2) return this.needInput()
-    const idLength = peekUint16(this.queue.peek(2), 0)
+    const queue = this.queue
+    if (queue.length < 2) return this.needInput()
+    const idLength = queue.uint16At(0)
     if (idLength > this.limits.maxComponentIdLength) {
       return this.fail(
         "TooLarge",
@@ -569,16 +576,17 @@ class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
       )
     }
     if (2 + idLength + 2 + 4 > blockLength) return this.fail("Malformed", "component header overruns its block")
-    if (this.queue.length < 2 + idLength + 2) return this.needInput()
-    const mediaTypeLength = peekUint16(this.queue.peek(2 + idLength + 2), 2 + idLength)
+    if (queue.length < 2 + idLength + 2) return this.needInput()
+    const mediaTypeLength = queue.uint16At(2 + idLength)
     const fixed = 2 + idLength + 2 + mediaTypeLength + 4
     if (fixed > blockLength) return this.fail("Malformed", "component header overruns its block")
-    if (this.queue.length < fixed) return this.needInput()
-    const bytes = this.queue.takeCopy(fixed)
-    const view = new DataView(bytes.buffer)
-    const componentId = this.utf8(bytes.subarray(2, 2 + idLength), "component id")
-    const mediaType = this.utf8(bytes.subarray(4 + idLength, 4 + idLength + mediaTypeLength), "media type")
-    const size = view.getUint32(fixed - 4)
+    if (queue.length < fixed) return this.needInput()
+    const size = queue.uint32At(fixed - 4)
+    queue.skip(2)
+    const componentId = this.utf8(queue.take(idLength), "component id")
+    queue.skip(2)
+    const mediaType = this.utf8(queue.take(mediaTypeLength), "media type")
+    queue.skip(4)
     if (fixed + size !== blockLength) {
       return this.fail(
         "Malformed",
@@ -592,7 +600,7 @@ class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
       )
     }
     this.contentRemaining = size
-    this.state = { _tag: "Block" }
+    this.state = blockState
     return {
       _tag: "Component",
       componentId,
@@ -616,4 +624,3 @@ class Decoder extends Machine<Part, EnvelopeError["kind"], EnvelopeError> {
   }
 }
 
-const peekUint16 = (bytes: Uint8Array, offset: number) => (bytes[offset]! << 8) | bytes[offset + 1]!

@@ -356,9 +356,17 @@ type State =
   /** the `\n` (or `\r\n`) after a chunk's data */
   | { readonly _tag: "ChunkEnd" }
 
+// the states without fields, and the end part, are shared: a message passes through them several times
+const messageStart: State = { _tag: "MessageStart" }
+const segmentStart: State = { _tag: "SegmentStart" }
+const chunkSize: State = { _tag: "ChunkSize" }
+const chunkEnd: State = { _tag: "ChunkEnd" }
+const endPart: Part = { _tag: "End" }
+const noBytes = new Uint8Array(0)
+
 /** the synchronous state machine behind `decode`: it returns a part, asks for input, or says the input ended */
 class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
-  private state: State = { _tag: "MessageStart" }
+  private state: State = messageStart
   /** segments seen in the current message */
   private segments = 0
   /** data seen in the current bytes segment */
@@ -385,23 +393,23 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
         case "MessageStart": {
           const start = this.skipBlankLines()
           if (start !== "segment") return start
-          this.state = { _tag: "SegmentStart" }
+          this.state = segmentStart
           continue
         }
         case "SegmentStart": {
           if (this.queue.length === 0) return this.needInput()
-          const first = this.queue.peekHead()[0]
+          const first = this.queue.byteAt(0)
           if (first === HASH) {
             if (this.markerLine(HASH, true) === NeedInput) return NeedInput
-            this.state = { _tag: "MessageStart" }
+            this.state = messageStart
             this.segments = 0
             this.messageStart = this.queue.consumed
-            return { _tag: "End" }
+            return endPart
           }
           if (first === AT) {
             if (this.markerLine(AT, false) === NeedInput) return NeedInput
             this.countSegment()
-            this.state = { _tag: "ChunkSize" }
+            this.state = chunkSize
             this.segmentData = 0
             return { _tag: "Bytes", content: Stream.empty } // `decode` binds the content to this generation
           }
@@ -443,12 +451,13 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
 
   /** skips blank lines before a message; says whether a segment starts or the input ended between messages */
   private skipBlankLines(): "segment" | undefined | typeof NeedInput {
+    const queue = this.queue
     for (;;) {
-      const head = this.queue.peek(MAX_LINE + 1)
+      const n = Math.min(queue.length, MAX_LINE + 1)
       let i = 0
-      while (i < head.length && isBlank(head[i]!)) i++
-      if (i < head.length) {
-        if (head[i] !== NL) return "segment"
+      while (i < n && isBlank(queue.byteAt(i))) i++
+      if (i < n) {
+        if (queue.byteAt(i) !== NL) return "segment"
         this.consume(i + 1)
         continue
       }
@@ -510,8 +519,8 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
     if (length > this.limits.maxJsonSegmentSize) {
       return this.fail("TooLarge", `JSON segment exceeds the limit of ${this.limits.maxJsonSegmentSize} bytes`)
     }
-    this.state = { _tag: "SegmentStart" }
-    return { _tag: "Json", body: text.bytes.slice(0, length) }
+    this.state = segmentStart
+    return { _tag: "Json", body: text.bytes.subarray(0, length) }
   }
 
   /**
@@ -527,7 +536,7 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
           if (line === NeedInput) return NeedInput
           if (line[0] === HASH) {
             this.expectMarker(line, HASH)
-            this.state = { _tag: "SegmentStart" }
+            this.state = segmentStart
             return undefined
           }
           const size = this.chunkSize(line)
@@ -541,16 +550,17 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
           const before = this.queue.length
           const out = this.queue.takeViews(state.remaining)
           state.remaining -= before - this.queue.length
-          if (state.remaining === 0) this.state = { _tag: "ChunkEnd" }
+          if (state.remaining === 0) this.state = chunkEnd
           return out
         }
         case "ChunkEnd": {
-          const end = this.queue.peek(2)
-          if (end.length === 0 || (end[0] === CR && end.length === 1)) return this.needInput()
-          const length = end[0] === NL ? 1 : end[0] === CR && end[1] === NL ? 2 : 0
+          const queue = this.queue
+          if (queue.length === 0 || (queue.length === 1 && queue.byteAt(0) === CR)) return this.needInput()
+          const first = queue.byteAt(0)
+          const length = first === NL ? 1 : first === CR && queue.byteAt(1) === NL ? 2 : 0
           if (length === 0) return this.fail("Malformed", "chunk data is not followed by a line end")
           this.consume(length)
-          this.state = { _tag: "ChunkSize" }
+          this.state = chunkSize
           continue
         }
         default:
@@ -587,7 +597,9 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
   }
 
   private expectMarker(line: Uint8Array, marker: number) {
-    if (line[0] !== marker || !line.subarray(1).every(isBlank)) {
+    let blank = true
+    for (let i = 1; i < line.length && blank; i++) blank = isBlank(line[i]!)
+    if (line[0] !== marker || !blank) {
       this.fail("Malformed", `line ${JSON.stringify(String.fromCharCode(...line))} is neither \`#\` nor \`@\``)
     }
   }
@@ -609,9 +621,7 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
   /** takes `n` buffered bytes (a view when they lie in one input chunk), counting them against the message limit */
   private consume(n: number): Uint8Array {
     this.checkMessageSize(n)
-    if (n === 0) return new Uint8Array(0)
-    const view = this.queue.peekHead()
-    return view.length >= n ? this.queue.takeSome(n) : this.queue.takeCopy(n)
+    return n === 0 ? noBytes : this.queue.take(n)
   }
 
   private checkMessageSize(more: number) {
@@ -621,10 +631,16 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
   }
 }
 
-/** JSON text being read: grows by doubling up to a capacity fixed by the limit, so it never allocates past it */
+/**
+ * JSON text being read. Text that arrived in one input chunk (nearly always) is kept as a view of it, with no copy;
+ * text in several is copied into a buffer of its own that grows by doubling up to a capacity fixed by the limit, so
+ * it never allocates past it.
+ */
 class Accumulator {
-  bytes = new Uint8Array(0)
+  bytes: Uint8Array = noBytes
   length = 0
+  /** whether `bytes` is the accumulator's own buffer rather than a view of an input chunk */
+  private owned = false
   private readonly capacity: number
 
   constructor(capacity: number) {
@@ -632,11 +648,17 @@ class Accumulator {
   }
 
   append(chunk: Uint8Array) {
+    if (this.length === 0) {
+      this.bytes = chunk // input chunks are never written to: a view is safe to keep
+      this.length = chunk.length
+      return
+    }
     const needed = this.length + chunk.length
-    if (needed > this.bytes.length) {
+    if (!this.owned || needed > this.bytes.length) {
       const grown = new Uint8Array(Math.min(this.capacity, Math.max(needed, this.bytes.length * 2, 256)))
       grown.set(this.bytes.subarray(0, this.length))
       this.bytes = grown
+      this.owned = true
     }
     this.bytes.set(chunk, this.length)
     this.length = needed

@@ -264,6 +264,8 @@ interface Blocks {
 }
 
 const blocksOf = (response: DoipResponse): Blocks => {
+  // an element retrieve has neither: nothing to encode
+  if (response.metadata.length === 0 && response.workflow.length === 0) return noBlocks
   const cached = response.cacheable ? blocksOfCacheable.get(response) : undefined
   if (cached !== undefined) return cached
   const blocks: Blocks = {
@@ -273,6 +275,8 @@ const blocksOf = (response: DoipResponse): Blocks => {
   if (response.cacheable) blocksOfCacheable.set(response, blocks)
   return blocks
 }
+
+const noBlocks: Blocks = { metadata: new Uint8Array(0), workflow: new Uint8Array(0) }
 
 /**
  * Header, object id and metadata blocks go out in one write with the first component's header; each component's
@@ -319,14 +323,26 @@ const writeResponse = (
       if (blocks.workflow.length > 0) output.queue(blocks.workflow)
       return output.flushIfFull
     }
-    return Effect.gen(function*() {
-      for (let i = 0; i < componentHeaders.length; i++) {
+    const writeFrom = (i: number): Effect.Effect<void, ConnectionError<never>> => {
+      // content already in memory (a small stored component) joins the queue with no effect to run
+      for (; i < componentHeaders.length && response.components[i]!.bytes !== undefined; i++) {
+        const component = response.components[i]!
+        // content that is not the size announced: streamContent fails the answer, as for content read from storage
+        if (component.bytes!.length !== component.size) return streamContent(output, component, same)
         output.queue(componentHeaders[i]!)
-        yield* streamContent(output, response.components[i]!, (chunks) => chunks)
+        output.queue(component.bytes!)
+      }
+      if (i < componentHeaders.length) {
+        output.queue(componentHeaders[i]!)
+        return Effect.andThen(streamContent(output, response.components[i]!, same), () => writeFrom(i + 1))
       }
       if (blocks.workflow.length > 0) output.queue(blocks.workflow)
-      yield* output.flushIfFull
-    })
+      return output.flushIfFull
+    }
+    return writeFrom(0)
   })
 
 const empty = new Uint8Array(0)
+
+/** the binary envelope frames content as it is */
+const same = <A>(chunks: A): A => chunks

@@ -6,7 +6,9 @@
  * A component that can be opened (`OutgoingComponent.open`: the embedded store's files) is read in 1 MiB pieces into
  * buffers that are reused from one piece, and one response, to the next, and the next piece is read while the
  * current one is written, as a bare `node:net` server would do it. Fresh buffers per piece would cost an allocation,
- * page faults and garbage collection for every MiB sent. Other content streams through as its source chunks it.
+ * page faults and garbage collection for every MiB sent. A component whose bytes are in memory already
+ * (`OutgoingComponent.bytes`: a small one the embedded store has read before) joins the queued answer as it is.
+ * Other content streams through as its source chunks it.
  *
  * The announced size is a promise to the client (it is in a header already sent): content that runs longer or
  * shorter breaks the answer, and so does content that fails part-way. All three fail with `ResponseFailed`, and the
@@ -26,10 +28,11 @@ import { type ConnectionError, type Output, ResponseFailed } from "../Listener.t
  */
 export const streamContent = (
   output: Output,
-  component: Pick<OutgoingComponent, "componentId" | "size" | "content" | "open">,
+  component: Pick<OutgoingComponent, "componentId" | "size" | "content" | "open" | "bytes">,
   frame: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Arr.NonEmptyReadonlyArray<Uint8Array>
 ): Effect.Effect<void, ConnectionError<never>> => {
   if (component.size === 0) return Effect.void
+  if (component.bytes !== undefined) return fromBytes(output, component, component.bytes, frame)
   return component.open === undefined
     ? fromStream(output, component, frame)
     : Effect.scoped(Effect.flatMap(
@@ -111,6 +114,19 @@ const fromReader = (
     const first = takeBuffer(component.size)
     return Effect.flatMap(read(first, component.size), (n) => loop(first, n))
   })
+}
+
+/** content already in memory joins the queued answer; a large one is written at once, as a read piece would be */
+const fromBytes = (
+  output: Output,
+  component: Pick<OutgoingComponent, "componentId" | "size">,
+  bytes: Uint8Array,
+  frame: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Arr.NonEmptyReadonlyArray<Uint8Array>
+): Effect.Effect<void, ConnectionError<never>> => {
+  if (bytes.length !== component.size) return Effect.fail(mismatch(component, bytes.length))
+  if (bytes.length > SMALL_PIECE) return output.writeChunks(frame([bytes]))
+  for (const framed of frame([bytes])) output.queue(framed)
+  return output.flushIfFull
 }
 
 const fromStream = (

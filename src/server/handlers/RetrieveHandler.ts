@@ -10,17 +10,19 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { builtin } from "../../protocol/OperationCodes.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
-import { type DoipRequest, dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
-import { badRequest } from "../../protocol/DoipError.ts"
+import { type ContentReader, type DoipRequest, dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import { storageToDoipError } from "../../layers/storage/StorageErrors.ts"
 import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
 import type { Operation } from "../OperationRegistry.ts"
+import type { ComponentStat } from "../../layers/storage/Storage.ts"
 import { componentIdOf, objectIdOf, optionalBoolean, optionalString, typeIdOf } from "./Requests.ts"
 
 /**
@@ -31,24 +33,7 @@ export const make = Effect.gen(function*() {
   const facade = yield* FdoFacade
   const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
   const component = (objectId: string, componentId: string) =>
-    Effect.map(storage.stat(objectId, componentId), (stat) => ({
-      componentId,
-      mediaType: stat.mediaType,
-      size: stat.size,
-      // built only when asked for: the listeners read through `open`, and a stream costs dozens of objects to build
-      get content() {
-        return storage.read(objectId, componentId).pipe(Stream.mapError(storageToDoipError))
-      },
-      open: Effect.suspend(() =>
-        Effect.map(
-          Effect.mapError(storage.open(objectId, componentId), storageToDoipError),
-          (opened) => ({
-            size: opened.size,
-            read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError)
-          })
-        )
-      )
-    } satisfies OutgoingComponent))
+    Effect.map(storage.stat(objectId, componentId), (stat) => new StoredComponent(storage, objectId, componentId, stat))
   const retrieve = Effect.fnUntraced(function*(request: DoipRequest) {
     const element = yield* optionalString(request, "element")
     const typeId = yield* typeIdOf(request, typesBase)
@@ -77,3 +62,40 @@ export const make = Effect.gen(function*() {
     handler: retrieve
   } satisfies Operation
 })
+
+/**
+ * A stored component on its way out. Its content is in `bytes` when storage holds it in memory; otherwise the
+ * listeners `open` it, and a stream (`content`) is built only for a writer that asks for one. A class, not an object
+ * literal: a retrieve builds one per component, and methods on the prototype cost no closures per instance.
+ */
+class StoredComponent implements OutgoingComponent {
+  readonly componentId: string
+  readonly mediaType: string
+  readonly size: number
+  readonly bytes: Uint8Array | undefined
+  private readonly storage: Storage["Service"]
+  private readonly objectId: string
+
+  constructor(storage: Storage["Service"], objectId: string, componentId: string, stat: ComponentStat) {
+    this.storage = storage
+    this.objectId = objectId
+    this.componentId = componentId
+    this.mediaType = stat.mediaType
+    this.size = stat.size
+    this.bytes = stat.content
+  }
+
+  get content(): Stream.Stream<Uint8Array, DoipError> {
+    return this.storage.read(this.objectId, this.componentId).pipe(Stream.mapError(storageToDoipError))
+  }
+
+  get open(): Effect.Effect<ContentReader, DoipError, Scope.Scope> {
+    return Effect.map(
+      Effect.mapError(this.storage.open(this.objectId, this.componentId), storageToDoipError),
+      (opened) => ({
+        size: opened.size,
+        read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError)
+      })
+    )
+  }
+}
