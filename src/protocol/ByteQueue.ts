@@ -37,8 +37,13 @@ export type Step<A> = A | undefined | typeof NeedInput
  * @since 0.1.0
  */
 export class ByteQueue {
-  private chunks: Array<Uint8Array | undefined> = []
+  /**
+   * Chunks `head` to `tail - 1` are buffered. The array is never emptied or shrunk: a connection drains it once per
+   * request, and V8 gives an emptied array's storage back, to allocate it again with the next push.
+   */
+  private readonly chunks: Array<Uint8Array | undefined> = []
   private head = 0
+  private tail = 0
   private offset = 0
   /** bytes buffered */
   length = 0
@@ -47,7 +52,7 @@ export class ByteQueue {
 
   push(chunk: Uint8Array) {
     if (chunk.length === 0) return
-    this.chunks.push(chunk)
+    this.chunks[this.tail++] = chunk
     this.length += chunk.length
   }
 
@@ -73,10 +78,9 @@ export class ByteQueue {
     this.length -= available
     this.consumed += available
     this.offset = 0
-    if (this.head === this.chunks.length) {
-      // emptied: the array is kept for the next chunks (a connection empties it once per request)
-      this.chunks.length = 0
+    if (this.head === this.tail) {
       this.head = 0
+      this.tail = 0
     }
   }
 
@@ -101,15 +105,14 @@ export class ByteQueue {
     return out
   }
 
-  /** where `byte` first occurs among the first `limit` buffered bytes, or -1 */
+  /** where `byte` first occurs among the first `limit` buffered bytes, or -1 (a loop over bytes: for short lines) */
   indexOf(byte: number, limit: number): number {
     let seen = 0
     let offset = this.offset
-    for (let i = this.head; i < this.chunks.length && seen < limit; i++) {
+    for (let i = this.head; i < this.tail && seen < limit; i++) {
       const chunk = this.chunks[i]!
       const end = Math.min(chunk.length, offset + limit - seen)
-      const found = chunk.subarray(offset, end).indexOf(byte)
-      if (found !== -1) return seen + found
+      for (let at = offset; at < end; at++) if (chunk[at] === byte) return seen + at - offset
       seen += end - offset
       offset = 0
     }

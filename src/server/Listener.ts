@@ -30,7 +30,6 @@ import * as Result from "effect/Result"
 import * as NetAddress from "effect/net/NetAddress"
 import * as Socket from "effect/socket/Socket"
 import * as SocketServer from "effect/socket/SocketServer"
-import { concat } from "../protocol/ByteQueue.ts"
 import type { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse, Endpoint } from "../protocol/DoipMessage.ts"
 import * as PartReader from "../protocol/PartReader.ts"
@@ -120,7 +119,9 @@ export interface Connection {
  * @since 0.1.0
  */
 export class Output {
-  private readonly pending: Array<Uint8Array> = []
+  /** the first `count` entries are queued; the array is reused, not emptied (V8 would free its storage) */
+  private readonly pending: Array<Uint8Array | undefined> = []
+  private count = 0
   private pendingBytes = 0
   private readonly writer: Socket.Writer
 
@@ -130,7 +131,7 @@ export class Output {
 
   /** queues bytes, to be written with the next write */
   queue(bytes: Uint8Array): void {
-    this.pending.push(bytes)
+    this.pending[this.count++] = bytes
     this.pendingBytes += bytes.length
   }
 
@@ -141,13 +142,13 @@ export class Output {
 
   /** writes what is queued, then `chunks`, in one call */
   writeChunks(chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, Socket.SocketError> {
-    if (this.pending.length === 0) return this.writer.writeAll(chunks)
+    if (this.count === 0) return this.writer.writeAll(chunks)
     return this.writer.writeAll([this.take(), ...chunks])
   }
 
   /** writes what is queued */
   readonly flush: Effect.Effect<void, Socket.SocketError> = Effect.suspend(() =>
-    this.pending.length === 0 ? Effect.void : this.writer.write(this.take())
+    this.count === 0 ? Effect.void : this.writer.write(this.take())
   )
 
   /**
@@ -155,8 +156,19 @@ export class Output {
    * and the queue is small (it is written once it passes 64 KiB).
    */
   private take(): Uint8Array {
-    const out = this.pending.length === 1 ? this.pending[0]! : concat(this.pending)
-    this.pending.length = 0 // the array is kept: it fills again with the next answer
+    const pending = this.pending
+    let out: Uint8Array
+    if (this.count === 1) out = pending[0]!
+    else {
+      // from Node's pool of small buffers when it is small: no zero-filling, no backing store of its own
+      out = Buffer.allocUnsafe(this.pendingBytes)
+      for (let i = 0, offset = 0; i < this.count; i++) {
+        out.set(pending[i]!, offset)
+        offset += pending[i]!.length
+      }
+    }
+    for (let i = 0; i < this.count; i++) pending[i] = undefined // the answers' buffers are not kept alive here
+    this.count = 0
     this.pendingBytes = 0
     return out
   }

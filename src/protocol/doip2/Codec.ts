@@ -590,9 +590,24 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
 
   /** reads a `#` or `@` line: the marker, then nothing but blanks */
   private markerLine(marker: number, eofEnds: boolean): typeof NeedInput | undefined {
-    const line = this.line(eofEnds)
-    if (line === NeedInput) return NeedInput
-    this.expectMarker(line, marker)
+    // checked where it lies, then dropped: the lines of every message, read without a view or a copy
+    const queue = this.queue
+    const newline = queue.indexOf(NL, MAX_LINE + 1)
+    let end = newline
+    if (newline === -1) {
+      if (queue.length > MAX_LINE || !(eofEnds && this.ended && queue.length > 0)) {
+        const line = this.line(eofEnds) // fails or asks for input, as for any line
+        if (line === NeedInput) return NeedInput
+        this.expectMarker(line, marker)
+        return undefined
+      }
+      end = queue.length
+    }
+    let valid = queue.byteAt(0) === marker
+    for (let i = 1; i < end && valid; i++) valid = isBlank(queue.byteAt(i))
+    if (!valid) this.expectMarker(queue.peek(end), marker)
+    this.checkMessageSize(newline === -1 ? end : end + 1)
+    queue.skip(newline === -1 ? end : end + 1)
     return undefined
   }
 

@@ -341,6 +341,15 @@ const writeResponse = (
     if (components.length === 1 && rendered === undefined && workflow.length === 0) {
       const [only] = components as [DoipResponse["components"][0]]
       const attributes = { filename: only.componentId, mediaType: only.mediaType, length: only.size, ...response.attributes }
+      const bytes = only.bytes
+      if (bytes !== undefined && bytes.length === only.size && bytes.length > 0 && bytes.length <= MAX_CHUNK) {
+        // content in memory (a small stored component): the first segment and the bytes segment's opening lines in
+        // one string, the content as it is, the closing lines; no effect to run
+        output.queue(Buffer.from(`${segmentStartText(requestId)}${tailOf(attributes, undefined)}@\n${bytes.length}\n`, "utf8"))
+        output.queue(bytes)
+        output.queue(bytesEnd)
+        return output.flushIfFull
+      }
       output.queue(firstSegment(requestId, tailOf(attributes, undefined)))
       return Effect.andThen(writeBytes(connection, only), () => {
         output.queue(SegmentCodec.endOfMessage)
@@ -427,6 +436,9 @@ const writeBytes = (connection: Connection, component: DoipResponse["components"
     })
   )
 }
+
+/** after a bytes segment's one chunk: the chunk's newline, the segment's `#` and the message's `#` */
+const bytesEnd: Uint8Array = Buffer.from("\n#\n#\n", "latin1")
 
 /** chunks on the wire are at most this long: the size the content writer reads in */
 const MAX_CHUNK = 1024 * 1024
