@@ -34,14 +34,15 @@ export {
 export type Source<IE> = Effect.Effect<ReadonlyArray<Uint8Array> | undefined, IE>
 
 /**
- * A {@link Source} from a socket's byte batches (`Socket.readerBytes`): the socket reports every end as an error,
- * and a clean close (code 1000) is the end of the input here; the decoder tells whether it came between messages.
+ * A {@link Source} from a socket's batches (a reader's `pull`, or `Socket.readerBytes`): the socket reports every
+ * end as an error, and a clean close (code 1000) is the end of the input here; the decoder tells whether it came
+ * between messages. Text frames, which byte sockets never yield, are encoded as UTF-8 when they are fed.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const fromSocket = (
-  bytes: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, Socket.SocketError>
+  bytes: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array | string>, Socket.SocketError>
 ): Source<Socket.SocketError> =>
   Effect.catchIf(
     bytes as Effect.Effect<ReadonlyArray<Uint8Array> | undefined, Socket.SocketError>,
@@ -82,7 +83,12 @@ export const make = <P, E, IE>(
 ): PartReader<P, E, IE> => {
   const feed = (chunks: ReadonlyArray<Uint8Array> | undefined) => {
     if (chunks === undefined) machine.ended = true
-    else for (let i = 0; i < chunks.length; i++) machine.queue.push(chunks[i]!)
+    else {
+      for (let i = 0; i < chunks.length; i++) {
+        const chunk: Uint8Array | string = chunks[i]!
+        machine.queue.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk)
+      }
+    }
   }
   const step = <A>(run: () => Step<A>): Effect.Effect<A | undefined, E | IE> => {
     const loop = (): Effect.Effect<A | undefined, E | IE> => {

@@ -24,7 +24,6 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import * as NetAddress from "effect/net/NetAddress"
@@ -35,7 +34,8 @@ import type { DoipRequest, DoipResponse, Endpoint } from "../protocol/DoipMessag
 import * as PartReader from "../protocol/PartReader.ts"
 import type { Source } from "../protocol/PartReader.ts"
 import { ServerConfig, type Settings } from "../layers/config/ServerConfig.ts"
-import { type Operation, Operations, run } from "./OperationRegistry.ts"
+import { handlerFailure, type Operation, Operations } from "./OperationRegistry.ts"
+import type { StorageError } from "../layers/storage/Storage.ts"
 
 /**
  * A response could not be written whole: the connection must close, since the client cannot find the next one.
@@ -66,8 +66,8 @@ export type Incoming =
   | { readonly _tag: "Invalid"; readonly error: DoipError }
 
 /**
- * One connection as a framing sees it. The loop calls `next`, runs the operation, calls `skipRest`, then `respond`
- * or `respondError`, in that order, for every request.
+ * One connection as a framing sees it. The loop calls `next`, runs the operation, runs `skipRest` (when there is
+ * something left to skip), then `respond` or `respondError`, in that order, for every request.
  *
  * @category models
  * @since 0.1.0
@@ -75,8 +75,8 @@ export type Incoming =
 export interface Exchange<F> {
   /** the next request, `undefined` when the client closed the connection cleanly between messages */
   readonly next: Effect.Effect<Incoming | undefined, ConnectionError<F>>
-  /** skips whatever the handler left unread of the current message */
-  readonly skipRest: Effect.Effect<void, ConnectionError<F>>
+  /** skips whatever the handler left unread of the current message; `undefined` once it was read to its end */
+  readonly skipRest: Effect.Effect<void, ConnectionError<F>> | undefined
   readonly respond: (response: DoipResponse) => Effect.Effect<void, ConnectionError<F>>
   /** queues the error answer to the current request */
   readonly respondError: (error: DoipError) => void
@@ -146,6 +146,11 @@ export class Output {
     return this.writer.writeAll([this.take(), ...chunks])
   }
 
+  /** writes what is queued, if anything, then runs `then` */
+  flushThen<A, E>(then: Effect.Effect<A, E>): Effect.Effect<A, E | Socket.SocketError> {
+    return this.count === 0 ? then : Effect.andThen(this.writer.write(this.take()), then)
+  }
+
   /** writes what is queued */
   readonly flush: Effect.Effect<void, Socket.SocketError> = Effect.suspend(() =>
     this.count === 0 ? Effect.void : this.writer.write(this.take())
@@ -186,12 +191,12 @@ export const serveConnection = Effect.fnUntraced(
     const operations = yield* Operations
     const { limits } = yield* ServerConfig
     const clock = yield* Clock.Clock
-    const pullBatch = PartReader.fromSocket(yield* Socket.readerBytes(socket))
+    // the reader's own pull: a TCP or TLS socket yields bytes only (PartReader encodes a string, should one come)
+    const pullBatch = PartReader.fromSocket((yield* socket.reader).pull)
     const output = new Output(yield* socket.writer)
     const idle = { waiting: true, since: clock.currentTimeMillisUnsafe() }
     const idleMillis = limits.idleTimeoutSeconds * 1000
 
-    const input: Source<Socket.SocketError> = Effect.suspend(() => Effect.andThen(output.flush, pullBatch))
 
     const loop = Effect.gen(function*() {
       const first = yield* pullBatch
@@ -202,8 +207,9 @@ export const serveConnection = Effect.fnUntraced(
         operations,
         limits,
         endpoint: framing.name === endpoint.framing ? endpoint : { ...endpoint, framing: framing.name },
+        // pending answers go out before the loop waits for more input
         input: Effect.suspend(() => {
-          if (pushedBack === undefined) return input
+          if (pushedBack === undefined) return output.flushThen(pullBatch)
           const batch = pushedBack
           pushedBack = undefined
           return Effect.succeed(batch)
@@ -260,10 +266,13 @@ interface IdleState {
 
 /**
  * Request after request until the client closes. Written as continuations built once per connection rather than as
- * a generator: this is the path every request takes, and a generator step, a `Result` and a closure per request
- * are most of what the loop itself would cost.
+ * a generator: this is the path every request takes, and a generator step, an `Exit` and closures per request are
+ * most of what the loop itself would cost. A request that succeeds costs the loop two effects: reading it, and
+ * matching its handler's outcome.
  */
 const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.Clock) => {
+  /** the operation being run: a defect's log line names it */
+  let operation: Operation | undefined
   const next: Effect.Effect<void, ConnectionError<F>> = Effect.suspend(() => {
     idle.waiting = true
     idle.since = clock.currentTimeMillisUnsafe()
@@ -272,17 +281,32 @@ const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.C
   const onIncoming = (incoming: Incoming | undefined): Effect.Effect<void, ConnectionError<F>> => {
     idle.waiting = false
     if (incoming === undefined) return Effect.void
-    if (incoming._tag === "Invalid") {
-      return Effect.andThen(exchange.skipRest, Effect.suspend(() => (exchange.respondError(incoming.error), next)))
-    }
-    return Effect.flatMap(Effect.exit(run(incoming.operation, incoming.request)), onOutcome)
+    if (incoming._tag === "Invalid") return afterRest(incoming.error, answerError)
+    operation = incoming.operation
+    return Effect.matchCauseEffect(incoming.operation.handler(incoming.request), outcome)
   }
-  const onOutcome = (outcome: Exit.Exit<DoipResponse, DoipError>): Effect.Effect<void, ConnectionError<F>> => {
-    if (Exit.isSuccess(outcome)) return Effect.andThen(exchange.skipRest, () => Effect.andThen(exchange.respond(outcome.value), next))
-    const error = Cause.findError(outcome.cause)
-    // `run` fails with a DoipError only; anything else (an interruption) ends the connection as it is
-    if (Result.isFailure(error)) return Effect.failCause(outcome.cause as Cause.Cause<never>)
-    return Effect.andThen(exchange.skipRest, Effect.suspend(() => (exchange.respondError(error.success), next)))
+  const answer = (response: DoipResponse) => Effect.andThen(exchange.respond(response), next)
+  const answerError = (error: DoipError) => {
+    exchange.respondError(error)
+    return next
+  }
+  /** the rest of the request is skipped before it is answered */
+  const afterRest = <A>(value: A, then: (value: A) => Effect.Effect<void, ConnectionError<F>>) => {
+    const rest = exchange.skipRest
+    return rest === undefined ? then(value) : Effect.andThen(rest, () => then(value))
+  }
+  const outcome = {
+    onSuccess: (response: DoipResponse) => afterRest(response, answer),
+    onFailure: (cause: Cause.Cause<DoipError | StorageError>) =>
+      Effect.matchCauseEffect(handlerFailure(operation!, cause), failure)
+  }
+  const failure = {
+    onSuccess: (): Effect.Effect<void, ConnectionError<F>> => next, // never: a handler failure fails
+    onFailure: (cause: Cause.Cause<DoipError>) => {
+      const error = Cause.findError(cause)
+      // anything but a DoipError (an interruption) ends the connection as it is
+      return Result.isSuccess(error) ? afterRest(error.success, answerError) : Effect.failCause(cause as Cause.Cause<never>)
+    }
   }
   return next
 }

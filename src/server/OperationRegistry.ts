@@ -80,7 +80,7 @@ export const make = (operations: ReadonlyArray<Operation>): Operations["Service"
  */
 export const run = (operation: Operation, request: DoipRequest): Effect.Effect<DoipResponse, DoipError> =>
   // one handler for every way a handler can fail: this runs for every request, and each combinator costs
-  Effect.catchCause(operation.handler(request), (cause) => recover(operation, cause))
+  Effect.catchCause(operation.handler(request), (cause) => handlerFailure(operation, cause))
 
 /**
  * The `availableOperations` map of hello and list_ops: wire name to code.
@@ -100,14 +100,14 @@ export const availableOperations = (operations: ReadonlyArray<Operation>) =>
  */
 export const wireName = (name: string): string => (name === "list_ops" ? "list_operations" : name)
 
-// -----------------------------------------------------------------------------
-// internal
-// -----------------------------------------------------------------------------
-
-const aliases: Readonly<Record<string, string>> = { list_operations: "list_ops" }
-
-/** a handler's storage failures become DOIP errors here, in one place; its defects an `InternalError` and a log line */
-const recover = (operation: Operation, cause: Cause.Cause<DoipError | StorageError>): Effect.Effect<never, DoipError> => {
+/**
+ * What a handler's failure answers: its storage failures become DOIP errors here, in one place; its defects an
+ * `InternalError` and a log line; an interruption stays one.
+ *
+ * @category running
+ * @since 0.1.0
+ */
+export const handlerFailure = (operation: Operation, cause: Cause.Cause<DoipError | StorageError>): Effect.Effect<never, DoipError> => {
   const error = Cause.findError(cause)
   if (Result.isSuccess(error)) {
     return Effect.fail(error.success._tag === "StorageError" ? storageToDoipError(error.success) : error.success)
@@ -128,3 +128,9 @@ const uniqueIndex = <K>(operations: ReadonlyArray<Operation>, key: (op: Operatio
   }
   return index
 }
+
+// -----------------------------------------------------------------------------
+// internal
+// -----------------------------------------------------------------------------
+
+const aliases: Readonly<Record<string, string>> = { list_operations: "list_ops" }

@@ -97,8 +97,8 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
    */
   readonly next: Effect.Effect<Incoming | undefined, ReadError> = Effect.suspend(() => this.advance())
 
-  get skipRest(): Effect.Effect<void, ReadError> {
-    if (this.ended) return Effect.void
+  get skipRest(): Effect.Effect<void, ReadError> | undefined {
+    if (this.ended) return undefined
     const self = this
     return Effect.gen(function*() {
       while (!self.ended) yield* self.nextPart
@@ -136,6 +136,9 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
   /** the request being read, between its head and its first component or end */
   private reading: Reading | undefined
 
+  /** `advance` once more input arrived: bound once, not a closure per wait */
+  private readonly advanceAgain = () => this.advance()
+
   private advance(): Effect.Effect<Incoming | undefined, ReadError> {
     for (;;) {
       let part: Envelope.Part | undefined | typeof PartReader.NeedInput
@@ -144,7 +147,7 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
       } catch (error) {
         return Envelope.isEnvelopeError(error) ? Effect.fail(error) : Effect.die(error)
       }
-      if (part === PartReader.NeedInput) return Effect.flatMap(this.reader.fill, () => this.advance())
+      if (part === PartReader.NeedInput) return Effect.flatMap(this.reader.fill, this.advanceAgain)
       const reading = this.reading
       if (reading === undefined) {
         if (part === undefined) return Effect.succeed(undefined) // the client closed cleanly

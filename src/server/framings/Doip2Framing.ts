@@ -95,8 +95,8 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
    */
   readonly next: Effect.Effect<Incoming | undefined, ReadError> = Effect.suspend(() => this.advance())
 
-  get skipRest(): Effect.Effect<void, ReadError> {
-    if (this.ended) return Effect.void
+  get skipRest(): Effect.Effect<void, ReadError> | undefined {
+    if (this.ended) return undefined
     const self = this
     return Effect.gen(function*() {
       while ((yield* self.pull) !== undefined) {
@@ -120,6 +120,9 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
   /** the request being read: its first segment is read and valid, its first input segment is not yet */
   private reading: Head | undefined
 
+  /** `advance` once more input arrived: bound once, not a closure per wait */
+  private readonly advanceAgain = () => this.advance()
+
   private advance(): Effect.Effect<Incoming | undefined, ReadError> {
     for (;;) {
       let part: SegmentCodec.Part | undefined | typeof PartReader.NeedInput
@@ -128,7 +131,7 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
       } catch (error) {
         return SegmentCodec.isSegmentError(error) ? Effect.fail(error) : Effect.die(error)
       }
-      if (part === PartReader.NeedInput) return Effect.flatMap(this.reader.fill, () => this.advance())
+      if (part === PartReader.NeedInput) return Effect.flatMap(this.reader.fill, this.advanceAgain)
       const head = this.reading
       if (head === undefined) {
         if (part === undefined) return Effect.succeed(undefined) // the client closed cleanly

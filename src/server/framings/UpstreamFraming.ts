@@ -76,7 +76,8 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
     })
   }
 
-  get skipRest(): Effect.Effect<void, ReadError> {
+  get skipRest(): Effect.Effect<void, ReadError> | undefined {
+    if (this.ended) return undefined
     const self = this
     return Effect.gen(function*() {
       while (!self.ended) {

@@ -937,7 +937,39 @@ const echo = Effect.succeed({
   handler: (request) => Effect.succeed(metadataResponse({ echo: request.attributes, objectId: request.objectId }))
 } satisfies Operation)
 
-layer(layerServer({ extensions: [echo] }), { excludeTestServices: true })("an extension operation", (it) => {
+/** a handler with a bug: it dies */
+const crash = Effect.succeed({
+  name: "crash",
+  code: undefined,
+  doipId: "example/Op.Crash",
+  target: "service",
+  handler: () => Effect.die(new Error("a bug in a handler"))
+} satisfies Operation)
+
+/** a handler that lets a storage failure through, as the built-in handlers do */
+const missing = Effect.map(Storage, (storage) => ({
+  name: "missing",
+  code: undefined,
+  doipId: "example/Op.Missing",
+  target: "service",
+  handler: () => Effect.map(storage.stat("Q999999", "nothing.bin"), () => metadataResponse({}))
+} satisfies Operation))
+
+layer(layerServer({ extensions: [echo, crash, missing] }), { excludeTestServices: true })("an extension operation", (it) => {
+  it.effect("a handler's defect is a 500 and its storage failure a 104; the connection goes on", () =>
+    Effect.gen(function*() {
+      const raw = yield* connect()
+      assertError(yield* exchange(raw, `{"requestId":"c1","operationId":"example/Op.Crash"}\n#\n#\n`), {
+        status: status(500),
+        requestId: "c1"
+      })
+      assertError(yield* exchange(raw, `{"requestId":"m1","operationId":"example/Op.Missing"}\n#\n#\n`), {
+        status: status(104),
+        requestId: "m1"
+      })
+      assertOk(yield* exchange(raw, `{"requestId":"e1","operationId":"example/Op.Echo"}\n#\n#\n`), "e1")
+    }))
+
   it.effect("DOIP v2.0 reaches it by its doipId, and ListOperations lists it", () =>
     Effect.gen(function*() {
       const raw = yield* connect()
