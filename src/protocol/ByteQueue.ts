@@ -31,6 +31,8 @@ export const NeedInput: unique symbol = Symbol("effect-doip/internal/NeedInput")
  */
 export type Step<A> = A | undefined | typeof NeedInput
 
+const empty = new Uint8Array(0)
+
 /**
  * A queue of input chunks that hands out views, copying only what straddles chunks.
  *
@@ -149,6 +151,7 @@ export class ByteQueue {
    * view is as safe to keep as a copy (it keeps its chunk alive).
    */
   take(n: number): Uint8Array {
+    if (n === 0) return empty
     const chunk = this.chunks[this.head]
     return chunk !== undefined && chunk.length - this.offset >= n ? this.takeSome(n) : this.takeCopy(n)
   }

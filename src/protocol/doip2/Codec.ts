@@ -508,7 +508,9 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
   private jsonEnd(state: Extract<State, { _tag: "JsonEnd" }>): Step<Part> {
     for (;;) {
       if (this.queue.length === 0) return this.needInput()
-      const byte = this.consume(1)[0]!
+      const byte = this.queue.byteAt(0)
+      this.checkMessageSize(1)
+      this.queue.skip(1)
       if (byte === NL) break
       if (!isBlank(byte)) return this.fail("Malformed", "the line ending a JSON segment holds more than `#`")
       if (++state.lineLength > MAX_LINE) return this.fail("Malformed", `line longer than ${MAX_LINE} bytes after \`#\``)
