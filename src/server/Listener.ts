@@ -197,7 +197,6 @@ export const serveConnection = Effect.fnUntraced(
     const idle = { waiting: true, since: clock.currentTimeMillisUnsafe() }
     const idleMillis = limits.idleTimeoutSeconds * 1000
 
-
     const loop = Effect.gen(function*() {
       const first = yield* pullBatch
       if (first === undefined) return

@@ -74,5 +74,12 @@ layer(layerServer({ storage: localStorage }), { excludeTestServices: true })("co
       for (const { component, got, protocol } of results) {
         assert.deepStrictEqual(got, { size: component.bytes.length, sha256: sha256(component.bytes) }, `${component.id} over ${protocol}`)
       }
+      // read before, the small blobs now answer from the store's memory (OutgoingComponent.bytes): the same bytes
+      for (const c of components.filter((c) => c.bytes.length <= 64 * 1024)) {
+        for (const protocol of ["binary", "doip2"] as const) {
+          const got = yield* retrieveOnce(protocol, c.id)
+          assert.deepStrictEqual(got, { size: c.bytes.length, sha256: sha256(c.bytes) }, `${c.id} over ${protocol}, again`)
+        }
+      }
     }), { timeout: 120_000 })
 })

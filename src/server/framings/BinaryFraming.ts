@@ -24,7 +24,7 @@ import { type DoipRequest, type DoipResponse, type IncomingComponent, noComponen
 import * as PartReader from "../../protocol/PartReader.ts"
 import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
 import { type Operation, type Operations } from "../OperationRegistry.ts"
-import { streamContent } from "./Content.ts"
+import { queueable, streamContent } from "./Content.ts"
 
 /**
  * @category framings
@@ -328,12 +328,11 @@ const writeResponse = (
     }
     const writeFrom = (i: number): Effect.Effect<void, ConnectionError<never>> => {
       // content already in memory (a small stored component) joins the queue with no effect to run
-      for (; i < componentHeaders.length && response.components[i]!.bytes !== undefined; i++) {
-        const component = response.components[i]!
-        // content that is not the size announced: streamContent fails the answer, as for content read from storage
-        if (component.bytes!.length !== component.size) return streamContent(output, component, same)
+      for (; i < componentHeaders.length; i++) {
+        const bytes = queueable(response.components[i]!)
+        if (bytes === undefined) break
         output.queue(componentHeaders[i]!)
-        output.queue(component.bytes!)
+        output.queue(bytes)
       }
       if (i < componentHeaders.length) {
         output.queue(componentHeaders[i]!)

@@ -41,6 +41,18 @@ export const streamContent = (
     ))
 }
 
+/**
+ * The component's content when it can simply join the queued answer: in memory already, of the size announced, and
+ * small (a larger one is written on its own by `streamContent`, not copied into the answer's write).
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const queueable = (component: Pick<OutgoingComponent, "size" | "bytes">): Uint8Array | undefined => {
+  const bytes = component.bytes
+  return bytes !== undefined && bytes.length === component.size && bytes.length <= SMALL_PIECE ? bytes : undefined
+}
+
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import * as DoipStatus from "../../protocol/DoipStatus.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
 import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
 import type { Operation } from "../OperationRegistry.ts"
-import { streamContent } from "./Content.ts"
+import { queueable, streamContent } from "./Content.ts"
 
 /**
  * @category framings
@@ -344,8 +344,8 @@ const writeResponse = (
     if (components.length === 1 && rendered === undefined && workflow.length === 0) {
       const [only] = components as [DoipResponse["components"][0]]
       const attributes = { filename: only.componentId, mediaType: only.mediaType, length: only.size, ...response.attributes }
-      const bytes = only.bytes
-      if (bytes !== undefined && bytes.length === only.size && bytes.length > 0 && bytes.length <= MAX_CHUNK) {
+      const bytes = queueable(only)
+      if (bytes !== undefined && bytes.length > 0) {
         // content in memory (a small stored component): the first segment and the bytes segment's opening lines in
         // one string, the content as it is, the closing lines; no effect to run
         output.queue(Buffer.from(`${segmentStartText(requestId)}${tailOf(attributes, undefined)}@\n${bytes.length}\n`, "utf8"))
