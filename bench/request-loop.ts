@@ -12,27 +12,17 @@
  * `REQUEST_LOOP_ALLOCATIONS=1` also samples what the measured rounds allocate (V8's sampling heap profiler, collected
  * objects included) and prints the bytes allocated per request and the top allocation sites.
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
 import * as Inspector from "node:inspector/promises"
-import * as Path from "node:path"
-import * as Layer from "effect/Layer"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
-import * as Health from "../src/layers/config/Health.ts"
-import * as ServerConfig from "../src/layers/config/ServerConfig.ts"
-import * as StorageFdoFacade from "../src/layers/metadata/StorageFdoFacade.ts"
 import { ComponentWriter } from "../src/layers/storage/ComponentWriter.ts"
-import * as LocalStorage from "../src/layers/storage/LocalStorage.ts"
 import * as MemoryStorage from "../src/layers/storage/MemoryStorage.ts"
-import * as DoipServer from "../src/server/DoipServer.ts"
 import * as BinaryFraming from "../src/server/framings/BinaryFraming.ts"
 import * as Doip2Framing from "../src/server/framings/Doip2Framing.ts"
 import * as Listener from "../src/server/Listener.ts"
-import { ServerInfo } from "../src/server/ServerInfo.ts"
-import { doip2HelloRequest, doip2RetrieveRequest, helloRequest, retrieveRequest, SMALL, TOKEN } from "./wire.ts"
+import { doip2HelloRequest, doip2RetrieveRequest, helloRequest, retrieveRequest, SMALL } from "./wire.ts"
+import { inMemorySocket, localStorage, services, tempDirectory } from "./services.ts"
 
 const kind = process.argv[2] ?? "hello"
 const total = Number(process.argv[3] ?? 200_000)
@@ -56,36 +46,15 @@ if (
 /** a socket whose reader yields `batch` copies of the request per pull, `total` in all, then closes cleanly */
 const loopbackSocket = (bytes: Uint8Array, total: number, onAnswer: (n: number) => void): Socket.Socket => {
   let sent = 0
-  const closed = new Socket.SocketError({ reason: new Socket.SocketCloseError({ code: 1000 }) })
-  const pull = Effect.suspend(() => {
-    if (sent >= total) return Effect.fail(closed)
+  return inMemorySocket(() => {
+    if (sent >= total) return undefined
     const n = Math.min(batch, total - sent)
     sent += n
-    return Effect.succeed(Array.from({ length: n }, () => bytes) as unknown as readonly [Uint8Array, ...Array<Uint8Array>])
-  })
-  const count = (chunks: ReadonlyArray<unknown>) => {
-    for (const c of chunks) onAnswer(c instanceof Uint8Array || typeof c === "string" ? c.length : 0)
-    return Effect.void
-  }
-  return Socket.make({
-    reader: Effect.succeed({ pull, upgrade: () => Effect.void }),
-    writer: Effect.succeed({ write: (chunk) => count([chunk]), writeAll: count })
-  })
+    return Array.from({ length: n }, () => bytes) as unknown as readonly [Uint8Array, ...Array<Uint8Array>]
+  }, onAnswer)
 }
 
-const directory = Fs.mkdtempSync(Path.join(Os.tmpdir(), "doip-request-loop-"))
-process.once("exit", () => Fs.rmSync(directory, { recursive: true, force: true }))
-const storage = storageKind === "memory"
-  ? MemoryStorage.layer
-  : LocalStorage.layer({ directory }).pipe(Layer.provide(NodeFileSystem.layer))
-
-const services = DoipServer.layerServices.pipe(
-  Layer.provideMerge(Layer.mergeAll(
-    ServerConfig.layerTest({ auth: { token: TOKEN } }),
-    Layer.succeed(ServerInfo, { name: "effect-doip-bench", version: "0.0.0", tls: false, storage: storageKind }),
-    Layer.mergeAll(StorageFdoFacade.layer, Health.layerInProcess(storageKind)).pipe(Layer.provideMerge(storage))
-  ))
-)
+const storage = storageKind === "memory" ? MemoryStorage.layer : localStorage(tempDirectory("doip-request-loop-"))
 
 const program = Effect.gen(function*() {
   const writer = yield* ComponentWriter
@@ -161,4 +130,4 @@ const startAllocationSampling = async () => {
   }
 }
 
-Effect.runPromise(Effect.provide(program, services))
+Effect.runPromise(Effect.provide(program, services(storage, storageKind)))

@@ -10,20 +10,15 @@
  * ComponentWriter, as a create would store them, and says "blob <componentId> <sha256 hex>" for each, so the bare
  * server can read the very files ours reads. It runs until SIGTERM/SIGINT.
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
-import * as Health from "../src/layers/config/Health.ts"
-import * as ServerConfig from "../src/layers/config/ServerConfig.ts"
-import * as StorageFdoFacade from "../src/layers/metadata/StorageFdoFacade.ts"
 import { ComponentWriter } from "../src/layers/storage/ComponentWriter.ts"
-import * as LocalStorage from "../src/layers/storage/LocalStorage.ts"
 import * as DoipServer from "../src/server/DoipServer.ts"
-import { ServerInfo } from "../src/server/ServerInfo.ts"
-import { CHUNK, type Component, SEEDED, TOKEN } from "./wire.ts"
+import { CHUNK, type Component, SEEDED } from "./wire.ts"
+import { localStorage, services } from "./services.ts"
 
 const port = Number(process.argv[2])
 const directory = process.argv[3]
@@ -32,16 +27,9 @@ if (!Number.isInteger(port) || port < 0 || directory === undefined) {
   process.exit(2)
 }
 
-const storage = LocalStorage.layer({ directory }).pipe(Layer.provide(NodeFileSystem.layer))
-
-const services = DoipServer.layerServices.pipe(
-  Layer.provideMerge(Layer.mergeAll(
-    ServerConfig.layerTest({ auth: { token: TOKEN } }),
-    Layer.succeed(ServerInfo, { name: "effect-doip-bench", version: "0.0.0", tls: false, storage: "local" }),
-    Layer.mergeAll(StorageFdoFacade.layer, Health.layerInProcess("local")).pipe(Layer.provideMerge(storage))
-  ))
+const server = DoipServer.layerListeners({ host: "127.0.0.1", port }).pipe(
+  Layer.provideMerge(services(localStorage(directory), "local"))
 )
-const server = DoipServer.layerListeners({ host: "127.0.0.1", port }).pipe(Layer.provideMerge(services))
 
 /**
  * `c.size` bytes in 1 MiB chunks (each filled with its index, so no two components share content), generated one

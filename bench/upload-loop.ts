@@ -7,24 +7,14 @@
  *
  * `node bench/upload-loop.ts` (npm start's V8 flags: `node --max-semi-space-size=1 bench/upload-loop.ts`).
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Socket from "effect/socket/Socket"
-import * as Fs from "node:fs"
-import * as Os from "node:os"
-import * as Path from "node:path"
-import * as Health from "../src/layers/config/Health.ts"
-import * as ServerConfig from "../src/layers/config/ServerConfig.ts"
-import * as StorageFdoFacade from "../src/layers/metadata/StorageFdoFacade.ts"
-import * as LocalStorage from "../src/layers/storage/LocalStorage.ts"
 import * as Envelope from "../src/protocol/binary/Codec.ts"
 import { builtin } from "../src/protocol/OperationCodes.ts"
-import * as DoipServer from "../src/server/DoipServer.ts"
 import * as BinaryFraming from "../src/server/framings/BinaryFraming.ts"
 import * as Listener from "../src/server/Listener.ts"
-import { ServerInfo } from "../src/server/ServerInfo.ts"
 import { TOKEN } from "./wire.ts"
+import { inMemorySocket, localStorage, services, tempDirectory } from "./services.ts"
 
 const SIZE = 256 * 1024 * 1024
 const CHUNK = 64 * 1024
@@ -43,37 +33,21 @@ const prefix = Buffer.concat([head, id, meta, comp])
 /** a socket whose reader yields the request's head, then its content, then closes cleanly; answers are dropped */
 const socket = (): Socket.Socket => {
   let sent = -1
-  const closed = new Socket.SocketError({ reason: new Socket.SocketCloseError({ code: 1000 }) })
-  const pull = Effect.suspend(() => {
+  return inMemorySocket(() => {
     if (sent === -1) {
       sent = 0
-      return Effect.succeed([prefix] as const)
+      return [prefix]
     }
-    if (sent >= SIZE) return Effect.fail(closed)
+    if (sent >= SIZE) return undefined
     sent += CHUNK
-    const chunk = Buffer.alloc(CHUNK, sent & 0xff) // a fresh buffer per read, as a socket gives
-    return Effect.succeed([chunk] as const)
-  })
-  return Socket.make({
-    reader: Effect.succeed({ pull, upgrade: () => Effect.void }),
-    writer: Effect.succeed({ write: () => Effect.void, writeAll: () => Effect.void })
+    return [Buffer.alloc(CHUNK, sent & 0xff)] // a fresh buffer per read, as a socket gives
   })
 }
-const directory = Fs.mkdtempSync(Path.join(Os.tmpdir(), "doip-upload-loop-"))
-process.once("exit", () => Fs.rmSync(directory, { recursive: true, force: true }))
-const services = DoipServer.layerServices.pipe(
-  Layer.provideMerge(Layer.mergeAll(
-    ServerConfig.layerTest({ auth: { token: TOKEN } }),
-    Layer.succeed(ServerInfo, { name: "effect-doip-bench", version: "0.0.0", tls: false, storage: "local" }),
-    Layer.mergeAll(StorageFdoFacade.layer, Health.layerInProcess("local")).pipe(
-      Layer.provideMerge(LocalStorage.layer({ directory }).pipe(Layer.provide(NodeFileSystem.layer)))
-    )
-  ))
-)
+
 Effect.runPromise(Effect.provide(Effect.gen(function*() {
   for (let i = 0; i < 3; i++) {
     const t = performance.now()
     yield* Listener.serveConnection(socket(), { framing: "binary", host: "h", port: 0 }, () => BinaryFraming.framing)
     console.log(`upload in-process: ${(SIZE / 1e6 / ((performance.now() - t) / 1000)).toFixed(0)} MB/s`)
   }
-}), services))
+}), services(localStorage(tempDirectory("doip-upload-loop-")), "local")))

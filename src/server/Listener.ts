@@ -152,9 +152,7 @@ export class Output {
   }
 
   /** writes what is queued */
-  readonly flush: Effect.Effect<void, Socket.SocketError> = Effect.suspend(() =>
-    this.count === 0 ? Effect.void : this.writer.write(this.take())
-  )
+  readonly flush: Effect.Effect<void, Socket.SocketError> = Effect.suspend(() => this.flushThen(Effect.void))
 
   /**
    * What is queued, in one buffer: one `write` of a few hundred bytes costs less than a `writev` of their pieces,

@@ -72,17 +72,6 @@ export const make = (operations: ReadonlyArray<Operation>): Operations["Service"
 }
 
 /**
- * Runs an operation's handler for a listener: a defect (a bug in a handler) becomes an `InternalError` for the
- * client and an error in the log, so it never takes the connection down.
- *
- * @category running
- * @since 0.1.0
- */
-export const run = (operation: Operation, request: DoipRequest): Effect.Effect<DoipResponse, DoipError> =>
-  // one handler for every way a handler can fail: this runs for every request, and each combinator costs
-  Effect.catchCause(operation.handler(request), (cause) => handlerFailure(operation, cause))
-
-/**
  * The `availableOperations` map of hello and list_ops: wire name to code.
  *
  * @category formatting
@@ -101,8 +90,9 @@ export const availableOperations = (operations: ReadonlyArray<Operation>) =>
 export const wireName = (name: string): string => (name === "list_ops" ? "list_operations" : name)
 
 /**
- * What a handler's failure answers: its storage failures become DOIP errors here, in one place; its defects an
- * `InternalError` and a log line; an interruption stays one.
+ * What a handler's failure answers, for a listener: its storage failures become DOIP errors here, in one place;
+ * its defects an `InternalError` for the client and an error in the log, so a bug in a handler never takes the
+ * connection down; an interruption stays one.
  *
  * @category running
  * @since 0.1.0

@@ -33,11 +33,17 @@ describe("ByteQueue", () => {
   })
 
   it("take gives a view inside one chunk and a copy across chunks, the same bytes either way", () => {
-    const whole = queueOf(bytes, [10])
+    const chunk = Uint8Array.from(bytes)
+    const whole = new ByteQueue()
+    whole.push(chunk)
     const view = whole.take(4)
     expect([...view]).toEqual([1, 2, 3, 4])
+    expect(view.buffer).toBe(chunk.buffer) // no copy
     const split = queueOf(bytes, [2, 8])
-    expect([...split.take(4)]).toEqual([1, 2, 3, 4])
+    const across = split.take(4)
+    expect([...across]).toEqual([1, 2, 3, 4])
+    expect(across.byteOffset).toBe(0) // a buffer of its own
+    expect(across.buffer.byteLength).toBe(4)
     expect([...split.take(6)]).toEqual([5, 6, 7, 8, 0xff, 0xfe])
     expect(split.length).toBe(0)
     expect(split.take(0).length).toBe(0)

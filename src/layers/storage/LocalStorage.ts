@@ -256,6 +256,9 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
   const blobPath = (hex: string) => `${blobs}/${hex.slice(0, 2)}/${hex}`
   const commitPath = (id: string) => `${commits}/${id}.json`
   const smallBlobs = new SmallBlobCache(smallBlobCacheBytes)
+  /** a small blob's bytes when it is in the small blob cache */
+  const cachedBlob = (hex: string, size: number): Uint8Array | undefined =>
+    size <= SMALL_BLOB ? smallBlobs.get(hex) : undefined
   const tempPath = () => `${tmp}/${randomBytes(16).toString("hex")}`
 
   // fsync of a directory makes the creations and renames inside it durable
@@ -357,8 +360,7 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
         }))
       ),
 
-    /** a small blob's bytes when it is in the small blob cache */
-    cachedBlob: (hex: string, size: number): Uint8Array | undefined => size <= SMALL_BLOB ? smallBlobs.get(hex) : undefined,
+    cachedBlob,
 
     /** the blob opened for reads into the caller's buffers: one open, then reads of the size asked for */
     openBlob: (
@@ -367,7 +369,7 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
       [start, end]: readonly [number, number]
     ): Effect.Effect<OpenComponent, StorageError, Scope.Scope> => {
       // a small blob read before answers from memory at once: the most frequent retrieve costs no file work
-      const cached = blobSize <= SMALL_BLOB ? smallBlobs.get(hex) : undefined
+      const cached = cachedBlob(hex, blobSize)
       if (cached !== undefined) return Effect.succeed(fromBytes(cached.subarray(start, end)))
       return Effect.gen(function*() {
         const path = blobPath(hex)
