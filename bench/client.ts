@@ -27,7 +27,7 @@ const clientLayer = (wire: Wire, port: number) => {
 }
 
 /** runs `f` with a connected client and the file system; `f` returns its own seconds */
-const withClient = <A>(
+export const withClient = <A>(
   wire: Wire,
   port: number,
   f: (client: DoipClient.DoipClient["Service"], fs: FileSystem.FileSystem) => Effect.Effect<A, unknown, FileSystem.FileSystem>
