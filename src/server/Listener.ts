@@ -35,7 +35,7 @@ import * as PartReader from "../protocol/PartReader.ts"
 import type { Source } from "../protocol/PartReader.ts"
 import { ServerConfig, type Settings } from "../layers/config/ServerConfig.ts"
 import { handlerFailure, type Operation, Operations } from "./OperationRegistry.ts"
-import type { StorageError } from "../layers/storage/Storage.ts"
+import type { ServiceError } from "./ServiceErrors.ts"
 
 /**
  * A response could not be written whole: the connection must close, since the client cannot find the next one.
@@ -294,7 +294,7 @@ const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.C
   }
   const outcome = {
     onSuccess: (response: DoipResponse) => afterRest(response, answer),
-    onFailure: (cause: Cause.Cause<DoipError | StorageError>) =>
+    onFailure: (cause: Cause.Cause<DoipError | ServiceError>) =>
       Effect.matchCauseEffect(handlerFailure(operation!, cause), failure)
   }
   const failure = {

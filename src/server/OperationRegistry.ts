@@ -14,14 +14,13 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse } from "../protocol/DoipMessage.ts"
-import type { StorageError } from "../layers/storage/Storage.ts"
-import { storageToDoipError } from "../layers/storage/StorageErrors.ts"
+import { type ServiceError, toDoipError } from "./ServiceErrors.ts"
 
 /**
  * @category models
  * @since 0.1.0
  */
-export type Handler = (request: DoipRequest) => Effect.Effect<DoipResponse, DoipError | StorageError>
+export type Handler = (request: DoipRequest) => Effect.Effect<DoipResponse, DoipError | ServiceError>
 
 /**
  * @category models
@@ -90,18 +89,19 @@ export const availableOperations = (operations: ReadonlyArray<Operation>) =>
 export const wireName = (name: string): string => (name === "list_ops" ? "list_operations" : name)
 
 /**
- * What a handler's failure answers, for a listener: its storage failures become DOIP errors here, in one place;
+ * What a handler's failure answers, for a listener: the services' errors become DOIP errors here, in one place;
  * its defects an `InternalError` for the client and an error in the log, so a bug in a handler never takes the
  * connection down; an interruption stays one.
  *
  * @category running
  * @since 0.1.0
  */
-export const handlerFailure = (operation: Operation, cause: Cause.Cause<DoipError | StorageError>): Effect.Effect<never, DoipError> => {
+export const handlerFailure = (
+  operation: Operation,
+  cause: Cause.Cause<DoipError | ServiceError>
+): Effect.Effect<never, DoipError> => {
   const error = Cause.findError(cause)
-  if (Result.isSuccess(error)) {
-    return Effect.fail(error.success._tag === "StorageError" ? storageToDoipError(error.success) : error.success)
-  }
+  if (Result.isSuccess(error)) return Effect.fail(toDoipError(error.success))
   const defect = Cause.findDefect(cause)
   if (Result.isFailure(defect)) return Effect.failCause(cause as Cause.Cause<never>) // interrupted
   return Effect.logError("operation failed unexpectedly", operation.name, defect.success).pipe(

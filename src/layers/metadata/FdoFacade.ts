@@ -9,7 +9,8 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
-import type { DoipError } from "../../protocol/DoipError.ts"
+import type { StorageError } from "../storage/Storage.ts"
+import type { FacadeError } from "./FacadeError.ts"
 
 /**
  * A JSON-LD manifest (`@context`, `@id`, `@type`, `kernel`, `profile`, `provenance`), see BACKENDS.md.
@@ -24,10 +25,13 @@ export type Manifest = Readonly<Record<string, unknown>>
  * @since 0.1.0
  */
 export class FdoFacade extends Context.Service<FdoFacade, {
-  /** the manifest of an object; `NotFound` when there is no such object */
-  readonly manifest: (objectId: string) => Effect.Effect<Manifest, DoipError>
+  /**
+   * the manifest of an object; `NotFound` when there is no such object (a `StorageError` when reading what storage
+   * holds of it fails)
+   */
+  readonly manifest: (objectId: string) => Effect.Effect<Manifest, FacadeError | StorageError>
   /** a type FDO (`ScholarlyArticle`, `Dataset`, ...); `NotFound` when unknown */
-  readonly type: (typeId: string) => Effect.Effect<Manifest, DoipError>
+  readonly type: (typeId: string) => Effect.Effect<Manifest, FacadeError>
   /** forgets the cached manifest of an object, so the next `manifest` call reads it afresh */
   readonly purge: (objectId: string) => Effect.Effect<void>
   /** forgets a cached type FDO, so the next `type` call reads it afresh */

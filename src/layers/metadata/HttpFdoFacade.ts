@@ -26,10 +26,9 @@ import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import { DoipError } from "../../protocol/DoipError.ts"
+import { FacadeError } from "./FacadeError.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import { Storage, type StorageError } from "../storage/Storage.ts"
-import { storageToDoipError } from "../storage/StorageErrors.ts"
 
 /**
  * @category models
@@ -148,18 +147,18 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     HttpClient.mapRequest(HttpClientRequest.prependUrl(options.baseUrl))
   )
 
-  /** the JSON body of `GET {baseUrl}{path}`, or the DoipError its status (or failure) means */
-  const fetchJson = (path: string, what: string): Effect.Effect<unknown, DoipError> =>
+  /** the JSON body of `GET {baseUrl}{path}`, or the FacadeError its status (or failure) means */
+  const fetchJson = (path: string, what: string): Effect.Effect<unknown, FacadeError> =>
     client.get(path).pipe(
-      Effect.flatMap((response): Effect.Effect<unknown, DoipError | HttpClientError.HttpClientError> =>
+      Effect.flatMap((response): Effect.Effect<unknown, FacadeError | HttpClientError.HttpClientError> =>
         response.status === 200 ? response.json : failure(response, what)
       ),
       Effect.timeout(timeout),
-      Effect.catch((error) => Effect.fail(toDoipError(error, timeout)))
+      Effect.catch((error) => Effect.fail(toFacadeError(error, timeout)))
     )
 
   /** the stat of a component the manifest gives no size or checksum for; absent ones stay as they are */
-  const enrich = (objectId: string, component: Component): Effect.Effect<Component, DoipError> =>
+  const enrich = (objectId: string, component: Component): Effect.Effect<Component, StorageError> =>
     component.size !== undefined && component.checksum !== undefined
       ? Effect.succeed(component)
       : storage.stat(objectId, component.componentId).pipe(
@@ -171,7 +170,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         })),
         Effect.catch((error: StorageError) =>
           error.kind === "Unavailable" || error.kind === "Unauthorized"
-            ? Effect.fail(storageToDoipError(error))
+            ? Effect.fail(error)
             : Effect.succeed(component)
         )
       )
@@ -238,7 +237,7 @@ export const check = (baseUrl: string): Effect.Effect<void, string, HttpClient.H
 // -----------------------------------------------------------------------------
 
 const unavailable = (reason: string) =>
-  new DoipError({ kind: "Unavailable", message: `metadata service unavailable: ${reason}` })
+  new FacadeError({ kind: "Unavailable", message: `metadata service unavailable: ${reason}` })
 
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
@@ -252,8 +251,8 @@ const badAnswer = (what: string, error: Schema.SchemaError) =>
     ).join("; ")
   })`)
 
-/** the DoipError a non-200 answer means, with the façade's `detail` when it sends one */
-const failure = (response: HttpClientResponse.HttpClientResponse, what: string): Effect.Effect<never, DoipError> =>
+/** the FacadeError a non-200 answer means, with the façade's `detail` when it sends one */
+const failure = (response: HttpClientResponse.HttpClientResponse, what: string): Effect.Effect<never, FacadeError> =>
   response.json.pipe(
     Effect.map((body) =>
       typeof body === "object" && body !== null && "detail" in body && typeof body.detail === "string"
@@ -263,19 +262,19 @@ const failure = (response: HttpClientResponse.HttpClientResponse, what: string):
     Effect.orElseSucceed(() => undefined),
     Effect.flatMap((detail) => {
       const status = response.status
-      if (status === 404) return Effect.fail(new DoipError({ kind: "NotFound", message: `${what} not found` }))
+      if (status === 404) return Effect.fail(new FacadeError({ kind: "NotFound", message: `${what} not found` }))
       if (status === 400) {
-        return Effect.fail(new DoipError({ kind: "BadRequest", message: `bad identifier: ${detail ?? what}` }))
+        return Effect.fail(new FacadeError({ kind: "BadIdentifier", message: `bad identifier: ${detail ?? what}` }))
       }
       return Effect.fail(unavailable(`HTTP ${status} for ${what}${detail === undefined ? "" : `: ${detail}`}`))
     })
   )
 
-const toDoipError = (
-  error: DoipError | HttpClientError.HttpClientError | Cause.TimeoutError,
+const toFacadeError = (
+  error: FacadeError | HttpClientError.HttpClientError | Cause.TimeoutError,
   timeout: Duration.Duration
-): DoipError => {
-  if (error._tag === "DoipError") return error
+): FacadeError => {
+  if (error._tag === "FacadeError") return error
   if (Cause.isTimeoutError(error)) return unavailable(`no answer within ${Duration.format(timeout)}`)
   return unavailable(error.reason._tag === "TransportError" ? `cannot connect (${error.message})` : error.message)
 }

@@ -13,11 +13,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import { DoipError } from "../../protocol/DoipError.ts"
 import { parseJsonObjectText } from "../../protocol/binary/Codec.ts"
+import { FacadeError } from "./FacadeError.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "../storage/Storage.ts"
-import { storageToDoipError } from "../storage/StorageErrors.ts"
 import * as TypeCatalog from "./TypeCatalog.ts"
 
 /**
@@ -85,28 +84,28 @@ export const make = Effect.fnUntraced(function*(options?: {
   readonly timeToLive?: Duration.Input | undefined
 }) {
   const storage = yield* Storage
-  const derive = (objectId: string): Effect.Effect<Manifest, DoipError> =>
+  const derive = (objectId: string): Effect.Effect<Manifest, FacadeError | StorageError> =>
     Effect.gen(function*() {
       const [components, history] = yield* Effect.all([storage.list(objectId), storage.history(objectId)], {
         concurrency: 2
       })
       if (components.length === 0) {
-        return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
+        return yield* new FacadeError({ kind: "NotFound", message: `object ${objectId} does not exist` })
       }
       return deriveManifest(objectId, components, history)
-    }).pipe(Effect.catchTag("StorageError", (error: StorageError) => Effect.fail(storageToDoipError(error))))
+    })
   const ttl = options?.timeToLive ?? "5 minutes"
   const cache = yield* Cache.makeWith(derive, {
     capacity: options?.capacity ?? 10_000,
     // failures are not kept: a manifest that failed while storage was down is derived afresh once it is back
-    timeToLive: (exit: Exit.Exit<Manifest, DoipError>) => (Exit.isSuccess(exit) ? ttl : Duration.zero)
+    timeToLive: (exit: Exit.Exit<Manifest, FacadeError | StorageError>) => (Exit.isSuccess(exit) ? ttl : Duration.zero)
   })
   return FdoFacade.of({
     manifest: (objectId) => Cache.get(cache, objectId),
     type: (typeId) => {
       const fdo = TypeCatalog.embeddedType(typeId)
       return fdo === undefined
-        ? Effect.fail(new DoipError({ kind: "NotFound", message: `type ${typeId} is not known to the embedded façade` }))
+        ? Effect.fail(new FacadeError({ kind: "NotFound", message: `type ${typeId} is not known to the embedded façade` }))
         : Effect.succeed(fdo)
     },
     purge: (objectId) => Cache.invalidate(cache, objectId),

@@ -18,10 +18,8 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Semaphore from "effect/Semaphore"
 import type * as Stream from "effect/Stream"
-import { badRequest, DoipError } from "../../protocol/DoipError.ts"
 import { FdoFacade } from "../metadata/FdoFacade.ts"
-import { type CommitInfo, type ComponentStat, Storage, type StorageError, type WriteOptions } from "./Storage.ts"
-import { storageToDoipError } from "./StorageErrors.ts"
+import { type CommitInfo, type ComponentStat, Storage, StorageError, type WriteOptions } from "./Storage.ts"
 
 /**
  * @category models
@@ -64,9 +62,9 @@ export interface Staging {
     mediaType: string,
     content: Stream.Stream<Uint8Array, E>,
     options?: WriteOptions | undefined
-  ) => Effect.Effect<ComponentStat, DoipError | E>
+  ) => Effect.Effect<ComponentStat, StorageError | E>
   /** stages the deletion of the component; `NotFound` when there is none */
-  readonly remove: (componentId: string) => Effect.Effect<void, DoipError>
+  readonly remove: (componentId: string) => Effect.Effect<void, StorageError>
 }
 
 /**
@@ -102,14 +100,14 @@ export class ComponentWriter extends Context.Service<ComponentWriter, {
   /**
    * Runs `body`, which stages changes to the object's components through `staging`, and commits them as one commit.
    * On any failure or interruption every touched path is reset and the error returned; a body that staged nothing
-   * fails with `BadRequest`.
+   * fails with `NoChanges` (which the server answers as `BadRequest`: the request asked for no change).
    */
   readonly change: <A, E, R>(
     request: ChangeRequest,
     body: (staging: Staging) => Effect.Effect<A, E, R>
-  ) => Effect.Effect<Changed<A>, DoipError | E, R>
+  ) => Effect.Effect<Changed<A>, StorageError | E, R>
   /** one component as one commit, with `component_id` and `media_type` in the commit metadata too */
-  readonly write: <E>(request: WriteRequest<E>) => Effect.Effect<Written, DoipError | E>
+  readonly write: <E>(request: WriteRequest<E>) => Effect.Effect<Written, StorageError | E>
 }>()("effect-doip/layers/ComponentWriter") {}
 
 /**
@@ -129,9 +127,9 @@ export const make = Effect.gen(function*() {
       storage.reset(objectId, componentId).pipe(
         Effect.tap(() => Effect.sync(() => leftovers.delete(key))),
         Effect.mapError((error) =>
-          new DoipError({
+          new StorageError({
             kind: "Unavailable",
-            message: `storage unavailable: a failed change of ${key} is still staged and cannot be undone ` +
+            message: `a failed change of ${key} is still staged and cannot be undone ` +
               `(${error.message}); nothing is committed until it is`
           })
         )
@@ -141,7 +139,7 @@ export const make = Effect.gen(function*() {
   const change = <A, E, R>(
     request: ChangeRequest,
     body: (staging: Staging) => Effect.Effect<A, E, R>
-  ): Effect.Effect<Changed<A>, DoipError | E, R> =>
+  ): Effect.Effect<Changed<A>, StorageError | E, R> =>
     Effect.suspend(() => {
       const { objectId, operation } = request
       const session = makeSession(storage, objectId, leftovers)
@@ -156,8 +154,7 @@ export const make = Effect.gen(function*() {
           component_ids: Array.from(session.changed).join(",")
         }).pipe(
           // the body staged and then undid its own changes (say, wrote and removed a new component)
-          Effect.catchIf((error) => error.kind === "NoChanges", () => Effect.fail(nothingToChange())),
-          Effect.mapError(toDoip)
+          Effect.catchIf((error) => error.kind === "NoChanges", () => Effect.fail(nothingToChange()))
         )
         return { result, commit, branch: storage.branch }
       }).pipe(
@@ -170,7 +167,7 @@ export const make = Effect.gen(function*() {
       )
     })
 
-  const write = <E>(request: WriteRequest<E>): Effect.Effect<Written, DoipError | E> => {
+  const write = <E>(request: WriteRequest<E>): Effect.Effect<Written, StorageError | E> => {
     const { componentId, mediaType, objectId, operation } = request
     return change({
       objectId,
@@ -195,7 +192,7 @@ export const layer: Layer.Layer<ComponentWriter, never, Storage | FdoFacade> = L
 
 // internal
 
-const nothingToChange = () => badRequest("nothing to change")
+const nothingToChange = () => new StorageError({ kind: "NoChanges", message: "nothing to change" })
 
 type Leftovers = Map<string, { readonly objectId: string; readonly componentId: string }>
 
@@ -215,10 +212,7 @@ const makeSession = (storage: Storage["Service"], objectId: string, leftovers: L
     Effect.suspend(() => {
       if (!open) return Effect.die(new Error(`staging of ${objectId} used after its change ended`))
       touched.add(componentId)
-      return stage.pipe(
-        Effect.tap(() => Effect.sync(() => changed.add(componentId))),
-        Effect.mapError(toDoip)
-      )
+      return Effect.tap(stage, () => Effect.sync(() => changed.add(componentId)))
     })
 
   const staging: Staging = {
@@ -249,7 +243,3 @@ const makeSession = (storage: Storage["Service"], objectId: string, leftovers: L
   }
 }
 
-const toDoip = <E>(error: StorageError | E): DoipError | E => isStorageError(error) ? storageToDoipError(error) : error
-
-const isStorageError = (u: unknown): u is StorageError =>
-  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "StorageError"

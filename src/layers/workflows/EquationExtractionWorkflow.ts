@@ -26,7 +26,6 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as Stream from "effect/Stream"
-import { DoipError } from "../../protocol/DoipError.ts"
 import { ComponentWriter } from "../storage/ComponentWriter.ts"
 import type { Candidate, Equation } from "./equations/Equation.ts"
 import { findEquations } from "./equations/FindEquations.ts"
@@ -36,8 +35,8 @@ import { parseComponentId } from "../storage/ObjectId.ts"
 import { Pdf, type PdfError } from "./pdf/Pdf.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import * as SharedRuns from "./SharedRuns.ts"
-import { Storage } from "../storage/Storage.ts"
-import { storageToDoipError } from "../storage/StorageErrors.ts"
+import { Storage, type StorageError } from "../storage/Storage.ts"
+import { WorkflowError } from "./WorkflowError.ts"
 import type { Workflow, WorkflowResult } from "./Workflows.ts"
 
 /**
@@ -97,7 +96,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const llm = yield* Effect.serviceOption(Llm)
   const derivedId = options.componentId ?? "equations.json"
   const maxPdfBytes = options.maxPdfBytes ?? 100 * 1024 * 1024
-  const runs = yield* SharedRuns.make<WorkflowResult, DoipError>({
+  const runs = yield* SharedRuns.make<WorkflowResult, WorkflowError | StorageError>({
     maxConcurrent: options.maxConcurrentRuns ?? 2,
     timeout: options.timeout ?? "10 minutes"
   })
@@ -105,16 +104,16 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   /** the PDF to read: the one named, or the object's first `application/pdf` component */
   const sourceOf = Effect.fnUntraced(function*(objectId: string, componentId: string | undefined) {
     if (componentId !== undefined) {
-      return yield* storage.stat(objectId, componentId).pipe(Effect.mapError(storageToDoipError))
+      return yield* storage.stat(objectId, componentId)
     }
-    const components = yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError))
+    const components = yield* storage.list(objectId)
     if (components.length === 0) {
-      return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
+      return yield* new WorkflowError({ kind: "NotFound", message: `object ${objectId} does not exist` })
     }
     const first = components.find((c) => c.mediaType === "application/pdf")
     if (first === undefined) {
-      return yield* new DoipError({
-        kind: "BadRequest",
+      return yield* new WorkflowError({
+        kind: "BadParams",
         message: `object ${objectId} has no application/pdf component; name one with the "componentId" param`
       })
     }
@@ -149,12 +148,10 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     params: Params
   ) {
     const clock = stopwatch()
-    const bytes = yield* Stream.mkUint8Array(storage.read(objectId, source.componentId)).pipe(
-      Effect.mapError(storageToDoipError)
-    )
+    const bytes = yield* Stream.mkUint8Array(storage.read(objectId, source.componentId))
     const readMs = clock.lap()
     const document = yield* pdf.text(bytes, params.pages).pipe(
-      Effect.mapError((error) => pdfToDoipError(objectId, source.componentId, error))
+      Effect.mapError((error) => pdfToWorkflowError(objectId, source.componentId, error))
     )
     const pdfMs = clock.lap()
     const candidates = findEquations(document)
@@ -231,17 +228,17 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     run: Effect.fnUntraced(function*({ objectId, params }) {
       const decoded = yield* decodeParams(params)
       if (decoded.mode === "llm" && Option.isNone(llm)) {
-        return yield* new DoipError({
-          kind: "BadRequest",
+        return yield* new WorkflowError({
+          kind: "BadParams",
           message: `mode "llm" needs a model, and none is configured (set OLLAMA_MODEL); use "auto" or "heuristic"`
         })
       }
       if (decoded.componentId !== undefined && Result.isFailure(parseComponentId(decoded.componentId))) {
-        return yield* new DoipError({ kind: "BadRequest", message: Result.merge(parseComponentId(decoded.componentId)) })
+        return yield* new WorkflowError({ kind: "BadParams", message: Result.merge(parseComponentId(decoded.componentId)) })
       }
       const source = yield* sourceOf(objectId, decoded.componentId)
       if (source.size > maxPdfBytes) {
-        return yield* new DoipError({
+        return yield* new WorkflowError({
           kind: "TooLarge",
           message: `${source.componentId} has ${source.size} bytes, more than the ${maxPdfBytes} a run may read`
         })
@@ -251,7 +248,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       const key = `${component}?${JSON.stringify([decoded.pages ?? null, decoded.mode ?? "auto"])}`
       return yield* runs.run(key, extract(objectId, source, decoded), component).pipe(
         Effect.catchTag("RunTimeout", (timeout) =>
-          Effect.fail(new DoipError({ kind: "WorkflowError", message: `${name}: ${timeout.message}` })))
+          Effect.fail(new WorkflowError({ kind: "Failed", message: `${name}: ${timeout.message}` })))
       )
     })
   }
@@ -279,11 +276,11 @@ export const makeFromSettings = Effect.gen(function*() {
 
 const formatIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
-const decodeParams = (params: Readonly<Record<string, unknown>>): Effect.Effect<Params, DoipError> =>
+const decodeParams = (params: Readonly<Record<string, unknown>>): Effect.Effect<Params, WorkflowError> =>
   Schema.decodeUnknownEffect(Params)(params, { onExcessProperty: "error" }).pipe(
     Effect.mapError((error) =>
-      new DoipError({
-        kind: "BadRequest",
+      new WorkflowError({
+        kind: "BadParams",
         message: `${name} params: ${
           formatIssues(error.issue).issues.map((issue) =>
             issue.path === undefined || issue.path.length === 0
@@ -295,17 +292,17 @@ const decodeParams = (params: Readonly<Record<string, unknown>>): Effect.Effect<
     )
   )
 
-const pdfToDoipError = (objectId: string, componentId: string, error: PdfError): DoipError => {
+const pdfToWorkflowError = (objectId: string, componentId: string, error: PdfError): WorkflowError => {
   const where = `${objectId}/${componentId}`
   switch (error.kind) {
     case "NoSuchPage":
-      return new DoipError({ kind: "BadRequest", message: `${where}: ${error.message}` })
+      return new WorkflowError({ kind: "BadParams", message: `${where}: ${error.message}` })
     case "TooLarge":
-      return new DoipError({ kind: "TooLarge", message: `${where}: ${error.message}` })
+      return new WorkflowError({ kind: "TooLarge", message: `${where}: ${error.message}` })
     case "NotPdf":
     case "Corrupt":
     case "Encrypted":
-      return new DoipError({ kind: "WorkflowError", message: `${name} cannot read ${where}: ${error.message}` })
+      return new WorkflowError({ kind: "Failed", message: `${name} cannot read ${where}: ${error.message}` })
   }
 }
 

@@ -11,10 +11,9 @@
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
-import { DoipError } from "../../protocol/DoipError.ts"
 import { ComponentWriter } from "../storage/ComponentWriter.ts"
 import { Storage } from "../storage/Storage.ts"
-import { storageToDoipError } from "../storage/StorageErrors.ts"
+import { WorkflowError } from "./WorkflowError.ts"
 import type { Workflow } from "./Workflows.ts"
 
 /**
@@ -50,16 +49,15 @@ export const make = Effect.gen(function*() {
     run: Effect.fnUntraced(function*({ objectId, params }) {
       const unknown = Object.keys(params)
       if (unknown.length > 0) {
-        return yield* new DoipError({ kind: "BadRequest", message: `fixity takes no params (got ${unknown.join(", ")})` })
+        return yield* new WorkflowError({ kind: "BadParams", message: `fixity takes no params (got ${unknown.join(", ")})` })
       }
-      const components = (yield* storage.list(objectId).pipe(Effect.mapError(storageToDoipError)))
+      const components = (yield* storage.list(objectId))
         .filter((c) => c.componentId !== derivedComponentId)
       if (components.length === 0) {
-        return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} has no components` })
+        return yield* new WorkflowError({ kind: "NotFound", message: `object ${objectId} has no components` })
       }
       const checked = yield* Effect.forEach(components, (component) =>
         sha256(objectId, component.componentId).pipe(
-          Effect.mapError(storageToDoipError),
           Effect.map((hex) => ({
             componentId: component.componentId,
             size: component.size,

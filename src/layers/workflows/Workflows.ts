@@ -11,8 +11,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import type { DoipError } from "../../protocol/DoipError.ts"
-import type { ComponentStat } from "../storage/Storage.ts"
+import type { ComponentStat, StorageError } from "../storage/Storage.ts"
+import type { WorkflowError } from "./WorkflowError.ts"
 
 /**
  * What a workflow is asked to do.
@@ -48,7 +48,7 @@ export interface Workflow {
   readonly description: string
   /** whether running it stores components, and so needs write credentials when the server asks for them */
   readonly writes: boolean
-  readonly run: (input: WorkflowInput) => Effect.Effect<WorkflowResult, DoipError>
+  readonly run: (input: WorkflowInput) => Effect.Effect<WorkflowResult, WorkflowError | StorageError>
 }
 
 /**

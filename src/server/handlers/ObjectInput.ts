@@ -10,9 +10,10 @@ import * as Effect from "effect/Effect"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import { type DoipRequest, dualResponse, type DoipResponse, type JsonObject } from "../../protocol/DoipMessage.ts"
+import type { FacadeError } from "../../layers/metadata/FacadeError.ts"
 import type { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import type { Staging } from "../../layers/storage/ComponentWriter.ts"
-import type { ComponentStat } from "../../layers/storage/Storage.ts"
+import type { ComponentStat, StorageError } from "../../layers/storage/Storage.ts"
 import { DescriptionKeys } from "../../layers/metadata/StorageFdoFacade.ts"
 import { componentIdOf } from "./Requests.ts"
 
@@ -109,5 +110,5 @@ export const answerWithObject = (
   facade: FdoFacade["Service"],
   objectId: string,
   metadata: JsonObject
-): Effect.Effect<DoipResponse, DoipError> =>
+): Effect.Effect<DoipResponse, FacadeError | StorageError> =>
   Effect.map(facade.manifest(objectId), (manifest) => dualResponse(metadata, DigitalObject.fromManifest(objectId, manifest)))

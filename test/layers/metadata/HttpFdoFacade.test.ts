@@ -9,7 +9,7 @@ import * as HttpFdoFacade from "../../../src/layers/metadata/HttpFdoFacade.ts"
 import { FdoFacade, type Manifest } from "../../../src/layers/metadata/FdoFacade.ts"
 import * as MemoryStorage from "../../../src/layers/storage/MemoryStorage.ts"
 import { Storage, StorageError } from "../../../src/layers/storage/Storage.ts"
-import type { DoipError } from "../../../src/protocol/DoipError.ts"
+import { type ServiceError, toDoipError } from "../../../src/server/ServiceErrors.ts"
 import * as FacadeStandIn from "../../support/FacadeStandIn.ts"
 
 const PDF = "%PDF-1.4 pretend"
@@ -70,8 +70,12 @@ const run = <A, E>(effect: Effect.Effect<A, E, Storage | Scope.Scope>) =>
 
 const kernelOf = (manifest: Manifest) => manifest["kernel"] as Record<string, unknown>
 const componentsOf = (manifest: Manifest) => kernelOf(manifest)["fdo:hasComponent"] as Array<Record<string, unknown>>
-const errorOf = <A>(effect: Effect.Effect<A, DoipError>) =>
-  Effect.map(Effect.flip(effect), (e) => ({ kind: e.kind, message: e.message }))
+/** the DOIP error a client would see for the façade's failure */
+const errorOf = <A>(effect: Effect.Effect<A, ServiceError>) =>
+  Effect.map(Effect.flip(effect), (e) => {
+    const error = toDoipError(e)
+    return { kind: error.kind, message: error.message }
+  })
 
 describe("HttpFdoFacade", () => {
   it.live("the stand-in answers /health", () =>

@@ -11,7 +11,6 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Stream from "effect/Stream"
-import { DoipError } from "../../../src/protocol/DoipError.ts"
 import * as ComponentWriter from "../../../src/layers/storage/ComponentWriter.ts"
 import { FdoFacade } from "../../../src/layers/metadata/FdoFacade.ts"
 import * as MemoryStorage from "../../../src/layers/storage/MemoryStorage.ts"
@@ -177,10 +176,10 @@ describe("ComponentWriter", () => {
       assert.strictEqual(error, "validation failed")
     }).pipe(Effect.provide(TestLayer)))
 
-  it.effect("a staging failure is a DoipError, and resets the rest", () =>
+  it.effect("a staging failure is the storage's own error, and resets the rest", () =>
     Effect.gen(function*() {
       const error = yield* failedChange((staging) => Effect.andThen(staging.remove("a"), staging.remove("missing")))
-      assert.instanceOf(error, DoipError)
+      assert.instanceOf(error, StorageError)
       assert.strictEqual(error.kind, "NotFound")
     }).pipe(Effect.provide(TestLayer)))
 
@@ -190,10 +189,7 @@ describe("ComponentWriter", () => {
         (staging) => Effect.andThen(staging.write("a", "text/plain", text("new a")), staging.remove("b")),
         "doomed"
       )
-      assert.deepStrictEqual(
-        error,
-        new DoipError({ kind: "Unavailable", message: "storage unavailable: connection reset" })
-      )
+      assert.deepStrictEqual(error, connectionReset)
     }).pipe(Effect.provide(TestLayer)))
 
   it.effect("a staging step that failed after it landed is reset too", () =>
@@ -237,9 +233,9 @@ describe("ComponentWriter", () => {
       const refused = yield* Effect.flip(seed("Q16", "a", "a"))
       assert.deepStrictEqual(
         refused,
-        new DoipError({
+        new StorageError({
           kind: "Unavailable",
-          message: "storage unavailable: a failed change of Q15/stuck is still staged and cannot be undone " +
+          message: "a failed change of Q15/stuck is still staged and cannot be undone " +
             "(connection reset); nothing is committed until it is"
         })
       )
@@ -271,11 +267,11 @@ describe("ComponentWriter", () => {
       yield* seed("Q7", "c", "after")
     }).pipe(Effect.provide(TestLayer)))
 
-  it.effect("a body that stages nothing is BadRequest", () =>
+  it.effect("a body that stages nothing is NoChanges (BadRequest for a client)", () =>
     Effect.gen(function*() {
       const writer = yield* ComponentWriter.ComponentWriter
       const seeded = [yield* seed("Q8", "a", "a")]
-      const nothing = new DoipError({ kind: "BadRequest", message: "nothing to change" })
+      const nothing = new StorageError({ kind: "NoChanges", message: "nothing to change" })
       const change = <E>(body: (staging: ComponentWriter.Staging) => Effect.Effect<unknown, E>) =>
         Effect.flip(writer.change({ objectId: "Q8", operation: "update" }, body))
 
