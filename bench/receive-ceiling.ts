@@ -2,7 +2,9 @@
  * The ceiling of receiving an upload on this machine, apart from our code: a raw `node:net` sender process writes
  * 256 MiB in 1 MiB writes over loopback, and this process receives it with Effect 4's own socket reader, doing
  * nothing with the bytes (`plain`) or hashing them with SHA-256 as every store must (`hash`), on the one thread that
- * also reads the socket. Prints MB/s per run; hold `npm run bench:wire` row 5 and `bench/upload-loop.ts` against it.
+ * also reads the socket. Prints MB/s per run, and the CPU time each side spent (user + system, both processes): on a
+ * machine whose two cores the sender and the receiver share, that is the budget an upload's hashing, file writes and
+ * fsync must fit beside. Hold `npm run bench:wire` row 5 and `bench/upload-loop.ts` against it.
  *
  * `node bench/receive-ceiling.ts [runs]`
  */
@@ -27,6 +29,10 @@ const c = net.connect(Number(process.argv[1]), async () => {
   const buf = Buffer.alloc(1 << 20, 1)
   for (let i = 0; i < ${SIZE / (1 << 20)}; i++) if (!c.write(buf)) await new Promise((r) => c.once("drain", r))
   c.end()
+  c.on("close", () => {
+    const u = process.cpuUsage()
+    process.stdout.write(String((u.user + u.system) / 1000))
+  })
 })
 c.on("error", () => {})`
 
@@ -59,10 +65,17 @@ Effect.gen(function*() {
   for (let i = 0; i < runs; i++) {
     for (const hashing of [false, true]) {
       hash = hashing
-      const child = spawn(process.execPath, ["-e", sender, String(port)], { stdio: "ignore" })
+      const child = spawn(process.execPath, ["-e", sender, String(port)], { stdio: ["ignore", "pipe", "ignore"] })
+      let senderMs = ""
+      child.stdout.on("data", (d) => (senderMs += d))
+      const cpu = process.cpuUsage()
       const mbs = yield* Queue.take(results)
+      const used = process.cpuUsage(cpu)
       yield* Effect.promise(() => once(child, "exit"))
-      console.log(`${hashing ? "hash " : "plain"}: ${mbs.toFixed(0)} MB/s`)
+      console.log(
+        `${hashing ? "hash " : "plain"}: ${mbs.toFixed(0)} MB/s, CPU ms: receiver ${((used.user + used.system) / 1000).toFixed(0)}, ` +
+          `sender ${Number(senderMs).toFixed(0)} (wall ${(SIZE / 1e6 / mbs * 1000).toFixed(0)} ms)`
+      )
     }
   }
 }).pipe(Effect.provide(NodeSocketServer.layer({ host: "127.0.0.1", port: 0 })), Effect.scoped, Effect.runPromise)
