@@ -10,6 +10,7 @@ import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { parseComponentId, parseObjectId } from "../../layers/storage/ObjectId.ts"
+import type { ByteRange } from "../../layers/storage/Storage.ts"
 import { parseTypeId } from "../../layers/metadata/TypeCatalog.ts"
 
 /**
@@ -91,3 +92,39 @@ export const digitalObjectOf = (request: DoipRequest): Effect.Effect<typeof Digi
   Schema.decodeUnknownEffect(DigitalObject.DigitalObjectInput)(request.input).pipe(
     Effect.mapError((error) => badRequest(`${request.operation} input is not a digital object: ${error.message}`))
   )
+
+/**
+ * The bytes of an element a retrieve asks for: `attributes.range` holds `start` and `end`, inclusive, each a
+ * non-negative integer, absent or null (CNRI's `retrievePartialElement` sends both, null for the one left open). No
+ * `start` asks for the last `end` bytes, no `end` for everything from `start` on; an `end` past the element ends
+ * with it. `undefined` when the whole element is wanted.
+ *
+ * @since 0.1.0
+ */
+export const rangeOf = (request: DoipRequest, size: number): Effect.Effect<ByteRange | undefined, DoipError> => {
+  const range = request.attributes["range"]
+  if (range === undefined || range === null) return Effect.undefined
+  if (typeof range !== "object" || Array.isArray(range)) {
+    return Effect.fail(badRequest(`"range" must be an object with "start" and "end", got ${JSON.stringify(range)}`))
+  }
+  const { end, start } = range as { readonly start?: unknown; readonly end?: unknown }
+  for (const [key, value] of [["start", start], ["end", end]] as const) {
+    if (value !== undefined && value !== null && !(Number.isSafeInteger(value) && (value as number) >= 0)) {
+      return Effect.fail(badRequest(`"range.${key}" must be a byte offset (an integer from 0), got ${JSON.stringify(value)}`))
+    }
+  }
+  const from = start as number | null | undefined
+  const to = end as number | null | undefined
+  if (from === undefined || from === null) {
+    if (to === undefined || to === null) return Effect.undefined
+    // the last `to` bytes
+    return Effect.succeed({ start: size - Math.min(to, size), end: size - 1 })
+  }
+  if (to !== undefined && to !== null && to < from) {
+    return Effect.fail(badRequest(`"range" ends (${to}) before it starts (${from})`))
+  }
+  if (from >= size) {
+    return Effect.fail(badRequest(`"range" starts at byte ${from}, past the end of the ${size}-byte element`))
+  }
+  return Effect.succeed({ start: from, end: to === undefined || to === null ? size - 1 : Math.min(to, size - 1) })
+}

@@ -22,8 +22,8 @@ import { Storage } from "../../layers/storage/Storage.ts"
 import { storageToDoipError } from "../ServiceErrors.ts"
 import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
 import type { Operation } from "../OperationRegistry.ts"
-import type { ComponentStat } from "../../layers/storage/Storage.ts"
-import { componentIdOf, objectIdOf, optionalBoolean, optionalString, typeIdOf } from "./Requests.ts"
+import type { ByteRange, ComponentStat } from "../../layers/storage/Storage.ts"
+import { componentIdOf, objectIdOf, optionalBoolean, optionalString, rangeOf, typeIdOf } from "./Requests.ts"
 
 /**
  * @since 0.1.0
@@ -34,11 +34,15 @@ export const make = Effect.gen(function*() {
   const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
   const component = (objectId: string, componentId: string) =>
     Effect.map(storage.stat(objectId, componentId), (stat) => new StoredComponent(storage, objectId, componentId, stat))
+  /** one element, or the part of it `attributes.range` asks for */
+  const element = (request: DoipRequest, objectId: string, componentId: string) =>
+    Effect.flatMap(storage.stat(objectId, componentId), (stat) =>
+      Effect.map(rangeOf(request, stat.size), (range) => new StoredComponent(storage, objectId, componentId, stat, range)))
   const retrieve = Effect.fnUntraced(function*(request: DoipRequest) {
-    const element = yield* optionalString(request, "element")
+    const elementId = yield* optionalString(request, "element")
     const typeId = yield* typeIdOf(request, typesBase)
     if (typeId !== undefined) {
-      if (element !== undefined) return yield* badRequest(`type ${typeId} has no elements; retrieve it without "element"`)
+      if (elementId !== undefined) return yield* badRequest(`type ${typeId} has no elements; retrieve it without "element"`)
       const fdo = yield* facade.type(typeId)
       return dualResponse(fdo, {
         id: `${TypeCatalog.prefix}${typeId}`,
@@ -47,8 +51,11 @@ export const make = Effect.gen(function*() {
       } satisfies DigitalObject.DigitalObject)
     }
     const objectId = yield* objectIdOf(request)
-    if (element !== undefined) {
-      return { metadata: [], components: [yield* component(objectId, yield* componentIdOf(element))], workflow: [] }
+    if (elementId !== undefined) {
+      return { metadata: [], components: [yield* element(request, objectId, yield* componentIdOf(elementId))], workflow: [] }
+    }
+    if (request.attributes["range"] !== undefined && request.attributes["range"] !== null) {
+      return yield* badRequest(`"range" selects bytes of one element: name it with "element"`)
     }
     const manifest = yield* facade.manifest(objectId)
     const object = DigitalObject.fromManifest(objectId, manifest)
@@ -76,22 +83,26 @@ class StoredComponent implements OutgoingComponent {
   private readonly storage: Storage["Service"]
   private readonly objectId: string
 
-  constructor(storage: Storage["Service"], objectId: string, componentId: string, stat: ComponentStat) {
+  /** the bytes asked for, when not all of them */
+  private readonly range: ByteRange | undefined
+
+  constructor(storage: Storage["Service"], objectId: string, componentId: string, stat: ComponentStat, range?: ByteRange) {
     this.storage = storage
     this.objectId = objectId
     this.componentId = componentId
     this.mediaType = stat.mediaType
-    this.size = stat.size
-    this.bytes = stat.content
+    this.range = range
+    this.size = range === undefined ? stat.size : range.end - range.start + 1
+    this.bytes = range === undefined ? stat.content : stat.content?.subarray(range.start, range.end + 1)
   }
 
   get content(): Stream.Stream<Uint8Array, DoipError> {
-    return this.storage.read(this.objectId, this.componentId).pipe(Stream.mapError(storageToDoipError))
+    return this.storage.read(this.objectId, this.componentId, this.range).pipe(Stream.mapError(storageToDoipError))
   }
 
   get open(): Effect.Effect<ContentReader, DoipError, Scope.Scope> {
     return Effect.map(
-      Effect.mapError(this.storage.open(this.objectId, this.componentId), storageToDoipError),
+      Effect.mapError(this.storage.open(this.objectId, this.componentId, this.range), storageToDoipError),
       (opened) => ({
         size: opened.size,
         read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError)

@@ -246,6 +246,31 @@ layer(layerServer(), { excludeTestServices: true })("the binary envelope, writte
       assert.deepStrictEqual(reply.bytes, expected)
     }))
 
+  it.effect("retrieve with element and range answers the bytes asked for; a bad range is a BadRequest envelope", () =>
+    Effect.gen(function*() {
+      yield* seed("Q102", "hello.txt", "Hello, DOIP!\n", "text/plain")
+      const raw = yield* connect
+      const reply = yield* exchange(
+        raw,
+        message({
+          operation: 0x02,
+          objectId: "Q102",
+          blocks: [metadata({ operation: "retrieve", element: "hello.txt", range: { start: 7, end: 10 } })]
+        })
+      )
+      assert.strictEqual(reply.msgType, 0x02, JSON.stringify(reply.metadata))
+      assert.deepStrictEqual(reply.components.map((c) => [c.componentId, new TextDecoder().decode(c.content)]), [["hello.txt", "DOIP"]])
+      const bad = yield* exchange(
+        raw,
+        message({
+          operation: 0x02,
+          objectId: "Q102",
+          blocks: [metadata({ operation: "retrieve", element: "hello.txt", range: { start: 20 } })]
+        })
+      )
+      assertErrorEnvelope(bad, { operation: 0x02, objectId: "Q102", error: "BadRequest" })
+    }))
+
   it.effect("update with a token in the first metadata block commits", () =>
     Effect.gen(function*() {
       yield* seed("Q101", "x.txt", "old x")

@@ -323,6 +323,49 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       )
     }))
 
+  it.effect("element ranges, as CNRI's retrievePartialElement sends them: inclusive, either end open (null)", () =>
+    Effect.gen(function*() {
+      yield* seed("Q29", "hello.txt", "Hello World\n", "text/plain")
+      // past the in-memory size: read from the store's file, not from its small-blob memory
+      const big = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 13) & 0xff)
+      yield* seed("Q29", "big.bin", big)
+      const raw = yield* connect()
+      const ranged = (requestId: string, element: string, range: unknown) =>
+        exchange(
+          raw,
+          `{"requestId":"${requestId}","targetId":"Q29","operationId":"0.DOIP/Op.Retrieve",` +
+            `"attributes":{"element":"${element}","range":${JSON.stringify(range)}}}\n#\n#\n`
+        )
+      const attributes = (length: number) => ({ filename: "hello.txt", mediaType: "text/plain", length })
+      assertElement(yield* ranged("a", "hello.txt", { start: 0, end: 9 }), "a", attributes(10), "Hello Worl")
+      assertElement(yield* ranged("b", "hello.txt", { start: 6, end: null }), "b", attributes(6), "World\n")
+      assertElement(yield* ranged("c", "hello.txt", { start: 6 }), "c", attributes(6), "World\n")
+      // no start: the last `end` bytes
+      assertElement(yield* ranged("d", "hello.txt", { start: null, end: 3 }), "d", attributes(3), "ld\n")
+      // an end past the element ends with it
+      assertElement(yield* ranged("e", "hello.txt", { start: 11, end: 99 }), "e", attributes(1), "\n")
+      assertElement(yield* ranged("f", "hello.txt", { start: null, end: null }), "f", attributes(12), "Hello World\n")
+      const middle = yield* ranged("g", "big.bin", { start: 100_000, end: 199_999 })
+      assertOk(middle, "g")
+      const data = (middle.segments[1] as Extract<Segment, { kind: "bytes" }>).data
+      assert.deepStrictEqual(data, big.subarray(100_000, 200_000))
+      // bad ranges: 101 with a message, and the connection goes on
+      for (const [requestId, range] of [["h", { start: 5, end: 4 }], ["i", { start: 12 }], ["j", { start: -1 }], ["k", "0-9"], [
+        "l",
+        { start: 1.5 }
+      ]] as const) {
+        assertError(yield* ranged(requestId, "hello.txt", range), { status: "0.DOIP/Status.101", requestId })
+      }
+      assertError(
+        yield* exchange(
+          raw,
+          `{"requestId":"m","targetId":"Q29","operationId":"0.DOIP/Op.Retrieve","attributes":{"range":{"start":0}}}\n#\n#\n`
+        ),
+        { status: "0.DOIP/Status.101", requestId: "m" }
+      )
+      assertElement(yield* ranged("n", "hello.txt", { start: 0, end: 4 }), "n", attributes(5), "Hello")
+    }))
+
   it.effect("retrieve without element: a compact output holding the digital object", () =>
     Effect.gen(function*() {
       yield* seed("Q9", "hello.txt", "Hello World\n", "text/plain")
