@@ -123,7 +123,7 @@ for (const backend of backends) {
           const missingComponent = yield* Effect.scoped(client.retrieve("Q9", "nothing.txt")).pipe(Effect.flip)
           assert.strictEqual(missingComponent._tag, "NotFoundError")
           const badId = yield* client.retrieve("not-a-qid").pipe(Effect.flip)
-          assert.strictEqual(badId._tag, "ServerError")
+          assert.strictEqual(badId._tag, "NotFoundError")
           assert.match(badId.message, /not a QID/)
           const escape = yield* Effect.scoped(client.retrieve("Q9", "../../etc/passwd")).pipe(Effect.flip)
           assert.strictEqual(escape._tag, "ServerError")

@@ -7,21 +7,26 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
-import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
+import { badRequest, type DoipError, notFound } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { parseComponentId, parseObjectId } from "../../layers/storage/ObjectId.ts"
 import type { ByteRange } from "../../layers/storage/Storage.ts"
 import { parseTypeId } from "../../layers/metadata/TypeCatalog.ts"
 
 /**
- * The request's object id, normalised (`q7` is `Q7`).
+ * The request's object id, normalised (`q7` is `Q7`). An id that is not a QID names no object here, so it is
+ * `NotFound`, as any object that does not exist (DOIP clients tell "no such object" from a malformed request by
+ * that status); only a create, which would make the object, refuses it as a bad request (`parseId`).
  *
  * @since 0.1.0
  */
 export const objectIdOf = (request: DoipRequest): Effect.Effect<string, DoipError> =>
   request.objectId === ""
     ? Effect.fail(badRequest(`${request.operation} needs an object id`))
-    : parseId(request.objectId)
+    : Result.match(parseObjectId(request.objectId), {
+      onFailure: (message) => Effect.fail(notFound(`object ${JSON.stringify(request.objectId)} does not exist: ${message}`)),
+      onSuccess: Effect.succeed
+    })
 
 /**
  * An object id, normalised.

@@ -720,9 +720,9 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       requestId: "e7"
     },
     {
-      name: "a target that is not a QID",
+      name: "a target that is not a QID: no such object",
       request: retrieveObject("e8", "not-a-qid"),
-      status: status(101),
+      status: status(104),
       requestId: "e8"
     },
     {

@@ -237,7 +237,7 @@ layer(layerServer(), { excludeTestServices: true })("the upstream length-prefixe
     { name: "JSON that is not an object", request: message(`["hello"]`), error: "BadRequest" },
     { name: "an empty message", request: END, error: "BadRequest" },
     { name: "a missing object", request: message(`{"operation":"retrieve","objectId":"Q999999"}`), error: "NotFound" },
-    { name: "a target that is not a QID", request: message(`{"operation":"retrieve","objectId":"nope"}`), error: "BadRequest" },
+    { name: "a target that is not a QID", request: message(`{"operation":"retrieve","objectId":"nope"}`), error: "NotFound" },
     {
       name: "invoke of an unknown workflow",
       request: message(`{"operation":"invoke","objectId":"Q7","workflow":"nope","token":"${token}"}`),
