@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import { parseJsonObjectText } from "../../protocol/binary/Codec.ts"
 import { FacadeError } from "./FacadeError.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
+import * as ObjectRecord from "../storage/ObjectRecord.ts"
 import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "../storage/Storage.ts"
 import * as TypeCatalog from "./TypeCatalog.ts"
 
@@ -42,8 +43,12 @@ export const deriveManifest = (
   const newest = history[0]
   const oldest = history[history.length - 1]
   const described = describedBy(history)
+  // content sent back as retrieve gave it (a manifest) keeps its own shape; older, plain content is the profile
+  const { profile, ...rest } = described.content ?? {}
+  const shaped = isRecord(profile)
   return {
-    "@context": context,
+    ...(shaped ? rest : {}),
+    "@context": shaped && rest["@context"] !== undefined ? rest["@context"] : context,
     "@id": objectId,
     "@type": "DigitalObject",
     kernel: {
@@ -62,7 +67,7 @@ export const deriveManifest = (
       }))
     },
     profile: {
-      ...described.content,
+      ...(shaped ? profile : described.content),
       "@context": "https://schema.org",
       "@type": described.type ?? "CreativeWork",
       identifier: objectId
@@ -89,7 +94,7 @@ export const make = Effect.fnUntraced(function*(options?: {
       const [components, history] = yield* Effect.all([storage.list(objectId), storage.history(objectId)], {
         concurrency: 2
       })
-      if (components.length === 0) {
+      if (!(yield* ObjectRecord.exists(storage, objectId, components))) {
         return yield* new FacadeError({ kind: "NotFound", message: `object ${objectId} does not exist` })
       }
       return deriveManifest(objectId, components, history)
@@ -127,6 +132,22 @@ export const layer: Layer.Layer<FdoFacade, never, Storage> = Layer.effect(FdoFac
  * @since 0.1.0
  */
 export const DescriptionKeys = { type: "doip_type", content: "doip_content" } as const
+
+/**
+ * What of a digital object's `attributes.content` the client owns, to be recorded under `DescriptionKeys.content`.
+ * Retrieve gives the manifest as the content, and clients send it back changed: the parts the server makes
+ * (`@id`, the `kernel` with its component list, sizes and checksums, the `provenance`) are dropped here and made
+ * afresh by `deriveManifest`, so that what a client sends back is what it gets, never nested inside the profile.
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const clientContent = (content: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const { "@id": _id, kernel: _kernel, provenance: _provenance, ...owned } = content
+  return owned
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** the type and content of the newest commits that recorded them */
 const describedBy = (history: ReadonlyArray<CommitInfo>) => {

@@ -272,7 +272,9 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       concurrency: 2
     })
     const sums = new Map(markers.map((m) => [m.path.slice(m.path.lastIndexOf("/") + 1), sha256Of(m)]))
-    const components = objects.filter((o) => !o.path.slice(prefix.length).includes("/"))
+    const components = objects.filter((o) =>
+      !o.path.slice(prefix.length).includes("/") && !ObjectId.isReserved(o.path.slice(prefix.length))
+    )
     return yield* Effect.forEach(components, (object) => {
       const componentId = object.path.slice(prefix.length)
       const at = { objectId: id, componentId, path: object.path }

@@ -179,6 +179,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       Effect.map(parseObject(objectId), (id) =>
         Array.from(head.tree.get(id) ?? [], ([componentId, entry]) =>
           toStat({ objectId: id, componentId, path: ObjectId.componentPath(id, componentId) }, entry))
+          .filter((stat) => !ObjectId.isReserved(stat.componentId))
           .sort((a, b) => compare(a.componentId, b.componentId))),
     history: (objectId) =>
       Effect.flatMap(parseObject(objectId), (id) =>

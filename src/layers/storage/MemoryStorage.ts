@@ -129,6 +129,7 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
       list: (objectId) =>
         Effect.map(parseObject(objectId), (id) =>
           Array.from(head.get(id)?.values() ?? [], (stored) => stored.stat)
+            .filter((stat) => !ObjectId.isReserved(stat.componentId))
             .sort((a, b) => compare(a.componentId, b.componentId))),
       history: (objectId) =>
         Effect.map(parseObject(objectId), (id) => log.filter((c) => c.objects.has(id)).map((c) => c.info)),

@@ -45,6 +45,24 @@ export const parseComponentId = (input: string, maxLength = 255): Result.Result<
 }
 
 /**
+ * The component that records what an object says about itself (its DOIP type and content), stored beside its
+ * components so that an object exists with no element at all and a change of its description alone is a change of
+ * the object. `Storage.list` leaves it out, and clients cannot name it (`isReserved`).
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const RECORD_ID = ".doip-object.json"
+
+/**
+ * Whether a component id is the server's own (`RECORD_ID`), never a client's.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const isReserved = (componentId: string): boolean => componentId === RECORD_ID
+
+/**
  * The shard folder of an object: the digits padded to six, the first six split into three two-digit folders.
  * `shard("Q123") === "00/01/23/Q123"`, `shard("Q6190920") === "61/90/92/Q6190920"`.
  *

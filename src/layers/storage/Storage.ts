@@ -151,7 +151,10 @@ export class Storage extends Context.Service<Storage, {
   readonly commit: (message: string, metadata: Readonly<Record<string, string>>) => Effect.Effect<CommitInfo, StorageError>
   /** drops the staged (uncommitted) write or removal of one component; succeeds when there is none */
   readonly reset: (objectId: string, componentId: string) => Effect.Effect<void, StorageError>
-  /** the committed components of an object, by component id; empty when the object has none */
+  /**
+   * the committed components of an object, by component id; empty when the object has none (its record,
+   * `ObjectId.RECORD_ID`, is not one of them)
+   */
   readonly list: (objectId: string) => Effect.Effect<ReadonlyArray<ComponentStat>, StorageError>
   /** the commits that changed the object's folder, newest first */
   readonly history: (objectId: string) => Effect.Effect<ReadonlyArray<CommitInfo>, StorageError>

@@ -14,7 +14,7 @@ import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
 import { builtin } from "../../protocol/OperationCodes.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
-import { badRequest, DoipError } from "../../protocol/DoipError.ts"
+import { DoipError } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { Auth } from "../Auth.ts"
 import { ComponentWriter } from "../../layers/storage/ComponentWriter.ts"
@@ -23,6 +23,7 @@ import { parseObjectId } from "../../layers/storage/ObjectId.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import type { Operation } from "../OperationRegistry.ts"
+import * as ObjectRecord from "../../layers/storage/ObjectRecord.ts"
 import { answerWithObject, descriptionMetadata, stageElements } from "./ObjectInput.ts"
 import { digitalObjectOf, parseId } from "./Requests.ts"
 
@@ -70,7 +71,7 @@ export const make = Effect.gen(function*() {
         { objectId, operation: "create", metadata: { committer: principal, ...description } },
         Effect.fnUntraced(function*(staging) {
           const existing = yield* storage.list(objectId)
-          if (existing.length > 0) {
+          if (yield* ObjectRecord.exists(storage, objectId, existing)) {
             return yield* new DoipError({ kind: "Conflict", message: `object ${objectId} already exists` })
           }
           const staged = yield* stageElements({
@@ -80,9 +81,8 @@ export const make = Effect.gen(function*() {
             staging,
             maxComponentSize: limits.maxComponentSize
           })
-          if (staged.written.length === 0) {
-            return yield* badRequest("create needs at least one element with data: objects here are their components")
-          }
+          // the record makes the object, with or without elements (a Cordra-style object is its JSON alone)
+          yield* ObjectRecord.stage(staging, description)
           return staged
         })
       )

@@ -12,6 +12,8 @@ import { Auth } from "../Auth.ts"
 import { ComponentWriter } from "../../layers/storage/ComponentWriter.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import type { Operation } from "../OperationRegistry.ts"
+import { RECORD_ID } from "../../layers/storage/ObjectId.ts"
+import * as ObjectRecord from "../../layers/storage/ObjectRecord.ts"
 import { objectIdOf } from "./Requests.ts"
 
 /**
@@ -32,10 +34,12 @@ export const make = Effect.gen(function*() {
         Effect.fnUntraced(function*(staging) {
           // listed under the lock, so a component created meanwhile is not left behind
           const existing = yield* storage.list(objectId)
-          if (existing.length === 0) {
+          const recorded = yield* ObjectRecord.hasRecord(storage, objectId)
+          if (existing.length === 0 && !recorded) {
             return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
           }
           yield* Effect.forEach(existing, (stat) => staging.remove(stat.componentId), { discard: true })
+          if (recorded) yield* staging.remove(RECORD_ID)
           return existing.map((stat) => stat.componentId)
         })
       )

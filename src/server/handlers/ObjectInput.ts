@@ -14,7 +14,7 @@ import type { FacadeError } from "../../layers/metadata/FacadeError.ts"
 import type { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import type { Staging } from "../../layers/storage/ComponentWriter.ts"
 import type { ComponentStat, StorageError } from "../../layers/storage/Storage.ts"
-import { DescriptionKeys } from "../../layers/metadata/StorageFdoFacade.ts"
+import { clientContent, DescriptionKeys } from "../../layers/metadata/StorageFdoFacade.ts"
 import { componentIdOf } from "./Requests.ts"
 
 /**
@@ -82,21 +82,24 @@ export const stageElements = Effect.fnUntraced(function*(options: {
 })
 
 /**
- * The commit metadata that records what the object says about itself (its type and `attributes.content`).
+ * The commit metadata that records what the object says about itself (its type and `attributes.content`, less what
+ * the server makes: `clientContent`). A type equal to `currentType`, the one retrieve reports now, is no change: an
+ * object without a type of its own is reported as `DigitalObject`, and sending that back must not make it one.
  *
  * @since 0.1.0
  */
 export const descriptionMetadata = (
-  object: typeof DigitalObject.DigitalObjectInput.Type
+  object: typeof DigitalObject.DigitalObjectInput.Type,
+  currentType?: string
 ): Effect.Effect<Record<string, string>, DoipError> => {
   const metadata: Record<string, string> = {}
-  if (object.type !== undefined) metadata[DescriptionKeys.type] = object.type
+  if (object.type !== undefined && object.type !== currentType) metadata[DescriptionKeys.type] = object.type
   const content = object.attributes?.["content"]
   if (content !== undefined) {
     if (typeof content !== "object" || content === null || Array.isArray(content)) {
       return Effect.fail(badRequest(`attributes.content must be a JSON object, got ${JSON.stringify(content)}`))
     }
-    metadata[DescriptionKeys.content] = JSON.stringify(content)
+    metadata[DescriptionKeys.content] = JSON.stringify(clientContent(content as Record<string, unknown>))
   }
   return Effect.succeed(metadata)
 }

@@ -9,7 +9,7 @@ import * as Schema from "effect/Schema"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError, notFound } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
-import { parseComponentId, parseObjectId } from "../../layers/storage/ObjectId.ts"
+import { isReserved, parseComponentId, parseObjectId } from "../../layers/storage/ObjectId.ts"
 import type { ByteRange } from "../../layers/storage/Storage.ts"
 import { parseTypeId } from "../../layers/metadata/TypeCatalog.ts"
 
@@ -58,7 +58,7 @@ export const typeIdOf = (request: DoipRequest, base: string): Effect.Effect<stri
  * @since 0.1.0
  */
 export const componentIdOf = (value: string): Effect.Effect<string, DoipError> =>
-  Result.match(parseComponentId(value), {
+  isReserved(value) ? Effect.fail(badRequest(`component id ${JSON.stringify(value)} is reserved for the server`)) : Result.match(parseComponentId(value), {
     onFailure: (message) => Effect.fail(badRequest(message)),
     onSuccess: Effect.succeed
   })

@@ -6,8 +6,10 @@
  * - the upstream binary shape: `element` names one component and exactly one component block carries its new
  *   content; other components stay as they were;
  * - the DOIP v2.0 shape: the input is a digital object; every element sent with data is replaced or added, and when
- *   the object lists its `elements`, components it leaves out are deleted. Its `type` and `attributes.content`, when
- *   given, are recorded.
+ *   the object lists its `elements`, components it leaves out are deleted (with no `elements`, none is touched). Its
+ *   `type` and `attributes.content`, when given, are recorded: the content as retrieve gave it, less what the server
+ *   makes (`clientContent`), so that a retrieve, change, update loop keeps exactly the client's changes. An object
+ *   sent back unchanged is answered as it is, with no commit.
  *
  * Credentials are checked before a single byte of content is read. A failed write or commit leaves nothing staged
  * (`ComponentWriter`).
@@ -15,11 +17,14 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { builtin } from "../../protocol/OperationCodes.ts"
 import { badRequest, DoipError } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { Auth } from "../Auth.ts"
 import { ComponentWriter } from "../../layers/storage/ComponentWriter.ts"
+import * as ObjectRecord from "../../layers/storage/ObjectRecord.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
@@ -39,7 +44,7 @@ export const make = Effect.gen(function*() {
 
   const existingComponents = Effect.fnUntraced(function*(objectId: string) {
     const existing = yield* storage.list(objectId)
-    if (existing.length === 0) {
+    if (!(yield* ObjectRecord.exists(storage, objectId, existing))) {
       return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
     }
     return existing
@@ -97,19 +102,33 @@ export const make = Effect.gen(function*() {
       return yield* badRequest(`the input object's id ${JSON.stringify(object.id)} is not the target ${objectId}`)
     }
     const existing = yield* existingComponents(objectId)
-    const description = yield* descriptionMetadata(object)
+    const current = DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId))
+    const description = yield* descriptionMetadata(object, current.type)
     const changed = yield* writer.change(
       { objectId, operation: "update", metadata: { committer: principal, ...description } },
-      (staging) => stageElements({ request, object, existing, staging, maxComponentSize: limits.maxComponentSize })
+      (staging) =>
+        Effect.tap(
+          stageElements({ request, object, existing, staging, maxComponentSize: limits.maxComponentSize }),
+          // a new description is a change of the object even when no element changes
+          () => Object.keys(description).length === 0 ? Effect.void : ObjectRecord.stage(staging, description)
+        )
+    ).pipe(
+      Effect.map((changed) => Option.some(changed)),
+      // the object sent back as it is: nothing to commit, and nothing wrong with that
+      Effect.catchIf((error) => error._tag === "StorageError" && error.kind === "NoChanges", () => Effect.succeed(Option.none()))
     )
+    if (Option.isNone(changed)) {
+      return yield* answerWithObject(facade, objectId, { operation: "update", status: "unchanged", objectId })
+    }
+    const { branch, commit, result } = changed.value
     const metadata = {
       operation: "update",
       status: "committed",
       objectId,
-      componentIds: changed.result.written.map((stat) => stat.componentId),
-      removed: changed.result.removed,
-      branch: changed.branch,
-      commitId: changed.commit.id
+      componentIds: result.written.map((stat) => stat.componentId),
+      removed: result.removed,
+      branch,
+      commitId: commit.id
     }
     return yield* answerWithObject(facade, objectId, metadata)
   })

@@ -93,6 +93,19 @@ export const storageContract = <E>(name: string, storage: Layer.Layer<Storage, E
         assert.isTrue((yield* storage.objects()).includes("Q101"))
       }))
 
+    it.effect("the object's record is stored and read like a component, but not listed; it alone makes an object", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        yield* storage.write("Q190", ObjectId.RECORD_ID, "application/json", stream("{}"))
+        yield* storage.commit("record only", { object_id: "Q190" })
+        assert.deepStrictEqual(yield* storage.list("Q190"), [])
+        assert.strictEqual((yield* storage.stat("Q190", ObjectId.RECORD_ID)).size, 2)
+        assert.isTrue((yield* storage.objects()).includes("Q190"))
+        assert.strictEqual((yield* storage.history("Q190")).length, 1)
+        yield* put("Q190", "a.txt", "a")
+        assert.deepStrictEqual((yield* storage.list("Q190")).map((stat) => stat.componentId), ["a.txt"])
+      }))
+
     it.effect("each commit has the previous one as parent", () =>
       Effect.gen(function*() {
         const first = yield* put("Q102", "a", "1")

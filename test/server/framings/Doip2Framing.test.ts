@@ -582,6 +582,112 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       assert.strictEqual(yield* readContent("Q511", "keep.txt"), "keep")
     }))
 
+  it.effect("retrieve, change, update, three times over (what doipy and CNRI's client do): only the change is kept", () =>
+    Effect.gen(function*() {
+      const raw = yield* connect()
+      const created = yield* exchange(
+        raw,
+        `{"requestId":"c","targetId":"${serviceId}","operationId":"0.DOIP/Op.Create",${auth}}\n#\n` +
+          `{"id":"Q520","attributes":{"content":{"name":"first"}},"elements":[{"id":"a.txt","type":"text/plain"}]}\n#\n` +
+          `{"id":"a.txt"}\n#\n@\n3\naaa\n#\n#\n`
+      )
+      assertOk(created, "c")
+      const retrieve = (requestId: string) => Effect.map(exchange(raw, retrieveObject(requestId, "Q520")), compactOutput)
+      const first = yield* retrieve("r0")
+      assert.strictEqual(first["type"], "DigitalObject")
+      let expected = first["attributes"]["content"]
+      for (let round = 1; round <= 3; round++) {
+        const object = yield* retrieve(`r${round}`)
+        // the client changes its copy of the content and sends the whole object back, as it got it
+        object["attributes"]["content"]["profile"]["name"] = `round ${round}`
+        object["attributes"]["content"]["profile"]["keywords"] = ["doip", `r${round}`]
+        object["attributes"]["content"]["note"] = `a key of the client's own, round ${round}`
+        const updated = yield* exchange(
+          raw,
+          `{"requestId":"u${round}","targetId":"Q520","operationId":"0.DOIP/Op.Update",${auth}}\n#\n` +
+            `${JSON.stringify(object)}\n#\n#\n`
+        )
+        assertOk(updated, `u${round}`)
+        const content = (yield* retrieve(`a${round}`))["attributes"]["content"]
+        expected = {
+          ...expected,
+          note: `a key of the client's own, round ${round}`,
+          profile: { ...expected.profile, name: `round ${round}`, keywords: ["doip", `r${round}`] }
+        }
+        // what the server makes moves on with each commit; everything else is exactly what the client sent
+        assert.deepStrictEqual(content["kernel"]["fdo:hasComponent"], first["attributes"]["content"]["kernel"]["fdo:hasComponent"])
+        const { kernel: _k, provenance: _p, ...owned } = content
+        const { kernel: _ek, provenance: _ep, ...expectedOwned } = expected
+        assert.deepStrictEqual(owned, expectedOwned, `round ${round}`)
+        assert.isFalse(Object.hasOwn(content["profile"], "profile"), "nothing nests inside the profile")
+        assert.isFalse(Object.hasOwn(content["kernel"], "digitalObjectType"), "sending the reported type back sets none")
+      }
+      assert.strictEqual(yield* readContent("Q520", "a.txt"), "aaa")
+    }))
+
+  it.effect("an object with no elements (Cordra-style JSON): created, retrieved, updated, searched, deleted", () =>
+    Effect.gen(function*() {
+      const raw = yield* connect()
+      const created = yield* exchange(
+        raw,
+        `{"requestId":"c","targetId":"${serviceId}","operationId":"0.DOIP/Op.Create",${auth}}\n#\n` +
+          `{"id":"Q530","type":"Document","attributes":{"content":{"name":"only JSON"}}}\n#\n#\n`
+      )
+      assertOk(created, "c")
+      const object = compactOutput(created)
+      assert.strictEqual(object["id"], "Q530")
+      assert.strictEqual(object["type"], "Document")
+      assert.deepStrictEqual(object["elements"], [])
+      assert.strictEqual(object["attributes"]["content"]["profile"]["name"], "only JSON")
+      // a second create of the id is a conflict, as for any object
+      const again = yield* exchange(
+        raw,
+        `{"requestId":"c2","targetId":"${serviceId}","operationId":"0.DOIP/Op.Create",${auth}}\n#\n{"id":"Q530"}\n#\n#\n`
+      )
+      assertError(again, { status: status(105), requestId: "c2" })
+      // metadata only: no elements sent, none touched
+      const updated = yield* exchange(
+        raw,
+        `{"requestId":"u","targetId":"Q530","operationId":"0.DOIP/Op.Update",${auth}}\n#\n` +
+          `{"id":"Q530","attributes":{"content":{"name":"renamed"}}}\n#\n#\n`
+      )
+      assertOk(updated, "u")
+      const retrieved = compactOutput(yield* exchange(raw, retrieveObject("r", "Q530")))
+      assert.strictEqual(retrieved["attributes"]["content"]["profile"]["name"], "renamed")
+      assert.strictEqual(retrieved["type"], "Document")
+      const found = compactOutput(
+        yield* exchange(raw, `{"requestId":"s","targetId":"${serviceId}","operationId":"0.DOIP/Op.Search","attributes":{"query":"renamed","type":"id"}}\n#\n#\n`)
+      )
+      assert.include(found["results"], "Q530")
+      const deleted = yield* exchange(raw, `{"requestId":"d","targetId":"Q530","operationId":"0.DOIP/Op.Delete",${auth}}\n#\n#\n`)
+      assertOk(deleted, "d")
+      assertError(yield* exchange(raw, retrieveObject("r2", "Q530")), { status: status(104), requestId: "r2" })
+    }))
+
+  it.effect("a metadata-only update leaves the elements as they are; the server's own record cannot be named", () =>
+    Effect.gen(function*() {
+      yield* seed("Q531", "a.txt", "aaa", "text/plain")
+      const raw = yield* connect()
+      const updated = yield* exchange(
+        raw,
+        `{"requestId":"u","targetId":"Q531","operationId":"0.DOIP/Op.Update",${auth}}\n#\n` +
+          `{"id":"Q531","type":"Dataset","attributes":{"content":{"name":"described"}}}\n#\n#\n`
+      )
+      assertOk(updated, "u")
+      const object = compactOutput(updated)
+      assert.strictEqual(object["type"], "Dataset")
+      assert.deepStrictEqual((object["elements"] as Array<any>).map((e) => e.id), ["a.txt"])
+      assert.strictEqual(yield* readContent("Q531", "a.txt"), "aaa")
+      // sent back unchanged: answered as it is
+      const same = yield* exchange(
+        raw,
+        `{"requestId":"u2","targetId":"Q531","operationId":"0.DOIP/Op.Update",${auth}}\n#\n${JSON.stringify(object)}\n#\n#\n`
+      )
+      assertOk(same, "u2")
+      assert.deepStrictEqual(compactOutput(same)["attributes"]["content"]["profile"], object["attributes"]["content"]["profile"])
+      assertError(yield* exchange(raw, retrieveElement("x", "Q531", ".doip-object.json")), { status: status(101), requestId: "x" })
+    }))
+
   it.effect("ListOperations on the service and on an object", () =>
     Effect.gen(function*() {
       yield* seed("Q520", "x.txt", "x")
