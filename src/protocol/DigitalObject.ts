@@ -5,7 +5,8 @@
  * Our objects are a manifest (JSON-LD, from the FDO façade or derived from storage) and components. As a digital
  * object, the manifest is `attributes.content`, the type is the manifest's `digitalObjectType` (its last path
  * segment, as type ids are written in DOIP), and each component is an element whose `type` is its media type and
- * whose `attributes.filename` is its id (doipy names downloads after it).
+ * whose `attributes` are those the client gave it (the manifest's component `attributes`), with `filename` its id
+ * unless the client named the file (doipy names downloads after it) and `checksum` the server's.
  *
  * @since 0.1.0
  */
@@ -80,7 +81,7 @@ export const fromManifest = (objectId: string, manifest: Readonly<Record<string,
         id,
         ...(typeof mediaType === "string" ? { type: mediaType } : {}),
         ...(typeof component["size"] === "number" ? { length: component["size"] } : {}),
-        attributes: { filename: id, ...(typeof checksum === "string" ? { checksum } : {}) }
+        attributes: { filename: id, ...record(component["attributes"]), ...(typeof checksum === "string" ? { checksum } : {}) }
       }
     })
   }

@@ -58,13 +58,17 @@ export const deriveManifest = (
       kernelVersion: "v1",
       immutable: false,
       modified: newest?.creationDate ?? components[0]?.modified,
-      "fdo:hasComponent": components.map((c) => ({
-        "@id": `#${c.componentId}`,
-        componentId: c.componentId,
-        mediaType: c.mediaType,
-        size: c.size,
-        checksum: c.checksum
-      }))
+      "fdo:hasComponent": components.map((c) => {
+        const attributes = described.elements.get(c.componentId)
+        return {
+          "@id": `#${c.componentId}`,
+          componentId: c.componentId,
+          mediaType: c.mediaType,
+          size: c.size,
+          checksum: c.checksum,
+          ...(attributes === undefined ? {} : { attributes })
+        }
+      })
     },
     profile: {
       ...(shaped ? profile : described.content),
@@ -131,7 +135,7 @@ export const layer: Layer.Layer<FdoFacade, never, Storage> = Layer.effect(FdoFac
  * @category constants
  * @since 0.1.0
  */
-export const DescriptionKeys = { type: "doip_type", content: "doip_content" } as const
+export const DescriptionKeys = { type: "doip_type", content: "doip_content", elements: "doip_elements" } as const
 
 /**
  * What of a digital object's `attributes.content` the client owns, to be recorded under `DescriptionKeys.content`.
@@ -149,16 +153,29 @@ export const clientContent = (content: Readonly<Record<string, unknown>>): Recor
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** the type and content of the newest commits that recorded them */
+/**
+ * The type and content of the newest commits that recorded them, and each element's attributes as the newest
+ * commit that declared the element recorded them.
+ */
 const describedBy = (history: ReadonlyArray<CommitInfo>) => {
   let type: string | undefined
   let content: Record<string, unknown> | undefined
+  const elements = new Map<string, Record<string, unknown>>()
   for (const commit of history) {
     type ??= commit.metadata[DescriptionKeys.type]
     if (content === undefined && commit.metadata[DescriptionKeys.content] !== undefined) {
       const parsed = parseJsonObjectText(commit.metadata[DescriptionKeys.content]!)
       content = typeof parsed === "string" ? undefined : parsed
     }
+    const recorded = commit.metadata[DescriptionKeys.elements]
+    if (recorded !== undefined) {
+      const parsed = parseJsonObjectText(recorded)
+      if (typeof parsed !== "string") {
+        for (const [id, attributes] of Object.entries(parsed)) {
+          if (!elements.has(id) && isRecord(attributes)) elements.set(id, attributes)
+        }
+      }
+    }
   }
-  return { type, content }
+  return { type, content, elements }
 }

@@ -101,6 +101,16 @@ export const descriptionMetadata = (
     }
     metadata[DescriptionKeys.content] = JSON.stringify(clientContent(content as Record<string, unknown>))
   }
+  // element attributes as the client sent them (doipy names an element by a uuid and keeps its file name here);
+  // the checksum is the server's, and a file name that is the id is what an element has anyway
+  const elements: Record<string, Record<string, unknown>> = {}
+  for (const element of object.elements ?? []) {
+    if (element.attributes === undefined) continue
+    const { checksum: _checksum, ...attributes }: Record<string, unknown> = element.attributes
+    if (attributes["filename"] === element.id) delete attributes["filename"]
+    if (Object.keys(attributes).length > 0) elements[element.id] = attributes
+  }
+  if (Object.keys(elements).length > 0) metadata[DescriptionKeys.elements] = JSON.stringify(elements)
   return Effect.succeed(metadata)
 }
 

@@ -688,6 +688,35 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       assertError(yield* exchange(raw, retrieveElement("x", "Q531", ".doip-object.json")), { status: status(101), requestId: "x" })
     }))
 
+  it.effect("element attributes are kept as sent: doipy's uuid id with the file name beside it", () =>
+    Effect.gen(function*() {
+      const raw = yield* connect()
+      const id = "5f0c4e52-8a7e-4b5e-9a51-2f1d0b6c7e11"
+      const created = yield* exchange(
+        raw,
+        `{"requestId":"c","targetId":"${serviceId}","operationId":"0.DOIP/Op.Create",${auth}}\n#\n` +
+          `{"id":"Q546","elements":[{"id":"${id}","type":"text/plain","attributes":{"filename":"hello.txt","lang":"en"}}]}\n#\n` +
+          `{"id":"${id}"}\n#\n@\n5\nhello\n#\n#\n`
+      )
+      assertOk(created, "c")
+      const element = (object: any) => (object["elements"] as Array<any>).find((e) => e.id === id)
+      const retrieved = compactOutput(yield* exchange(raw, retrieveObject("r", "Q546")))
+      assert.strictEqual(element(retrieved).attributes.filename, "hello.txt")
+      assert.strictEqual(element(retrieved).attributes.lang, "en")
+      assert.match(element(retrieved).attributes.checksum, /^sha256:/)
+      // an update that leaves the element's attributes out keeps them
+      const updated = yield* exchange(
+        raw,
+        `{"requestId":"u","targetId":"Q546","operationId":"0.DOIP/Op.Update",${auth}}\n#\n` +
+          `{"id":"Q546","attributes":{"content":{"name":"x"}}}\n#\n#\n`
+      )
+      assert.strictEqual(element(compactOutput(updated)).attributes.filename, "hello.txt")
+      // an element without attributes of its own is named after its id
+      yield* seed("Q547", "plain.txt", "p")
+      const plain = compactOutput(yield* exchange(raw, retrieveObject("p", "Q547")))
+      assert.strictEqual((plain["elements"] as Array<any>)[0].attributes.filename, "plain.txt")
+    }))
+
   it.effect("ListOperations on the service and on an object", () =>
     Effect.gen(function*() {
       yield* seed("Q520", "x.txt", "x")
