@@ -176,13 +176,16 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
           return { first: yield* incoming.next, incoming, pipeline }
         })
       )
-      if (first?._tag !== "Bytes") {
+      // the specification lets a server name the element in a JSON segment (`{"id": ...}`) before its bytes
+      const named = first?._tag === "Json" ? asRecord(yield* parseJson(first.body)) : undefined
+      const bytes = first?._tag === "Json" ? yield* incoming.next : first
+      if (bytes?._tag !== "Bytes") {
         return yield* new ProtocolError({
-          message: `expected the element's bytes in the answer, got ${first === undefined ? "nothing" : "a JSON segment"}`
+          message: `expected the element's bytes in the answer, got ${bytes === undefined ? "nothing" : "a JSON segment"}`
         })
       }
-      const attributes = asRecord(incoming.head["attributes"]) ?? {}
-      const content = first.content.pipe(
+      const attributes = { ...asRecord(named?.["attributes"]), ...asRecord(incoming.head["attributes"]) }
+      const content = bytes.content.pipe(
         Stream.mapError((error) => pipeline.failure ?? toClientError(error)),
         Stream.concat(Stream.fromEffectDrain(Effect.gen(function*() {
           const more = yield* incoming.next
@@ -193,7 +196,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       )
       return {
         componentId: string(attributes["filename"]) ?? componentId,
-        mediaType: string(attributes["mediaType"]) ?? "application/octet-stream",
+        mediaType: string(attributes["mediaType"]) ?? string(named?.["type"]) ?? "application/octet-stream",
         size: typeof attributes["length"] === "number" ? attributes["length"] : undefined,
         content
       } satisfies RetrievedComponent
