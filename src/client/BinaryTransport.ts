@@ -21,6 +21,7 @@ import * as Envelope from "../protocol/binary/Codec.ts"
 import { OperationCode } from "../protocol/OperationCodes.ts"
 import {
   type ClientError,
+  closedBeforeAnswer,
   ConnectionError,
   fromServer,
   fromSocketError,
@@ -41,6 +42,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
   const lock = yield* Semaphore.make(1)
   const timeout = callTimeout(options)
   const credentials = credentialFields(options.credentials)
+  const tls = options.tls !== undefined && options.tls !== false
   const connections = yield* reusable(
     openDecoding(options, {
       make: () => Envelope.makeDecoder({ maxJsonBlockSize: maxAnswerJsonSize }),
@@ -60,7 +62,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       timeout,
       onConnection((conn) =>
         send(conn, message).pipe(
-          Effect.andThen(readHead(conn, message)),
+          Effect.andThen(readHead(conn, message, tls)),
           Effect.flatMap((refused) =>
             refused === undefined
               ? Effect.map(readWhole(conn), (answer): Result.Result<Answer, Refusal> => Result.succeed(answer))
@@ -124,7 +126,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
         objectId,
         metadata: [{ operation: "retrieve", element: componentId }]
       }
-      const refused = yield* withTimeout(timeout, Effect.andThen(send(on, message), readHead(on, message)))
+      const refused = yield* withTimeout(timeout, Effect.andThen(send(on, message), readHead(on, message, tls)))
       if (refused !== undefined) {
         // an error answer, read to its end: the connection stays usable
         finished = true
@@ -178,14 +180,24 @@ const send = <E>(conn: Connection<Part>, message: Envelope.Message<E>): Effect.E
     )
   )
 
+/** the connections that have had an answer: a close before the first one may mean a TLS server (`closedBeforeAnswer`) */
+const answered = new WeakSet<Connection<Part>>()
+
 /**
  * Reads the answer's header. An error envelope is read to its end and returned as the error it carries (the
  * connection stays usable); anything unexpected fails.
  */
-const readHead = (conn: Connection<Part>, request: Envelope.Message<unknown>): Effect.Effect<Refusal | undefined, ClientError> =>
+const readHead = (
+  conn: Connection<Part>,
+  request: Envelope.Message<unknown>,
+  tls: boolean
+): Effect.Effect<Refusal | undefined, ClientError> =>
   Effect.gen(function*() {
     const part = yield* conn.next
-    if (part === undefined) return yield* new ConnectionError({ message: "the server closed the connection" })
+    if (part === undefined) {
+      return yield* (answered.has(conn) ? new ConnectionError({ message: "the server closed the connection" }) : closedBeforeAnswer(tls))
+    }
+    answered.add(conn)
     if (part._tag !== "Head") return yield* new ProtocolError({ message: `answer began with ${part._tag}` })
     if (part.header.msgType === Envelope.MessageType.Error) {
       const answer = yield* readWhole(conn)

@@ -89,6 +89,20 @@ export const fromServer = (error: string, message: string): NotFoundError | Serv
   error === "NotFound" ? new NotFoundError({ message }) : new ServerError({ error, message })
 
 /**
+ * The server closed a connection before its first answer: over plaintext, the likeliest reason is a server that
+ * speaks TLS on that port (it drops what is not a TLS handshake), so the message says what to try.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const closedBeforeAnswer = (tls: boolean): ConnectionError =>
+  new ConnectionError({
+    message: tls
+      ? "the server closed the connection without answering"
+      : "the server closed the connection without answering; if it speaks TLS on this port, connect with TLS (--tls)"
+  })
+
+/**
  * A socket failure as the client error it means.
  *
  * @category conversions
@@ -101,6 +115,12 @@ export const fromSocketError = (error: Socket.SocketError): ClientError => {
   }
   const cause = (reason as { readonly cause?: unknown }).cause as { code?: string; message?: string } | undefined
   const code = cause?.code ?? ""
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+    return new TlsError({
+      message: "the server does not speak TLS on this port (what it sent is no TLS handshake): connect without TLS " +
+        `(${code})`
+    })
+  }
   if (isTlsCode(code)) {
     return new TlsError({ message: `TLS failed: ${cause?.message ?? code} (${code})` })
   }

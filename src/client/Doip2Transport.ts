@@ -33,6 +33,7 @@ import { DoipOperationId } from "../protocol/OperationCodes.ts"
 import * as SegmentCodec from "../protocol/doip2/Codec.ts"
 import {
   type ClientError,
+  closedBeforeAnswer,
   ConnectionError,
   fromServer,
   fromSocketError,
@@ -83,7 +84,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       const pipeline: Pipeline = { ...connection, writeLock: Semaphore.makeUnsafe(1), waiting: new Map(), failure: undefined }
       // the reader lives in the connection's scope; when it fails, it closes that scope from another fiber (closing
       // it from its own would wait for itself to end)
-      yield* readAnswers(pipeline, timeout).pipe(
+      yield* readAnswers(pipeline, timeout, options.tls !== undefined && options.tls !== false).pipe(
         Effect.catch((error) => Effect.asVoid(Effect.forkDetach(shutdown(pipeline, error)))),
         Effect.forkIn(connection.scope)
       )
@@ -271,13 +272,15 @@ const shutdown = (pipeline: Pipeline, error: ClientError): Effect.Effect<void> =
   })
 
 /** the reader: hands every answer to its caller, one after the other, until the connection fails */
-const readAnswers = (pipeline: Pipeline, timeout: Duration.Duration): Effect.Effect<never, ClientError> =>
+const readAnswers = (pipeline: Pipeline, timeout: Duration.Duration, tls: boolean): Effect.Effect<never, ClientError> =>
   Effect.gen(function*() {
     // the server's word on a request nobody waits for (a broken one, say), for when it then closes the connection
     let lastWord: string | undefined
-    for (;;) {
-      const part = yield* pipeline.next
+    for (let answers = 0;; answers++) {
+      // before any answer, a dropped connection is most likely a TLS server refusing plaintext: say so
+      const part = yield* (answers > 0 ? pipeline.next : Effect.catchTag(pipeline.next, "ConnectionError", () => Effect.fail(closedBeforeAnswer(tls))))
       if (part === undefined) {
+        if (answers === 0) return yield* closedBeforeAnswer(tls)
         return yield* new ConnectionError({
           message: `the server closed the connection${lastWord === undefined ? "" : ` after answering: ${lastWord}`}`
         })

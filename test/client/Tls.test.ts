@@ -73,13 +73,26 @@ layer(layerServer({ tls: { cert, key } }), { excludeTestServices: true })("the c
         assert.isObject(yield* insecure.hello())
       }))
 
-    it.effect(`${protocol}: a plaintext client fails fast with a typed error`, () =>
+    it.effect(`${protocol}: a plaintext client fails fast with an error that says to use TLS`, () =>
       Effect.gen(function*() {
         const start = Date.now()
         const plain = yield* clientFor(protocol, {})
         const error = yield* plain.hello().pipe(Effect.flip)
-        assert.include(["ConnectionError", "TlsError", "ProtocolError", "TimeoutError"], error._tag, error.message)
+        assert.strictEqual(error._tag, "ConnectionError", error.message)
+        assert.match(error.message, /TLS \(--tls\)/)
         assert.isBelow(Date.now() - start, 3_500)
+      }))
+  }
+})
+
+layer(layerServer(), { excludeTestServices: true })("a TLS client at a plaintext server", (it) => {
+  for (const protocol of ["binary", "doip2"] as const) {
+    it.effect(`${protocol}: fails fast with a TlsError that says the server does not speak TLS there`, () =>
+      Effect.gen(function*() {
+        const client = yield* clientFor(protocol, { tls: { verify: false } })
+        const error = yield* client.hello().pipe(Effect.flip)
+        assert.strictEqual(error._tag, "TlsError", error.message)
+        assert.match(error.message, /does not speak TLS on this port/)
       }))
   }
 })

@@ -36,6 +36,8 @@
  * - The `#` line that ends a message may be ended by the end of the input instead of `\n`; every other line needs
  *   its `\n`. Blanks (spaces, tabs, `\r`) after the last message are a clean end.
  * - A marker or size line (`#`, `@`, `<size>`) longer than {@link MAX_LINE} bytes is `Malformed`.
+ * - A segment that starts with a control byte (other than tab, line feed, carriage return) is `Malformed` at once:
+ *   JSON cannot start so, and a TLS client's handshake (`0x16`) is refused without waiting for a line end.
  * - `maxMessageSize` counts every byte from the end of the previous message, blank lines included.
  *
  * Nothing here opens a socket or reads configuration: limits are arguments, checked before anything is allocated.
@@ -292,6 +294,10 @@ const NL = 0x0a
 const CR = 0x0d
 const HASH = 0x23
 const AT = 0x40
+const TLS_HANDSHAKE = 0x16
+
+/** a control byte JSON text cannot start with (its blanks, tab, line feed and carriage return, can) */
+const isControl = (byte: number) => (byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) || byte === 0x7f
 
 /** what may stand between a marker and the end of its line */
 const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte === CR
@@ -412,6 +418,14 @@ class Decoder extends Machine<Part, SegmentError["kind"], SegmentError> {
             this.state = chunkSize
             this.segmentData = 0
             return { _tag: "Bytes", content: Stream.empty } // `decode` binds the content to this generation
+          }
+          if (isControl(first)) {
+            // JSON text starts with `{`, a value or blanks; 0x16 is how a TLS handshake starts
+            return this.fail(
+              "Malformed",
+              `a segment cannot start with byte 0x${first.toString(16).padStart(2, "0")}` +
+                (first === TLS_HANDSHAKE ? " (a TLS handshake? this port speaks plaintext DOIP)" : "")
+            )
           }
           this.countSegment()
           this.state = {
