@@ -88,6 +88,27 @@ export const fromManifest = (objectId: string, manifest: Readonly<Record<string,
 }
 
 /**
+ * The attributes a client gave one component of a manifest, without building the whole digital object.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const elementAttributes = (
+  manifest: Readonly<Record<string, unknown>>,
+  componentId: string
+): Readonly<Record<string, unknown>> | undefined => {
+  const components = array(record(manifest["kernel"])["fdo:hasComponent"])
+  for (let i = 0; i < components.length; i++) {
+    const component = record(components[i])
+    if (component["componentId"] === componentId) {
+      const attributes = component["attributes"]
+      return attributes === undefined ? undefined : record(attributes)
+    }
+  }
+  return undefined
+}
+
+/**
  * The last path segment of a type URL (`https://.../types/Dataset` is `Dataset`); plain ids stay as they are.
  *
  * @category parsing

@@ -38,6 +38,19 @@ export const make = Effect.gen(function*() {
   const element = (request: DoipRequest, objectId: string, componentId: string) =>
     Effect.flatMap(storage.stat(objectId, componentId), (stat) =>
       Effect.map(rangeOf(request, stat.size), (range) => new StoredComponent(storage, objectId, componentId, stat, range)))
+  /**
+   * The file name a client gave the element, when not its id. From the (cached) manifest; the bytes do not depend
+   * on it, so a façade that cannot answer leaves the name at the id.
+   */
+  const filenameOf = (objectId: string, componentId: string) =>
+    facade.manifest(objectId).pipe(
+      Effect.map((manifest) => {
+        const filename = DigitalObject.elementAttributes(manifest, componentId)?.["filename"]
+        return typeof filename === "string" && filename !== componentId ? filename : undefined
+      }),
+      Effect.orElseSucceed(() => undefined)
+    )
+
   const retrieve = Effect.fnUntraced(function*(request: DoipRequest) {
     const elementId = yield* optionalString(request, "element")
     const typeId = yield* typeIdOf(request, typesBase)
@@ -52,7 +65,17 @@ export const make = Effect.gen(function*() {
     }
     const objectId = yield* objectIdOf(request)
     if (elementId !== undefined) {
-      return { metadata: [], components: [yield* element(request, objectId, yield* componentIdOf(elementId))], workflow: [] }
+      const componentId = yield* componentIdOf(elementId)
+      const stored = yield* element(request, objectId, componentId)
+      // only DOIP v2.0 answers carry a file name; the binary envelope names the component by its id
+      const filename = request.endpoint.framing === "doip2" ? yield* filenameOf(objectId, componentId) : undefined
+      return {
+        metadata: [],
+        components: [stored],
+        workflow: [],
+        // DOIP v2.0 names the element's bytes by the file name its client gave it (doipy saves the download so)
+        ...(filename === undefined ? {} : { attributes: { filename } })
+      }
     }
     if (request.attributes["range"] !== undefined && request.attributes["range"] !== null) {
       return yield* badRequest(`"range" selects bytes of one element: name it with "element"`)

@@ -704,6 +704,9 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       assert.strictEqual(element(retrieved).attributes.filename, "hello.txt")
       assert.strictEqual(element(retrieved).attributes.lang, "en")
       assert.match(element(retrieved).attributes.checksum, /^sha256:/)
+      // the element's bytes come named by that file name, which doipy saves them under
+      const bytes = yield* exchange(raw, retrieveElement("e", "Q546", id))
+      assertElement(bytes, "e", { filename: "hello.txt", mediaType: "text/plain", length: 5 }, "hello")
       // an update that leaves the element's attributes out keeps them
       const updated = yield* exchange(
         raw,
