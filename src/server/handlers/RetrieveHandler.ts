@@ -36,8 +36,10 @@ export const make = Effect.gen(function*() {
     Effect.map(storage.stat(objectId, componentId), (stat) => new StoredComponent(storage, objectId, componentId, stat))
   /** one element, or the part of it `attributes.range` asks for */
   const element = (request: DoipRequest, objectId: string, componentId: string) =>
-    Effect.flatMap(storage.stat(objectId, componentId), (stat) =>
-      Effect.map(rangeOf(request, stat.size), (range) => new StoredComponent(storage, objectId, componentId, stat, range)))
+    request.attributes["range"] === undefined
+      ? component(objectId, componentId)
+      : Effect.flatMap(storage.stat(objectId, componentId), (stat) =>
+        Effect.map(rangeOf(request, stat.size), (range) => new StoredComponent(storage, objectId, componentId, stat, range)))
   /**
    * The file name a client gave the element, when not its id. From the (cached) manifest; the bytes do not depend
    * on it, so a façade that cannot answer leaves the name at the id.
