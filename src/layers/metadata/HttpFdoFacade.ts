@@ -28,6 +28,7 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { FacadeError } from "./FacadeError.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
+import { describedBy, overlay } from "./ObjectDescription.ts"
 import { Storage, type StorageError } from "../storage/Storage.ts"
 
 /**
@@ -179,9 +180,14 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     const json = yield* fetchJson(encodeURIComponent(objectId), `object ${objectId}`)
     const manifest = yield* decodeManifest(json).pipe(Effect.mapError((error) => badAnswer(`object ${objectId}`, error)))
     const components = manifest.kernel?.["fdo:hasComponent"]
-    if (manifest.kernel === undefined || components === undefined) return manifest as Manifest
-    const enriched = yield* Effect.forEach(components, (c) => enrich(objectId, c), { concurrency: 8 })
-    return { ...manifest, kernel: { ...manifest.kernel, "fdo:hasComponent": enriched } } as Manifest
+    const enriched = manifest.kernel === undefined || components === undefined
+      ? manifest as Manifest
+      : { ...manifest, kernel: { ...manifest.kernel, "fdo:hasComponent": yield* Effect.forEach(components, (c) => enrich(objectId, c), { concurrency: 8 }) } } as Manifest
+    // what clients sent with create and update, laid over the façade's manifest
+    const history = yield* storage.history(objectId).pipe(
+      Effect.catchIf((error) => error.kind !== "Unavailable" && error.kind !== "Unauthorized", () => Effect.succeed([]))
+    )
+    return overlay(enriched, describedBy(history))
   })
 
   const lookupType = Effect.fnUntraced(function*(typeId: string) {

@@ -13,8 +13,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import { parseJsonObjectText } from "../../protocol/binary/Codec.ts"
 import { FacadeError } from "./FacadeError.ts"
+import { describedBy, isRecord } from "./ObjectDescription.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import * as ObjectRecord from "../storage/ObjectRecord.ts"
 import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "../storage/Storage.ts"
@@ -127,55 +127,3 @@ export const make = Effect.fnUntraced(function*(options?: {
  * @since 0.1.0
  */
 export const layer: Layer.Layer<FdoFacade, never, Storage> = Layer.effect(FdoFacade, make())
-
-/**
- * Commit metadata keys under which create and update record an object's DOIP type and `attributes.content`: the
- * embedded store keeps what a digital object says about itself in its history, so lakeFS can hold it too.
- *
- * @category constants
- * @since 0.1.0
- */
-export const DescriptionKeys = { type: "doip_type", content: "doip_content", elements: "doip_elements" } as const
-
-/**
- * What of a digital object's `attributes.content` the client owns, to be recorded under `DescriptionKeys.content`.
- * Retrieve gives the manifest as the content, and clients send it back changed: the parts the server makes
- * (`@id`, the `kernel` with its component list, sizes and checksums, the `provenance`) are dropped here and made
- * afresh by `deriveManifest`, so that what a client sends back is what it gets, never nested inside the profile.
- *
- * @category conversions
- * @since 0.1.0
- */
-export const clientContent = (content: Readonly<Record<string, unknown>>): Record<string, unknown> => {
-  const { "@id": _id, kernel: _kernel, provenance: _provenance, ...owned } = content
-  return owned
-}
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-/**
- * The type and content of the newest commits that recorded them, and each element's attributes as the newest
- * commit that declared the element recorded them.
- */
-const describedBy = (history: ReadonlyArray<CommitInfo>) => {
-  let type: string | undefined
-  let content: Record<string, unknown> | undefined
-  const elements = new Map<string, Record<string, unknown>>()
-  for (const commit of history) {
-    type ??= commit.metadata[DescriptionKeys.type]
-    if (content === undefined && commit.metadata[DescriptionKeys.content] !== undefined) {
-      const parsed = parseJsonObjectText(commit.metadata[DescriptionKeys.content]!)
-      content = typeof parsed === "string" ? undefined : parsed
-    }
-    const recorded = commit.metadata[DescriptionKeys.elements]
-    if (recorded !== undefined) {
-      const parsed = parseJsonObjectText(recorded)
-      if (typeof parsed !== "string") {
-        for (const [id, attributes] of Object.entries(parsed)) {
-          if (!elements.has(id) && isRecord(attributes)) elements.set(id, attributes)
-        }
-      }
-    }
-  }
-  return { type, content, elements }
-}

@@ -14,7 +14,7 @@ import type { FacadeError } from "../../layers/metadata/FacadeError.ts"
 import type { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import type { Staging } from "../../layers/storage/ComponentWriter.ts"
 import type { ComponentStat, StorageError } from "../../layers/storage/Storage.ts"
-import { clientContent, DescriptionKeys } from "../../layers/metadata/StorageFdoFacade.ts"
+import { clientContent, DescriptionKeys } from "../../layers/metadata/ObjectDescription.ts"
 import { componentIdOf } from "./Requests.ts"
 
 /**

@@ -7,7 +7,9 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as HttpFdoFacade from "../../../src/layers/metadata/HttpFdoFacade.ts"
 import { FdoFacade, type Manifest } from "../../../src/layers/metadata/FdoFacade.ts"
+import { clientContent, DescriptionKeys } from "../../../src/layers/metadata/ObjectDescription.ts"
 import * as MemoryStorage from "../../../src/layers/storage/MemoryStorage.ts"
+import * as ObjectId from "../../../src/layers/storage/ObjectId.ts"
 import { Storage, StorageError } from "../../../src/layers/storage/Storage.ts"
 import { type ServiceError, toDoipError } from "../../../src/server/ServiceErrors.ts"
 import * as FacadeStandIn from "../../support/FacadeStandIn.ts"
@@ -247,6 +249,33 @@ describe("HttpFdoFacade", () => {
       const error = yield* errorOf(facade.manifest("Q111111"))
       assert.strictEqual(error.kind, "Unavailable")
       assert.match(error.message, /^metadata service unavailable: /)
+    })))
+
+  it.live("what a client recorded with an update is laid over the façade's manifest; the façade's kernel stays", () =>
+    run(Effect.gen(function*() {
+      const { facade } = yield* setUp()
+      const storage = yield* Storage
+      const before = yield* facade.manifest("Q111111")
+      // the manifest as a client sends it back, changed: what UpdateHandler records for it
+      const sent = { ...before, profile: { ...(before["profile"] as object), name: "Renamed by a client" }, note: "mine" }
+      yield* storage.write("Q111111", ObjectId.RECORD_ID, "application/json", Stream.make(new TextEncoder().encode("{}")))
+      yield* storage.commit("update Q111111", {
+        [DescriptionKeys.content]: JSON.stringify(clientContent(sent)),
+        [DescriptionKeys.elements]: JSON.stringify({ "fulltext.pdf": { filename: "paper.pdf" } })
+      })
+      yield* facade.purge("Q111111")
+      const after = yield* facade.manifest("Q111111")
+      assert.strictEqual((after["profile"] as any).name, "Renamed by a client")
+      assert.strictEqual(after["note"], "mine")
+      assert.deepStrictEqual(after["provenance"], before["provenance"])
+      assert.strictEqual(after["@id"], before["@id"])
+      assert.deepStrictEqual(componentsOf(after)[0]!["attributes"], { filename: "paper.pdf" })
+      assert.strictEqual(componentsOf(after)[0]!["checksum"], componentsOf(before)[0]!["checksum"])
+      // sent back again as it is now: nothing nests, nothing moves
+      yield* storage.write("Q111111", ObjectId.RECORD_ID, "application/json", Stream.make(new TextEncoder().encode("{\"v\":2}")))
+      yield* storage.commit("update again", { [DescriptionKeys.content]: JSON.stringify(clientContent(after)) })
+      yield* facade.purge("Q111111")
+      assert.deepStrictEqual(yield* facade.manifest("Q111111"), after)
     })))
 
   it.live("types: a type FDO from types/{TypeId}, NotFound for an unknown type", () =>
