@@ -95,11 +95,10 @@ export const fromServer = (error: string, message: string): NotFoundError | Serv
  * @category constructors
  * @since 0.1.0
  */
-export const closedBeforeAnswer = (tls: boolean): ConnectionError =>
+export const closedBeforeAnswer = (tls: boolean, cause?: string): ConnectionError =>
   new ConnectionError({
-    message: tls
-      ? "the server closed the connection without answering"
-      : "the server closed the connection without answering; if it speaks TLS on this port, connect with TLS (--tls)"
+    message: `the server closed the connection without answering${cause === undefined ? "" : ` (${cause})`}` +
+      (tls ? "" : "; if it speaks TLS on this port, connect with TLS (--tls)")
   })
 
 /**

@@ -24,12 +24,14 @@ import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
 import * as DoipStatus from "../protocol/DoipStatus.ts"
 import { DoipOperationId } from "../protocol/OperationCodes.ts"
+import { parseComponentId } from "../layers/storage/ObjectId.ts"
 import * as SegmentCodec from "../protocol/doip2/Codec.ts"
 import {
   type ClientError,
@@ -196,7 +198,8 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
         Stream.tapError((error) => shutdown(pipeline, new ConnectionError({ message: `the connection was closed: ${error.message}` })))
       )
       return {
-        componentId: string(attributes["filename"]) ?? componentId,
+        // a server's file name names a file the caller may write: only a plain file name is taken
+        componentId: fileName(string(attributes["filename"])) ?? componentId,
         mediaType: string(attributes["mediaType"]) ?? string(named?.["type"]) ?? "application/octet-stream",
         size: typeof attributes["length"] === "number" ? attributes["length"] : undefined,
         content
@@ -278,7 +281,8 @@ const readAnswers = (pipeline: Pipeline, timeout: Duration.Duration, tls: boolea
     let lastWord: string | undefined
     for (let answers = 0;; answers++) {
       // before any answer, a dropped connection is most likely a TLS server refusing plaintext: say so
-      const part = yield* (answers > 0 ? pipeline.next : Effect.catchTag(pipeline.next, "ConnectionError", () => Effect.fail(closedBeforeAnswer(tls))))
+      const part = yield* (answers > 0 ? pipeline.next : Effect.catchTag(pipeline.next, "ConnectionError", (error) =>
+        Effect.fail(closedBeforeAnswer(tls, error.message === "the server closed the connection" ? undefined : error.message))))
       if (part === undefined) {
         if (answers === 0) return yield* closedBeforeAnswer(tls)
         return yield* new ConnectionError({
@@ -470,3 +474,7 @@ const parseJson = (body: Uint8Array): Effect.Effect<unknown, ProtocolError> =>
     try: () => JSON.parse(textDecoder.decode(body)) as unknown,
     catch: () => new ProtocolError({ message: "bad answer from the server: an output segment is not JSON" })
   })
+
+/** `name` when it is a plain file name (no path, not `.` or `..`), else `undefined` */
+const fileName = (name: string | undefined) =>
+  name !== undefined && Result.isSuccess(parseComponentId(name)) ? name : undefined

@@ -92,6 +92,8 @@ export interface OutgoingComponent {
   readonly open?: Effect.Effect<ContentReader, DoipError, Scope.Scope> | undefined
   /** all of the content, when it is in memory already: written as it is, with no open and no read */
   readonly bytes?: Uint8Array | undefined
+  /** the element's attributes as DOIP v2.0 sends them (`filename` and what its client gave it); else its id names it */
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined
 }
 
 /**

@@ -60,4 +60,13 @@ describe("answers the DOIP v2.0 specification allows", () => {
       )
       assert.strictEqual((yield* retrieveText(server)).text, "hello")
     })))
+
+  it.live("a file name that is a path is not taken: the element keeps the id it was asked by", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const server = yield* answering((requestId) =>
+        `{"requestId":${JSON.stringify(requestId)},"status":"0.DOIP/Status.001","attributes":{"filename":"../../.bashrc"}}\n#\n` +
+        `@\n5\nhello\n#\n#\n`
+      )
+      assert.strictEqual((yield* retrieveText(server)).component.componentId, "hello.txt")
+    })))
 })

@@ -34,6 +34,16 @@ export const clientContent = (content: Readonly<Record<string, unknown>>): Recor
 }
 
 /**
+ * JSON text with every object's keys sorted: two values are the same JSON when their canonical texts are equal.
+ *
+ * @category conversions
+ * @since 0.1.0
+ */
+export const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v)
+
+/**
  * Whether a value is a JSON object. Recorded content whose `profile` is one has the shape of a manifest (what
  * retrieve gave and a client sent back); other content (older records, a client's own JSON) is the profile.
  *
@@ -65,7 +75,7 @@ export const overlay = (manifest: Manifest, description: Description): Manifest 
       "fdo:hasComponent": components.map((entry: unknown) => {
         const component = isRecord(entry) ? entry : {}
         const attributes = description.elements.get(String(component["componentId"]))
-        return attributes === undefined ? entry : { ...component, attributes }
+        return attributes === undefined || Object.keys(attributes).length === 0 ? entry : { ...component, attributes }
       })
     },
     ...(description.content === undefined ? {} : {
@@ -97,6 +107,8 @@ export const describedBy = (history: ReadonlyArray<CommitInfo>): Description => 
   let content: Record<string, unknown> | undefined
   const elements = new Map<string, Record<string, unknown>>()
   for (const commit of history) {
+    // what an object said of itself before it was deleted is not what a new object of that id says
+    if (commit.metadata["operation"] === "delete") break
     type ??= commit.metadata[DescriptionKeys.type]
     if (content === undefined && commit.metadata[DescriptionKeys.content] !== undefined) {
       const parsed = parseJsonObjectText(commit.metadata[DescriptionKeys.content]!)
@@ -107,6 +119,7 @@ export const describedBy = (history: ReadonlyArray<CommitInfo>): Description => 
       const parsed = parseJsonObjectText(recorded)
       if (typeof parsed !== "string") {
         for (const [id, attributes] of Object.entries(parsed)) {
+          // an empty set is recorded too: it cleared what an older commit gave the element
           if (!elements.has(id) && isRecord(attributes)) elements.set(id, attributes)
         }
       }

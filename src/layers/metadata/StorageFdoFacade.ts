@@ -66,7 +66,7 @@ export const deriveManifest = (
           mediaType: c.mediaType,
           size: c.size,
           checksum: c.checksum,
-          ...(attributes === undefined ? {} : { attributes })
+          ...(attributes === undefined || Object.keys(attributes).length === 0 ? {} : { attributes })
         }
       })
     },

@@ -31,7 +31,7 @@ import type { Candidate, Equation } from "./equations/Equation.ts"
 import { findEquations } from "./equations/FindEquations.ts"
 import * as Refine from "./equations/Refine.ts"
 import { Llm } from "./llm/Llm.ts"
-import { parseComponentId } from "../storage/ObjectId.ts"
+import { isReserved, parseComponentId } from "../storage/ObjectId.ts"
 import { Pdf, type PdfError } from "./pdf/Pdf.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import * as SharedRuns from "./SharedRuns.ts"
@@ -235,6 +235,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       }
       if (decoded.componentId !== undefined && Result.isFailure(parseComponentId(decoded.componentId))) {
         return yield* new WorkflowError({ kind: "BadParams", message: Result.merge(parseComponentId(decoded.componentId)) })
+      }
+      if (decoded.componentId !== undefined && isReserved(decoded.componentId)) {
+        return yield* new WorkflowError({ kind: "BadParams", message: `component id ${decoded.componentId} is the server's own` })
       }
       const source = yield* sourceOf(objectId, decoded.componentId)
       if (source.size > maxPdfBytes) {

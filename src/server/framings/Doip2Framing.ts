@@ -367,7 +367,7 @@ const writeResponse = (
           id: component.componentId,
           type: component.mediaType,
           length: component.size,
-          attributes: { filename: component.componentId }
+          attributes: component.attributes ?? { filename: component.componentId }
         }))
         yield* writeBytes(connection, component)
       }

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import { type DoipRequest, dualResponse, type DoipResponse, type JsonObject } from "../../protocol/DoipMessage.ts"
@@ -14,7 +15,8 @@ import type { FacadeError } from "../../layers/metadata/FacadeError.ts"
 import type { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import type { Staging } from "../../layers/storage/ComponentWriter.ts"
 import type { ComponentStat, StorageError } from "../../layers/storage/Storage.ts"
-import { clientContent, DescriptionKeys } from "../../layers/metadata/ObjectDescription.ts"
+import { canonicalJson, clientContent, DescriptionKeys, isRecord } from "../../layers/metadata/ObjectDescription.ts"
+import { parseComponentId } from "../../layers/storage/ObjectId.ts"
 import { componentIdOf } from "./Requests.ts"
 
 /**
@@ -83,35 +85,57 @@ export const stageElements = Effect.fnUntraced(function*(options: {
 
 /**
  * The commit metadata that records what the object says about itself (its type and `attributes.content`, less what
- * the server makes: `clientContent`). A type equal to `currentType`, the one retrieve reports now, is no change: an
- * object without a type of its own is reported as `DigitalObject`, and sending that back must not make it one.
+ * the server makes: `clientContent`), and the attributes of each element it lists with `attributes` (an empty set
+ * clears them). Only what differs from `current`, the object as retrieve reports it now, is recorded: a client sends
+ * the whole object back, and what it did not change is no change (an object without a type of its own is reported
+ * as `DigitalObject`; sending that back must not make it one).
+ *
+ * A `filename` must be a file name (`parseComponentId`): clients save elements under it.
  *
  * @since 0.1.0
  */
 export const descriptionMetadata = (
   object: typeof DigitalObject.DigitalObjectInput.Type,
-  currentType?: string
+  current?: DigitalObject.DigitalObject
 ): Effect.Effect<Record<string, string>, DoipError> => {
   const metadata: Record<string, string> = {}
-  if (object.type !== undefined && object.type !== currentType) metadata[DescriptionKeys.type] = object.type
+  if (object.type !== undefined && object.type !== current?.type) metadata[DescriptionKeys.type] = object.type
   const content = object.attributes?.["content"]
   if (content !== undefined) {
-    if (typeof content !== "object" || content === null || Array.isArray(content)) {
+    if (!isRecord(content)) {
       return Effect.fail(badRequest(`attributes.content must be a JSON object, got ${JSON.stringify(content)}`))
     }
-    metadata[DescriptionKeys.content] = JSON.stringify(clientContent(content as Record<string, unknown>))
+    const owned = clientContent(content)
+    const was = current?.attributes?.["content"]
+    if (!isRecord(was) || canonicalJson(clientContent(was)) !== canonicalJson(owned)) {
+      metadata[DescriptionKeys.content] = JSON.stringify(owned)
+    }
   }
-  // element attributes as the client sent them (doipy names an element by a uuid and keeps its file name here);
-  // the checksum is the server's, and a file name that is the id is what an element has anyway
   const elements: Record<string, Record<string, unknown>> = {}
   for (const element of object.elements ?? []) {
     if (element.attributes === undefined) continue
-    const { checksum: _checksum, ...attributes }: Record<string, unknown> = element.attributes
-    if (attributes["filename"] === element.id) delete attributes["filename"]
-    if (Object.keys(attributes).length > 0) elements[element.id] = attributes
+    const filename = element.attributes["filename"]
+    if (filename !== undefined && (typeof filename !== "string" || Result.isFailure(parseComponentId(filename)))) {
+      return Effect.fail(badRequest(`element ${JSON.stringify(element.id)}: "filename" must be a file name, got ${JSON.stringify(filename)}`))
+    }
+    const attributes = ownAttributes(element.id, element.attributes)
+    const was = current?.elements?.find((e) => e.id === element.id)
+    if (was === undefined || canonicalJson(ownAttributes(element.id, was.attributes ?? {})) !== canonicalJson(attributes)) {
+      elements[element.id] = attributes
+    }
   }
   if (Object.keys(elements).length > 0) metadata[DescriptionKeys.elements] = JSON.stringify(elements)
   return Effect.succeed(metadata)
+}
+
+/**
+ * An element's attributes as the client owns them: the checksum is the server's, and a file name that is the id is
+ * what every element has anyway.
+ */
+const ownAttributes = (id: string, attributes: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const { checksum: _checksum, ...owned }: Record<string, unknown> = attributes
+  if (owned["filename"] === id) delete owned["filename"]
+  return owned
 }
 
 /**

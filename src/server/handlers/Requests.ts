@@ -128,7 +128,7 @@ export const rangeOf = (request: DoipRequest, size: number): Effect.Effect<ByteR
   if (to !== undefined && to !== null && to < from) {
     return Effect.fail(badRequest(`"range" ends (${to}) before it starts (${from})`))
   }
-  if (from >= size) {
+  if (from >= size && !(from === 0 && size === 0)) {
     return Effect.fail(badRequest(`"range" starts at byte ${from}, past the end of the ${size}-byte element`))
   }
   return Effect.succeed({ start: from, end: to === undefined || to === null ? size - 1 : Math.min(to, size - 1) })

@@ -85,7 +85,11 @@ export const make = Effect.gen(function*() {
     const manifest = yield* facade.manifest(objectId)
     const object = DigitalObject.fromManifest(objectId, manifest)
     if (!(yield* optionalBoolean(request, "includeElementData"))) return dualResponse(manifest, object)
-    const components = yield* Effect.forEach(object.elements ?? [], (e) => component(objectId, e.id))
+    const components = yield* Effect.forEach(object.elements ?? [], (e) =>
+      Effect.map(component(objectId, e.id), (stored) => {
+        stored.attributes = e.attributes
+        return stored
+      }))
     return { metadata: [manifest], components, workflow: [], output: object }
   })
   return {
@@ -110,6 +114,8 @@ class StoredComponent implements OutgoingComponent {
 
   /** the bytes asked for, when not all of them */
   private readonly range: ByteRange | undefined
+  /** the element's attributes, when the object's manifest is at hand (a retrieve with `includeElementData`) */
+  attributes: Readonly<Record<string, unknown>> | undefined = undefined
 
   constructor(storage: Storage["Service"], objectId: string, componentId: string, stat: ComponentStat, range?: ByteRange) {
     this.storage = storage

@@ -103,14 +103,17 @@ export const make = Effect.gen(function*() {
     }
     const existing = yield* existingComponents(objectId)
     const current = DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId))
-    const description = yield* descriptionMetadata(object, current.type)
+    const description = yield* descriptionMetadata(object, current)
+    // an object made before records (or by the binary wire) gets one now: should the update leave it no component,
+    // the record keeps it in existence
+    const recorded = yield* ObjectRecord.hasRecord(storage, objectId)
     const changed = yield* writer.change(
       { objectId, operation: "update", metadata: { committer: principal, ...description } },
       (staging) =>
         Effect.tap(
           stageElements({ request, object, existing, staging, maxComponentSize: limits.maxComponentSize }),
           // a new description is a change of the object even when no element changes
-          () => Object.keys(description).length === 0 ? Effect.void : ObjectRecord.stage(staging, description)
+          () => Object.keys(description).length === 0 && recorded ? Effect.void : ObjectRecord.stage(staging, description)
         )
     ).pipe(
       Effect.map((changed) => Option.some(changed)),

@@ -720,6 +720,77 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       assert.strictEqual((plain["elements"] as Array<any>)[0].attributes.filename, "plain.txt")
     }))
 
+  it.effect("updates record only what changed; an object without a record keeps existing with no elements", () =>
+    Effect.gen(function*() {
+      const storage = yield* Storage
+      yield* seed("Q550", "a.txt", "aaa", "text/plain")
+      const raw = yield* connect()
+      const update = (requestId: string, object: unknown) =>
+        exchange(raw, `{"requestId":"${requestId}","targetId":"Q550","operationId":"0.DOIP/Op.Update",${auth}}\n#\n${JSON.stringify(object)}\n#\n#\n`)
+      // sent back as retrieved, twice: the first gives the object its record, the second commits nothing
+      const object = compactOutput(yield* exchange(raw, retrieveObject("r", "Q550")))
+      assertOk(yield* update("u1", object), "u1")
+      const commits = (yield* storage.history("Q550")).length
+      assertOk(yield* update("u2", object), "u2")
+      assert.strictEqual((yield* storage.history("Q550")).length, commits, "an unchanged object is not committed again")
+      // every element removed: the object stays, with none
+      assertOk(yield* update("u3", { id: "Q550", elements: [] }), "u3")
+      assert.deepStrictEqual(compactOutput(yield* exchange(raw, retrieveObject("r2", "Q550")))["elements"], [])
+    }))
+
+  it.effect("element attributes: a file name must be one, an empty set clears them, a new object of a deleted id starts afresh", () =>
+    Effect.gen(function*() {
+      const raw = yield* connect()
+      const create = (requestId: string, object: unknown) =>
+        exchange(
+          raw,
+          `{"requestId":"${requestId}","targetId":"${serviceId}","operationId":"0.DOIP/Op.Create",${auth}}\n#\n${JSON.stringify(object)}\n#\n` +
+            `{"id":"e.txt"}\n#\n@\n1\ne\n#\n#\n`
+        )
+      const escaping = yield* create("c0", { id: "Q551", elements: [{ id: "e.txt", attributes: { filename: "../../.bashrc" } }] })
+      assertError(escaping, { status: status(101), requestId: "c0" })
+      assertOk(yield* create("c1", { id: "Q552", type: "Secret", attributes: { content: { name: "old" } }, elements: [{ id: "e.txt", attributes: { filename: "old.txt", lang: "en" } }] }), "c1")
+      const cleared = yield* exchange(
+        raw,
+        `{"requestId":"u","targetId":"Q552","operationId":"0.DOIP/Op.Update",${auth}}\n#\n` +
+          `{"id":"Q552","elements":[{"id":"e.txt","attributes":{}}]}\n#\n#\n`
+      )
+      assert.deepStrictEqual((compactOutput(cleared)["elements"] as Array<any>)[0].attributes.filename, "e.txt")
+      assert.isFalse(Object.hasOwn((compactOutput(cleared)["elements"] as Array<any>)[0].attributes, "lang"))
+      // includeElementData names each element's bytes as retrieve names the element
+      assertOk(
+        yield* exchange(
+          raw,
+          `{"requestId":"n","targetId":"Q552","operationId":"0.DOIP/Op.Update",${auth}}\n#\n` +
+            `{"id":"Q552","elements":[{"id":"e.txt","attributes":{"filename":"named.txt"}}]}\n#\n#\n`
+        ),
+        "n"
+      )
+      const whole = yield* exchange(
+        raw,
+        `{"requestId":"w","targetId":"Q552","operationId":"0.DOIP/Op.Retrieve","attributes":{"includeElementData":true}}\n#\n#\n`
+      )
+      const headers = whole.segments.filter((s) => s.kind === "json").map((s) => JSON.parse((s as { text: string }).text))
+      assert.strictEqual(headers.find((h) => h.id === "e.txt").attributes.filename, "named.txt")
+      assertOk(yield* exchange(raw, `{"requestId":"d","targetId":"Q552","operationId":"0.DOIP/Op.Delete",${auth}}\n#\n#\n`), "d")
+      const fresh = compactOutput(yield* create("c2", { id: "Q552", elements: [{ id: "e.txt" }] }))
+      assert.strictEqual(fresh["type"], "DigitalObject")
+      assert.isUndefined(fresh["attributes"]["content"]["profile"]["name"])
+      assert.strictEqual((fresh["elements"] as Array<any>)[0].attributes.filename, "e.txt")
+    }))
+
+  it.effect("a range of an empty element from byte 0 is empty", () =>
+    Effect.gen(function*() {
+      yield* seed("Q553", "empty.bin", new Uint8Array(0))
+      const raw = yield* connect()
+      const answer = yield* exchange(
+        raw,
+        `{"requestId":"z","targetId":"Q553","operationId":"0.DOIP/Op.Retrieve","attributes":{"element":"empty.bin","range":{"start":0}}}\n#\n#\n`
+      )
+      assertOk(answer, "z")
+      assert.strictEqual((answer.segments[1] as Extract<Segment, { kind: "bytes" }>).data.length, 0)
+    }))
+
   it.effect("ListOperations on the service and on an object", () =>
     Effect.gen(function*() {
       yield* seed("Q520", "x.txt", "x")
