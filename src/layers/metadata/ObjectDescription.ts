@@ -53,9 +53,9 @@ export const canonicalJson = (value: unknown): string =>
 export const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /**
- * A manifest someone else made (the FDO façade's) with what clients recorded laid over it: the parts the server
- * makes (`@id`, the `kernel`, the `provenance`) stay the façade's, the rest is the client's as sent, and each
- * component gets the attributes its element was given.
+ * A manifest (the FDO façade's, or the one storage gives) with what clients recorded laid over it: the parts the
+ * server makes (`@id`, the `kernel`, the `provenance`) stay as they are, the rest is the client's as sent (content
+ * in the older, plain form is added to the profile), and each component gets the attributes its element was given.
  *
  * @category combinators
  * @since 0.1.0

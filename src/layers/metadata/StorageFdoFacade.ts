@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { FacadeError } from "./FacadeError.ts"
-import { describedBy, isRecord } from "./ObjectDescription.ts"
+import { describedBy, isRecord, overlay } from "./ObjectDescription.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import * as ObjectRecord from "../storage/ObjectRecord.ts"
 import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "../storage/Storage.ts"
@@ -43,12 +43,9 @@ export const deriveManifest = (
   const newest = history[0]
   const oldest = history[history.length - 1]
   const described = describedBy(history)
-  // content sent back as retrieve gave it (a manifest) keeps its own shape; older, plain content is the profile
-  const { profile, ...rest } = described.content ?? {}
-  const shaped = isRecord(profile)
-  return {
-    ...(shaped ? rest : {}),
-    "@context": shaped && rest["@context"] !== undefined ? rest["@context"] : context,
+  // what clients recorded laid over what storage says (as for the HTTP façade's manifests), then the profile's own keys
+  const laid = overlay({
+    "@context": context,
     "@id": objectId,
     "@type": "DigitalObject",
     kernel: {
@@ -58,28 +55,29 @@ export const deriveManifest = (
       kernelVersion: "v1",
       immutable: false,
       modified: newest?.creationDate ?? components[0]?.modified,
-      "fdo:hasComponent": components.map((c) => {
-        const attributes = described.elements.get(c.componentId)
-        return {
-          "@id": `#${c.componentId}`,
-          componentId: c.componentId,
-          mediaType: c.mediaType,
-          size: c.size,
-          checksum: c.checksum,
-          ...(attributes === undefined || Object.keys(attributes).length === 0 ? {} : { attributes })
-        }
-      })
+      "fdo:hasComponent": components.map((c) => ({
+        "@id": `#${c.componentId}`,
+        componentId: c.componentId,
+        mediaType: c.mediaType,
+        size: c.size,
+        checksum: c.checksum
+      }))
     },
-    profile: {
-      ...(shaped ? profile : described.content),
-      "@context": "https://schema.org",
-      "@type": described.type ?? "CreativeWork",
-      identifier: objectId
-    },
+    profile: {},
     provenance: {
       "prov:generatedAtTime": oldest?.creationDate,
       "prov:wasAttributedTo": oldest?.committer,
       ...(newest === undefined ? {} : { "fdo:commit": newest.id })
+    }
+  }, described)
+  return {
+    ...laid,
+    "@type": "DigitalObject",
+    profile: {
+      ...(isRecord(laid["profile"]) ? laid["profile"] : {}),
+      "@context": "https://schema.org",
+      "@type": described.type ?? "CreativeWork",
+      identifier: objectId
     }
   }
 }
@@ -95,13 +93,13 @@ export const make = Effect.fnUntraced(function*(options?: {
   const storage = yield* Storage
   const derive = (objectId: string): Effect.Effect<Manifest, FacadeError | StorageError> =>
     Effect.gen(function*() {
-      const [components, history] = yield* Effect.all([storage.list(objectId), storage.history(objectId)], {
+      const [found, history] = yield* Effect.all([ObjectRecord.find(storage, objectId), storage.history(objectId)], {
         concurrency: 2
       })
-      if (!(yield* ObjectRecord.exists(storage, objectId, components))) {
+      if (found === undefined) {
         return yield* new FacadeError({ kind: "NotFound", message: `object ${objectId} does not exist` })
       }
-      return deriveManifest(objectId, components, history)
+      return deriveManifest(objectId, found.components, history)
     })
   const ttl = options?.timeToLive ?? "5 minutes"
   const cache = yield* Cache.makeWith(derive, {

@@ -11,28 +11,32 @@ import { RECORD_ID } from "./ObjectId.ts"
 import type { ComponentStat, Storage, StorageError } from "./Storage.ts"
 
 /**
- * Whether the object exists: it has a component, or a record.
+ * What the object is made of in storage: its committed components, and whether it has a record.
  *
- * @category queries
+ * @category models
  * @since 0.1.0
  */
-export const exists = (
-  storage: Storage["Service"],
-  objectId: string,
-  components?: ReadonlyArray<ComponentStat>
-): Effect.Effect<boolean, StorageError> =>
-  components !== undefined && components.length > 0 ? Effect.succeed(true) : hasRecord(storage, objectId)
+export interface Found {
+  readonly components: ReadonlyArray<ComponentStat>
+  readonly recorded: boolean
+}
 
 /**
- * Whether the object has a record.
+ * The object's components and record, read at once; `undefined` when it has neither, that is, does not exist.
  *
  * @category queries
  * @since 0.1.0
  */
-export const hasRecord = (storage: Storage["Service"], objectId: string): Effect.Effect<boolean, StorageError> =>
-  storage.stat(objectId, RECORD_ID).pipe(
-    Effect.as(true),
-    Effect.catchIf((error) => error.kind === "NotFound", () => Effect.succeed(false))
+export const find = (storage: Storage["Service"], objectId: string): Effect.Effect<Found | undefined, StorageError> =>
+  Effect.map(
+    Effect.all([
+      storage.list(objectId),
+      storage.stat(objectId, RECORD_ID).pipe(
+        Effect.as(true),
+        Effect.catchIf((error) => error.kind === "NotFound", () => Effect.succeed(false))
+      )
+    ], { concurrency: 2 }),
+    ([components, recorded]) => components.length === 0 && !recorded ? undefined : { components, recorded }
   )
 
 /**

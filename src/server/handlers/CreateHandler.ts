@@ -70,14 +70,13 @@ export const make = Effect.gen(function*() {
       const changed = yield* writer.change(
         { objectId, operation: "create", metadata: { committer: principal, ...description } },
         Effect.fnUntraced(function*(staging) {
-          const existing = yield* storage.list(objectId)
-          if (yield* ObjectRecord.exists(storage, objectId, existing)) {
+          if ((yield* ObjectRecord.find(storage, objectId)) !== undefined) {
             return yield* new DoipError({ kind: "Conflict", message: `object ${objectId} already exists` })
           }
           const staged = yield* stageElements({
             request,
             object,
-            existing,
+            existing: [],
             staging,
             maxComponentSize: limits.maxComponentSize
           })

@@ -33,14 +33,13 @@ export const make = Effect.gen(function*() {
         { objectId, operation: "delete", metadata: { committer: principal } },
         Effect.fnUntraced(function*(staging) {
           // listed under the lock, so a component created meanwhile is not left behind
-          const existing = yield* storage.list(objectId)
-          const recorded = yield* ObjectRecord.hasRecord(storage, objectId)
-          if (existing.length === 0 && !recorded) {
+          const found = yield* ObjectRecord.find(storage, objectId)
+          if (found === undefined) {
             return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
           }
-          yield* Effect.forEach(existing, (stat) => staging.remove(stat.componentId), { discard: true })
-          if (recorded) yield* staging.remove(RECORD_ID)
-          return existing.map((stat) => stat.componentId)
+          yield* Effect.forEach(found.components, (stat) => staging.remove(stat.componentId), { discard: true })
+          if (found.recorded) yield* staging.remove(RECORD_ID)
+          return found.components.map((stat) => stat.componentId)
         })
       )
       return {

@@ -58,10 +58,12 @@ export const typeIdOf = (request: DoipRequest, base: string): Effect.Effect<stri
  * @since 0.1.0
  */
 export const componentIdOf = (value: string): Effect.Effect<string, DoipError> =>
-  isReserved(value) ? Effect.fail(badRequest(`component id ${JSON.stringify(value)} is reserved for the server`)) : Result.match(parseComponentId(value), {
-    onFailure: (message) => Effect.fail(badRequest(message)),
-    onSuccess: Effect.succeed
-  })
+  isReserved(value)
+    ? Effect.fail(badRequest(`component id ${JSON.stringify(value)} is reserved for the server`))
+    : Result.match(parseComponentId(value), {
+      onFailure: (message) => Effect.fail(badRequest(message)),
+      onSuccess: Effect.succeed
+    })
 
 /**
  * An optional string attribute.

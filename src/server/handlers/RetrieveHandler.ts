@@ -32,8 +32,9 @@ export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
   const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
-  const component = (objectId: string, componentId: string) =>
-    Effect.map(storage.stat(objectId, componentId), (stat) => new StoredComponent(storage, objectId, componentId, stat))
+  const component = (objectId: string, componentId: string, attributes?: Readonly<Record<string, unknown>>) =>
+    Effect.map(storage.stat(objectId, componentId), (stat) =>
+      new StoredComponent(storage, objectId, componentId, stat, undefined, attributes))
   /** one element, or the part of it `attributes.range` asks for */
   const element = (request: DoipRequest, objectId: string, componentId: string) =>
     request.attributes["range"] === undefined
@@ -85,11 +86,7 @@ export const make = Effect.gen(function*() {
     const manifest = yield* facade.manifest(objectId)
     const object = DigitalObject.fromManifest(objectId, manifest)
     if (!(yield* optionalBoolean(request, "includeElementData"))) return dualResponse(manifest, object)
-    const components = yield* Effect.forEach(object.elements ?? [], (e) =>
-      Effect.map(component(objectId, e.id), (stored) => {
-        stored.attributes = e.attributes
-        return stored
-      }))
+    const components = yield* Effect.forEach(object.elements ?? [], (e) => component(objectId, e.id, e.attributes))
     return { metadata: [manifest], components, workflow: [], output: object }
   })
   return {
@@ -115,10 +112,18 @@ class StoredComponent implements OutgoingComponent {
   /** the bytes asked for, when not all of them */
   private readonly range: ByteRange | undefined
   /** the element's attributes, when the object's manifest is at hand (a retrieve with `includeElementData`) */
-  attributes: Readonly<Record<string, unknown>> | undefined = undefined
+  readonly attributes: Readonly<Record<string, unknown>> | undefined
 
-  constructor(storage: Storage["Service"], objectId: string, componentId: string, stat: ComponentStat, range?: ByteRange) {
+  constructor(
+    storage: Storage["Service"],
+    objectId: string,
+    componentId: string,
+    stat: ComponentStat,
+    range?: ByteRange,
+    attributes?: Readonly<Record<string, unknown>>
+  ) {
     this.storage = storage
+    this.attributes = attributes
     this.objectId = objectId
     this.componentId = componentId
     this.mediaType = stat.mediaType

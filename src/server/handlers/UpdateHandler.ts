@@ -42,12 +42,13 @@ export const make = Effect.gen(function*() {
   const facade = yield* FdoFacade
   const { limits } = yield* ServerConfig
 
-  const existingComponents = Effect.fnUntraced(function*(objectId: string) {
-    const existing = yield* storage.list(objectId)
-    if (!(yield* ObjectRecord.exists(storage, objectId, existing))) {
+  /** the object as storage holds it; `NotFound` when it does not exist */
+  const existing = Effect.fnUntraced(function*(objectId: string) {
+    const found = yield* ObjectRecord.find(storage, objectId)
+    if (found === undefined) {
       return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
     }
-    return existing
+    return found
   })
 
   const updateOneComponent = Effect.fnUntraced(function*(request: DoipRequest, objectId: string, principal: string) {
@@ -65,7 +66,7 @@ export const make = Effect.gen(function*() {
       )
     }
     const componentId = yield* componentIdOf(element)
-    yield* existingComponents(objectId)
+    yield* existing(objectId)
     const written = yield* writer.write({
       objectId,
       componentId,
@@ -101,18 +102,16 @@ export const make = Effect.gen(function*() {
     if (object.id !== undefined && object.id !== objectId && object.id !== request.objectId) {
       return yield* badRequest(`the input object's id ${JSON.stringify(object.id)} is not the target ${objectId}`)
     }
-    const existing = yield* existingComponents(objectId)
+    const { components, recorded } = yield* existing(objectId)
     const current = DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId))
     const description = yield* descriptionMetadata(object, current)
-    // an object made before records (or by the binary wire) gets one now: should the update leave it no component,
-    // the record keeps it in existence
-    const recorded = yield* ObjectRecord.hasRecord(storage, objectId)
     const changed = yield* writer.change(
       { objectId, operation: "update", metadata: { committer: principal, ...description } },
       (staging) =>
         Effect.tap(
-          stageElements({ request, object, existing, staging, maxComponentSize: limits.maxComponentSize }),
-          // a new description is a change of the object even when no element changes
+          stageElements({ request, object, existing: components, staging, maxComponentSize: limits.maxComponentSize }),
+          // a new description is a change of the object even when no element changes; and an object made before
+          // records (or by the binary wire) gets one now, so that an update leaving it no component does not end it
           () => Object.keys(description).length === 0 && recorded ? Effect.void : ObjectRecord.stage(staging, description)
         )
     ).pipe(
