@@ -12,7 +12,7 @@ import * as DemoSeed from "../layers/storage/DemoSeed.ts"
 import * as ServerConfig from "../layers/config/ServerConfig.ts"
 import * as DoipServer from "../server/DoipServer.ts"
 import { packageVersion, ServerInfo } from "../server/ServerInfo.ts"
-import * as Tls from "../server/Tls.ts"
+import * as Tls from "../server/tls/Tls.ts"
 import * as Output from "./Output.ts"
 import * as WriteCredential from "./WriteCredential.ts"
 
@@ -42,8 +42,21 @@ const flags = {
     Flag.withDescription("lakeFS secret access key (env LAKEFS_PASSWORD, which other users cannot see in ps)"),
     Flag.optional
   ),
-  tlsCert: Flag.String("tls-cert").pipe(Flag.withDescription("TLS certificate (default certs/server.crt)"), Flag.optional),
-  tlsKey: Flag.String("tls-key").pipe(Flag.withDescription("TLS private key (default certs/server.key)"), Flag.optional)
+  tls: Flag.Literals("tls", Tls.modes).pipe(
+    Flag.withDescription(
+      "off: plaintext only; auto: plaintext and TLS on every port; required: TLS only (env DOIP_TLS_MODE; default " +
+        "required with a certificate, else auto with a self-signed one kept in the data dir)"
+    ),
+    Flag.optional
+  ),
+  tlsCert: Flag.String("tls-cert").pipe(
+    Flag.withDescription("TLS certificate, PEM (env DOIP_TLS_CERT; default certs/server.crt when it exists)"),
+    Flag.optional
+  ),
+  tlsKey: Flag.String("tls-key").pipe(
+    Flag.withDescription("TLS private key, PEM (env DOIP_TLS_KEY; default certs/server.key when it exists)"),
+    Flag.optional
+  )
 }
 
 /**
@@ -61,6 +74,7 @@ const overridesOf = (options: {
   readonly lakefsBranch: Option.Option<string>
   readonly lakefsUser: Option.Option<string>
   readonly lakefsPassword: Option.Option<string>
+  readonly tls: Option.Option<Tls.TlsMode>
   readonly tlsCert: Option.Option<string>
   readonly tlsKey: Option.Option<string>
 }) => {
@@ -76,6 +90,7 @@ const overridesOf = (options: {
   if (Option.isSome(options.lakefsBranch)) lakefs["branch"] = options.lakefsBranch.value
   if (Option.isSome(options.lakefsUser)) lakefs["user"] = options.lakefsUser.value
   if (Option.isSome(options.lakefsPassword)) lakefs["password"] = options.lakefsPassword.value
+  if (Option.isSome(options.tls)) tls["mode"] = options.tls.value
   if (Option.isSome(options.tlsCert)) tls["cert"] = options.tlsCert.value
   if (Option.isSome(options.tlsKey)) tls["key"] = options.tlsKey.value
   if (Object.keys(tls).length > 0) out["tls"] = tls
@@ -93,18 +108,14 @@ export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(o
   })
   const settings = yield* WriteCredential.ensure(loaded)
   yield* Effect.logInfo(`configuration: ${ServerConfig.describe(settings)}`)
-  const tls = yield* Tls.load(settings.tls)
-  yield* Effect.logInfo(
-    tls === undefined
-      ? `TLS off: no ${settings.tls.cert} and ${settings.tls.key}, listening in plaintext`
-      : `TLS on: ${settings.tls.cert}`
-  )
+  const tls = yield* Tls.resolve(settings)
+  yield* Effect.logInfo(tls.log)
   for (const line of Backends.describe(settings)) yield* Effect.logInfo(line)
 
   const info = Layer.succeed(ServerInfo, {
     name: settings.serverName,
     version: packageVersion,
-    tls: tls !== undefined,
+    tls: tls.setup.mode !== "off",
     storage: Option.isSome(settings.lakefs.url) ? "lakeFS" : "embedded"
   })
   const services = DoipServer.layerServices.pipe(
@@ -121,7 +132,7 @@ export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(o
     yield* Effect.logInfo(`binary DOIP listener on ${address.host}:${address.binaryPort}`)
     yield* Effect.logInfo(`DOIP v2.0 listener on ${address.host}:${address.doip2Port}`)
   }))
-  const server = DoipServer.layerListeners({ host: settings.host, port: settings.port, tls }).pipe(
+  const server = DoipServer.layerListeners({ host: settings.host, port: settings.port, tls: tls.setup }).pipe(
     Layer.provideMerge(seeded.pipe(Layer.provideMerge(services)))
   )
   return yield* Layer.launch(Layer.provide(listening, server))

@@ -120,6 +120,20 @@ export const fromSocketError = (error: Socket.SocketError): ClientError => {
         `(${code})`
     })
   }
+  // what Node says when the server closes during the handshake: a server that speaks plaintext only on this port
+  // (our `--tls off`) closes a TLS client at once
+  if (/before secure TLS connection was established/.test(cause?.message ?? "")) {
+    return new TlsError({
+      message: "the server closed the connection during the TLS handshake: it may not speak TLS on this port " +
+        `(connect without TLS) (${code || "closed"})`
+    })
+  }
+  if (code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN") {
+    return new TlsError({
+      message: `TLS failed: ${cause?.message ?? code} (${code}); to trust this server, pass its certificate with ` +
+        "--ca (ours logs where it keeps it, with its SHA-256 fingerprint)"
+    })
+  }
   if (isTlsCode(code)) {
     return new TlsError({ message: `TLS failed: ${cause?.message ?? code} (${code})` })
   }

@@ -7,7 +7,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -26,7 +25,8 @@ import * as Doip2Framing from "./framings/Doip2Framing.ts"
 import * as UpstreamFraming from "./framings/UpstreamFraming.ts"
 import * as Listener from "./Listener.ts"
 import type { Operation } from "./OperationRegistry.ts"
-import type { TlsFiles } from "./Tls.ts"
+import * as PortServer from "./tls/PortServer.ts"
+import type { TlsSetup } from "./tls/Tls.ts"
 
 /**
  * The built-in workflows: `fixity`, and `equation_extraction` (which refines with the `Llm` when one is provided).
@@ -83,7 +83,7 @@ export class ListenAddress extends Context.Service<ListenAddress, {
 
 /**
  * Binds the binary listener on `host:port` and the DOIP v2.0 listener on `host:port + 1` (both on a free port when
- * `port` is 0), over TLS when `tls` is given.
+ * `port` is 0), both in the TLS mode `tls` asks for (plaintext only when it is not given).
  *
  * @category layers
  * @since 0.1.0
@@ -91,19 +91,10 @@ export class ListenAddress extends Context.Service<ListenAddress, {
 export const layerListeners = (options: {
   readonly host: string
   readonly port: number
-  readonly tls?: TlsFiles | undefined
+  readonly tls?: TlsSetup | undefined
 }) => {
-  // every write is a whole answer (or a large piece of content): Nagle's algorithm could only hold it back
   const socketServer = (port: number) =>
-    options.tls === undefined
-      ? NodeSocketServer.layer({ host: options.host, port, noDelay: true })
-      : NodeSocketServer.layerTls({
-        host: options.host,
-        port,
-        noDelay: true,
-        cert: Buffer.from(options.tls.cert),
-        key: Buffer.from(options.tls.key)
-      })
+    PortServer.layer({ host: options.host, port, setup: options.tls ?? { mode: "off" } })
   const boundPort = Effect.gen(function*() {
     const server = yield* SocketServer.SocketServer
     return NetAddress.isInetAddress(server.address) ? server.address.port : options.port

@@ -189,13 +189,15 @@ export const serveConnection = Effect.fnUntraced(
     const operations = yield* Operations
     const { limits } = yield* ServerConfig
     const clock = yield* Clock.Clock
-    // the reader's own pull: a TCP or TLS socket yields bytes only (PartReader encodes a string, should one come)
-    const pullBatch = PartReader.fromSocket((yield* socket.reader).pull)
     const output = new Output(yield* socket.writer)
     const idle = { waiting: true, since: clock.currentTimeMillisUnsafe() }
     const idleMillis = limits.idleTimeoutSeconds * 1000
 
     const loop = Effect.gen(function*() {
+      // opening the reader may wait for the client's first bytes (a port in TLS auto mode reads them to choose), so
+      // it runs under the idle timeout too. The reader's own pull: a TCP or TLS socket yields bytes only (PartReader
+      // encodes a string, should one come).
+      const pullBatch = PartReader.fromSocket((yield* socket.reader).pull)
       const first = yield* pullBatch
       if (first === undefined) return
       const framing = choose(first[0]![0]!)

@@ -17,14 +17,15 @@ import type { Storage } from "../../src/layers/storage/Storage.ts"
 import * as DoipServer from "../../src/server/DoipServer.ts"
 import { ServerInfo } from "../../src/server/ServerInfo.ts"
 import type { Operation } from "../../src/server/OperationRegistry.ts"
-import type { TlsFiles } from "../../src/server/Tls.ts"
+import type { TlsSetup } from "../../src/server/tls/Tls.ts"
 
 export const token = "test-token-0123456789"
 
 /** the server: memory storage (or the given storage), a token credential, listeners on an ephemeral port */
 export const layerServer = (options?: {
   readonly settings?: Record<string, unknown>
-  readonly tls?: TlsFiles
+  /** the listeners' TLS mode and certificate; default plaintext only */
+  readonly tls?: TlsSetup
   readonly storage?: Layer.Layer<Storage, any>
   /** the manifests' source; default: derived from storage */
   readonly facade?: Layer.Layer<FdoFacade, any, Storage>
@@ -36,7 +37,7 @@ export const layerServer = (options?: {
   readonly extensions?: ReadonlyArray<Effect.Effect<Operation, never, Storage | ServerConfig.ServerConfig>>
 }) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
-  const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined, storage: "memory" })
+  const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined && options.tls.mode !== "off", storage: "memory" })
   const backends = Layer.mergeAll(
     options?.facade ?? StorageFdoFacade.layer,
     options?.health ?? Health.layerInProcess("memory"),

@@ -13,7 +13,7 @@
  * dataDir: ./data                 # embedded storage
  * serverName: effect-doip
  * serviceId: effect-doip/service  # the DOIP v2.0 service id that hello answers with
- * tls: { cert: certs/server.crt, key: certs/server.key }
+ * tls: { mode: auto, cert: certs/server.crt, key: certs/server.key }  # off | auto | required
  * auth: { token: "...", username: "...", password: "...", invokeRequiresAuth: false }
  * limits: { maxObjectIdLength: 1024, maxMetadataSize: 1048576, maxMessageSize: 4294967295,
  *           maxComponentSize: 4294967295, maxSegmentsPerMessage: 10000, maxConnections: 1024,
@@ -64,8 +64,10 @@ export const config = Config.all({
   serverName: Config.String("serverName").pipe(Config.withDefault("effect-doip")),
   serviceId: Config.String("serviceId").pipe(Config.withDefault("effect-doip/service")),
   tls: Config.all({
-    cert: Config.String("cert").pipe(Config.withDefault("certs/server.crt")),
-    key: Config.String("key").pipe(Config.withDefault("certs/server.key"))
+    // unset: `required` when a certificate is configured (or in upstream's certs/), else `auto` (see server/tls/Tls)
+    mode: Config.option(Config.schema(Schema.Literals(["off", "auto", "required"]), "mode")),
+    cert: Config.option(Config.String("cert")),
+    key: Config.option(Config.String("key"))
   }).pipe(Config.nested("tls")),
   auth: Config.all({
     token: Config.option(Config.Redacted("token")),
@@ -152,6 +154,7 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_DATA_DIR", ["dataDir"]],
   ["DOIP_SERVER_NAME", ["serverName"]],
   ["DOIP_SERVICE_ID", ["serviceId"]],
+  ["DOIP_TLS_MODE", ["tls", "mode"]],
   ["DOIP_TLS_CERT", ["tls", "cert"]],
   ["DOIP_TLS_KEY", ["tls", "key"]],
   ["DOIP_TOKEN", ["auth", "token"]],

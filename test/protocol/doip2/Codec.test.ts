@@ -172,6 +172,8 @@ describe("SegmentCodec: framing details", () => {
   it.effect("rejects marker lines holding more than the marker, and bad chunk framing", () =>
     Effect.gen(function*() {
       yield* rejects("@x\n#\n#\n", "Malformed")
+      // a segment starting with a control byte, as a TLS handshake (0x16) does, is refused before any line end
+      yield* rejects(Uint8Array.of(0x16, 0x03, 0x01, 0x02, 0x00), "Malformed")
       yield* rejects("#x\n", "Malformed")
       yield* rejects(`{"a":1}\n#x\n#\n`, "Malformed")
       yield* rejects("@\n5\nHelloX\n#\n#\n", "Malformed")
