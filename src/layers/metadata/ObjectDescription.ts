@@ -44,8 +44,7 @@ export const canonicalJson = (value: unknown): string =>
     isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v)
 
 /**
- * Whether a value is a JSON object. Recorded content whose `profile` is one has the shape of a manifest (what
- * retrieve gave and a client sent back); other content (older records, a client's own JSON) is the profile.
+ * Whether a value is a JSON object.
  *
  * @category predicates
  * @since 0.1.0
@@ -54,21 +53,21 @@ export const isRecord = (u: unknown): u is Record<string, unknown> => typeof u =
 
 /**
  * A manifest (the FDO façade's, or the one storage gives) with what clients recorded laid over it: the parts the
- * server makes (`@id`, the `kernel`, the `provenance`) stay as they are, the rest is the client's as sent (content
- * in the older, plain form is added to the profile), and each component gets the attributes its element was given.
+ * server makes (`@id`, the `kernel`, the `provenance`) stay as they are, every other key of the content is the
+ * client's as sent, at the top as sent (a `profile` sent replaces the manifest's; content without one keeps it), and
+ * each component gets the attributes its element was given. So a DOIP client that creates `{"name": ...}` reads
+ * `content.name` back, as doipy's `update_metadata` and Cordra-style clients do.
  *
  * @category combinators
  * @since 0.1.0
  */
 export const overlay = (manifest: Manifest, description: Description): Manifest => {
   if (description.content === undefined && description.elements.size === 0) return manifest
-  const { profile, ...rest } = description.content ?? {}
-  const shaped = isRecord(profile)
   const kernel = isRecord(manifest["kernel"]) ? manifest["kernel"] : {}
   const components = Array.isArray(kernel["fdo:hasComponent"]) ? kernel["fdo:hasComponent"] : undefined
   return {
     ...manifest,
-    ...(shaped ? rest : {}),
+    ...description.content,
     "@id": manifest["@id"],
     kernel: components === undefined ? kernel : {
       ...kernel,
@@ -78,9 +77,6 @@ export const overlay = (manifest: Manifest, description: Description): Manifest 
         return attributes === undefined || Object.keys(attributes).length === 0 ? entry : { ...component, attributes }
       })
     },
-    ...(description.content === undefined ? {} : {
-      profile: shaped ? profile : { ...(isRecord(manifest["profile"]) ? manifest["profile"] : {}), ...description.content }
-    }),
     provenance: manifest["provenance"]
   }
 }

@@ -431,7 +431,7 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       const object = compactOutput(answer)
       assert.strictEqual(object["id"], "Q500")
       assert.strictEqual(object["type"], "Document")
-      assert.strictEqual(object["attributes"]["content"]["profile"]["name"], "made by hand")
+      assert.strictEqual(object["attributes"]["content"]["name"], "made by hand", "the content as sent, not nested")
       assert.deepStrictEqual(
         (object["elements"] as Array<any>).map((e) => [e.id, e.type, e.length, e.attributes.filename]),
         [["a.txt", "text/plain", 14, "a.txt"]]
@@ -638,7 +638,7 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       assert.strictEqual(object["id"], "Q530")
       assert.strictEqual(object["type"], "Document")
       assert.deepStrictEqual(object["elements"], [])
-      assert.strictEqual(object["attributes"]["content"]["profile"]["name"], "only JSON")
+      assert.strictEqual(object["attributes"]["content"]["name"], "only JSON")
       // a second create of the id is a conflict, as for any object
       const again = yield* exchange(
         raw,
@@ -653,7 +653,7 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       )
       assertOk(updated, "u")
       const retrieved = compactOutput(yield* exchange(raw, retrieveObject("r", "Q530")))
-      assert.strictEqual(retrieved["attributes"]["content"]["profile"]["name"], "renamed")
+      assert.strictEqual(retrieved["attributes"]["content"]["name"], "renamed")
       assert.strictEqual(retrieved["type"], "Document")
       const found = compactOutput(
         yield* exchange(raw, `{"requestId":"s","targetId":"${serviceId}","operationId":"0.DOIP/Op.Search","attributes":{"query":"renamed","type":"id"}}\n#\n#\n`)
@@ -775,7 +775,7 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       assertOk(yield* exchange(raw, `{"requestId":"d","targetId":"Q552","operationId":"0.DOIP/Op.Delete",${auth}}\n#\n#\n`), "d")
       const fresh = compactOutput(yield* create("c2", { id: "Q552", elements: [{ id: "e.txt" }] }))
       assert.strictEqual(fresh["type"], "DigitalObject")
-      assert.isUndefined(fresh["attributes"]["content"]["profile"]["name"])
+      assert.isUndefined(fresh["attributes"]["content"]["name"])
       assert.strictEqual((fresh["elements"] as Array<any>)[0].attributes.filename, "e.txt")
     }))
 
