@@ -17,7 +17,7 @@ import { ListenAddress } from "../../src/server/DoipServer.ts"
 import { refusalOf } from "../support/ClientAnswers.ts"
 import * as OllamaStandIn from "../support/OllamaStandIn.ts"
 import { concatBytes } from "../support/Random.ts"
-import { layerClient, layerClientDoip2, layerServer, seed } from "../support/TestServer.ts"
+import { layerClient, layerClientDoip2, layerServer, seed, token } from "../support/TestServer.ts"
 
 const fixture = (name: string) => new Uint8Array(readFileSync(`test/fixtures/papers/${name}`))
 const paper = fixture("heat-kernel.pdf")
@@ -49,7 +49,7 @@ const validAnswer = (chat: OllamaStandIn.ChatBody) => {
 }
 
 const onServerWith = (llm?: Layer.Layer<any>) =>
-  layerClient().pipe(Layer.provideMerge(layerServer(llm === undefined ? {} : { llm })))
+  layerClient({ credentials: { token } }).pipe(Layer.provideMerge(layerServer(llm === undefined ? {} : { llm })))
 
 describe("equation_extraction without a model", () => {
   it.effect("finds the paper's display equations and stores equations.json, committed and retrievable", () =>
@@ -254,7 +254,7 @@ describe("equation_extraction with a model (the Ollama stand-in)", () => {
         const answers = yield* Effect.all(
           Array.from({ length: 4 }, () =>
             Effect.flatMap(
-              DoipClient.make({ host: "127.0.0.1", port: binaryPort, timeout: "20 seconds" }),
+              DoipClient.make({ host: "127.0.0.1", port: binaryPort, timeout: "20 seconds", credentials: { token } }),
               (client) => client.invoke("Q540", "equation_extraction", { pages: [1] })
             )),
           { concurrency: "unbounded" }
@@ -268,6 +268,24 @@ describe("equation_extraction with a model (the Ollama stand-in)", () => {
     }).pipe(Effect.scoped))
 })
 
+describe("equation_extraction invoked anonymously", () => {
+  it.effect("answers the equations, stores nothing, and says how to store them", () =>
+    Effect.gen(function*() {
+      yield* seed("Q560", "fulltext.pdf", paper, "application/pdf")
+      const client = yield* DoipClient.DoipClient
+      const answer = yield* client.invoke("Q560", "equation_extraction", { pages: [1] })
+      const block = answer.workflow[0]!
+      assert.strictEqual(block["stored"], false)
+      assert.match(String(block["note"]), /invoke with a credential/)
+      assert.isUndefined(block["commitId"])
+      const document = JSON.parse(new TextDecoder().decode(answer.components[0]!.content))
+      assert.isAbove(document.equations.length, 0)
+      const storage = yield* Storage
+      assert.isFalse((yield* storage.list("Q560")).some((c) => c.componentId === "equations.json"))
+      assert.strictEqual((yield* storage.history("Q560")).length, 1, "the seed's commit only")
+    }).pipe(Effect.provide(layerClient().pipe(Layer.provideMerge(layerServer())))))
+})
+
 describe("equation_extraction over DOIP v2.0", () => {
   it.effect("the same workflow answer and derived element", () =>
     Effect.gen(function*() {
@@ -277,5 +295,5 @@ describe("equation_extraction over DOIP v2.0", () => {
       assert.include(names, "equations.json")
       const json = JSON.parse(new TextDecoder().decode(answer.components.find((c) => c.componentId === "equations.json")!.content))
       assert.isAbove(json.equations.length, 2)
-    }).pipe(Effect.provide(layerClientDoip2().pipe(Layer.provideMerge(layerServer())))))
+    }).pipe(Effect.provide(layerClientDoip2({ credentials: { token } }).pipe(Layer.provideMerge(layerServer())))))
 })

@@ -6,6 +6,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { DoipClient } from "../../src/client/DoipClient.ts"
+import * as DoipClientModule from "../../src/client/DoipClient.ts"
+import { ListenAddress } from "../../src/server/DoipServer.ts"
 import * as FixityWorkflow from "../../src/layers/workflows/FixityWorkflow.ts"
 import { Storage } from "../../src/layers/storage/Storage.ts"
 import * as Workflows from "../../src/layers/workflows/Workflows.ts"
@@ -111,6 +113,33 @@ for (const backend of backends) {
           assert.strictEqual(stored.size, answer.components[0]!.content.length)
           yield* readAll(stored.content)
         }))
+
+      it.effect("an anonymous invoke answers the fixity but stores nothing: the owner's fixity.sha256 stays", () =>
+        Effect.gen(function*() {
+          yield* seed("Q19", "paper.pdf", "%PDF-1.4 nineteen", "application/pdf")
+          yield* seed("Q19", "fixity.sha256", "the owner's own record\n", "text/plain")
+          const { binaryPort, doip2Port } = yield* ListenAddress
+          for (const anonymous of [
+            yield* DoipClientModule.make({ host: "127.0.0.1", port: binaryPort, timeout: "5 seconds" }),
+            yield* DoipClientModule.makeDoip2({ host: "127.0.0.1", port: doip2Port, timeout: "5 seconds" })
+          ]) {
+            const answer = yield* anonymous.invoke("Q19", "fixity")
+            assert.strictEqual(answer.workflow[0]!["stored"], false)
+            assert.match(new TextDecoder().decode(answer.components[0]!.content), /^[0-9a-f]{64} {2}paper\.pdf\n$/)
+          }
+          const storage = yield* Storage
+          const kept = yield* Stream.runCollect(storage.read("Q19", "fixity.sha256"))
+          assert.strictEqual(new TextDecoder().decode(concatBytes(kept)), "the owner's own record\n")
+          // a wrong credential is refused rather than quietly not stored
+          const wrong = yield* DoipClientModule.make({
+            host: "127.0.0.1",
+            port: binaryPort,
+            timeout: "5 seconds",
+            credentials: { token: "wrong" }
+          })
+          const refused = yield* wrong.invoke("Q19", "fixity").pipe(Effect.flip)
+          assert.strictEqual(refused._tag === "ServerError" && refused.error, "Unauthenticated")
+        }).pipe(Effect.scoped))
 
       it.effect("errors: unknown workflow, missing object, bad id; the connection survives", () =>
         Effect.gen(function*() {

@@ -27,6 +27,7 @@ import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as Stream from "effect/Stream"
 import { ComponentWriter } from "../storage/ComponentWriter.ts"
+import * as Derived from "./Derived.ts"
 import type { Candidate, Equation } from "./equations/Equation.ts"
 import { findEquations } from "./equations/FindEquations.ts"
 import * as Refine from "./equations/Refine.ts"
@@ -145,7 +146,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const extract = Effect.fnUntraced(function*(
     objectId: string,
     source: { readonly componentId: string; readonly size: number },
-    params: Params
+    params: Params,
+    principal: string | undefined
   ) {
     const clock = stopwatch()
     const bytes = yield* Stream.mkUint8Array(storage.read(objectId, source.componentId))
@@ -184,15 +186,14 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       model: Option.isSome(model) ? model.value.model : null,
       equations
     }
-    const written = yield* writer.write({
+    const kept = yield* Derived.keep(writer, principal, {
       objectId,
       componentId: derivedId,
       mediaType: "application/json",
-      content: Stream.succeed(new TextEncoder().encode(JSON.stringify(document_, null, 2))),
-      operation: "invoke",
+      bytes: new TextEncoder().encode(JSON.stringify(document_, null, 2)),
+      workflow: name,
       message: `${name} on ${objectId}/${source.componentId}`,
       metadata: {
-        workflow: name,
         source_component: source.componentId,
         mode: document_.mode,
         ...(document_.model === null ? {} : { model: document_.model })
@@ -215,8 +216,8 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
         counts,
         timings: { readMs, pdfMs, findMs, renderMs, refineMs, writeMs, totalMs: clock.total() }
       },
-      derivedComponents: [written.stat],
-      commitId: written.commit.id
+      derivedComponents: [kept.derived],
+      commitId: kept.commitId
     } satisfies WorkflowResult
   })
 
@@ -225,7 +226,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     description: `finds the display equations of a PDF component (LaTeX, page, position, number; params pages, ` +
       `componentId, mode auto|heuristic|llm) and stores them as ${derivedId}`,
     writes: true,
-    run: Effect.fnUntraced(function*({ objectId, params }) {
+    run: Effect.fnUntraced(function*({ objectId, params, principal }) {
       const decoded = yield* decodeParams(params)
       if (decoded.mode === "llm" && Option.isNone(llm)) {
         return yield* new WorkflowError({
@@ -248,8 +249,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       }
       // callers with the same params share a run; one component's runs (whatever the params) take turns
       const component = `${objectId}/${source.componentId}`
-      const key = `${component}?${JSON.stringify([decoded.pages ?? null, decoded.mode ?? "auto"])}`
-      return yield* runs.run(key, extract(objectId, source, decoded), component).pipe(
+      // a run that stores (for a caller with a credential) is not shared with one that does not, nor the reverse
+      const key = `${component}?${JSON.stringify([decoded.pages ?? null, decoded.mode ?? "auto", principal !== undefined])}`
+      return yield* runs.run(key, extract(objectId, source, decoded, principal), component).pipe(
         Effect.catchTag("RunTimeout", (timeout) =>
           Effect.fail(new WorkflowError({ kind: "Failed", message: `${name}: ${timeout.message}` })))
       )

@@ -11,6 +11,7 @@
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import * as Derived from "./Derived.ts"
 import { ComponentWriter } from "../storage/ComponentWriter.ts"
 import { Storage } from "../storage/Storage.ts"
 import { WorkflowError } from "./WorkflowError.ts"
@@ -46,7 +47,7 @@ export const make = Effect.gen(function*() {
     name,
     description: `recomputes the SHA-256 of every component, compares it with the recorded checksum, and stores ${derivedComponentId}`,
     writes: true,
-    run: Effect.fnUntraced(function*({ objectId, params }) {
+    run: Effect.fnUntraced(function*({ objectId, params, principal }) {
       const unknown = Object.keys(params)
       if (unknown.length > 0) {
         return yield* new WorkflowError({ kind: "BadParams", message: `fixity takes no params (got ${unknown.join(", ")})` })
@@ -68,18 +69,17 @@ export const make = Effect.gen(function*() {
         ))
       const text = checked.map((c) => `${c.sha256}  ${c.componentId}\n`).join("")
       const bytes = new TextEncoder().encode(text)
-      const written = yield* writer.write({
+      const kept = yield* Derived.keep(writer, principal, {
         objectId,
         componentId: derivedComponentId,
         mediaType: "text/plain",
-        content: Stream.succeed(bytes),
-        operation: "invoke",
-        metadata: { workflow: name }
+        bytes,
+        workflow: name
       })
       return {
         result: { components: checked, allOk: checked.every((c) => c.ok) },
-        derivedComponents: [written.stat],
-        commitId: written.commit.id
+        derivedComponents: [kept.derived],
+        commitId: kept.commitId
       }
     })
   }

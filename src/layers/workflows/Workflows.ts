@@ -11,7 +11,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
-import type { ComponentStat, StorageError } from "../storage/Storage.ts"
+import type { StorageError } from "../storage/Storage.ts"
+import type { DerivedComponent } from "./Derived.ts"
 import type { WorkflowError } from "./WorkflowError.ts"
 
 /**
@@ -23,19 +24,21 @@ import type { WorkflowError } from "./WorkflowError.ts"
 export interface WorkflowInput {
   readonly objectId: string
   readonly params: Readonly<Record<string, unknown>>
-  /** who invoked it, when the caller authenticated */
+  /** who invoked it, when the caller authenticated; what the run derives is stored only then (see `Derived.keep`) */
   readonly principal: string | undefined
 }
 
 /**
- * What a workflow answers: its JSON result and the components it stored (committed).
+ * What a workflow answers: its JSON result and the components it derived, with the commit that stored them when it
+ * stored them.
  *
  * @category models
  * @since 0.1.0
  */
 export interface WorkflowResult {
   readonly result: Readonly<Record<string, unknown>>
-  readonly derivedComponents: ReadonlyArray<ComponentStat>
+  readonly derivedComponents: ReadonlyArray<DerivedComponent>
+  /** the commit that stored the derived components; absent when nothing was stored (an anonymous run) */
   readonly commitId?: string | undefined
 }
 
@@ -46,7 +49,7 @@ export interface WorkflowResult {
 export interface Workflow {
   readonly name: string
   readonly description: string
-  /** whether running it stores components, and so needs write credentials when the server asks for them */
+  /** whether running it stores components (for a caller with a credential), so `auth.invokeRequiresAuth` applies */
   readonly writes: boolean
   readonly run: (input: WorkflowInput) => Effect.Effect<WorkflowResult, WorkflowError | StorageError>
 }

@@ -3,8 +3,13 @@
  *
  * The workflow name and params come from the first metadata block (`workflow`, `params`) or from a workflow block;
  * over DOIP v2.0 from the attributes (`workflow`, `params`), where the params may instead be the input.
- * The answer keeps the upstream shape: metadata `{operation, workflow, result}`, the derived components streamed
- * from storage, and a workflow block `{workflow, sourceObject, derivedComponents, ...result}`.
+ * The answer keeps the upstream shape: metadata `{operation, workflow, result}`, the derived components, and a workflow
+ * block `{workflow, sourceObject, derivedComponents, stored, commitId | note, ...result}`.
+ *
+ * Anyone may invoke (the upstream client invokes without credentials), but only a caller whose credentials are
+ * accepted has the derived components stored; an anonymous run answers them without storing anything, so it cannot
+ * overwrite what the object's owner stored. With `auth.invokeRequiresAuth`, workflows that store refuse anonymous
+ * callers.
  *
  * @since 0.1.0
  */
@@ -14,8 +19,6 @@ import { builtin } from "../../protocol/OperationCodes.ts"
 import { badRequest } from "../../protocol/DoipError.ts"
 import { Auth } from "../Auth.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
-import { Storage } from "../../layers/storage/Storage.ts"
-import { storageToDoipError } from "../ServiceErrors.ts"
 import { Workflows } from "../../layers/workflows/Workflows.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import { objectIdOf } from "./Requests.ts"
@@ -25,7 +28,6 @@ import { objectIdOf } from "./Requests.ts"
  */
 export const make = Effect.gen(function*() {
   const auth = yield* Auth
-  const storage = yield* Storage
   const workflows = yield* Workflows
   const { auth: authSettings } = yield* ServerConfig
   return {
@@ -45,9 +47,13 @@ export const make = Effect.gen(function*() {
       if (typeof params !== "object" || params === null || Array.isArray(params)) {
         return yield* badRequest(`"params" must be a JSON object, got ${JSON.stringify(params)}`)
       }
-      const principal = workflow.writes && authSettings.invokeRequiresAuth
-        ? yield* auth.authorizeWrite(request.credentials)
-        : undefined
+      // storing is a write: a caller who sends credentials must have them accepted, and only then is the result
+      // stored; an anonymous caller gets the result without anything stored (or a refusal, when so configured)
+      const anonymous = request.credentials === undefined ||
+        (request.credentials.token === undefined && request.credentials.password === undefined)
+      const principal = !workflow.writes || (anonymous && !authSettings.invokeRequiresAuth)
+        ? undefined
+        : yield* auth.authorizeWrite(request.credentials)
       const outcome = yield* workflow.run({ objectId, params: params as Record<string, unknown>, principal })
       const derived = outcome.derivedComponents.map((c) => ({
         componentId: c.componentId,
@@ -55,24 +61,29 @@ export const make = Effect.gen(function*() {
         size: c.size,
         checksum: c.checksum
       }))
+      const stored = outcome.commitId !== undefined
       return {
         metadata: [{ operation: "invoke", workflow: name, result: outcome.result }],
         components: outcome.derivedComponents.map((c) => ({
           componentId: c.componentId,
           mediaType: c.mediaType,
           size: c.size,
-          content: storage.read(objectId, c.componentId).pipe(Stream.mapError(storageToDoipError))
+          content: Stream.succeed(c.bytes),
+          bytes: c.bytes
         })),
         workflow: [{
           workflow: name,
           sourceObject: objectId,
           derivedComponents: derived,
-          ...(outcome.commitId === undefined ? {} : { commitId: outcome.commitId }),
+          stored,
+          ...(stored ? { commitId: outcome.commitId } : workflow.writes ? { note: NOT_STORED } : {}),
           ...outcome.result
         }]
       }
     })
   } satisfies Operation
 })
+
+const NOT_STORED = "derived components are answered, not stored: invoke with a credential to store them"
 
 const names = (all: ReadonlyArray<{ readonly name: string }>) => all.map((w) => w.name).join(", ") || "none"
