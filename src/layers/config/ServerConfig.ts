@@ -15,7 +15,7 @@
  * serviceId: effect-doip/service  # the DOIP v2.0 service id that hello answers with
  * tls: { mode: auto, cert: certs/server.crt, key: certs/server.key }  # off | auto | required
  * auth: { token: "...", username: "...", password: "...", invokeRequiresAuth: false }
- * limits: { maxObjectIdLength: 1024, maxMetadataSize: 1048576, maxMessageSize: 4294967295,
+ * limits: { maxObjectIdLength: 1024, maxMetadataSize: 1048576, maxJsonDepth: 64, maxMessageSize: 4294967295,
  *           maxComponentSize: 4294967295, maxSegmentsPerMessage: 10000, maxConnections: 1024,
  *           idleTimeoutSeconds: 300 }
  * fdoApi: https://fdo.portal.mardi4nfdi.de/fdo/  # unset: manifests derived from storage
@@ -78,6 +78,8 @@ export const config = Config.all({
   limits: Config.all({
     maxObjectIdLength: Config.Int("maxObjectIdLength").pipe(Config.withDefault(1024)),
     maxMetadataSize: Config.Int("maxMetadataSize").pipe(Config.withDefault(1024 * 1024)),
+    // JSON a client sends nests at most this deep (checked before it is parsed)
+    maxJsonDepth: Config.Int("maxJsonDepth").pipe(Config.withDefault(64)),
     maxMessageSize: Config.Number("maxMessageSize").pipe(Config.withDefault(0xffff_ffff)),
     maxComponentSize: Config.Number("maxComponentSize").pipe(Config.withDefault(0xffff_ffff)),
     // DOIP v2.0: JSON and bytes segments in one message (a create with many elements has two per element)
@@ -163,6 +165,7 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_INVOKE_REQUIRES_AUTH", ["auth", "invokeRequiresAuth"]],
   ["DOIP_MAX_OBJECT_ID_LENGTH", ["limits", "maxObjectIdLength"]],
   ["DOIP_MAX_METADATA_SIZE", ["limits", "maxMetadataSize"]],
+  ["DOIP_MAX_JSON_DEPTH", ["limits", "maxJsonDepth"]],
   ["DOIP_MAX_MESSAGE_SIZE", ["limits", "maxMessageSize"]],
   ["DOIP_MAX_COMPONENT_SIZE", ["limits", "maxComponentSize"]],
   ["DOIP_MAX_SEGMENTS_PER_MESSAGE", ["limits", "maxSegmentsPerMessage"]],

@@ -107,12 +107,12 @@ export const describedBy = (history: ReadonlyArray<CommitInfo>): Description => 
     if (commit.metadata["operation"] === "delete") break
     type ??= commit.metadata[DescriptionKeys.type]
     if (content === undefined && commit.metadata[DescriptionKeys.content] !== undefined) {
-      const parsed = parseJsonObjectText(commit.metadata[DescriptionKeys.content]!)
+      const parsed = parseJsonObjectText(commit.metadata[DescriptionKeys.content]!, Infinity) // ours: checked when sent
       content = typeof parsed === "string" ? undefined : parsed
     }
     const recorded = commit.metadata[DescriptionKeys.elements]
     if (recorded !== undefined) {
-      const parsed = parseJsonObjectText(recorded)
+      const parsed = parseJsonObjectText(recorded, Infinity)
       if (typeof parsed !== "string") {
         for (const [id, attributes] of Object.entries(parsed)) {
           // an empty set is recorded too: it cleared what an older commit gave the element

@@ -339,28 +339,41 @@ export const makeDecoder = (limits?: Partial<Limits> | undefined): Machine<Part,
   new Decoder({ ...defaultLimits, ...limits })
 
 /**
- * Parses a JSON block body into an object, or says why it is not one.
+ * How deeply JSON a client sends may nest, unless configured otherwise (`limits.maxJsonDepth`): FDO manifests and
+ * DOIP requests nest a dozen levels at most, and code that walks a value (credentials, canonical JSON) must not
+ * meet one a hundred thousand levels deep.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 64
+
+/**
+ * Parses a JSON block body into an object, or says why it is not one: strict UTF-8, one JSON object, nesting at
+ * most `maxDepth` arrays and objects deep.
  *
  * @category decoding
  * @since 0.1.0
  */
-export const parseJsonObject = (body: Uint8Array): Record<string, unknown> | string => {
+export const parseJsonObject = (body: Uint8Array, maxDepth = DEFAULT_MAX_JSON_DEPTH): Record<string, unknown> | string => {
   let text: string
   try {
     text = strictUtf8.decode(body)
   } catch (error) {
     return `is not valid UTF-8 JSON (${(error as Error).message})`
   }
-  return parseJsonObjectText(text)
+  return parseJsonObjectText(text, maxDepth)
 }
 
 /**
- * Parses JSON text into an object, or says why it is not one.
+ * Parses JSON text into an object, or says why it is not one. The depth is checked before the text is parsed, so a
+ * value too deep is never built.
  *
  * @category decoding
  * @since 0.1.0
  */
-export const parseJsonObjectText = (text: string): Record<string, unknown> | string => {
+export const parseJsonObjectText = (text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): Record<string, unknown> | string => {
+  if (!nestsAtMost(text, maxDepth)) return `nests deeper than ${maxDepth} levels (limits.maxJsonDepth)`
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -377,6 +390,26 @@ export const parseJsonObjectText = (text: string): Record<string, unknown> | str
 // -----------------------------------------------------------------------------
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true })
+
+/**
+ * Whether the brackets of JSON text (outside its strings) nest at most `max` deep. It only counts: text that is not
+ * JSON passes here and fails in `JSON.parse`.
+ */
+const nestsAtMost = (text: string, max: number): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // a backslash: the next character is escaped, whatever it is
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return false
+    } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return true
+}
 
 const layoutOf = (message: Omit<Message<any, any>, "components"> & Pick<Message<any, any>, "components">) => {
   const objectId = textEncoder.encode(message.objectId)

@@ -279,12 +279,13 @@ export const makeDecoder = (limits?: Partial<Limits> | undefined): Machine<Part,
 
 /**
  * Parses a JSON segment body into an object, or says why it is not one. The same rules as
- * `Envelope.parseJsonObject`: strict UTF-8, one JSON object.
+ * `Envelope.parseJsonObject`: strict UTF-8, one JSON object, nesting at most `maxDepth` deep.
  *
  * @category decoding
  * @since 0.1.0
  */
-export const parseJsonObject: (body: Uint8Array) => Record<string, unknown> | string = Envelope.parseJsonObject
+export const parseJsonObject: (body: Uint8Array, maxDepth?: number) => Record<string, unknown> | string =
+  Envelope.parseJsonObject
 
 // -----------------------------------------------------------------------------
 // internal

@@ -167,7 +167,7 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
         case "Component":
           return Effect.succeed(this.build(reading, this.incoming(part)))
         default: {
-          const parsed = Envelope.parseJsonObject(part.body)
+          const parsed = Envelope.parseJsonObject(part.body, this.connection.limits.maxJsonDepth)
           if (typeof parsed === "string") {
             reading.error ??= new DoipError({ kind: "BadRequest", message: `${part._tag.toLowerCase()} block ${parsed}` })
           } else if (part._tag === "Workflow") reading.workflow ??= parsed

@@ -169,7 +169,7 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
         ? "empty message: a request starts with a JSON segment"
         : "a request starts with a JSON segment, not a bytes segment")
     }
-    const head = SegmentCodec.parseJsonObject(part.body)
+    const head = SegmentCodec.parseJsonObject(part.body, this.connection.limits.maxJsonDepth)
     if (typeof head === "string") return badRequest(`first segment: ${head}`)
     this.requestId = head["requestId"]
     for (const key in head) {
@@ -218,7 +218,7 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
     }
     if (part === undefined) return { json: undefined, bytes: undefined }
     if (part._tag === "Bytes") return { json: undefined, bytes: this.incoming({ id: "" }) }
-    const json = SegmentCodec.parseJsonObject(part.body)
+    const json = SegmentCodec.parseJsonObject(part.body, this.connection.limits.maxJsonDepth)
     if (typeof json === "string") return badRequest(`input segment: ${json}`)
     return { json, bytes: undefined }
   }
@@ -236,7 +236,7 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
       const part = yield* self.pull
       if (part === undefined) return undefined
       if (part._tag === "Bytes") return self.incoming({ id: "" })
-      const header = SegmentCodec.parseJsonObject(part.body)
+      const header = SegmentCodec.parseJsonObject(part.body, self.connection.limits.maxJsonDepth)
       if (typeof header === "string") return yield* badRequest(`element segment: ${header}`)
       if (typeof header["id"] !== "string") return yield* badRequest(`an element segment needs an "id" string`)
       const bytes = yield* self.pull

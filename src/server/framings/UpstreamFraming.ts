@@ -123,7 +123,7 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
 
   private request(body: Uint8Array): Incoming {
     const { operations, endpoint } = this.connection
-    const head = parseJsonObject(body)
+    const head = parseJsonObject(body, this.connection.limits.maxJsonDepth)
     if (typeof head === "string") return { _tag: "Invalid", error: badRequest(`request segment: ${head}`) }
     const { attributes, operationId, operation: name, targetId, objectId, object_id, ...rest } = head
     const wanted = operationId ?? name

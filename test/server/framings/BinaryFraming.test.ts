@@ -384,6 +384,18 @@ layer(layerServer(), { excludeTestServices: true })("the binary envelope, writte
       error: "BadRequest"
     },
     {
+      // regression (issue 14): as a token, 100,000 levels killed the connection in credential handling
+      name: "a token nesting 100,000 arrays deep (limits.maxJsonDepth)",
+      request: message({
+        operation: 0x03,
+        objectId: "Q1",
+        blocks: [metadata(`{"operation":"update","token":${"[".repeat(100_000)}${"]".repeat(100_000)}}`)]
+      }),
+      operation: 0x03,
+      objectId: "Q1",
+      error: "BadRequest"
+    },
+    {
       name: "metadata that is not UTF-8",
       request: message({ operation: 0x01, blocks: [block(0x01, Uint8Array.of(0x7b, 0xff, 0xfe, 0x7d))] }),
       operation: 0x01,

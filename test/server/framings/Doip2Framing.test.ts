@@ -1018,6 +1018,35 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       assert.strictEqual((yield* raw.closedByServer()).length, 0)
     }))
 
+  it.effect("JSON nesting deeper than limits.maxJsonDepth: 101 for the head, credentials and content; the connection goes on", () =>
+    Effect.gen(function*() {
+      const raw = yield* connect()
+      const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`
+      // regression (issue 14): as a token the connection died unanswered; as content a create answered 500
+      assertError(
+        yield* exchange(raw, `{"requestId":"t","targetId":"Q1","operationId":"0.DOIP/Op.Update","authentication":{"token":${deep}}}\n#\n#\n`),
+        { status: status(101), requestId: undefined }
+      )
+      const created = yield* exchange(
+        raw,
+        `{"requestId":"c","targetId":"${serviceId}","operationId":"0.DOIP/Op.Create",${auth}}\n#\n` +
+          `{"id":"Q580","attributes":{"content":{"deep":${deep}}}}\n#\n#\n`
+      )
+      assertError(created, { status: status(101), requestId: "c" })
+      assert.match(created.first["attributes"]["message"], /maxJsonDepth/)
+      // 64 levels are fine
+      const fine = `${"[".repeat(60)}${"]".repeat(60)}`
+      assertOk(
+        yield* exchange(
+          raw,
+          `{"requestId":"c2","targetId":"${serviceId}","operationId":"0.DOIP/Op.Create",${auth}}\n#\n` +
+            `{"id":"Q581","attributes":{"content":{"deep":${fine}}}}\n#\n#\n`
+        ),
+        "c2"
+      )
+      assertOk(yield* exchange(raw, hello("after")), "after")
+    }))
+
   it.effect("a TLS handshake at a plaintext-only port (TLS off): closed at once, no wait for a line end", () =>
     Effect.gen(function*() {
       const raw = yield* connect()
