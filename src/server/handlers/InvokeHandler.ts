@@ -46,7 +46,7 @@ export const make = Effect.gen(function*() {
         return yield* badRequest(`"params" must be a JSON object, got ${JSON.stringify(params)}`)
       }
       const principal = workflow.writes && authSettings.invokeRequiresAuth
-        ? yield* auth.authorizeWrite(request.credentials)
+        ? yield* auth.authorizeWrite(request.credentials, request.peer)
         : undefined
       const outcome = yield* workflow.run({ objectId, params: params as Record<string, unknown>, principal })
       const derived = outcome.derivedComponents.map((c) => ({
