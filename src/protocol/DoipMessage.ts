@@ -71,6 +71,12 @@ export interface DoipRequest {
   /** the next component of the request, `undefined` after the last; the previous one's content is skipped */
   readonly nextComponent: Effect.Effect<IncomingComponent | undefined, DoipError>
   readonly endpoint: Endpoint
+  /**
+   * The client's address, as its connection reports it (`undefined` without a socket): failed authentications are
+   * counted per address. Not part of `Endpoint`, which is one object per listener (hello's answer is kept per
+   * endpoint).
+   */
+  readonly peer: string | undefined
 }
 
 /**

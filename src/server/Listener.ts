@@ -16,15 +16,19 @@
  *   and the connection closes (the position of the next message can no longer be trusted); a socket error or an
  *   answer that failed part-way closes it. Nothing a client sends can fail the listener itself.
  * - **Connections**: at most `limits.maxConnections` at once, per listener.
+ * - **Peer**: the client's address, read once from the raw socket, goes with every request (`DoipRequest.peer`):
+ *   `Auth` counts failed credentials per address.
  *
  * @since 0.1.0
  */
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import type * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as NetAddress from "effect/net/NetAddress"
 import * as Socket from "effect/socket/Socket"
@@ -106,6 +110,8 @@ export interface Connection {
   readonly operations: Operations["Service"]
   readonly limits: Settings["limits"]
   readonly endpoint: Endpoint
+  /** the client's address (`DoipRequest.peer`), `undefined` when the connection is no socket of ours */
+  readonly peer: string | undefined
   /** the connection's bytes; pending answers are written before it waits for more */
   readonly input: Source<Socket.SocketError>
   readonly output: Output
@@ -190,6 +196,11 @@ export const serveConnection = Effect.fnUntraced(
     const { limits } = yield* ServerConfig
     const clock = yield* Clock.Clock
     const output = new Output(yield* socket.writer)
+    // the listener's PortServer puts the raw socket in the connection fiber's context; an in-memory socket has none
+    const peer = Option.match(yield* Effect.serviceOption(NodeSocket.NetSocket), {
+      onNone: () => undefined,
+      onSome: (raw) => raw.remoteAddress
+    })
     const idle = { waiting: true, since: clock.currentTimeMillisUnsafe() }
     const idleMillis = limits.idleTimeoutSeconds * 1000
 
@@ -206,6 +217,7 @@ export const serveConnection = Effect.fnUntraced(
         operations,
         limits,
         endpoint: framing.name === endpoint.framing ? endpoint : { ...endpoint, framing: framing.name },
+        peer,
         // pending answers go out before the loop waits for more input
         input: Effect.suspend(() => {
           if (pushedBack === undefined) return output.flushThen(pullBatch)

@@ -14,7 +14,13 @@
  * serverName: effect-doip
  * serviceId: effect-doip/service  # the DOIP v2.0 service id that hello answers with
  * tls: { mode: auto, cert: certs/server.crt, key: certs/server.key }  # off | auto | required
- * auth: { token: "...", username: "...", password: "...", invokeRequiresAuth: false }
+ * auth: { token: "...", username: "...", password: "...", invokeRequiresAuth: false,
+ *         maxFailures: 5,            # failed attempts per client address (or user name) before attempts wait
+ *         failureWindowSeconds: 60,  # failures are forgotten after this long without an attempt
+ *         backoffBaseMillis: 250,    # the first wait, doubled for each further failure ...
+ *         backoffMaxMillis: 5000,    # ... up to this; one failure more, and the address is refused unchecked
+ *         lockoutSeconds: 60,        # for this long (a correct credential too)
+ *         maxTrackedClients: 10000 } # addresses and user names counted at once (least recently seen go first)
  * limits: { maxObjectIdLength: 1024, maxMetadataSize: 1048576, maxJsonDepth: 64, maxMessageSize: 4294967295,
  *           maxComponentSize: 4294967295, maxSegmentsPerMessage: 10000, maxConnections: 1024,
  *           idleTimeoutSeconds: 300 }
@@ -73,7 +79,17 @@ export const config = Config.all({
     token: Config.option(Config.Redacted("token")),
     username: Config.option(Config.String("username")),
     password: Config.option(Config.Redacted("password")),
-    invokeRequiresAuth: Config.Boolean("invokeRequiresAuth").pipe(Config.withDefault(false))
+    invokeRequiresAuth: Config.Boolean("invokeRequiresAuth").pipe(Config.withDefault(false)),
+    // guessing slowed down (server/AuthThrottle.ts): at 0 failures tolerated even a first attempt would wait
+    maxFailures: Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), "maxFailures").pipe(Config.withDefault(5)),
+    failureWindowSeconds: Config.Number("failureWindowSeconds").pipe(Config.withDefault(60)),
+    backoffBaseMillis: Config.Int("backoffBaseMillis").pipe(Config.withDefault(250)),
+    backoffMaxMillis: Config.Int("backoffMaxMillis").pipe(Config.withDefault(5000)),
+    lockoutSeconds: Config.Number("lockoutSeconds").pipe(Config.withDefault(60)),
+    // bounds the throttle's memory, however many addresses a flood comes from
+    maxTrackedClients: Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), "maxTrackedClients").pipe(
+      Config.withDefault(10_000)
+    )
   }).pipe(Config.nested("auth")),
   limits: Config.all({
     maxObjectIdLength: Config.Int("maxObjectIdLength").pipe(Config.withDefault(1024)),
@@ -163,6 +179,12 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_USERNAME", ["auth", "username"]],
   ["DOIP_PASSWORD", ["auth", "password"]],
   ["DOIP_INVOKE_REQUIRES_AUTH", ["auth", "invokeRequiresAuth"]],
+  ["DOIP_AUTH_MAX_FAILURES", ["auth", "maxFailures"]],
+  ["DOIP_AUTH_FAILURE_WINDOW_SECONDS", ["auth", "failureWindowSeconds"]],
+  ["DOIP_AUTH_BACKOFF_BASE_MILLIS", ["auth", "backoffBaseMillis"]],
+  ["DOIP_AUTH_BACKOFF_MAX_MILLIS", ["auth", "backoffMaxMillis"]],
+  ["DOIP_AUTH_LOCKOUT_SECONDS", ["auth", "lockoutSeconds"]],
+  ["DOIP_AUTH_MAX_TRACKED_CLIENTS", ["auth", "maxTrackedClients"]],
   ["DOIP_MAX_OBJECT_ID_LENGTH", ["limits", "maxObjectIdLength"]],
   ["DOIP_MAX_METADATA_SIZE", ["limits", "maxMetadataSize"]],
   ["DOIP_MAX_JSON_DEPTH", ["limits", "maxJsonDepth"]],

@@ -201,7 +201,8 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
       workflow: reading.workflow,
       // most requests carry no component: they share one source that has none
       nextComponent: first === undefined && this.ended ? noComponents : this.nextComponent(first),
-      endpoint: this.connection.endpoint
+      endpoint: this.connection.endpoint,
+      peer: this.connection.peer
     }
     return { _tag: "Request", operation, request }
   }

@@ -156,7 +156,8 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
         workflow: undefined,
         // most requests carry no element: they share one source that has none
         nextComponent: input.bytes === undefined && this.ended ? noComponents : this.components(input.bytes),
-        endpoint: this.connection.endpoint
+        endpoint: this.connection.endpoint,
+        peer: this.connection.peer
       }
       return Effect.succeed({ _tag: "Request", operation: head.operation, request })
     }

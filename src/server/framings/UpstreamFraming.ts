@@ -122,7 +122,7 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
   }
 
   private request(body: Uint8Array): Incoming {
-    const { operations, endpoint } = this.connection
+    const { operations, endpoint, peer } = this.connection
     const head = parseJsonObject(body, this.connection.limits.maxJsonDepth)
     if (typeof head === "string") return { _tag: "Invalid", error: badRequest(`request segment: ${head}`) }
     const { attributes, operationId, operation: name, targetId, objectId, object_id, ...rest } = head
@@ -155,7 +155,8 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
         input: undefined,
         workflow: undefined,
         nextComponent: noComponents,
-        endpoint
+        endpoint,
+        peer
       }
     }
   }

@@ -58,7 +58,7 @@ export const make = Effect.gen(function*() {
     ...builtin("create"),
     target: "service",
     handler: Effect.fnUntraced(function*(request) {
-      const principal = yield* auth.authorizeWrite(request.credentials)
+      const principal = yield* auth.authorizeWrite(request.credentials, request.peer)
       const object = yield* digitalObjectOf(
         request.input === undefined
           ? { ...request, input: { type: request.attributes["type"], attributes: request.attributes["attributes"] } }

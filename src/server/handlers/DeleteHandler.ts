@@ -27,7 +27,7 @@ export const make = Effect.gen(function*() {
     ...builtin("delete"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
-      const principal = yield* auth.authorizeWrite(request.credentials)
+      const principal = yield* auth.authorizeWrite(request.credentials, request.peer)
       const objectId = yield* objectIdOf(request)
       const changed = yield* writer.change(
         { objectId, operation: "delete", metadata: { committer: principal } },

@@ -53,7 +53,7 @@ export const make = Effect.gen(function*() {
         (request.credentials.token === undefined && request.credentials.password === undefined)
       const principal = !workflow.writes || (anonymous && !authSettings.invokeRequiresAuth)
         ? undefined
-        : yield* auth.authorizeWrite(request.credentials)
+        : yield* auth.authorizeWrite(request.credentials, request.peer)
       const outcome = yield* workflow.run({ objectId, params: params as Record<string, unknown>, principal })
       const derived = outcome.derivedComponents.map((c) => ({
         componentId: c.componentId,

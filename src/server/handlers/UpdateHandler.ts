@@ -139,7 +139,7 @@ export const make = Effect.gen(function*() {
     ...builtin("update"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
-      const principal = yield* auth.authorizeWrite(request.credentials)
+      const principal = yield* auth.authorizeWrite(request.credentials, request.peer)
       const objectId = yield* objectIdOf(request)
       return request.input === undefined
         ? yield* updateOneComponent(request, objectId, principal)

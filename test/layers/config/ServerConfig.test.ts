@@ -53,6 +53,34 @@ describe("ServerConfig", () => {
       assert.strictEqual(yamlError._tag, "ConfigFileError")
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.effect("the guessing throttle: defaults, environment names, and at least one failure tolerated", () =>
+    Effect.gen(function*() {
+      const defaults = yield* ServerConfig.load({ env: {} })
+      assert.deepStrictEqual(
+        [defaults.auth.maxFailures, defaults.auth.failureWindowSeconds, defaults.auth.backoffBaseMillis,
+          defaults.auth.backoffMaxMillis, defaults.auth.lockoutSeconds, defaults.auth.maxTrackedClients],
+        [5, 60, 250, 5000, 60, 10_000]
+      )
+      const set = yield* ServerConfig.load({
+        env: {
+          DOIP_AUTH_MAX_FAILURES: "3",
+          DOIP_AUTH_FAILURE_WINDOW_SECONDS: "30",
+          DOIP_AUTH_BACKOFF_BASE_MILLIS: "100",
+          DOIP_AUTH_BACKOFF_MAX_MILLIS: "1000",
+          DOIP_AUTH_LOCKOUT_SECONDS: "600",
+          DOIP_AUTH_MAX_TRACKED_CLIENTS: "500"
+        }
+      })
+      assert.deepStrictEqual(
+        [set.auth.maxFailures, set.auth.failureWindowSeconds, set.auth.backoffBaseMillis,
+          set.auth.backoffMaxMillis, set.auth.lockoutSeconds, set.auth.maxTrackedClients],
+        [3, 30, 100, 1000, 600, 500]
+      )
+      // with none tolerated, a client's very first attempt would wait
+      const error = yield* ServerConfig.load({ env: { DOIP_AUTH_MAX_FAILURES: "0" } }).pipe(Effect.flip)
+      assert.include(String(error), "maxFailures")
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it.effect("a lakeFS URL without a scheme means https", () =>
     Effect.gen(function*() {
       const bare = yield* ServerConfig.load({ env: { LAKEFS_URL: "lakefs.example:8000" } })
