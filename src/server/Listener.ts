@@ -27,6 +27,7 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
@@ -130,9 +131,12 @@ export class Output {
   private count = 0
   private pendingBytes = 0
   private readonly writer: Socket.Writer
+  /** wraps the writes of content, which wait on the client reading them (the connection's deadlines watch them) */
+  private readonly watch: <E>(write: Effect.Effect<void, E>) => Effect.Effect<void, E>
 
-  constructor(writer: Socket.Writer) {
+  constructor(writer: Socket.Writer, watch: <E>(write: Effect.Effect<void, E>) => Effect.Effect<void, E> = identity) {
     this.writer = writer
+    this.watch = watch
   }
 
   /** queues bytes, to be written with the next write */
@@ -148,8 +152,8 @@ export class Output {
 
   /** writes what is queued, then `chunks`, in one call */
   writeChunks(chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, Socket.SocketError> {
-    if (this.count === 0) return this.writer.writeAll(chunks)
-    return this.writer.writeAll([this.take(), ...chunks])
+    if (this.count === 0) return this.watch(this.writer.writeAll(chunks))
+    return this.watch(this.writer.writeAll([this.take(), ...chunks]))
   }
 
   /** writes what is queued, if anything, then runs `then` */
@@ -195,20 +199,22 @@ export const serveConnection = Effect.fnUntraced(
     const operations = yield* Operations
     const { limits } = yield* ServerConfig
     const clock = yield* Clock.Clock
-    const output = new Output(yield* socket.writer)
     // the listener's PortServer puts the raw socket in the connection fiber's context; an in-memory socket has none
     const peer = Option.match(yield* Effect.serviceOption(NodeSocket.NetSocket), {
       onNone: () => undefined,
       onSome: (raw) => raw.remoteAddress
     })
-    const idle = { waiting: true, since: clock.currentTimeMillisUnsafe() }
-    const idleMillis = limits.idleTimeoutSeconds * 1000
+    const idle: IdleState = { waiting: READING, since: clock.currentTimeMillisUnsafe(), messageSince: -1, messageBytes: 0 }
+    const output = new Output(yield* socket.writer, (write) => watchedWrite(write, idle, clock))
 
     const loop = Effect.gen(function*() {
       // opening the reader may wait for the client's first bytes (a port in TLS auto mode reads them to choose), so
       // it runs under the idle timeout too. The reader's own pull: a TCP or TLS socket yields bytes only (PartReader
       // encodes a string, should one come).
-      const pullBatch = PartReader.fromSocket((yield* socket.reader).pull)
+      const read = PartReader.fromSocket((yield* socket.reader).pull)
+      // pending answers go out before the loop waits for more input: a client that reads none of them is waited
+      // for as one that sends nothing is
+      const pullBatch = watchedPull(Effect.suspend(() => output.flushThen(read)), idle, clock)
       const first = yield* pullBatch
       if (first === undefined) return
       const framing = choose(first[0]![0]!)
@@ -218,9 +224,8 @@ export const serveConnection = Effect.fnUntraced(
         limits,
         endpoint: framing.name === endpoint.framing ? endpoint : { ...endpoint, framing: framing.name },
         peer,
-        // pending answers go out before the loop waits for more input
         input: Effect.suspend(() => {
-          if (pushedBack === undefined) return output.flushThen(pullBatch)
+          if (pushedBack === undefined) return pullBatch
           const batch = pushedBack
           pushedBack = undefined
           return Effect.succeed(batch)
@@ -231,7 +236,7 @@ export const serveConnection = Effect.fnUntraced(
         Effect.catch((error) => closeOn(exchange, output, error))
       )
     })
-    yield* Effect.raceFirst(loop, idleWatch(idle, idleMillis, clock)).pipe(
+    yield* Effect.raceFirst(loop, deadlines(idle, limits, clock)).pipe(
       // what is still queued (the last answers before a clean close) goes out before the socket closes
       Effect.andThen(Effect.ignore(output.flush))
     )
@@ -268,11 +273,45 @@ export const layer = (
 /** queued answers are written once they pass this size, even when more requests are buffered */
 const FLUSH_AT = 64 * 1024
 
+/** what a connection is waiting for: nothing from the client (a handler is at work), its bytes, or its reading */
+const NOTHING = 0
+const READING = 1
+const WRITING = 2
+
+/**
+ * Where a connection stands, for its deadlines: updated around every read from the socket, so a connection that
+ * stops anywhere (between messages, inside a header, a segment, a component) is seen to wait.
+ */
 interface IdleState {
-  /** whether the loop is waiting for the next request (the only time the idle timeout applies) */
-  waiting: boolean
-  /** when it started waiting, in ms */
+  /** `READING` while a read from the socket is pending, `WRITING` while content waits to be written, else `NOTHING` */
+  waiting: number
+  /** when the pending read started, in ms */
   since: number
+  /** when the first bytes of the message being read arrived, in ms; -1 between messages */
+  messageSince: number
+  /** the bytes read since then */
+  messageBytes: number
+}
+
+/** the socket's reads, with the connection's state kept for its deadlines */
+const watchedPull = <E>(
+  pull: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>,
+  idle: IdleState,
+  clock: Clock.Clock
+): Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E> => {
+  const arrived = (batch: ReadonlyArray<Uint8Array> | undefined) => {
+    idle.waiting = NOTHING
+    if (batch !== undefined) {
+      if (idle.messageSince < 0) idle.messageSince = clock.currentTimeMillisUnsafe()
+      for (let i = 0; i < batch.length; i++) idle.messageBytes += batch[i]!.length
+    }
+    return batch
+  }
+  return Effect.suspend(() => {
+    idle.waiting = READING
+    idle.since = clock.currentTimeMillisUnsafe()
+    return Effect.map(pull, arrived)
+  })
 }
 
 /**
@@ -285,12 +324,12 @@ const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.C
   /** the operation being run: a defect's log line names it */
   let operation: Operation | undefined
   const next: Effect.Effect<void, ConnectionError<F>> = Effect.suspend(() => {
-    idle.waiting = true
-    idle.since = clock.currentTimeMillisUnsafe()
+    // the message before was read to its end: the next one's deadline starts with its first bytes
+    idle.messageSince = -1
+    idle.messageBytes = 0
     return Effect.flatMap(exchange.next, onIncoming)
   })
   const onIncoming = (incoming: Incoming | undefined): Effect.Effect<void, ConnectionError<F>> => {
-    idle.waiting = false
     if (incoming === undefined) return Effect.void
     if (incoming._tag === "Invalid") return afterRest(incoming.error, answerError)
     operation = incoming.operation
@@ -322,13 +361,45 @@ const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.C
   return next
 }
 
-/** ends the loop when it has waited for a request longer than the idle timeout */
-const idleWatch = (idle: IdleState, idleMillis: number, clock: Clock.Clock): Effect.Effect<void> =>
-  Effect.suspend(function check(): Effect.Effect<void> {
-    const waited = clock.currentTimeMillisUnsafe() - idle.since
-    if (idle.waiting && waited >= idleMillis) return Effect.logDebug("idle timeout, closing the connection")
-    return Effect.flatMap(Effect.sleep(idle.waiting ? idleMillis - waited : idleMillis), check)
+/** a write of content, watched: a client that stops reading is waited for as one that stops sending */
+const watchedWrite = <E>(write: Effect.Effect<void, E>, idle: IdleState, clock: Clock.Clock): Effect.Effect<void, E> =>
+  Effect.suspend(() => {
+    idle.waiting = WRITING
+    idle.since = clock.currentTimeMillisUnsafe()
+    return Effect.ensuring(write, Effect.sync(() => {
+      idle.waiting = NOTHING
+    }))
   })
+
+/**
+ * Ends the loop when the client keeps it waiting too long: a read pending for the idle timeout (wherever in a message
+ * it stopped), or a message that trickles in, which must arrive within `messageTimeoutSeconds` plus its bytes at
+ * `minBytesPerSecond` (a client that sends a byte now and then is never idle, but never done either). A handler at
+ * work (a workflow, a slow backend) is the server's time, not the client's: then only the next check is planned.
+ */
+const deadlines = (idle: IdleState, limits: Settings["limits"], clock: Clock.Clock): Effect.Effect<void> => {
+  const idleMillis = limits.idleTimeoutSeconds * 1000
+  const messageMillis = limits.messageTimeoutSeconds * 1000
+  const bytesPerMilli = limits.minBytesPerSecond / 1000
+  return Effect.suspend(function check(): Effect.Effect<void> {
+    const now = clock.currentTimeMillisUnsafe()
+    if (idle.waiting === NOTHING) return Effect.flatMap(Effect.sleep(idleMillis), check)
+    const idleAt = idle.since + idleMillis
+    if (now >= idleAt) {
+      return Effect.logDebug(`idle timeout ${idle.waiting === READING ? "reading" : "writing"}, closing the connection`)
+    }
+    let wakeAt = idleAt
+    // only the client's sending is its message's time: an answer it reads slowly is bounded by the idle timeout
+    if (idle.waiting === READING && idle.messageSince >= 0) {
+      const messageAt = idle.messageSince + messageMillis + idle.messageBytes / bytesPerMilli
+      if (now >= messageAt) {
+        return Effect.logDebug(`a message arrived too slowly (${idle.messageBytes} bytes), closing the connection`)
+      }
+      wakeAt = Math.min(wakeAt, messageAt)
+    }
+    return Effect.flatMap(Effect.sleep(wakeAt - now), check)
+  })
+}
 
 const closeOn = <F>(exchange: Exchange<F>, output: Output, error: ConnectionError<F>): Effect.Effect<void> => {
   if (exchange.isFramingError(error)) {
@@ -340,14 +411,25 @@ const closeOn = <F>(exchange: Exchange<F>, output: Output, error: ConnectionErro
   return Effect.logWarning("a response failed part-way, closing the connection", (error as ResponseFailed).reason)
 }
 
+/**
+ * At most `max` connections at once. One more is closed at once (left open, it would hang its client and hold a
+ * socket); the first refusal after a time below the limit is logged, not each one, which a flood would turn into a
+ * flood of the log.
+ */
 const limitConnections = <E, R>(max: number, handler: (socket: Socket.Socket) => Effect.Effect<void, E, R>) => {
   let active = 0
+  let refusing = false
+  const refuse = Effect.flatMap(Effect.serviceOption(NodeSocket.NetSocket), (raw) => {
+    if (Option.isSome(raw)) raw.value.destroy()
+    if (refusing) return Effect.void
+    refusing = true
+    return Effect.logWarning(`refusing connections: ${max} are open (limits.maxConnections)`)
+  })
   return (socket: Socket.Socket) =>
     Effect.suspend(() => {
-      if (active >= max) {
-        return Effect.logWarning(`refusing a connection: ${max} connections are open (limits.maxConnections)`)
-      }
+      if (active >= max) return refuse
       active++
+      refusing = false
       return Effect.ensuring(handler(socket), Effect.sync(() => active--))
     })
 }

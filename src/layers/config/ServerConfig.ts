@@ -23,7 +23,7 @@
  *         maxTrackedClients: 10000 } # addresses and user names counted at once (least recently seen go first)
  * limits: { maxObjectIdLength: 1024, maxMetadataSize: 1048576, maxJsonDepth: 64, maxMessageSize: 4294967295,
  *           maxComponentSize: 4294967295, maxSegmentsPerMessage: 10000, maxConnections: 1024,
- *           idleTimeoutSeconds: 300 }
+ *           idleTimeoutSeconds: 300, messageTimeoutSeconds: 60, minBytesPerSecond: 1024 }
  * fdoApi: https://fdo.portal.mardi4nfdi.de/fdo/  # unset: manifests derived from storage
  * facade: { timeoutSeconds: 10, cacheCapacity: 10000, cacheTtlSeconds: 300 }
  * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ...,  # url unset: embedded storage
@@ -101,7 +101,11 @@ export const config = Config.all({
     // DOIP v2.0: JSON and bytes segments in one message (a create with many elements has two per element)
     maxSegmentsPerMessage: Config.Int("maxSegmentsPerMessage").pipe(Config.withDefault(10_000)),
     maxConnections: Config.Int("maxConnections").pipe(Config.withDefault(1024)),
-    idleTimeoutSeconds: Config.Number("idleTimeoutSeconds").pipe(Config.withDefault(300))
+    idleTimeoutSeconds: Config.Number("idleTimeoutSeconds").pipe(Config.withDefault(300)),
+    // a message must arrive within this long plus its bytes at minBytesPerSecond: a client that trickles a byte
+    // now and then is never idle, and would hold its connection for good
+    messageTimeoutSeconds: Config.Number("messageTimeoutSeconds").pipe(Config.withDefault(60)),
+    minBytesPerSecond: Config.Number("minBytesPerSecond").pipe(Config.withDefault(1024))
   }).pipe(Config.nested("limits")),
   fdoApi: Config.option(Config.String("fdoApi")),
   facade: Config.all({
@@ -193,6 +197,8 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_MAX_SEGMENTS_PER_MESSAGE", ["limits", "maxSegmentsPerMessage"]],
   ["DOIP_MAX_CONNECTIONS", ["limits", "maxConnections"]],
   ["DOIP_IDLE_TIMEOUT_SECONDS", ["limits", "idleTimeoutSeconds"]],
+  ["DOIP_MESSAGE_TIMEOUT_SECONDS", ["limits", "messageTimeoutSeconds"]],
+  ["DOIP_MIN_BYTES_PER_SECOND", ["limits", "minBytesPerSecond"]],
   ["FDO_API", ["fdoApi"]],
   ["DOIP_FDO_TIMEOUT_SECONDS", ["facade", "timeoutSeconds"]],
   ["DOIP_FDO_CACHE_CAPACITY", ["facade", "cacheCapacity"]],

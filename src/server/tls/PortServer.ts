@@ -180,8 +180,12 @@ const opener = (mode: TlsSetup["mode"], secureContext: tls.SecureContext | undef
     })
   })
 
+/**
+ * Closes the connection after what is written has gone out, unless the client has stopped reading (its buffer is
+ * full, which is how an idle timeout while writing ends): what is buffered would never go, and the socket with it.
+ */
 const close = (duplex: Duplex) => {
   if (duplex.closed) return
-  if (duplex instanceof net.Socket) duplex.destroySoon()
+  if (duplex instanceof net.Socket && !duplex.writableNeedDrain) duplex.destroySoon()
   else duplex.destroy()
 }
