@@ -48,7 +48,11 @@ import type { ServiceError } from "./ServiceErrors.ts"
  * @category errors
  * @since 0.1.0
  */
-export class ResponseFailed extends Data.TaggedError("ResponseFailed")<{ readonly reason: string }> {}
+export class ResponseFailed extends Data.TaggedError("ResponseFailed")<{
+  readonly reason: string
+  /** the component whose content failed, as the answer names it */
+  readonly componentId?: string | undefined
+}> {}
 
 /**
  * What ends a connection's loop: the framing broke (`F`, answered before closing), an answer failed part-way, or
@@ -232,8 +236,9 @@ export const serveConnection = Effect.fnUntraced(
         }),
         output
       })
-      yield* serveRequests(exchange, idle, clock).pipe(
-        Effect.catch((error) => closeOn(exchange, output, error))
+      const current: Current = { operation: undefined, request: undefined }
+      yield* serveRequests(exchange, idle, current).pipe(
+        Effect.catch((error) => closeOn(exchange, output, error, current))
       )
     })
     yield* Effect.raceFirst(loop, deadlines(idle, limits, clock)).pipe(
@@ -272,6 +277,12 @@ export const layer = (
 
 /** queued answers are written once they pass this size, even when more requests are buffered */
 const FLUSH_AT = 64 * 1024
+
+/** the request being served: what a log line about its failed answer names */
+interface Current {
+  operation: Operation | undefined
+  request: DoipRequest | undefined
+}
 
 /** what a connection is waiting for: nothing from the client (a handler is at work), its bytes, or its reading */
 const NOTHING = 0
@@ -320,9 +331,7 @@ const watchedPull = <E>(
  * most of what the loop itself would cost. A request that succeeds costs the loop two effects: reading it, and
  * matching its handler's outcome.
  */
-const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.Clock) => {
-  /** the operation being run: a defect's log line names it */
-  let operation: Operation | undefined
+const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, current: Current) => {
   const next: Effect.Effect<void, ConnectionError<F>> = Effect.suspend(() => {
     // the message before was read to its end: the next one's deadline starts with its first bytes
     idle.messageSince = -1
@@ -332,7 +341,9 @@ const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.C
   const onIncoming = (incoming: Incoming | undefined): Effect.Effect<void, ConnectionError<F>> => {
     if (incoming === undefined) return Effect.void
     if (incoming._tag === "Invalid") return afterRest(incoming.error, answerError)
-    operation = incoming.operation
+    // what a defect's log line, or that of an answer failing part-way, names
+    current.operation = incoming.operation
+    current.request = incoming.request
     return Effect.matchCauseEffect(incoming.operation.handler(incoming.request), outcome)
   }
   const answer = (response: DoipResponse) => Effect.andThen(exchange.respond(response), next)
@@ -348,7 +359,7 @@ const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, clock: Clock.C
   const outcome = {
     onSuccess: (response: DoipResponse) => afterRest(response, answer),
     onFailure: (cause: Cause.Cause<DoipError | ServiceError>) =>
-      Effect.matchCauseEffect(handlerFailure(operation!, cause), failure)
+      Effect.matchCauseEffect(handlerFailure(current.operation!, cause), failure)
   }
   const failure = {
     onSuccess: (): Effect.Effect<void, ConnectionError<F>> => next, // never: a handler failure fails
@@ -401,14 +412,37 @@ const deadlines = (idle: IdleState, limits: Settings["limits"], clock: Clock.Clo
   })
 }
 
-const closeOn = <F>(exchange: Exchange<F>, output: Output, error: ConnectionError<F>): Effect.Effect<void> => {
+const closeOn = <F>(
+  exchange: Exchange<F>,
+  output: Output,
+  error: ConnectionError<F>,
+  current: Current
+): Effect.Effect<void> => {
   if (exchange.isFramingError(error)) {
     output.queue(exchange.framingError(error))
     return Effect.logDebug("framing error, closing the connection", (error as { readonly message?: string }).message)
       .pipe(Effect.andThen(output.flush), Effect.ignore)
   }
   if (Socket.isSocketError(error)) return Effect.logDebug("connection closed", error.reason._tag)
-  return Effect.logWarning("a response failed part-way, closing the connection", (error as ResponseFailed).reason)
+  return Effect.logWarning(failedPartWay(error as ResponseFailed, current))
+}
+
+/**
+ * The warning for an answer cut short: the operation, then the object and element as the client named them (an
+ * operator looks them up from the client's report), the component that failed, and why.
+ */
+const failedPartWay = (error: ResponseFailed, current: Current): string => {
+  const request = current.request
+  const element = request?.attributes["element"]
+  const named = [
+    request === undefined ? undefined : `${request.operation} of ${JSON.stringify(request.objectId)}`,
+    typeof element === "string" ? `element ${JSON.stringify(element)}` : undefined,
+    error.componentId === undefined || error.componentId === element
+      ? undefined
+      : `component ${JSON.stringify(error.componentId)}`
+  ].filter((part) => part !== undefined)
+  const what = named.length === 0 ? "an answer" : `the answer to ${named.join(", ")}`
+  return `${what} failed part-way, closing the connection: ${error.reason}`
 }
 
 /**

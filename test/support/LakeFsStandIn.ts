@@ -14,7 +14,9 @@
  * - `commits?objects=P&prefixes=F` gives the commits (first-parent chain) that changed path `P` or something under `F`.
  * - Fault injection: `failNext(n, status, matching)` answers the next `n` authenticated calls (those whose
  *   `METHOD /path?query` matches `matching`, when given) with that status,
- *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long.
+ *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long, `hang(matching)`
+ *   never answers the calls it matches, and `cutAfter(bytes, matching)` sends the head and the first `bytes` of the
+ *   object reads it matches, then drops the connection.
  *
  * Repositories, branches and commits live in memory, object contents in files of a fresh folder under
  * `Options.blobDirectory`, so a test's memory does not hold what it uploads; nothing survives the scope.
@@ -67,6 +69,16 @@ export interface LakeFsStandInService {
   readonly rejectCredentials: (on: boolean) => void
   /** holds every answer back by `millis` (0 to stop) */
   readonly delay: (millis: number) => void
+  /**
+   * never answers the authenticated calls `matching` matches, as a lakeFS that hangs; `undefined` stops it and drops
+   * the calls left hanging
+   */
+  readonly hang: (matching: RegExp | undefined) => void
+  /**
+   * object reads (`GET …/objects?path=`) that `matching` matches answer 200 with the whole object's length, send its
+   * first `bytes` and then drop the connection, as a lakeFS that fails mid-answer; `undefined` stops it
+   */
+  readonly cutAfter: (bytes: number, matching: RegExp | undefined) => void
   /** every call seen, as `METHOD /path?query`, oldest first */
   readonly requests: () => ReadonlyArray<string>
 }
@@ -92,7 +104,17 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
     const user = options?.user ?? "AKIAIOSFOLQUICKSTART"
     const password = options?.password ?? "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     const blobs = yield* Blobs.folder(options?.blobDirectory)
-    const faults = { failures: 0, status: 500, matching: undefined as RegExp | undefined, reject: false, delay: 0 }
+    const faults = {
+      failures: 0,
+      status: 500,
+      matching: undefined as RegExp | undefined,
+      reject: false,
+      delay: 0,
+      hang: undefined as RegExp | undefined,
+      cut: undefined as { readonly bytes: number; readonly matching: RegExp } | undefined
+    }
+    /** the calls left unanswered by `hang` */
+    const hanging = new Set<Http.ServerResponse>()
     const seen: Array<string> = []
     const repos = new Map<string, Repo>()
     createRepo(repos, repoName, branchName, user)
@@ -123,6 +145,11 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       if (faults.failures > 0 && (faults.matching === undefined || faults.matching.test(`${method} ${req.url}`))) {
         faults.failures--
         return send(res, faults.status, { message: "injected failure" })
+      }
+      if (faults.hang !== undefined && faults.hang.test(`${method} ${req.url}`)) {
+        hanging.add(res)
+        res.on("close", () => hanging.delete(res))
+        return
       }
       if (parts[0] !== "repositories") return notFound(res)
       if (parts.length === 1 && method === "POST") return readJson(req, res, (body) => newRepo(res, body))
@@ -162,7 +189,10 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       if (kind === "refs" && name !== undefined && method === "GET") {
         const tree = resolve(repo, name)
         if (tree === undefined) return notFound(res)
-        if (what === "objects" && sub === undefined) return download(req, res, tree.get(path))
+        if (what === "objects" && sub === undefined) {
+          const cut = faults.cut !== undefined && faults.cut.matching.test(`${method} ${req.url}`) ? faults.cut.bytes : undefined
+          return download(req, res, tree.get(path), cut)
+        }
         if (what === "objects" && sub === "stat") {
           const object = tree.get(path)
           return object === undefined ? notFound(res) : send(res, 200, objectStats(object))
@@ -273,6 +303,15 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       },
       delay: (millis) => {
         faults.delay = millis
+      },
+      hang: (matching) => {
+        faults.hang = matching
+        if (matching !== undefined) return
+        for (const res of hanging) res.destroy()
+        hanging.clear()
+      },
+      cutAfter: (bytes, matching) => {
+        faults.cut = matching === undefined ? undefined : { bytes, matching }
       },
       requests: () => seen.slice()
     } satisfies LakeFsStandInService
@@ -467,7 +506,12 @@ const upload = (
   })
 }
 
-const download = (req: Http.IncomingMessage, res: Http.ServerResponse, object: StoredObject | undefined) => {
+const download = (
+  req: Http.IncomingMessage,
+  res: Http.ServerResponse,
+  object: StoredObject | undefined,
+  cutAfter: number | undefined
+) => {
   if (object === undefined) return notFound(res)
   const size = object.blob.size
   const headers = {
@@ -478,6 +522,10 @@ const download = (req: Http.IncomingMessage, res: Http.ServerResponse, object: S
   const range = Blobs.parseRange(req.headers.range, size)
   if (range === "unsatisfiable") {
     return send(res, 416, { message: "Requested Range Not Satisfiable" }, { "content-range": `bytes */${size}` })
+  }
+  if (cutAfter !== undefined) {
+    res.writeHead(200, { ...headers, "content-length": size })
+    return Blobs.sendCut(res, object.blob, cutAfter)
   }
   if (range === undefined) {
     res.writeHead(200, { ...headers, "content-length": size })

@@ -9,11 +9,17 @@ import { layerServer } from "./TestServer.ts"
 /** what a test server is built from, but its storage */
 export type ServerOptions = Omit<NonNullable<Parameters<typeof layerServer>[0]>, "storage">
 
-/** the server on `LakeFsStorage` over a lakeFS stand-in of its own, with the stand-in in context for fault injection */
-export const layerServerOnLakeFs = (options?: ServerOptions) =>
-  LakeFsOnStandIn.onStandIn((standIn) =>
-    layerServer({ ...options, storage: LakeFsStorage.layer(LakeFsOnStandIn.optionsOf(standIn)) })
-  )
+/**
+ * the server on `LakeFsStorage` over a lakeFS stand-in of its own, with the stand-in in context for fault injection;
+ * `lakeFs` overrides storage options (a short timeout, say)
+ */
+export const layerServerOnLakeFs = (
+  options?: ServerOptions & { readonly lakeFs?: Partial<LakeFsStorage.Options> | undefined }
+) =>
+  LakeFsOnStandIn.onStandIn((standIn) => {
+    const { lakeFs, ...server } = options ?? {}
+    return layerServer({ ...server, storage: LakeFsStorage.layer({ ...LakeFsOnStandIn.optionsOf(standIn), ...lakeFs }) })
+  })
 
 /** a storage: its name, and a server on a fresh instance of it */
 export interface Backend {

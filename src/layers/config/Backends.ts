@@ -49,7 +49,7 @@ export class BackendsConfigError extends Schema.TaggedError<BackendsConfigError>
 export const lakeFsOptions = (
   settings: Settings
 ): Effect.Effect<LakeFsStorage.Options | undefined, BackendsConfigError> => {
-  const { url, repo, branch, user, password, retries, retryDelayMillis } = settings.lakefs
+  const { url, repo, branch, user, password, retries, retryDelayMillis, timeoutSeconds } = settings.lakefs
   if (Option.isNone(url)) return Effect.succeed(undefined)
   const missing = [
     Option.isNone(repo) ? "LAKEFS_REPO (lakefs.repo)" : undefined,
@@ -68,7 +68,8 @@ export const lakeFsOptions = (
     user: user.value,
     password: password.value,
     retries,
-    retryDelayMillis
+    retryDelayMillis,
+    timeout: `${timeoutSeconds} seconds`
   })
 }
 

@@ -27,7 +27,8 @@
  * fdoApi: https://fdo.portal.mardi4nfdi.de/fdo/  # unset: manifests derived from storage
  * facade: { timeoutSeconds: 10, cacheCapacity: 10000, cacheTtlSeconds: 300 }
  * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ...,  # url unset: embedded storage
- *           retries: 4, retryDelayMillis: 100 }
+ *           retries: 4, retryDelayMillis: 100,
+ *           timeoutSeconds: 30 }        # a call's answer, retries included, and each piece of content read
  * health: { intervalSeconds: 30, timeoutSeconds: 5 }   # dependency checks that hello reports
  * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ...,  # refining equations needs a model
  *           timeoutSeconds: 60, acceptsImages: false }       # per model call; whether the model reads images
@@ -122,7 +123,10 @@ export const config = Config.all({
     password: Config.option(Config.Redacted("password")),
     // reads, stats, deletes and resets that meet a 5xx or a broken connection are retried this often
     retries: Config.Int("retries").pipe(Config.withDefault(4)),
-    retryDelayMillis: Config.Int("retryDelayMillis").pipe(Config.withDefault(100))
+    retryDelayMillis: Config.Int("retryDelayMillis").pipe(Config.withDefault(100)),
+    // a lakeFS that hangs must not hang the clients: a call without an answer this long is Unavailable (content
+    // uploads and commits excepted: see LakeFsStorage)
+    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(30))
   }).pipe(Config.nested("lakefs")),
   health: Config.all({
     intervalSeconds: Config.Number("intervalSeconds").pipe(Config.withDefault(30)),
@@ -210,6 +214,7 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["LAKEFS_PASSWORD", ["lakefs", "password"]],
   ["DOIP_LAKEFS_RETRIES", ["lakefs", "retries"]],
   ["DOIP_LAKEFS_RETRY_DELAY_MILLIS", ["lakefs", "retryDelayMillis"]],
+  ["DOIP_LAKEFS_TIMEOUT_SECONDS", ["lakefs", "timeoutSeconds"]],
   ["DOIP_HEALTH_INTERVAL_SECONDS", ["health", "intervalSeconds"]],
   ["DOIP_HEALTH_TIMEOUT_SECONDS", ["health", "timeoutSeconds"]],
   ["OLLAMA_HOST", ["ollama", "host"]],

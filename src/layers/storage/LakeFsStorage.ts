@@ -20,16 +20,25 @@
  * - Errors: 404 is `NotFound`; 401/403 is `Unauthorized` (the server's lakeFS credentials are wrong); 5xx and
  *   connection failures are retried with exponential backoff for reads, stat, delete and reset, then `Unavailable`.
  *   Uploads and commits are not retried (a stream cannot be replayed; a commit is not idempotent).
+ * - Timeouts (`Options.timeout`): a call that has no answer within it, retries included, is `Unavailable`, so a
+ *   lakeFS that hangs cannot hang a client. That holds for stat, list, log, delete, reset, the checksum marker's
+ *   upload, and the content: `open` (and `read`) waits for the answer's head that long, then for each further piece
+ *   of the body. `open` returns only once lakeFS has answered 200, so a listener knows the content is there before
+ *   it announces it.
  *
  * **Gotchas**
  *
+ * - A component's upload and a commit have no timeout. An upload streams a client's content and takes as long as
+ *   the client sends; a commit that times out may still happen in lakeFS, and the server would then tell the client
+ *   it failed (a commit whose answer is lost is a problem of its own).
  * - A component written by someone else, without a checksum marker, reports lakeFS's own checksum as `md5:<etag>`.
  * - `list` and `stat` cost one log call per component besides the listing.
  *
  * @since 0.1.0
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -63,6 +72,11 @@ export interface Options {
   readonly retries?: number | undefined
   /** the first retry delay, doubled on every further one; default 100 ms */
   readonly retryDelayMillis?: number | undefined
+  /**
+   * how long a call may wait for lakeFS, retries included, and a read for each piece of content, before it is
+   * `Unavailable`; default 30 seconds. Uploads of content and commits wait as long as they take.
+   */
+  readonly timeout?: Duration.Input | undefined
 }
 
 /**
@@ -89,13 +103,23 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     schedule: Schedule.exponential(`${options.retryDelayMillis ?? 100} millis`),
     times: options.retries ?? 4
   }))
+  const timeout = Duration.fromInputUnsafe(options.timeout ?? "30 seconds")
+  /** the call, failing with a `TimeoutError` (and aborting its request) when lakeFS has not answered in time */
+  const timed = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.timeout(call, timeout)
   const branchUrl = `/branches/${encodeURIComponent(branch)}`
   /** the branch's last commit, without staged changes */
   const committed = `/refs/${encodeURIComponent(`${branch}@`)}`
   /** the branch with its staged changes */
   const staged = `/refs/${encodeURIComponent(branch)}`
 
-  const failure = (what: string, path?: string) => (error: HttpClientError.HttpClientError | Schema.SchemaError) => {
+  const failure = (what: string, path?: string) =>
+  (error: HttpClientError.HttpClientError | Schema.SchemaError | Cause.TimeoutError) => {
+    if (Cause.isTimeoutError(error)) {
+      return new StorageError({
+        kind: "Unavailable",
+        message: `lakeFS ${what} failed: no answer within ${Duration.format(timeout)}`
+      })
+    }
     const status = error._tag === "HttpClientError" ? error.response?.status : undefined
     if (status === 404 && path !== undefined) return notFound(path)
     if (status === 401 || status === 403) {
@@ -123,6 +147,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   ): Effect.Effect<S["Type"], StorageError, S["DecodingServices"]> =>
     retrying.get(url, { urlParams }).pipe(
       Effect.flatMap(HttpClientResponse.schemaBodyJson(schema)),
+      timed,
       Effect.mapError(failure(what, path))
     )
 
@@ -174,28 +199,54 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     return yield* componentStat(at, object, yield* checksumOf(at, object))
   })
 
-  /** the content of the committed object at `path`, of `size` bytes, from `start` to `end` (exclusive) */
+  /** reads that end with the scope that opened them: lakeFS's answer is aborted then, read to its end or not */
+  const scoped = retrying.pipe(HttpClient.withScope)
+
+  /**
+   * The content of the committed object at `path`, of `size` bytes, from `start` to `end` (exclusive), once lakeFS
+   * has answered 200 (a 404 is `NotFound`, a 5xx `Unavailable`, after the retries): its body, each piece of which
+   * must come within the timeout.
+   */
   const contentAt = (path: string, size: number, [start, end]: readonly [number, number]) => {
-    if (start >= end) return Stream.empty
+    const what = `read of ${path}`
+    if (start >= end) return Effect.succeed(Stream.empty)
     const request = HttpClientRequest.get(`${committed}/objects`, { urlParams: { path } }).pipe(
       start === 0 && end === size ? (r) => r : HttpClientRequest.setHeader("range", `bytes=${start}-${end - 1}`)
     )
-    return HttpClientResponse.stream(retrying.execute(request)).pipe(Stream.mapError(failure(`read of ${path}`, path)))
+    return scoped.execute(request).pipe(
+      timed,
+      Effect.mapError(failure(what, path)),
+      Effect.map((response) =>
+        response.stream.pipe(
+          Stream.mapError(failure(what, path)),
+          // per piece, not for the whole body: a large component may take long, but never stall
+          Stream.timeoutOrElse({
+            duration: timeout,
+            orElse: () => Stream.fail(failure(what, path)(new Cause.TimeoutError()))
+          })
+        )
+      )
+    )
   }
 
+  /** `[start, end)` of the committed component and its location, or the `NotFound` of its stat */
+  const extentOf = (objectId: string, componentId: string, range: { start: number; end: number } | undefined) =>
+    Effect.flatMap(locate(objectId, componentId), (at) =>
+      Effect.map(statAt(committed, at.path), (object) => ({
+        at,
+        size: object.size_bytes,
+        extent: clamp(object.size_bytes, range)
+      })))
+
   const read = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
-    Stream.unwrap(Effect.gen(function*() {
-      const at = yield* locate(objectId, componentId)
-      const object = yield* statAt(committed, at.path)
-      return contentAt(at.path, object.size_bytes, clamp(object.size_bytes, range))
-    }))
+    Stream.unwrap(
+      Effect.flatMap(extentOf(objectId, componentId, range), ({ at, extent, size }) => contentAt(at.path, size, extent))
+    )
 
   const open = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
     Effect.gen(function*() {
-      const at = yield* locate(objectId, componentId)
-      const object = yield* statAt(committed, at.path)
-      const [start, end] = clamp(object.size_bytes, range)
-      return yield* openFromStream(end - start, contentAt(at.path, object.size_bytes, [start, end]))
+      const { at, extent: [start, end], size } = yield* extentOf(objectId, componentId, range)
+      return yield* openFromStream(end - start, yield* contentAt(at.path, size, [start, end]))
     })
 
   const upload = (
@@ -203,13 +254,14 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     body: Stream.Stream<Uint8Array, unknown>,
     contentType: string,
     headers: Record<string, string>,
-    contentLength?: number
+    contentLength?: number,
+    limit: <A, E>(call: Effect.Effect<A, E>) => Effect.Effect<A, E | Cause.TimeoutError> = (call) => call
   ) =>
     client.execute(
       HttpClientRequest.post(`${branchUrl}/objects`, { urlParams: { path }, headers }).pipe(
         HttpClientRequest.bodyStream(body, { contentType, contentLength })
       )
-    ).pipe(Effect.mapError(failure(`upload of ${path}`)))
+    ).pipe(limit, Effect.mapError(failure(`upload of ${path}`)))
 
   const write: Storage["Service"]["write"] = (objectId, componentId, mediaType, content, options) =>
     Effect.gen(function*() {
@@ -226,7 +278,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       )
       const checksum = `sha256:${hex}`
       const marker = { "x-lakefs-meta-sha256": hex }
-      yield* upload(checksumPath(at), Stream.empty, "application/octet-stream", marker, 0).pipe(
+      // an empty body: unlike the content's upload, its answer is due at once
+      yield* upload(checksumPath(at), Stream.empty, "application/octet-stream", marker, 0, timed).pipe(
         // a component without its marker would report the wrong checksum: undo it
         Effect.tapError(() => Effect.ignore(resetPath(at.path)))
       )
@@ -236,10 +289,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const resetPath = (path: string) =>
     retrying.execute(
       HttpClientRequest.put(branchUrl).pipe(HttpClientRequest.bodyJsonUnsafe({ type: "object", path }))
-    ).pipe(Effect.mapError(failure(`reset of ${path}`)))
+    ).pipe(timed, Effect.mapError(failure(`reset of ${path}`)))
 
   const deletePath = (path: string) =>
     retrying.execute(HttpClientRequest.delete(`${branchUrl}/objects`, { urlParams: { path } })).pipe(
+      timed,
       Effect.mapError(failure(`delete of ${path}`))
     )
 

@@ -24,7 +24,7 @@ import { type DoipRequest, type DoipResponse, type IncomingComponent, noComponen
 import * as PartReader from "../../protocol/PartReader.ts"
 import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
 import { type Operation, type Operations } from "../OperationRegistry.ts"
-import { queueable, streamContent } from "./Content.ts"
+import { anyToOpen, nothingOpened, type Opened, queueable, streamContent, whenReadable } from "./Content.ts"
 
 /**
  * @category framings
@@ -107,12 +107,18 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
 
   respond(response: DoipResponse) {
     const { header, objectId } = this.head!
-    return writeResponse(this.connection, header, objectId, response)
+    if (!anyToOpen(response.components)) return writeResponse(this.connection, header, objectId, response, nothingOpened)
+    // the header counts every component's bytes: all of them are opened before it is queued
+    return whenReadable(response.components, this.refuse, (opened) =>
+      writeResponse(this.connection, header, objectId, response, opened))
   }
 
   respondError(error: DoipError) {
     this.connection.output.queue(encodeError(this.head!.header, this.head!.objectId, error))
   }
+
+  /** a response whose content cannot be opened is answered with the error instead */
+  private readonly refuse = (error: DoipError) => this.respondError(error)
 
   framingError(error: Envelope.EnvelopeError) {
     return Envelope.encodeSync({
@@ -290,7 +296,8 @@ const writeResponse = (
   connection: Connection,
   header: Envelope.Header,
   objectId: string,
-  response: DoipResponse
+  response: DoipResponse,
+  opened: Opened
 ): Effect.Effect<void, ConnectionError<never>> =>
   Effect.suspend(() => {
     const { output } = connection
@@ -337,7 +344,7 @@ const writeResponse = (
       }
       if (i < componentHeaders.length) {
         output.queue(componentHeaders[i]!)
-        return Effect.andThen(streamContent(output, response.components[i]!, same), () => writeFrom(i + 1))
+        return Effect.andThen(streamContent(output, response.components[i]!, opened[i], same), () => writeFrom(i + 1))
       }
       if (blocks.workflow.length > 0) output.queue(blocks.workflow)
       return output.flushIfFull

@@ -27,7 +27,15 @@ import * as DoipStatus from "../../protocol/DoipStatus.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
 import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
 import type { Operation } from "../OperationRegistry.ts"
-import { queueable, streamContent } from "./Content.ts"
+import {
+  anyToOpen,
+  nothingOpened,
+  type OpenContent,
+  type Opened,
+  queueable,
+  streamContent,
+  whenReadable
+} from "./Content.ts"
 
 /**
  * @category framings
@@ -106,12 +114,19 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
   }
 
   respond(response: DoipResponse) {
-    return writeResponse(this.connection, this.requestId, response)
+    const requestId = this.requestId
+    if (!anyToOpen(response.components)) return writeResponse(this.connection, requestId, response, nothingOpened)
+    // `Status.001` promises the content: it is opened before the first segment is queued
+    return whenReadable(response.components, this.refuse, (opened) =>
+      writeResponse(this.connection, requestId, response, opened))
   }
 
   respondError(error: DoipError) {
     this.connection.output.queue(encodeError(this.requestId, error))
   }
+
+  /** a response whose content cannot be opened is answered with the error instead */
+  private readonly refuse = (error: DoipError) => this.respondError(error)
 
   framingError(error: SegmentCodec.SegmentError) {
     return encodeError(this.requestId, new DoipError({ kind: "ProtocolError", message: error.message }))
@@ -327,7 +342,8 @@ const ok = DoipStatus.Status.ok
 const writeResponse = (
   connection: Connection,
   requestId: unknown,
-  response: DoipResponse
+  response: DoipResponse,
+  opened: Opened
 ): Effect.Effect<void, ConnectionError<never>> =>
   Effect.suspend(() => {
     const { output } = connection
@@ -355,7 +371,7 @@ const writeResponse = (
         return output.flushIfFull
       }
       output.queue(firstSegment(requestId, tailOf(attributes, undefined)))
-      return Effect.andThen(writeBytes(connection, only), () => {
+      return Effect.andThen(writeBytes(connection, only, opened[0]), () => {
         output.queue(SegmentCodec.endOfMessage)
         return output.flushIfFull
       })
@@ -363,14 +379,15 @@ const writeResponse = (
     output.queue(firstSegment(requestId, tailOf(response.attributes, undefined)))
     if (rendered !== undefined) output.queue(SegmentCodec.encodeJson(rendered))
     return Effect.gen(function*() {
-      for (const component of components) {
+      for (let i = 0; i < components.length; i++) {
+        const component = components[i]!
         output.queue(SegmentCodec.encodeJson({
           id: component.componentId,
           type: component.mediaType,
           length: component.size,
           attributes: component.attributes ?? { filename: component.componentId }
         }))
-        yield* writeBytes(connection, component)
+        yield* writeBytes(connection, component, opened[i])
       }
       for (const block of workflow) output.queue(SegmentCodec.encodeJson(block))
       output.queue(SegmentCodec.endOfMessage)
@@ -423,7 +440,7 @@ const firstSegment = (requestId: unknown, tail: string): Uint8Array =>
   Buffer.from(segmentStartText(requestId) + tail, "utf8")
 
 /** a bytes segment: `@\n`, then `<size>\n<data>\n` per chunk (at most 1 MiB each), then `#\n` once all arrived */
-const writeBytes = (connection: Connection, component: DoipResponse["components"][0]) => {
+const writeBytes = (connection: Connection, component: DoipResponse["components"][0], opened: OpenContent | undefined) => {
   const { output } = connection
   let owed = SegmentCodec.bytesStart
   const frame = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Arr.NonEmptyReadonlyArray<Uint8Array> => {
@@ -432,7 +449,7 @@ const writeBytes = (connection: Connection, component: DoipResponse["components"
     return Arr.isArrayNonEmpty(framed.out) ? framed.out : [new Uint8Array(0)]
   }
   return Effect.andThen(
-    streamContent(output, component, frame),
+    streamContent(output, component, opened, frame),
     Effect.sync(() => {
       // the segment's first line (empty content), or the newline after the last chunk, then the segment's end
       output.queue(owed)

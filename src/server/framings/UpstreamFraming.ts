@@ -23,7 +23,7 @@ import { parseJsonObject } from "../../protocol/doip2/Codec.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
 import * as LengthPrefixed from "../../protocol/upstream/Codec.ts"
 import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
-import { streamContent } from "./Content.ts"
+import { type Opened, streamContent, whenReadable } from "./Content.ts"
 
 /**
  * @category framings
@@ -94,6 +94,18 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
   }
 
   respond(response: DoipResponse): Effect.Effect<void, ConnectionError<never>> {
+    // `"status":"success"` promises the content: it is opened before the first segment is queued
+    return whenReadable(response.components, this.refuse, (opened) => this.write(response, opened))
+  }
+
+  respondError(error: DoipError) {
+    this.connection.output.queue(encodeError(error))
+  }
+
+  /** a response whose content cannot be opened is answered with the error instead */
+  private readonly refuse = (error: DoipError) => this.respondError(error)
+
+  private write(response: DoipResponse, opened: Opened): Effect.Effect<void, ConnectionError<never>> {
     const { output } = this.connection
     output.queue(LengthPrefixed.encodeSegment(json({
       status: "success",
@@ -103,18 +115,15 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
     })))
     return Effect.gen(function*() {
       // an empty component has no segment: a zero length would read as the end of the message
-      for (const component of response.components) {
+      for (let i = 0; i < response.components.length; i++) {
+        const component = response.components[i]!
         if (component.size === 0) continue
         output.queue(LengthPrefixed.encodeLength(component.size))
-        yield* streamContent(output, component, (chunks) => chunks)
+        yield* streamContent(output, component, opened[i], (chunks) => chunks)
       }
       output.queue(LengthPrefixed.endOfMessage)
       yield* output.flushIfFull
     })
-  }
-
-  respondError(error: DoipError) {
-    this.connection.output.queue(encodeError(error))
   }
 
   framingError(error: LengthPrefixed.LengthPrefixedError) {

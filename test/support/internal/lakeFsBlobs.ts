@@ -61,6 +61,17 @@ export const send = (res: Http.ServerResponse, blob: BlobFile, range?: readonly 
   // a reader that goes away mid-answer ends the pipeline, closing the file; there is no one left to tell
   pipeline(createReadStream(blob.file, range === undefined ? {} : { start: range[0], end: range[1] }), res, () => {})
 
+/**
+ * The blob's first `bytes` as the body of `res` (whose head, written already, promised all of it), then the
+ * connection dropped once they are on their way: a reader sees a body that breaks off.
+ */
+export const sendCut = (res: Http.ServerResponse, blob: BlobFile, bytes: number) => {
+  const source = createReadStream(blob.file, { start: 0, end: Math.max(0, Math.min(bytes, blob.size) - 1) })
+  source.pipe(res, { end: false })
+  // the socket's end goes out behind what was written to it: the reader gets the bytes, then the connection's end
+  source.on("end", () => res.socket?.end())
+}
+
 /** inclusive `[start, end]` of a `Range` header, `undefined` for no (or an unparsable) range */
 export const parseRange = (
   header: string | undefined,
