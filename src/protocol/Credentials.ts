@@ -34,14 +34,22 @@ export const split = (
   let credentials: { username?: string; password?: Redacted.Redacted<string>; token?: Redacted.Redacted<string> } | undefined
   for (const [key, value] of Object.entries(metadata)) {
     if (!credentialKeys.has(key)) {
-      rest[key] = value
+      // JSON.parse makes "__proto__" an own key; an assignment would make it rest's prototype instead
+      if (key === "__proto__") Object.defineProperty(rest, key, { value, enumerable: true, writable: true, configurable: true })
+      else rest[key] = value
       continue
     }
     credentials ??= {}
-    const text = typeof value === "string" ? value : JSON.stringify(value)
+    const text = typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : NOT_TEXT
     if (key === "username") credentials.username = text
     else if (key === "password") credentials.password = Redacted.make(text)
     else credentials.token = Redacted.make(text)
   }
   return { credentials, rest }
 }
+
+/**
+ * What a credential that is neither text nor a number stands for: something no configured secret equals (so it is
+ * refused like any wrong one), made without walking the value, which may nest arbitrarily deep.
+ */
+const NOT_TEXT = "\u0000not a text credential"
