@@ -55,6 +55,8 @@ const MEASURE_MS = 2000
 const TRANSFER_RUNS = 3
 /** idle connections held open to ours through every measurement, half on each wire */
 const IDLE_CONNECTIONS = 1000
+/** connections trickling a request that never ends, held open to ours with the idle ones (until ours closes them) */
+const SLOWLORIS_CONNECTIONS = 100
 
 /** the goals the issue sets */
 const GOAL = {
@@ -447,7 +449,8 @@ const header = () => {
     "**ours** = DoipServer on LocalStorage (temp dir). The twins answer with ours' captured bytes (DOIP v2.0: " +
     "keeping the captured requestId, where ours echoes each request's); bare streams big components from ours' own " +
     "blob files, 1 MiB reads into two reused buffers; effect answers hello and the 1 KiB retrieve only. " +
-    `${IDLE_CONNECTIONS.toLocaleString("en-US")} idle connections (half per wire, one hello each) stay open to ours throughout. ` +
+    `${IDLE_CONNECTIONS.toLocaleString("en-US")} idle connections (half per wire, one hello each) stay open to ours throughout, ` +
+    `and ${SLOWLORIS_CONNECTIONS} slowloris ones trickle a request a byte every 2 s until ours' message deadline closes them. ` +
     `Rates: ${WARM_MS / 1000} s warm-up, ${MEASURE_MS / 1000} s measured, closed loop; latency from request written ` +
     `to answer's last byte. Transfers: median of ${TRANSFER_RUNS} runs on fresh connections (MB = 10^6 bytes of ` +
     "content). Ours' peak RSS: VmHWM over its part of the row (reset before it; it cannot fall below the heap ours keeps " +
@@ -623,22 +626,69 @@ const startServers = async (tmp: string): Promise<Bench> => {
   return { bare, effect, ours, answers, tmp }
 }
 
-/** opens the idle connections to ours, half per wire: them, and the row saying what they cost */
+/**
+ * Connections that trickle a DOIP v2.0 request a byte every 2 s and never finish it (slowloris): each is never idle,
+ * so only the server's per-message deadline (`limits.messageTimeoutSeconds`) ends it.
+ */
+const slowloris = async (port: number, count: number) => {
+  const sockets = await Promise.all(Array.from({ length: count }, () => connect(port)))
+  for (const socket of sockets) {
+    socket.on("error", () => {})
+    socket.write(`{"requestId":"slow","operationId":"0.DOIP/Op.Hello","attributes":{"padding":"`)
+  }
+  const timer = setInterval(() => {
+    for (const socket of sockets) if (socket.writable) socket.write("p")
+  }, 2_000)
+  return {
+    open: () => sockets.filter((socket) => !socket.destroyed && socket.readyState === "open").length,
+    close: () => {
+      clearInterval(timer)
+      sockets.forEach((socket) => socket.destroy())
+    }
+  }
+}
+
+/**
+ * Opens the idle connections to ours (half per wire) and the slowloris ones: them, and the rows saying what they cost
+ * (RSS, KiB per connection) and what a fresh client meets meanwhile (its hello's p99).
+ */
 const openIdle = async (ours: Server) => {
   const ready = memory(ours.pid)
   const idle = [
     await idleConnections(ours.port, binary, hello.binary.request, IDLE_CONNECTIONS / 2),
     await idleConnections(ours.doip2Port, doip2, hello.doip2.request, IDLE_CONNECTIONS / 2)
   ]
+  const slow = await slowloris(ours.doip2Port, SLOWLORIS_CONNECTIONS)
+  const opened = IDLE_CONNECTIONS + SLOWLORIS_CONNECTIONS
   const withIdle: Rss = { before: ready.rss, hwm: memory(ours.pid).rss }
+  const fresh = await closedLoop({
+    port: ours.doip2Port,
+    framing: doip2,
+    request: hello.doip2.request,
+    connections: 1,
+    depth: 1,
+    warmMs: 300,
+    measureMs: 1_500
+  })
   progress(`ours: RSS ${mib(ready.rss)} when ready (peak ${mib(ready.hwm)} while seeding), ` +
-    `${mib(withIdle.hwm)} with ${IDLE_CONNECTIONS} idle connections`)
-  const label = `ours' RSS with the ${IDLE_CONNECTIONS.toLocaleString("en-US")} idle connections open, before the ` +
-    "rows (±: change from before opening them)"
+    `${mib(withIdle.hwm)} with ${IDLE_CONNECTIONS} idle and ${SLOWLORIS_CONNECTIONS} slowloris connections; ` +
+    `a fresh client's hello p99 ${ms(fresh.p99)} ms`)
+  const open = `the ${IDLE_CONNECTIONS.toLocaleString("en-US")} idle and ${SLOWLORIS_CONNECTIONS} slowloris connections`
+  const perConnection = { ours: (withIdle.hwm - ready.rss) / opened }
+  const p99 = { ours: fresh.p99 }
   return {
-    row: row("6", label, { rss: withIdle }, fmt, `peak while seeding ${mib(ready.hwm)}`),
+    rows: [
+      row("6", `ours' RSS with ${open} open, before the rows (±: change from before opening them)`, { rss: withIdle }, fmt,
+        `peak while seeding ${mib(ready.hwm)}`),
+      row("6", `KiB of RSS per open connection (${opened.toLocaleString("en-US")} of them)`, perConnection, fmt),
+      row("6", `a fresh client's hello with ${open} open, DOIP v2.0: p99 ms`, p99, ms, latencyGoal(p99, GOAL.p99Ms))
+    ],
     open: () => idle.reduce((n, i) => n + i.open(), 0),
-    close: () => idle.forEach((i) => i.close())
+    slowOpen: () => slow.open(),
+    close: () => {
+      idle.forEach((i) => i.close())
+      slow.close()
+    }
   }
 }
 
@@ -655,12 +705,14 @@ const main = async () => {
   try {
     const bench = await startServers(tmp)
     idle = await openIdle(bench.ours)
-    const rows = [...await measureAll(bench), idle.row]
+    const rows = [...await measureAll(bench), ...idle.rows]
     const stillOpen = idle.open()
+    const slowStillOpen = idle.slowOpen()
     header()
     printTable(rows)
     log("")
-    log(`${stillOpen} of ${IDLE_CONNECTIONS} idle connections still open at the end; the bench took ` +
+    log(`${stillOpen} of ${IDLE_CONNECTIONS} idle connections still open at the end (the idle timeout is longer than ` +
+      `the bench), ${slowStillOpen} of ${SLOWLORIS_CONNECTIONS} slowloris ones (ours closes each once its message deadline, 60 s by default, has passed); the bench took ` +
       `${((performance.now() - started) / 1000).toFixed(0)} s.`)
   } finally {
     idle?.close()
