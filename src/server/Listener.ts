@@ -10,8 +10,8 @@
  *   that is already buffered is decoded without waiting on anything.
  * - **Writing**: answers are queued in an {@link Output} and written together when the loop is about to wait for
  *   input, so pipelined requests are answered with one write; component content streams after its header.
- * - **Idle timeout**: one timer per connection, checked against the time the loop started waiting for a request,
- *   not a timeout per read.
+ * - **Deadlines** (`Deadlines.ts`): one timer per connection closes it when the client keeps it waiting too long,
+ *   wherever it stopped (between messages, inside one, with an answer unread), or when a message trickles in.
  * - **Errors**: a handler's `DoipError` is answered and the connection stays open; a framing error is answered once
  *   and the connection closes (the position of the next message can no longer be trusted); a socket error or an
  *   answer that failed part-way closes it. Nothing a client sends can fail the listener itself.
@@ -39,6 +39,7 @@ import type { DoipRequest, DoipResponse, Endpoint } from "../protocol/DoipMessag
 import * as PartReader from "../protocol/PartReader.ts"
 import type { Source } from "../protocol/PartReader.ts"
 import { ServerConfig, type Settings } from "../layers/config/ServerConfig.ts"
+import * as Deadlines from "./Deadlines.ts"
 import { handlerFailure, type Operation, Operations } from "./OperationRegistry.ts"
 import type { ServiceError } from "./ServiceErrors.ts"
 
@@ -208,8 +209,8 @@ export const serveConnection = Effect.fnUntraced(
       onNone: () => undefined,
       onSome: (raw) => raw.remoteAddress
     })
-    const idle: IdleState = { waiting: READING, since: clock.currentTimeMillisUnsafe(), messageSince: -1, messageBytes: 0 }
-    const output = new Output(yield* socket.writer, (write) => watchedWrite(write, idle, clock))
+    const progress = Deadlines.make(clock)
+    const output = new Output(yield* socket.writer, (write) => Deadlines.watchWrite(write, progress, clock))
 
     const loop = Effect.gen(function*() {
       // opening the reader may wait for the client's first bytes (a port in TLS auto mode reads them to choose), so
@@ -218,7 +219,7 @@ export const serveConnection = Effect.fnUntraced(
       const read = PartReader.fromSocket((yield* socket.reader).pull)
       // pending answers go out before the loop waits for more input: a client that reads none of them is waited
       // for as one that sends nothing is
-      const pullBatch = watchedPull(Effect.suspend(() => output.flushThen(read)), idle, clock)
+      const pullBatch = Deadlines.watchRead(Effect.suspend(() => output.flushThen(read)), progress, clock)
       const first = yield* pullBatch
       if (first === undefined) return
       const framing = choose(first[0]![0]!)
@@ -237,11 +238,11 @@ export const serveConnection = Effect.fnUntraced(
         output
       })
       const current: Current = { operation: undefined, request: undefined }
-      yield* serveRequests(exchange, idle, current).pipe(
+      yield* serveRequests(exchange, progress, current).pipe(
         Effect.catch((error) => closeOn(exchange, output, error, current))
       )
     })
-    yield* Effect.raceFirst(loop, deadlines(idle, limits, clock)).pipe(
+    yield* Effect.raceFirst(loop, Deadlines.enforce(progress, limits, clock)).pipe(
       // what is still queued (the last answers before a clean close) goes out before the socket closes
       Effect.andThen(Effect.ignore(output.flush))
     )
@@ -284,58 +285,16 @@ interface Current {
   request: DoipRequest | undefined
 }
 
-/** what a connection is waiting for: nothing from the client (a handler is at work), its bytes, or its reading */
-const NOTHING = 0
-const READING = 1
-const WRITING = 2
-
-/**
- * Where a connection stands, for its deadlines: updated around every read from the socket, so a connection that
- * stops anywhere (between messages, inside a header, a segment, a component) is seen to wait.
- */
-interface IdleState {
-  /** `READING` while a read from the socket is pending, `WRITING` while content waits to be written, else `NOTHING` */
-  waiting: number
-  /** when the pending read started, in ms */
-  since: number
-  /** when the first bytes of the message being read arrived, in ms; -1 between messages */
-  messageSince: number
-  /** the bytes read since then */
-  messageBytes: number
-}
-
-/** the socket's reads, with the connection's state kept for its deadlines */
-const watchedPull = <E>(
-  pull: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E>,
-  idle: IdleState,
-  clock: Clock.Clock
-): Effect.Effect<ReadonlyArray<Uint8Array> | undefined, E> => {
-  const arrived = (batch: ReadonlyArray<Uint8Array> | undefined) => {
-    idle.waiting = NOTHING
-    if (batch !== undefined) {
-      if (idle.messageSince < 0) idle.messageSince = clock.currentTimeMillisUnsafe()
-      for (let i = 0; i < batch.length; i++) idle.messageBytes += batch[i]!.length
-    }
-    return batch
-  }
-  return Effect.suspend(() => {
-    idle.waiting = READING
-    idle.since = clock.currentTimeMillisUnsafe()
-    return Effect.map(pull, arrived)
-  })
-}
-
 /**
  * Request after request until the client closes. Written as continuations built once per connection rather than as
  * a generator: this is the path every request takes, and a generator step, an `Exit` and closures per request are
  * most of what the loop itself would cost. A request that succeeds costs the loop two effects: reading it, and
  * matching its handler's outcome.
  */
-const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, current: Current) => {
+const serveRequests = <F>(exchange: Exchange<F>, progress: Deadlines.Progress, current: Current) => {
   const next: Effect.Effect<void, ConnectionError<F>> = Effect.suspend(() => {
     // the message before was read to its end: the next one's deadline starts with its first bytes
-    idle.messageSince = -1
-    idle.messageBytes = 0
+    Deadlines.messageDone(progress)
     return Effect.flatMap(exchange.next, onIncoming)
   })
   const onIncoming = (incoming: Incoming | undefined): Effect.Effect<void, ConnectionError<F>> => {
@@ -370,46 +329,6 @@ const serveRequests = <F>(exchange: Exchange<F>, idle: IdleState, current: Curre
     }
   }
   return next
-}
-
-/** a write of content, watched: a client that stops reading is waited for as one that stops sending */
-const watchedWrite = <E>(write: Effect.Effect<void, E>, idle: IdleState, clock: Clock.Clock): Effect.Effect<void, E> =>
-  Effect.suspend(() => {
-    idle.waiting = WRITING
-    idle.since = clock.currentTimeMillisUnsafe()
-    return Effect.ensuring(write, Effect.sync(() => {
-      idle.waiting = NOTHING
-    }))
-  })
-
-/**
- * Ends the loop when the client keeps it waiting too long: a read pending for the idle timeout (wherever in a message
- * it stopped), or a message that trickles in, which must arrive within `messageTimeoutSeconds` plus its bytes at
- * `minBytesPerSecond` (a client that sends a byte now and then is never idle, but never done either). A handler at
- * work (a workflow, a slow backend) is the server's time, not the client's: then only the next check is planned.
- */
-const deadlines = (idle: IdleState, limits: Settings["limits"], clock: Clock.Clock): Effect.Effect<void> => {
-  const idleMillis = limits.idleTimeoutSeconds * 1000
-  const messageMillis = limits.messageTimeoutSeconds * 1000
-  const bytesPerMilli = limits.minBytesPerSecond / 1000
-  return Effect.suspend(function check(): Effect.Effect<void> {
-    const now = clock.currentTimeMillisUnsafe()
-    if (idle.waiting === NOTHING) return Effect.flatMap(Effect.sleep(idleMillis), check)
-    const idleAt = idle.since + idleMillis
-    if (now >= idleAt) {
-      return Effect.logDebug(`idle timeout ${idle.waiting === READING ? "reading" : "writing"}, closing the connection`)
-    }
-    let wakeAt = idleAt
-    // only the client's sending is its message's time: an answer it reads slowly is bounded by the idle timeout
-    if (idle.waiting === READING && idle.messageSince >= 0) {
-      const messageAt = idle.messageSince + messageMillis + idle.messageBytes / bytesPerMilli
-      if (now >= messageAt) {
-        return Effect.logDebug(`a message arrived too slowly (${idle.messageBytes} bytes), closing the connection`)
-      }
-      wakeAt = Math.min(wakeAt, messageAt)
-    }
-    return Effect.flatMap(Effect.sleep(wakeAt - now), check)
-  })
 }
 
 const closeOn = <F>(
