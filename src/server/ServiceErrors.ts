@@ -57,6 +57,12 @@ export const storageToDoipError = (error: StorageError): DoipError => {
     case "Unauthorized":
     case "Unavailable":
       return new DoipError({ kind: "Unavailable", message: `storage unavailable: ${error.message}` })
+    case "OutcomeUnknown":
+      return new DoipError({
+        kind: "Unavailable",
+        message: `outcome unknown: the change may or may not have been applied; retrieve the object to see ` +
+          `whether it was (${error.message})`
+      })
   }
 }
 

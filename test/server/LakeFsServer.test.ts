@@ -125,5 +125,51 @@ for (const protocol of ["binary", "doip2"] as const) {
         assert.deepStrictEqual(yield* uncommitted(standIn), [])
         assert.strictEqual(yield* contentOf("Q2003", "a.txt"), "before")
       }))
+
+    it.effect("a commit that landed but whose answer was lost: the update succeeded, and says so; the new content", () =>
+      Effect.gen(function*() {
+        yield* seed("Q2007", "a.txt", "old a", "text/plain")
+        const standIn = yield* LakeFsStandIn
+        const client = yield* DoipClient.DoipClient
+        standIn.loseCommitAnswer("drop", { applied: true })
+        yield* client.updateComponent("Q2007", "a.txt", text("landed a"), "text/plain")
+        assert.strictEqual(yield* contentOf("Q2007", "a.txt"), "landed a")
+        assert.deepStrictEqual(yield* manifestComponents("Q2007"), [["a.txt", 8, sha256("landed a")]])
+        assert.deepStrictEqual(yield* uncommitted(standIn), [])
+        const history = yield* (yield* Storage).history("Q2007")
+        assert.deepStrictEqual(history.map((c) => c.metadata["operation"]), ["update", "seed"], "committed once")
+      }))
+
+    it.effect("a commit that did not land and whose answer was lost: a clear error, nothing staged, the old content", () =>
+      Effect.gen(function*() {
+        yield* seed("Q2008", "a.txt", "old a", "text/plain")
+        const standIn = yield* LakeFsStandIn
+        const client = yield* DoipClient.DoipClient
+        standIn.loseCommitAnswer("drop", { applied: false })
+        const refusal = yield* refusalOf(client.updateComponent("Q2008", "a.txt", text("lost a"), "text/plain"))
+        assert.deepStrictEqual(refusal, {
+          kind: "Unavailable",
+          message: "storage unavailable: lakeFS commit failed: TransportError; the branch shows it was not applied"
+        })
+        assert.deepStrictEqual(yield* uncommitted(standIn), [])
+        assert.strictEqual(yield* contentOf("Q2008", "a.txt"), "old a")
+      }))
+
+    it.effect("a lost answer and a branch that cannot be read: the outcome is unknown, and the answer says so", () =>
+      Effect.gen(function*() {
+        yield* seed("Q2009", "a.txt", "old a", "text/plain")
+        const standIn = yield* LakeFsStandIn
+        const client = yield* DoipClient.DoipClient
+        standIn.loseCommitAnswer(502, { applied: true })
+        // the log read for the commit, not the reads of the update before it
+        standIn.failNext(1000, 503, /^GET .*\/commits\?amount=/)
+        const refusal = yield* refusalOf(client.updateComponent("Q2009", "a.txt", text("maybe a"), "text/plain"))
+        standIn.failNext(0)
+        assert.strictEqual(refusal.kind, "Unavailable")
+        assert.match(refusal.message, /^outcome unknown: the change may or may not have been applied; retrieve the object to see whether it was \(lakeFS commit on branch main: its answer was lost \(HTTP 502\) and the branch cannot be read to learn whether it was applied \(lakeFS commit log failed: HTTP 503\)\)$/)
+        // it had landed: a retrieve says so
+        assert.strictEqual(yield* contentOf("Q2009", "a.txt"), "maybe a")
+        assert.deepStrictEqual(yield* uncommitted(standIn), [])
+      }))
   })
 }

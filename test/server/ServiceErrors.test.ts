@@ -25,7 +25,11 @@ describe("ServiceErrors", () => {
       ["NoChanges", doip("BadRequest", "m")],
       ["TooLarge", doip("TooLarge", "m")],
       ["Unavailable", doip("Unavailable", "storage unavailable: m")],
-      ["Unauthorized", doip("Unavailable", "storage unavailable: m")]
+      ["Unauthorized", doip("Unavailable", "storage unavailable: m")],
+      [
+        "OutcomeUnknown",
+        doip("Unavailable", "outcome unknown: the change may or may not have been applied; retrieve the object to see whether it was (m)")
+      ]
     ]
     for (const [kind, expected] of cases) {
       assert.deepStrictEqual(toDoipError(new StorageError({ kind, message: "m" })), expected, kind)

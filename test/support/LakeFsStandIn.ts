@@ -15,8 +15,9 @@
  * - Fault injection: `failNext(n, status, matching)` answers the next `n` authenticated calls (those whose
  *   `METHOD /path?query` matches `matching`, when given) with that status,
  *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long, `hang(matching)`
- *   never answers the calls it matches, and `cutAfter(bytes, matching)` sends the head and the first `bytes` of the
- *   object reads it matches, then drops the connection.
+ *   never answers the calls it matches, `cutAfter(bytes, matching)` sends the head and the first `bytes` of the
+ *   object reads it matches, then drops the connection, and `loseCommitAnswer(how, { applied })` makes the next
+ *   commit lose its answer (the connection dropped, a 5xx, or none ever), having made the commit or not.
  *
  * Repositories, branches and commits live in memory, object contents in files of a fresh folder under
  * `Options.blobDirectory`, so a test's memory does not hold what it uploads; nothing survives the scope.
@@ -79,6 +80,12 @@ export interface LakeFsStandInService {
    * first `bytes` and then drop the connection, as a lakeFS that fails mid-answer; `undefined` stops it
    */
   readonly cutAfter: (bytes: number, matching: RegExp | undefined) => void
+  /**
+   * the next commit (`POST …/branches/{branch}/commits`) loses its answer: it is made first when `applied` (default
+   * false), then the connection is dropped (`"drop"`), answered with that status and `{"message": …}` (a number), or
+   * never answered (`"hang"`, until `hang(undefined)`)
+   */
+  readonly loseCommitAnswer: (how: "drop" | "hang" | number, options?: { readonly applied?: boolean }) => void
   /** every call seen, as `METHOD /path?query`, oldest first */
   readonly requests: () => ReadonlyArray<string>
 }
@@ -111,7 +118,8 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       reject: false,
       delay: 0,
       hang: undefined as RegExp | undefined,
-      cut: undefined as { readonly bytes: number; readonly matching: RegExp } | undefined
+      cut: undefined as { readonly bytes: number; readonly matching: RegExp } | undefined,
+      lostCommit: undefined as { readonly how: "drop" | "hang" | number; readonly applied: boolean } | undefined
     }
     /** the calls left unanswered by `hang` */
     const hanging = new Set<Http.ServerResponse>()
@@ -179,7 +187,16 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
           return send(res, 204)
         }
         if (what === "commits" && sub === undefined && method === "POST") {
-          return readJson(req, res, (body) => commit(res, repo, branch, body))
+          const lost = faults.lostCommit
+          faults.lostCommit = undefined
+          if (lost === undefined) return readJson(req, res, (body) => commit(res, repo, branch, body))
+          return readJson(req, res, (body) => {
+            if (lost.applied) commit(res, repo, branch, body, () => {})
+            if (lost.how === "drop") return void res.destroy()
+            if (lost.how !== "hang") return send(res, lost.how, { message: "injected failure" })
+            hanging.add(res)
+            res.on("close", () => hanging.delete(res))
+          })
         }
         if (what === "diff" && sub === undefined && method === "GET") {
           return send(res, 200, diffBody(repo.commits.get(branch.head)!.tree, viewOf(branch, repo)))
@@ -232,12 +249,18 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       res.writeHead(201, { "content-type": "text/html" }).end(source)
     }
 
-    const commit = (res: Http.ServerResponse, repo: Repo, branch: Branch, body: Record<string, unknown>) => {
-      if (typeof body.message !== "string") return send(res, 400, { message: "message is required" })
+    const commit = (
+      res: Http.ServerResponse,
+      repo: Repo,
+      branch: Branch,
+      body: Record<string, unknown>,
+      reply: (status: number, body: unknown) => void = (status, body) => send(res, status, body)
+    ) => {
+      if (typeof body.message !== "string") return reply(400, { message: "message is required" })
       const parent = repo.commits.get(branch.head)!
       const tree = viewOf(branch, repo)
       const changed = changedPaths(parent.tree, tree)
-      if (changed.size === 0 && body.allow_empty !== true) return send(res, 400, { message: "commit: no changes" })
+      if (changed.size === 0 && body.allow_empty !== true) return reply(400, { message: "commit: no changes" })
       const metadata = isStringRecord(body.metadata) ? { ...body.metadata } : {}
       const created: Commit = {
         id: randomBytes(32).toString("hex"),
@@ -252,7 +275,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       repo.commits.set(created.id, created)
       branch.head = created.id
       branch.staging.clear()
-      send(res, 201, commitBody(created))
+      reply(201, commitBody(created))
     }
 
     /** `branch` (staged view), `branch@` (committed only) or a commit id */
@@ -312,6 +335,9 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       },
       cutAfter: (bytes, matching) => {
         faults.cut = matching === undefined ? undefined : { bytes, matching }
+      },
+      loseCommitAnswer: (how, lostOptions) => {
+        faults.lostCommit = { how, applied: lostOptions?.applied ?? false }
       },
       requests: () => seen.slice()
     } satisfies LakeFsStandInService

@@ -49,7 +49,8 @@ export class BackendsConfigError extends Schema.TaggedError<BackendsConfigError>
 export const lakeFsOptions = (
   settings: Settings
 ): Effect.Effect<LakeFsStorage.Options | undefined, BackendsConfigError> => {
-  const { url, repo, branch, user, password, retries, retryDelayMillis, timeoutSeconds } = settings.lakefs
+  const { url, repo, branch, user, password, resetUncommittedOnStart, retries, retryDelayMillis, timeoutSeconds } =
+    settings.lakefs
   if (Option.isNone(url)) return Effect.succeed(undefined)
   const missing = [
     Option.isNone(repo) ? "LAKEFS_REPO (lakefs.repo)" : undefined,
@@ -69,7 +70,8 @@ export const lakeFsOptions = (
     password: password.value,
     retries,
     retryDelayMillis,
-    timeout: `${timeoutSeconds} seconds`
+    timeout: `${timeoutSeconds} seconds`,
+    resetUncommittedOnStart
   })
 }
 

@@ -28,7 +28,8 @@
  * facade: { timeoutSeconds: 10, cacheCapacity: 10000, cacheTtlSeconds: 300 }
  * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ...,  # url unset: embedded storage
  *           retries: 4, retryDelayMillis: 100,
- *           timeoutSeconds: 30 }        # a call's answer, retries included, and each piece of content read
+ *           timeoutSeconds: 30,         # a call's answer, retries included, and each piece of content read
+ *           resetUncommittedOnStart: true }  # reset what a killed server left staged (one server per branch only)
  * health: { intervalSeconds: 30, timeoutSeconds: 5 }   # dependency checks that hello reports
  * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ...,  # refining equations needs a model
  *           timeoutSeconds: 60, acceptsImages: false }       # per model call; whether the model reads images
@@ -125,8 +126,11 @@ export const config = Config.all({
     retries: Config.Int("retries").pipe(Config.withDefault(4)),
     retryDelayMillis: Config.Int("retryDelayMillis").pipe(Config.withDefault(100)),
     // a lakeFS that hangs must not hang the clients: a call without an answer this long is Unavailable (content
-    // uploads and commits excepted: see LakeFsStorage)
-    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(30))
+    // uploads excepted; a commit is then looked for on the branch: see LakeFsStorage)
+    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(30)),
+    // what is staged on the branch at start was left by a killed run of this server, as long as it is the branch's
+    // only writer: turn this off when several servers share a branch
+    resetUncommittedOnStart: Config.Boolean("resetUncommittedOnStart").pipe(Config.withDefault(true))
   }).pipe(Config.nested("lakefs")),
   health: Config.all({
     intervalSeconds: Config.Number("intervalSeconds").pipe(Config.withDefault(30)),
@@ -215,6 +219,7 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_LAKEFS_RETRIES", ["lakefs", "retries"]],
   ["DOIP_LAKEFS_RETRY_DELAY_MILLIS", ["lakefs", "retryDelayMillis"]],
   ["DOIP_LAKEFS_TIMEOUT_SECONDS", ["lakefs", "timeoutSeconds"]],
+  ["DOIP_LAKEFS_RESET_UNCOMMITTED_ON_START", ["lakefs", "resetUncommittedOnStart"]],
   ["DOIP_HEALTH_INTERVAL_SECONDS", ["health", "intervalSeconds"]],
   ["DOIP_HEALTH_TIMEOUT_SECONDS", ["health", "timeoutSeconds"]],
   ["OLLAMA_HOST", ["ollama", "host"]],

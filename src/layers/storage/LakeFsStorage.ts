@@ -22,15 +22,32 @@
  *   Uploads and commits are not retried (a stream cannot be replayed; a commit is not idempotent).
  * - Timeouts (`Options.timeout`): a call that has no answer within it, retries included, is `Unavailable`, so a
  *   lakeFS that hangs cannot hang a client. That holds for stat, list, log, delete, reset, the checksum marker's
- *   upload, and the content: `open` (and `read`) waits for the answer's head that long, then for each further piece
- *   of the body. `open` returns only once lakeFS has answered 200, so a listener knows the content is there before
- *   it announces it.
+ *   upload, the commit, and the content: `open` (and `read`) waits for the answer's head that long, then for each
+ *   further piece of the body. `open` returns only once lakeFS has answered 200, so a listener knows the content is
+ *   there before it announces it.
+ * - A commit whose answer is lost (no answer in time, the connection broken after the request went out, a 5xx, an
+ *   answer that cannot be read) may have happened all the same. Each commit carries a fresh id in its metadata
+ *   (`doip_write_id`, left out of the `CommitInfo` that `commit` and `history` give), and after a lost answer the
+ *   branch's newest commits are read for it: found, the commit succeeded and that commit is the answer; not found,
+ *   the commit failed, with the error it met (the caller resets what it staged); and when the branch cannot be read
+ *   either, the commit fails with `OutcomeUnknown`, which says that it may or may not have happened. A lakeFS that
+ *   was cut off mid-commit ends it soon (the request's context is cancelled), so when there was no answer at all
+ *   (or a gateway's 502/504) the branch is read three more times, 2, 4 and 8 times `retryDelayMillis` apart (1.4 s
+ *   in all by default), before "not found" counts. A commit is never sent twice: a second try could land beside the
+ *   first, and one that failed for sure is the caller's to repeat.
+ * - At start (`Options.resetUncommittedOnStart`, default on) the layer resets every uncommitted change on the branch:
+ *   what a server killed between staging and committing left behind (a write no client was told had succeeded),
+ *   which the next commit would otherwise publish. That assumes one writing server per branch (see `make`). When
+ *   lakeFS cannot be reached at start the server starts all the same, and the reset is made before the first write
+ *   or removal instead (which fail until it works).
  *
  * **Gotchas**
  *
- * - A component's upload and a commit have no timeout. An upload streams a client's content and takes as long as
- *   the client sends; a commit that times out may still happen in lakeFS, and the server would then tell the client
- *   it failed (a commit whose answer is lost is a problem of its own).
+ * - A component's upload has no timeout: it streams a client's content and takes as long as the client sends.
+ * - A lakeFS that completes a commit only after the branch was read for it (beyond the timeout and the looks after
+ *   it) turns a commit reported as failed into one that happened. The looks make that unlikely, not impossible.
+ * - The commit id lookup reads the newest 100 commits of the branch: with more commits after ours in the few seconds
+ *   of a lookup (many writers on one branch), ours would be missed and reported as not applied.
  * - A component written by someone else, without a checksum marker, reports lakeFS's own checksum as `md5:<etag>`.
  * - `list` and `stat` cost one log call per component besides the listing.
  *
@@ -46,11 +63,13 @@ import * as Queue from "effect/Queue"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
+import { randomUUID } from "node:crypto"
 import * as ObjectId from "./ObjectId.ts"
 import { type CommitInfo, type ComponentStat, Storage, StorageError } from "./Storage.ts"
 import { clamp, locate, type Location, measure, notFound, now, openFromStream, parseObject } from "./internal/storageCommon.ts"
@@ -74,15 +93,29 @@ export interface Options {
   readonly retryDelayMillis?: number | undefined
   /**
    * how long a call may wait for lakeFS, retries included, and a read for each piece of content, before it is
-   * `Unavailable`; default 30 seconds. Uploads of content and commits wait as long as they take.
+   * `Unavailable`; default 30 seconds. Uploads of content wait as long as they take; a commit without an answer in
+   * time is looked for on the branch (see above).
    */
   readonly timeout?: Duration.Input | undefined
+  /**
+   * whether the layer resets the branch's uncommitted changes when it starts (what a killed server left staged);
+   * default true. Only right while this server is the branch's one writer: turn it off when several share a branch.
+   */
+  readonly resetUncommittedOnStart?: boolean | undefined
 }
 
 /**
- * A `Storage` on the branch `options.branch`. It starts without talking to lakeFS (an unreachable lakeFS must not
- * keep the server from starting; `check` says what is wrong), and the first `Unauthorized` is logged as a warning
+ * A `Storage` on the branch `options.branch`. It starts even when lakeFS cannot be reached (an unreachable lakeFS must
+ * not keep the server from starting; `check` says what is wrong), and the first `Unauthorized` is logged as a warning
  * with the fix, once.
+ *
+ * Before it serves, it resets the branch's uncommitted changes (unless `resetUncommittedOnStart` is false), logging
+ * how many. This assumes that this process is the only one writing to the branch, as it is today: everything staged
+ * when it starts was then staged by an earlier run of it that died before committing (or before undoing a failed
+ * change), and no client was told that write succeeded. Several servers on one branch (issue 15) break that
+ * assumption: a server starting would reset another's write between its upload and its commit, making that commit
+ * fail or miss a component. Such a deployment must turn the reset off (`lakefs.resetUncommittedOnStart: false`) and
+ * keep leftovers out of its commits another way (a branch per writer, say).
  *
  * @category constructors
  * @since 0.1.0
@@ -103,6 +136,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     schedule: Schedule.exponential(`${options.retryDelayMillis ?? 100} millis`),
     times: options.retries ?? 4
   }))
+  const retryDelayMillis = options.retryDelayMillis ?? 100
   const timeout = Duration.fromInputUnsafe(options.timeout ?? "30 seconds")
   /** the call, failing with a `TimeoutError` (and aborting its request) when lakeFS has not answered in time */
   const timed = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.timeout(call, timeout)
@@ -306,18 +340,74 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     yield* both(at, (yield* exists(committed, at.path)) ? deletePath : resetPath)
   })
 
+  /**
+   * Commits what is staged, with a fresh `doip_write_id` in the metadata. An answer that says the commit was refused
+   * (4xx) is its failure; when the answer is lost, the branch says whether the commit happened (`outcomeOf`).
+   */
   const commit = (message: string, metadata: Readonly<Record<string, string>>) =>
-    client.execute(
-      HttpClientRequest.post(`${branchUrl}/commits`).pipe(HttpClientRequest.bodyJsonUnsafe({ message, metadata }))
-    ).pipe(
-      Effect.flatMap(HttpClientResponse.schemaBodyJson(LakeFsCommit)),
-      Effect.map(commitInfo),
-      Effect.mapError((error) =>
-        error._tag === "HttpClientError" && error.response?.status === 400
-          ? new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}`, cause: causeOf(error) })
-          : failure("commit")(error)
-      )
+    Effect.suspend(() => {
+      const writeId = randomUUID()
+      const body = { message, metadata: { ...metadata, [WRITE_ID]: writeId } }
+      return client.execute(HttpClientRequest.post(`${branchUrl}/commits`).pipe(HttpClientRequest.bodyJsonUnsafe(body)))
+        .pipe(
+          Effect.flatMap(HttpClientResponse.schemaBodyJson(LakeFsCommit)),
+          timed,
+          Effect.map(commitInfo),
+          Effect.catch((error) => {
+            if (error._tag === "HttpClientError" && error.response?.status === 400) {
+              return Effect.fail(
+                new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}`, cause: causeOf(error) })
+              )
+            }
+            const lost = answerLost(error)
+            return lost === "no" ? Effect.fail(failure("commit")(error)) : outcomeOf(writeId, error, lost === "settled")
+          })
+        )
+    })
+
+  /** the branch's newest commits, for the one carrying `writeId` */
+  const findCommit = (writeId: string) =>
+    Effect.map(
+      getJson(page(LakeFsCommit), `${staged}/commits`, { amount: String(LOOKUP_DEPTH) }, "commit log"),
+      ({ results }) => results.find((c) => c.metadata?.[WRITE_ID] === writeId)
     )
+
+  /**
+   * What became of the commit carrying `writeId` whose answer was lost with `error`: the commit, when the branch has
+   * it; else `error`'s failure. When lakeFS may still be working on it (`settled` false: it never answered), it is
+   * looked for three more times, 2, 4 and 8 times `retryDelayMillis` apart. `OutcomeUnknown` when the branch cannot
+   * be read.
+   */
+  const outcomeOf = (
+    writeId: string,
+    error: HttpClientError.HttpClientError | Schema.SchemaError | Cause.TimeoutError,
+    settled: boolean
+  ): Effect.Effect<CommitInfo, StorageError> => {
+    const lost = failure("commit")(error)
+    const unknown = (lookup: StorageError) =>
+      new StorageError({
+        kind: "OutcomeUnknown",
+        message: `lakeFS commit on branch ${branch}: its answer was lost (${
+          lost.message.replace(/^lakeFS commit failed: /, "")
+        }) and the branch cannot be read to learn whether it was applied (${lookup.message})`,
+        cause: lookup
+      })
+    const looks = settled ? 1 : SETTLE_LOOKS
+    const look = (n: number): Effect.Effect<CommitInfo, StorageError> =>
+      findCommit(writeId).pipe(
+        Effect.mapError(unknown),
+        Effect.flatMap((found) => {
+          if (found !== undefined) return Effect.succeed(commitInfo(found))
+          if (n + 1 < looks) return Effect.andThen(Effect.sleep(Duration.millis(2 * retryDelayMillis * 2 ** n)), look(n + 1))
+          return Effect.fail(
+            settled
+              ? lost
+              : new StorageError({ kind: lost.kind, message: `${lost.message}; the branch shows it was not applied`, cause: lost.cause })
+          )
+        })
+      )
+    return look(0)
+  }
 
   const list = Effect.fnUntraced(function*(objectId: string) {
     const id = yield* parseObject(objectId)
@@ -366,6 +456,61 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   }
   const logged = <A, R>(effect: Effect.Effect<A, StorageError, R>) => Effect.tapError(effect, warnOnce)
 
+  /** every uncommitted change on the branch, following the pagination */
+  const uncommittedChanges = allPages((after) =>
+    getJson(page(DiffEntry), `${branchUrl}/diff`, { after, amount: "1000" }, "listing of uncommitted changes")
+  )
+
+  /** resets every uncommitted change on the branch, logging how many there were (see `make` for why) */
+  const resetUncommitted = Effect.gen(function*() {
+    const changes = yield* uncommittedChanges
+    if (changes.length === 0) return
+    yield* Effect.forEach(changes, (change) => resetPath(change.path), { concurrency: 8, discard: true })
+    const shown = changes.slice(0, 5).map((change) => change.path).join(", ")
+    yield* Effect.logWarning(
+      `reset ${changes.length} uncommitted change${changes.length === 1 ? "" : "s"} on lakeFS branch ${branch} ` +
+        `that an earlier run left staged and never committed (${shown}${changes.length > 5 ? ", ..." : ""})`
+    )
+  })
+
+  // until the reset has worked, nothing may be staged: the reset would take it along, and a commit before it would
+  // publish the leftovers
+  let resetPending = options.resetUncommittedOnStart ?? true
+  const resetLock = yield* Semaphore.make(1)
+  const resetLeftovers: Effect.Effect<void, StorageError> = Effect.suspend(() =>
+    resetPending
+      ? resetLock.withPermit(Effect.suspend(() =>
+        resetPending
+          ? Effect.tap(resetUncommitted, () =>
+            Effect.sync(() => {
+              resetPending = false
+            }))
+          : Effect.void
+      ))
+      : Effect.void
+  )
+  /** `effect`, once the leftovers of an earlier run are reset */
+  const afterReset = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StorageError, R> =>
+    Effect.andThen(
+      Effect.mapError(resetLeftovers, (error) =>
+        new StorageError({
+          kind: error.kind,
+          message: `uncommitted changes an earlier run left on branch ${branch} cannot be reset (${error.message}); ` +
+            `nothing is staged until they are`,
+          cause: error
+        })),
+      effect
+    )
+  yield* resetLeftovers.pipe(
+    Effect.tapError(warnOnce),
+    Effect.catch((error) =>
+      Effect.logWarning(
+        `could not reset the uncommitted changes on lakeFS branch ${branch} at start (${error.message}); ` +
+          `the first write resets them`
+      )
+    )
+  )
+
   return Storage.of({
     branch,
     stat: flow(stat, logged),
@@ -374,10 +519,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     // a failure of the content itself (the caller's error) is not lakeFS's
     write: (objectId, componentId, mediaType, content, writeOptions) =>
       Effect.tapError(
-        write(objectId, componentId, mediaType, content, writeOptions),
+        afterReset(write(objectId, componentId, mediaType, content, writeOptions)),
         (error) => error instanceof StorageError ? warnOnce(error) : Effect.void
       ),
-    remove: flow(remove, logged),
+    remove: flow(remove, afterReset, logged),
     commit: flow(commit, logged),
     reset: flow(reset, logged),
     list: flow(list, logged),
@@ -450,6 +595,47 @@ const LakeFsCommit = Schema.Struct({
   metadata: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.String)))
 })
 
+/** one uncommitted change of the branch (`GET …/branches/{branch}/diff`) */
+const DiffEntry = Schema.Struct({ path: Schema.String, type: Schema.String })
+
+/** the commit metadata key of the id `commit` gives each commit, to find it on the branch after a lost answer */
+const WRITE_ID = "doip_write_id"
+
+/** how many of the branch's newest commits are read for a commit whose answer was lost */
+const LOOKUP_DEPTH = 100
+
+/** how often the branch is read for a commit that lakeFS never answered (it may still have been working on it) */
+const SETTLE_LOOKS = 4
+
+/**
+ * Whether a failed commit may have happened all the same: `no` when lakeFS refused it (a 4xx) or it was never sent
+ * (no connection, a request that could not be encoded); `settled` when lakeFS answered, so it is done with it (a 5xx
+ * of its own, an answer that cannot be read); `unsettled` when it may still be at work: no answer in time, the
+ * connection broken after the request went out, a gateway's 502 or 504.
+ */
+const answerLost = (
+  error: HttpClientError.HttpClientError | Schema.SchemaError | Cause.TimeoutError
+): "no" | "settled" | "unsettled" => {
+  if (Cause.isTimeoutError(error)) return "unsettled"
+  if (error._tag === "SchemaError") return "settled"
+  const status = error.response?.status
+  if (status !== undefined) {
+    if (status === 502 || status === 504) return "unsettled"
+    return status >= 500 || (status >= 200 && status < 300) ? "settled" : "no"
+  }
+  if (error.reason._tag !== "TransportError") return "no"
+  return connectionRefused(error.reason.cause) ? "no" : "unsettled"
+}
+
+/** whether a transport failure is a refused connection (nothing was sent), looking through wrapped causes */
+const connectionRefused = (cause: unknown): boolean => {
+  for (let c = cause, depth = 0; typeof c === "object" && c !== null && depth < 4; depth++) {
+    if ((c as { readonly code?: unknown }).code === "ECONNREFUSED") return true
+    c = (c as { readonly cause?: unknown }).cause
+  }
+  return false
+}
+
 const page = <S extends Schema.Top>(item: S) =>
   Schema.Struct({
     pagination: Schema.Struct({ has_more: Schema.Boolean, next_offset: Schema.String }),
@@ -490,13 +676,20 @@ const sha256Of = (marker: typeof ObjectStats.Type): string | undefined => {
   return entry === undefined ? undefined : `sha256:${entry[1]}`
 }
 
+/** the metadata as the caller gave it: without the id `commit` adds */
+const withoutWriteId = (metadata: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
+  if (!(WRITE_ID in metadata)) return metadata
+  const { [WRITE_ID]: _, ...rest } = metadata
+  return rest
+}
+
 const isoDate = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString()
 
 const commitInfo = (c: typeof LakeFsCommit.Type): CommitInfo => ({
   id: c.id,
   parents: c.parents,
   message: c.message,
-  metadata: c.metadata ?? {},
+  metadata: withoutWriteId(c.metadata ?? {}),
   committer: c.committer,
   creationDate: isoDate(c.creation_date)
 })

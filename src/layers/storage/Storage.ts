@@ -99,12 +99,14 @@ export interface WriteOptions {
  * - `NoChanges`: a commit with nothing staged.
  * - `Unavailable`: the storage itself failed (disk, network); the operation may be retried.
  * - `Unauthorized`: the server's own storage credentials were rejected.
+ * - `OutcomeUnknown`: a commit's answer was lost and storage could not say whether it happened: the change may or
+ *   may not have been applied (a read of the object tells which).
  *
  * @category errors
  * @since 0.1.0
  */
 export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
-  kind: Schema.Literals(["NotFound", "InvalidPath", "TooLarge", "SizeMismatch", "NoChanges", "Unavailable", "Unauthorized"]),
+  kind: Schema.Literals(["NotFound", "InvalidPath", "TooLarge", "SizeMismatch", "NoChanges", "Unavailable", "Unauthorized", "OutcomeUnknown"]),
   message: Schema.String,
   cause: Schema.optional(Schema.Defect())
 }) {}

@@ -99,4 +99,15 @@ describe("ServerConfig", () => {
       const none = yield* Backends.lakeFsOptions(yield* ServerConfig.load({ env: {} }))
       assert.isUndefined(none)
     }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("the reset of uncommitted changes at start is on by default, and can be turned off", () =>
+    Effect.gen(function*() {
+      const env = { LAKEFS_URL: "http://127.0.0.1:8000", LAKEFS_REPO: "r", LAKEFS_USER: "key", LAKEFS_PASSWORD: "secret" }
+      const on = yield* Backends.lakeFsOptions(yield* ServerConfig.load({ env }))
+      assert.isTrue(on?.resetUncommittedOnStart)
+      const off = yield* Backends.lakeFsOptions(
+        yield* ServerConfig.load({ env: { ...env, DOIP_LAKEFS_RESET_UNCOMMITTED_ON_START: "false" } })
+      )
+      assert.isFalse(off?.resetUncommittedOnStart)
+    }).pipe(Effect.provide(NodeServices.layer)))
 })

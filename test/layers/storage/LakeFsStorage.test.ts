@@ -149,6 +149,171 @@ layer(onStandIn, { excludeTestServices: true })("LakeFsStorage faults", (it) => 
     }))
 })
 
+/** `LakeFsStorage` on the stand-in in context, built afresh (so it starts, and resets leftovers, now) */
+const storageOn = (standIn: LakeFsStandIn.LakeFsStandInService, options?: Partial<LakeFsStorage.Options>) =>
+  LakeFsStorage.layer({ ...LakeFsOnStandIn.optionsOf(standIn), ...options })
+
+/** the log lines `effect` wrote, beside its result */
+const withLog = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    const logged: Array<string> = []
+    const logger = Logger.make((options) => {
+      logged.push(String(Array.isArray(options.message) ? options.message.join(" ") : options.message))
+    })
+    return Effect.map(Effect.provide(effect, Logger.layer([logger])), (a) => [a, logged] as const)
+  })
+
+const bytes = (s: string) => Stream.make(new TextEncoder().encode(s))
+
+/** the ways a commit's answer is lost: the connection dropped, a 5xx (lakeFS's own, a gateway's), none in time */
+const losses = ["drop", 500, 502, "hang"] as const
+
+layer(onStandIn, { excludeTestServices: true })("LakeFsStorage: a commit whose answer is lost", (it) => {
+  it.effect("it happened: the commit succeeds, with that commit, and the content is there", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      for (const [i, how] of losses.entries()) {
+        const storage = yield* Storage
+        yield* storage.write("Q960", `a${i}`, "text/plain", bytes(`landed ${how}`))
+        standIn.loseCommitAnswer(how, { applied: true })
+        const commit = yield* storage.commit(`write a${i}`, { operation: "update" })
+        assert.strictEqual(commit.message, `write a${i}`, String(how))
+        assert.deepStrictEqual(commit.metadata, { operation: "update" }, "the write id stays lakeFS's")
+        assert.strictEqual((yield* storage.history("Q960"))[0]!.id, commit.id)
+        const stat = yield* storage.stat("Q960", `a${i}`)
+        assert.strictEqual(stat.modified, commit.creationDate)
+        const content = new TextDecoder().decode(yield* Stream.mkUint8Array(storage.read("Q960", `a${i}`)))
+        assert.strictEqual(content, `landed ${how}`)
+        assert.deepStrictEqual(yield* LakeFsOnStandIn.uncommitted(standIn), [])
+        standIn.hang(undefined)
+      }
+    }).pipe(Effect.provide(Layer.unwrap(Effect.map(LakeFsStandIn.LakeFsStandIn, (standIn) =>
+      storageOn(standIn, { timeout: "300 millis" }))))))
+
+  it.effect("it did not happen: the commit fails (the branch showing it), and after a reset nothing is staged", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      for (const [i, how] of losses.entries()) {
+        yield* storage.write("Q961", `a${i}`, "text/plain", bytes(`lost ${how}`))
+        standIn.loseCommitAnswer(how, { applied: false })
+        const error = yield* Effect.flip(storage.commit(`write a${i}`, {}))
+        standIn.hang(undefined)
+        assert.strictEqual(error.kind, "Unavailable", String(how))
+        assert.match(
+          error.message,
+          how === 500
+            ? /^lakeFS commit failed: HTTP 500$/
+            : /^lakeFS commit failed: (TransportError|HTTP 502|no answer within 300ms); the branch shows it was not applied$/
+        )
+        assert.strictEqual((yield* Effect.flip(storage.stat("Q961", `a${i}`))).kind, "NotFound")
+        // what ComponentWriter does after a failed commit
+        yield* storage.reset("Q961", `a${i}`)
+        assert.deepStrictEqual(yield* LakeFsOnStandIn.uncommitted(standIn), [])
+      }
+      assert.deepStrictEqual(yield* storage.history("Q961"), [])
+    }).pipe(Effect.provide(Layer.unwrap(Effect.map(LakeFsStandIn.LakeFsStandIn, (standIn) =>
+      storageOn(standIn, { timeout: "300 millis" }))))))
+
+  it.effect("the branch cannot be read either: OutcomeUnknown, whether it happened or not", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      for (const applied of [true, false]) {
+        const componentId = `a-${applied}`
+        yield* storage.write("Q962", componentId, "text/plain", bytes("unknown"))
+        standIn.loseCommitAnswer("drop", { applied })
+        standIn.failNext(1000, 503, /^GET .*\/commits/)
+        const error = yield* Effect.flip(storage.commit("write", {}))
+        standIn.failNext(0)
+        assert.strictEqual(error.kind, "OutcomeUnknown")
+        assert.match(
+          error.message,
+          /^lakeFS commit on branch main: its answer was lost \(TransportError\) and the branch cannot be read to learn whether it was applied \(lakeFS commit log failed: HTTP 503\)$/
+        )
+        assert.strictEqual((yield* Effect.exit(storage.stat("Q962", componentId)))._tag, applied ? "Success" : "Failure")
+        yield* storage.reset("Q962", componentId)
+      }
+    }))
+
+  it.effect("a commit lakeFS refuses (4xx) is not looked for; one never sent is not either", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      const storage = yield* Storage
+      yield* storage.write("Q963", "a", "text/plain", bytes("refused"))
+      standIn.failNext(1, 412, /^POST .*\/commits/)
+      const before = standIn.requests().length
+      const refused = yield* Effect.flip(storage.commit("write", {}))
+      assert.deepStrictEqual([refused.kind, refused.message], ["Unavailable", "lakeFS commit failed: HTTP 412"])
+      assert.strictEqual(standIn.requests().length - before, 1, "the commit alone")
+      yield* storage.reset("Q963", "a")
+
+      const nowhere = yield* Effect.flip(
+        Effect.flatMap(Storage, (s) => s.commit("write", {})).pipe(
+          Effect.provide(storageOn(standIn, { url: "http://127.0.0.1:9", resetUncommittedOnStart: false }))
+        )
+      )
+      assert.deepStrictEqual([nowhere.kind, nowhere.message], ["Unavailable", "lakeFS commit failed: TransportError"])
+    }))
+})
+
+layer(onStandIn, { excludeTestServices: true })("LakeFsStorage at start", (it) => {
+  /** stages `paths` the way a server killed before its commit leaves them */
+  const leave = (standIn: LakeFsStandIn.LakeFsStandInService, ...paths: ReadonlyArray<string>) =>
+    Effect.forEach(paths, (path) =>
+      call(standIn, `/repositories/${standIn.repo}/branches/${standIn.branch}/objects?path=${path}`, {
+        method: "POST",
+        body: "left over"
+      }), { discard: true })
+
+  it.effect("resets what an earlier run left staged, saying how many, so no later commit publishes it", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      yield* leave(standIn, "00/00/02/Q2/components/w3-2.bin", "00/00/02/Q2/checksums/w3-1.bin")
+      const [, logged] = yield* withLog(Effect.provide(Effect.void, storageOn(standIn)))
+      assert.deepStrictEqual(yield* LakeFsOnStandIn.uncommitted(standIn), [])
+      assert.deepStrictEqual(logged.filter((line) => line.includes("uncommitted")), [
+        "reset 2 uncommitted changes on lakeFS branch main that an earlier run left staged and never committed " +
+        "(00/00/02/Q2/checksums/w3-1.bin, 00/00/02/Q2/components/w3-2.bin)"
+      ])
+
+      const storage = yield* Storage
+      yield* storage.write("Q2", "w0-0.bin", "application/octet-stream", bytes("acknowledged"))
+      yield* storage.commit("write", {})
+      assert.deepStrictEqual((yield* storage.list("Q2")).map((stat) => stat.componentId), ["w0-0.bin"])
+    }))
+
+  it.effect("leaves them when told to (several servers on one branch)", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      yield* leave(standIn, "00/00/03/Q3/components/x")
+      yield* Effect.provide(Effect.void, storageOn(standIn, { resetUncommittedOnStart: false }))
+      assert.deepStrictEqual(yield* LakeFsOnStandIn.uncommitted(standIn), ["00/00/03/Q3/components/x"])
+      yield* call(standIn, `/repositories/${standIn.repo}/branches/${standIn.branch}`, {
+        method: "PUT",
+        body: JSON.stringify({ type: "object", path: "00/00/03/Q3/components/x" })
+      })
+    }))
+
+  it.effect("starts when lakeFS cannot be read, and resets them before its first write instead", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.LakeFsStandIn
+      yield* leave(standIn, "00/00/04/Q4/components/y")
+      standIn.failNext(1000, 503, /\/diff/)
+      yield* Effect.gen(function*() {
+        const storage = yield* Storage
+        const refused = yield* Effect.flip(storage.write("Q4", "z", "text/plain", bytes("z")))
+        assert.strictEqual(refused.kind, "Unavailable")
+        assert.match(refused.message, /^uncommitted changes an earlier run left on branch main cannot be reset \(/)
+        standIn.failNext(0)
+        yield* storage.write("Q4", "z", "text/plain", bytes("z"))
+        yield* storage.commit("write z", {})
+        assert.deepStrictEqual((yield* storage.list("Q4")).map((stat) => stat.componentId), ["z"])
+        assert.deepStrictEqual(yield* LakeFsOnStandIn.uncommitted(standIn), [])
+      }).pipe(Effect.provide(storageOn(standIn)))
+    }))
+})
+
 const call = (standIn: LakeFsStandIn.LakeFsStandInService, path: string, init?: RequestInit & { auth?: boolean }) =>
   Effect.promise(async () => {
     const headers = new Headers(init?.headers)
