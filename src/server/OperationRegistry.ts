@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse } from "../protocol/DoipMessage.ts"
-import { type ServiceError, toDoipError } from "./ServiceErrors.ts"
+import { failWith, type ServiceError } from "./ServiceErrors.ts"
 
 /**
  * @category models
@@ -89,9 +89,10 @@ export const availableOperations = (operations: ReadonlyArray<Operation>) =>
 export const wireName = (name: string): string => (name === "list_ops" ? "list_operations" : name)
 
 /**
- * What a handler's failure answers, for a listener: the services' errors become DOIP errors here, in one place;
- * its defects an `InternalError` for the client and an error in the log, so a bug in a handler never takes the
- * connection down; an interruption stays one.
+ * What a handler's failure answers, for a listener: the services' errors become DOIP errors here, in one place
+ * (with the detail their client's message leaves out in the log); its defects an `InternalError` that names only
+ * the operation for the client (never the defect's message or stack) and an error with all of it in the log, so a
+ * bug in a handler never takes the connection down; an interruption stays one.
  *
  * @category running
  * @since 0.1.0
@@ -101,7 +102,7 @@ export const handlerFailure = (
   cause: Cause.Cause<DoipError | ServiceError>
 ): Effect.Effect<never, DoipError> => {
   const error = Cause.findError(cause)
-  if (Result.isSuccess(error)) return Effect.fail(toDoipError(error.success))
+  if (Result.isSuccess(error)) return failWith(error.success)
   const defect = Cause.findDefect(cause)
   if (Result.isFailure(defect)) return Effect.failCause(cause as Cause.Cause<never>) // interrupted
   return Effect.logError("operation failed unexpectedly", operation.name, defect.success).pipe(

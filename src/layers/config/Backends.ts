@@ -21,6 +21,7 @@ import * as Schema from "effect/Schema"
 import * as HttpClient from "effect/http/HttpClient"
 import type { FdoFacade } from "../metadata/FdoFacade.ts"
 import * as Health from "./Health.ts"
+import { redactUrl } from "./Redact.ts"
 import * as HttpFdoFacade from "../metadata/HttpFdoFacade.ts"
 import * as LakeFsStorage from "../storage/LakeFsStorage.ts"
 import * as LocalStorage from "../storage/LocalStorage.ts"
@@ -59,7 +60,7 @@ export const lakeFsOptions = (
   ].filter((name) => name !== undefined)
   if (Option.isNone(repo) || Option.isNone(user) || Option.isNone(password)) {
     return Effect.fail(new BackendsConfigError({
-      message: `LAKEFS_URL is set to ${url.value}, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not`
+      message: `LAKEFS_URL is set to ${redactUrl(url.value)}, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not`
     }))
   }
   return Effect.succeed({
@@ -76,7 +77,8 @@ export const lakeFsOptions = (
 }
 
 /**
- * One line for the log per choice, e.g. `storage: lakeFS at https://lakefs.example (repo mardi, branch main)`.
+ * One line for the log per choice, e.g. `storage: lakeFS at https://lakefs.example (repo mardi, branch main)`; user
+ * info in a URL is redacted.
  *
  * @category formatting
  * @since 0.1.0
@@ -85,15 +87,15 @@ export const describe = (settings: Settings): ReadonlyArray<string> => [
   Option.match(settings.lakefs.url, {
     onNone: () => `storage: embedded, in ${settings.dataDir}`,
     onSome: (url) =>
-      `storage: lakeFS at ${url} (repo ${Option.getOrElse(settings.lakefs.repo, () => "?")}, branch ${settings.lakefs.branch})`
+      `storage: lakeFS at ${redactUrl(url)} (repo ${Option.getOrElse(settings.lakefs.repo, () => "?")}, branch ${settings.lakefs.branch})`
   }),
   Option.match(settings.fdoApi, {
     onNone: () => "metadata: manifests derived from storage (no FDO_API)",
-    onSome: (url) => `metadata: FDO façade at ${url}`
+    onSome: (url) => `metadata: FDO façade at ${redactUrl(url)}`
   }),
   Option.match(settings.ollama.model, {
     onNone: () => "model: none (no OLLAMA_MODEL), equations keep their heuristic LaTeX",
-    onSome: (model) => `model: ${model} on Ollama at ${settings.ollama.host}`
+    onSome: (model) => `model: ${model} on Ollama at ${redactUrl(settings.ollama.host)}`
   })
 ]
 
@@ -118,7 +120,7 @@ export const layer = (
       : LakeFsStorage.layer(lakeFs)
     const storageHealth: Health.Dependency = lakeFs === undefined
       ? Health.inProcess("storage", "embedded", settings.dataDir)
-      : { name: "storage", kind: "lakeFS", target: lakeFs.url, check: withClient(LakeFsStorage.check(lakeFs)) }
+      : { name: "storage", kind: "lakeFS", target: redactUrl(lakeFs.url), check: withClient(LakeFsStorage.check(lakeFs)) }
 
     const facade = Option.match(settings.fdoApi, {
       onNone: () => StorageFdoFacade.layer,
@@ -132,7 +134,7 @@ export const layer = (
     })
     const facadeHealth: Health.Dependency = Option.match(settings.fdoApi, {
       onNone: () => Health.inProcess("metadata", "derived from storage"),
-      onSome: (baseUrl) => ({ name: "metadata", kind: "FDO façade", target: baseUrl, check: withClient(HttpFdoFacade.check(baseUrl)) })
+      onSome: (baseUrl) => ({ name: "metadata", kind: "FDO façade", target: redactUrl(baseUrl), check: withClient(HttpFdoFacade.check(baseUrl)) })
     })
 
     const model = OllamaLlm.fromSettings(settings)
@@ -141,7 +143,7 @@ export const layer = (
       : OllamaLlm.layer(model).pipe(Layer.provide(Layer.succeed(HttpClient.HttpClient, client)))
     const modelHealth: ReadonlyArray<Health.Dependency> = model === undefined
       ? []
-      : [{ name: "model", kind: `Ollama (${model.model})`, target: model.host, check: withClient(OllamaLlm.check(model)) }]
+      : [{ name: "model", kind: `Ollama (${model.model})`, target: redactUrl(model.host), check: withClient(OllamaLlm.check(model)) }]
 
     const health = Health.layer([storageHealth, facadeHealth, ...modelHealth], {
       interval: `${settings.health.intervalSeconds} seconds`,

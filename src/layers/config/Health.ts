@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import { redactUrlsIn } from "./Redact.ts"
 
 /**
  * A system the server needs, and how to tell whether it works.
@@ -28,7 +29,10 @@ export interface Dependency {
   readonly name: string
   /** which implementation: `lakeFS`, `FDO façade`, `embedded`, ... */
   readonly kind: string
-  /** where it is (a URL or a folder), when that means something to an operator */
+  /**
+   * where it is (a URL, user info redacted, or a folder), when that means something to an operator; hello shows it
+   * to authenticated callers only
+   */
   readonly target?: string | undefined
   /** succeeds when the system works; fails with the reason it does not */
   readonly check: Effect.Effect<void, string>
@@ -45,7 +49,7 @@ export interface DependencyStatus {
   readonly kind: string
   readonly target?: string | undefined
   readonly status: "ok" | "failing"
-  /** why the check failed */
+  /** why the check failed; hello shows it to authenticated callers only */
   readonly detail?: string | undefined
   /** when the check ran, ISO 8601 */
   readonly checkedAt: string
@@ -135,8 +139,8 @@ const runCheck = (dependency: Dependency, timeout: Duration.Duration): Effect.Ef
   })
 
 const logStatus = (status: DependencyStatus) => {
-  const what = `${status.name} (${status.kind}${status.target === undefined ? "" : ` at ${status.target}`})`
+  const what = redactUrlsIn(`${status.name} (${status.kind}${status.target === undefined ? "" : ` at ${status.target}`})`)
   return status.status === "ok"
     ? Effect.logInfo(`${what}: ok`)
-    : Effect.logWarning(`${what}: failing, ${status.detail}; the server keeps serving what it can`)
+    : Effect.logWarning(`${what}: failing, ${redactUrlsIn(status.detail ?? "")}; the server keeps serving what it can`)
 }

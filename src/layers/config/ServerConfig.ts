@@ -51,6 +51,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { redactUrlsIn } from "./Redact.ts"
 
 /** `host:8000` is `https://host:8000`; a URL with a scheme stays as it is */
 const withScheme = (url: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(url.trim()) ? url.trim() : `https://${url.trim()}`)
@@ -315,16 +316,17 @@ export const layerTest = (overrides: Record<string, unknown> = {}) =>
   Layer.effect(ServerConfig, config.parse(ConfigProvider.fromUnknown(overrides)).pipe(Effect.orDie))
 
 /**
- * The settings as one line for the log, with every secret redacted.
+ * The settings as one line for the log, with every secret redacted, and the user info of every URL.
  *
  * @category formatting
  * @since 0.1.0
  */
 export const describe = (settings: Settings): string => JSON.stringify(plain(settings))
 
-/** the settings as plain JSON: options unwrapped (absent ones dropped), secrets replaced by `<redacted>` */
+/** the settings as plain JSON: options unwrapped (absent ones dropped), secrets and URLs' user info `<redacted>` */
 const plain = (value: unknown): unknown => {
   if (Redacted.isRedacted(value)) return "<redacted>"
+  if (typeof value === "string") return redactUrlsIn(value)
   if (Option.isOption(value)) return Option.isSome(value) ? plain(value.value) : undefined
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, plain(inner)]))

@@ -26,6 +26,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import { redactUrl } from "../config/Redact.ts"
 import { FacadeError } from "./FacadeError.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import { describedBy, overlay } from "./ObjectDescription.ts"
@@ -231,11 +232,13 @@ export const check = (baseUrl: string): Effect.Effect<void, string, HttpClient.H
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const url = new URL("/health", baseUrl).toString()
+    // what the failures say: the URL without the user info it may carry
+    const shown = redactUrl(url)
     const response = yield* client.get(url).pipe(Effect.mapError((error) => `cannot connect (${error.message})`))
-    if (response.status !== 200) return yield* Effect.fail(`${url} answered HTTP ${response.status}`)
+    if (response.status !== 200) return yield* Effect.fail(`${shown} answered HTTP ${response.status}`)
     const body = yield* response.json.pipe(Effect.orElseSucceed(() => undefined))
     const status = typeof body === "object" && body !== null && "status" in body ? body.status : undefined
-    if (status !== "ok") return yield* Effect.fail(`${url} answered ${JSON.stringify(body)}, not {"status":"ok"}`)
+    if (status !== "ok") return yield* Effect.fail(`${shown} answered ${JSON.stringify(body)}, not {"status":"ok"}`)
   })
 
 // -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@
  */
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import { withoutUserinfo } from "../config/Redact.ts"
 import type { Manifest } from "./FdoFacade.ts"
 
 /**
@@ -63,13 +64,13 @@ export const prefix = "types/"
 
 /**
  * The base URI of the type FDOs: `{fdoApi}types/` when a façade is configured, else `types/` (the embedded catalog,
- * retrievable by exactly those ids).
+ * retrievable by exactly those ids). A URI the server publishes: user info in `fdoApi` is left out.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const baseUri = (fdoApi: Option.Option<string>): string =>
-  Option.match(fdoApi, { onNone: () => prefix, onSome: (api) => `${api.replace(/\/+$/, "")}/${prefix}` })
+  Option.match(fdoApi, { onNone: () => prefix, onSome: (api) => `${withoutUserinfo(api).replace(/\/+$/, "")}/${prefix}` })
 
 /**
  * hello's `typeRegistry`: the base URI and each known type's URI under it.

@@ -70,6 +70,7 @@ import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { randomUUID } from "node:crypto"
+import { redactUrl } from "../config/Redact.ts"
 import * as ObjectId from "./ObjectId.ts"
 import { type CommitInfo, type ComponentStat, Storage, StorageError } from "./Storage.ts"
 import { clamp, locate, type Location, measure, notFound, now, openFromStream, parseObject } from "./internal/storageCommon.ts"
@@ -452,7 +453,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     if (error.kind !== "Unauthorized" || warned) return Effect.void
     warned = true
     return Effect.logWarning(`${error.message}; set LAKEFS_USER and LAKEFS_PASSWORD (or lakefs.user and ` +
-      `lakefs.password in config.yaml) to an access key of ${options.url} that may read and write ${options.repo}`)
+      `lakefs.password in config.yaml) to an access key of ${redactUrl(options.url)} that may read and write ${options.repo}`)
   }
   const logged = <A, R>(effect: Effect.Effect<A, StorageError, R>) => Effect.tapError(effect, warnOnce)
 

@@ -19,7 +19,7 @@ import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
-import { storageToDoipError } from "../ServiceErrors.ts"
+import { failWith, logLeftOut, storageToDoipError } from "../ServiceErrors.ts"
 import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import type { ByteRange, ComponentStat } from "../../layers/storage/Storage.ts"
@@ -133,15 +133,18 @@ class StoredComponent implements OutgoingComponent {
   }
 
   get content(): Stream.Stream<Uint8Array, DoipError> {
-    return this.storage.read(this.objectId, this.componentId, this.range).pipe(Stream.mapError(storageToDoipError))
+    return this.storage.read(this.objectId, this.componentId, this.range).pipe(
+      Stream.tapError((error) => logLeftOut(error)),
+      Stream.mapError(storageToDoipError)
+    )
   }
 
   get open(): Effect.Effect<ContentReader, DoipError, Scope.Scope> {
     return Effect.map(
-      Effect.mapError(this.storage.open(this.objectId, this.componentId, this.range), storageToDoipError),
+      Effect.catch(this.storage.open(this.objectId, this.componentId, this.range), failWith),
       (opened) => ({
         size: opened.size,
-        read: (into: Uint8Array) => Effect.mapError(opened.read(into), storageToDoipError)
+        read: (into: Uint8Array) => Effect.catch(opened.read(into), failWith)
       })
     )
   }

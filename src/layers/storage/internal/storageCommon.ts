@@ -26,7 +26,12 @@ export const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(mill
 
 export const invalidPath = (message: string) => new StorageError({ kind: "InvalidPath", message })
 
-export const notFound = (path: string) => new StorageError({ kind: "NotFound", message: `component ${path} not found` })
+/** `NotFound` of the component at a storage path, named as its client named it: `component a.pdf of Q123` */
+export const notFound = (path: string) => {
+  const key = /^\d{2}\/\d{2}\/\d{2}\/(Q\d+)\/(?:components|checksums)\/(.+)$/.exec(path)
+  const what = key === null ? path : `component ${key[2]} of ${key[1]}`
+  return new StorageError({ kind: "NotFound", message: `${what} does not exist` })
+}
 
 export const parseObject = (objectId: string): Effect.Effect<string, StorageError> =>
   Effect.mapError(Effect.fromResult(ObjectId.parseObjectId(objectId)), invalidPath)

@@ -31,6 +31,7 @@ import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { type ChatRequest, Llm, LlmError } from "./Llm.ts"
+import { redactUrl } from "../../config/Redact.ts"
 import type { Settings } from "../../config/ServerConfig.ts"
 
 /**
@@ -80,7 +81,7 @@ export const fromSettings = (settings: Settings): Options | undefined => {
  */
 export const make = Effect.fnUntraced(function*(options: Options) {
   const call = caller(yield* HttpClient.HttpClient, options)
-  const host = origin(options.host)
+  const host = redactUrl(origin(options.host))
 
   const chat = Effect.fn("OllamaLlm.chat")(function*(request: ChatRequest) {
     const body = {
@@ -136,7 +137,7 @@ export const check = (options: Options): Effect.Effect<void, string, HttpClient.
     // `ollama pull qwen2.5` installs `qwen2.5:latest`, and both names reach the same model
     if (!names.includes(options.model) && !names.includes(`${options.model}:latest`)) {
       return yield* Effect.fail(
-        `model ${options.model} is not installed on ${origin(options.host)} (ollama pull ${options.model}); ` +
+        `model ${options.model} is not installed on ${redactUrl(origin(options.host))} (ollama pull ${options.model}); ` +
           `installed: ${tags.models.map((m) => m.name).join(", ") || "none"}`
       )
     }
@@ -191,6 +192,8 @@ const origin = (host: string) => host.trim().replace(/\/+$/, "").replace(/\/api$
  */
 const caller = (httpClient: HttpClient.HttpClient, options: Options) => {
   const host = origin(options.host)
+  // what the errors say: the host without the user info it may carry
+  const shown = redactUrl(host)
   const timeout = Duration.fromInputUnsafe(options.timeout ?? "60 seconds")
   const client = httpClient.pipe(HttpClient.mapRequest(flow(
     HttpClientRequest.prependUrl(host),
@@ -205,11 +208,11 @@ const caller = (httpClient: HttpClient.HttpClient, options: Options) => {
     client.execute(request).pipe(
       Effect.flatMap((response) =>
         response.status >= 200 && response.status < 300
-          ? Effect.flatMap(response.json, (body) => decodeAnswer(schema, body, host, what))
-          : failure(response, host, what)
+          ? Effect.flatMap(response.json, (body) => decodeAnswer(schema, body, shown, what))
+          : failure(response, shown, what)
       ),
       Effect.timeout(timeout),
-      Effect.mapError((error) => toLlmError(error, host, what, timeout))
+      Effect.mapError((error) => toLlmError(error, shown, what, timeout))
     )
 }
 
