@@ -7,7 +7,6 @@
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import * as DoipClient from "../../src/client/DoipClient.ts"
@@ -112,16 +111,15 @@ for (const protocol of ["binary", "doip2"] as const) {
         yield* seed("Q2003", "a.txt", "before", "text/plain")
         const standIn = yield* LakeFsStandIn
         const client = yield* DoipClient.DoipClient
-        const resets = () => standIn.requests().filter((r) => r.startsWith("PUT ")).length
-        const resetsBefore = resets()
+        const requestsBefore = standIn.requests().length
         const failing = Stream.make(text("half")).pipe(Stream.concat(Stream.fail("gave up" as const)))
         assert.strictEqual(yield* Effect.flip(client.updateComponent("Q2003", "a.txt", { size: 100, stream: failing })), "gave up")
-        // the server learns of it when the connection drops; then it resets the component and its checksum marker
-        yield* Effect.sync(() => resets() - resetsBefore).pipe(
-          Effect.repeat({ until: (n) => n >= 2, schedule: Schedule.spaced("10 millis") }),
-          Effect.timeout("5 seconds")
-        )
-        assert.isTrue(standIn.requests().some((r) => r.startsWith("POST ") && r.includes("Q2003%2Fcomponents")), "the upload began")
+        // a write after it (on a new connection) goes through
+        yield* seed("Q2017", "b.txt", "before", "text/plain")
+        yield* client.updateComponent("Q2017", "b.txt", text("after"), "text/plain")
+        // content is spooled before it goes to lakeFS: half of it never got there, so there was nothing to reset
+        const uploads = standIn.requests().slice(requestsBefore).filter((r) => r.startsWith("POST ") && r.includes("Q2003%2Fcomponents"))
+        assert.deepStrictEqual(uploads, [], "the half upload never reached lakeFS")
         assert.deepStrictEqual(yield* uncommitted(standIn), [])
         assert.strictEqual(yield* contentOf("Q2003", "a.txt"), "before")
       }))

@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as LakeFsStorage from "../../src/layers/storage/LakeFsStorage.ts"
-import type { Storage } from "../../src/layers/storage/Storage.ts"
+import type { Storage, StorageError } from "../../src/layers/storage/Storage.ts"
 import * as LakeFsStandIn from "./LakeFsStandIn.ts"
 
 /** the storage options that reach `standIn`, with its key; retries 5 ms apart, so fault tests stay fast */
@@ -26,7 +26,7 @@ export const onStandIn = <A, E, R>(
   Layer.unwrap(Effect.map(LakeFsStandIn.LakeFsStandIn, make)).pipe(Layer.provideMerge(LakeFsStandIn.layer()))
 
 /** `LakeFsStorage` on a stand-in of its own */
-export const layer = (): Layer.Layer<Storage | LakeFsStandIn.LakeFsStandIn> =>
+export const layer = (): Layer.Layer<Storage | LakeFsStandIn.LakeFsStandIn, StorageError> =>
   onStandIn((standIn) => LakeFsStorage.layer(optionsOf(standIn)))
 
 /**

@@ -117,7 +117,8 @@ export const layer = (
 
     const storage = lakeFs === undefined
       ? LocalStorage.layer({ directory: settings.dataDir }).pipe(Layer.provide(NodeFileSystem.layer))
-      : LakeFsStorage.layer(lakeFs)
+      // uploads wait in the data directory (a spool of this server alone, emptied at start) until they are staged
+      : LakeFsStorage.layer({ ...lakeFs, spoolDirectory: `${settings.dataDir}/spool` })
     const storageHealth: Health.Dependency = lakeFs === undefined
       ? Health.inProcess("storage", "embedded", settings.dataDir)
       : { name: "storage", kind: "lakeFS", target: redactUrl(lakeFs.url), check: withClient(LakeFsStorage.check(lakeFs)) }

@@ -10,6 +10,12 @@
  * before the next change starts: until that works, changes fail with `Unavailable` rather than commit what a client
  * was told had failed. The object's cached manifest is evicted afterwards.
  *
+ * A client's content must therefore never be read while a change runs: a client that stalls halfway through an
+ * element would keep every other writer waiting, and a large upload would hold them all for its whole length. It is
+ * received first, outside the lock, with `spool` (into a private file of the storage; memory does not grow with its
+ * size), and the body then stages the spooled content (`Staging.stage`): the lock is held for a rename on the
+ * embedded store, or an upload from a local file to lakeFS, and the commit. `write` does both.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
@@ -17,9 +23,10 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Semaphore from "effect/Semaphore"
+import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import { FdoFacade } from "../metadata/FdoFacade.ts"
-import { type CommitInfo, type ComponentStat, Storage, StorageError, type WriteOptions } from "./Storage.ts"
+import { type CommitInfo, type ComponentStat, type Spooled, Storage, StorageError, type WriteOptions } from "./Storage.ts"
 
 /**
  * @category models
@@ -50,7 +57,9 @@ export interface WriteRequest<E> {
 
 /**
  * What the body of a `change` stages with: writes and removals of components of the changed object. Usable only
- * while the body runs; a later call dies, because it would stage outside the lock.
+ * while the body runs; a later call dies, because it would stage outside the lock. Content from a client is staged
+ * with `stage`, once `ComponentWriter.spool` has received it; `write` reads its stream while the lock is held, so it
+ * is for content the server makes itself (a record, a workflow's result), never for a client's.
  *
  * @category models
  * @since 0.1.0
@@ -63,6 +72,8 @@ export interface Staging {
     content: Stream.Stream<Uint8Array, E>,
     options?: WriteOptions | undefined
   ) => Effect.Effect<ComponentStat, StorageError | E>
+  /** stages content received by `ComponentWriter.spool` as the component (`Storage.stage`) */
+  readonly stage: (componentId: string, mediaType: string, spooled: Spooled) => Effect.Effect<ComponentStat, StorageError>
   /** stages the deletion of the component; `NotFound` when there is none */
   readonly remove: (componentId: string) => Effect.Effect<void, StorageError>
 }
@@ -98,6 +109,15 @@ export interface Changed<A> {
  */
 export class ComponentWriter extends Context.Service<ComponentWriter, {
   /**
+   * Receives content for a later `Staging.stage`, without the lock: as slowly as it comes, without holding back any
+   * other writer. Fails as a staged write would when the content breaks `options`; what it received is dropped when
+   * the scope closes (`Storage.spool`).
+   */
+  readonly spool: <E>(
+    content: Stream.Stream<Uint8Array, E>,
+    options?: WriteOptions | undefined
+  ) => Effect.Effect<Spooled, StorageError | E, Scope.Scope>
+  /**
    * Runs `body`, which stages changes to the object's components through `staging`, and commits them as one commit.
    * On any failure or interruption every touched path is reset and the error returned; a body that staged nothing
    * fails with `NoChanges` (which the server answers as `BadRequest`: the request asked for no change).
@@ -106,7 +126,10 @@ export class ComponentWriter extends Context.Service<ComponentWriter, {
     request: ChangeRequest,
     body: (staging: Staging) => Effect.Effect<A, E, R>
   ) => Effect.Effect<Changed<A>, StorageError | E, R>
-  /** one component as one commit, with `component_id` and `media_type` in the commit metadata too */
+  /**
+   * one component as one commit, with `component_id` and `media_type` in the commit metadata too; the content is
+   * spooled before the change takes the lock
+   */
   readonly write: <E>(request: WriteRequest<E>) => Effect.Effect<Written, StorageError | E>
 }>()("effect-doip/layers/ComponentWriter") {}
 
@@ -169,19 +192,21 @@ export const make = Effect.gen(function*() {
 
   const write = <E>(request: WriteRequest<E>): Effect.Effect<Written, StorageError | E> => {
     const { componentId, mediaType, objectId, operation } = request
-    return change({
-      objectId,
-      operation,
-      message: request.message ?? `${operation} ${objectId}/${componentId}`,
-      metadata: { ...request.metadata, component_id: componentId, media_type: mediaType }
-    }, (staging) =>
-      staging.write(componentId, mediaType, request.content, {
-        maxSize: request.maxSize,
-        expectedSize: request.expectedSize
-      })).pipe(Effect.map(({ branch, commit, result }) => ({ stat: result, commit, branch })))
+    return storage.spool(request.content, { maxSize: request.maxSize, expectedSize: request.expectedSize }).pipe(
+      Effect.flatMap((spooled) =>
+        change({
+          objectId,
+          operation,
+          message: request.message ?? `${operation} ${objectId}/${componentId}`,
+          metadata: { ...request.metadata, component_id: componentId, media_type: mediaType }
+        }, (staging) => staging.stage(componentId, mediaType, spooled))
+      ),
+      Effect.map(({ branch, commit, result }) => ({ stat: result, commit, branch })),
+      Effect.scoped
+    )
   }
 
-  return ComponentWriter.of({ change, write })
+  return ComponentWriter.of({ spool: storage.spool, change, write })
 })
 
 /**
@@ -218,6 +243,8 @@ const makeSession = (storage: Storage["Service"], objectId: string, leftovers: L
   const staging: Staging = {
     write: (componentId, mediaType, content, options) =>
       step(componentId, storage.write(objectId, componentId, mediaType, content, options)),
+    stage: (componentId, mediaType, spooled) =>
+      step<ComponentStat, never>(componentId, storage.stage(objectId, componentId, mediaType, spooled)),
     remove: (componentId) => step<void, never>(componentId, storage.remove(objectId, componentId))
   }
 

@@ -2,7 +2,9 @@
  * `Storage` over a lakeFS repository, through its REST API v1 (`{url}/api/v1`) with HTTP Basic auth.
  *
  * A write streams the content into `POST …/branches/{branch}/objects` (never buffered whole) while it is counted and
- * hashed, then stages a checksum marker beside it; `commit` commits the branch with message and metadata. Reads
+ * hashed, then stages a checksum marker beside it; `commit` commits the branch with message and metadata. `spool`
+ * receives content into a local file of `Options.spoolDirectory` instead, and `stage` uploads it from there, so that
+ * a slow client's upload keeps no writer waiting that must stage after it. Reads
  * (`stat`, `read`, `list`, `objects`) use the ref `{branch}@`, the branch's last commit without its staged changes, so
  * a staged write stays invisible until committed, as the contract wants. `history` is the log of commits that changed
  * the object's folder.
@@ -43,7 +45,8 @@
  *
  * **Gotchas**
  *
- * - A component's upload has no timeout: it streams a client's content and takes as long as the client sends.
+ * - A component's upload has no timeout: it streams a client's content (or a spool file) and takes as long as it
+ *   takes.
  * - A lakeFS that completes a commit only after the branch was read for it (beyond the timeout and the looks after
  *   it) turns a commit reported as failed into one that happened. The looks make that unlikely, not impossible.
  * - The commit id lookup reads the newest 100 commits of the branch: with more commits after ours in the few seconds
@@ -53,10 +56,12 @@
  *
  * @since 0.1.0
  */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
 import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
@@ -72,7 +77,8 @@ import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { randomUUID } from "node:crypto"
 import { redactUrl } from "../config/Redact.ts"
 import * as ObjectId from "./ObjectId.ts"
-import { type CommitInfo, type ComponentStat, Storage, StorageError } from "./Storage.ts"
+import { type CommitInfo, type ComponentStat, type Spooled, Storage, StorageError } from "./Storage.ts"
+import { makeSpooler } from "./internal/spoolFile.ts"
 import { clamp, locate, type Location, measure, notFound, now, openFromStream, parseObject } from "./internal/storageCommon.ts"
 
 /**
@@ -103,6 +109,11 @@ export interface Options {
    * default true. Only right while this server is the branch's one writer: turn it off when several share a branch.
    */
   readonly resetUncommittedOnStart?: boolean | undefined
+  /**
+   * where `spool` keeps content until it is staged: a directory of this storage alone, emptied at start (of what a
+   * crash left); default a fresh directory in the system's temp folder, removed when the storage closes
+   */
+  readonly spoolDirectory?: string | undefined
 }
 
 /**
@@ -122,6 +133,14 @@ export interface Options {
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function*(options: Options) {
+  const fs = yield* FileSystem.FileSystem
+  const spooler = makeSpooler(
+    fs,
+    options.spoolDirectory ?? (yield* fs.makeTempDirectoryScoped({ prefix: "effect-doip-spool-" }).pipe(
+      Effect.mapError((cause) => new StorageError({ kind: "Unavailable", message: `cannot make a spool directory: ${cause.message}`, cause }))
+    ))
+  )
+  if (options.spoolDirectory !== undefined) yield* spooler.prepare
   const branch = options.branch
   const repoUrl = repositoryUrl(options)
   const client = (yield* HttpClient.HttpClient).pipe(
@@ -311,14 +330,27 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         [feed, upload(at.path, Stream.fromQueue(queue), mediaType, {}, options?.expectedSize)],
         { concurrency: 2 }
       )
-      const checksum = `sha256:${hex}`
-      const marker = { "x-lakefs-meta-sha256": hex }
-      // an empty body: unlike the content's upload, its answer is due at once
-      yield* upload(checksumPath(at), Stream.empty, "application/octet-stream", marker, 0, timed).pipe(
-        // a component without its marker would report the wrong checksum: undo it
-        Effect.tapError(() => Effect.ignore(resetPath(at.path)))
-      )
-      return { ...at, size, mediaType, checksum, modified: yield* now } satisfies ComponentStat
+      yield* mark(at, hex)
+      return { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now } satisfies ComponentStat
+    })
+
+  /** stages the checksum marker of the component just uploaded to `at` */
+  const mark = (at: Location, hex: string) =>
+    // an empty body: unlike the content's upload, its answer is due at once
+    upload(checksumPath(at), Stream.empty, "application/octet-stream", { "x-lakefs-meta-sha256": hex }, 0, timed).pipe(
+      // a component without its marker would report the wrong checksum: undo it
+      Effect.tapError(() => Effect.ignore(resetPath(at.path)))
+    )
+
+  const spool: Storage["Service"]["spool"] = (content, writeOptions) => spooler.spool(content, writeOptions)
+
+  const stage = (objectId: string, componentId: string, mediaType: string, spooled: Spooled) =>
+    Effect.gen(function*() {
+      const at = yield* locate(objectId, componentId)
+      const file = yield* spooler.fileOf(spooled)
+      yield* upload(at.path, spooler.read(file), mediaType, {}, file.size)
+      yield* mark(at, file.hex)
+      return { ...at, size: file.size, mediaType, checksum: spooled.checksum, modified: yield* now } satisfies ComponentStat
     })
 
   const resetPath = (path: string) =>
@@ -523,6 +555,9 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         afterReset(write(objectId, componentId, mediaType, content, writeOptions)),
         (error) => error instanceof StorageError ? warnOnce(error) : Effect.void
       ),
+    // only the local disk: nothing for lakeFS's credentials to say
+    spool,
+    stage: flow(stage, afterReset, logged),
     remove: flow(remove, afterReset, logged),
     commit: flow(commit, logged),
     reset: flow(reset, logged),
@@ -568,8 +603,8 @@ export const check = (options: Options): Effect.Effect<void, string, HttpClient.
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options: Options): Layer.Layer<Storage> =>
-  Layer.effect(Storage, make(options)).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))
+export const layer = (options: Options): Layer.Layer<Storage, StorageError> =>
+  Layer.effect(Storage, make(options)).pipe(Layer.provide([NodeHttpClient.layerNodeHttp, NodeFileSystem.layer]))
 
 // internal
 

@@ -8,7 +8,7 @@
  *   creation date, the paths it changed (written or removed), and the full tree of the branch after it (path -> blob,
  *   size, media type, checksum, modified); a removed component is simply absent from that tree.
  * - `refs/heads/<branch>`: the id of the branch's head commit.
- * - `tmp/`: files being written; emptied on start.
+ * - `tmp/`: files being written, and spooled content (`spool`) waiting to be staged; emptied on start.
  *
  * **Details**
  *
@@ -17,7 +17,8 @@
  * before the ref. A process killed at any moment therefore leaves the previous or the new head, never a half-written
  * component. Staged writes and removals live only in memory, so a crash undoes them (as a lakeFS `reset` would); a
  * removal deletes no file, so every commit's tree stays readable. Content is streamed to disk while it is hashed;
- * memory does not grow with its size.
+ * memory does not grow with its size. `spool` leaves the finished (and fsync'd) file in `tmp/`, and `stage` renames
+ * it to its blob path: staging costs a rename and a directory fsync, however large the component.
  *
  * **Gotchas**
  *
@@ -31,17 +32,16 @@ import { randomBytes } from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
-import type { PlatformError } from "effect/PlatformError"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
-import { WriteBatches } from "../../protocol/WriteBatches.ts"
 import * as ObjectId from "./ObjectId.ts"
 import {
   type CommitInfo,
   type ComponentStat,
   type OpenComponent,
+  type Spooled,
   Storage,
   StorageError,
   type WriteOptions
@@ -52,12 +52,14 @@ import {
   locate,
   type Location,
   makeStagingArea,
-  measure,
   notFound,
   now,
+  orUnavailable,
   parseObject,
-  type Tree as BranchTree
+  type Tree as BranchTree,
+  unavailable
 } from "./internal/storageCommon.ts"
+import { makeSpooler, type SpoolFile } from "./internal/spoolFile.ts"
 
 /**
  * @category models
@@ -103,19 +105,32 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       return entry === undefined ? Effect.fail(notFound(at.path)) : Effect.succeed({ at, entry })
     })
 
-  const write = Effect.fnUntraced(function*<E>(
+  const spool = <E>(
+    content: Stream.Stream<Uint8Array, E>,
+    options?: WriteOptions | undefined
+  ): Effect.Effect<Spooled, StorageError | E, Scope.Scope> => disk.spoolBlob(content, options)
+
+  const stage = Effect.fnUntraced(function*(objectId: string, componentId: string, mediaType: string, spooled: Spooled) {
+    const at = yield* locate(objectId, componentId)
+    const file = yield* disk.fileOf(spooled)
+    yield* disk.storeBlob(file)
+    const stat: ComponentStat = { ...at, size: file.size, mediaType, checksum: `sha256:${file.hex}`, modified: yield* now }
+    yield* lock.withPermit(Effect.sync(() => staged.write({ stat, blob: file.hex })))
+    return stat
+  })
+
+  const write = <E>(
     objectId: string,
     componentId: string,
     mediaType: string,
     content: Stream.Stream<Uint8Array, E>,
     options?: WriteOptions | undefined
-  ) {
-    const at = yield* locate(objectId, componentId)
-    const { hex, size } = yield* disk.writeBlob(content, options)
-    const stat: ComponentStat = { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now }
-    yield* lock.withPermit(Effect.sync(() => staged.write({ stat, blob: hex })))
-    return stat
-  })
+  ) =>
+    // an id that cannot name a path fails before a byte is read
+    Effect.andThen(
+      locate(objectId, componentId),
+      Effect.scoped(Effect.flatMap(spool(content, options), (spooled) => stage(objectId, componentId, mediaType, spooled)))
+    )
 
   // uninterruptible: once the ref is renamed, memory must follow, or the next commit would fork the history
   const commit = (message: string, metadata: Readonly<Record<string, string>>) =>
@@ -165,6 +180,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         ({ entry }) => disk.readBlob(entry.blob, clamp(entry.size, range))
       )),
     write,
+    spool,
+    stage,
     commit,
     remove: (objectId, componentId) =>
       Effect.flatMap(locate(objectId, componentId), (at) =>
@@ -261,6 +278,8 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
   const cachedBlob = (hex: string, size: number): Uint8Array | undefined =>
     size <= SMALL_BLOB ? smallBlobs.get(hex) : undefined
   const tempPath = () => `${tmp}/${randomBytes(16).toString("hex")}`
+  // spooled content waits in tmp/ too: on the blobs' file system, so that storing it is a rename
+  const spooler = makeSpooler(fs, tmp)
 
   // fsync of a directory makes the creations and renames inside it durable
   const syncDirectory = (dir: string) => Effect.scoped(Effect.flatMap(fs.open(dir), (handle) => handle.sync))
@@ -336,30 +355,28 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
     }),
 
     /**
-     * Streams `content` into a temp file while hashing it, then moves the finished file to its blob path, or drops
-     * it when that content is stored already.
+     * Streams `content` into a spool file in `tmp/` while hashing it, and fsyncs the file unless its blob is stored
+     * already (blobs are never removed, so it will still be there when the file is staged). The file is removed
+     * with the scope, unless `storeBlob` moved it first.
      */
-    writeBlob: <E>(content: Stream.Stream<Uint8Array, E>, options: WriteOptions | undefined) =>
-      withTemp((temp) =>
-        Effect.scoped(Effect.gen(function*() {
-          const file = yield* orUnavailable("create", temp)(fs.open(temp, { flag: "wx" }))
-          // uninterruptible: an abandoned write could land in whatever file reuses the descriptor after close
-          const batches = new WriteBatches((bytes) =>
-            Effect.uninterruptible(file.writeAll(bytes)).pipe(orUnavailable("write", temp))
-          )
-          const measured = yield* measure(content, options, batches.add)
-          yield* batches.flush
-          const target = blobPath(measured.hex)
-          yield* Effect.uninterruptible(Effect.gen(function*() {
-            if (yield* fs.exists(target)) return
-            yield* file.sync
-            yield* ensureShard(parent(target))
-            yield* fs.rename(temp, target)
-            yield* syncDirectory(parent(target))
-          })).pipe(orUnavailable("store", target))
-          return measured
-        }))
-      ),
+    spoolBlob: <E>(content: Stream.Stream<Uint8Array, E>, options: WriteOptions | undefined) =>
+      spooler.spool(content, options, (file, hex) =>
+        Effect.flatMap(fs.exists(blobPath(hex)), (stored) => stored ? Effect.void : file.sync).pipe(
+          orUnavailable("sync", tmp)
+        )),
+
+    fileOf: spooler.fileOf,
+
+    /** Moves a spool file to its blob path, or leaves it (to be removed) when that content is stored already. */
+    storeBlob: (file: SpoolFile) => {
+      const target = blobPath(file.hex)
+      return Effect.uninterruptible(Effect.gen(function*() {
+        if (yield* fs.exists(target)) return
+        yield* ensureShard(parent(target))
+        yield* fs.rename(file.path, target)
+        yield* syncDirectory(parent(target))
+      })).pipe(orUnavailable("store", target))
+    },
 
     cachedBlob,
 
@@ -461,12 +478,6 @@ const fromBytes = (bytes: Uint8Array): OpenComponent => {
 
 /** content is read from the blob files in pieces of this size */
 const READ_SIZE = 1024 * 1024
-
-const unavailable = (action: string, path: string, cause: PlatformError) =>
-  new StorageError({ kind: "Unavailable", message: `cannot ${action} ${path}: ${cause.message}`, cause })
-
-const orUnavailable = (action: string, path: string) => <A, R>(effect: Effect.Effect<A, PlatformError, R>) =>
-  Effect.mapError(effect, (cause) => unavailable(action, path, cause))
 
 const parent = (path: string) => path.slice(0, path.lastIndexOf("/"))
 

@@ -3,8 +3,8 @@
  *
  * Writes and removals are staged and invisible until `commit`; `reset` drops one staged change; a commit with nothing
  * staged fails with `NoChanges`. Contents are kept as copies of the incoming chunks, because callers may hand out
- * views of buffers they reuse (socket reads). Reads hand out views of those copies: treat them as read-only. Nothing
- * survives the layer.
+ * views of buffers they reuse (socket reads). Reads hand out views of those copies: treat them as read-only. Spooled
+ * content waits in memory too, since it ends up there anyway. Nothing survives the layer.
  *
  * @since 0.1.0
  */
@@ -16,6 +16,7 @@ import * as ObjectId from "./ObjectId.ts"
 import {
   type CommitInfo,
   type ComponentStat,
+  type Spooled,
   Storage,
   StorageError,
   type WriteOptions
@@ -66,24 +67,41 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
       return stored
     })
 
-    const write = Effect.fnUntraced(function*<E>(
-      objectId: string,
-      componentId: string,
-      mediaType: string,
-      content: Stream.Stream<Uint8Array, E>,
-      options?: WriteOptions | undefined
-    ) {
-      const at = yield* locate(objectId, componentId)
+    /** the chunks of spooled content; the content lives here, not in what callers hold */
+    const spooled = new WeakMap<Spooled, ReadonlyArray<Uint8Array>>()
+
+    const spool = Effect.fnUntraced(function*<E>(content: Stream.Stream<Uint8Array, E>, options?: WriteOptions | undefined) {
       const chunks: Array<Uint8Array> = []
       const { hex, size } = yield* measure(content, options, (views) =>
         Effect.sync(() => {
           // copies: the caller may reuse the buffers behind these views
           for (const view of views) chunks.push(view.slice())
         }))
-      const stat: ComponentStat = { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now }
+      const handle: Spooled = { size, checksum: `sha256:${hex}` }
+      spooled.set(handle, chunks)
+      return handle
+    })
+
+    const stage = Effect.fnUntraced(function*(objectId: string, componentId: string, mediaType: string, handle: Spooled) {
+      const at = yield* locate(objectId, componentId)
+      const chunks = spooled.get(handle)
+      if (chunks === undefined) return yield* Effect.die(new Error("the content was spooled by another storage"))
+      const stat: ComponentStat = { ...at, size: handle.size, mediaType, checksum: handle.checksum, modified: yield* now }
       staged.write({ stat, chunks })
       return stat
     })
+
+    const write = <E>(
+      objectId: string,
+      componentId: string,
+      mediaType: string,
+      content: Stream.Stream<Uint8Array, E>,
+      options?: WriteOptions | undefined
+    ) =>
+      Effect.andThen(
+        locate(objectId, componentId),
+        Effect.scoped(Effect.flatMap(spool(content, options), (handle) => stage(objectId, componentId, mediaType, handle)))
+      )
 
     const commit = Effect.fnUntraced(function*(message: string, metadata: Readonly<Record<string, string>>) {
       const creationDate = yield* now
@@ -120,6 +138,8 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
           (stored) => Stream.fromArray(slice(stored.chunks, clamp(stored.stat.size, range)))
         )),
       write,
+      spool,
+      stage,
       commit,
       remove: (objectId, componentId) =>
         Effect.flatMap(locate(objectId, componentId), (at) =>

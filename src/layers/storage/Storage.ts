@@ -2,7 +2,9 @@
  * The storage contract: components of digital objects, versioned the way lakeFS versions them.
  *
  * Writes and removals are staged on the branch and become visible to readers only when committed; a staged change
- * can be undone with `reset`. Reads (`stat`, `read`, `list`) see the branch's last commit. Every implementation
+ * can be undone with `reset`. A write can also come in two steps: `spool` receives the content (as slowly as its
+ * sender sends it) without touching the branch, and `stage` puts it there, quickly; a writer that must keep other
+ * writers off the branch while it stages and commits thus holds them back only for the second step. Reads (`stat`, `read`, `list`) see the branch's last commit. Every implementation
  * (embedded on-disk, memory, lakeFS) keeps these semantics, so handlers never know which one runs.
  *
  * @since 0.1.0
@@ -91,6 +93,20 @@ export interface WriteOptions {
 }
 
 /**
+ * Content received by `spool`, counted, hashed and checked against its write options, but not yet staged: the
+ * storage holds it (in a private file, or in memory for the memory store) until `stage` puts it on the branch, or
+ * until the scope of the `spool` closes, which drops it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Spooled {
+  readonly size: number
+  /** `sha256:hex` */
+  readonly checksum: string
+}
+
+/**
  * Why a storage call failed.
  *
  * - `NotFound`: no such component (or object) in the last commit; for `remove`, none staged either.
@@ -142,6 +158,25 @@ export class Storage extends Context.Service<Storage, {
     content: Stream.Stream<Uint8Array, E>,
     options?: WriteOptions | undefined
   ) => Effect.Effect<ComponentStat, StorageError | E>
+  /**
+   * Receives `content` without staging anything, failing (and keeping nothing) as `write` would when it breaks
+   * `options`. Takes as long as the content takes to arrive; memory does not grow with its size. What it keeps is
+   * dropped when the scope closes: `stage` it before.
+   */
+  readonly spool: <E>(
+    content: Stream.Stream<Uint8Array, E>,
+    options?: WriteOptions | undefined
+  ) => Effect.Effect<Spooled, StorageError | E, Scope.Scope>
+  /**
+   * Stages spooled content as the component, as `write` would have; quick on the embedded store (a rename), an
+   * upload from a local file on lakeFS. `spooled` must come from this storage's `spool`, and its scope be open.
+   */
+  readonly stage: (
+    objectId: string,
+    componentId: string,
+    mediaType: string,
+    spooled: Spooled
+  ) => Effect.Effect<ComponentStat, StorageError>
   /**
    * Stages the deletion of a component (committed or staged). `NotFound` when there is no such component, or its
    * deletion is staged already. `commit` makes it permanent (it counts as a change, so a commit with only deletions

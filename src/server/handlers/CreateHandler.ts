@@ -3,7 +3,8 @@
  *
  * The id is the input object's `id`, else the target when it names an object (the binary envelope's header), else
  * the next free QID. An id already in use is a `Conflict` (DOIP status 105); the check runs under the writer's lock,
- * so two creates of one id cannot both succeed. Objects in this store are their components, so a create needs at
+ * so two creates of one id cannot both succeed (and once before the elements' data is received, so that a doomed
+ * create does not read it all first). Objects in this store are their components, so a create needs at
  * least one element with data. The binary envelope sends `type` and `attributes` in its metadata and the elements
  * as component blocks.
  *
@@ -24,7 +25,7 @@ import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import * as ObjectRecord from "../../layers/storage/ObjectRecord.ts"
-import { answerWithObject, descriptionMetadata, stageElements } from "./ObjectInput.ts"
+import { answerWithObject, descriptionMetadata, receiveElements, stageElements } from "./ObjectInput.ts"
 import { digitalObjectOf, parseId } from "./Requests.ts"
 
 /**
@@ -67,24 +68,33 @@ export const make = Effect.gen(function*() {
       const objectId = yield* idOf(request, object)
       yield* Ref.update(highest, (current) => (current === undefined || BigInt(objectId.slice(1)) <= current ? current : BigInt(objectId.slice(1))))
       const description = yield* descriptionMetadata(object)
-      const changed = yield* writer.change(
-        { objectId, operation: "create", metadata: { committer: principal, ...description } },
-        Effect.fnUntraced(function*(staging) {
-          if ((yield* ObjectRecord.find(storage, objectId)) !== undefined) {
-            return yield* new DoipError({ kind: "Conflict", message: `object ${objectId} already exists` })
-          }
-          const staged = yield* stageElements({
-            request,
-            object,
-            existing: [],
-            staging,
-            maxComponentSize: limits.maxComponentSize
-          })
-          // the record makes the object, with or without elements (a Cordra-style object is its JSON alone)
-          yield* ObjectRecord.stage(staging, description)
-          return staged
+      const exists = Effect.gen(function*() {
+        if ((yield* ObjectRecord.find(storage, objectId)) !== undefined) {
+          return yield* new DoipError({ kind: "Conflict", message: `object ${objectId} already exists` })
+        }
+      })
+      yield* exists
+      const changed = yield* Effect.scoped(Effect.gen(function*() {
+        // the data first, before the lock: a slow client holds back no other writer
+        const received = yield* receiveElements({
+          request,
+          object,
+          existing: [],
+          writer,
+          maxComponentSize: limits.maxComponentSize
         })
-      )
+        return yield* writer.change(
+          { objectId, operation: "create", metadata: { committer: principal, ...description } },
+          Effect.fnUntraced(function*(staging) {
+            // again under the lock, where it counts: another create of the id may have committed meanwhile
+            yield* exists
+            const staged = yield* stageElements(received, staging)
+            // the record makes the object, with or without elements (a Cordra-style object is its JSON alone)
+            yield* ObjectRecord.stage(staging, description)
+            return staged
+          })
+        )
+      }))
       const metadata = {
         operation: "create",
         status: "created",

@@ -4,6 +4,10 @@
  * deleted and listed elements without data must already exist. Element media types come from the element's `type`,
  * else from the framing, else from the component being replaced.
  *
+ * Two steps, so that no client's bytes are read while the writer's lock is held: `receiveElements` reads the
+ * elements' data off the request and spools it, before the change; `stageElements` stages what was received, in the
+ * change.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
@@ -13,8 +17,8 @@ import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import { type DoipRequest, dualResponse, type DoipResponse, type JsonObject } from "../../protocol/DoipMessage.ts"
 import type { FacadeError } from "../../layers/metadata/FacadeError.ts"
 import type { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
-import type { Staging } from "../../layers/storage/ComponentWriter.ts"
-import type { ComponentStat, StorageError } from "../../layers/storage/Storage.ts"
+import type { ComponentWriter, Staging } from "../../layers/storage/ComponentWriter.ts"
+import type { ComponentStat, Spooled, StorageError } from "../../layers/storage/Storage.ts"
 import { canonicalJson, clientContent, DescriptionKeys, isRecord } from "../../layers/metadata/ObjectDescription.ts"
 import { parseComponentId } from "../../layers/storage/ObjectId.ts"
 import { componentIdOf } from "./Requests.ts"
@@ -29,18 +33,35 @@ export interface Staged {
 }
 
 /**
- * Stages the object's elements through `staging`, reading the request's components one after the other.
+ * The elements of a request, received: their data spooled (until the scope closes), not yet staged.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Received {
+  readonly object: typeof DigitalObject.DigitalObjectInput.Type
+  readonly existing: ReadonlyArray<ComponentStat>
+  /** the elements the object lists, by component id */
+  readonly declared: ReadonlyMap<string, DigitalObject.Element>
+  /** the elements that came with data, in the order they came */
+  readonly elements: ReadonlyArray<{ readonly id: string; readonly mediaType: string; readonly spooled: Spooled }>
+}
+
+/**
+ * Reads the request's components one after the other (the order they come off the wire) and spools each, checking
+ * them against the object's list of elements as they come. Runs before the change: a client sending slowly, or not
+ * at all, holds back no other writer.
  *
  * @since 0.1.0
  */
-export const stageElements = Effect.fnUntraced(function*(options: {
+export const receiveElements = Effect.fnUntraced(function*(options: {
   readonly request: DoipRequest
   readonly object: typeof DigitalObject.DigitalObjectInput.Type
   readonly existing: ReadonlyArray<ComponentStat>
-  readonly staging: Staging
+  readonly writer: ComponentWriter["Service"]
   readonly maxComponentSize: number
 }) {
-  const { existing, object, request, staging } = options
+  const { existing, object, request, writer } = options
   const declared = new Map<string, DigitalObject.Element>()
   for (const element of object.elements ?? []) {
     const id = yield* componentIdOf(element.id)
@@ -48,7 +69,7 @@ export const stageElements = Effect.fnUntraced(function*(options: {
     declared.set(id, element)
   }
   const current = new Map(existing.map((stat) => [stat.componentId, stat]))
-  const written: Array<ComponentStat> = []
+  const elements: Array<Received["elements"][number]> = []
   for (;;) {
     const component = yield* request.nextComponent
     if (component === undefined) break
@@ -56,24 +77,41 @@ export const stageElements = Effect.fnUntraced(function*(options: {
     if (object.elements !== undefined && !declared.has(id)) {
       return yield* badRequest(`element ${JSON.stringify(id)} has data but is not listed in the object's elements`)
     }
-    if (written.some((stat) => stat.componentId === id)) {
+    if (elements.some((element) => element.id === id)) {
       return yield* badRequest(`element ${JSON.stringify(id)} has data twice`)
     }
     const mediaType = declared.get(id)?.type ?? component.mediaType ?? current.get(id)?.mediaType ??
       "application/octet-stream"
-    written.push(yield* staging.write(id, mediaType, component.content, {
+    const spooled = yield* writer.spool(component.content, {
       maxSize: options.maxComponentSize,
       expectedSize: component.size
-    }))
+    })
+    elements.push({ id, mediaType, spooled })
   }
+  return { object, existing, declared, elements } satisfies Received
+})
+
+/**
+ * Stages the received elements through `staging`, and the removal of the existing components a listing object
+ * leaves out.
+ *
+ * @since 0.1.0
+ */
+export const stageElements = Effect.fnUntraced(function*(received: Received, staging: Staging) {
+  const { declared, elements, existing, object } = received
+  const written: Array<ComponentStat> = []
+  for (const { id, mediaType, spooled } of elements) {
+    written.push(yield* staging.stage(id, mediaType, spooled))
+  }
+  const current = new Set(existing.map((stat) => stat.componentId))
   const removed: Array<string> = []
   if (object.elements !== undefined) {
     for (const id of declared.keys()) {
-      if (!current.has(id) && !written.some((stat) => stat.componentId === id)) {
+      if (!current.has(id) && !elements.some((element) => element.id === id)) {
         return yield* badRequest(`element ${JSON.stringify(id)} is listed but has no data`)
       }
     }
-    for (const id of current.keys()) {
+    for (const id of current) {
       if (!declared.has(id)) {
         yield* staging.remove(id)
         removed.push(id)

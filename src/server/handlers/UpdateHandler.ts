@@ -11,8 +11,9 @@
  *   makes (`clientContent`), so that a retrieve, change, update loop keeps exactly the client's changes. An object
  *   sent back unchanged is answered as it is, with no commit.
  *
- * Credentials are checked before a single byte of content is read. A failed write or commit leaves nothing staged
- * (`ComponentWriter`).
+ * Credentials are checked before a single byte of content is read. Content is received (spooled) before the change
+ * takes the writer's lock, so a slow client holds back no other writer. A failed write or commit leaves nothing
+ * staged (`ComponentWriter`).
  *
  * @since 0.1.0
  */
@@ -29,7 +30,7 @@ import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import type { Operation } from "../OperationRegistry.ts"
-import { answerWithObject, descriptionMetadata, stageElements } from "./ObjectInput.ts"
+import { answerWithObject, descriptionMetadata, receiveElements, stageElements } from "./ObjectInput.ts"
 import { componentIdOf, digitalObjectOf, objectIdOf, optionalString } from "./Requests.ts"
 
 /**
@@ -105,16 +106,27 @@ export const make = Effect.gen(function*() {
     const { components, recorded } = yield* existing(objectId)
     const current = DigitalObject.fromManifest(objectId, yield* facade.manifest(objectId))
     const description = yield* descriptionMetadata(object, current)
-    const changed = yield* writer.change(
-      { objectId, operation: "update", metadata: { committer: principal, ...description } },
-      (staging) =>
-        Effect.tap(
-          stageElements({ request, object, existing: components, staging, maxComponentSize: limits.maxComponentSize }),
-          // a new description is a change of the object even when no element changes; and an object made before
-          // records (or by the binary wire) gets one now, so that an update leaving it no component does not end it
-          () => Object.keys(description).length === 0 && recorded ? Effect.void : ObjectRecord.stage(staging, description)
+    const changed = yield* receiveElements({
+      request,
+      object,
+      existing: components,
+      writer,
+      maxComponentSize: limits.maxComponentSize
+    }).pipe(
+      // the data first, before the lock: a slow client holds back no other writer
+      Effect.flatMap((received) =>
+        writer.change(
+          { objectId, operation: "update", metadata: { committer: principal, ...description } },
+          (staging) =>
+            Effect.tap(
+              stageElements(received, staging),
+              // a new description is a change of the object even when no element changes; and an object made before
+              // records (or by the binary wire) gets one now, so that an update leaving it no component does not end it
+              () => Object.keys(description).length === 0 && recorded ? Effect.void : ObjectRecord.stage(staging, description)
+            )
         )
-    ).pipe(
+      ),
+      Effect.scoped,
       Effect.map((changed) => Option.some(changed)),
       // the object sent back as it is: nothing to commit, and nothing wrong with that
       Effect.catchIf((error) => error._tag === "StorageError" && error.kind === "NoChanges", () => Effect.succeed(Option.none()))

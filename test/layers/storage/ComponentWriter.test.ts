@@ -340,6 +340,30 @@ describe("ComponentWriter", () => {
       assert.deepStrictEqual(two.commit.parents, [one.commit.id])
     }).pipe(Effect.provide(TestLayer)))
 
+  // live: the second write must complete while the first one's content is still on its way
+  it.live("a write whose content is slow to arrive holds back no other write; interrupted, it leaves nothing", () =>
+    Effect.gen(function*() {
+      const writer = yield* ComponentWriter.ComponentWriter
+      const midway = yield* Deferred.make<void>()
+      const stalled = yield* writer.write({
+        objectId: "Q17",
+        componentId: "slow.bin",
+        mediaType: "application/octet-stream",
+        content: Stream.concat(text("the first kilobyte"), Stream.fromEffectDrain(Deferred.succeed(midway, void 0))).pipe(
+          Stream.concat(Stream.never)
+        ),
+        operation: "update"
+      }).pipe(Effect.forkChild)
+      yield* Deferred.await(midway)
+      // before spooling, the stalled write held the one lock while it waited for its content: this never finished
+      const other = yield* seed("Q18", "a", "quick").pipe(Effect.timeoutOption("1 second"))
+      assert.isTrue(other._tag === "Some", "a write of another object completes while the first one stalls")
+      assert.strictEqual(yield* readText("Q18", "a"), "quick")
+      yield* Fiber.interrupt(stalled)
+      yield* assertNothingStaged
+      assert.deepStrictEqual(yield* componentIds("Q17"), [])
+    }).pipe(Effect.provide(TestLayer)))
+
   it.effect("staging dies when used after its change ended", () =>
     Effect.gen(function*() {
       const writer = yield* ComponentWriter.ComponentWriter

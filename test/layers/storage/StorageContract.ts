@@ -448,6 +448,38 @@ export const storageContract = <E>(name: string, storage: Layer.Layer<Storage, E
         assert.strictEqual(yield* kindOf(storage.stat("Q116", "a")), "NotFound")
       }))
 
+    it.effect("spool stages nothing; stage then stages it as write would", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        yield* put("Q119", "a", "old")
+        yield* Effect.scoped(Effect.gen(function*() {
+          const spooled = yield* storage.spool(stream("new ", "content"), { expectedSize: 11, maxSize: 11 })
+          assert.deepStrictEqual(spooled, { size: 11, checksum: sha256(text("new content")) })
+          // spooling touches no branch
+          assert.strictEqual(yield* kindOf(storage.commit("nothing", {})), "NoChanges")
+          const staged = yield* storage.stage("Q119", "a", "text/markdown", spooled)
+          assert.strictEqual(staged.size, 11)
+          assert.strictEqual(staged.checksum, spooled.checksum)
+          assert.strictEqual(staged.mediaType, "text/markdown")
+          assert.strictEqual(yield* readText("Q119", "a"), "old", "staged, not committed")
+          const commit = yield* storage.commit("staged", {})
+          assert.deepStrictEqual(yield* storage.stat("Q119", "a"), { ...staged, modified: commit.creationDate })
+        }))
+        assert.strictEqual(yield* readText("Q119", "a"), "new content", "the commit keeps it after the spool is gone")
+      }))
+
+    it.effect("spool enforces the write options, and a spool dropped unstaged leaves nothing", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        const spool = (content: Stream.Stream<Uint8Array>, options: { maxSize?: number; expectedSize?: number }) =>
+          Effect.scoped(storage.spool(content, options))
+        assert.strictEqual(yield* kindOf(spool(stream("12345", "6"), { maxSize: 5 })), "TooLarge")
+        assert.strictEqual(yield* kindOf(spool(stream("1234"), { expectedSize: 5 })), "SizeMismatch")
+        assert.strictEqual(yield* Effect.flip(Effect.scoped(storage.spool(Stream.fail("lost" as const)))), "lost")
+        yield* spool(stream("never staged"), {})
+        assert.strictEqual(yield* kindOf(storage.commit("nothing", {})), "NoChanges")
+      }))
+
     it.effect("copies incoming chunks: a caller may reuse its buffer", () =>
       Effect.gen(function*() {
         const storage = yield* Storage

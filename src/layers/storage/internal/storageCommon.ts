@@ -9,6 +9,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Pull from "effect/Pull"
+import type { PlatformError } from "effect/PlatformError"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
@@ -25,6 +26,13 @@ export interface Location {
 export const now = Effect.map(Clock.currentTimeMillis, (millis) => new Date(millis).toISOString())
 
 export const invalidPath = (message: string) => new StorageError({ kind: "InvalidPath", message })
+
+/** a file system failure as `Unavailable`, naming what was done to which path */
+export const unavailable = (action: string, path: string, cause: PlatformError) =>
+  new StorageError({ kind: "Unavailable", message: `cannot ${action} ${path}: ${cause.message}`, cause })
+
+export const orUnavailable = (action: string, path: string) => <A, R>(effect: Effect.Effect<A, PlatformError, R>) =>
+  Effect.mapError(effect, (cause) => unavailable(action, path, cause))
 
 /** `NotFound` of the component at a storage path, named as its client named it: `component a.pdf of Q123` */
 export const notFound = (path: string) => {
