@@ -33,6 +33,8 @@ export interface Progress {
   messageSince: number
   /** the bytes read since then */
   messageBytes: number
+  /** how long reads of the message have waited for the client, in ms (a handler's own time is not the client's) */
+  messageWaited: number
 }
 
 /**
@@ -45,7 +47,8 @@ export const make = (clock: Clock.Clock): Progress => ({
   waiting: READING,
   since: clock.currentTimeMillisUnsafe(),
   messageSince: -1,
-  messageBytes: 0
+  messageBytes: 0,
+  messageWaited: 0
 })
 
 /**
@@ -57,6 +60,7 @@ export const make = (clock: Clock.Clock): Progress => ({
 export const messageDone = (progress: Progress): void => {
   progress.messageSince = -1
   progress.messageBytes = 0
+  progress.messageWaited = 0
 }
 
 /**
@@ -73,7 +77,9 @@ export const watchRead = <E>(
   const arrived = (batch: ReadonlyArray<Uint8Array> | undefined) => {
     progress.waiting = NOTHING
     if (batch !== undefined) {
-      if (progress.messageSince < 0) progress.messageSince = clock.currentTimeMillisUnsafe()
+      const now = clock.currentTimeMillisUnsafe()
+      if (progress.messageSince < 0) progress.messageSince = now
+      else progress.messageWaited += now - progress.since
       for (let i = 0; i < batch.length; i++) progress.messageBytes += batch[i]!.length
     }
     return batch
@@ -86,18 +92,22 @@ export const watchRead = <E>(
 }
 
 /**
- * A write of content, told to `progress`: a client that stops reading is waited for as one that stops sending.
+ * A write, told to `progress`: a client that stops reading is waited for as one that stops sending. What the
+ * connection waited for before (a read that flushes the answers first) is waited for again from the write's end; a
+ * failed write ends the connection, so only success restores it.
  *
  * @category combinators
  * @since 0.1.0
  */
 export const watchWrite = <E>(write: Effect.Effect<void, E>, progress: Progress, clock: Clock.Clock): Effect.Effect<void, E> =>
   Effect.suspend(() => {
+    const before = progress.waiting
     progress.waiting = WRITING
     progress.since = clock.currentTimeMillisUnsafe()
-    return Effect.ensuring(write, Effect.sync(() => {
-      progress.waiting = NOTHING
-    }))
+    return Effect.map(write, () => {
+      progress.waiting = before
+      progress.since = clock.currentTimeMillisUnsafe()
+    })
   })
 
 /**
@@ -112,9 +122,12 @@ export const enforce = (progress: Progress, limits: Settings["limits"], clock: C
   const idleMillis = limits.idleTimeoutSeconds * 1000
   const messageMillis = limits.messageTimeoutSeconds * 1000
   const bytesPerMilli = limits.minBytesPerSecond / 1000
+  // a handler at work is checked on again this often: its connection may be back to reading long before the idle
+  // timeout, with its message's deadline due
+  const busyMillis = Math.min(idleMillis, messageMillis)
   return Effect.suspend(function check(): Effect.Effect<void> {
     const now = clock.currentTimeMillisUnsafe()
-    if (progress.waiting === NOTHING) return Effect.flatMap(Effect.sleep(idleMillis), check)
+    if (progress.waiting === NOTHING) return Effect.flatMap(Effect.sleep(busyMillis), check)
     const idleAt = progress.since + idleMillis
     if (now >= idleAt) {
       return Effect.logDebug(`idle timeout ${progress.waiting === READING ? "reading" : "writing"}, closing the connection`)
@@ -122,7 +135,8 @@ export const enforce = (progress: Progress, limits: Settings["limits"], clock: C
     let wakeAt = idleAt
     // only the client's sending is its message's time: an answer it reads slowly is bounded by the idle timeout
     if (progress.waiting === READING && progress.messageSince >= 0) {
-      const messageAt = progress.messageSince + messageMillis + progress.messageBytes / bytesPerMilli
+      // the message's allowance is spent by the time its reads waited, not by the handler's time between them
+      const messageAt = progress.since - progress.messageWaited + messageMillis + progress.messageBytes / bytesPerMilli
       if (now >= messageAt) {
         return Effect.logDebug(`a message arrived too slowly (${progress.messageBytes} bytes), closing the connection`)
       }

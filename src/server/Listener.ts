@@ -26,6 +26,7 @@ import type * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -136,7 +137,7 @@ export class Output {
   private count = 0
   private pendingBytes = 0
   private readonly writer: Socket.Writer
-  /** wraps the writes of content, which wait on the client reading them (the connection's deadlines watch them) */
+  /** wraps every write, which waits on the client reading what came before (the connection's deadlines watch it) */
   private readonly watch: <E>(write: Effect.Effect<void, E>) => Effect.Effect<void, E>
 
   constructor(writer: Socket.Writer, watch: <E>(write: Effect.Effect<void, E>) => Effect.Effect<void, E> = identity) {
@@ -163,7 +164,7 @@ export class Output {
 
   /** writes what is queued, if anything, then runs `then` */
   flushThen<A, E>(then: Effect.Effect<A, E>): Effect.Effect<A, E | Socket.SocketError> {
-    return this.count === 0 ? then : Effect.andThen(this.writer.write(this.take()), then)
+    return this.count === 0 ? then : Effect.andThen(this.watch(this.writer.write(this.take())), then)
   }
 
   /** writes what is queued */
@@ -243,8 +244,9 @@ export const serveConnection = Effect.fnUntraced(
       )
     })
     yield* Effect.raceFirst(loop, Deadlines.enforce(progress, limits, clock)).pipe(
-      // what is still queued (the last answers before a clean close) goes out before the socket closes
-      Effect.andThen(Effect.ignore(output.flush))
+      // what is still queued (the last answers before a clean close) goes out before the socket closes, unless the
+      // client leaves it unread for the idle timeout (no deadline watches the connection any more)
+      Effect.andThen(Effect.ignore(Effect.timeout(output.flush, Duration.seconds(limits.idleTimeoutSeconds))))
     )
   },
   Effect.scoped

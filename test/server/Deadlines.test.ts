@@ -106,6 +106,33 @@ layer(layerServer({ settings: { limits: { idleTimeoutSeconds: 1, messageTimeoutS
       assert.isBelow(outcome.received, 32 * 1024 * 1024, "the answer was cut: the server closed while it waited")
     }))
 
+  it.effect("a client that pipelines thousands of hellos and reads none of the answers is closed by the idle timeout", () =>
+    Effect.gen(function*() {
+      const { doip2Port } = yield* ListenAddress
+      const count = 5_000
+      const outcome = yield* Effect.callback<{ readonly answers: number }, Error>((resume) => {
+        let text = ""
+        const socket = net.connect(doip2Port, "127.0.0.1", () => {
+          socket.pause()
+          socket.write(`{"requestId":"h","operationId":"0.DOIP/Op.Hello"}\n#\n#\n`.repeat(count))
+          setTimeout(() => socket.resume(), 3_000)
+        })
+        socket.on("data", (chunk: Buffer) => {
+          text += chunk.toString("latin1")
+        })
+        socket.on("error", () => {})
+        socket.on("close", () => {
+          clearTimeout(limit)
+          resume(Effect.succeed({ answers: text.split("\n#\n#\n").length - 1 }))
+        })
+        const limit = setTimeout(() => {
+          socket.destroy()
+          resume(Effect.fail(new Error("the server did not close the connection within 8 s")))
+        }, 8_000)
+      })
+      assert.isBelow(outcome.answers, count, "the answers were cut: the server closed while the client read none")
+    }))
+
   it.effect("a message that trickles in (a byte every 400 ms, never idle for 1 s) is closed by its own deadline", () =>
     Effect.gen(function*() {
       const { doip2Port } = yield* ListenAddress

@@ -63,6 +63,20 @@ describe("Tls.resolve", () => {
       fs.rmSync(dataDir, { recursive: true })
     }))
 
+  it.effect("a kept key that is not the kept certificate's (files of two runs) is made anew, not served", () =>
+    Effect.gen(function*() {
+      const dataDir = tempDir()
+      yield* resolve(settingsIn(dataDir))
+      const other = SelfSigned.generate({ serviceId: "21.T11148/service", hosts: ["localhost"], now: new Date(), validDays: 10 })
+      fs.writeFileSync(path.join(dataDir, "tls", "server.key"), other.key)
+      const again = yield* resolve(settingsIn(dataDir))
+      assert.strictEqual(again.setup.mode, "auto")
+      const cert = new crypto.X509Certificate(fs.readFileSync(path.join(dataDir, "tls", "server.crt")))
+      assert.isTrue(cert.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(dataDir, "tls", "server.key")))))
+      assert.deepStrictEqual(fs.readdirSync(path.join(dataDir, "tls")).sort(), ["server.crt", "server.key"], "nothing left aside")
+      fs.rmSync(dataDir, { recursive: true })
+    }))
+
   it.effect("a configured certificate: required by default, and used as it is", () =>
     Effect.gen(function*() {
       const dataDir = tempDir()

@@ -42,6 +42,7 @@ export const make = Effect.fnUntraced(function*(options: {
     ? undefined
     : tls.createSecureContext({ cert: Buffer.from(options.setup.files.cert), key: Buffer.from(options.setup.files.key) })
   const open = opener(options.setup.mode, secureContext)
+  const services = yield* Effect.context<never>()
 
   // connections that arrive before `run` wait here
   let onConnection: ((conn: net.Socket) => void) | undefined
@@ -67,6 +68,9 @@ export const make = Effect.fnUntraced(function*(options: {
     server.once("error", failed)
     server.listen({ host: options.host, port: options.port }, () => {
       server.off("error", failed)
+      // an error of the listening server (a failed accept) must not be an unhandled 'error' event, which would end
+      // the process; the server goes on listening
+      server.on("error", (error) => Effect.runForkWith(services)(Effect.logWarning("the listener reported an error", error.message)))
       resume(Effect.void)
     })
   })
@@ -186,6 +190,12 @@ const opener = (mode: TlsSetup["mode"], secureContext: tls.SecureContext | undef
  */
 const close = (duplex: Duplex) => {
   if (duplex.closed) return
-  if (duplex instanceof net.Socket && !duplex.writableNeedDrain) duplex.destroySoon()
-  else duplex.destroy()
+  if (!(duplex instanceof net.Socket) || duplex.writableNeedDrain) return duplex.destroy()
+  duplex.destroySoon()
+  // what is left may still never drain (less than a high-water mark, behind full kernel buffers): the socket goes
+  // anyway after a while, rather than live on outside every limit
+  setTimeout(() => duplex.destroy(), DRAIN_GRACE_MILLIS).unref()
 }
+
+/** how long a closing connection's last answers may take to go out */
+const DRAIN_GRACE_MILLIS = 10_000

@@ -133,7 +133,9 @@ const selfSigned = Effect.fnUntraced(function*(settings: {
     if (!(yield* fs.exists(certFile)) || !(yield* fs.exists(keyFile))) return undefined
     const files: TlsFiles = { cert: yield* fs.readFile(certFile), key: yield* fs.readFile(keyFile) }
     const cert = new crypto.X509Certificate(files.cert)
-    return SelfSigned.isCurrent(cert, settings.serviceId, now, RENEW_DAYS) ? files : undefined
+    // a key that is not the certificate's (files of two runs) would fail every start: it is made anew instead
+    const paired = cert.checkPrivateKey(crypto.createPrivateKey(Buffer.from(files.key)))
+    return paired && SelfSigned.isCurrent(cert, settings.serviceId, now, RENEW_DAYS) ? files : undefined
   }).pipe(Effect.orElseSucceed(() => undefined))
   const source = `${certFile} (self-signed for ${settings.serviceId})`
   if (kept !== undefined) return { files: kept, source }
@@ -142,8 +144,13 @@ const selfSigned = Effect.fnUntraced(function*(settings: {
   if (settings.host !== "0.0.0.0" && settings.host !== "::" && !hosts.includes(settings.host)) hosts.push(settings.host)
   const pem = SelfSigned.generate({ serviceId: settings.serviceId, hosts, now, validDays: VALID_DAYS })
   yield* fs.makeDirectory(dir, { recursive: true })
-  yield* fs.writeFileString(keyFile, pem.key, { mode: 0o600 })
-  yield* fs.writeFileString(certFile, pem.cert)
+  // each file is written aside and renamed into place: a crash leaves the old file or the new one, never half of one
+  // (and a key and certificate of two runs are caught by the check above); the key is the owner's only from the start
+  yield* fs.writeFileString(`${keyFile}.new`, pem.key, { mode: 0o600 })
+  yield* fs.chmod(`${keyFile}.new`, 0o600)
+  yield* fs.rename(`${keyFile}.new`, keyFile)
+  yield* fs.writeFileString(`${certFile}.new`, pem.cert)
+  yield* fs.rename(`${certFile}.new`, certFile)
   yield* Effect.logInfo(`made a self-signed certificate for ${settings.serviceId} in ${certFile}`)
   const encode = (text: string) => new TextEncoder().encode(text)
   return { files: { cert: encode(pem.cert), key: encode(pem.key) }, source }
