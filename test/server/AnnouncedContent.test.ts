@@ -11,11 +11,16 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Envelope from "../../src/protocol/binary/Codec.ts"
+import * as Stream from "effect/Stream"
+import * as DoipClient from "../../src/client/DoipClient.ts"
+import { Storage } from "../../src/layers/storage/Storage.ts"
+import * as DoipServer from "../../src/server/DoipServer.ts"
 import type { ListenAddress } from "../../src/server/DoipServer.ts"
+import { concatBytes } from "../support/Random.ts"
 import { LakeFsStandIn } from "../support/LakeFsStandIn.ts"
 import { bytes, connectTo, exchange, framing, type Framing, text, u32, utf8 } from "../support/RawSocket.ts"
 import { layerServerOnLakeFs } from "../support/StorageBackends.ts"
-import { seed } from "../support/TestServer.ts"
+import { seed, token } from "../support/TestServer.ts"
 
 /** what a test needs of an answer, whatever the wire */
 interface Answer {
@@ -236,4 +241,23 @@ layer(server, { excludeTestServices: true })("a success is announced only after 
         assert.include(warning!, `retrieve of "${named}", element "a.txt" failed part-way, closing the connection`)
       }))
   }
+})
+
+layer(server, { excludeTestServices: true })("a write whose upload to lakeFS stalls", (it) => {
+  it.effect("fails at its deadline (the timeout plus its bytes at 1 MB/s) with Unavailable; the next write goes through", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn
+      yield* seed("Q4200", "a.txt", "before", "text/plain")
+      const { binaryPort } = yield* DoipServer.ListenAddress
+      const client = yield* DoipClient.make({ host: "127.0.0.1", port: binaryPort, timeout: "10 seconds", credentials: { token } })
+      standIn.hang(/^POST [^?]*\/objects\?path=[^&]*Q4200%2Fcomponents%2Fa\.txt/)
+      const [took, refused] = yield* Effect.timed(
+        Effect.flip(client.updateComponent("Q4200", "a.txt", new TextEncoder().encode("after"), "text/plain"))
+      ).pipe(Effect.ensuring(Effect.sync(() => standIn.hang(undefined))))
+      assert.strictEqual(refused._tag === "ServerError" && refused.error, "Unavailable", refused.message)
+      assert.isBelow(Duration.toMillis(took), 5_000, "refused at the deadline, not held")
+      yield* client.updateComponent("Q4200", "a.txt", new TextEncoder().encode("after"), "text/plain")
+      const storage = yield* Storage
+      assert.strictEqual(new TextDecoder().decode(concatBytes(yield* Stream.runCollect(storage.read("Q4200", "a.txt")))), "after")
+    }).pipe(Effect.scoped))
 })

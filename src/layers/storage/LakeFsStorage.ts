@@ -45,8 +45,8 @@
  *
  * **Gotchas**
  *
- * - A component's upload has no timeout: it streams a client's content (or a spool file) and takes as long as it
- *   takes.
+ * - A component written with `write` (content the server makes, streamed as it comes) has no upload timeout; one
+ *   staged from a spool file has the timeout plus its bytes at 1 MB/s.
  * - A lakeFS that completes a commit only after the branch was read for it (beyond the timeout and the looks after
  *   it) turns a commit reported as failed into one that happened. The looks make that unlikely, not impossible.
  * - The commit id lookup reads the newest 100 commits of the branch: with more commits after ours in the few seconds
@@ -348,7 +348,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     Effect.gen(function*() {
       const at = yield* locate(objectId, componentId)
       const file = yield* spooler.fileOf(spooled)
-      yield* upload(at.path, spooler.read(file), mediaType, {}, file.size)
+      // the content is here already, so its upload is the server's own business and has a deadline: the timeout,
+      // plus its bytes at 1 MB/s (a lakeFS that stops reading would otherwise hold the write lock for good)
+      const deadline = Duration.sum(timeout, Duration.millis(file.size / UPLOAD_BYTES_PER_MILLI))
+      yield* upload(at.path, spooler.read(file), mediaType, {}, file.size, (call) => Effect.timeout(call, deadline))
       yield* mark(at, file.hex)
       return { ...at, size: file.size, mediaType, checksum: spooled.checksum, modified: yield* now } satisfies ComponentStat
     })
@@ -609,6 +612,9 @@ export const layer = (options: Options): Layer.Layer<Storage, StorageError> =>
 // internal
 
 /** `{url}/api/v1`, whether or not the configured URL already ends in it */
+/** the slowest a staged upload from a spool file may go before it counts as stalled: 1 MB/s */
+const UPLOAD_BYTES_PER_MILLI = 1000
+
 const apiUrl = (options: Options) => `${options.url.replace(/\/+$/, "").replace(/\/api\/v1$/, "")}/api/v1`
 
 const repositoryUrl = (options: Options) => `${apiUrl(options)}/repositories/${encodeURIComponent(options.repo)}`
