@@ -29,7 +29,7 @@ export interface Progress {
   waiting: number
   /** when the pending read or write started, in ms */
   since: number
-  /** when the first bytes of the message being read arrived, in ms; -1 between messages */
+  /** when the read that brought the message's first bytes started, in ms; -1 between messages */
   messageSince: number
   /** the bytes read since then */
   messageBytes: number
@@ -77,9 +77,10 @@ export const watchRead = <E>(
   const arrived = (batch: ReadonlyArray<Uint8Array> | undefined) => {
     progress.waiting = NOTHING
     if (batch !== undefined) {
-      const now = clock.currentTimeMillisUnsafe()
-      if (progress.messageSince < 0) progress.messageSince = now
-      else progress.messageWaited += now - progress.since
+      // a message's first bytes end a wait between messages, which is not the message's: only later reads add
+      // their waits (and only they read the clock, which a small request then never does on arrival)
+      if (progress.messageSince < 0) progress.messageSince = progress.since
+      else progress.messageWaited += clock.currentTimeMillisUnsafe() - progress.since
       for (let i = 0; i < batch.length; i++) progress.messageBytes += batch[i]!.length
     }
     return batch
@@ -93,8 +94,9 @@ export const watchRead = <E>(
 
 /**
  * A write, told to `progress`: a client that stops reading is waited for as one that stops sending. What the
- * connection waited for before (a read that flushes the answers first) is waited for again from the write's end; a
- * failed write ends the connection, so only success restores it.
+ * connection waited for before (a read that flushes the answers first) is waited for again after the write, counted
+ * from the write's start (a write that goes at once, as nearly all do, costs no second clock read); a failed write
+ * ends the connection, so only success restores it.
  *
  * @category combinators
  * @since 0.1.0
@@ -106,7 +108,6 @@ export const watchWrite = <E>(write: Effect.Effect<void, E>, progress: Progress,
     progress.since = clock.currentTimeMillisUnsafe()
     return Effect.map(write, () => {
       progress.waiting = before
-      progress.since = clock.currentTimeMillisUnsafe()
     })
   })
 

@@ -162,13 +162,19 @@ export class Output {
     return this.watch(this.writer.writeAll([this.take(), ...chunks]))
   }
 
-  /** writes what is queued, if anything, then runs `then` */
-  flushThen<A, E>(then: Effect.Effect<A, E>): Effect.Effect<A, E | Socket.SocketError> {
-    return this.count === 0 ? then : Effect.andThen(this.watch(this.writer.write(this.take())), then)
+  /**
+   * Writes what is queued, if anything, then reads with `read`: for the loop's read, which the connection's deadlines
+   * watch as a whole already (a flush its client leaves unread is waited for as a read), so the write is not wrapped
+   * again on the path every request takes.
+   */
+  flushThenRead<A, E>(read: Effect.Effect<A, E>): Effect.Effect<A, E | Socket.SocketError> {
+    return this.count === 0 ? read : Effect.andThen(this.writer.write(this.take()), read)
   }
 
   /** writes what is queued */
-  readonly flush: Effect.Effect<void, Socket.SocketError> = Effect.suspend(() => this.flushThen(Effect.void))
+  readonly flush: Effect.Effect<void, Socket.SocketError> = Effect.suspend(() =>
+    this.count === 0 ? Effect.void : this.watch(this.writer.write(this.take()))
+  )
 
   /**
    * What is queued, in one buffer: one `write` of a few hundred bytes costs less than a `writev` of their pieces,
@@ -220,7 +226,7 @@ export const serveConnection = Effect.fnUntraced(
       const read = PartReader.fromSocket((yield* socket.reader).pull)
       // pending answers go out before the loop waits for more input: a client that reads none of them is waited
       // for as one that sends nothing is
-      const pullBatch = Deadlines.watchRead(Effect.suspend(() => output.flushThen(read)), progress, clock)
+      const pullBatch = Deadlines.watchRead(Effect.suspend(() => output.flushThenRead(read)), progress, clock)
       const first = yield* pullBatch
       if (first === undefined) return
       const framing = choose(first[0]![0]!)
