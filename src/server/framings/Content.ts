@@ -62,7 +62,7 @@ export type OpenContent =
 
 /**
  * The open content of an answer's components, by index; `undefined` where a component needs no opening (empty, or in
- * memory).
+ * memory) or is opened when its turn comes (every one after the first that needs opening).
  *
  * @category models
  * @since 0.1.0
@@ -70,16 +70,17 @@ export type OpenContent =
 export type Opened = ReadonlyArray<OpenContent | undefined>
 
 /**
- * Opens the content of `components` that needs opening, then runs `write` (which announces the answer and streams
- * it) in a scope that closes the content afterwards. When a component cannot be opened, or is no longer the size its
- * stat announced, `refuse` gets the error instead and nothing of the answer is written.
+ * Opens the first of `components` whose content needs opening and reads its first piece, then runs `write` (which
+ * announces the answer and streams it) in a scope that closes the content afterwards. When it cannot be opened, or is
+ * no longer the size its stat announced, `refuse` gets the error instead and nothing of the answer is written.
  *
  * **Details**
  *
- * Every component is opened before the head (the binary envelope's header counts all of their bytes), but only the
- * first one's first piece is read then: it goes out right behind the head anyway, and reading each one's would hold a
- * piece per element of a large `includeElementData` answer. A later component's storage proved it is there when it
- * opened (a file opened, lakeFS answered 200).
+ * The first component goes out right behind the head, so proving it readable proves the answer's start. Later ones
+ * (an `includeElementData` answer, an invoke's derived components) are opened when their turn comes, one at a time:
+ * opening all of them ahead would hold a file handle or a lakeFS response per element for the whole answer, and an
+ * object with many elements would spend them by the thousand. A later one that fails cuts the answer, as content
+ * that fails part-way always does.
  *
  * @category combinators
  * @since 0.1.0
@@ -91,7 +92,7 @@ export const whenReadable = <E>(
 ): Effect.Effect<void, E> => {
   const first = firstToOpen(components)
   if (first === components.length) return write(nothingOpened)
-  return Effect.scoped(Effect.matchEffect(openAll(components, first), {
+  return Effect.scoped(Effect.matchEffect(openFirst(components, first), {
     onFailure: (error) => Effect.sync(() => refuse(error)),
     onSuccess: write
   }))
@@ -115,7 +116,8 @@ export const anyToOpen = (components: ReadonlyArray<Component>): boolean => firs
 export const nothingOpened: Opened = []
 
 /**
- * Writes a component's content, `opened` by {@link whenReadable} unless it needs no opening.
+ * Writes a component's content: `opened` by {@link whenReadable} (the first that needs opening), or opened now, in a
+ * scope of its own that closes as soon as it is written (the later ones), or as it is (in memory).
  *
  * @category encoding
  * @since 0.1.0
@@ -129,12 +131,23 @@ export const streamContent = (
   if (component.size === 0) return Effect.void
   if (component.bytes !== undefined) return fromBytes(output, component, component.bytes, frame)
   if (opened === undefined) {
-    return Effect.die(new Error(`component ${JSON.stringify(component.componentId)} was not opened before its answer`))
+    return Effect.scoped(Effect.flatMap(
+      Effect.mapError(open(component, false), failed(component)),
+      (now) => fromOpened(output, component, now, frame)
+    ))
   }
-  return opened._tag === "Reader"
+  return fromOpened(output, component, opened, frame)
+}
+
+const fromOpened = (
+  output: Output,
+  component: Component,
+  opened: OpenContent,
+  frame: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Arr.NonEmptyReadonlyArray<Uint8Array>
+): Effect.Effect<void, ConnectionError<never>> =>
+  opened._tag === "Reader"
     ? fromReader(output, component, opened.reader, opened.first, frame)
     : fromStream(output, component, opened.pull, opened.first, frame)
-}
 
 /**
  * The component's content when it can simply join the queued answer: in memory already, of the size announced, and
@@ -182,14 +195,11 @@ const giveBack = (buffer: Uint8Array) => {
   if (buffer.length === PIECE && free.length < MAX_FREE) free.push(buffer)
 }
 
-/** opens, in order, every component from `first` on that needs it; only `first` has its first piece read */
-const openAll = (components: ReadonlyArray<Component>, first: number): Effect.Effect<Opened, DoipError, Scope.Scope> =>
-  Effect.gen(function*() {
+/** opens component `first` and reads its first piece; the later ones are opened by `streamContent` in their turn */
+const openFirst = (components: ReadonlyArray<Component>, first: number): Effect.Effect<Opened, DoipError, Scope.Scope> =>
+  Effect.map(open(components[first]!, true), (content) => {
     const opened: Array<OpenContent | undefined> = new Array(components.length)
-    for (let i = first; i < components.length; i++) {
-      const component = components[i]!
-      if (needsOpening(component)) opened[i] = yield* open(component, i === first)
-    }
+    opened[first] = content
     return opened
   })
 
