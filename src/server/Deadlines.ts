@@ -29,8 +29,8 @@ export interface Progress {
   waiting: number
   /** when the pending read or write started, in ms */
   since: number
-  /** when the read that brought the message's first bytes started, in ms; -1 between messages */
-  messageSince: number
+  /** whether a message's first bytes have arrived (and it is not read to its end yet) */
+  inMessage: boolean
   /** the bytes read since then */
   messageBytes: number
   /** how long reads of the message have waited for the client, in ms (a handler's own time is not the client's) */
@@ -46,7 +46,7 @@ export interface Progress {
 export const make = (clock: Clock.Clock): Progress => ({
   waiting: READING,
   since: clock.currentTimeMillisUnsafe(),
-  messageSince: -1,
+  inMessage: false,
   messageBytes: 0,
   messageWaited: 0
 })
@@ -58,7 +58,7 @@ export const make = (clock: Clock.Clock): Progress => ({
  * @since 0.1.0
  */
 export const messageDone = (progress: Progress): void => {
-  progress.messageSince = -1
+  progress.inMessage = false
   progress.messageBytes = 0
   progress.messageWaited = 0
 }
@@ -79,7 +79,7 @@ export const watchRead = <E>(
     if (batch !== undefined) {
       // a message's first bytes end a wait between messages, which is not the message's: only later reads add
       // their waits (and only they read the clock, which a small request then never does on arrival)
-      if (progress.messageSince < 0) progress.messageSince = progress.since
+      if (!progress.inMessage) progress.inMessage = true
       else progress.messageWaited += clock.currentTimeMillisUnsafe() - progress.since
       for (let i = 0; i < batch.length; i++) progress.messageBytes += batch[i]!.length
     }
@@ -135,7 +135,7 @@ export const enforce = (progress: Progress, limits: Settings["limits"], clock: C
     }
     let wakeAt = idleAt
     // only the client's sending is its message's time: an answer it reads slowly is bounded by the idle timeout
-    if (progress.waiting === READING && progress.messageSince >= 0) {
+    if (progress.waiting === READING && progress.inMessage) {
       // the message's allowance is spent by the time its reads waited, not by the handler's time between them
       const messageAt = progress.since - progress.messageWaited + messageMillis + progress.messageBytes / bytesPerMilli
       if (now >= messageAt) {

@@ -112,7 +112,9 @@ layer(layerServer({ tls: { mode: "required", files } }), { excludeTestServices: 
           const error = yield* client.hello().pipe(Effect.flip)
           assert.match(error.message, /--tls/)
           const secure = yield* clientFor(protocol, { tls: { ca: files.cert } })
-          assert.strictEqual((yield* secure.hello())["status"] ?? "ok", "ok")
+          const hello = yield* secure.hello()
+          const attributes = protocol === "binary" ? hello : (hello["attributes"] as Record<string, unknown>)
+          assert.strictEqual(attributes["tls"], true, "answered over TLS")
         }))
     }
   }

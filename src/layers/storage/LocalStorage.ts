@@ -56,6 +56,7 @@ import {
   now,
   orUnavailable,
   parseObject,
+  spoolThenStage,
   type Tree as BranchTree,
   unavailable
 } from "./internal/storageCommon.ts"
@@ -119,18 +120,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     return stat
   })
 
-  const write = <E>(
-    objectId: string,
-    componentId: string,
-    mediaType: string,
-    content: Stream.Stream<Uint8Array, E>,
-    options?: WriteOptions | undefined
-  ) =>
-    // an id that cannot name a path fails before a byte is read
-    Effect.andThen(
-      locate(objectId, componentId),
-      Effect.scoped(Effect.flatMap(spool(content, options), (spooled) => stage(objectId, componentId, mediaType, spooled)))
-    )
+  const write = spoolThenStage(spool, stage)
 
   // uninterruptible: once the ref is renamed, memory must follow, or the next commit would fork the history
   const commit = (message: string, metadata: Readonly<Record<string, string>>) =>

@@ -30,6 +30,7 @@ import {
   now,
   openFromStream,
   parseObject,
+  spoolThenStage,
   type Tree
 } from "./internal/storageCommon.ts"
 
@@ -91,17 +92,7 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
       return stat
     })
 
-    const write = <E>(
-      objectId: string,
-      componentId: string,
-      mediaType: string,
-      content: Stream.Stream<Uint8Array, E>,
-      options?: WriteOptions | undefined
-    ) =>
-      Effect.andThen(
-        locate(objectId, componentId),
-        Effect.scoped(Effect.flatMap(spool(content, options), (handle) => stage(objectId, componentId, mediaType, handle)))
-      )
+    const write = spoolThenStage(spool, stage)
 
     const commit = Effect.fnUntraced(function*(message: string, metadata: Readonly<Record<string, string>>) {
       const creationDate = yield* now

@@ -49,14 +49,17 @@ export const keep = Effect.fnUntraced(function*(
     readonly metadata?: Readonly<Record<string, string>> | undefined
   }
 ): Effect.fn.Return<{ readonly derived: DerivedComponent; readonly commitId: string | undefined }, StorageError> {
-  const derived: DerivedComponent = {
+  const derived = (checksum: string): DerivedComponent => ({
     componentId: component.componentId,
     mediaType: component.mediaType,
     size: component.bytes.length,
-    checksum: `sha256:${createHash("sha256").update(component.bytes).digest("hex")}`,
+    checksum,
     bytes: component.bytes
+  })
+  if (principal === undefined) {
+    return { derived: derived(`sha256:${createHash("sha256").update(component.bytes).digest("hex")}`), commitId: undefined }
   }
-  if (principal === undefined) return { derived, commitId: undefined }
+  // stored: the storage has hashed the bytes on their way in
   const written = yield* writer.write({
     objectId: component.objectId,
     componentId: component.componentId,
@@ -66,5 +69,5 @@ export const keep = Effect.fnUntraced(function*(
     message: component.message,
     metadata: { workflow: component.workflow, committer: principal, ...component.metadata }
   })
-  return { derived: { ...derived, checksum: written.stat.checksum }, commitId: written.commit.id }
+  return { derived: derived(written.stat.checksum), commitId: written.commit.id }
 })

@@ -108,7 +108,7 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
   respond(response: DoipResponse) {
     const { header, objectId } = this.head!
     if (!anyToOpen(response.components)) return writeResponse(this.connection, header, objectId, response, nothingOpened)
-    // the header counts every component's bytes: all of them are opened before it is queued
+    // the header promises every component's bytes: the first is proven readable before it is queued
     return whenReadable(response.components, this.refuse, (opened) =>
       writeResponse(this.connection, header, objectId, response, opened))
   }

@@ -3,9 +3,9 @@
  *
  * **Opened before it is announced.** A success head promises the client the content that follows it (the binary
  * envelope's payload length, DOIP v2.0's `Status.001` and `@`); once it is sent, a failure can only cut the answer
- * and close the connection. So a framing hands its answer to {@link whenReadable} first: every component that needs
- * opening is opened (a file, a storage's `GET` that answered), and the first one's first piece is read, before the
- * framing queues a byte of the answer. A failure there is a `DoipError` the framing answers instead (a storage that is
+ * and close the connection. So a framing hands its answer to {@link whenReadable} first: the first component that
+ * needs opening is opened (a file, a storage's `GET` that answered) and its first piece read before the framing
+ * queues a byte of the answer; later ones open in their turn. A failure there is a `DoipError` the framing answers instead (a storage that is
  * down is `Unavailable`, a component deleted since its stat is `NotFound`), and the connection stays usable. Content
  * in memory already (`OutgoingComponent.bytes`) needs no opening: such answers take no scope and no effect here.
  *

@@ -34,6 +34,26 @@ export const unavailable = (action: string, path: string, cause: PlatformError) 
 export const orUnavailable = (action: string, path: string) => <A, R>(effect: Effect.Effect<A, PlatformError, R>) =>
   Effect.mapError(effect, (cause) => unavailable(action, path, cause))
 
+/**
+ * `Storage.write` of a store that spools: the content spooled, then staged, in a scope that removes the spool either
+ * way; an id that cannot name a path fails before a byte is read.
+ */
+export const spoolThenStage = <S>(
+  spool: <E>(content: Stream.Stream<Uint8Array, E>, options?: WriteOptions | undefined) => Effect.Effect<S, StorageError | E, Scope.Scope>,
+  stage: (objectId: string, componentId: string, mediaType: string, spooled: S) => Effect.Effect<ComponentStat, StorageError>
+) =>
+<E>(
+  objectId: string,
+  componentId: string,
+  mediaType: string,
+  content: Stream.Stream<Uint8Array, E>,
+  options?: WriteOptions | undefined
+): Effect.Effect<ComponentStat, StorageError | E> =>
+  Effect.andThen(
+    locate(objectId, componentId),
+    Effect.scoped(Effect.flatMap(spool(content, options), (spooled) => stage(objectId, componentId, mediaType, spooled)))
+  )
+
 /** `NotFound` of the component at a storage path, named as its client named it: `component a.pdf of Q123` */
 export const notFound = (path: string) => {
   const key = /^\d{2}\/\d{2}\/\d{2}\/(Q\d+)\/(?:components|checksums)\/(.+)$/.exec(path)
