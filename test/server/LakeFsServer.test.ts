@@ -2,7 +2,8 @@
  * The server on `LakeFsStorage` over the lakeFS stand-in, through our client over both framings: what a write leaves
  * on the branch. A write that succeeds is seen at once, bytes and manifest; one whose commit fails, or whose client
  * gives up half-way, is answered with a clear error and leaves the branch as it was: nothing staged (a later commit
- * would take it along), the old content served, and the next write working.
+ * would take it along), the old content served, and the next write working. Each change stages on a write branch of
+ * its own, merged into the branch when it commits.
  */
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -85,25 +86,26 @@ for (const protocol of ["binary", "doip2"] as const) {
         assert.deepStrictEqual(yield* uncommitted(standIn), [])
       }))
 
-    it.effect("a failed commit whose undo fails too: the next change undoes it first, so it never lands", () =>
+    it.effect("a failed commit whose write branch cannot be deleted either: the next change does not carry it", () =>
       Effect.gen(function*() {
         yield* seed("Q2005", "a.txt", "old a", "text/plain")
         yield* seed("Q2006", "b.txt", "old b", "text/plain")
         const standIn = yield* LakeFsStandIn
         const client = yield* DoipClient.DoipClient
-        // the commit, and every try of both resets (the component and its checksum marker, 1 + 4 retries each)
-        standIn.failNext(1 + 2 * 5, 500, /^(POST .*\/commits|PUT )/)
+        // the commit on the write branch, and every try of the branch's deletion (1 + 4 retries)
+        standIn.failNext(1 + 5, 500, /^(POST .*\/commits|DELETE .*\/branches\/doip-write-)/)
         const refusal = yield* refusalOf(client.updateComponent("Q2005", "a.txt", text("refused a"), "text/plain"))
         assert.deepStrictEqual(refusal, { kind: "Unavailable", message: "storage unavailable: lakeFS commit failed: HTTP 500" })
-        assert.lengthOf(yield* uncommitted(standIn), 2, "the refused update is still staged")
+        assert.lengthOf(standIn.branches().filter((b) => b.startsWith("doip-write-")), 1, "the refused update's branch is left")
+        assert.deepStrictEqual(yield* uncommitted(standIn), [], "and nothing is staged on the branch")
 
         // lakeFS is back: the next change, of another object, must not publish the refused update with its commit
         yield* client.updateComponent("Q2006", "b.txt", text("new b"), "text/plain")
-        assert.deepStrictEqual(yield* uncommitted(standIn), [])
         assert.strictEqual(yield* contentOf("Q2005", "a.txt"), "old a")
         assert.strictEqual(yield* contentOf("Q2006", "b.txt"), "new b")
         const history = yield* (yield* Storage).history("Q2005")
         assert.deepStrictEqual(history.map((c) => c.metadata["operation"]), ["seed"])
+        assert.isTrue(standIn.commits()[0]!.changed.every((path) => path.startsWith("00/20/06/Q2006/")), "the last commit holds Q2006 alone")
       }))
 
     it.effect("a client that gives up half-way through an upload leaves nothing staged", () =>
@@ -124,12 +126,12 @@ for (const protocol of ["binary", "doip2"] as const) {
         assert.strictEqual(yield* contentOf("Q2003", "a.txt"), "before")
       }))
 
-    it.effect("a commit that landed but whose answer was lost: the update succeeded, and says so; the new content", () =>
+    it.effect("a merge that landed but whose answer was lost: the update succeeded, and says so; the new content", () =>
       Effect.gen(function*() {
         yield* seed("Q2007", "a.txt", "old a", "text/plain")
         const standIn = yield* LakeFsStandIn
         const client = yield* DoipClient.DoipClient
-        standIn.loseCommitAnswer("drop", { applied: true })
+        standIn.loseCommitAnswer("drop", { applied: true, on: "merge" })
         yield* client.updateComponent("Q2007", "a.txt", text("landed a"), "text/plain")
         assert.strictEqual(yield* contentOf("Q2007", "a.txt"), "landed a")
         assert.deepStrictEqual(yield* manifestComponents("Q2007"), [["a.txt", 8, sha256("landed a")]])
@@ -138,16 +140,16 @@ for (const protocol of ["binary", "doip2"] as const) {
         assert.deepStrictEqual(history.map((c) => c.metadata["operation"]), ["update", "seed"], "committed once")
       }))
 
-    it.effect("a commit that did not land and whose answer was lost: a clear error, nothing staged, the old content", () =>
+    it.effect("a merge that did not land and whose answer was lost: a clear error, nothing staged, the old content", () =>
       Effect.gen(function*() {
         yield* seed("Q2008", "a.txt", "old a", "text/plain")
         const standIn = yield* LakeFsStandIn
         const client = yield* DoipClient.DoipClient
-        standIn.loseCommitAnswer("drop", { applied: false })
+        standIn.loseCommitAnswer("drop", { applied: false, on: "merge" })
         const refusal = yield* refusalOf(client.updateComponent("Q2008", "a.txt", text("lost a"), "text/plain"))
         assert.deepStrictEqual(refusal, {
           kind: "Unavailable",
-          message: "storage unavailable: lakeFS commit failed: TransportError; the branch shows it was not applied"
+          message: "storage unavailable: lakeFS merge failed: TransportError; the branch shows it was not applied"
         })
         assert.deepStrictEqual(yield* uncommitted(standIn), [])
         assert.strictEqual(yield* contentOf("Q2008", "a.txt"), "old a")
@@ -158,13 +160,13 @@ for (const protocol of ["binary", "doip2"] as const) {
         yield* seed("Q2009", "a.txt", "old a", "text/plain")
         const standIn = yield* LakeFsStandIn
         const client = yield* DoipClient.DoipClient
-        standIn.loseCommitAnswer(502, { applied: true })
+        standIn.loseCommitAnswer(502, { applied: true, on: "merge" })
         // the log read for the commit, not the reads of the update before it
         standIn.failNext(1000, 503, /^GET .*\/commits\?amount=/)
         const refusal = yield* refusalOf(client.updateComponent("Q2009", "a.txt", text("maybe a"), "text/plain"))
         standIn.failNext(0)
         assert.strictEqual(refusal.kind, "Unavailable")
-        assert.match(refusal.message, /^outcome unknown: the change may or may not have been applied; retrieve the object to see whether it was \(lakeFS commit on branch main: its answer was lost \(HTTP 502\) and the branch cannot be read to learn whether it was applied \(lakeFS commit log failed: HTTP 503\)\)$/)
+        assert.match(refusal.message, /^outcome unknown: the change may or may not have been applied; retrieve the object to see whether it was \(lakeFS merge on branch main: its answer was lost \(HTTP 502\) and the branch cannot be read to learn whether it was applied \(lakeFS commit log failed: HTTP 503\)\)$/)
         // it had landed: a retrieve says so
         assert.strictEqual(yield* contentOf("Q2009", "a.txt"), "maybe a")
         assert.deepStrictEqual(yield* uncommitted(standIn), [])

@@ -159,7 +159,7 @@ for (const backend of backends) {
           assert.strictEqual((yield* client.hello())["status"], "ok")
         }))
 
-      it.effect("purge drops the cached manifest, so the next retrieve sees what storage holds now", () =>
+      it.effect("purge drops the cached manifest, so the next retrieve sees what storage holds now (lakeFS: at once)", () =>
         Effect.gen(function*() {
           yield* seed("Q11", "a.txt", "a")
           const client = yield* DoipClient
@@ -170,7 +170,9 @@ for (const backend of backends) {
           const storage = yield* Storage
           yield* storage.write("Q11", "b.txt", "text/plain", Stream.succeed(text("b")))
           yield* storage.commit("side door", {})
-          assert.deepStrictEqual(componentIds(yield* client.retrieve("Q11")), ["a.txt"])
+          // a storage that other processes may write to (lakeFS) has its manifests checked against the branch's head
+          const seenAtOnce = storage.versions !== undefined
+          assert.deepStrictEqual(componentIds(yield* client.retrieve("Q11")), seenAtOnce ? ["a.txt", "b.txt"] : ["a.txt"])
           assert.deepStrictEqual(yield* client.purge("q11"), { operation: "purge", status: "purged", objectId: "Q11" })
           assert.deepStrictEqual(componentIds(yield* client.retrieve("Q11")), ["a.txt", "b.txt"])
         }))

@@ -11,7 +11,15 @@
  *   and `checksum` are its MD5); an upload whose connection breaks stages nothing and leaves no file behind.
  * - Reads stream from that file: 200 with the whole object, 206 for a `Range`, 416 for a range past its end.
  * - A commit with nothing that changes the tree answers 400 `{"message":"commit: no changes"}` (unless `allow_empty`).
+ * - A diff of two refs lists the paths that differ, under `prefix` when given, paginated.
  * - `commits?objects=P&prefixes=F` gives the commits (first-parent chain) that changed path `P` or something under `F`.
+ * - Branches are listed (`prefix`, paginated), created from a branch or commit, and deleted (not the default one:
+ *   400). A merge (`POST refs/{source}/merge/{branch}`) is three-way against the nearest common ancestor, as lakeFS's:
+ *   a path changed on one side only takes that side; changed on both, the `strategy` decides (`source-wins`,
+ *   `dest-wins`), or it is a 409 conflict. A destination with uncommitted changes is refused (400, "dirty branch"),
+ *   a merge that changes nothing too (400, "no changes"). The commit has the destination's head as its one parent
+ *   with `squash_merge`, else the source commit as a second, and carries `.lakefs.merge.strategy` in its metadata.
+ *   `GET commits/{id}` reads any commit.
  * - Fault injection: `failNext(n, status, matching)` answers the next `n` authenticated calls (those whose
  *   `METHOD /path?query` matches `matching`, when given) with that status,
  *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long, `hang(matching)`
@@ -85,7 +93,19 @@ export interface LakeFsStandInService {
    * false), then the connection is dropped (`"drop"`), answered with that status and `{"message": …}` (a number), or
    * never answered (`"hang"`, until `hang(undefined)`)
    */
-  readonly loseCommitAnswer: (how: "drop" | "hang" | number, options?: { readonly applied?: boolean }) => void
+  readonly loseCommitAnswer: (
+    how: "drop" | "hang" | number,
+    options?: { readonly applied?: boolean; readonly on?: "commit" | "merge" }
+  ) => void
+  /** the names of the repository's branches, sorted */
+  readonly branches: () => ReadonlyArray<string>
+  /** the commits of the branch, newest first, following first parents: message, metadata and the paths each changed */
+  readonly commits: (branch?: string) => ReadonlyArray<{
+    readonly id: string
+    readonly message: string
+    readonly metadata: Readonly<Record<string, string>>
+    readonly changed: ReadonlyArray<string>
+  }>
   /** every call seen, as `METHOD /path?query`, oldest first */
   readonly requests: () => ReadonlyArray<string>
 }
@@ -119,7 +139,9 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       delay: 0,
       hang: undefined as RegExp | undefined,
       cut: undefined as { readonly bytes: number; readonly matching: RegExp } | undefined,
-      lostCommit: undefined as { readonly how: "drop" | "hang" | number; readonly applied: boolean } | undefined
+      lostCommit: undefined as
+        | { readonly how: "drop" | "hang" | number; readonly applied: boolean; readonly on: "commit" | "merge" }
+        | undefined
     }
     /** the calls left unanswered by `hang` */
     const hanging = new Set<Http.ServerResponse>()
@@ -168,10 +190,33 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       if (kind === "branches" && name === undefined && method === "POST") {
         return readJson(req, res, (body) => newBranch(res, repo, body))
       }
+      if (kind === "branches" && name === undefined && method === "GET") {
+        const prefix = url.searchParams.get("prefix") ?? ""
+        const names = Array.from(repo.branches.keys()).filter((n) => n.startsWith(prefix)).sort()
+        return send(res, 200, page(names, (n) => n, url.searchParams, 100, (n) => ({ id: n, commit_id: repo.branches.get(n)!.head })))
+      }
+      if (kind === "commits" && name !== undefined && what === undefined && method === "GET") {
+        const found = repo.commits.get(name)
+        return found === undefined ? notFound(res) : send(res, 200, commitBody(found))
+      }
+      if (kind === "refs" && name !== undefined && what === "merge" && sub !== undefined && method === "POST") {
+        return readJson(req, res, (body) => {
+          const lost = faults.lostCommit?.on === "merge" ? faults.lostCommit : undefined
+          if (lost === undefined) return merge(res, repo, name, sub, body)
+          faults.lostCommit = undefined
+          if (lost.applied) merge(res, repo, name, sub, body, () => {})
+          loseAnswer(res, lost.how)
+        })
+      }
       if (kind === "branches" && name !== undefined) {
         const branch = repo.branches.get(name)
         if (branch === undefined) return notFound(res)
         if (what === undefined && method === "GET") return send(res, 200, { id: name, commit_id: branch.head })
+        if (what === undefined && method === "DELETE") {
+          if (name === repo.defaultBranch) return send(res, 400, { message: "cannot delete repository default branch" })
+          repo.branches.delete(name)
+          return send(res, 204)
+        }
         if (what === undefined && method === "PUT") {
           return readJson(req, res, (body) => {
             if (body.type !== "object" || typeof body.path !== "string") {
@@ -187,15 +232,12 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
           return send(res, 204)
         }
         if (what === "commits" && sub === undefined && method === "POST") {
-          const lost = faults.lostCommit
-          faults.lostCommit = undefined
+          const lost = faults.lostCommit?.on === "commit" ? faults.lostCommit : undefined
           if (lost === undefined) return readJson(req, res, (body) => commit(res, repo, branch, body))
+          faults.lostCommit = undefined
           return readJson(req, res, (body) => {
             if (lost.applied) commit(res, repo, branch, body, () => {})
-            if (lost.how === "drop") return void res.destroy()
-            if (lost.how !== "hang") return send(res, lost.how, { message: "injected failure" })
-            hanging.add(res)
-            res.on("close", () => hanging.delete(res))
+            loseAnswer(res, lost.how)
           })
         }
         if (what === "diff" && sub === undefined && method === "GET") {
@@ -218,7 +260,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
         if (what === "commits" && sub === undefined) return send(res, 200, log(repo, name, url.searchParams))
         if (what === "diff" && sub !== undefined && third === undefined) {
           const right = resolve(repo, sub)
-          return right === undefined ? notFound(res) : send(res, 200, diffBody(tree, right))
+          return right === undefined ? notFound(res) : send(res, 200, diffBody(tree, right, url.searchParams))
         }
       }
       return notFound(res)
@@ -276,6 +318,58 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       branch.head = created.id
       branch.staging.clear()
       reply(201, commitBody(created))
+    }
+
+    /** no answer, as `loseCommitAnswer` wants it */
+    const loseAnswer = (res: Http.ServerResponse, how: "drop" | "hang" | number) => {
+      if (how === "drop") return void res.destroy()
+      if (how !== "hang") return send(res, how, { message: "injected failure" })
+      hanging.add(res)
+      res.on("close", () => hanging.delete(res))
+    }
+
+    const merge = (
+      res: Http.ServerResponse,
+      repo: Repo,
+      sourceRef: string,
+      destinationName: string,
+      body: Record<string, unknown>,
+      reply: (status: number, body: unknown) => void = (status, body) => send(res, status, body)
+    ) => {
+      const destination = repo.branches.get(destinationName)
+      const sourceId = repo.branches.get(sourceRef)?.head ?? (repo.commits.has(sourceRef) ? sourceRef : undefined)
+      if (destination === undefined || sourceId === undefined) return reply(404, { message: "not found" })
+      if (destination.staging.size > 0) return reply(400, { message: `${destinationName}: dirty branch` })
+      const strategy = body.strategy ?? "default"
+      if (strategy !== "default" && strategy !== "source-wins" && strategy !== "dest-wins") {
+        return reply(400, { message: "invalid merge strategy" })
+      }
+      const base = mergeBase(repo, sourceId, destination.head)
+      const [from, to] = [repo.commits.get(sourceId)!.tree, repo.commits.get(destination.head)!.tree]
+      const merged = new Map(to)
+      for (const path of new Set([...from.keys(), ...to.keys()])) {
+        const [s, d, b] = [from.get(path), to.get(path), base.get(path)]
+        if (s === b || s === d) continue
+        if (d !== b && strategy === "default") return reply(409, { reference: "" })
+        if (d !== b && strategy === "dest-wins") continue
+        if (s === undefined) merged.delete(path)
+        else merged.set(path, s)
+      }
+      const changed = changedPaths(to, merged)
+      if (changed.size === 0 && body.allow_empty !== true) return reply(400, { message: "no changes" })
+      const created: Commit = {
+        id: randomBytes(32).toString("hex"),
+        parents: body.squash_merge === true ? [destination.head] : [destination.head, sourceId],
+        committer: user,
+        message: typeof body.message === "string" ? body.message : `Merge '${sourceRef}' into '${destinationName}'`,
+        creationDate: Math.floor(Date.now() / 1000),
+        metadata: { ...(isStringRecord(body.metadata) ? body.metadata : {}), ".lakefs.merge.strategy": strategy },
+        tree: merged,
+        changed
+      }
+      repo.commits.set(created.id, created)
+      destination.head = created.id
+      reply(200, { reference: created.id })
     }
 
     /** `branch` (staged view), `branch@` (committed only) or a commit id */
@@ -337,7 +431,16 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
         faults.cut = matching === undefined ? undefined : { bytes, matching }
       },
       loseCommitAnswer: (how, lostOptions) => {
-        faults.lostCommit = { how, applied: lostOptions?.applied ?? false }
+        faults.lostCommit = { how, applied: lostOptions?.applied ?? false, on: lostOptions?.on ?? "commit" }
+      },
+      branches: () => Array.from(repos.get(repoName)!.branches.keys()).sort(),
+      commits: (name = branchName) => {
+        const repo = repos.get(repoName)!
+        const out = []
+        for (let c = repo.commits.get(repo.branches.get(name)?.head ?? ""); c !== undefined; c = repo.commits.get(c.parents[0] ?? "")) {
+          out.push({ id: c.id, message: c.message, metadata: c.metadata, changed: Array.from(c.changed).sort() })
+        }
+        return out
       },
       requests: () => seen.slice()
     } satisfies LakeFsStandInService
@@ -397,6 +500,7 @@ interface Branch {
 
 interface Repo {
   readonly creationDate: number
+  readonly defaultBranch: string
   readonly branches: Map<string, Branch>
   readonly commits: Map<string, Commit>
 }
@@ -415,11 +519,32 @@ const createRepo = (repos: Map<string, Repo>, name: string, defaultBranch: strin
   }
   const repo: Repo = {
     creationDate,
+    defaultBranch,
     branches: new Map([[defaultBranch, { head: initial.id, staging: new Map() }]]),
     commits: new Map([[initial.id, initial]])
   }
   repos.set(name, repo)
   return repo
+}
+
+/** the tree of the nearest commit that both `a` and `b` descend from (all parents followed, as lakeFS does) */
+const mergeBase = (repo: Repo, a: string, b: string): Tree => {
+  const ancestors = new Set<string>()
+  for (const queue = [a]; queue.length > 0;) {
+    const id = queue.shift()!
+    if (ancestors.has(id)) continue
+    ancestors.add(id)
+    queue.push(...(repo.commits.get(id)?.parents ?? []))
+  }
+  const seen = new Set<string>()
+  for (const queue = [b]; queue.length > 0;) {
+    const id = queue.shift()!
+    if (ancestors.has(id)) return repo.commits.get(id)!.tree
+    if (seen.has(id)) continue
+    seen.add(id)
+    queue.push(...(repo.commits.get(id)?.parents ?? []))
+  }
+  return new Map()
 }
 
 const viewOf = (branch: Branch, repo: Repo): Tree => {
@@ -438,9 +563,11 @@ const changedPaths = (before: Tree, after: Tree): ReadonlySet<string> => {
   return changed
 }
 
-const diffBody = (left: Tree, right: Tree) => ({
-  pagination: { has_more: false, next_offset: "", results: 0, max_per_page: 1000 },
-  results: Array.from(changedPaths(left, right)).sort().map((path) => {
+/** the changes from `left` to `right`, paginated; with `params`, only those under its `prefix` */
+const diffBody = (left: Tree, right: Tree, params = new URLSearchParams()) => {
+  const prefix = params.get("prefix") ?? ""
+  const paths = Array.from(changedPaths(left, right)).filter((path) => path.startsWith(prefix)).sort()
+  return page(paths, (path) => path, params, 1000, (path) => {
     const object = right.get(path)
     return {
       type: object === undefined ? "removed" : left.has(path) ? "changed" : "added",
@@ -449,7 +576,7 @@ const diffBody = (left: Tree, right: Tree) => ({
       size_bytes: (object ?? left.get(path))!.blob.size
     }
   })
-})
+}
 
 const objectStats = (object: StoredObject) => ({
   path: object.path,

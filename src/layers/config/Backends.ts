@@ -50,8 +50,18 @@ export class BackendsConfigError extends Schema.TaggedError<BackendsConfigError>
 export const lakeFsOptions = (
   settings: Settings
 ): Effect.Effect<LakeFsStorage.Options | undefined, BackendsConfigError> => {
-  const { url, repo, branch, user, password, resetUncommittedOnStart, retries, retryDelayMillis, timeoutSeconds } =
-    settings.lakefs
+  const {
+    branch,
+    password,
+    repo,
+    resetUncommittedOnStart,
+    retries,
+    retryDelayMillis,
+    staleWriteBranchHours,
+    timeoutSeconds,
+    url,
+    user
+  } = settings.lakefs
   if (Option.isNone(url)) return Effect.succeed(undefined)
   const missing = [
     Option.isNone(repo) ? "LAKEFS_REPO (lakefs.repo)" : undefined,
@@ -72,7 +82,8 @@ export const lakeFsOptions = (
     retries,
     retryDelayMillis,
     timeout: `${timeoutSeconds} seconds`,
-    resetUncommittedOnStart
+    resetUncommittedOnStart,
+    staleWriteBranchAfter: `${staleWriteBranchHours} hours`
   })
 }
 

@@ -29,7 +29,8 @@
  * lakefs: { url: ..., repo: ..., branch: main, user: ..., password: ...,  # url unset: embedded storage
  *           retries: 4, retryDelayMillis: 100,
  *           timeoutSeconds: 30,         # a call's answer, retries included, and each piece of content read
- *           resetUncommittedOnStart: true }  # reset what a killed server left staged (one server per branch only)
+ *           resetUncommittedOnStart: true,   # reset what an older, killed server left staged on the branch
+ *           staleWriteBranchHours: 24 }      # delete write branches a crashed write left once this old
  * health: { intervalSeconds: 30, timeoutSeconds: 5 }   # dependency checks that hello reports
  * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ...,  # refining equations needs a model
  *           timeoutSeconds: 60, acceptsImages: false }       # per model call; whether the model reads images
@@ -129,9 +130,11 @@ export const config = Config.all({
     // a lakeFS that hangs must not hang the clients: a call without an answer this long is Unavailable (content
     // uploads excepted; a commit is then looked for on the branch: see LakeFsStorage)
     timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(30)),
-    // what is staged on the branch at start was left by a killed run of this server, as long as it is the branch's
-    // only writer: turn this off when several servers share a branch
-    resetUncommittedOnStart: Config.Boolean("resetUncommittedOnStart").pipe(Config.withDefault(true))
+    // writes stage on write branches of their own, never on the branch: what is staged there at start was left by
+    // an older server, or by hand, and lakeFS merges into the branch only once it is gone
+    resetUncommittedOnStart: Config.Boolean("resetUncommittedOnStart").pipe(Config.withDefault(true)),
+    // a write branch this old is the leftover of a crashed write (of any server on the branch), and deleted
+    staleWriteBranchHours: Config.Number("staleWriteBranchHours").pipe(Config.withDefault(24))
   }).pipe(Config.nested("lakefs")),
   health: Config.all({
     intervalSeconds: Config.Number("intervalSeconds").pipe(Config.withDefault(30)),
@@ -221,6 +224,7 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_LAKEFS_RETRY_DELAY_MILLIS", ["lakefs", "retryDelayMillis"]],
   ["DOIP_LAKEFS_TIMEOUT_SECONDS", ["lakefs", "timeoutSeconds"]],
   ["DOIP_LAKEFS_RESET_UNCOMMITTED_ON_START", ["lakefs", "resetUncommittedOnStart"]],
+  ["DOIP_LAKEFS_STALE_WRITE_BRANCH_HOURS", ["lakefs", "staleWriteBranchHours"]],
   ["DOIP_HEALTH_INTERVAL_SECONDS", ["health", "intervalSeconds"]],
   ["DOIP_HEALTH_TIMEOUT_SECONDS", ["health", "timeoutSeconds"]],
   ["OLLAMA_HOST", ["ollama", "host"]],

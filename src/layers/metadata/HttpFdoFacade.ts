@@ -5,7 +5,8 @@
  * Manifests are decoded leniently: unknown fields are kept, `fdo:hasComponent` is optional, a component's `mimeType`
  * becomes `mediaType`, and `digitalObjectType` may be any URL (old ones included). Component entries that lack a size
  * or checksum get them from `Storage`. Manifests and types are cached (bounded, with a time to live; failures are not
- * kept), concurrent requests for one object share one HTTP call, `purge` evicts an object's manifest and `purgeType`
+ * kept; manifests checked against the branch's head where several servers share it: `internal/manifestCache.ts`),
+ * concurrent requests for one object share one HTTP call, `purge` evicts an object's manifest and `purgeType`
  * a type FDO.
  *
  * Errors: 404 is `NotFound`, 400 `BadRequest` (a bad identifier), and 5xx answers, timeouts, connection failures and
@@ -28,6 +29,7 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { redactUrl } from "../config/Redact.ts"
 import { FacadeError } from "./FacadeError.ts"
+import * as ManifestCache from "./internal/manifestCache.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import { describedBy, overlay } from "./ObjectDescription.ts"
 import { Storage, type StorageError } from "../storage/Storage.ts"
@@ -202,13 +204,14 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     // failures are not kept: the next call asks again
     timeToLive: (exit: Exit.Exit<unknown, unknown>) => (Exit.isSuccess(exit) ? ttl : Duration.zero)
   }
-  const manifests = yield* Cache.makeWith(lookupManifest, cacheOptions)
+  // what storage adds to a manifest (sizes, checksums, what clients sent) must follow other servers' writes too
+  const manifests = yield* ManifestCache.make(storage, lookupManifest, { capacity: cacheOptions.capacity, timeToLive: ttl })
   const types = yield* Cache.makeWith(lookupType, cacheOptions)
 
   return FdoFacade.of({
-    manifest: (objectId) => Cache.get(manifests, objectId),
+    manifest: manifests.get,
     type: (typeId) => Cache.get(types, typeId),
-    purge: (objectId) => Cache.invalidate(manifests, objectId),
+    purge: manifests.invalidate,
     purgeType: (typeId) => Cache.invalidate(types, typeId)
   })
 })

@@ -2,16 +2,15 @@
  * The embedded FDO façade: manifests derived from what storage holds, and the type FDOs of `TypeCatalog`.
  *
  * The kernel lists every committed component with its media type, size and checksum; `modified` and the provenance
- * come from the object's commit history. Manifests are cached (bounded, with a time to live); `purge` evicts one, and
- * concurrent requests for the same object share one derivation. The type FDOs are constants, so there is nothing to
+ * come from the object's commit history. Manifests are cached (bounded, with a time to live, checked against the
+ * branch's head where several servers share it: `internal/manifestCache.ts`); `purge` evicts one, and concurrent
+ * requests for the same object share one derivation. The type FDOs are constants, so there is nothing to
  * purge.
  *
  * @since 0.1.0
  */
-import * as Cache from "effect/Cache"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import { FacadeError } from "./FacadeError.ts"
 import { describedBy, isRecord, overlay } from "./ObjectDescription.ts"
@@ -19,6 +18,7 @@ import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import * as ObjectRecord from "../storage/ObjectRecord.ts"
 import { type CommitInfo, type ComponentStat, Storage, type StorageError } from "../storage/Storage.ts"
 import * as TypeCatalog from "./TypeCatalog.ts"
+import * as ManifestCache from "./internal/manifestCache.ts"
 
 /**
  * @category constants
@@ -101,21 +101,19 @@ export const make = Effect.fnUntraced(function*(options?: {
       }
       return deriveManifest(objectId, found.components, history)
     })
-  const ttl = options?.timeToLive ?? "5 minutes"
-  const cache = yield* Cache.makeWith(derive, {
+  const manifests = yield* ManifestCache.make(storage, derive, {
     capacity: options?.capacity ?? 10_000,
-    // failures are not kept: a manifest that failed while storage was down is derived afresh once it is back
-    timeToLive: (exit: Exit.Exit<Manifest, FacadeError | StorageError>) => (Exit.isSuccess(exit) ? ttl : Duration.zero)
+    timeToLive: options?.timeToLive ?? "5 minutes"
   })
   return FdoFacade.of({
-    manifest: (objectId) => Cache.get(cache, objectId),
+    manifest: manifests.get,
     type: (typeId) => {
       const fdo = TypeCatalog.embeddedType(typeId)
       return fdo === undefined
         ? Effect.fail(new FacadeError({ kind: "NotFound", message: `type ${typeId} is not known to the embedded façade` }))
         : Effect.succeed(fdo)
     },
-    purge: (objectId) => Cache.invalidate(cache, objectId),
+    purge: manifests.invalidate,
     purgeType: () => Effect.void
   })
 })

@@ -3,18 +3,24 @@
  *
  * Every write of the server (create, update, delete, the workflows that store results) goes through here. `change`
  * runs a body that stages writes and removals of one object's components, then commits them together with metadata
- * `{operation, object_id, component_ids}`; when the body, a staged step or the commit fails or is interrupted, every
- * path the body touched is reset, so nothing half-done stays on the branch. `write` is a change of one component.
- * Changes run one at a time, because a commit takes everything staged on the branch and must not take another
- * writer's half-finished upload with it. For the same reason a path whose reset failed is remembered, and reset
- * before the next change starts: until that works, changes fail with `Unavailable` rather than commit what a client
- * was told had failed. The object's cached manifest is evicted afterwards.
+ * `{operation, object_id, component_ids}`; when the body, a staged step or the commit fails or is interrupted, nothing
+ * it staged stays behind. The object's cached manifest is evicted afterwards. How writers share the branch depends on
+ * the storage:
+ *
+ * - **A write branch per change** (lakeFS, `Storage.writeBranch`): the body stages on a private branch, and the commit
+ *   merges it into the branch as one commit holding only this change. Changes of different objects run in parallel,
+ *   in this process or in other servers on the same branch; changes of one object take turns here, so that a body
+ *   that reads the object and then writes it (create, the record of an update) reads what the previous change left.
+ *   A failed change leaves nothing to undo: its branch is deleted.
+ * - **One branch, one writer at a time** (the embedded and memory stores): a commit takes everything staged on the
+ *   branch, so changes run one at a time, and one that fails resets every path it touched. A path whose reset failed
+ *   is remembered and reset before the next change starts: until that works, changes fail with `Unavailable` rather
+ *   than commit what a client was told had failed. Staging is a rename here, so the turns are short.
  *
  * A client's content must therefore never be read while a change runs: a client that stalls halfway through an
- * element would keep every other writer waiting, and a large upload would hold them all for its whole length. It is
- * received first, outside the lock, with `spool` (into a private file of the storage; memory does not grow with its
- * size), and the body then stages the spooled content (`Staging.stage`): the lock is held for a rename on the
- * embedded store, or an upload from a local file to lakeFS, and the commit. `write` does both.
+ * element would keep other writers waiting, and a large upload would hold them for its whole length. It is received
+ * first, outside any lock, with `spool` (into a private file of the storage; memory does not grow with its size),
+ * and the body then stages the spooled content (`Staging.stage`). `write` does both.
  *
  * @since 0.1.0
  */
@@ -22,11 +28,21 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as RcMap from "effect/RcMap"
 import * as Semaphore from "effect/Semaphore"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import { FdoFacade } from "../metadata/FdoFacade.ts"
-import { type CommitInfo, type ComponentStat, type Spooled, Storage, StorageError, type WriteOptions } from "./Storage.ts"
+import {
+  type BranchStaging,
+  type CommitInfo,
+  type ComponentStat,
+  type Spooled,
+  Storage,
+  StorageError,
+  type WriteBranch,
+  type WriteOptions
+} from "./Storage.ts"
 
 /**
  * @category models
@@ -141,8 +157,24 @@ export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
   const lock = yield* Semaphore.make(1)
+  /** with write branches: one turn per object at a time, for the objects being changed now */
+  const objectLocks = yield* RcMap.make({ lookup: (_objectId: string) => Semaphore.make(1) })
   /** components staged by failed changes whose reset failed too, by `objectId/componentId` */
   const leftovers: Leftovers = new Map()
+
+  /** resets what a failed change staged on the branch; what cannot be reset is remembered as a leftover */
+  const undo = (objectId: string, touched: ReadonlySet<string>) =>
+    Effect.forEach(touched, (componentId) =>
+      storage.reset(objectId, componentId).pipe(
+        Effect.catch((error) =>
+          // an id that cannot name a path cannot have staged anything either
+          error.kind === "InvalidPath"
+            ? Effect.void
+            : Effect.logWarning(`could not undo the staged change of ${objectId}/${componentId}`, error.message).pipe(
+              Effect.andThen(Effect.sync(() => leftovers.set(`${objectId}/${componentId}`, { objectId, componentId })))
+            )
+        )
+      ), { discard: true })
 
   /** resets what failed changes left staged; a change must not start (and commit it) before this works */
   const resetLeftovers = Effect.suspend(() =>
@@ -159,36 +191,77 @@ export const make = Effect.gen(function*() {
       ), { discard: true })
   )
 
-  const change = <A, E, R>(
+  /** the commit message and metadata of a change that staged `changed` */
+  const commitOf = (request: ChangeRequest, changed: ReadonlySet<string>) => ({
+    message: request.message ?? `${request.operation} ${request.objectId}`,
+    metadata: {
+      ...request.metadata,
+      operation: request.operation,
+      object_id: request.objectId,
+      component_ids: Array.from(changed).join(",")
+    }
+  })
+
+  /** one writer at a time on the branch itself, resetting what a failed change staged */
+  const changeOnBranch = <A, E, R>(
     request: ChangeRequest,
     body: (staging: Staging) => Effect.Effect<A, E, R>
   ): Effect.Effect<Changed<A>, StorageError | E, R> =>
     Effect.suspend(() => {
-      const { objectId, operation } = request
-      const session = makeSession(storage, objectId, leftovers)
+      const { objectId } = request
+      const session = makeSession(storage, objectId)
       return Effect.gen(function*() {
         yield* resetLeftovers
         const result = yield* body(session.staging)
         if (session.changed.size === 0) return yield* nothingToChange()
-        const commit = yield* storage.commit(request.message ?? `${operation} ${objectId}`, {
-          ...request.metadata,
-          operation,
-          object_id: objectId,
-          component_ids: Array.from(session.changed).join(",")
-        }).pipe(
-          // the body staged and then undid its own changes (say, wrote and removed a new component)
-          Effect.catchIf((error) => error.kind === "NoChanges", () => Effect.fail(nothingToChange()))
-        )
+        const { message, metadata } = commitOf(request, session.changed)
+        const commit = yield* orNothingToChange(storage.commit(message, metadata))
         return { result, commit, branch: storage.branch }
       }).pipe(
         Effect.onExit((exit) => {
           session.close()
           // purged whatever the outcome: an interrupted commit may still have landed in storage
-          return Effect.andThen(Exit.isSuccess(exit) ? Effect.void : session.undo, facade.purge(objectId))
+          return Effect.andThen(Exit.isSuccess(exit) ? Effect.void : undo(objectId, session.touched), facade.purge(objectId))
         }),
         lock.withPermit
       )
     })
+
+  /** a private branch per change, changes of one object taking turns; the branch goes with the scope */
+  const changeOnWriteBranch = <A, E, R>(
+    writeBranch: () => Effect.Effect<WriteBranch, StorageError, Scope.Scope>,
+    request: ChangeRequest,
+    body: (staging: Staging) => Effect.Effect<A, E, R>
+  ): Effect.Effect<Changed<A>, StorageError | E, R> =>
+    Effect.gen(function*() {
+      const { objectId } = request
+      const turn = yield* RcMap.get(objectLocks, objectId)
+      return yield* turn.withPermit(Effect.gen(function*() {
+        const branch = yield* writeBranch()
+        const session = makeSession(branch, objectId)
+        return yield* Effect.gen(function*() {
+          const result = yield* body(session.staging)
+          if (session.changed.size === 0) return yield* nothingToChange()
+          const { message, metadata } = commitOf(request, session.changed)
+          const commit = yield* orNothingToChange(branch.commit(message, metadata))
+          return { result, commit, branch: storage.branch }
+        }).pipe(
+          Effect.onExit(() => {
+            session.close()
+            // purged whatever the outcome: an interrupted merge may still have landed in storage
+            return facade.purge(objectId)
+          })
+        )
+      }))
+    }).pipe(Effect.scoped)
+
+  const change = <A, E, R>(
+    request: ChangeRequest,
+    body: (staging: Staging) => Effect.Effect<A, E, R>
+  ): Effect.Effect<Changed<A>, StorageError | E, R> =>
+    storage.writeBranch === undefined
+      ? changeOnBranch(request, body)
+      : changeOnWriteBranch(storage.writeBranch, request, body)
 
   const write = <E>(request: WriteRequest<E>): Effect.Effect<Written, StorageError | E> => {
     const { componentId, mediaType, objectId, operation } = request
@@ -219,13 +292,18 @@ export const layer: Layer.Layer<ComponentWriter, never, Storage | FdoFacade> = L
 
 const nothingToChange = () => new StorageError({ kind: "NoChanges", message: "nothing to change" })
 
+/** a commit; when the body staged and then undid its own changes (say, wrote and removed a new component), NoChanges */
+const orNothingToChange = (commit: Effect.Effect<CommitInfo, StorageError>) =>
+  Effect.catchIf(commit, (error) => error.kind === "NoChanges", () => Effect.fail(nothingToChange()))
+
 type Leftovers = Map<string, { readonly objectId: string; readonly componentId: string }>
 
+
 /**
- * The staging of one change: remembers every component it touched, to reset them should the change fail, and the
- * ones it changed, in order, for the commit metadata.
+ * The staging of one change: remembers every component it touched (to reset them, on the storage's branch, should
+ * the change fail) and the ones it changed, in order, for the commit metadata.
  */
-const makeSession = (storage: Storage["Service"], objectId: string, leftovers: Leftovers) => {
+const makeSession = (stager: BranchStaging, objectId: string) => {
   /** every component a staging call started on, including failed and interrupted ones; a Set keeps first order */
   const touched = new Set<string>()
   /** the components whose staging succeeded */
@@ -242,31 +320,18 @@ const makeSession = (storage: Storage["Service"], objectId: string, leftovers: L
 
   const staging: Staging = {
     write: (componentId, mediaType, content, options) =>
-      step(componentId, storage.write(objectId, componentId, mediaType, content, options)),
+      step(componentId, stager.write(objectId, componentId, mediaType, content, options)),
     stage: (componentId, mediaType, spooled) =>
-      step<ComponentStat, never>(componentId, storage.stage(objectId, componentId, mediaType, spooled)),
-    remove: (componentId) => step<void, never>(componentId, storage.remove(objectId, componentId))
+      step<ComponentStat, never>(componentId, stager.stage(objectId, componentId, mediaType, spooled)),
+    remove: (componentId) => step<void, never>(componentId, stager.remove(objectId, componentId))
   }
-
-  const undo = Effect.forEach(touched, (componentId) =>
-    storage.reset(objectId, componentId).pipe(
-      Effect.catch((error) =>
-        // an id that cannot name a path cannot have staged anything either
-        error.kind === "InvalidPath"
-          ? Effect.void
-          : Effect.logWarning(`could not undo the staged change of ${objectId}/${componentId}`, error.message).pipe(
-            Effect.andThen(Effect.sync(() => leftovers.set(`${objectId}/${componentId}`, { objectId, componentId })))
-          )
-      )
-    ), { discard: true })
 
   return {
     staging,
-    changed,
-    undo,
+    touched: touched as ReadonlySet<string>,
+    changed: changed as ReadonlySet<string>,
     close: () => {
       open = false
     }
   }
 }
-

@@ -9,6 +9,13 @@
  * a staged write stays invisible until committed, as the contract wants. `history` is the log of commits that changed
  * the object's folder.
  *
+ * The server itself never stages on the branch: `writeBranch` gives each change a branch of its own
+ * (`doip-write-<time>-<random>`, from the branch's head), on which it stages and commits, and that commit is merged
+ * into the branch as one squashed commit carrying the change's message and metadata. So several writers, in this
+ * process or in other servers on the same branch, run at once, and each commit on the branch holds one change and
+ * nothing of another's. `versions` (the head, read once per round trip however many ask; a diff per object) lets
+ * the manifest caches of several servers follow each other's writes.
+ *
  * **Details**
  *
  * - A component lives at `{shard}/components/{componentId}` (`ObjectId.componentPath`). Its SHA-256 is known only
@@ -27,6 +34,13 @@
  *   upload, the commit, and the content: `open` (and `read`) waits for the answer's head that long, then for each
  *   further piece of the body. `open` returns only once lakeFS has answered 200, so a listener knows the content is
  *   there before it announces it.
+ * - A merge takes the write branch's side of a path that also changed on the branch since the write branch was made
+ *   (`source-wins`): of two writes of one component, the later merge wins, as the later commit would on one branch.
+ *   lakeFS answers 429 when the branch kept moving under its own retries: the merge is tried again (`retries`, with
+ *   jittered back-off). A merge whose answer is lost is looked for on the branch as a commit is (next).
+ * - A write branch is deleted when its change ends, committed or not. One that a crash left (or whose deletion
+ *   failed) is deleted by a sweep, at start and hourly, once older than `Options.staleWriteBranchAfter` (by the time
+ *   in its name), so that no other server's write in flight loses its branch.
  * - A commit whose answer is lost (no answer in time, the connection broken after the request went out, a 5xx, an
  *   answer that cannot be read) may have happened all the same. Each commit carries a fresh id in its metadata
  *   (`doip_write_id`, left out of the `CommitInfo` that `commit` and `history` give), and after a lost answer the
@@ -38,10 +52,10 @@
  *   in all by default), before "not found" counts. A commit is never sent twice: a second try could land beside the
  *   first, and one that failed for sure is the caller's to repeat.
  * - At start (`Options.resetUncommittedOnStart`, default on) the layer resets every uncommitted change on the branch:
- *   what a server killed between staging and committing left behind (a write no client was told had succeeded),
- *   which the next commit would otherwise publish. That assumes one writing server per branch (see `make`). When
- *   lakeFS cannot be reached at start the server starts all the same, and the reset is made before the first write
- *   or removal instead (which fail until it works).
+ *   what an older server, which staged on the branch itself, left when killed between staging and committing, and
+ *   what others stage there by hand. lakeFS refuses to merge into a branch with uncommitted changes, so until they
+ *   are gone no write succeeds. When lakeFS cannot be reached at start the server starts all the same, and the reset
+ *   is made before the first write instead (which fail until it works).
  *
  * **Gotchas**
  *
@@ -51,6 +65,8 @@
  *   it) turns a commit reported as failed into one that happened. The looks make that unlikely, not impossible.
  * - The commit id lookup reads the newest 100 commits of the branch: with more commits after ours in the few seconds
  *   of a lookup (many writers on one branch), ours would be missed and reported as not applied.
+ * - A write costs four calls more than staging on the branch would (create, merge, read the merged commit, delete):
+ *   about 8 ms against the stand-in on this machine.
  * - A component written by someone else, without a checksum marker, reports lakeFS's own checksum as `md5:<etag>`.
  * - `list` and `stat` cost one log call per component besides the listing.
  *
@@ -59,8 +75,10 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as FileSystem from "effect/FileSystem"
 import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -77,7 +95,7 @@ import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { randomUUID } from "node:crypto"
 import { redactUrl } from "../config/Redact.ts"
 import * as ObjectId from "./ObjectId.ts"
-import { type CommitInfo, type ComponentStat, type Spooled, Storage, StorageError } from "./Storage.ts"
+import { type CommitInfo, type ComponentStat, type Spooled, Storage, StorageError, type WriteBranch } from "./Storage.ts"
 import { makeSpooler } from "./internal/spoolFile.ts"
 import { clamp, locate, type Location, measure, notFound, now, openFromStream, parseObject } from "./internal/storageCommon.ts"
 
@@ -105,10 +123,16 @@ export interface Options {
    */
   readonly timeout?: Duration.Input | undefined
   /**
-   * whether the layer resets the branch's uncommitted changes when it starts (what a killed server left staged);
-   * default true. Only right while this server is the branch's one writer: turn it off when several share a branch.
+   * whether the layer resets the branch's uncommitted changes when it starts (what an older, killed server left
+   * staged); default true. The servers of today stage on write branches only, so several may share a branch with it on.
    */
   readonly resetUncommittedOnStart?: boolean | undefined
+  /**
+   * how old a write branch (`doip-write-…`, one per change, deleted when it ends) must be before the layer takes it
+   * for the leftover of a crashed write and deletes it; default 24 hours. Longer than any write takes: another
+   * server's write in flight must not lose its branch.
+   */
+  readonly staleWriteBranchAfter?: Duration.Input | undefined
   /**
    * where `spool` keeps content until it is staged: a directory of this storage alone, emptied at start (of what a
    * crash left); default a fresh directory in the system's temp folder, removed when the storage closes
@@ -122,12 +146,8 @@ export interface Options {
  * with the fix, once.
  *
  * Before it serves, it resets the branch's uncommitted changes (unless `resetUncommittedOnStart` is false), logging
- * how many. This assumes that this process is the only one writing to the branch, as it is today: everything staged
- * when it starts was then staged by an earlier run of it that died before committing (or before undoing a failed
- * change), and no client was told that write succeeded. Several servers on one branch (issue 15) break that
- * assumption: a server starting would reset another's write between its upload and its commit, making that commit
- * fail or miss a component. Such a deployment must turn the reset off (`lakefs.resetUncommittedOnStart: false`) and
- * keep leftovers out of its commits another way (a branch per writer, say).
+ * how many: no write of this server stages there (each has a write branch), so what is staged was left by an older
+ * server or by hand, and no client was told it had succeeded. The sweep of old write branches runs beside it.
  *
  * @category constructors
  * @since 0.1.0
@@ -303,147 +323,164 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       return yield* openFromStream(end - start, yield* contentAt(at.path, size, [start, end]))
     })
 
-  const upload = (
-    path: string,
-    body: Stream.Stream<Uint8Array, unknown>,
-    contentType: string,
-    headers: Record<string, string>,
-    contentLength?: number,
-    limit: <A, E>(call: Effect.Effect<A, E>) => Effect.Effect<A, E | Cause.TimeoutError> = (call) => call
-  ) =>
-    client.execute(
-      HttpClientRequest.post(`${branchUrl}/objects`, { urlParams: { path }, headers }).pipe(
-        HttpClientRequest.bodyStream(body, { contentType, contentLength })
-      )
-    ).pipe(limit, Effect.mapError(failure(`upload of ${path}`)))
-
-  const write: Storage["Service"]["write"] = (objectId, componentId, mediaType, content, options) =>
-    Effect.gen(function*() {
-      const at = yield* locate(objectId, componentId)
-      const queue = yield* Queue.bounded<Uint8Array, Cause.Done>(16)
-      // copies: the caller may reuse the buffers behind these views once they are handed on
-      const feed = measure(content, options, (chunks) => Queue.offerAll(queue, chunks.map((c) => c.slice()))).pipe(
-        Effect.tap(() => Queue.end(queue))
-      )
-      // when the content fails or breaks an option, `all` interrupts the upload: lakeFS stages nothing of a cut request
-      const [{ hex, size }] = yield* Effect.all(
-        [feed, upload(at.path, Stream.fromQueue(queue), mediaType, {}, options?.expectedSize)],
-        { concurrency: 2 }
-      )
-      yield* mark(at, hex)
-      return { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now } satisfies ComponentStat
-    })
-
-  /** stages the checksum marker of the component just uploaded to `at` */
-  const mark = (at: Location, hex: string) =>
-    // an empty body: unlike the content's upload, its answer is due at once
-    upload(checksumPath(at), Stream.empty, "application/octet-stream", { "x-lakefs-meta-sha256": hex }, 0, timed).pipe(
-      // a component without its marker would report the wrong checksum: undo it
-      Effect.tapError(() => Effect.ignore(resetPath(at.path)))
-    )
-
-  const spool: Storage["Service"]["spool"] = (content, writeOptions) => spooler.spool(content, writeOptions)
-
-  const stage = (objectId: string, componentId: string, mediaType: string, spooled: Spooled) =>
-    Effect.gen(function*() {
-      const at = yield* locate(objectId, componentId)
-      const file = yield* spooler.fileOf(spooled)
-      // the content is here already, so its upload is the server's own business and has a deadline: the timeout,
-      // plus its bytes at 1 MB/s (a lakeFS that stops reading would otherwise hold the write lock for good)
-      const deadline = Duration.sum(timeout, Duration.millis(file.size / UPLOAD_BYTES_PER_MILLI))
-      yield* upload(at.path, spooler.read(file), mediaType, {}, file.size, (call) => Effect.timeout(call, deadline))
-      yield* mark(at, file.hex)
-      return { ...at, size: file.size, mediaType, checksum: spooled.checksum, modified: yield* now } satisfies ComponentStat
-    })
-
-  const resetPath = (path: string) =>
-    retrying.execute(
-      HttpClientRequest.put(branchUrl).pipe(HttpClientRequest.bodyJsonUnsafe({ type: "object", path }))
-    ).pipe(timed, Effect.mapError(failure(`reset of ${path}`)))
-
-  const deletePath = (path: string) =>
-    retrying.execute(HttpClientRequest.delete(`${branchUrl}/objects`, { urlParams: { path } })).pipe(
-      timed,
-      Effect.mapError(failure(`delete of ${path}`))
-    )
-
-  const both = (at: Location, f: (path: string) => Effect.Effect<unknown, StorageError>) =>
-    Effect.asVoid(Effect.all([f(at.path), f(checksumPath(at))], { concurrency: 2 }))
-
-  const remove = Effect.fnUntraced(function*(objectId: string, componentId: string) {
-    const at = yield* locate(objectId, componentId)
-    yield* statAt(staged, at.path)
-    yield* both(at, (yield* exists(committed, at.path)) ? deletePath : resetPath)
-  })
-
   /**
-   * Commits what is staged, with a fresh `doip_write_id` in the metadata. An answer that says the commit was refused
-   * (4xx) is its failure; when the answer is lost, the branch says whether the commit happened (`outcomeOf`).
+   * The calls that change a branch: the storage's own, or a write branch (`writeBranch`). Their reads of the branch
+   * itself (`remove`'s stat, a lost commit's lookup) read `name`, never the storage's branch.
    */
-  const commit = (message: string, metadata: Readonly<Record<string, string>>) =>
-    Effect.suspend(() => {
-      const writeId = randomUUID()
-      const body = { message, metadata: { ...metadata, [WRITE_ID]: writeId } }
-      return client.execute(HttpClientRequest.post(`${branchUrl}/commits`).pipe(HttpClientRequest.bodyJsonUnsafe(body)))
-        .pipe(
-          Effect.flatMap(HttpClientResponse.schemaBodyJson(LakeFsCommit)),
-          timed,
-          Effect.map(commitInfo),
-          Effect.catch((error) => {
-            if (error._tag === "HttpClientError" && error.response?.status === 400) {
-              return Effect.fail(
-                new StorageError({ kind: "NoChanges", message: `nothing staged on branch ${branch}`, cause: causeOf(error) })
-              )
-            }
-            const lost = answerLost(error)
-            return lost === "no" ? Effect.fail(failure("commit")(error)) : outcomeOf(writeId, error, lost === "settled")
+  const onBranch = (name: string, shown = `branch ${name}`) => {
+    const branchUrl = `/branches/${encodeURIComponent(name)}`
+    const committed = `/refs/${encodeURIComponent(`${name}@`)}`
+    const staged = `/refs/${encodeURIComponent(name)}`
+    const upload = (
+      path: string,
+      body: Stream.Stream<Uint8Array, unknown>,
+      contentType: string,
+      headers: Record<string, string>,
+      contentLength?: number,
+      limit: <A, E>(call: Effect.Effect<A, E>) => Effect.Effect<A, E | Cause.TimeoutError> = (call) => call
+    ) =>
+      client.execute(
+        HttpClientRequest.post(`${branchUrl}/objects`, { urlParams: { path }, headers }).pipe(
+          HttpClientRequest.bodyStream(body, { contentType, contentLength })
+        )
+      ).pipe(limit, Effect.mapError(failure(`upload of ${path}`)))
+
+    const write: Storage["Service"]["write"] = (objectId, componentId, mediaType, content, options) =>
+      Effect.gen(function*() {
+        const at = yield* locate(objectId, componentId)
+        const queue = yield* Queue.bounded<Uint8Array, Cause.Done>(16)
+        // copies: the caller may reuse the buffers behind these views once they are handed on
+        const feed = measure(content, options, (chunks) => Queue.offerAll(queue, chunks.map((c) => c.slice()))).pipe(
+          Effect.tap(() => Queue.end(queue))
+        )
+        // when the content fails or breaks an option, `all` interrupts the upload: lakeFS stages nothing of a cut request
+        const [{ hex, size }] = yield* Effect.all(
+          [feed, upload(at.path, Stream.fromQueue(queue), mediaType, {}, options?.expectedSize)],
+          { concurrency: 2 }
+        )
+        yield* mark(at, hex)
+        return { ...at, size, mediaType, checksum: `sha256:${hex}`, modified: yield* now } satisfies ComponentStat
+      })
+
+    /** stages the checksum marker of the component just uploaded to `at` */
+    const mark = (at: Location, hex: string) =>
+      // an empty body: unlike the content's upload, its answer is due at once
+      upload(checksumPath(at), Stream.empty, "application/octet-stream", { "x-lakefs-meta-sha256": hex }, 0, timed).pipe(
+        // a component without its marker would report the wrong checksum: undo it
+        Effect.tapError(() => Effect.ignore(resetPath(at.path)))
+      )
+
+
+    const stage = (objectId: string, componentId: string, mediaType: string, spooled: Spooled) =>
+      Effect.gen(function*() {
+        const at = yield* locate(objectId, componentId)
+        const file = yield* spooler.fileOf(spooled)
+        // the content is here already, so its upload is the server's own business and has a deadline: the timeout,
+        // plus its bytes at 1 MB/s (a lakeFS that stops reading would otherwise hold the write lock for good)
+        const deadline = Duration.sum(timeout, Duration.millis(file.size / UPLOAD_BYTES_PER_MILLI))
+        yield* upload(at.path, spooler.read(file), mediaType, {}, file.size, (call) => Effect.timeout(call, deadline))
+        yield* mark(at, file.hex)
+        return { ...at, size: file.size, mediaType, checksum: spooled.checksum, modified: yield* now } satisfies ComponentStat
+      })
+
+    const resetPath = (path: string) =>
+      retrying.execute(
+        HttpClientRequest.put(branchUrl).pipe(HttpClientRequest.bodyJsonUnsafe({ type: "object", path }))
+      ).pipe(timed, Effect.mapError(failure(`reset of ${path}`)))
+
+    const deletePath = (path: string) =>
+      retrying.execute(HttpClientRequest.delete(`${branchUrl}/objects`, { urlParams: { path } })).pipe(
+        timed,
+        Effect.mapError(failure(`delete of ${path}`))
+      )
+
+    const both = (at: Location, f: (path: string) => Effect.Effect<unknown, StorageError>) =>
+      Effect.asVoid(Effect.all([f(at.path), f(checksumPath(at))], { concurrency: 2 }))
+
+    const remove = Effect.fnUntraced(function*(objectId: string, componentId: string) {
+      const at = yield* locate(objectId, componentId)
+      yield* statAt(staged, at.path)
+      yield* both(at, (yield* exists(committed, at.path)) ? deletePath : resetPath)
+    })
+
+    /**
+     * Commits what is staged, with a fresh `doip_write_id` in the metadata. An answer that says the commit was refused
+     * (4xx) is its failure; when the answer is lost, the branch says whether the commit happened (`outcomeOf`).
+     */
+    const commit = (message: string, metadata: Readonly<Record<string, string>>) =>
+      Effect.suspend(() => {
+        const writeId = randomUUID()
+        const body = { message, metadata: { ...metadata, [WRITE_ID]: writeId } }
+        return client.execute(HttpClientRequest.post(`${branchUrl}/commits`).pipe(HttpClientRequest.bodyJsonUnsafe(body)))
+          .pipe(
+            Effect.flatMap(HttpClientResponse.schemaBodyJson(LakeFsCommit)),
+            timed,
+            Effect.map(commitInfo),
+            Effect.catch((error) => {
+              if (error._tag === "HttpClientError" && error.response?.status === 400) {
+                return Effect.fail(
+                  new StorageError({ kind: "NoChanges", message: `nothing staged on ${shown}`, cause: causeOf(error) })
+                )
+              }
+              const lost = answerLost(error)
+              return lost === "no" ? Effect.fail(failure("commit")(error)) : outcomeOf(writeId, error, lost === "settled")
+            })
+          )
+      })
+
+    /** the branch's newest commits, for the one carrying `writeId` */
+    const findCommit = (writeId: string) =>
+      Effect.map(
+        getJson(page(LakeFsCommit), `${staged}/commits`, { amount: String(LOOKUP_DEPTH) }, "commit log"),
+        ({ results }) => results.find((c) => c.metadata?.[WRITE_ID] === writeId)
+      )
+
+    /**
+     * What became of the commit carrying `writeId` whose answer was lost with `error`: the commit, when the branch has
+     * it; else `error`'s failure. When lakeFS may still be working on it (`settled` false: it never answered), it is
+     * looked for three more times, 2, 4 and 8 times `retryDelayMillis` apart. `OutcomeUnknown` when the branch cannot
+     * be read. `what` names the call for messages: the commit (default), or the merge that made it.
+     */
+    const outcomeOf = (
+      writeId: string,
+      error: HttpClientError.HttpClientError | Schema.SchemaError | Cause.TimeoutError,
+      settled: boolean,
+      what = "commit"
+    ): Effect.Effect<CommitInfo, StorageError> => {
+      const lost = failure(what)(error)
+      const unknown = (lookup: StorageError) =>
+        new StorageError({
+          kind: "OutcomeUnknown",
+          message: `lakeFS ${what} on ${shown}: its answer was lost (${
+            lost.message.slice(`lakeFS ${what} failed: `.length)
+          }) and the branch cannot be read to learn whether it was applied (${lookup.message})`,
+          cause: lookup
+        })
+      const looks = settled ? 1 : SETTLE_LOOKS
+      const look = (n: number): Effect.Effect<CommitInfo, StorageError> =>
+        findCommit(writeId).pipe(
+          Effect.mapError(unknown),
+          Effect.flatMap((found) => {
+            if (found !== undefined) return Effect.succeed(commitInfo(found))
+            if (n + 1 < looks) return Effect.andThen(Effect.sleep(Duration.millis(2 * retryDelayMillis * 2 ** n)), look(n + 1))
+            return Effect.fail(
+              settled
+                ? lost
+                : new StorageError({ kind: lost.kind, message: `${lost.message}; the branch shows it was not applied`, cause: lost.cause })
+            )
           })
         )
-    })
+      return look(0)
+    }
 
-  /** the branch's newest commits, for the one carrying `writeId` */
-  const findCommit = (writeId: string) =>
-    Effect.map(
-      getJson(page(LakeFsCommit), `${staged}/commits`, { amount: String(LOOKUP_DEPTH) }, "commit log"),
-      ({ results }) => results.find((c) => c.metadata?.[WRITE_ID] === writeId)
-    )
+    const reset = (objectId: string, componentId: string) =>
+      Effect.flatMap(locate(objectId, componentId), (at) => both(at, resetPath))
 
-  /**
-   * What became of the commit carrying `writeId` whose answer was lost with `error`: the commit, when the branch has
-   * it; else `error`'s failure. When lakeFS may still be working on it (`settled` false: it never answered), it is
-   * looked for three more times, 2, 4 and 8 times `retryDelayMillis` apart. `OutcomeUnknown` when the branch cannot
-   * be read.
-   */
-  const outcomeOf = (
-    writeId: string,
-    error: HttpClientError.HttpClientError | Schema.SchemaError | Cause.TimeoutError,
-    settled: boolean
-  ): Effect.Effect<CommitInfo, StorageError> => {
-    const lost = failure("commit")(error)
-    const unknown = (lookup: StorageError) =>
-      new StorageError({
-        kind: "OutcomeUnknown",
-        message: `lakeFS commit on branch ${branch}: its answer was lost (${
-          lost.message.replace(/^lakeFS commit failed: /, "")
-        }) and the branch cannot be read to learn whether it was applied (${lookup.message})`,
-        cause: lookup
-      })
-    const looks = settled ? 1 : SETTLE_LOOKS
-    const look = (n: number): Effect.Effect<CommitInfo, StorageError> =>
-      findCommit(writeId).pipe(
-        Effect.mapError(unknown),
-        Effect.flatMap((found) => {
-          if (found !== undefined) return Effect.succeed(commitInfo(found))
-          if (n + 1 < looks) return Effect.andThen(Effect.sleep(Duration.millis(2 * retryDelayMillis * 2 ** n)), look(n + 1))
-          return Effect.fail(
-            settled
-              ? lost
-              : new StorageError({ kind: lost.kind, message: `${lost.message}; the branch shows it was not applied`, cause: lost.cause })
-          )
-        })
-      )
-    return look(0)
+    return { write, stage, remove, commit, reset, resetPath, outcomeOf }
   }
+
+  const spool: Storage["Service"]["spool"] = (content, writeOptions) => spooler.spool(content, writeOptions)
+  const main = onBranch(branch)
 
   const list = Effect.fnUntraced(function*(objectId: string) {
     const id = yield* parseObject(objectId)
@@ -479,9 +516,6 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       })
     })
 
-  const reset = (objectId: string, componentId: string) =>
-    Effect.flatMap(locate(objectId, componentId), (at) => both(at, resetPath))
-
   // wrong credentials fail every request alike: say so, with the fix, once rather than on every request
   let warned = false
   const warnOnce = (error: StorageError): Effect.Effect<void> => {
@@ -501,7 +535,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const resetUncommitted = Effect.gen(function*() {
     const changes = yield* uncommittedChanges
     if (changes.length === 0) return
-    yield* Effect.forEach(changes, (change) => resetPath(change.path), { concurrency: 8, discard: true })
+    yield* Effect.forEach(changes, (change) => main.resetPath(change.path), { concurrency: 8, discard: true })
     const shown = changes.slice(0, 5).map((change) => change.path).join(", ")
     yield* Effect.logWarning(
       `reset ${changes.length} uncommitted change${changes.length === 1 ? "" : "s"} on lakeFS branch ${branch} ` +
@@ -547,6 +581,145 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     )
   )
 
+  /** a fresh write branch from the branch's head, deleted with the scope */
+  const openWriteBranch = Effect.gen(function*() {
+    const name = writeBranchName(yield* Clock.currentTimeMillis)
+    yield* Effect.acquireRelease(
+      retrying.execute(
+        HttpClientRequest.post("/branches").pipe(HttpClientRequest.bodyJsonUnsafe({ name, source: branch }))
+      ).pipe(timed, Effect.mapError(failure("creation of a write branch"))),
+      () => deleteBranch(name)
+    )
+    return name
+  })
+
+  const deleteBranch = (name: string) =>
+    retrying.execute(HttpClientRequest.delete(`/branches/${encodeURIComponent(name)}`)).pipe(
+      timed,
+      Effect.mapError(failure(`deletion of write branch ${name}`)),
+      // logged only, never answered to a client
+      Effect.catch((error) =>
+        // a branch left behind holds nothing anyone sees; the sweep removes it later
+        error.kind === "NotFound" ? Effect.void : Effect.logWarning(`${error.message}; the sweep removes it later`)
+      )
+    )
+
+  /** the commit `id` of the repository, for the merge's answer, which names only it */
+  const commitById = (id: string) =>
+    getJson(LakeFsCommit, `/commits/${encodeURIComponent(id)}`, {}, `reading commit ${id}`).pipe(Effect.map(commitInfo))
+
+  /**
+   * Merges the write branch `name` into the branch as one squashed commit carrying `message` and `metadata` (and a
+   * fresh `doip_write_id`, to find it should the answer be lost). Paths that changed on both sides since the write
+   * branch was made take the write branch's side ("source-wins"): the later write wins, as it would have on one
+   * branch. lakeFS answers 429 when the branch kept moving under its retries (many merges at once): tried again.
+   */
+  const merge = (name: string, message: string, metadata: Readonly<Record<string, string>>) =>
+    Effect.suspend(() => {
+      const writeId = randomUUID()
+      const body = {
+        message,
+        metadata: { ...metadata, [WRITE_ID]: writeId },
+        strategy: "source-wins",
+        squash_merge: true
+      }
+      const request = HttpClientRequest.post(`/refs/${encodeURIComponent(name)}/merge/${encodeURIComponent(branch)}`)
+        .pipe(HttpClientRequest.bodyJsonUnsafe(body))
+      return client.execute(request).pipe(
+        Effect.flatMap(HttpClientResponse.schemaBodyJson(MergeResult)),
+        timed,
+        Effect.retry({
+          while: (error) => error._tag === "HttpClientError" && error.response?.status === 429,
+          schedule: Schedule.exponential(`${retryDelayMillis} millis`).pipe(Schedule.jittered),
+          times: options.retries ?? 4
+        }),
+        Effect.flatMap(({ reference }) =>
+          commitById(reference).pipe(
+            // merged for sure: when its details cannot be read, say what is known
+            Effect.orElseSucceed((): CommitInfo => ({
+              id: reference,
+              parents: [],
+              message,
+              metadata,
+              committer: options.user,
+              creationDate: new Date().toISOString()
+            }))
+          )
+        ),
+        Effect.catch((error) => {
+          if (error instanceof StorageError) return Effect.fail(error)
+          const lost = answerLost(error)
+          return lost === "no"
+            ? Effect.fail(failure("merge")(error))
+            : main.outcomeOf(writeId, error, lost === "settled", "merge")
+        })
+      )
+    })
+
+  const writeBranch = () =>
+    Effect.gen(function*() {
+      // a merge refuses a branch with uncommitted changes: what an earlier run left there goes first
+      const name = yield* afterReset(openWriteBranch)
+      // its name is the server's own business: messages, which may reach clients, say "a write branch"
+      const on = onBranch(name, "a write branch")
+      return {
+        write: on.write,
+        stage: on.stage,
+        remove: on.remove,
+        commit: (message: string, metadata: Readonly<Record<string, string>>) =>
+          Effect.andThen(on.commit(message, metadata), merge(name, message, metadata))
+      } satisfies WriteBranch
+    }).pipe(Effect.tapError(warnOnce))
+
+  /** deletes the write branches that crashed writes left: those older than `staleWriteBranchAfter` */
+  const staleAfter = Duration.fromInputUnsafe(options.staleWriteBranchAfter ?? "24 hours")
+  const sweepWriteBranches = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const branches = yield* allPages((after) =>
+      getJson(page(LakeFsRef), "/branches", { prefix: WRITE_BRANCH_PREFIX, after, amount: "1000" }, "listing of branches")
+    )
+    const stale = branches.filter(({ id }) => {
+      const made = writeBranchTime(id)
+      return made !== undefined && now - made > Duration.toMillis(staleAfter)
+    })
+    yield* Effect.forEach(stale, ({ id }) => deleteBranch(id), { concurrency: 4, discard: true })
+    if (stale.length > 0) {
+      yield* Effect.logInfo(`deleted ${stale.length} write branch${stale.length === 1 ? "" : "es"} that crashed writes left`)
+    }
+  })
+  yield* sweepWriteBranches.pipe(
+    Effect.catch((error) => Effect.logWarning(`could not sweep old write branches (${error.message})`)),
+    Effect.repeat(Schedule.spaced(Duration.min(staleAfter, Duration.hours(1)))),
+    Effect.forkScoped
+  )
+
+  /**
+   * The branch's head commit: one read of the branch, shared by the callers that come while it is under way (a
+   * search's manifests, say), so that checking a cache costs at most one call per round trip, not one per entry.
+   */
+  const readHead = getJson(LakeFsRef, branchUrl, {}, `reading branch ${branch}`).pipe(Effect.map((ref) => ref.commit_id))
+  let headRead: Fiber.Fiber<string, StorageError> | undefined
+  const layerScope = yield* Effect.scope
+  const head = Effect.suspend(() => {
+    if (headRead !== undefined) return Fiber.join(headRead)
+    return Effect.flatMap(
+      Effect.forkIn(Effect.ensuring(readHead, Effect.sync(() => (headRead = undefined))), layerScope),
+      (fiber) => {
+        headRead = fiber
+        return Fiber.join(fiber)
+      }
+    )
+  })
+
+  const changedBetween = (objectId: string, from: string, to: string) =>
+    Effect.flatMap(parseObject(objectId), (id) =>
+      getJson(
+        page(DiffEntry),
+        `/refs/${encodeURIComponent(from)}/diff/${encodeURIComponent(to)}`,
+        { prefix: `${ObjectId.shard(id)}/`, amount: "1", type: "two_dot" },
+        `diff of ${id} between two commits`
+      ).pipe(Effect.map(({ results }) => results.length > 0)))
+
   return Storage.of({
     branch,
     stat: flow(stat, logged),
@@ -555,15 +728,17 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     // a failure of the content itself (the caller's error) is not lakeFS's
     write: (objectId, componentId, mediaType, content, writeOptions) =>
       Effect.tapError(
-        afterReset(write(objectId, componentId, mediaType, content, writeOptions)),
+        afterReset(main.write(objectId, componentId, mediaType, content, writeOptions)),
         (error) => error instanceof StorageError ? warnOnce(error) : Effect.void
       ),
     // only the local disk: nothing for lakeFS's credentials to say
     spool,
-    stage: flow(stage, afterReset, logged),
-    remove: flow(remove, afterReset, logged),
-    commit: flow(commit, logged),
-    reset: flow(reset, logged),
+    stage: flow(main.stage, afterReset, logged),
+    remove: flow(main.remove, afterReset, logged),
+    commit: flow(main.commit, logged),
+    writeBranch,
+    versions: { head: Effect.tapError(head, warnOnce), changedBetween: flow(changedBetween, logged) },
+    reset: flow(main.reset, logged),
     list: flow(list, logged),
     history: flow(history, logged),
     objects: flow(objects, logged)
@@ -639,6 +814,23 @@ const LakeFsCommit = Schema.Struct({
 
 /** one uncommitted change of the branch (`GET …/branches/{branch}/diff`) */
 const DiffEntry = Schema.Struct({ path: Schema.String, type: Schema.String })
+
+/** the names of write branches: the prefix, the time it was made (base 36 milliseconds), a random part */
+const WRITE_BRANCH_PREFIX = "doip-write-"
+
+const writeBranchName = (millis: number) => `${WRITE_BRANCH_PREFIX}${millis.toString(36)}-${randomUUID().slice(0, 8)}`
+
+/** when a write branch was made, from its name; `undefined` for a name this layer did not make */
+const writeBranchTime = (name: string): number | undefined => {
+  const match = /^doip-write-([0-9a-z]+)-[0-9a-f]{8}$/.exec(name)
+  return match === null ? undefined : parseInt(match[1]!, 36)
+}
+
+/** the answer of a merge */
+const MergeResult = Schema.Struct({ reference: Schema.String })
+
+/** one branch of a listing */
+const LakeFsRef = Schema.Struct({ id: Schema.String, commit_id: Schema.String })
 
 /** the commit metadata key of the id `commit` gives each commit, to find it on the branch after a lost answer */
 const WRITE_ID = "doip_write_id"
@@ -718,12 +910,15 @@ const sha256Of = (marker: typeof ObjectStats.Type): string | undefined => {
   return entry === undefined ? undefined : `sha256:${entry[1]}`
 }
 
-/** the metadata as the caller gave it: without the id `commit` adds */
+/** the metadata as the caller gave it: without the id `commit` adds, nor lakeFS's merge strategy */
 const withoutWriteId = (metadata: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
-  if (!(WRITE_ID in metadata)) return metadata
-  const { [WRITE_ID]: _, ...rest } = metadata
+  if (!(WRITE_ID in metadata) && !(MERGE_STRATEGY in metadata)) return metadata
+  const { [WRITE_ID]: _, [MERGE_STRATEGY]: __, ...rest } = metadata
   return rest
 }
+
+/** the metadata key lakeFS adds to every merge commit */
+const MERGE_STRATEGY = ".lakefs.merge.strategy"
 
 const isoDate = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString()
 

@@ -4,8 +4,13 @@
  * Writes and removals are staged on the branch and become visible to readers only when committed; a staged change
  * can be undone with `reset`. A write can also come in two steps: `spool` receives the content (as slowly as its
  * sender sends it) without touching the branch, and `stage` puts it there, quickly; a writer that must keep other
- * writers off the branch while it stages and commits thus holds them back only for the second step. Reads (`stat`, `read`, `list`) see the branch's last commit. Every implementation
- * (embedded on-disk, memory, lakeFS) keeps these semantics, so handlers never know which one runs.
+ * writers off the branch while it stages and commits thus holds them back only for the second step. Reads (`stat`,
+ * `read`, `list`) see the branch's last commit. Every implementation (embedded on-disk, memory, lakeFS) keeps these
+ * semantics, so handlers never know which one runs.
+ *
+ * A storage whose staging is slow or shared with other processes (lakeFS) also offers `writeBranch`: staging apart
+ * from every other writer, on a private branch that its `commit` merges into the branch as one commit. Writers on
+ * write branches need not wait for each other.
  *
  * @since 0.1.0
  */
@@ -128,10 +133,74 @@ export class StorageError extends Schema.TaggedError<StorageError>()("StorageErr
 }) {}
 
 /**
+ * The calls that stage changes on a branch, shared by the storage's own branch and its write branches.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface BranchStaging {
+  /** stages `content` as the component; it becomes readable only after `commit` */
+  readonly write: <E>(
+    objectId: string,
+    componentId: string,
+    mediaType: string,
+    content: Stream.Stream<Uint8Array, E>,
+    options?: WriteOptions | undefined
+  ) => Effect.Effect<ComponentStat, StorageError | E>
+  /**
+   * Stages spooled content as the component, as `write` would have; quick on the embedded store (a rename), an
+   * upload from a local file on lakeFS. `spooled` must come from this storage's `spool`, and its scope be open.
+   */
+  readonly stage: (
+    objectId: string,
+    componentId: string,
+    mediaType: string,
+    spooled: Spooled
+  ) => Effect.Effect<ComponentStat, StorageError>
+  /**
+   * Stages the deletion of a component (committed or staged). `NotFound` when there is no such component, or its
+   * deletion is staged already. `commit` makes it permanent (it counts as a change, so a commit with only deletions
+   * is not `NoChanges`); `reset` of that path undoes the deletion (the committed version is visible again). Removing
+   * a component that was only staged drops that write: a commit then has nothing to delete at that path.
+   */
+  readonly remove: (objectId: string, componentId: string) => Effect.Effect<void, StorageError>
+}
+
+/**
+ * A private branch for one change (see `Storage.writeBranch`): what it stages no other writer sees or commits, and
+ * `commit` publishes all of it, and only it, as one commit on the storage's branch. Removed when the scope that made
+ * it closes, with whatever it still holds: a change that fails needs no undoing.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface WriteBranch extends BranchStaging {
+  /**
+   * commits what this branch staged and merges it into the storage's branch: the answer is the one commit it makes
+   * there; `NoChanges` when nothing was staged
+   */
+  readonly commit: (message: string, metadata: Readonly<Record<string, string>>) => Effect.Effect<CommitInfo, StorageError>
+}
+
+/**
+ * What caches of what storage holds check themselves against when other processes write to the branch too (see
+ * `Storage.versions`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface BranchVersions {
+  /** the id of the branch's head commit now (concurrent callers may share one read) */
+  readonly head: Effect.Effect<string, StorageError>
+  /** whether anything of the object changed between two commits of the branch */
+  readonly changedBetween: (objectId: string, from: string, to: string) => Effect.Effect<boolean, StorageError>
+}
+
+/**
  * @category services
  * @since 0.1.0
  */
-export class Storage extends Context.Service<Storage, {
+export class Storage extends Context.Service<Storage, BranchStaging & {
   /** the branch all calls work on, for example `main` */
   readonly branch: string
   readonly stat: (objectId: string, componentId: string) => Effect.Effect<ComponentStat, StorageError>
@@ -150,14 +219,6 @@ export class Storage extends Context.Service<Storage, {
     componentId: string,
     range?: ByteRange | undefined
   ) => Stream.Stream<Uint8Array, StorageError>
-  /** stages `content` as the component; it becomes readable only after `commit` */
-  readonly write: <E>(
-    objectId: string,
-    componentId: string,
-    mediaType: string,
-    content: Stream.Stream<Uint8Array, E>,
-    options?: WriteOptions | undefined
-  ) => Effect.Effect<ComponentStat, StorageError | E>
   /**
    * Receives `content` without staging anything, failing (and keeping nothing) as `write` would when it breaks
    * `options`. Takes as long as the content takes to arrive; memory does not grow with its size. What it keeps is
@@ -167,23 +228,6 @@ export class Storage extends Context.Service<Storage, {
     content: Stream.Stream<Uint8Array, E>,
     options?: WriteOptions | undefined
   ) => Effect.Effect<Spooled, StorageError | E, Scope.Scope>
-  /**
-   * Stages spooled content as the component, as `write` would have; quick on the embedded store (a rename), an
-   * upload from a local file on lakeFS. `spooled` must come from this storage's `spool`, and its scope be open.
-   */
-  readonly stage: (
-    objectId: string,
-    componentId: string,
-    mediaType: string,
-    spooled: Spooled
-  ) => Effect.Effect<ComponentStat, StorageError>
-  /**
-   * Stages the deletion of a component (committed or staged). `NotFound` when there is no such component, or its
-   * deletion is staged already. `commit` makes it permanent (it counts as a change, so a commit with only deletions
-   * is not `NoChanges`); `reset` of that path undoes the deletion (the committed version is visible again). Removing
-   * a component that was only staged drops that write: a commit then has nothing to delete at that path.
-   */
-  readonly remove: (objectId: string, componentId: string) => Effect.Effect<void, StorageError>
   /** commits everything staged on the branch */
   readonly commit: (message: string, metadata: Readonly<Record<string, string>>) => Effect.Effect<CommitInfo, StorageError>
   /** drops the staged (uncommitted) write or removal of one component; succeeds when there is none */
@@ -197,4 +241,14 @@ export class Storage extends Context.Service<Storage, {
   readonly history: (objectId: string) => Effect.Effect<ReadonlyArray<CommitInfo>, StorageError>
   /** the ids of all objects that have at least one committed component */
   readonly objects: () => Effect.Effect<ReadonlyArray<string>, StorageError>
+  /**
+   * A private branch for one change, removed when the scope closes; absent where staging on the branch is quick and
+   * in-process (the embedded and memory stores), so that writers may take turns on it.
+   */
+  readonly writeBranch?: (() => Effect.Effect<WriteBranch, StorageError, Scope.Scope>) | undefined
+  /**
+   * Present where other processes may change the branch (lakeFS): a cache of what storage holds checks an entry
+   * against the head before it serves it. Absent where only this process writes, so that evicting on write suffices.
+   */
+  readonly versions?: BranchVersions | undefined
 }>()("effect-doip/layers/Storage") {}
