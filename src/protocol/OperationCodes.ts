@@ -27,7 +27,7 @@ export const OperationCode = {
 } as const
 
 /**
- * The DOIP v2.0 operation ids. The first seven are DOIP's own; invoke and purge are this server's extended
+ * The DOIP v2.0 operation ids. The first seven are DOIP's own; invoke, purge and describe are this server's extended
  * operations.
  *
  * @category models
@@ -42,7 +42,8 @@ export const DoipOperationId = {
   delete: "0.DOIP/Op.Delete",
   search: "0.DOIP/Op.Search",
   invoke: "0.DOIP/Op.Invoke",
-  purge: "0.DOIP/Op.Purge"
+  purge: "0.DOIP/Op.Purge",
+  describe: "0.DOIP/Op.Describe"
 } as const
 
 /**

@@ -23,6 +23,7 @@ import * as HelloHandler from "./handlers/HelloHandler.ts"
 import * as InvokeHandler from "./handlers/InvokeHandler.ts"
 import * as ListOpsHandler from "./handlers/ListOpsHandler.ts"
 import * as PurgeHandler from "./handlers/PurgeHandler.ts"
+import * as DescribeHandler from "./handlers/DescribeHandler.ts"
 import * as RetrieveHandler from "./handlers/RetrieveHandler.ts"
 import * as SearchHandler from "./handlers/SearchHandler.ts"
 import * as UpdateHandler from "./handlers/UpdateHandler.ts"
@@ -50,6 +51,7 @@ export const layerWith = <E, R>(extensions: ReadonlyArray<Effect.Effect<Operatio
         yield* SearchHandler.make,
         yield* InvokeHandler.make,
         yield* PurgeHandler.make,
+        yield* DescribeHandler.make,
         ...yield* Effect.all(extensions)
       ]
       const registry = make(operations)

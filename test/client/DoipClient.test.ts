@@ -233,7 +233,7 @@ for (const backend of backends) for (const protocol of ["binary", "doip2"] as co
       Effect.gen(function*() {
         yield* seed("Q11", "a.txt", "a")
         const client = yield* DoipClient.DoipClient
-        assert.deepStrictEqual(yield* client.purge("q11"), { operation: "purge", status: "purged", objectId: "Q11" })
+        assert.deepStrictEqual(yield* client.purge("q11"), { operation: "purge", status: "purged", objectId: "Q11", pid: "Q11" })
       }))
 
     it.effect("call: any operation, by name, id or code", () =>

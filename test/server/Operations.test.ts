@@ -32,7 +32,8 @@ for (const backend of backends) {
           assert.strictEqual(hello["version"], 2)
           assert.strictEqual(hello["server"], "effect-doip-test")
           assert.deepStrictEqual(hello["availableOperations"], {
-            hello: 1, retrieve: 2, update: 3, list_operations: 4, invoke: 5, purge: 7, create: 8, search: 9, delete: 10
+            hello: 1, retrieve: 2, update: 3, list_operations: 4, invoke: 5, purge: 7, describe: 6, create: 8, search: 9,
+            delete: 10
           })
           assert.deepStrictEqual(yield* client.listOps(), Object.keys(hello["availableOperations"] as object))
         }))
@@ -173,7 +174,7 @@ for (const backend of backends) {
           // a storage that other processes may write to (lakeFS) has its manifests checked against the branch's head
           const seenAtOnce = storage.versions !== undefined
           assert.deepStrictEqual(componentIds(yield* client.retrieve("Q11")), seenAtOnce ? ["a.txt", "b.txt"] : ["a.txt"])
-          assert.deepStrictEqual(yield* client.purge("q11"), { operation: "purge", status: "purged", objectId: "Q11" })
+          assert.deepStrictEqual(yield* client.purge("q11"), { operation: "purge", status: "purged", objectId: "Q11", pid: "Q11" })
           assert.deepStrictEqual(componentIds(yield* client.retrieve("Q11")), ["a.txt", "b.txt"])
         }))
     })

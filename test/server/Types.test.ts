@@ -144,7 +144,8 @@ for (const protocol of ["binary", "doip2"] as const) {
           assert.deepStrictEqual(yield* client.purge("types/Person"), {
             operation: "purge",
             status: "purged",
-            objectId: "types/Person"
+            objectId: "types/Person",
+            pid: "types/Person"
           })
         }))
     }
@@ -174,7 +175,8 @@ for (const protocol of ["binary", "doip2"] as const) {
         assert.deepStrictEqual(yield* client.purge("types/Dataset"), {
           operation: "purge",
           status: "purged",
-          objectId: "types/Dataset"
+          objectId: "types/Dataset",
+          pid: "types/Dataset"
         })
         assert.deepStrictEqual(typeFdoOf(protocol, "Dataset", yield* client.retrieve("types/Dataset")), expected)
         assert.strictEqual(standIn.count("types/Dataset"), 2)

@@ -45,6 +45,32 @@ export const parseComponentId = (input: string, maxLength = 255): Result.Result<
 }
 
 /**
+ * A component id as clients may write it: plain (`fulltext.pdf`), or in the form seed 000 and the upstream server
+ * use, `doip:bitstream/{objectId}/{componentId}`, whose object must then be `objectId` (when given). The plain
+ * component id, checked by `parseComponentId`, or a message saying what is wrong.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const parseComponentRef = (input: string, objectId?: string | undefined): Result.Result<string, string> => {
+  if (!input.startsWith(BITSTREAM)) return parseComponentId(input)
+  const rest = input.slice(BITSTREAM.length)
+  const slash = rest.indexOf("/")
+  if (slash === -1) {
+    return Result.fail(`component id ${JSON.stringify(truncate(input))} must be doip:bitstream/{objectId}/{componentId}`)
+  }
+  const named = parseObjectId(rest.slice(0, slash))
+  if (Result.isFailure(named)) return Result.fail(`component id ${JSON.stringify(truncate(input))}: ${named.failure}`)
+  const expected = objectId === undefined ? undefined : Result.getOrElse(parseObjectId(objectId), () => objectId)
+  if (expected !== undefined && named.success !== expected) {
+    return Result.fail(`component id ${JSON.stringify(truncate(input))} names object ${named.success}, not ${expected}`)
+  }
+  return parseComponentId(rest.slice(slash + 1))
+}
+
+const BITSTREAM = "doip:bitstream/"
+
+/**
  * The component that records what an object says about itself (its DOIP type and content), stored beside its
  * components so that an object exists with no element at all and a change of its description alone is a change of
  * the object. `Storage.list` leaves it out, and clients cannot name it (`isReserved`).

@@ -32,7 +32,7 @@ import type { Candidate, Equation } from "./equations/Equation.ts"
 import { findEquations } from "./equations/FindEquations.ts"
 import * as Refine from "./equations/Refine.ts"
 import { Llm } from "./llm/Llm.ts"
-import { isReserved, parseComponentId } from "../storage/ObjectId.ts"
+import { isReserved, parseComponentRef } from "../storage/ObjectId.ts"
 import { Pdf, type PdfError } from "./pdf/Pdf.ts"
 import { ServerConfig } from "../config/ServerConfig.ts"
 import * as SharedRuns from "./SharedRuns.ts"
@@ -111,7 +111,9 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
     if (components.length === 0) {
       return yield* new WorkflowError({ kind: "NotFound", message: `object ${objectId} does not exist` })
     }
-    const first = components.find((c) => c.mediaType === "application/pdf")
+    // the upstream server reads `primary.pdf`: when an object has it, it is the one; else its first PDF
+    const first = components.find((c) => c.componentId === "primary.pdf") ??
+      components.find((c) => c.mediaType === "application/pdf")
     if (first === undefined) {
       return yield* new WorkflowError({
         kind: "BadParams",
@@ -234,13 +236,16 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
           message: `mode "llm" needs a model, and none is configured (set OLLAMA_MODEL); use "auto" or "heuristic"`
         })
       }
-      if (decoded.componentId !== undefined && Result.isFailure(parseComponentId(decoded.componentId))) {
-        return yield* new WorkflowError({ kind: "BadParams", message: Result.merge(parseComponentId(decoded.componentId)) })
+      // plain, or doip:bitstream/{objectId}/{componentId} as upstream clients name it
+      const named = decoded.componentId === undefined ? undefined : parseComponentRef(decoded.componentId, objectId)
+      if (named !== undefined && Result.isFailure(named)) {
+        return yield* new WorkflowError({ kind: "BadParams", message: named.failure })
       }
-      if (decoded.componentId !== undefined && isReserved(decoded.componentId)) {
-        return yield* new WorkflowError({ kind: "BadParams", message: `component id ${decoded.componentId} is the server's own` })
+      const componentId = named?.success
+      if (componentId !== undefined && isReserved(componentId)) {
+        return yield* new WorkflowError({ kind: "BadParams", message: `component id ${componentId} is the server's own` })
       }
-      const source = yield* sourceOf(objectId, decoded.componentId)
+      const source = yield* sourceOf(objectId, componentId)
       if (source.size > maxPdfBytes) {
         return yield* new WorkflowError({
           kind: "TooLarge",

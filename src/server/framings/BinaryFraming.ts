@@ -7,9 +7,11 @@
  * operation is the one named in the metadata (`{"operation": "hello"}`, as the upstream client sends it), else the
  * header's code.
  *
- * An answer echoes the request's operation code, flags and object id. A `DoipError` is an error envelope
- * (`msgType 0x7F`, `{error, message}`) and the connection stays open; a framing error (bad version, oversize field,
- * malformed block, truncation) is answered the same way and the connection is closed.
+ * An answer echoes the request's flags and object id, and carries the code of the operation it answers: the request's
+ * own, unless its metadata named another operation (as the upstream server answers). A `DoipError` is an error
+ * envelope (`msgType 0x7F`, `{error, message}`, with the request's own code, as upstream's) and the connection stays
+ * open; a framing error (bad version, oversize field, malformed block, truncation) is answered the same way and the
+ * connection is closed.
  *
  * @since 0.1.0
  */
@@ -71,6 +73,8 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
   private readonly connection: Connection
   /** the request being answered */
   private head: Envelope.Head | undefined
+  /** the request's header, with the code of the operation performed when its metadata named another one */
+  private answerHeader: Envelope.Header | undefined
   /** whether the end of the current message was read */
   private ended = true
 
@@ -106,7 +110,8 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
   }
 
   respond(response: DoipResponse) {
-    const { header, objectId } = this.head!
+    const { objectId } = this.head!
+    const header = this.answerHeader ?? this.head!.header
     if (!anyToOpen(response.components)) return writeResponse(this.connection, header, objectId, response, nothingOpened)
     // the header promises every component's bytes: the first is proven readable before it is queued
     return whenReadable(response.components, this.refuse, (opened) =>
@@ -159,6 +164,7 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
         if (part === undefined) return Effect.succeed(undefined) // the client closed cleanly
         if (part._tag !== "Head") return Effect.die(new Error(`decoder emitted ${part._tag} before Head`))
         this.head = part
+        this.answerHeader = undefined
         this.ended = false
         this.reading = { metadata: undefined, workflow: undefined, error: undefined }
         continue
@@ -198,6 +204,9 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
       })
     }
     if (error !== undefined || typeof operation === "string") return { _tag: "Invalid", error: error! }
+    this.answerHeader = operation.code === undefined || operation.code === head.header.operation
+      ? undefined
+      : { ...head.header, operation: operation.code }
     const request: DoipRequest = {
       operation: operation.name,
       objectId: head.objectId,

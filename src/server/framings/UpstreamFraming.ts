@@ -3,12 +3,15 @@
  * are a 4-byte big-endian length and that many bytes, and a zero length ends a message (PROTOCOL.md, end of §2).
  * The DOIP v2.0 port serves a connection in this framing when its first byte is `0x00`.
  *
- * A request is one JSON segment naming the operation (`operationId` as in DOIP v2.0, or the upstream `operation`
- * name), the target (`targetId`, `objectId` or `object_id`) and its attributes (`attributes`, or the remaining
- * keys, as the binary envelope's metadata: `element`, `workflow`, `params`, credentials). Operations that take no
- * components are served (hello, list_ops, retrieve, invoke, search, purge); the answer is one JSON segment
- * `{"status":"success","metadata":[...],"workflow":[...],"components":[{componentId, mediaType, size}]}`, then each
- * non-empty component's bytes as one segment, in that order, then the end. A failure is
+ * A request is one JSON segment naming the operation (`operationId` or `operation_id`: a DOIP v2.0 id, a name in any
+ * case such as `HELLO`, or the binary envelope's code such as `1`, as the upstream server takes them; or the upstream
+ * `operation` name), the target (`targetId`, `target_id`, `objectId` or `object_id`) and its attributes
+ * (`attributes`, or the remaining keys, as the binary envelope's metadata: `element` or its upstream alias
+ * `componentId`, `workflow`, `params`, credentials). Operations that take no components are served (hello, list_ops,
+ * retrieve, invoke, search, purge, describe); the answer is one JSON segment `{"status":"success","metadata":[...],
+ * "workflow":[...],"components":[{componentId, mediaType, size}],"attributes":{"filename":first component id}}`
+ * (`attributes` only with components, as upstream sends it), then each non-empty component's bytes as one segment,
+ * in that order, then the end. A failure is
  * `{"status":"error","error":kind,"message":text}` and the end.
  *
  * @since 0.1.0
@@ -111,7 +114,8 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
       status: "success",
       metadata: response.metadata,
       workflow: response.workflow,
-      components: response.components.map((c) => ({ componentId: c.componentId, mediaType: c.mediaType, size: c.size }))
+      components: response.components.map((c) => ({ componentId: c.componentId, mediaType: c.mediaType, size: c.size })),
+      ...(response.components.length === 0 ? {} : { attributes: { filename: response.components[0]!.componentId } })
     })))
     return Effect.gen(function*() {
       // an empty component has no segment: a zero length would read as the end of the message
@@ -134,13 +138,10 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
     const { operations, endpoint, peer } = this.connection
     const head = parseJsonObject(body, this.connection.limits.maxJsonDepth)
     if (typeof head === "string") return { _tag: "Invalid", error: badRequest(`request segment: ${head}`) }
-    const { attributes, operationId, operation: name, targetId, objectId, object_id, ...rest } = head
-    const wanted = operationId ?? name
-    const operation = typeof wanted !== "string"
-      ? undefined
-      : typeof operationId === "string"
-      ? operations.byDoipId(operationId)
-      : operations.get(wanted)
+    const { attributes, operationId, operation_id, operation: name, targetId, target_id, objectId, object_id, ...rest } =
+      head
+    const wanted = operationId ?? operation_id ?? name
+    const operation = operationNamed(operations, wanted, name !== undefined && wanted === name)
     if (operation === undefined) {
       return {
         _tag: "Invalid",
@@ -150,8 +151,11 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
         })
       }
     }
-    const target = targetId ?? objectId ?? object_id ?? ""
-    const merged = typeof attributes === "object" && attributes !== null ? { ...rest, ...attributes } : rest
+    const target = targetId ?? target_id ?? objectId ?? object_id ?? ""
+    const given = typeof attributes === "object" && attributes !== null ? { ...rest, ...attributes } : rest
+    // upstream reads the component to retrieve from `element` or `componentId`
+    const { componentId, ...others } = given as Record<string, unknown>
+    const merged = componentId !== undefined && others["element"] === undefined ? { ...others, element: componentId } : given
     const { credentials, rest: plain } = Credentials.split(merged)
     return {
       _tag: "Request",
@@ -169,6 +173,17 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
       }
     }
   }
+}
+
+/**
+ * The operation a request names: by the binary envelope's code when a number, else by DOIP v2.0 id or name, in any
+ * case (`HELLO`); the upstream `operation` key (`byName`) by name alone.
+ */
+const operationNamed = (operations: Connection["operations"], wanted: unknown, byName: boolean) => {
+  if (typeof wanted === "number") return Number.isInteger(wanted) ? operations.byCode(wanted) : undefined
+  if (typeof wanted !== "string") return undefined
+  if (byName) return operations.get(wanted) ?? operations.get(wanted.toLowerCase())
+  return operations.byDoipId(wanted) ?? operations.get(wanted.toLowerCase())
 }
 
 const textEncoder = new TextEncoder()

@@ -64,7 +64,7 @@ export const receiveElements = Effect.fnUntraced(function*(options: {
   const { existing, object, request, writer } = options
   const declared = new Map<string, DigitalObject.Element>()
   for (const element of object.elements ?? []) {
-    const id = yield* componentIdOf(element.id)
+    const id = yield* componentIdOf(element.id, object.id)
     if (declared.has(id)) return yield* badRequest(`element ${JSON.stringify(id)} is listed twice`)
     declared.set(id, element)
   }
@@ -73,7 +73,7 @@ export const receiveElements = Effect.fnUntraced(function*(options: {
   for (;;) {
     const component = yield* request.nextComponent
     if (component === undefined) break
-    const id = yield* componentIdOf(component.componentId)
+    const id = yield* componentIdOf(component.componentId, object.id)
     if (object.elements !== undefined && !declared.has(id)) {
       return yield* badRequest(`element ${JSON.stringify(id)} has data but is not listed in the object's elements`)
     }

@@ -26,11 +26,13 @@ export const make = Effect.gen(function*() {
       const typeId = yield* typeIdOf(request, typesBase)
       if (typeId !== undefined) {
         yield* facade.purgeType(typeId)
-        return metadataResponse({ operation: "purge", status: "purged", objectId: `${TypeCatalog.prefix}${typeId}` })
+        const id = `${TypeCatalog.prefix}${typeId}`
+        return metadataResponse({ operation: "purge", status: "purged", objectId: id, pid: id })
       }
       const objectId = yield* objectIdOf(request)
       yield* facade.purge(objectId)
-      return metadataResponse({ operation: "purge", status: "purged", objectId })
+      // upstream clients read `pid`; ours `objectId`
+      return metadataResponse({ operation: "purge", status: "purged", objectId, pid: objectId })
     })
   } satisfies Operation
 })

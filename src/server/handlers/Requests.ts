@@ -9,7 +9,7 @@ import * as Schema from "effect/Schema"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { badRequest, type DoipError, notFound } from "../../protocol/DoipError.ts"
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
-import { isReserved, parseComponentId, parseObjectId } from "../../layers/storage/ObjectId.ts"
+import { isReserved, parseComponentRef, parseObjectId } from "../../layers/storage/ObjectId.ts"
 import type { ByteRange } from "../../layers/storage/Storage.ts"
 import { parseTypeId } from "../../layers/metadata/TypeCatalog.ts"
 
@@ -53,17 +53,20 @@ export const typeIdOf = (request: DoipRequest, base: string): Effect.Effect<stri
 }
 
 /**
- * A component id, checked to be a plain file name.
+ * A component id, checked to be a plain file name. The form seed 000 and the upstream server use,
+ * `doip:bitstream/{objectId}/{componentId}`, names the same component: it is accepted wherever a component id is, and
+ * its object must be the request's (`objectId`, when given).
  *
  * @since 0.1.0
  */
-export const componentIdOf = (value: string): Effect.Effect<string, DoipError> =>
-  isReserved(value)
-    ? Effect.fail(badRequest(`component id ${JSON.stringify(value)} is reserved for the server`))
-    : Result.match(parseComponentId(value), {
-      onFailure: (message) => Effect.fail(badRequest(message)),
-      onSuccess: Effect.succeed
-    })
+export const componentIdOf = (value: string, objectId?: string | undefined): Effect.Effect<string, DoipError> =>
+  Result.match(parseComponentRef(value, objectId), {
+    onFailure: (message) => Effect.fail(badRequest(message)),
+    onSuccess: (id) =>
+      isReserved(id)
+        ? Effect.fail(badRequest(`component id ${JSON.stringify(value)} is reserved for the server`))
+        : Effect.succeed(id)
+  })
 
 /**
  * An optional string attribute.

@@ -68,7 +68,7 @@ export const make = Effect.gen(function*() {
     }
     const objectId = yield* objectIdOf(request)
     if (elementId !== undefined) {
-      const componentId = yield* componentIdOf(elementId)
+      const componentId = yield* componentIdOf(elementId, objectId)
       const stored = yield* element(request, objectId, componentId)
       // only DOIP v2.0 answers carry a file name; the binary envelope names the component by its id
       const filename = request.endpoint.framing === "doip2" ? yield* filenameOf(objectId, componentId) : undefined

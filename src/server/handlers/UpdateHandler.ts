@@ -60,13 +60,14 @@ export const make = Effect.gen(function*() {
     if (component.last === false) {
       return yield* badRequest("update takes exactly one component block and nothing after it")
     }
-    const element = (yield* optionalString(request, "element")) ?? component.componentId
-    if (element !== component.componentId) {
+    const block = yield* componentIdOf(component.componentId, objectId)
+    const element = yield* optionalString(request, "element")
+    const componentId = element === undefined ? block : yield* componentIdOf(element, objectId)
+    if (componentId !== block) {
       return yield* badRequest(
         `"element" is ${JSON.stringify(element)} but the component block is ${JSON.stringify(component.componentId)}`
       )
     }
-    const componentId = yield* componentIdOf(element)
     yield* existing(objectId)
     const written = yield* writer.write({
       objectId,

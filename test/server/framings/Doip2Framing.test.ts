@@ -803,7 +803,12 @@ layer(layerServer(), { excludeTestServices: true })("DOIP v2.0 segments, written
       const object = yield* exchange(raw, `{"requestId":"l2","targetId":"Q520","operationId":"0.DOIP/Op.ListOperations"}\n#\n#\n`)
       assertOk(object, "l2")
       const ops = compactOutput(object) as Array<string>
-      assert.includeMembers(ops, ["0.DOIP/Op.Retrieve", "0.DOIP/Op.Update", "0.DOIP/Op.Delete"])
+      assert.includeMembers(ops, ["0.DOIP/Op.Retrieve", "0.DOIP/Op.Update", "0.DOIP/Op.Delete", "0.DOIP/Op.Describe"])
+      // describe: the FDO record itself as the output, not a digital object around it
+      const described = yield* exchange(raw, `{"requestId":"d1","targetId":"Q520","operationId":"0.DOIP/Op.Describe"}\n#\n#\n`)
+      assertOk(described, "d1")
+      const record = compactOutput(described) as Record<string, unknown>
+      assert.deepStrictEqual([record["@id"], record["@type"]], ["Q520", "DigitalObject"])
       assert.notInclude(ops, "0.DOIP/Op.Hello")
       assert.notInclude(ops, "0.DOIP/Op.Create")
       assertError(

@@ -115,7 +115,10 @@ const assertLimitError = (answer: Answer) => {
 
 /** the byte-exact answer to a retrieve of Q7's hello.txt */
 const helloTxtAnswer = bytes(
-  segment(`{"status":"success","metadata":[],"workflow":[],"components":[{"componentId":"hello.txt","mediaType":"text/plain","size":12}]}`),
+  segment(
+    `{"status":"success","metadata":[],"workflow":[],"components":[{"componentId":"hello.txt","mediaType":"text/plain","size":12}],` +
+      `"attributes":{"filename":"hello.txt"}}`
+  ),
   [0x00, 0x00, 0x00, 0x0c],
   utf8("Hello World\n"),
   END
@@ -153,6 +156,27 @@ layer(layerServer(), { excludeTestServices: true })("the upstream length-prefixe
       // and `object_id`, as some upstream callers spell it
       const snake = yield* exchange(raw, message(`{"operation":"retrieve","object_id":"Q7","element":"hello.txt"}`))
       assert.deepStrictEqual(snake.bytes, helloTxtAnswer)
+    }))
+
+  it.effect("the upstream server's own spellings: integer operation ids, HELLO, operation_id, target_id, componentId", () =>
+    Effect.gen(function*() {
+      yield* seed("Q7", "hello.txt", "Hello World\n", "text/plain")
+      const raw = yield* connect
+      assertHello(yield* exchange(raw, message(`{"operationId":1}`)))
+      assertHello(yield* exchange(raw, message(`{"operationId":"HELLO"}`)))
+      assertHello(yield* exchange(raw, message(`{"operation_id":"hello"}`)))
+      for (
+        const request of [
+          `{"operationId":2,"targetId":"Q7","attributes":{"element":"hello.txt"}}`,
+          `{"operation_id":"RETRIEVE","target_id":"Q7","attributes":{"componentId":"hello.txt"}}`
+        ]
+      ) {
+        const answer = yield* exchange(raw, message(request))
+        assert.deepStrictEqual(answer.bytes, helloTxtAnswer, request)
+        assert.deepStrictEqual(answer.head["attributes"], { filename: "hello.txt" }, "upstream clients read the file name here")
+      }
+      assertError(yield* exchange(raw, message(`{"operationId":99}`)), "UnsupportedOperation")
+      assertError(yield* exchange(raw, message(`{"operationId":1.5}`)), "UnsupportedOperation")
     }))
 
   it.effect("retrieve of an object: its manifest as the one metadata entry", () =>
