@@ -105,6 +105,8 @@ export const storageToDoipError = (error: StorageError): DoipError => {
     case "Unauthorized":
     case "Unavailable":
       return new DoipError({ kind: "Unavailable", message: `storage unavailable: ${forClient(error.message)}` })
+    case "Conflict":
+      return new DoipError({ kind: "Conflict", message: forClient(error.message) })
     case "OutcomeUnknown":
       return new DoipError({
         kind: "Unavailable",

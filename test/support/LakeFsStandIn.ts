@@ -11,21 +11,26 @@
  *   and `checksum` are its MD5); an upload whose connection breaks stages nothing and leaves no file behind.
  * - Reads stream from that file: 200 with the whole object, 206 for a `Range`, 416 for a range past its end.
  * - A commit with nothing that changes the tree answers 400 `{"message":"commit: no changes"}` (unless `allow_empty`).
- * - A diff of two refs lists the paths that differ, under `prefix` when given, paginated.
+ * - A diff of two refs lists the paths that differ, under `prefix` when given, paginated: from their merge base
+ *   (`type=three_dot`, the default) or from the left ref itself (`two_dot`).
+ * - Sorted listings (objects, branches, diffs) seek past `after` whether or not it still exists, as lakeFS does.
  * - `commits?objects=P&prefixes=F` gives the commits (first-parent chain) that changed path `P` or something under `F`.
  * - Branches are listed (`prefix`, paginated), created from a branch or commit, and deleted (not the default one:
  *   400). A merge (`POST refs/{source}/merge/{branch}`) is three-way against the nearest common ancestor, as lakeFS's:
  *   a path changed on one side only takes that side; changed on both, the `strategy` decides (`source-wins`,
- *   `dest-wins`), or it is a 409 conflict. A destination with uncommitted changes is refused (400, "dirty branch"),
- *   a merge that changes nothing too (400, "no changes"). The commit has the destination's head as its one parent
- *   with `squash_merge`, else the source commit as a second, and carries `.lakefs.merge.strategy` in its metadata.
- *   `GET commits/{id}` reads any commit.
+ *   `dest-wins`; another is 400), or it is a 409 conflict. A destination with uncommitted changes is refused (400,
+ *   "dirty branch"), and so is a source unchanged since the merge base (400, "no changes"). The commit has the
+ *   destination's head as its one parent with `squash_merge`, else the source commit as a second, and carries
+ *   `.lakefs.merge.strategy` (`default` without a strategy) in its metadata. Branch names must match `^\w[-\w]*$`;
+ *   the default branch cannot be deleted (403). `GET commits/{id}` reads any commit.
  * - Fault injection: `failNext(n, status, matching)` answers the next `n` authenticated calls (those whose
  *   `METHOD /path?query` matches `matching`, when given) with that status,
- *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long, `hang(matching)`
+ *   `rejectCredentials(true)` answers 401 to everyone, `delay(ms)` holds every answer back that long,
+ *   `answerLate(ms, matching)` sends the answers it matches that long after making them, `hang(matching)`
  *   never answers the calls it matches, `cutAfter(bytes, matching)` sends the head and the first `bytes` of the
- *   object reads it matches, then drops the connection, and `loseCommitAnswer(how, { applied })` makes the next
- *   commit lose its answer (the connection dropped, a 5xx, or none ever), having made the commit or not.
+ *   object reads it matches, then drops the connection, and `loseCommitAnswer(how, { applied, on })` makes the next
+ *   commit (or, with `on: "merge"`, merge) lose its answer (the connection dropped, a 5xx, or none ever), having made
+ *   it or not.
  *
  * Repositories, branches and commits live in memory, object contents in files of a fresh folder under
  * `Options.blobDirectory`, so a test's memory does not hold what it uploads; nothing survives the scope.
@@ -79,6 +84,11 @@ export interface LakeFsStandInService {
   /** holds every answer back by `millis` (0 to stop) */
   readonly delay: (millis: number) => void
   /**
+   * answers the calls `matching` matches at once, as of now, but sends the answer only `millis` later (a slow
+   * network); `undefined` stops it
+   */
+  readonly answerLate: (millis: number, matching: RegExp | undefined) => void
+  /**
    * never answers the authenticated calls `matching` matches, as a lakeFS that hangs; `undefined` stops it and drops
    * the calls left hanging
    */
@@ -89,9 +99,9 @@ export interface LakeFsStandInService {
    */
   readonly cutAfter: (bytes: number, matching: RegExp | undefined) => void
   /**
-   * the next commit (`POST …/branches/{branch}/commits`) loses its answer: it is made first when `applied` (default
-   * false), then the connection is dropped (`"drop"`), answered with that status and `{"message": …}` (a number), or
-   * never answered (`"hang"`, until `hang(undefined)`)
+   * the next commit (`POST …/branches/{branch}/commits`; with `on: "merge"`, the next merge) loses its answer: it is
+   * made first when `applied` (default false), then the connection is dropped (`"drop"`), answered with that status
+   * and `{"message": …}` (a number), or never answered (`"hang"`, until `hang(undefined)`)
    */
   readonly loseCommitAnswer: (
     how: "drop" | "hang" | number,
@@ -137,6 +147,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       matching: undefined as RegExp | undefined,
       reject: false,
       delay: 0,
+      late: undefined as { readonly millis: number; readonly matching: RegExp } | undefined,
       hang: undefined as RegExp | undefined,
       cut: undefined as { readonly bytes: number; readonly matching: RegExp } | undefined,
       lostCommit: undefined as
@@ -152,6 +163,14 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
 
     const server = Http.createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`)
+      const late = faults.late
+      if (late !== undefined && late.matching.test(`${req.method} ${req.url}`)) {
+        const end = res.end.bind(res) as (...args: Array<unknown>) => Http.ServerResponse
+        res.end = ((...args: Array<unknown>) => {
+          setTimeout(() => end(...args), late.millis)
+          return res
+        }) as typeof res.end
+      }
       const answer = () => {
         try {
           route(req, res)
@@ -213,7 +232,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
         if (branch === undefined) return notFound(res)
         if (what === undefined && method === "GET") return send(res, 200, { id: name, commit_id: branch.head })
         if (what === undefined && method === "DELETE") {
-          if (name === repo.defaultBranch) return send(res, 400, { message: "cannot delete repository default branch" })
+          if (name === repo.defaultBranch) return send(res, 403, { message: "cannot delete repository default branch" })
           repo.branches.delete(name)
           return send(res, 204)
         }
@@ -260,7 +279,13 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
         if (what === "commits" && sub === undefined) return send(res, 200, log(repo, name, url.searchParams))
         if (what === "diff" && sub !== undefined && third === undefined) {
           const right = resolve(repo, sub)
-          return right === undefined ? notFound(res) : send(res, 200, diffBody(tree, right, url.searchParams))
+          if (right === undefined) return notFound(res)
+          // three_dot (lakeFS's default) diffs from the merge base of the two refs; two_dot from the left ref itself
+          const [leftId, rightId] = [commitIdOf(repo, name), commitIdOf(repo, sub)]
+          const left = url.searchParams.get("type") === "two_dot" || leftId === undefined || rightId === undefined
+            ? tree
+            : mergeBase(repo, leftId, rightId)
+          return send(res, 200, diffBody(left, right, url.searchParams))
         }
       }
       return notFound(res)
@@ -284,6 +309,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       if (typeof body.name !== "string" || typeof body.source !== "string") {
         return send(res, 400, { message: "name and source are required" })
       }
+      if (!/^\w[-\w]*$/.test(body.name)) return send(res, 400, { message: "branch id: invalid value: validation error" })
       if (repo.branches.has(body.name)) return send(res, 409, { message: "branch already exists" })
       const source = repo.branches.get(body.source)?.head ?? (repo.commits.has(body.source) ? body.source : undefined)
       if (source === undefined) return notFound(res)
@@ -340,12 +366,15 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       const sourceId = repo.branches.get(sourceRef)?.head ?? (repo.commits.has(sourceRef) ? sourceRef : undefined)
       if (destination === undefined || sourceId === undefined) return reply(404, { message: "not found" })
       if (destination.staging.size > 0) return reply(400, { message: `${destinationName}: dirty branch` })
-      const strategy = body.strategy ?? "default"
-      if (strategy !== "default" && strategy !== "source-wins" && strategy !== "dest-wins") {
-        return reply(400, { message: "invalid merge strategy" })
+      const given = body.strategy ?? ""
+      if (given !== "" && given !== "source-wins" && given !== "dest-wins") {
+        return reply(400, { message: "merge strategy is not supported" })
       }
+      const strategy = given === "" ? "default" : given
       const base = mergeBase(repo, sourceId, destination.head)
       const [from, to] = [repo.commits.get(sourceId)!.tree, repo.commits.get(destination.head)!.tree]
+      // as lakeFS: nothing to merge when the source has not changed since the merge base
+      if (changedPaths(base, from).size === 0 && body.allow_empty !== true) return reply(400, { message: "no changes" })
       const merged = new Map(to)
       for (const path of new Set([...from.keys(), ...to.keys()])) {
         const [s, d, b] = [from.get(path), to.get(path), base.get(path)]
@@ -356,7 +385,6 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
         else merged.set(path, s)
       }
       const changed = changedPaths(to, merged)
-      if (changed.size === 0 && body.allow_empty !== true) return reply(400, { message: "no changes" })
       const created: Commit = {
         id: randomBytes(32).toString("hex"),
         parents: body.squash_merge === true ? [destination.head] : [destination.head, sourceId],
@@ -391,7 +419,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       for (let c = repo.commits.get(branch?.head ?? ref); c !== undefined; c = repo.commits.get(c.parents[0] ?? "")) {
         if (!filtered || touches(c)) all.push(c)
       }
-      return page(all, (c) => c.id, params, 100, commitBody)
+      return page(all, (c) => c.id, params, 100, commitBody, false)
     }
 
     yield* Effect.callback<void>((resume) => {
@@ -420,6 +448,9 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       },
       delay: (millis) => {
         faults.delay = millis
+      },
+      answerLate: (millis, matching) => {
+        faults.late = matching === undefined ? undefined : { millis, matching }
       },
       hang: (matching) => {
         faults.hang = matching
@@ -527,6 +558,10 @@ const createRepo = (repos: Map<string, Repo>, name: string, defaultBranch: strin
   return repo
 }
 
+/** the commit a ref names: a branch's head (`branch@` too) or a commit id */
+const commitIdOf = (repo: Repo, ref: string): string | undefined =>
+  repo.branches.get(ref.endsWith("@") ? ref.slice(0, -1) : ref)?.head ?? (repo.commits.has(ref) ? ref : undefined)
+
 /** the tree of the nearest commit that both `a` and `b` descend from (all parents followed, as lakeFS does) */
 const mergeBase = (repo: Repo, a: string, b: string): Tree => {
   const ancestors = new Set<string>()
@@ -608,18 +643,26 @@ const listObjects = (tree: Tree, params: URLSearchParams) => {
   return page(objects, (o) => o.path, params, 1000, objectStats)
 }
 
+/** the index of the first item whose key sorts after `after` */
+const firstAfter = <A>(all: ReadonlyArray<A>, key: (a: A) => string, after: string) => {
+  const i = all.findIndex((a) => key(a) > after)
+  return i === -1 ? all.length : i
+}
+
 /** lakeFS pagination: `after` is exclusive, `amount` at most 1000, `next_offset` the last key given */
 const page = <A, B>(
   all: ReadonlyArray<A>,
   key: (a: A) => string,
   params: URLSearchParams,
   defaultAmount: number,
-  render: (a: A) => B
+  render: (a: A) => B,
+  sorted = true
 ) => {
   const after = params.get("after") ?? ""
   const amount = Math.min(1000, Math.max(1, Number(params.get("amount") ?? defaultAmount) || defaultAmount))
-  const start = after === "" ? 0 : all.findIndex((a) => key(a) === after) + 1
-  const slice = after !== "" && start === 0 ? [] : all.slice(start, start + amount)
+  // listings sorted by key seek past `after`, present or not (lakeFS's); a log finds it, or gives nothing
+  const start = after === "" ? 0 : sorted ? firstAfter(all, key, after) : all.findIndex((a) => key(a) === after) + 1
+  const slice = after !== "" && start === 0 && !sorted ? [] : all.slice(start, start + amount)
   const hasMore = start + amount < all.length && slice.length > 0
   return {
     pagination: {

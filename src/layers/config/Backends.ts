@@ -73,6 +73,12 @@ export const lakeFsOptions = (
       message: `LAKEFS_URL is set to ${redactUrl(url.value)}, but ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not`
     }))
   }
+  if (!(staleWriteBranchHours >= 1)) {
+    return Effect.fail(new BackendsConfigError({
+      message: `lakefs.staleWriteBranchHours (DOIP_LAKEFS_STALE_WRITE_BRANCH_HOURS) is ${staleWriteBranchHours}; it must be ` +
+        `at least 1: a write branch younger than the longest write may still be in use`
+    }))
+  }
   return Effect.succeed({
     url: url.value,
     repo: repo.value,

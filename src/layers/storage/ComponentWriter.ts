@@ -29,6 +29,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as RcMap from "effect/RcMap"
+import * as Schedule from "effect/Schedule"
 import * as Semaphore from "effect/Semaphore"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
@@ -69,6 +70,11 @@ export interface WriteRequest<E> {
   readonly metadata?: Readonly<Record<string, string>> | undefined
   readonly maxSize?: number | undefined
   readonly expectedSize?: number | undefined
+  /**
+   * checked inside the change, before the content is staged (say, that the object still exists): on a write branch,
+   * again when the change is made again after a conflict, so that it sees what the other writer left
+   */
+  readonly precondition?: Effect.Effect<unknown, StorageError | E> | undefined
 }
 
 /**
@@ -135,7 +141,8 @@ export class ComponentWriter extends Context.Service<ComponentWriter, {
   ) => Effect.Effect<Spooled, StorageError | E, Scope.Scope>
   /**
    * Runs `body`, which stages changes to the object's components through `staging`, and commits them as one commit.
-   * On any failure or interruption every touched path is reset and the error returned; a body that staged nothing
+   * On any failure or interruption nothing it staged stays (its write branch is deleted, or every path it touched is
+   * reset) and the error is returned; a body that staged nothing
    * fails with `NoChanges` (which the server answers as `BadRequest`: the request asked for no change).
    */
   readonly change: <A, E, R>(
@@ -227,33 +234,44 @@ export const make = Effect.gen(function*() {
       )
     })
 
-  /** a private branch per change, changes of one object taking turns; the branch goes with the scope */
+  /**
+   * A private branch per change, changes of one object taking turns; the branch goes with the scope. A change that
+   * collides with another server's change of the same paths (`Conflict`: nothing of it was applied) is made again,
+   * body and all, on a fresh branch: the body then sees what the other change left (the object it meant to create
+   * exists now, the one it meant to update is gone) and answers accordingly. After `CONFLICT_TRIES` the conflict is
+   * the answer.
+   */
   const changeOnWriteBranch = <A, E, R>(
     writeBranch: () => Effect.Effect<WriteBranch, StorageError, Scope.Scope>,
     request: ChangeRequest,
     body: (staging: Staging) => Effect.Effect<A, E, R>
-  ): Effect.Effect<Changed<A>, StorageError | E, R> =>
-    Effect.gen(function*() {
-      const { objectId } = request
-      const turn = yield* RcMap.get(objectLocks, objectId)
-      return yield* turn.withPermit(Effect.gen(function*() {
-        const branch = yield* writeBranch()
-        const session = makeSession(branch, objectId)
-        return yield* Effect.gen(function*() {
-          const result = yield* body(session.staging)
-          if (session.changed.size === 0) return yield* nothingToChange()
-          const { message, metadata } = commitOf(request, session.changed)
-          const commit = yield* orNothingToChange(branch.commit(message, metadata))
-          return { result, commit, branch: storage.branch }
-        }).pipe(
-          Effect.onExit(() => {
-            session.close()
-            // purged whatever the outcome: an interrupted merge may still have landed in storage
-            return facade.purge(objectId)
-          })
-        )
-      }))
+  ): Effect.Effect<Changed<A>, StorageError | E, R> => {
+    const attempt = Effect.gen(function*() {
+      const branch = yield* writeBranch()
+      const session = makeSession(branch, request.objectId)
+      return yield* Effect.gen(function*() {
+        const result = yield* body(session.staging)
+        if (session.changed.size === 0) return yield* nothingToChange()
+        const { message, metadata } = commitOf(request, session.changed)
+        const commit = yield* orNothingToChange(branch.commit(message, metadata))
+        return { result, commit, branch: storage.branch }
+      }).pipe(Effect.ensuring(Effect.sync(session.close)))
     }).pipe(Effect.scoped)
+    return Effect.gen(function*() {
+      const turn = yield* RcMap.get(objectLocks, request.objectId)
+      return yield* turn.withPermit(
+        attempt.pipe(
+          Effect.retry({
+            while: (error) => error instanceof StorageError && error.kind === "Conflict",
+            schedule: Schedule.exponential("20 millis").pipe(Schedule.jittered),
+            times: CONFLICT_TRIES - 1
+          }),
+          // purged whatever the outcome: an interrupted merge may still have landed in storage
+          Effect.ensuring(facade.purge(request.objectId))
+        )
+      )
+    }).pipe(Effect.scoped)
+  }
 
   const change = <A, E, R>(
     request: ChangeRequest,
@@ -272,7 +290,10 @@ export const make = Effect.gen(function*() {
           operation,
           message: request.message ?? `${operation} ${objectId}/${componentId}`,
           metadata: { ...request.metadata, component_id: componentId, media_type: mediaType }
-        }, (staging) => staging.stage(componentId, mediaType, spooled))
+        }, (staging) =>
+          request.precondition === undefined
+            ? staging.stage(componentId, mediaType, spooled)
+            : Effect.andThen(request.precondition, staging.stage(componentId, mediaType, spooled)))
       ),
       Effect.map(({ branch, commit, result }) => ({ stat: result, commit, branch })),
       Effect.scoped
@@ -289,6 +310,9 @@ export const make = Effect.gen(function*() {
 export const layer: Layer.Layer<ComponentWriter, never, Storage | FdoFacade> = Layer.effect(ComponentWriter, make)
 
 // internal
+
+/** how often a change that meets a `Conflict` is made in all */
+const CONFLICT_TRIES = 3
 
 const nothingToChange = () => new StorageError({ kind: "NoChanges", message: "nothing to change" })
 

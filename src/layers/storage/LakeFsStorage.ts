@@ -34,9 +34,9 @@
  *   upload, the commit, and the content: `open` (and `read`) waits for the answer's head that long, then for each
  *   further piece of the body. `open` returns only once lakeFS has answered 200, so a listener knows the content is
  *   there before it announces it.
- * - A merge takes the write branch's side of a path that also changed on the branch since the write branch was made
- *   (`source-wins`): of two writes of one component, the later merge wins, as the later commit would on one branch.
- *   lakeFS answers 429 when the branch kept moving under its own retries: the merge is tried again (`retries`, with
+ * - A path that also changed on the branch since the write branch was made is a merge conflict: lakeFS applies
+ *   nothing, and the change fails with `Conflict` (which `ComponentWriter` makes again from the start). lakeFS answers
+ *   429 when the branch kept moving under its own retries: the merge is tried again (`retries`, with
  *   jittered back-off). A merge whose answer is lost is looked for on the branch as a commit is (next).
  * - A write branch is deleted when its change ends, committed or not. One that a crash left (or whose deletion
  *   failed) is deleted by a sweep, at start and hourly, once older than `Options.staleWriteBranchAfter` (by the time
@@ -78,7 +78,7 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
+import * as Deferred from "effect/Deferred"
 import * as FileSystem from "effect/FileSystem"
 import { flow } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -129,8 +129,8 @@ export interface Options {
   readonly resetUncommittedOnStart?: boolean | undefined
   /**
    * how old a write branch (`doip-write-…`, one per change, deleted when it ends) must be before the layer takes it
-   * for the leftover of a crashed write and deletes it; default 24 hours. Longer than any write takes: another
-   * server's write in flight must not lose its branch.
+   * for the leftover of a crashed write and deletes it; default 24 hours, at least a minute. Longer than any write
+   * takes: another server's write in flight must not lose its branch.
    */
   readonly staleWriteBranchAfter?: Duration.Input | undefined
   /**
@@ -584,11 +584,15 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   /** a fresh write branch from the branch's head, deleted with the scope */
   const openWriteBranch = Effect.gen(function*() {
     const name = writeBranchName(yield* Clock.currentTimeMillis)
-    yield* Effect.acquireRelease(
-      retrying.execute(
-        HttpClientRequest.post("/branches").pipe(HttpClientRequest.bodyJsonUnsafe({ name, source: branch }))
-      ).pipe(timed, Effect.mapError(failure("creation of a write branch"))),
-      () => deleteBranch(name)
+    // the deletion is due before the creation is sent: a creation whose answer is lost (or late) may have made it
+    yield* Effect.addFinalizer(() => deleteBranch(name))
+    yield* retrying.execute(
+      HttpClientRequest.post("/branches").pipe(HttpClientRequest.bodyJsonUnsafe({ name, source: branch }))
+    ).pipe(
+      // the name is fresh: a 409 says that a try whose answer was lost made it
+      Effect.catchIf((error) => error.response?.status === 409, () => Effect.void),
+      timed,
+      Effect.mapError(failure("creation of a write branch"))
     )
     return name
   })
@@ -596,12 +600,12 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const deleteBranch = (name: string) =>
     retrying.execute(HttpClientRequest.delete(`/branches/${encodeURIComponent(name)}`)).pipe(
       timed,
+      Effect.asVoid,
+      // gone already (a creation that never happened, another server's sweep): nothing to do
+      Effect.catchIf((error) => error._tag === "HttpClientError" && error.response?.status === 404, () => Effect.void),
       Effect.mapError(failure(`deletion of write branch ${name}`)),
-      // logged only, never answered to a client
-      Effect.catch((error) =>
-        // a branch left behind holds nothing anyone sees; the sweep removes it later
-        error.kind === "NotFound" ? Effect.void : Effect.logWarning(`${error.message}; the sweep removes it later`)
-      )
+      // logged only, never answered to a client: a branch left behind holds nothing anyone sees
+      Effect.catch((error) => Effect.logWarning(`${error.message}; the sweep removes it later`))
     )
 
   /** the commit `id` of the repository, for the merge's answer, which names only it */
@@ -610,9 +614,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   /**
    * Merges the write branch `name` into the branch as one squashed commit carrying `message` and `metadata` (and a
-   * fresh `doip_write_id`, to find it should the answer be lost). Paths that changed on both sides since the write
-   * branch was made take the write branch's side ("source-wins"): the later write wins, as it would have on one
-   * branch. lakeFS answers 429 when the branch kept moving under its retries (many merges at once): tried again.
+   * fresh `doip_write_id`, to find it should the answer be lost). A path that changed on both sides since the write
+   * branch was made is a conflict (409): nothing is merged, and the change fails with `Conflict`, for its writer to
+   * make again on what the branch holds now (another server may have deleted or created the object meanwhile).
+   * lakeFS answers 429 when the branch kept moving under its retries (many merges at once): tried again.
    */
   const merge = (name: string, message: string, metadata: Readonly<Record<string, string>>) =>
     Effect.suspend(() => {
@@ -620,7 +625,6 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       const body = {
         message,
         metadata: { ...metadata, [WRITE_ID]: writeId },
-        strategy: "source-wins",
         squash_merge: true
       }
       const request = HttpClientRequest.post(`/refs/${encodeURIComponent(name)}/merge/${encodeURIComponent(branch)}`)
@@ -648,6 +652,15 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         ),
         Effect.catch((error) => {
           if (error instanceof StorageError) return Effect.fail(error)
+          if (error._tag === "HttpClientError" && error.response?.status === 409) {
+            return Effect.fail(
+              new StorageError({
+                kind: "Conflict",
+                message: "another write changed the same components at the same time; nothing of this one was applied",
+                cause: causeOf(error)
+              })
+            )
+          }
           const lost = answerLost(error)
           return lost === "no"
             ? Effect.fail(failure("merge")(error))
@@ -672,7 +685,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     }).pipe(Effect.tapError(warnOnce))
 
   /** deletes the write branches that crashed writes left: those older than `staleWriteBranchAfter` */
-  const staleAfter = Duration.fromInputUnsafe(options.staleWriteBranchAfter ?? "24 hours")
+  // never less than a minute: a sweep that took the branches of writes in flight for leftovers would fail them all
+  const staleAfter = Duration.max(Duration.fromInputUnsafe(options.staleWriteBranchAfter ?? "24 hours"), Duration.minutes(1))
   const sweepWriteBranches = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const branches = yield* allPages((after) =>
@@ -694,21 +708,37 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   )
 
   /**
-   * The branch's head commit: one read of the branch, shared by the callers that come while it is under way (a
-   * search's manifests, say), so that checking a cache costs at most one call per round trip, not one per entry.
+   * The branch's head commit, as it is at the call or later: a caller shares a read of the branch only with callers
+   * that came before that read was sent. One that comes while a read is under way waits for the next one, which
+   * starts when the current one ends and serves everyone who came meanwhile; so checking a cache costs at most one
+   * call per round trip (a search's manifests, say), never one per entry, and never answers with a head older than
+   * a write acknowledged before the call.
    */
   const readHead = getJson(LakeFsRef, branchUrl, {}, `reading branch ${branch}`).pipe(Effect.map((ref) => ref.commit_id))
-  let headRead: Fiber.Fiber<string, StorageError> | undefined
+  /** the read whose request is under way */
+  let sent: Deferred.Deferred<string, StorageError> | undefined
+  /** the read not sent yet, which callers join: it is sent at once when none is under way, else when that one ends */
+  let gathering: Deferred.Deferred<string, StorageError> | undefined
   const layerScope = yield* Effect.scope
-  const head = Effect.suspend(() => {
-    if (headRead !== undefined) return Fiber.join(headRead)
-    return Effect.flatMap(
-      Effect.forkIn(Effect.ensuring(readHead, Effect.sync(() => (headRead = undefined))), layerScope),
-      (fiber) => {
-        headRead = fiber
-        return Fiber.join(fiber)
-      }
+  const send = (read: Deferred.Deferred<string, StorageError>): Effect.Effect<unknown> =>
+    Effect.forkIn(
+      Effect.suspend(() => {
+        gathering = undefined
+        sent = read
+        return Effect.flatMap(Effect.exit(readHead), (exit) =>
+          Effect.suspend(() => {
+            sent = undefined
+            Deferred.doneUnsafe(read, exit)
+            return gathering === undefined ? Effect.void : send(gathering)
+          }))
+      }),
+      layerScope
     )
+  const head = Effect.suspend(() => {
+    if (gathering !== undefined) return Deferred.await(gathering)
+    const read = Deferred.makeUnsafe<string, StorageError>()
+    gathering = read
+    return sent === undefined ? Effect.andThen(send(read), Deferred.await(read)) : Deferred.await(read)
   })
 
   const changedBetween = (objectId: string, from: string, to: string) =>

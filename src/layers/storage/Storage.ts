@@ -122,12 +122,14 @@ export interface Spooled {
  * - `Unauthorized`: the server's own storage credentials were rejected.
  * - `OutcomeUnknown`: a commit's answer was lost and storage could not say whether it happened: the change may or
  *   may not have been applied (a read of the object tells which).
+ * - `Conflict`: a write branch's change collided with another writer's change of the same paths, made since the
+ *   write branch was (another server's, say); nothing was applied, and the change may be made again from the start.
  *
  * @category errors
  * @since 0.1.0
  */
 export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
-  kind: Schema.Literals(["NotFound", "InvalidPath", "TooLarge", "SizeMismatch", "NoChanges", "Unavailable", "Unauthorized", "OutcomeUnknown"]),
+  kind: Schema.Literals(["NotFound", "InvalidPath", "TooLarge", "SizeMismatch", "NoChanges", "Unavailable", "Unauthorized", "OutcomeUnknown", "Conflict"]),
   message: Schema.String,
   cause: Schema.optional(Schema.Defect())
 }) {}
@@ -177,7 +179,8 @@ export interface BranchStaging {
 export interface WriteBranch extends BranchStaging {
   /**
    * commits what this branch staged and merges it into the storage's branch: the answer is the one commit it makes
-   * there; `NoChanges` when nothing was staged
+   * there; `NoChanges` when nothing was staged; `Conflict` (nothing applied) when a path it changed was changed on
+   * the storage's branch too since this branch was made
    */
   readonly commit: (message: string, metadata: Readonly<Record<string, string>>) => Effect.Effect<CommitInfo, StorageError>
 }

@@ -68,6 +68,8 @@ export const make = Effect.gen(function*() {
         `"element" is ${JSON.stringify(element)} but the component block is ${JSON.stringify(component.componentId)}`
       )
     }
+    // before the content is received, to refuse at once; and in the change, where it counts (a delete may land
+    // meanwhile, here or on another server)
     yield* existing(objectId)
     const written = yield* writer.write({
       objectId,
@@ -77,7 +79,8 @@ export const make = Effect.gen(function*() {
       operation: "update",
       metadata: { committer: principal },
       maxSize: limits.maxComponentSize,
-      expectedSize: component.size
+      expectedSize: component.size,
+      precondition: existing(objectId)
     })
     if ((yield* request.nextComponent) !== undefined) {
       // the change is committed already; say so rather than pretend nothing happened
@@ -120,7 +123,8 @@ export const make = Effect.gen(function*() {
           { objectId, operation: "update", metadata: { committer: principal, ...description } },
           (staging) =>
             Effect.tap(
-              stageElements(received, staging),
+              // the object must still be there (a delete may land meanwhile, here or on another server)
+              Effect.andThen(existing(objectId), stageElements(received, staging)),
               // a new description is a change of the object even when no element changes; and an object made before
               // records (or by the binary wire) gets one now, so that an update leaving it no component does not end it
               () => Object.keys(description).length === 0 && recorded ? Effect.void : ObjectRecord.stage(staging, description)

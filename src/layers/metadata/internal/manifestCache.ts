@@ -5,7 +5,7 @@
  * head now: the same head, or a head under which nothing of the object changed (one diff), serves it; else it is
  * looked up afresh. So a server serves what another server wrote as soon as that write is acknowledged, for one call
  * to lakeFS per manifest (shared between the manifests asked for at the same time) instead of the listing, stats
- * and history of a lookup.
+ * and history of a lookup. When the head cannot be read, the entry is served as it is (a lookup would fail too).
  */
 import * as Cache from "effect/Cache"
 import * as Duration from "effect/Duration"
@@ -53,10 +53,14 @@ export const make = <E>(
     const get = (objectId: string): Effect.Effect<Manifest, E | StorageError> =>
       Effect.gen(function*() {
         const entry = yield* Cache.get(cache, objectId)
-        const head = yield* versions.head
-        if (entry.at === head) return entry.manifest
-        if (entry.at !== undefined && !(yield* versions.changedBetween(objectId, entry.at, head))) {
-          entry.at = head
+        // storage that cannot say whether the entry is current cannot give a newer one either: it is served as it is
+        const head = yield* Effect.option(versions.head)
+        if (head._tag === "None" || entry.at === head.value) return entry.manifest
+        const changed = entry.at === undefined ? true : yield* versions.changedBetween(objectId, entry.at, head.value).pipe(
+          Effect.orElseSucceed(() => true)
+        )
+        if (!changed) {
+          entry.at = head.value
           return entry.manifest
         }
         yield* Cache.invalidate(cache, objectId)
