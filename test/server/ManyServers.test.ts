@@ -71,7 +71,7 @@ describe("two servers on one lakeFS branch", () => {
       assert.deepStrictEqual(yield* uncommitted(standIn), [])
     }).pipe(Effect.scoped), { timeout: 120_000 })
 
-  it.live("what one server writes, the other serves at once, manifest too; the same component from both: the last wins", () =>
+  it.live("what one server writes, the other serves at once, manifest too; the same component from both: both acknowledged, one kept", () =>
     Effect.gen(function*() {
       const { client } = yield* twoServers
       const [a, b] = [yield* client(0), yield* client(1)]

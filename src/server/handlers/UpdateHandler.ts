@@ -43,13 +43,20 @@ export const make = Effect.gen(function*() {
   const facade = yield* FdoFacade
   const { limits } = yield* ServerConfig
 
-  /** the object as storage holds it; `NotFound` when it does not exist */
+  /**
+   * The object as storage holds it; `NotFound` when it does not exist. An object the façade knows exists though
+   * storage holds nothing of it yet (a knowledge-graph item whose first component is being uploaded, as the upstream
+   * server takes it); with the embedded façade, derived from storage, that is the same question.
+   */
   const existing = Effect.fnUntraced(function*(objectId: string) {
     const found = yield* ObjectRecord.find(storage, objectId)
-    if (found === undefined) {
-      return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
-    }
-    return found
+    if (found !== undefined) return found
+    const known = yield* facade.manifest(objectId).pipe(
+      Effect.as(true),
+      Effect.catchIf((error) => error._tag === "FacadeError" && error.kind === "NotFound", () => Effect.succeed(false))
+    )
+    if (!known) return yield* new DoipError({ kind: "NotFound", message: `object ${objectId} does not exist` })
+    return { components: [], recorded: false } satisfies ObjectRecord.Found
   })
 
   const updateOneComponent = Effect.fnUntraced(function*(request: DoipRequest, objectId: string, principal: string) {
