@@ -1,6 +1,6 @@
 /**
- * The server's edge: how the services' own errors reach clients. Storage, the façade and the workflows fail with
- * errors of their own (`StorageError`, `FacadeError`, `WorkflowError`); handlers let them through, and this is the
+ * The server's edge: how the services' own errors reach clients. Storage, the façade, the workflows and the knowledge
+ * graph fail with errors of their own (`StorageError`, `FacadeError`, `WorkflowError`, `KnowledgeGraphError`); handlers let them through, and this is the
  * one place that says which DOIP error each one is.
  *
  * It is also where a service's message becomes what a client may read (`forClient`): the services word their
@@ -12,6 +12,7 @@
  */
 import * as Effect from "effect/Effect"
 import { redactUrlsIn } from "../layers/config/Redact.ts"
+import type { KnowledgeGraphError } from "../layers/knowledge/KnowledgeGraph.ts"
 import type { FacadeError } from "../layers/metadata/FacadeError.ts"
 import type { StorageError } from "../layers/storage/Storage.ts"
 import type { WorkflowError } from "../layers/workflows/WorkflowError.ts"
@@ -23,7 +24,7 @@ import { DoipError } from "../protocol/DoipError.ts"
  * @category models
  * @since 0.1.0
  */
-export type ServiceError = StorageError | FacadeError | WorkflowError
+export type ServiceError = StorageError | FacadeError | WorkflowError | KnowledgeGraphError
 
 /**
  * A handler's failure as the DOIP error a user understands.
@@ -41,6 +42,10 @@ export const toDoipError = (error: DoipError | ServiceError): DoipError => {
       return new DoipError({ kind: FACADE_KINDS[error.kind], message: forClient(error.message) })
     case "WorkflowError":
       return new DoipError({ kind: WORKFLOW_KINDS[error.kind], message: forClient(error.message) })
+    case "KnowledgeGraphError":
+      return error.kind === "BadRequest"
+        ? new DoipError({ kind: "BadRequest", message: error.message })
+        : new DoipError({ kind: "Unavailable", message: `knowledge graph unavailable: ${forClient(error.message)}` })
   }
 }
 

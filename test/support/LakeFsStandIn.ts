@@ -43,8 +43,8 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as Blobs from "./internal/lakeFsBlobs.ts"
+import { listen } from "./internal/listen.ts"
 
 /**
  * @category models
@@ -422,16 +422,7 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       return page(all, (c) => c.id, params, 100, commitBody, false)
     }
 
-    yield* Effect.callback<void>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.void))
-    })
-    yield* Effect.addFinalizer(() =>
-      Effect.callback<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
-    )
-    const { port } = server.address() as AddressInfo
+    const port = yield* listen(server)
     return {
       url: `http://127.0.0.1:${port}`,
       repo: repoName,

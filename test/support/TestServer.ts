@@ -1,6 +1,7 @@
 /**
  * A whole server on loopback (port 0) over memory storage (or the storage and façade given), and clients for it, for tests.
  */
+import type { KnowledgeGraph } from "../../src/layers/knowledge/KnowledgeGraph.ts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -33,6 +34,8 @@ export const layerServer = (options?: {
   readonly health?: Layer.Layer<Health.Health>
   /** the model workflows refine with; default none */
   readonly llm?: Layer.Layer<Llm>
+  /** the knowledge graph upstream's binary search asks; default the objects held here */
+  readonly knowledgeGraph?: Layer.Layer<KnowledgeGraph>
   readonly workflows?: Layer.Layer<Workflows.Workflows, never, Storage | ComponentWriter>
   readonly extensions?: ReadonlyArray<Effect.Effect<Operation, never, Storage | ServerConfig.ServerConfig>>
 }) => {
@@ -41,7 +44,8 @@ export const layerServer = (options?: {
   const backends = Layer.mergeAll(
     options?.facade ?? StorageFdoFacade.layer,
     options?.health ?? Health.layerInProcess("memory"),
-    options?.llm ?? Layer.empty
+    options?.llm ?? Layer.empty,
+    options?.knowledgeGraph ?? Layer.empty
   ).pipe(
     Layer.provideMerge(options?.storage ?? MemoryStorage.layer)
   )

@@ -23,6 +23,9 @@ import type { FdoFacade } from "../metadata/FdoFacade.ts"
 import * as Health from "./Health.ts"
 import { redactUrl } from "./Redact.ts"
 import * as HttpFdoFacade from "../metadata/HttpFdoFacade.ts"
+import * as EmbeddedKnowledgeGraph from "../knowledge/EmbeddedKnowledgeGraph.ts"
+import type { KnowledgeGraph } from "../knowledge/KnowledgeGraph.ts"
+import * as MediaWikiKnowledgeGraph from "../knowledge/MediaWikiKnowledgeGraph.ts"
 import * as LakeFsStorage from "../storage/LakeFsStorage.ts"
 import * as LocalStorage from "../storage/LocalStorage.ts"
 import * as OllamaLlm from "../workflows/llm/OllamaLlm.ts"
@@ -110,6 +113,10 @@ export const describe = (settings: Settings): ReadonlyArray<string> => [
     onNone: () => "metadata: manifests derived from storage (no FDO_API)",
     onSome: (url) => `metadata: FDO façade at ${redactUrl(url)}`
   }),
+  Option.match(settings.mediawiki.apiUrl, {
+    onNone: () => "knowledge graph: the objects held here (no MEDIAWIKI_API_URL)",
+    onSome: (url) => `knowledge graph: MediaWiki at ${redactUrl(url)}`
+  }),
   Option.match(settings.ollama.model, {
     onNone: () => "model: none (no OLLAMA_MODEL), equations keep their heuristic LaTeX",
     onSome: (model) => `model: ${model} on Ollama at ${redactUrl(settings.ollama.host)}`
@@ -125,7 +132,7 @@ export const describe = (settings: Settings): ReadonlyArray<string> => [
  */
 export const layer = (
   settings: Settings
-): Layer.Layer<Storage | FdoFacade | Health.Health, BackendsConfigError | StorageError> =>
+): Layer.Layer<Storage | FdoFacade | Health.Health | KnowledgeGraph, BackendsConfigError | StorageError> =>
   Layer.unwrap(Effect.gen(function*() {
     const lakeFs = yield* lakeFsOptions(settings)
     const client = yield* HttpClient.HttpClient
@@ -155,6 +162,18 @@ export const layer = (
       onSome: (baseUrl) => ({ name: "metadata", kind: "FDO façade", target: redactUrl(baseUrl), check: withClient(HttpFdoFacade.check(baseUrl)) })
     })
 
+    const graph = Option.match(settings.mediawiki.apiUrl, {
+      onNone: () => EmbeddedKnowledgeGraph.layer,
+      onSome: (apiUrl) =>
+        MediaWikiKnowledgeGraph.layer({ apiUrl, timeout: `${settings.mediawiki.timeoutSeconds} seconds` }).pipe(
+          Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+        )
+    })
+    const graphHealth: ReadonlyArray<Health.Dependency> = Option.match(settings.mediawiki.apiUrl, {
+      onNone: () => [],
+      onSome: (apiUrl) => [{ name: "knowledge graph", kind: "MediaWiki", target: redactUrl(apiUrl), check: withClient(MediaWikiKnowledgeGraph.check(apiUrl)) }]
+    })
+
     const model = OllamaLlm.fromSettings(settings)
     const llm = model === undefined
       ? Layer.empty
@@ -163,9 +182,9 @@ export const layer = (
       ? []
       : [{ name: "model", kind: `Ollama (${model.model})`, target: redactUrl(model.host), check: withClient(OllamaLlm.check(model)) }]
 
-    const health = Health.layer([storageHealth, facadeHealth, ...modelHealth], {
+    const health = Health.layer([storageHealth, facadeHealth, ...graphHealth, ...modelHealth], {
       interval: `${settings.health.intervalSeconds} seconds`,
       timeout: `${settings.health.timeoutSeconds} seconds`
     })
-    return Layer.mergeAll(facade, health, llm).pipe(Layer.provideMerge(storage))
+    return Layer.mergeAll(graph, health, llm).pipe(Layer.provideMerge(facade), Layer.provideMerge(storage))
   })).pipe(Layer.provide(NodeHttpClient.layerNodeHttp))

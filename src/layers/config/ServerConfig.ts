@@ -31,6 +31,8 @@
  *           timeoutSeconds: 30,         # a call's answer, retries included, and each piece of content read
  *           resetUncommittedOnStart: true,   # reset what an older, killed server left staged on the branch
  *           staleWriteBranchHours: 24 }      # delete write branches a crashed write left once this old
+ * mediawiki: { apiUrl: https://portal.mardi4nfdi.de/w/api.php,  # unset: binary search over the objects held here
+ *             timeoutSeconds: 15 }
  * health: { intervalSeconds: 30, timeoutSeconds: 5 }   # dependency checks that hello reports
  * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ...,  # refining equations needs a model
  *           timeoutSeconds: 60, acceptsImages: false }       # per model call; whether the model reads images
@@ -136,6 +138,11 @@ export const config = Config.all({
     // a write branch this old is the leftover of a crashed write (of any server on the branch), and deleted
     staleWriteBranchHours: Config.Number("staleWriteBranchHours").pipe(Config.withDefault(24))
   }).pipe(Config.nested("lakefs")),
+  mediawiki: Config.all({
+    // the Action API (…/w/api.php) the binary search asks, as upstream does; unset: the objects held here
+    apiUrl: Config.option(Config.String("apiUrl").pipe(Config.map(withScheme))),
+    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(15))
+  }).pipe(Config.nested("mediawiki")),
   health: Config.all({
     intervalSeconds: Config.Number("intervalSeconds").pipe(Config.withDefault(30)),
     timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(5))
@@ -225,6 +232,8 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_LAKEFS_TIMEOUT_SECONDS", ["lakefs", "timeoutSeconds"]],
   ["DOIP_LAKEFS_RESET_UNCOMMITTED_ON_START", ["lakefs", "resetUncommittedOnStart"]],
   ["DOIP_LAKEFS_STALE_WRITE_BRANCH_HOURS", ["lakefs", "staleWriteBranchHours"]],
+  ["MEDIAWIKI_API_URL", ["mediawiki", "apiUrl"]],
+  ["DOIP_MEDIAWIKI_TIMEOUT_SECONDS", ["mediawiki", "timeoutSeconds"]],
   ["DOIP_HEALTH_INTERVAL_SECONDS", ["health", "intervalSeconds"]],
   ["DOIP_HEALTH_TIMEOUT_SECONDS", ["health", "timeoutSeconds"]],
   ["OLLAMA_HOST", ["ollama", "host"]],

@@ -1,3 +1,5 @@
+import { KnowledgeGraph } from "../../../src/layers/knowledge/KnowledgeGraph.ts"
+import * as MediaWikiStandIn from "../../support/MediaWikiStandIn.ts"
 import { assert, describe, it } from "@effect/vitest"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Effect from "effect/Effect"
@@ -43,11 +45,29 @@ describe("Backends", () => {
       assert.deepStrictEqual(Backends.describe(settings), [
         `storage: embedded, in ${dataDir}`,
         "metadata: manifests derived from storage (no FDO_API)",
+        "knowledge graph: the objects held here (no MEDIAWIKI_API_URL)",
         "model: none (no OLLAMA_MODEL), equations keep their heuristic LaTeX"
       ])
       const statuses = yield* statusesOf.pipe(Effect.provide(Backends.layer(settings)))
       assert.deepStrictEqual(statuses, ["storage:embedded:ok", "metadata:derived from storage:ok"])
     }))
+
+  it.live("MEDIAWIKI_API_URL: upstream's search asks that MediaWiki, and hello reports it", () =>
+    Effect.gen(function*() {
+      const dataDir = mkdtempSync(join(tmpdir(), "doip-backends-"))
+      const mediaWiki = yield* MediaWikiStandIn.make([{ qid: "Q5", label: "heat", facets: [] }])
+      const settings = yield* settingsFrom({ DOIP_DATA_DIR: dataDir, MEDIAWIKI_API_URL: mediaWiki.apiUrl })
+      assert.include(Backends.describe(settings), `knowledge graph: MediaWiki at ${mediaWiki.apiUrl}`)
+      yield* Effect.gen(function*() {
+        assert.deepStrictEqual(yield* statusesOf, [
+          "storage:embedded:ok",
+          "metadata:derived from storage:ok",
+          "knowledge graph:MediaWiki:ok"
+        ])
+        const found = yield* (yield* KnowledgeGraph).search({ query: "heat", limit: 10 })
+        assert.deepStrictEqual(found.results.map((hit) => hit.qid), ["Q5"])
+      }).pipe(Effect.provide(Backends.layer(settings)))
+    }).pipe(Effect.scoped))
 
   it.live("LAKEFS_URL and FDO_API: components go to lakeFS and manifests come from the façade", () =>
     Effect.gen(function*() {
