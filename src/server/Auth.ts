@@ -67,20 +67,30 @@ export const throttleSettings = (auth: ServerSettings["auth"]): AuthThrottle.Set
 })
 
 /**
- * An `Auth` that accepts exactly the given credential, slowing down failed attempts as `throttle` says.
+ * What checks a credential: `verify` succeeds with the caller's name, with `undefined` when the credential is wrong,
+ * and fails (`Unavailable`) only when it cannot tell (the service that would check it is down); such a failure is
+ * not counted as a wrong guess.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Verifier {
+  /** whether anyone may write at all (some credential can be accepted) */
+  readonly enabled: boolean
+  readonly verify: (credentials: Credentials) => Effect.Effect<string | undefined, DoipError>
+}
+
+/**
+ * The credential configured on the server: the token, or the user name and password, compared in constant time.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = (accepted: Accepted, throttle: AuthThrottle.Settings): Auth["Service"] => {
+export const staticVerifier = (accepted: Accepted): Verifier => {
   const token = Option.map(accepted.token, (t) => digest(Redacted.value(t)))
   const user = Option.isSome(accepted.username) && Option.isSome(accepted.password)
     ? Option.some({ username: digest(accepted.username.value), password: digest(Redacted.value(accepted.password.value)) })
     : Option.none()
-  const writesEnabled = Option.isSome(token) || Option.isSome(user)
-  const unauthenticated = (message: string) => Effect.fail(new DoipError({ kind: "Unauthenticated", message }))
-  const attempts = new AuthThrottle.Throttle(throttle)
-
   /** the caller's name when the credentials are the configured ones */
   const check = (credentials: Credentials): string | undefined => {
     if (credentials.token !== undefined && Option.isSome(token)) {
@@ -94,23 +104,45 @@ export const make = (accepted: Accepted, throttle: AuthThrottle.Settings): Auth[
     }
     return undefined
   }
+  return { enabled: Option.isSome(token) || Option.isSome(user), verify: (credentials) => Effect.sync(() => check(credentials)) }
+}
 
-  /** checks an admitted attempt and settles it; synchronous, so parallel attempts are settled one by one */
+/**
+ * An `Auth` that accepts exactly the given credential, slowing down failed attempts as `throttle` says.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = (accepted: Accepted, throttle: AuthThrottle.Settings): Auth["Service"] =>
+  makeWith(staticVerifier(accepted), throttle)
+
+/**
+ * An `Auth` that accepts what `verifier` accepts, slowing down failed attempts as `throttle` says.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const makeWith = (verifier: Verifier, throttle: AuthThrottle.Settings): Auth["Service"] => {
+  const writesEnabled = verifier.enabled
+  const unauthenticated = (message: string) => Effect.fail(new DoipError({ kind: "Unauthenticated", message }))
+  const attempts = new AuthThrottle.Throttle(throttle)
+
+  /** checks an admitted attempt and settles it */
   const decide = (credentials: Credentials, ticket: AuthThrottle.Ticket) =>
-    Effect.clockWith((clock) => {
-      const principal = check(credentials)
-      if (principal !== undefined) {
-        attempts.settle(ticket, true, clock.currentTimeMillisUnsafe())
-        return Effect.succeed(principal)
-      }
-      const failure = attempts.settle(ticket, false, clock.currentTimeMillisUnsafe())
-      const answer = unauthenticated(
-        failure.waitMillis === 0
-          ? "the credentials were not accepted"
-          : `the credentials were not accepted; after repeated failures, wait ${seconds(failure.waitMillis)} before trying again`
-      )
-      return failure.lockedOut.length === 0 ? answer : Effect.andThen(logLockOut(ticket.attempt, failure, throttle), answer)
-    })
+    Effect.flatMap(verifier.verify(credentials), (principal) =>
+      Effect.clockWith((clock) => {
+        if (principal !== undefined) {
+          attempts.settle(ticket, true, clock.currentTimeMillisUnsafe())
+          return Effect.succeed(principal)
+        }
+        const failure = attempts.settle(ticket, false, clock.currentTimeMillisUnsafe())
+        const answer = unauthenticated(
+          failure.waitMillis === 0
+            ? "the credentials were not accepted"
+            : `the credentials were not accepted; after repeated failures, wait ${seconds(failure.waitMillis)} before trying again`
+        )
+        return failure.lockedOut.length === 0 ? answer : Effect.andThen(logLockOut(ticket.attempt, failure, throttle), answer)
+      }))
 
   return Auth.of({
     writesEnabled,

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as NetAddress from "effect/net/NetAddress"
 import * as SocketServer from "effect/socket/SocketServer"
-import * as Auth from "./Auth.ts"
+import * as AuthBackends from "./AuthBackends.ts"
 import * as ComponentWriter from "../layers/storage/ComponentWriter.ts"
 import * as EquationExtractionWorkflow from "../layers/workflows/EquationExtractionWorkflow.ts"
 import * as FixityWorkflow from "../layers/workflows/FixityWorkflow.ts"
@@ -58,7 +58,7 @@ export const layerServicesWith = <E, R, EO = never, RO = never>(
   BuiltinOperations.layerWith(extensions).pipe(
     Layer.provideMerge(workflows),
     Layer.provideMerge(ComponentWriter.layer),
-    Layer.provideMerge(Auth.layer)
+    Layer.provideMerge(AuthBackends.layer)
   )
 
 /**

@@ -9,6 +9,11 @@
  *   pageid, size, wordcount, snippet, timestamp}]}}` with the words marked `<span class="searchmatch">` in the
  *   snippet, HTML-escaped as MediaWiki does, at most `srlimit` (default 10, at most 500) results.
  * - `action=query&meta=siteinfo`: `{batchcomplete, query: {general: {sitename, ...}}}`.
+ * - Logging in with a bot password, as MediaWiki does it: `action=query&meta=tokens&type=login` sets a session cookie
+ *   and answers a login token of that session; `POST action=login` (form body `lgname`, `lgpassword`, `lgtoken`)
+ *   with that cookie answers `{"login": {"result": "Success", "lguserid", "lgusername"}}` for a known bot password
+ *   (`User@App`; `lgusername` is `User`), `{"login": {"result": "Failed", "reason": ...}}` for a wrong one, and
+ *   `WrongToken` when the token is not the session's.
  * - Anything else: 200 with `{"error": {"code": "badvalue", "info": ...}}`, as the API reports a bad request.
  *
  * Faults: `hooks.status` answers every call with that status (and an HTML body, as a broken proxy would),
@@ -18,6 +23,7 @@
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { randomBytes } from "node:crypto"
 import * as Http from "node:http"
 import { listen } from "./internal/listen.ts"
 
@@ -45,6 +51,8 @@ export interface Hooks {
   apiError: { readonly code: string; readonly info: string } | undefined
   /** every call's query string, oldest first */
   readonly requests: Array<string>
+  /** `action=login` calls answered */
+  logins: number
 }
 
 /**
@@ -56,6 +64,8 @@ export interface MediaWikiStandIn {
   readonly apiUrl: string
   readonly hooks: Hooks
   readonly putItem: (item: Item) => void
+  /** adds a bot password: `name` is `User@App` */
+  readonly putBotPassword: (name: string, password: string) => void
 }
 
 /**
@@ -67,7 +77,10 @@ export interface MediaWikiStandIn {
 export const make = (items: ReadonlyArray<Item> = []): Effect.Effect<MediaWikiStandIn, never, Scope.Scope> =>
   Effect.gen(function*() {
     const store = new Map(items.map((item) => [item.qid, item]))
-    const hooks: Hooks = { status: undefined, delayMs: 0, apiError: undefined, requests: [] }
+    const hooks: Hooks = { status: undefined, delayMs: 0, apiError: undefined, requests: [], logins: 0 }
+    const botPasswords = new Map<string, string>()
+    /** session cookie value -> its login token */
+    const sessions = new Map<string, string>()
 
     const answer = (req: Http.IncomingMessage, res: Http.ServerResponse) => {
       const url = new URL(req.url ?? "/", "http://stand-in")
@@ -76,6 +89,14 @@ export const make = (items: ReadonlyArray<Item> = []): Effect.Effect<MediaWikiSt
       if (hooks.status !== undefined) return send(res, hooks.status, "<html>Bad Gateway</html>", "text/html")
       if (hooks.apiError !== undefined) return json(res, { error: { ...hooks.apiError, "*": "See api.php for API usage." } })
       const params = url.searchParams
+      if (req.method === "POST") return readForm(req, (form) => json(res, login(form, req.headers.cookie)))
+      if (params.get("action") === "query" && params.get("meta") === "tokens" && params.get("type") === "login") {
+        const session = randomBytes(16).toString("hex")
+        const token = `${randomBytes(20).toString("hex")}+\\`
+        sessions.set(session, token)
+        res.setHeader("set-cookie", `stand_session=${session}; path=/; HttpOnly`)
+        return json(res, { batchcomplete: "", query: { tokens: { logintoken: token } } })
+      }
       if (params.get("action") === "query" && params.get("meta") === "siteinfo") {
         return json(res, { batchcomplete: "", query: { general: { sitename: "MaRDI portal (stand-in)", generator: "MediaWiki 1.41" } } })
       }
@@ -87,6 +108,19 @@ export const make = (items: ReadonlyArray<Item> = []): Effect.Effect<MediaWikiSt
       return json(res, { error: { code: "badvalue", info: "Unrecognized value for parameter \"action\"." } })
     }
 
+    const login = (form: URLSearchParams, cookie: string | undefined) => {
+      if (form.get("action") !== "login") return { error: { code: "badvalue", info: "Unrecognized value for parameter \"action\"." } }
+      hooks.logins++
+      const session = /stand_session=([0-9a-f]+)/.exec(cookie ?? "")?.[1]
+      if (session === undefined || sessions.get(session) !== form.get("lgtoken")) return { login: { result: "WrongToken" } }
+      sessions.delete(session)
+      const name = form.get("lgname") ?? ""
+      if (botPasswords.get(name) !== form.get("lgpassword") || !botPasswords.has(name)) {
+        return { login: { result: "Failed", reason: "Incorrect username or password entered. Please try again." } }
+      }
+      return { login: { result: "Success", lguserid: 7, lgusername: name.split("@")[0] } }
+    }
+
     const server = Http.createServer((req, res) => {
       if (hooks.delayMs > 0) setTimeout(() => answer(req, res), hooks.delayMs)
       else answer(req, res)
@@ -95,7 +129,8 @@ export const make = (items: ReadonlyArray<Item> = []): Effect.Effect<MediaWikiSt
     return {
       apiUrl: `http://127.0.0.1:${port}/w/api.php`,
       hooks,
-      putItem: (item) => void store.set(item.qid, item)
+      putItem: (item) => void store.set(item.qid, item),
+      putBotPassword: (name, password) => void botPasswords.set(name, password)
     }
   })
 
@@ -148,6 +183,12 @@ const snippetOf = (item: Item, words: ReadonlyArray<string>) => {
 
 const escape = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+
+const readForm = (req: Http.IncomingMessage, handle: (form: URLSearchParams) => void) => {
+  const chunks: Array<Buffer> = []
+  req.on("data", (chunk: Buffer) => chunks.push(chunk))
+  req.on("end", () => handle(new URLSearchParams(Buffer.concat(chunks).toString("utf8"))))
+}
 
 const json = (res: Http.ServerResponse, body: unknown) => send(res, 200, JSON.stringify(body), "application/json; charset=utf-8")
 

@@ -15,6 +15,8 @@
  * serviceId: effect-doip/service  # the DOIP v2.0 service id that hello answers with
  * tls: { mode: auto, cert: certs/server.crt, key: certs/server.key }  # off | auto | required
  * auth: { token: "...", username: "...", password: "...", invokeRequiresAuth: false,
+ *         backend: static,           # or mediawiki: user names and bot passwords checked by MEDIAWIKI_API_URL's login
+ *         mediawikiCacheSeconds: 300,  # a MediaWiki login that succeeded is trusted this long
  *         maxFailures: 5,            # failed attempts per client address (or user name) before attempts wait
  *         failureWindowSeconds: 60,  # failures are forgotten after this long without an attempt
  *         backoffBaseMillis: 250,    # the first wait, doubled for each further failure ...
@@ -86,6 +88,10 @@ export const config = Config.all({
     username: Config.option(Config.String("username")),
     password: Config.option(Config.Redacted("password")),
     invokeRequiresAuth: Config.Boolean("invokeRequiresAuth").pipe(Config.withDefault(false)),
+    // who checks user names and passwords: the ones configured here, or the MediaWiki's login (server/AuthBackends)
+    backend: Config.schema(Schema.Literals(["static", "mediawiki"]), "backend").pipe(Config.withDefault("static" as const)),
+    // how long a MediaWiki login that succeeded is trusted without asking again
+    mediawikiCacheSeconds: Config.Number("mediawikiCacheSeconds").pipe(Config.withDefault(300)),
     // guessing slowed down (server/AuthThrottle.ts): at 0 failures tolerated even a first attempt would wait
     maxFailures: Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), "maxFailures").pipe(Config.withDefault(5)),
     failureWindowSeconds: Config.Number("failureWindowSeconds").pipe(Config.withDefault(60)),
@@ -204,6 +210,8 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_INVOKE_REQUIRES_AUTH", ["auth", "invokeRequiresAuth"]],
   ["DOIP_AUTH_MAX_FAILURES", ["auth", "maxFailures"]],
   ["DOIP_AUTH_FAILURE_WINDOW_SECONDS", ["auth", "failureWindowSeconds"]],
+  ["DOIP_AUTH_BACKEND", ["auth", "backend"]],
+  ["DOIP_AUTH_MEDIAWIKI_CACHE_SECONDS", ["auth", "mediawikiCacheSeconds"]],
   ["DOIP_AUTH_BACKOFF_BASE_MILLIS", ["auth", "backoffBaseMillis"]],
   ["DOIP_AUTH_BACKOFF_MAX_MILLIS", ["auth", "backoffMaxMillis"]],
   ["DOIP_AUTH_LOCKOUT_SECONDS", ["auth", "lockoutSeconds"]],
