@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -56,6 +57,8 @@ export const layerServicesWith = <E, R, EO = never, RO = never>(
   extensions: ReadonlyArray<Effect.Effect<Operation, EO, RO>> = []
 ) =>
   BuiltinOperations.layerWith(extensions).pipe(
+    // retrieve downloads an object's distribution for its RO-Crate when storage holds none of its components
+    Layer.provide(NodeHttpClient.layerNodeHttp),
     Layer.provideMerge(workflows),
     Layer.provideMerge(ComponentWriter.layer),
     Layer.provideMerge(AuthBackends.layer)

@@ -40,6 +40,8 @@
  *           timeoutSeconds: 60, acceptsImages: false }       # per model call; whether the model reads images
  * workflows: { maxConcurrentRuns: 2, timeoutSeconds: 600,     # runs at once (others queue); one run's limit
  *              equations: { componentId: equations.json, maxPdfBytes: 104857600, maxPages: 500 } }
+ * rocrate: { maxDownloadBytes: 268435456,   # a distribution an RO-Crate wraps (a body of unknown length is held in memory)
+ *            downloadTimeoutSeconds: 30 }   # its answer, and each piece of its body
  * ```
  *
  * Secrets are `Redacted`: they print as `<redacted>` in every log line.
@@ -172,7 +174,13 @@ export const config = Config.all({
       maxPdfBytes: Config.Int("maxPdfBytes").pipe(Config.withDefault(100 * 1024 * 1024)),
       maxPages: Config.Int("maxPages").pipe(Config.withDefault(500))
     }).pipe(Config.nested("equations"))
-  }).pipe(Config.nested("workflows"))
+  }).pipe(Config.nested("workflows")),
+  rocrate: Config.all({
+    // the download streams into the crate when its server says its length; a body of unknown length has to be held
+    // in memory before the crate can announce its own, so this bounds memory too
+    maxDownloadBytes: Config.Number("maxDownloadBytes").pipe(Config.withDefault(256 * 1024 * 1024)),
+    downloadTimeoutSeconds: Config.Number("downloadTimeoutSeconds").pipe(Config.withDefault(30))
+  }).pipe(Config.nested("rocrate"))
 })
 
 /**
@@ -253,7 +261,9 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_WORKFLOW_TIMEOUT_SECONDS", ["workflows", "timeoutSeconds"]],
   ["DOIP_EQUATIONS_COMPONENT_ID", ["workflows", "equations", "componentId"]],
   ["DOIP_PDF_MAX_BYTES", ["workflows", "equations", "maxPdfBytes"]],
-  ["DOIP_PDF_MAX_PAGES", ["workflows", "equations", "maxPages"]]
+  ["DOIP_PDF_MAX_PAGES", ["workflows", "equations", "maxPages"]],
+  ["DOIP_ROCRATE_MAX_DOWNLOAD_BYTES", ["rocrate", "maxDownloadBytes"]],
+  ["DOIP_ROCRATE_DOWNLOAD_TIMEOUT_SECONDS", ["rocrate", "downloadTimeoutSeconds"]]
 ]
 
 /**

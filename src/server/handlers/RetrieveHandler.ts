@@ -3,6 +3,10 @@
  * element's bytes after it when `includeElementData` is set); with `element`, that component, streamed from storage
  * (its size is known from `stat` before the first byte is sent).
  *
+ * Element `rocrate` is the object's RO-Crate: the component of that name when storage holds one, else a zip of the
+ * object's components (or of its distribution) built as it streams (`rocrate/RoCrate.ts`). A built crate has no
+ * ranges.
+ *
  * A type id (`types/Dataset`, or its full URI under the configured façade) answers the type FDO from the façade:
  * binary as the one metadata block, DOIP v2.0 as a `DigitalObjectType` object with the FDO as its content. Types have
  * no elements.
@@ -14,7 +18,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { builtin } from "../../protocol/OperationCodes.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
-import { type ContentReader, type DoipRequest, dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import { type ContentReader, type DoipRequest, type DoipResponse, dualResponse, type OutgoingComponent } from "../../protocol/DoipMessage.ts"
 import { badRequest, type DoipError } from "../../protocol/DoipError.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
@@ -22,6 +26,7 @@ import { Storage } from "../../layers/storage/Storage.ts"
 import { failWith, logLeftOut, storageToDoipError } from "../ServiceErrors.ts"
 import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
 import type { Operation } from "../OperationRegistry.ts"
+import * as RoCrate from "../rocrate/RoCrate.ts"
 import type { ByteRange, ComponentStat } from "../../layers/storage/Storage.ts"
 import { componentIdOf, objectIdOf, optionalBoolean, optionalString, rangeOf, typeIdOf } from "./Requests.ts"
 
@@ -32,6 +37,7 @@ export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
   const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
+  const crates = yield* RoCrate.make
   const component = (objectId: string, componentId: string, attributes?: Readonly<Record<string, unknown>>) =>
     Effect.map(storage.stat(objectId, componentId), (stat) =>
       new StoredComponent(storage, objectId, componentId, stat, undefined, attributes))
@@ -54,6 +60,29 @@ export const make = Effect.gen(function*() {
       Effect.orElseSucceed(() => undefined)
     )
 
+  /**
+   * The object's RO-Crate, built, when storage holds no component `rocrate` (`undefined` when it does: that one is
+   * answered as any element is).
+   */
+  const crateUnlessStored = Effect.fnUntraced(function*(request: DoipRequest, objectId: string) {
+    const held = yield* storage.stat(objectId, RoCrate.elementId).pipe(
+      Effect.as(true),
+      Effect.catchIf((error) => error.kind === "NotFound", () => Effect.succeed(false))
+    )
+    if (held) return undefined
+    if (request.attributes["range"] !== undefined && request.attributes["range"] !== null) {
+      return yield* badRequest(`object ${objectId} holds no RO-Crate; the one built for it has no ranges`)
+    }
+    const crate = yield* crates.build(objectId)
+    return {
+      metadata: [],
+      components: [crate],
+      workflow: [],
+      // DOIP v2.0 clients save an element's bytes under its file name
+      ...(request.endpoint.framing === "doip2" ? { attributes: { filename: `${objectId}-ro-crate.zip` } } : {})
+    } satisfies DoipResponse
+  })
+
   const retrieve = Effect.fnUntraced(function*(request: DoipRequest) {
     const elementId = yield* optionalString(request, "element")
     const typeId = yield* typeIdOf(request, typesBase)
@@ -69,6 +98,10 @@ export const make = Effect.gen(function*() {
     const objectId = yield* objectIdOf(request)
     if (elementId !== undefined) {
       const componentId = yield* componentIdOf(elementId, objectId)
+      if (componentId === RoCrate.elementId) {
+        const built = yield* crateUnlessStored(request, objectId)
+        if (built !== undefined) return built
+      }
       const stored = yield* element(request, objectId, componentId)
       // only DOIP v2.0 answers carry a file name; the binary envelope names the component by its id
       const filename = request.endpoint.framing === "doip2" ? yield* filenameOf(objectId, componentId) : undefined
