@@ -43,9 +43,15 @@ export const toDoipError = (error: DoipError | ServiceError): DoipError => {
     case "WorkflowError":
       return new DoipError({ kind: WORKFLOW_KINDS[error.kind], message: forClient(error.message) })
     case "KnowledgeGraphError":
-      return error.kind === "BadRequest"
-        ? new DoipError({ kind: "BadRequest", message: error.message })
-        : new DoipError({ kind: "Unavailable", message: `knowledge graph unavailable: ${forClient(error.message)}` })
+      switch (error.kind) {
+        case "BadRequest":
+        case "Conflict":
+          return new DoipError({ kind: error.kind, message: forClient(error.message) })
+        case "Unauthorized":
+          return new DoipError({ kind: "Unauthenticated", message: forClient(error.message) })
+        case "Unavailable":
+          return new DoipError({ kind: "Unavailable", message: `knowledge graph unavailable: ${forClient(error.message)}` })
+      }
   }
 }
 

@@ -35,18 +35,18 @@ export const layerServer = (options?: {
   /** the model workflows refine with; default none */
   readonly llm?: Layer.Layer<Llm>
   /** the knowledge graph upstream's binary search asks; default the objects held here */
-  readonly knowledgeGraph?: Layer.Layer<KnowledgeGraph>
+  readonly knowledgeGraph?: Layer.Layer<KnowledgeGraph, never, Storage | FdoFacade>
   readonly workflows?: Layer.Layer<Workflows.Workflows, never, Storage | ComponentWriter>
   readonly extensions?: ReadonlyArray<Effect.Effect<Operation, never, Storage | ServerConfig.ServerConfig>>
 }) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
   const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined && options.tls.mode !== "off", storage: "memory" })
-  const backends = Layer.mergeAll(
-    options?.facade ?? StorageFdoFacade.layer,
-    options?.health ?? Health.layerInProcess("memory"),
-    options?.llm ?? Layer.empty,
-    options?.knowledgeGraph ?? Layer.empty
-  ).pipe(
+  const backends = (options?.knowledgeGraph ?? Layer.empty).pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      options?.facade ?? StorageFdoFacade.layer,
+      options?.health ?? Health.layerInProcess("memory"),
+      options?.llm ?? Layer.empty
+    )),
     Layer.provideMerge(options?.storage ?? MemoryStorage.layer)
   )
   const services = DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows, options?.extensions).pipe(

@@ -24,7 +24,8 @@ import * as Health from "./Health.ts"
 import { redactUrl } from "./Redact.ts"
 import * as HttpFdoFacade from "../metadata/HttpFdoFacade.ts"
 import * as EmbeddedKnowledgeGraph from "../knowledge/EmbeddedKnowledgeGraph.ts"
-import type { KnowledgeGraph } from "../knowledge/KnowledgeGraph.ts"
+import * as ImporterItems from "../knowledge/ImporterItems.ts"
+import { KnowledgeGraph } from "../knowledge/KnowledgeGraph.ts"
 import * as MediaWikiKnowledgeGraph from "../knowledge/MediaWikiKnowledgeGraph.ts"
 import * as LakeFsStorage from "../storage/LakeFsStorage.ts"
 import * as LocalStorage from "../storage/LocalStorage.ts"
@@ -162,12 +163,26 @@ export const layer = (
       onSome: (baseUrl) => ({ name: "metadata", kind: "FDO façade", target: redactUrl(baseUrl), check: withClient(HttpFdoFacade.check(baseUrl)) })
     })
 
-    const graph = Option.match(settings.mediawiki.apiUrl, {
+    const searched = Option.match(settings.mediawiki.apiUrl, {
       onNone: () => EmbeddedKnowledgeGraph.layer,
       onSome: (apiUrl) =>
         MediaWikiKnowledgeGraph.layer({ apiUrl, timeout: `${settings.mediawiki.timeoutSeconds} seconds` }).pipe(
           Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
         )
+    })
+    // items are written through the importer, whichever graph is searched
+    const graph = Option.match(settings.mediawiki.importerUrl, {
+      onNone: () => searched,
+      onSome: (url) =>
+        Layer.effect(
+          KnowledgeGraph,
+          Effect.gen(function*() {
+            const items = yield* ImporterItems.make({ url, timeout: `${settings.mediawiki.importerTimeoutSeconds} seconds` }).pipe(
+              Effect.provideService(HttpClient.HttpClient, client)
+            )
+            return KnowledgeGraph.of({ ...(yield* KnowledgeGraph), items })
+          })
+        ).pipe(Layer.provide(searched))
     })
     const graphHealth: ReadonlyArray<Health.Dependency> = Option.match(settings.mediawiki.apiUrl, {
       onNone: () => [],

@@ -34,7 +34,9 @@
  *           resetUncommittedOnStart: true,   # reset what an older, killed server left staged on the branch
  *           staleWriteBranchHours: 24 }      # delete write branches a crashed write left once this old
  * mediawiki: { apiUrl: https://portal.mardi4nfdi.de/w/api.php,  # unset: binary search over the objects held here
- *             timeoutSeconds: 15 }
+ *             timeoutSeconds: 15,
+ *             importerUrl: http://importer:8000,   # unset: upstream's create makes objects here; property updates refused
+ *             importerTimeoutSeconds: 30 }
  * health: { intervalSeconds: 30, timeoutSeconds: 5 }   # dependency checks that hello reports
  * ollama: { host: http://127.0.0.1:11434, model: ..., apiKey: ...,  # refining equations needs a model
  *           timeoutSeconds: 60, acceptsImages: false }       # per model call; whether the model reads images
@@ -149,7 +151,10 @@ export const config = Config.all({
   mediawiki: Config.all({
     // the Action API (…/w/api.php) the binary search asks, as upstream does; unset: the objects held here
     apiUrl: Config.option(Config.String("apiUrl").pipe(Config.map(withScheme))),
-    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(15))
+    timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(15)),
+    // MaRDI's importer: upstream's create ({json}) and property updates become knowledge-graph items through it
+    importerUrl: Config.option(Config.String("importerUrl").pipe(Config.map(withScheme))),
+    importerTimeoutSeconds: Config.Number("importerTimeoutSeconds").pipe(Config.withDefault(30))
   }).pipe(Config.nested("mediawiki")),
   health: Config.all({
     intervalSeconds: Config.Number("intervalSeconds").pipe(Config.withDefault(30)),
@@ -250,6 +255,8 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_LAKEFS_STALE_WRITE_BRANCH_HOURS", ["lakefs", "staleWriteBranchHours"]],
   ["MEDIAWIKI_API_URL", ["mediawiki", "apiUrl"]],
   ["DOIP_MEDIAWIKI_TIMEOUT_SECONDS", ["mediawiki", "timeoutSeconds"]],
+  ["IMPORTER_API_URL", ["mediawiki", "importerUrl"]],
+  ["DOIP_IMPORTER_TIMEOUT_SECONDS", ["mediawiki", "importerTimeoutSeconds"]],
   ["DOIP_HEALTH_INTERVAL_SECONDS", ["health", "intervalSeconds"]],
   ["DOIP_HEALTH_TIMEOUT_SECONDS", ["health", "timeoutSeconds"]],
   ["OLLAMA_HOST", ["ollama", "host"]],

@@ -13,6 +13,7 @@
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 
@@ -115,9 +116,85 @@ export interface SearchResult {
  * @since 0.1.0
  */
 export class KnowledgeGraphError extends Schema.TaggedError<KnowledgeGraphError>()("KnowledgeGraphError", {
-  kind: Schema.Literals(["BadRequest", "Unavailable"]),
+  kind: Schema.Literals(["BadRequest", "Unavailable", "Unauthorized", "Conflict"]),
   message: Schema.String
 }) {}
+
+const PropertyId = Schema.String.check(Schema.isPattern(/^P[0-9]+$/))
+
+/**
+ * Whether every key of `claims` (an item's claims, or an update's properties), and of their qualifiers, is a property
+ * id, `P<digits>`. Check it on the input before decoding: a record whose key schema does not match leaves such keys
+ * out rather than failing, and a misspelt property must be refused, not dropped.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const allPropertyIds = (claims: unknown): boolean => {
+  if (typeof claims !== "object" || claims === null) return true
+  return Object.entries(claims).every(([key, value]) =>
+    /^P[0-9]+$/.test(key) &&
+    (Array.isArray(value) ? value : [value]).every((v) =>
+      typeof v !== "object" || v === null || allPropertyIds((v as { readonly qualifiers?: unknown }).qualifiers)
+    )
+  )
+}
+const Scalar = Schema.Union([Schema.String, Schema.Finite])
+/** a claim's value: a scalar, or one with qualifiers */
+const ClaimValue = Schema.Union([
+  Scalar,
+  Schema.Struct({ value: Scalar, qualifiers: Schema.optional(Schema.Record(PropertyId, Scalar)) })
+])
+
+/**
+ * A new item, as upstream's create takes it: `{label, description?, claims?}` with claims keyed `P<digits>` (a value,
+ * a list of them, or `{value, qualifiers}`), or the importer's typed form `{type, fields?}`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const NewItem = Schema.Union([
+  Schema.Struct({
+    label: Schema.NonEmptyString,
+    description: Schema.optional(Schema.String),
+    claims: Schema.optional(Schema.Record(PropertyId, Schema.Union([ClaimValue, Schema.Array(ClaimValue)])))
+  }),
+  Schema.Struct({ type: Schema.NonEmptyString, fields: Schema.optional(Schema.Record(Schema.String, Schema.Unknown)) })
+])
+
+/**
+ * @category models
+ * @since 0.1.0
+ */
+export type NewItem = typeof NewItem.Type
+
+/**
+ * Who writes to the graph: a wiki user and their bot password, passed on to the importer.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface WikiWriter {
+  readonly username: string
+  readonly password: Redacted.Redacted<string>
+}
+
+/**
+ * Writing items, through MaRDI's importer service.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ItemWriter {
+  /** a new item; its QID */
+  readonly create: (item: NewItem, writer: WikiWriter) => Effect.Effect<string, KnowledgeGraphError>
+  /** sets properties (`P<digits>` keys) of an item; `Conflict` with the values it has when one is set already */
+  readonly updateProperties: (
+    qid: string,
+    properties: Readonly<Record<string, unknown>>,
+    writer: WikiWriter
+  ) => Effect.Effect<void, KnowledgeGraphError>
+}
 
 /**
  * @category services
@@ -127,6 +204,8 @@ export class KnowledgeGraph extends Context.Service<KnowledgeGraph, {
   /** what answers: `MediaWiki at <url>`, or `embedded` */
   readonly kind: string
   readonly search: (request: SearchRequest) => Effect.Effect<SearchResult, KnowledgeGraphError>
+  /** the importer, when one is configured; without, items are objects of this server */
+  readonly items?: ItemWriter | undefined
 }>()("effect-doip/layers/KnowledgeGraph") {}
 
 /**

@@ -8,15 +8,22 @@
  * least one element with data. The binary envelope sends `type` and `attributes` in its metadata and the elements
  * as component blocks.
  *
+ * Upstream's create (binary envelope and compat framing, with `json`): see `createItem`.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { builtin } from "../../protocol/OperationCodes.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
-import { DoipError } from "../../protocol/DoipError.ts"
-import type { DoipRequest } from "../../protocol/DoipMessage.ts"
+import { badRequest, DoipError } from "../../protocol/DoipError.ts"
+import { type DoipRequest, type DoipResponse, metadataResponse } from "../../protocol/DoipMessage.ts"
+import { parseJsonObject } from "../../protocol/doip2/Codec.ts"
+import { allPropertyIds, KnowledgeGraph, NewItem } from "../../layers/knowledge/KnowledgeGraph.ts"
+import type { ServiceError } from "../ServiceErrors.ts"
 import { Auth } from "../Auth.ts"
 import { ComponentWriter } from "../../layers/storage/ComponentWriter.ts"
 import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
@@ -28,6 +35,8 @@ import * as ObjectRecord from "../../layers/storage/ObjectRecord.ts"
 import { answerWithObject, descriptionMetadata, receiveElements, stageElements } from "./ObjectInput.ts"
 import { digitalObjectOf, parseId } from "./Requests.ts"
 
+const decodeItem = Schema.decodeUnknownEffect(NewItem)
+
 /**
  * @since 0.1.0
  */
@@ -37,6 +46,7 @@ export const make = Effect.gen(function*() {
   const writer = yield* ComponentWriter
   const facade = yield* FdoFacade
   const { limits } = yield* ServerConfig
+  const graph = yield* Effect.serviceOption(KnowledgeGraph)
   // the highest QID number handed out or seen; read from storage on the first create that needs a fresh id
   const highest = yield* Ref.make<bigint | undefined>(undefined)
 
@@ -60,11 +70,62 @@ export const make = Effect.gen(function*() {
     target: "service",
     handler: Effect.fnUntraced(function*(request) {
       const principal = yield* auth.authorizeWrite(request.credentials, request.peer)
+      // upstream's create: an item as JSON text, for the knowledge graph
+      if (request.endpoint.framing !== "doip2" && request.attributes["json"] !== undefined) {
+        return yield* createItem(request, principal)
+      }
       const object = yield* digitalObjectOf(
         request.input === undefined
           ? { ...request, input: { type: request.attributes["type"], attributes: request.attributes["attributes"] } }
           : request
       )
+      return yield* createObject(request, object, principal)
+    })
+  } satisfies Operation
+
+  /**
+   * Upstream's create, `{json, username, password}`: the item, checked before anything is sent, becomes an item of
+   * the knowledge graph through the importer when one is configured (the writer's wiki user name and bot password go
+   * with it), else an object of this server with no elements (its content the item). Answered as upstream does,
+   * `{operation: "create", status: "created", qid}`, with `objectId` beside it.
+   */
+  function createItem(request: DoipRequest, principal: string): Effect.Effect<DoipResponse, DoipError | ServiceError> {
+    return Effect.gen(function*() {
+      const json = request.attributes["json"]
+      if (typeof json !== "string") return yield* badRequest(`"json" must be the new item as JSON text`)
+      const parsed = parseJsonObject(new TextEncoder().encode(json), limits.maxJsonDepth)
+      if (typeof parsed === "string") return yield* badRequest(`create: "json" is not a JSON object: ${parsed}`)
+      if (!allPropertyIds(parsed["claims"])) {
+        return yield* badRequest(`create: claims and their qualifiers must be keyed by property ids (P<digits>)`)
+      }
+      const item = yield* Effect.mapError(
+        decodeItem(parsed),
+        (error) => badRequest(`create: the item is not {label, description?, claims?} nor {type, fields?}: ${error.message}`)
+      )
+      const items = Option.getOrUndefined(graph)?.items
+      if (items !== undefined) {
+        const { password, username } = request.credentials ?? {}
+        if (username === undefined || password === undefined) {
+          return yield* badRequest("creating a knowledge-graph item needs the writer's wiki user name and bot password")
+        }
+        const qid = yield* items.create(item, { username, password })
+        return metadataResponse({ operation: "create", status: "created", qid, objectId: qid })
+      }
+      const content = "label" in item
+        ? { name: item.label, ...(item.description === undefined ? {} : { description: item.description }), ...(item.claims === undefined ? {} : { claims: item.claims }) }
+        : { ...item.fields }
+      const created = yield* createObject(request, { type: "label" in item ? "Item" : item.type, attributes: { content } }, principal)
+      const objectId = (created.metadata[0] as { readonly objectId: string }).objectId
+      return { ...created, metadata: [{ ...created.metadata[0], qid: objectId }] }
+    })
+  }
+
+  function createObject(
+    request: DoipRequest,
+    object: typeof DigitalObject.DigitalObjectInput.Type,
+    principal: string
+  ): Effect.Effect<DoipResponse, DoipError | ServiceError> {
+    return Effect.gen(function*() {
       const objectId = yield* idOf(request, object)
       yield* Ref.update(highest, (current) => (current === undefined || BigInt(objectId.slice(1)) <= current ? current : BigInt(objectId.slice(1))))
       const description = yield* descriptionMetadata(object)
@@ -105,5 +166,5 @@ export const make = Effect.gen(function*() {
       }
       return yield* answerWithObject(facade, objectId, metadata)
     })
-  } satisfies Operation
+  }
 })

@@ -19,10 +19,13 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { builtin } from "../../protocol/OperationCodes.ts"
 import { badRequest, DoipError } from "../../protocol/DoipError.ts"
-import type { DoipRequest } from "../../protocol/DoipMessage.ts"
+import { type DoipRequest, metadataResponse } from "../../protocol/DoipMessage.ts"
+import * as ImporterItems from "../../layers/knowledge/ImporterItems.ts"
+import { KnowledgeGraph } from "../../layers/knowledge/KnowledgeGraph.ts"
 import { Auth } from "../Auth.ts"
 import { ComponentWriter } from "../../layers/storage/ComponentWriter.ts"
 import * as ObjectRecord from "../../layers/storage/ObjectRecord.ts"
@@ -42,6 +45,7 @@ export const make = Effect.gen(function*() {
   const writer = yield* ComponentWriter
   const facade = yield* FdoFacade
   const { limits } = yield* ServerConfig
+  const graph = yield* Effect.serviceOption(KnowledgeGraph)
 
   /**
    * The object as storage holds it; `NotFound` when it does not exist. An object the façade knows exists though
@@ -159,12 +163,44 @@ export const make = Effect.gen(function*() {
     return yield* answerWithObject(facade, objectId, metadata)
   })
 
+  /**
+   * Upstream's property update (`{properties: {P28: ...}}`, no component): the item's properties set through the
+   * importer, with the writer's wiki user name and bot password; a property set already is a `Conflict` naming the
+   * values the item has. Without an importer there is no item to set them on: `UnsupportedOperation`.
+   */
+  const updateProperties = Effect.fnUntraced(function*(request: DoipRequest, objectId: string) {
+    const properties = ImporterItems.checkProperties(request.attributes["properties"])
+    if (Result.isFailure(properties)) {
+      return yield* badRequest(`"properties" must be an object keyed by property ids (P<digits>): ${properties.failure}`)
+    }
+    if ((yield* request.nextComponent) !== undefined) {
+      return yield* badRequest(`an update of "properties" takes no component`)
+    }
+    const items = Option.getOrUndefined(graph)?.items
+    if (items === undefined) {
+      return yield* new DoipError({
+        kind: "UnsupportedOperation",
+        message: "updating properties needs MaRDI's importer (IMPORTER_API_URL); this server has none"
+      })
+    }
+    const { password, username } = request.credentials ?? {}
+    if (username === undefined || password === undefined) {
+      return yield* badRequest("updating properties needs the writer's wiki user name and bot password")
+    }
+    yield* items.updateProperties(objectId, properties.success, { username, password })
+    yield* facade.purge(objectId)
+    return metadataResponse({ operation: "update", status: "updated", objectId })
+  })
+
   return {
     ...builtin("update"),
     target: "object",
     handler: Effect.fnUntraced(function*(request) {
       const principal = yield* auth.authorizeWrite(request.credentials, request.peer)
       const objectId = yield* objectIdOf(request)
+      if (request.input === undefined && request.attributes["properties"] !== undefined) {
+        return yield* updateProperties(request, objectId)
+      }
       return request.input === undefined
         ? yield* updateOneComponent(request, objectId, principal)
         : yield* updateObject(request, objectId, principal)
