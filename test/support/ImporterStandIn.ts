@@ -5,7 +5,7 @@
  * 409 `{"error": "property already set", "existing_values": [...]}` when one of the properties has a value, else
  * 200 `{"status": "updated"}`). A writer is accepted when its user name and password are in `writers`; else 401
  * `{"detail": "invalid credentials"}`. Faults: `hooks.status` answers everything with that status, `hooks.unhealthy`
- * only `/health` (503).
+ * only `/health` (503), `hooks.delayMs` holds every answer back.
  *
  * @since 0.1.0
  */
@@ -16,6 +16,8 @@ import { listen } from "./internal/listen.ts"
 
 export interface Hooks {
   status: number | undefined
+  /** milliseconds every answer is held back */
+  delayMs: number
   unhealthy: boolean
   /** every body posted, oldest first (passwords included: the tests check they arrive) */
   readonly posted: Array<{ readonly path: string; readonly body: Record<string, unknown> }>
@@ -30,14 +32,17 @@ export interface ImporterStandIn {
 
 export const make = (writers: Readonly<Record<string, string>>): Effect.Effect<ImporterStandIn, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const hooks: Hooks = { status: undefined, unhealthy: false, posted: [] }
+    const hooks: Hooks = { status: undefined, delayMs: 0, unhealthy: false, posted: [] }
     const items = new Map<string, Record<string, unknown>>()
     let next = 9_000_000
 
     const server = Http.createServer((req, res) => {
       const chunks: Array<Buffer> = []
       req.on("data", (chunk: Buffer) => chunks.push(chunk))
-      req.on("end", () => {
+      req.on("end", () => setTimeout(() => answer(req, res, chunks), hooks.delayMs))
+    })
+    const answer = (req: Http.IncomingMessage, res: Http.ServerResponse, chunks: ReadonlyArray<Buffer>) => {
+      {
         if (hooks.status !== undefined) return send(res, hooks.status, { detail: "injected failure" })
         if (req.method === "GET" && req.url === "/health") {
           return hooks.unhealthy ? send(res, 503, { status: "down" }) : send(res, 200, { status: "ok" })
@@ -67,8 +72,8 @@ export const make = (writers: Readonly<Record<string, string>>): Effect.Effect<I
           return send(res, 200, { status: "updated" })
         }
         send(res, 404, { detail: "Not Found" })
-      })
-    })
+      }
+    }
     const port = yield* listen(server)
     return { url: `http://127.0.0.1:${port}`, hooks, items }
   })
