@@ -226,7 +226,9 @@ for (const backend of backends) {
             const hello = yield* client.hello()
             assert.deepStrictEqual((hello["workflows"] as Array<any>).map((w) => w.name), ["fixity", "shout"])
             const answer = yield* client.invoke("Q1", "shout", { text: "hi" })
-            assert.deepStrictEqual(answer.metadata[0]!["result"], { objectId: "Q1", said: "HI" })
+            assert.deepStrictEqual(answer.metadata[0]!["result"], {
+              workflow: "shout", sourceObject: "Q1", derivedComponents: [], stored: false, objectId: "Q1", said: "HI"
+            })
           }))
       })
     })

@@ -160,6 +160,7 @@ export const make = Effect.gen(function*() {
         operation: "create",
         status: "created",
         objectId,
+        qid: objectId, // upstream clients read `qid`; ours `objectId`
         componentIds: changed.result.written.map((stat) => stat.componentId),
         branch: changed.branch,
         commitId: changed.commit.id

@@ -65,6 +65,7 @@ export const make = (operations: () => ReadonlyArray<Operation>) =>
           status: "ok",
           server: info.name,
           serverVersion: info.version,
+          server_version: info.version, // upstream's spelling, which its clients read
           version: 2,
           protocolVersion: "2.0",
           tls: info.tls,

@@ -4,7 +4,8 @@
  * The workflow name and params come from the first metadata block (`workflow`, `params`) or from a workflow block;
  * over DOIP v2.0 from the attributes (`workflow`, `params`), where the params may instead be the input.
  * The answer keeps the upstream shape: metadata `{operation, workflow, result}`, the derived components, and a workflow
- * block `{workflow, sourceObject, derivedComponents, stored, commitId | note, ...result}`.
+ * block that is the same `result`: `{workflow, sourceObject, derivedComponents, stored, commitId | note, ...}` with the
+ * workflow's own result after these keys.
  *
  * Anyone may invoke (the upstream client invokes without credentials), but only a caller whose credentials are
  * accepted has the derived components stored; an anonymous run answers them without storing anything, so it cannot
@@ -62,8 +63,17 @@ export const make = Effect.gen(function*() {
         checksum: c.checksum
       }))
       const stored = outcome.commitId !== undefined
+      // upstream's metadata `result` is its workflow block: one object for both
+      const result = {
+        workflow: name,
+        sourceObject: objectId,
+        derivedComponents: derived,
+        stored,
+        ...(stored ? { commitId: outcome.commitId } : workflow.writes ? { note: NOT_STORED } : {}),
+        ...outcome.result
+      }
       return {
-        metadata: [{ operation: "invoke", workflow: name, result: outcome.result }],
+        metadata: [{ operation: "invoke", workflow: name, result }],
         components: outcome.derivedComponents.map((c) => ({
           componentId: c.componentId,
           mediaType: c.mediaType,
@@ -71,14 +81,7 @@ export const make = Effect.gen(function*() {
           content: Stream.succeed(c.bytes),
           bytes: c.bytes
         })),
-        workflow: [{
-          workflow: name,
-          sourceObject: objectId,
-          derivedComponents: derived,
-          stored,
-          ...(stored ? { commitId: outcome.commitId } : workflow.writes ? { note: NOT_STORED } : {}),
-          ...outcome.result
-        }]
+        workflow: [result]
       }
     })
   } satisfies Operation

@@ -299,6 +299,29 @@ layer(layerServer(), { excludeTestServices: true })("the binary envelope, writte
       assert.strictEqual(back.components[0]!.mediaType, "text/plain")
     }))
 
+  it.effect("answers carry the keys upstream's client reads: hello's server_version, create's qid, invoke's result", () =>
+    Effect.gen(function*() {
+      yield* seed("Q103", "x.txt", "some text")
+      const raw = yield* connect
+      const hello = (yield* exchange(raw, helloRequest)).metadata[0]!
+      assert.strictEqual(hello["server_version"], hello["serverVersion"])
+      const created = yield* exchange(raw, message({
+        operation: 0x08,
+        blocks: [metadata({ operation: "create", token, id: "Q104" }), component("a.txt", "text/plain", utf8("a"))]
+      }))
+      assert.deepStrictEqual([created.msgType, created.metadata[0]!["qid"]], [0x02, "Q104"])
+      // upstream's metadata `result` is the workflow block: {workflow, sourceObject, derivedComponents, ...}
+      const invoked = yield* exchange(raw, message({
+        operation: 0x05,
+        objectId: "Q103",
+        blocks: [metadata({ operation: "invoke", workflow: "fixity", params: {} })]
+      }))
+      const result = invoked.metadata[0]!["result"]
+      assert.deepStrictEqual([result["workflow"], result["sourceObject"]], ["fixity", "Q103"])
+      assert.deepStrictEqual(result["derivedComponents"].map((c: any) => c.componentId), ["fixity.sha256"])
+      assert.strictEqual(result["allOk"], true)
+    }))
+
   it.effect("describe (0x06): the object's FDO record, as retrieve's manifest; by name too", () =>
     Effect.gen(function*() {
       yield* seed("Q106", "a.txt", "a", "text/plain")
