@@ -90,6 +90,15 @@ describe("equation_extraction without a model", () => {
       assert.strictEqual(commit!.metadata["source_component"], "fulltext.pdf")
     }).pipe(Effect.provide(onServerWith())))
 
+  it.effect("max_equations (upstream's CLI example) keeps the first equations in reading order", () =>
+    Effect.gen(function*() {
+      yield* seed("Q505", "fulltext.pdf", paper, "application/pdf")
+      const all = (yield* extract("Q505", { pages: [1] })).stored.equations
+      assert.isAbove(all.length, 2)
+      const { stored } = yield* extract("Q505", { pages: [1], max_equations: 2 })
+      assert.deepStrictEqual(stored.equations, all.slice(0, 2))
+    }).pipe(Effect.provide(onServerWith())))
+
   it.effect("params are checked before any work: each mistake is a clear BadRequest", () =>
     Effect.gen(function*() {
       yield* seed("Q501", "fulltext.pdf", paper, "application/pdf")

@@ -77,7 +77,9 @@ export const Params = Schema.Struct({
     )
   ),
   componentId: Schema.optional(Schema.String),
-  mode: Schema.optional(Schema.Literals(["auto", "heuristic", "llm"]))
+  mode: Schema.optional(Schema.Literals(["auto", "heuristic", "llm"])),
+  /** at most this many equations, the first in reading order (upstream's CLI documents `max_equations`) */
+  max_equations: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
 })
 
 /**
@@ -165,7 +167,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       ? yield* renderCrops(bytes, candidates)
       : new Map<string, Uint8Array>()
     const renderMs = clock.lap()
-    const equations: ReadonlyArray<Equation> = Option.isNone(model)
+    const found: ReadonlyArray<Equation> = Option.isNone(model)
       ? Refine.heuristicOnly(candidates)
       : (yield* Effect.forEach(
         document.pages,
@@ -175,6 +177,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
             renderCrop: (candidate) => Effect.succeed(crops.get(candidate.id))
           })
       )).flat()
+    const equations = params.max_equations === undefined ? found : found.slice(0, params.max_equations)
     const refineMs = clock.lap()
 
     const pages = document.pages.map((p) => p.pageNumber)
@@ -226,7 +229,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
   const workflow: Workflow = {
     name,
     description: `finds the display equations of a PDF component (LaTeX, page, position, number; params pages, ` +
-      `componentId, mode auto|heuristic|llm) and stores them as ${derivedId}`,
+      `componentId, mode auto|heuristic|llm, max_equations) and stores them as ${derivedId}`,
     writes: true,
     run: Effect.fnUntraced(function*({ objectId, params, principal }) {
       const decoded = yield* decodeParams(params)
@@ -255,7 +258,7 @@ export const make = Effect.fnUntraced(function*(options: Options = {}) {
       // callers with the same params share a run; one component's runs (whatever the params) take turns
       const component = `${objectId}/${source.componentId}`
       // a run that stores (for a caller with a credential) is not shared with one that does not, nor the reverse
-      const key = `${component}?${JSON.stringify([decoded.pages ?? null, decoded.mode ?? "auto", principal !== undefined])}`
+      const key = `${component}?${JSON.stringify([decoded.pages ?? null, decoded.mode ?? "auto", decoded.max_equations ?? null, principal !== undefined])}`
       return yield* runs.run(key, extract(objectId, source, decoded, principal), component).pipe(
         Effect.catchTag("RunTimeout", (timeout) =>
           Effect.fail(new WorkflowError({ kind: "Failed", message: `${name}: ${timeout.message}` })))
@@ -297,7 +300,7 @@ const decodeParams = (params: Readonly<Record<string, unknown>>): Effect.Effect<
               ? issue.message
               : `${issue.path.map(String).join(".")}: ${issue.message}`
           ).join("; ")
-        } (known params: pages, componentId, mode)`
+        } (known params: pages, componentId, mode, max_equations)`
       })
     )
   )

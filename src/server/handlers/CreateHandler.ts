@@ -114,9 +114,7 @@ export const make = Effect.gen(function*() {
       const content = "label" in item
         ? { name: item.label, ...(item.description === undefined ? {} : { description: item.description }), ...(item.claims === undefined ? {} : { claims: item.claims }) }
         : { ...item.fields }
-      const created = yield* createObject(request, { type: "label" in item ? "Item" : item.type, attributes: { content } }, principal)
-      const objectId = (created.metadata[0] as { readonly objectId: string }).objectId
-      return { ...created, metadata: [{ ...created.metadata[0], qid: objectId }] }
+      return yield* createObject(request, { type: "label" in item ? "Item" : item.type, attributes: { content } }, principal)
     })
   }
 
