@@ -73,8 +73,18 @@ layer(layerClient({ credentials: writer }).pipe(Layer.provideMerge(layerServerWi
         const again = yield* Effect.flip(call({ properties: { P28: "2025-01-01" } }, "update", qid))
         assert.strictEqual(again._tag === "ServerError" && again.error, "Conflict")
         assert.include(again.message, `"property":"P28","value":"2024-01-15"`)
-        const notProperty = yield* Effect.flip(call({ properties: { name: "x" } }, "update", qid))
-        assert.strictEqual(notProperty._tag === "ServerError" && notProperty.error, "BadRequest")
+        // upstream's CLI documents these forms: claims, an override, a label
+        yield* call({ properties: { claims: { P16: ["Q111", "Q482723"] }, do_override: true } }, "update", qid)
+        yield* call({ properties: { label: "New title" } }, "update", qid)
+        const standIn = yield* StandIn
+        assert.deepStrictEqual(standIn.items.get(qid), {
+          label: "New title",
+          claims: { P28: "2024-01-15", P16: ["Q111", "Q482723"] }
+        })
+        for (const properties of [{ claims: { name: "x" } }, ["P1"], "P1"]) {
+          const bad = yield* Effect.flip(call({ properties }, "update", qid))
+          assert.strictEqual(bad._tag === "ServerError" && bad.error, "BadRequest", JSON.stringify(properties))
+        }
       }))
 
     it.effect("an importer that is down: Unavailable", () =>

@@ -62,13 +62,18 @@ export const make = (writers: Readonly<Record<string, string>>): Effect.Effect<I
           return send(res, 200, { qid, status: "created" })
         }
         if (req.method === "POST" && req.url === "/update/item") {
-          const { qid, ...properties } = rest
+          const { claims: given, do_override, qid, ...properties } = rest
           const item = items.get(String(qid))
           if (item === undefined) return send(res, 404, { error: `item ${String(qid)} not found` })
+          // claims come as `claims` or as P-keys beside the other fields (label, description)
+          const asClaims = { ...(given as Record<string, unknown> | undefined), ...Object.fromEntries(Object.entries(properties).filter(([k]) => /^P\d+$/.test(k))) }
+          const fields = Object.fromEntries(Object.entries(properties).filter(([k]) => !/^P\d+$/.test(k)))
           const claims = (item["claims"] ?? {}) as Record<string, unknown>
-          const existing = Object.keys(properties).filter((p) => claims[p] !== undefined).map((p) => ({ property: p, value: claims[p] }))
-          if (existing.length > 0) return send(res, 409, { error: "property already set", existing_values: existing })
-          items.set(String(qid), { ...item, claims: { ...claims, ...properties } })
+          const existing = Object.keys(asClaims).filter((p) => claims[p] !== undefined).map((p) => ({ property: p, value: claims[p] }))
+          if (existing.length > 0 && do_override !== true) {
+            return send(res, 409, { error: "property already set", existing_values: existing })
+          }
+          items.set(String(qid), { ...item, ...fields, claims: { ...claims, ...asClaims } })
           return send(res, 200, { status: "updated" })
         }
         send(res, 404, { detail: "Not Found" })

@@ -104,17 +104,21 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 })
 
 /**
- * The properties of an update: an object keyed `P<digits>`; a message otherwise.
+ * The properties of an update, as upstream's CLI sends them: a JSON object passed on to the importer as it is
+ * (`{"claims": {"P16": ...}}`, `{"label": ...}`, `{"P28": ...}`, `do_override`), whose claims, wherever they are, are
+ * keyed by property ids; a message otherwise.
  *
  * @category parsing
  * @since 0.1.0
  */
-export const checkProperties = (input: unknown): Result.Result<Readonly<Record<string, unknown>>, string> =>
-  typeof input !== "object" || input === null || Array.isArray(input)
-    ? Result.fail(`got ${JSON.stringify(input)}`)
-    : allPropertyIds(input)
-    ? Result.succeed(input as Readonly<Record<string, unknown>>)
-    : Result.fail(`${Object.keys(input).filter((key) => !/^P[0-9]+$/.test(key)).map((key) => JSON.stringify(key)).join(", ")} is no property id`)
+export const checkProperties = (input: unknown): Result.Result<Readonly<Record<string, unknown>>, string> => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return Result.fail(`got ${JSON.stringify(input)}`)
+  const properties = input as Readonly<Record<string, unknown>>
+  const direct = Object.fromEntries(Object.entries(properties).filter(([key]) => /^P/.test(key)))
+  return allPropertyIds(direct) && allPropertyIds(properties["claims"])
+    ? Result.succeed(properties)
+    : Result.fail("claims and their qualifiers must be keyed by property ids (P<digits>)")
+}
 
 // internal
 

@@ -171,7 +171,7 @@ export const make = Effect.gen(function*() {
   const updateProperties = Effect.fnUntraced(function*(request: DoipRequest, objectId: string) {
     const properties = ImporterItems.checkProperties(request.attributes["properties"])
     if (Result.isFailure(properties)) {
-      return yield* badRequest(`"properties" must be an object keyed by property ids (P<digits>): ${properties.failure}`)
+      return yield* badRequest(`"properties" must be a JSON object of what to set: ${properties.failure}`)
     }
     if ((yield* request.nextComponent) !== undefined) {
       return yield* badRequest(`an update of "properties" takes no component`)
