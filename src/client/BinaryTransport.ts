@@ -209,7 +209,8 @@ const readHead = (
     if (part.header.msgType !== Envelope.MessageType.Response) {
       return yield* new ProtocolError({ message: `answer has msgType 0x${part.header.msgType.toString(16)}` })
     }
-    if (part.header.operation !== request.operation) {
+    // an operation asked for by name alone (code 0) is answered with its own code
+    if (part.header.operation !== request.operation && request.operation !== 0) {
       return yield* new ProtocolError({
         message: `answer is for operation 0x${part.header.operation.toString(16)}, not 0x${request.operation.toString(16)}`
       })

@@ -1,6 +1,7 @@
 /**
  * Who may write. Reads are open; writes (update, and the workflows that store results when so configured) need a
- * credential configured on the server: a token, or a username and password.
+ * credential a `Verifier` accepts: the one configured on the server (a token, or a username and password;
+ * `staticVerifier`), or a wiki user's bot password checked by MediaWiki (`MediaWikiLogin`, chosen by `AuthBackends`).
  *
  * Secrets are compared in constant time over their SHA-256 digests (so neither the content nor the length of the
  * configured secret leaks through timing) and never logged.
@@ -127,9 +128,9 @@ export const makeWith = (verifier: Verifier, throttle: AuthThrottle.Settings): A
   const unauthenticated = (message: string) => Effect.fail(new DoipError({ kind: "Unauthenticated", message }))
   const attempts = new AuthThrottle.Throttle(throttle)
 
-  /** checks an admitted attempt and settles it */
+  /** checks an admitted attempt and settles it; one the verifier could not check is taken back, not counted */
   const decide = (credentials: Credentials, ticket: AuthThrottle.Ticket) =>
-    Effect.flatMap(verifier.verify(credentials), (principal) =>
+    Effect.flatMap(Effect.onError(verifier.verify(credentials), () => Effect.sync(() => attempts.release(ticket))), (principal) =>
       Effect.clockWith((clock) => {
         if (principal !== undefined) {
           attempts.settle(ticket, true, clock.currentTimeMillisUnsafe())

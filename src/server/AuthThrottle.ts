@@ -127,7 +127,7 @@ export const delays = (settings: Pick<Settings, "backoffBaseMillis" | "backoffMa
 }
 
 /**
- * The throttle's state and its three steps: `admit` before a check, `settle` after it.
+ * The throttle's state and its steps: `admit` before a check, `settle` after it (or `release` when there was none).
  *
  * @category models
  * @since 0.1.0
@@ -197,6 +197,17 @@ export class Throttle {
       )
     }
     return { waitMillis, lockedOut }
+  }
+
+  /**
+   * Takes an admitted attempt back on both keys, as if it had never come: for a check that could not be made (the
+   * service that checks credentials is down). Counting it would lock out writers for an outage that is not theirs.
+   */
+  release(ticket: Ticket): void {
+    for (const key of [ticket.address, ticket.user]) {
+      const entry = key === undefined ? undefined : this.entries.get(key)
+      if (entry !== undefined && entry.attempts > 0) entry.attempts--
+    }
   }
 
   /** the wait before the next attempt of a key with `attempts` counted */

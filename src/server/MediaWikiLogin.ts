@@ -4,10 +4,11 @@
  *
  * A check is two calls on one session: `action=query&meta=tokens&type=login` gives a login token (tied to the
  * session cookie it sets), then `POST action=login` with `lgname`, `lgpassword`, `lgtoken` answers `Success` or a
- * reason. A success is kept for `cacheTtl`, keyed by a SHA-256 of the name and password (never the password itself),
+ * reason. A success is kept for `cacheTtl`, keyed by an HMAC of the name and password under a secret made at start
+ * (never the password itself),
  * so a writer's next calls cost no round trip; failures are never kept. A wrong credential is `undefined` (the
  * server answers `Unauthenticated` and counts the guess); a MediaWiki that is down, slow or answers what cannot be
- * read is `Unavailable`, which says so and counts nothing. Credentials are never logged.
+ * read is `Unavailable`, which says so, and the attempt is taken back from the guessing throttle (`Auth.makeWith`). Credentials are never logged.
  *
  * A configured static token (`auth.token`) is accepted beside it, for the server's operators.
  *
@@ -20,10 +21,11 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Cookies from "effect/http/Cookies"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
-import { createHash } from "node:crypto"
+import { createHmac, randomBytes } from "node:crypto"
 import type { Credentials } from "../protocol/Credentials.ts"
 import { DoipError } from "../protocol/DoipError.ts"
 import { type Accepted, staticVerifier, type Verifier } from "./Auth.ts"
@@ -63,8 +65,9 @@ export const make = Effect.fnUntraced(function*(options: Options, accepted: Acce
       )
       if (tokens.status !== 200) return yield* unavailable(`the login token request answered HTTP ${tokens.status}`)
       const { query } = yield* HttpClientResponse.schemaBodyJson(TokenAnswer)(tokens)
-      // the token belongs to the session its cookie names: the login must carry it
-      const cookie = sessionCookie(tokens.headers["set-cookie"])
+      // the token belongs to the session its cookie names: the login must carry it (and any other cookie the site or
+      // a proxy set beside it)
+      const cookie = Cookies.isEmpty(tokens.cookies) ? undefined : Cookies.toCookieHeader(tokens.cookies)
       const answer = yield* client.execute(
         HttpClientRequest.post(options.apiUrl).pipe(
           HttpClientRequest.bodyUrlParams({ action: "login", lgname: name, lgpassword: password, lgtoken: query.tokens.logintoken, format: "json" }),
@@ -88,6 +91,8 @@ export const make = Effect.fnUntraced(function*(options: Options, accepted: Acce
       )
     )
 
+  // keyed by an HMAC under a secret of this process: a key read out of memory cannot be tested against guesses
+  const cacheKeySecret = randomBytes(32)
   // successes only: a wrong password is asked again next time (it may have been made right meanwhile)
   const successes = yield* Cache.makeWith(
     (key: string) => Effect.fail(key),
@@ -100,7 +105,7 @@ export const make = Effect.fnUntraced(function*(options: Options, accepted: Acce
       if (credentials.password === undefined || credentials.username === undefined) return undefined
       const name = credentials.username
       const password = Redacted.value(credentials.password)
-      const key = createHash("sha256").update(name).update("\u0000").update(password).digest("hex")
+      const key = createHmac("sha256", cacheKeySecret).update(name).update("\u0000").update(password).digest("hex")
       const cached = yield* Effect.orElseSucceed(Cache.getOption(successes, key), () => Option.none<string>())
       if (Option.isSome(cached)) return cached.value
       const principal = yield* login(name, password)
@@ -123,9 +128,3 @@ const LoginAnswer = Schema.Struct({
   })
 })
 
-/** the `name=value` pairs of the answer's cookies, for the next request of the same session */
-const sessionCookie = (setCookie: string | ReadonlyArray<string> | undefined): string | undefined => {
-  const all = setCookie === undefined ? [] : typeof setCookie === "string" ? [setCookie] : setCookie
-  const pairs = all.map((c) => c.split(";")[0]!.trim()).filter((pair) => pair.includes("="))
-  return pairs.length === 0 ? undefined : pairs.join("; ")
-}

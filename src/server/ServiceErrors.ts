@@ -46,6 +46,8 @@ export const toDoipError = (error: DoipError | ServiceError): DoipError => {
       switch (error.kind) {
         case "BadRequest":
         case "Conflict":
+        case "Forbidden":
+        case "NotFound":
           return new DoipError({ kind: error.kind, message: forClient(error.message) })
         case "Unauthorized":
           return new DoipError({ kind: "Unauthenticated", message: forClient(error.message) })

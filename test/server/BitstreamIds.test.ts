@@ -43,6 +43,9 @@ for (const protocol of ["binary", "doip2"] as const) {
           assert.strictEqual(none.kind, "BadRequest")
           const escape = yield* refusalOf(client.retrieve(objectId, `doip:bitstream/${objectId}/../x`))
           assert.strictEqual(escape.kind, "BadRequest")
+          // an update's element names the target's component, not another object's (the input object has no id)
+          const elsewhere = yield* refusalOf(client.updateComponent(objectId, "doip:bitstream/Q1/a.txt", text("x"), "text/plain"))
+          assert.strictEqual(elsewhere.kind, "BadRequest")
         }))
     }
   )

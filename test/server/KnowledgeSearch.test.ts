@@ -63,15 +63,17 @@ layer(layerClient({ credentials: { token } }).pipe(Layer.provideMerge(layerServe
         assert.deepStrictEqual(ours, { size: 2, results: ["Q601", "Q603"] })
       }))
 
-    it.effect("bad requests: an unknown type, a limit out of range, neither query nor type", () =>
+    it.effect("bad requests: an unknown type, neither query nor type; a limit out of range is clamped, as upstream does", () =>
       Effect.gen(function*() {
         const client = yield* DoipClient.DoipClient
         const refused = (attributes: Record<string, unknown>) =>
           Effect.flip(client.call({ operation: "search", authenticate: false, attributes }))
-        for (const attributes of [{ query: "x", type: "spaceship", limit: 10 }, { query: "x", limit: 51 }, { limit: 10 }]) {
+        for (const attributes of [{ query: "x", type: "spaceship", limit: 10 }, { limit: 10 }]) {
           const error = yield* refused(attributes)
           assert.strictEqual(error._tag === "ServerError" && error.error, "BadRequest", JSON.stringify(attributes))
         }
+        const clamped = yield* client.call({ operation: "search", authenticate: false, attributes: { query: "x", limit: 500 } })
+        assert.strictEqual(clamped.metadata[0]!["limit"], 50)
       }))
   }
 )

@@ -67,10 +67,13 @@ layer(layerClient({ credentials: { token } }).pipe(Layer.provideMerge(layerServe
       standIn.putBotPassword("Bob@doip", "bob-bot-secret")
       standIn.hooks.status = 502
       const bob = yield* clientWith({ username: "Bob@doip", password: "bob-bot-secret" })
-      const refused = yield* Effect.flip(bob.updateComponent("Q9103", "a.txt", text("by bob"), "text/plain"))
+      // more attempts than the throttle tolerates (5): an outage is nobody's wrong guess, and locks nobody out
+      for (let i = 0; i < 8; i++) {
+        const refused = yield* Effect.flip(bob.updateComponent("Q9103", "a.txt", text("by bob"), "text/plain"))
+        assert.strictEqual(refused._tag === "ServerError" && refused.error, "Unavailable")
+        assert.strictEqual(refused.message, "the MediaWiki login cannot check credentials: the login token request answered HTTP 502")
+      }
       standIn.hooks.status = undefined
-      assert.strictEqual(refused._tag === "ServerError" && refused.error, "Unavailable")
-      assert.strictEqual(refused.message, "the MediaWiki login cannot check credentials: the login token request answered HTTP 502")
       yield* bob.updateComponent("Q9103", "a.txt", text("by bob"), "text/plain")
       assert.strictEqual(yield* contentOf("Q9103", "a.txt"), "by bob")
     }))

@@ -94,7 +94,8 @@ export const make = (items: ReadonlyArray<Item> = []): Effect.Effect<MediaWikiSt
         const session = randomBytes(16).toString("hex")
         const token = `${randomBytes(20).toString("hex")}+\\`
         sessions.set(session, token)
-        res.setHeader("set-cookie", `stand_session=${session}; path=/; HttpOnly`)
+        // a site's own cookie first, as MaRDI's proxy sets one: the session cookie must not be lost behind it
+        res.setHeader("set-cookie", ["GeoIP=DE:BE:Berlin; path=/; secure", `stand_session=${session}; path=/; HttpOnly`])
         return json(res, { batchcomplete: "", query: { tokens: { logintoken: token } } })
       }
       if (params.get("action") === "query" && params.get("meta") === "siteinfo") {

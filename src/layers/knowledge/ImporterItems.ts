@@ -6,8 +6,8 @@
  * - properties: `POST {url}/update/item` with `{qid, username, password, ...properties}`; a 409 means a property is
  *   set already: `Conflict`, naming the values the item has (`existing_values`).
  *
- * Errors: 401/403 `Unauthorized` (the importer refused the writer), other 4xx `BadRequest` with the importer's
- * message, 5xx, timeouts and unreadable answers `Unavailable`. The password goes to the importer only, never into a
+ * Errors: 401 `Unauthorized` (the importer refused the writer), 403 `Forbidden`, 404 `NotFound` (no such item),
+ * other 4xx `BadRequest` with the importer's message, 5xx, timeouts and unreadable answers `Unavailable`. The password goes to the importer only, never into a
  * message or the log.
  *
  * @since 0.1.0
@@ -61,7 +61,9 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       const said = messageOf(body)
       const status = response.status
       const text = `the importer refused the ${what} (HTTP ${status})${said === undefined ? "" : `: ${said}`}`
-      if (status === 401 || status === 403) return Effect.fail(fail("Unauthorized", text))
+      if (status === 401) return Effect.fail(fail("Unauthorized", text))
+      if (status === 403) return Effect.fail(fail("Forbidden", text))
+      if (status === 404) return Effect.fail(fail("NotFound", text))
       if (status === 409) {
         const existing = (body as { readonly existing_values?: unknown }).existing_values
         return Effect.fail(fail("Conflict", `${text}; the item has ${JSON.stringify(existing ?? [])}`))
@@ -92,9 +94,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   const updateProperties = (qid: string, properties: Readonly<Record<string, unknown>>, writer: WikiWriter) =>
     Effect.gen(function*() {
-      const { qid: _, ...rest } = properties
+      // the checked writer's credentials, never ones the caller slipped into the properties (they would let a
+      // logged-in user guess other users' passwords at the importer, past the guessing throttle)
+      const { password: _p, qid: _q, token: _t, username: _u, ...rest } = properties
       const answer = yield* call(
-        HttpClientRequest.post(`${base}/update/item`).pipe(HttpClientRequest.bodyJsonUnsafe({ qid, ...withWriter(writer), ...rest })),
+        HttpClientRequest.post(`${base}/update/item`).pipe(HttpClientRequest.bodyJsonUnsafe({ ...rest, qid, ...withWriter(writer) })),
         "update/item"
       )
       if (answer.status < 200 || answer.status > 299) return yield* refusal(answer, `update of ${qid}`)

@@ -116,7 +116,7 @@ export interface SearchResult {
  * @since 0.1.0
  */
 export class KnowledgeGraphError extends Schema.TaggedError<KnowledgeGraphError>()("KnowledgeGraphError", {
-  kind: Schema.Literals(["BadRequest", "Unavailable", "Unauthorized", "Conflict"]),
+  kind: Schema.Literals(["BadRequest", "Unavailable", "Unauthorized", "Forbidden", "NotFound", "Conflict"]),
   message: Schema.String
 }) {}
 

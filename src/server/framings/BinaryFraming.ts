@@ -7,8 +7,9 @@
  * operation is the one named in the metadata (`{"operation": "hello"}`, as the upstream client sends it), else the
  * header's code.
  *
- * An answer echoes the request's flags and object id, and carries the code of the operation it answers: the request's
- * own, unless its metadata named another operation (as the upstream server answers). A `DoipError` is an error
+ * An answer echoes the request's operation code, flags and object id; when the code names no operation and the
+ * metadata named one (upstream's tests send 0x99 with `{"operation": "hello"}`), it carries the code of the operation
+ * performed instead, as the upstream server answers. A `DoipError` is an error
  * envelope (`msgType 0x7F`, `{error, message}`, with the request's own code, as upstream's) and the connection stays
  * open; a framing error (bad version, oversize field, malformed block, truncation) is answered the same way and the
  * connection is closed.
@@ -204,7 +205,9 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
       })
     }
     if (error !== undefined || typeof operation === "string") return { _tag: "Invalid", error: error! }
-    this.answerHeader = operation.code === undefined || operation.code === head.header.operation
+    // a header code naming no operation (upstream's tests send 0x99 with a named hello) is answered with the code of
+    // the operation performed, as upstream does; a code naming one is echoed, as PROTOCOL.md says
+    this.answerHeader = operation.code === undefined || this.connection.operations.byCode(head.header.operation) !== undefined
       ? undefined
       : { ...head.header, operation: operation.code }
     const request: DoipRequest = {

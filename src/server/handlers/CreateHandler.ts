@@ -137,6 +137,7 @@ export const make = Effect.gen(function*() {
         // the data first, before the lock: a slow client holds back no other writer
         const received = yield* receiveElements({
           request,
+          objectId,
           object,
           existing: [],
           writer,

@@ -56,6 +56,8 @@ export interface Received {
  */
 export const receiveElements = Effect.fnUntraced(function*(options: {
   readonly request: DoipRequest
+  /** the object the elements are for: a `doip:bitstream/…` element id must name it */
+  readonly objectId: string
   readonly object: typeof DigitalObject.DigitalObjectInput.Type
   readonly existing: ReadonlyArray<ComponentStat>
   readonly writer: ComponentWriter["Service"]
@@ -64,7 +66,7 @@ export const receiveElements = Effect.fnUntraced(function*(options: {
   const { existing, object, request, writer } = options
   const declared = new Map<string, DigitalObject.Element>()
   for (const element of object.elements ?? []) {
-    const id = yield* componentIdOf(element.id, object.id)
+    const id = yield* componentIdOf(element.id, options.objectId)
     if (declared.has(id)) return yield* badRequest(`element ${JSON.stringify(id)} is listed twice`)
     declared.set(id, element)
   }
@@ -73,7 +75,7 @@ export const receiveElements = Effect.fnUntraced(function*(options: {
   for (;;) {
     const component = yield* request.nextComponent
     if (component === undefined) break
-    const id = yield* componentIdOf(component.componentId, object.id)
+    const id = yield* componentIdOf(component.componentId, options.objectId)
     if (object.elements !== undefined && !declared.has(id)) {
       return yield* badRequest(`element ${JSON.stringify(id)} has data but is not listed in the object's elements`)
     }

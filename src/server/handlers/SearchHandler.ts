@@ -10,7 +10,7 @@
  * **The upstream server's** (the binary envelope and the compat framing, when the request has `limit`, as the
  * upstream client always sends it, or no `query`): the knowledge graph (`KnowledgeGraph`: MediaWiki when
  * configured, else the objects held here) searched by `query` and/or `type` (a MaRDI profile type or a QID), `limit`
- * 1–50 (default 10). The answer is upstream's `{operation, status: "ok", query, type, total_hits, limit,
+ * 1–50 (default 10; clamped, as upstream does). The answer is upstream's `{operation, status: "ok", query, type, total_hits, limit,
  * results: [{qid, title, snippet, timestamp}]}`, with `size` beside it (the hits before `limit`) and each result's
  * `id`.
  *
@@ -44,8 +44,8 @@ export const make = Effect.gen(function*() {
   const searchGraph = Effect.fnUntraced(function*(request: DoipRequest) {
     const query = (yield* optionalString(request, "query"))?.trim() ?? ""
     const type = (yield* optionalString(request, "type"))?.trim() ?? ""
-    const limit = yield* integer(request, "limit", DEFAULT_LIMIT)
-    if (limit < 1 || limit > MAX_LIMIT) return yield* badRequest(`"limit" must be 1 to ${MAX_LIMIT}, got ${limit}`)
+    // clamped to 1-50, as upstream does, rather than refused
+    const limit = Math.max(1, Math.min(MAX_LIMIT, yield* integer(request, "limit", DEFAULT_LIMIT)))
     const found = yield* graph.search({ query, type, limit })
     return metadataResponse({
       operation: "search",

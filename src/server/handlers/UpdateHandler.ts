@@ -123,6 +123,7 @@ export const make = Effect.gen(function*() {
     const description = yield* descriptionMetadata(object, current)
     const changed = yield* receiveElements({
       request,
+      objectId,
       object,
       existing: components,
       writer,

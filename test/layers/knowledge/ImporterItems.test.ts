@@ -33,7 +33,10 @@ describe("ImporterItems", () => {
           `the importer refused the update of ${qid} (HTTP 409): property already set; the item has [{"property":"P28","value":"2024"}]`
         ])
         const unknown = yield* Effect.flip(items.updateProperties("Q1", { P28: "x" }, writer))
-        assert.strictEqual(unknown.kind, "BadRequest")
+        assert.strictEqual(unknown.kind, "NotFound")
+        // credentials slipped into the properties never replace the checked writer's
+        yield* items.updateProperties(qid, { claims: { P16: "Q1" }, username: "Bob@x", password: "guess" }, writer)
+        assert.deepStrictEqual(standIn.hooks.posted.at(-1)!.body["username"], "Alice@doip")
         const refused = yield* Effect.flip(items.create({ label: "x" }, { ...writer, password: Redacted.make("wrong") }))
         assert.strictEqual(refused.kind, "Unauthorized")
         assert.notInclude(refused.message, "wrong")

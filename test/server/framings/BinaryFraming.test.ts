@@ -331,28 +331,28 @@ layer(layerServer(), { excludeTestServices: true })("the binary envelope, writte
       assert.deepStrictEqual([described.msgType, described.operation, described.objectId], [0x02, 0x06, "Q106"])
       assert.deepStrictEqual(described.metadata, retrieved.metadata)
       assert.strictEqual(described.metadata[0]!["@id"], "Q106")
-      const byName = yield* exchange(raw, message({ operation: 0x01, objectId: "Q106", blocks: [metadata({ operation: "describe" })] }))
+      const byName = yield* exchange(raw, message({ operation: 0x00, objectId: "Q106", blocks: [metadata({ operation: "describe" })] }))
       assert.deepStrictEqual([byName.operation, byName.metadata], [0x06, retrieved.metadata])
       const missing = yield* exchange(raw, message({ operation: 0x06, objectId: "Q107" }))
       assertErrorEnvelope(missing, { operation: 0x06, objectId: "Q107", error: "NotFound" })
     }))
 
-  it.effect("the operation named in the metadata wins over the header's code, and the answer carries its code", () =>
+  it.effect("the operation named in the metadata wins over the header's code; a code naming none is answered with its code", () =>
     Effect.gen(function*() {
       const raw = yield* connect
       const listOps = yield* exchange(raw, message({ operation: 0x01, blocks: [metadata({ operation: "list_operations" })] }))
       assert.strictEqual(listOps.msgType, 0x02)
-      assert.strictEqual(listOps.operation, 0x04) // the code of the operation performed, as upstream answers
+      assert.strictEqual(listOps.operation, 0x01) // the request's code is echoed
       assert.strictEqual(listOps.metadata[0]!["operation"], "list_operations")
       assert.strictEqual(listOps.metadata[0]!["availableOperations"]["list_operations"], 4)
       assert.isUndefined(listOps.metadata[0]!["status"]) // not a hello answer
       const alias = yield* exchange(raw, message({ operation: 0x02, blocks: [metadata({ operation: "list_ops" })] }))
-      assert.strictEqual(alias.operation, 0x04)
+      assert.strictEqual(alias.operation, 0x02)
       assert.strictEqual(alias.metadata[0]!["operation"], "list_operations")
       const hello = yield* exchange(raw, message({ operation: 0x04, blocks: [metadata({ operation: "hello" })] }))
-      assert.strictEqual(hello.operation, 0x01)
+      assert.strictEqual(hello.operation, 0x04)
       assert.strictEqual(hello.metadata[0]!["status"], "ok")
-      // a code no operation has (upstream's test sends 0x99): answered, with hello's code
+      // a code no operation has (upstream's test sends 0x99): answered, with hello's code, as upstream answers
       const odd = yield* exchange(raw, message({ operation: 0x99, blocks: [metadata({ operation: "hello" })] }))
       assert.deepStrictEqual([odd.msgType, odd.operation, odd.metadata[0]!["status"]], [0x02, 0x01, "ok"])
       // no metadata at all: the header's code decides
