@@ -15,7 +15,7 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
-import { FdoFacade } from "../metadata/FdoFacade.ts"
+import { FdoFacade, manifestsOf } from "../metadata/FdoFacade.ts"
 import { Storage } from "../storage/Storage.ts"
 import { facetsOf, type Hit, KnowledgeGraph, KnowledgeGraphError, ProfileTypes, type SearchRequest } from "./KnowledgeGraph.ts"
 
@@ -37,18 +37,9 @@ export const make = Effect.gen(function*() {
       }
       const wanted = type === "" ? undefined : schemaTypesOf(type)
       if (typeof wanted === "string") return yield* new KnowledgeGraphError({ kind: "BadRequest", message: wanted })
-      const ids = yield* Effect.mapError(storage.objects(), (error) => unavailable(error.message))
-      const manifests = yield* Effect.forEach(ids, (id) =>
-        facade.manifest(id).pipe(
-          Effect.map((manifest) => [id, manifest] as const),
-          // an object deleted between the listing and the read is simply not a result
-          Effect.catchIf((error) => error.kind === "NotFound", () => Effect.succeed(undefined)),
-          Effect.mapError((error) => unavailable(error.message))
-        ), { concurrency: 8 })
+      const manifests = yield* Effect.mapError(manifestsOf(storage, facade), (error) => unavailable(error.message))
       const hits: Array<Hit> = []
-      for (const entry of manifests) {
-        if (entry === undefined) continue
-        const [id, manifest] = entry
+      for (const [id, manifest] of manifests) {
         const profile = record(manifest["profile"])
         const kernel = record(manifest["kernel"])
         if (wanted !== undefined && !wanted.includes(typeOf(profile, kernel))) continue

@@ -8,8 +8,8 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
-import type { StorageError } from "../storage/Storage.ts"
+import * as Effect from "effect/Effect"
+import type { Storage, StorageError } from "../storage/Storage.ts"
 import type { FacadeError } from "./FacadeError.ts"
 
 /**
@@ -37,3 +37,24 @@ export class FdoFacade extends Context.Service<FdoFacade, {
   /** forgets a cached type FDO, so the next `type` call reads it afresh */
   readonly purgeType: (typeId: string) => Effect.Effect<void>
 }>()("effect-doip/layers/FdoFacade") {}
+
+/**
+ * The manifest of every object storage holds, in storage's order, read 8 at a time; an object deleted between the
+ * listing and its read is left out. What search scans.
+ *
+ * @category queries
+ * @since 0.1.0
+ */
+export const manifestsOf = (
+  storage: Storage["Service"],
+  facade: FdoFacade["Service"]
+): Effect.Effect<ReadonlyArray<readonly [objectId: string, manifest: Manifest]>, FacadeError | StorageError> =>
+  Effect.flatMap(storage.objects(), (ids) =>
+    Effect.map(
+      Effect.forEach(ids, (id) =>
+        facade.manifest(id).pipe(
+          Effect.map((manifest) => [id, manifest] as const),
+          Effect.catchIf((error) => error.kind === "NotFound", () => Effect.succeed(undefined))
+        ), { concurrency: 8 }),
+      (found) => found.filter((entry) => entry !== undefined)
+    ))

@@ -33,7 +33,7 @@ import { Storage } from "../../layers/storage/Storage.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import * as ObjectRecord from "../../layers/storage/ObjectRecord.ts"
 import { answerWithObject, descriptionMetadata, receiveElements, stageElements } from "./ObjectInput.ts"
-import { digitalObjectOf, parseId } from "./Requests.ts"
+import { digitalObjectOf, parseId, wikiWriterOf } from "./Requests.ts"
 
 const decodeItem = Schema.decodeUnknownEffect(NewItem)
 
@@ -104,11 +104,7 @@ export const make = Effect.gen(function*() {
       )
       const items = Option.getOrUndefined(graph)?.items
       if (items !== undefined) {
-        const { password, username } = request.credentials ?? {}
-        if (username === undefined || password === undefined) {
-          return yield* badRequest("creating a knowledge-graph item needs the writer's wiki user name and bot password")
-        }
-        const qid = yield* items.create(item, { username, password })
+        const qid = yield* items.create(item, yield* wikiWriterOf(request, "creating a knowledge-graph item"))
         return metadataResponse({ operation: "create", status: "created", qid, objectId: qid })
       }
       const content = "label" in item

@@ -11,6 +11,7 @@ import { badRequest, type DoipError, notFound } from "../../protocol/DoipError.t
 import type { DoipRequest } from "../../protocol/DoipMessage.ts"
 import { isReserved, parseComponentRef, parseObjectId } from "../../layers/storage/ObjectId.ts"
 import type { ByteRange } from "../../layers/storage/Storage.ts"
+import type { WikiWriter } from "../../layers/knowledge/KnowledgeGraph.ts"
 import { parseTypeId } from "../../layers/metadata/TypeCatalog.ts"
 
 /**
@@ -137,4 +138,17 @@ export const rangeOf = (request: DoipRequest, size: number): Effect.Effect<ByteR
     return Effect.fail(badRequest(`"range" starts at byte ${from}, past the end of the ${size}-byte element`))
   }
   return Effect.succeed({ start: from, end: to === undefined || to === null ? size - 1 : Math.min(to, size - 1) })
+}
+
+/**
+ * The wiki user and bot password the request was authorized with, which the importer needs to write as that user;
+ * a `BadRequest` saying what `what` needs when the request came with a token.
+ *
+ * @since 0.1.0
+ */
+export const wikiWriterOf = (request: DoipRequest, what: string): Effect.Effect<WikiWriter, DoipError> => {
+  const { password, username } = request.credentials ?? {}
+  return username === undefined || password === undefined
+    ? Effect.fail(badRequest(`${what} needs the writer's wiki user name and bot password`))
+    : Effect.succeed({ username, password })
 }

@@ -24,7 +24,7 @@ import { badRequest } from "../../protocol/DoipError.ts"
 import { dualResponse, type DoipRequest, metadataResponse } from "../../protocol/DoipMessage.ts"
 import * as EmbeddedKnowledgeGraph from "../../layers/knowledge/EmbeddedKnowledgeGraph.ts"
 import { DEFAULT_LIMIT, KnowledgeGraph, MAX_LIMIT } from "../../layers/knowledge/KnowledgeGraph.ts"
-import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
+import { FdoFacade, manifestsOf } from "../../layers/metadata/FdoFacade.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import { optionalString } from "./Requests.ts"
@@ -78,18 +78,8 @@ export const make = Effect.gen(function*() {
         ...parseQuery(query),
         ...(type === "id" || type === "full" ? [] : [{ field: "type", value: type.toLowerCase() }])
       ]
-      const ids = yield* storage.objects()
-      const objects = yield* Effect.forEach(
-        ids,
-        (id) =>
-          facade.manifest(id).pipe(
-            Effect.map((manifest) => DigitalObject.fromManifest(id, manifest)),
-            // an object deleted between listing and reading is simply not a result
-            Effect.catchIf((error) => error.kind === "NotFound", () => Effect.succeed(undefined))
-          ),
-        { concurrency: 8 }
-      )
-      const found = objects.filter((o): o is DigitalObject.DigitalObject => o !== undefined && matches(o, terms))
+      const objects = (yield* manifestsOf(storage, facade)).map(([id, manifest]) => DigitalObject.fromManifest(id, manifest))
+      const found = objects.filter((o) => matches(o, terms))
       if (sortFields.length > 0) found.sort(compareBy(sortFields))
       const page = pageSize < 0 ? found : found.slice(pageNum * pageSize, (pageNum + 1) * pageSize)
       const results = type === "id" ? page.map((o) => o.id) : page

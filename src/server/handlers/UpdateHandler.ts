@@ -34,7 +34,7 @@ import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import { Storage } from "../../layers/storage/Storage.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import { answerWithObject, descriptionMetadata, receiveElements, stageElements } from "./ObjectInput.ts"
-import { componentIdOf, digitalObjectOf, objectIdOf, optionalString } from "./Requests.ts"
+import { componentIdOf, digitalObjectOf, objectIdOf, optionalString, wikiWriterOf } from "./Requests.ts"
 
 /**
  * @since 0.1.0
@@ -184,11 +184,7 @@ export const make = Effect.gen(function*() {
         message: "updating properties needs MaRDI's importer (IMPORTER_API_URL); this server has none"
       })
     }
-    const { password, username } = request.credentials ?? {}
-    if (username === undefined || password === undefined) {
-      return yield* badRequest("updating properties needs the writer's wiki user name and bot password")
-    }
-    yield* items.updateProperties(objectId, properties.success, { username, password })
+    yield* items.updateProperties(objectId, properties.success, yield* wikiWriterOf(request, "updating properties"))
     yield* facade.purge(objectId)
     return metadataResponse({ operation: "update", status: "updated", objectId })
   })

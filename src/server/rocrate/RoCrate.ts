@@ -20,7 +20,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
-import { FdoFacade } from "../../layers/metadata/FdoFacade.ts"
+import { FdoFacade, type Manifest } from "../../layers/metadata/FdoFacade.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { DoipError, notFound } from "../../protocol/DoipError.ts"
 import type { OutgoingComponent } from "../../protocol/DoipMessage.ts"
@@ -198,8 +198,6 @@ export const make = Effect.gen(function*() {
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------
-
-type Manifest = Readonly<Record<string, unknown>>
 
 const PIECE = 64 * 1024
 
