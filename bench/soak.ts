@@ -69,7 +69,7 @@ const startScript = (): Array<string> => {
 
 const start = (dataDir: string, env: Record<string, string>): Promise<Server> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...startScript(), "--port", "0", "--host", "127.0.0.1", "--tls", "off"], {
+    const child = spawn(process.execPath, [...startScript(), "--port", "0", "--http-port", "0", "--host", "127.0.0.1", "--tls", "off"], {
       env: { ...process.env, DOIP_DATA_DIR: dataDir, DOIP_TOKEN: token, ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })

@@ -33,7 +33,7 @@ trap cleanup EXIT
 
 echo "interop: work folder $WORK"
 DOIP_TOKEN=$TOKEN DOIP_USERNAME=$USERNAME DOIP_PASSWORD=$PASSWORD \
-  "$NODE" src/cli/main.ts serve --host 127.0.0.1 --port "$BASE_PORT" --data-dir "$WORK/data" --tls off \
+  "$NODE" src/cli/main.ts serve --host 127.0.0.1 --port "$BASE_PORT" --http-port 0 --data-dir "$WORK/data" --tls off \
   >"$WORK/server.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 50); do grep -q "DOIP v2.0 listener" "$WORK/server.log" && break; sleep 0.2; done
@@ -111,7 +111,7 @@ run_clients
 # which is what a newcomer's server offers these clients
 DIRECT_BASE=$((BASE_PORT + 20))
 DOIP_TOKEN=$TOKEN DOIP_USERNAME=$USERNAME DOIP_PASSWORD=$PASSWORD DOIP_SERVICE_ID=$SERVICE_ID \
-  "$NODE" src/cli/main.ts serve --host 127.0.0.1 --port "$DIRECT_BASE" --data-dir "$WORK/data-direct" \
+  "$NODE" src/cli/main.ts serve --host 127.0.0.1 --port "$DIRECT_BASE" --http-port 0 --data-dir "$WORK/data-direct" \
   >"$WORK/server-direct.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 50); do grep -q "DOIP v2.0 listener" "$WORK/server-direct.log" && break; sleep 0.2; done

@@ -20,7 +20,7 @@ data="$(mktemp -d)"
 node="$root/node_modules/node/bin/node"
 serve() { # port, user, password
   DOIP_DATA_DIR="$data/$1" DOIP_USERNAME="$2" DOIP_PASSWORD="$3" DOIP_TOKEN=test-token DOIP_TLS_MODE=off \
-    "$node" "$root/src/cli/main.ts" serve --port "$1" --host 127.0.0.1 > "$data/$1.log" 2>&1 &
+    "$node" "$root/src/cli/main.ts" serve --port "$1" --http-port 0 --host 127.0.0.1 > "$data/$1.log" 2>&1 &
   echo $!
 }
 a=$(serve "$PORT" testuser testpass)

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -11,6 +12,8 @@ import * as Backends from "../layers/config/Backends.ts"
 import * as DemoSeed from "../layers/storage/DemoSeed.ts"
 import * as ServerConfig from "../layers/config/ServerConfig.ts"
 import * as DoipServer from "../server/DoipServer.ts"
+import { GatewayAddress } from "../server/http/GatewayAddress.ts"
+import * as HttpGateway from "../server/http/HttpGateway.ts"
 import { packageVersion, ServerInfo } from "../server/ServerInfo.ts"
 import * as Tls from "../server/tls/Tls.ts"
 import * as Output from "./Output.ts"
@@ -20,6 +23,10 @@ const flags = {
   config: Flag.File("config").pipe(Flag.withDescription("YAML config file (default: ./config.yaml when present)"), Flag.optional),
   host: Flag.String("host").pipe(Flag.withDescription("address to listen on (default 0.0.0.0)"), Flag.optional),
   port: Flag.Int("port").pipe(Flag.withDescription("binary listener port (default 3567)"), Flag.optional),
+  httpPort: Flag.Int("http-port").pipe(
+    Flag.withDescription("HTTP gateway and web page port (env DOIP_HTTP_PORT, default 8080; 0 turns them off)"),
+    Flag.optional
+  ),
   dataDir: Flag.String("data-dir").pipe(
     Flag.withDescription("embedded storage folder (env DOIP_DATA_DIR, default ./data)"),
     Flag.optional
@@ -67,6 +74,7 @@ const flags = {
 const overridesOf = (options: {
   readonly host: Option.Option<string>
   readonly port: Option.Option<number>
+  readonly httpPort: Option.Option<number>
   readonly dataDir: Option.Option<string>
   readonly fdoApi: Option.Option<string>
   readonly lakefsUrl: Option.Option<string>
@@ -83,6 +91,7 @@ const overridesOf = (options: {
   const lakefs: Record<string, unknown> = {}
   if (Option.isSome(options.host)) out["host"] = options.host.value
   if (Option.isSome(options.port)) out["port"] = options.port.value
+  if (Option.isSome(options.httpPort)) out["http"] = { port: options.httpPort.value }
   if (Option.isSome(options.dataDir)) out["dataDir"] = options.dataDir.value
   if (Option.isSome(options.fdoApi)) out["fdoApi"] = options.fdoApi.value
   if (Option.isSome(options.lakefsUrl)) lakefs["url"] = options.lakefsUrl.value
@@ -132,8 +141,18 @@ export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(o
     yield* Effect.logInfo(`binary DOIP listener on ${address.host}:${address.binaryPort}`)
     yield* Effect.logInfo(`DOIP v2.0 listener on ${address.host}:${address.doip2Port}`)
   }))
-  const server = DoipServer.layerListeners({ host: settings.host, port: settings.port, tls: tls.setup }).pipe(
-    Layer.provideMerge(seeded.pipe(Layer.provideMerge(services)))
-  )
+  const gateway = settings.http.port === 0
+    ? Layer.empty
+    : HttpGateway.layer({ host: settings.host, port: settings.http.port, tls: tls.setup }).pipe(
+      Layer.tap((context) => {
+        const address = Context.get(context, GatewayAddress)
+        const scheme = tls.setup.mode === "required" ? "https" : tls.setup.mode === "auto" ? "http(s)" : "http"
+        return Effect.logInfo(`HTTP gateway and web page on ${scheme}://${address.host}:${address.port}/`)
+      })
+    )
+  const server = Layer.merge(
+    DoipServer.layerListeners({ host: settings.host, port: settings.port, tls: tls.setup }),
+    gateway
+  ).pipe(Layer.provideMerge(seeded.pipe(Layer.provideMerge(services))))
   return yield* Layer.launch(Layer.provide(listening, server))
 }, Output.failOnError)).pipe(Command.withDescription("Run the DOIP server (binary listener on --port, DOIP v2.0 on --port + 1; embedded storage unless lakeFS is configured)"))

@@ -90,6 +90,8 @@ export interface OutgoingComponent {
   readonly mediaType: string
   readonly size: number
   readonly content: Stream.Stream<Uint8Array, DoipError>
+  /** `algorithm:hex` of the whole component (not of a range of it), when known: HTTP answers it as the ETag */
+  readonly checksum?: string | undefined
   /**
    * The same bytes for a writer that reads them into buffers of its own (a listener, on its way to the socket):
    * `read` fills the front of `into` and says how many bytes it wrote, 0 at the end. Opened when the writer starts,

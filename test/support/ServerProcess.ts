@@ -31,7 +31,7 @@ export const serverProcess = (options: ServerProcessOptions) =>
   Effect.acquireRelease(
     Effect.callback<ServerProcess, Error>((resume) => {
       const dataDir = mkdtempSync(join(tmpdir(), "doip-server-"))
-      const child = spawn(process.execPath, [...startCommand(), "--port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
+      const child = spawn(process.execPath, [...startCommand(), "--port", "0", "--http-port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
         env: { ...process.env, DOIP_DATA_DIR: dataDir, DOIP_TOKEN: options.token, ...options.env },
         stdio: ["ignore", "pipe", "pipe"]
       })

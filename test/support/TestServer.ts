@@ -16,14 +16,15 @@ import * as StorageFdoFacade from "../../src/layers/metadata/StorageFdoFacade.ts
 import type * as Workflows from "../../src/layers/workflows/Workflows.ts"
 import type { Storage } from "../../src/layers/storage/Storage.ts"
 import * as DoipServer from "../../src/server/DoipServer.ts"
+import * as HttpGateway from "../../src/server/http/HttpGateway.ts"
 import { ServerInfo } from "../../src/server/ServerInfo.ts"
 import type { Operation } from "../../src/server/OperationRegistry.ts"
 import type { TlsSetup } from "../../src/server/tls/Tls.ts"
 
 export const token = "test-token-0123456789"
 
-/** the server: memory storage (or the given storage), a token credential, listeners on an ephemeral port */
-export const layerServer = (options?: {
+/** what a test server is made of; every option has a default */
+export interface ServerOptions {
   readonly settings?: Record<string, unknown>
   /** the listeners' TLS mode and certificate; default plaintext only */
   readonly tls?: TlsSetup
@@ -38,7 +39,21 @@ export const layerServer = (options?: {
   readonly knowledgeGraph?: Layer.Layer<KnowledgeGraph, never, Storage | FdoFacade>
   readonly workflows?: Layer.Layer<Workflows.Workflows, never, Storage | ComponentWriter>
   readonly extensions?: ReadonlyArray<Effect.Effect<Operation, never, Storage | ServerConfig.ServerConfig>>
-}) => {
+}
+
+/** the server: memory storage (or the given storage), a token credential, listeners on an ephemeral port */
+export const layerServer = (options?: ServerOptions) =>
+  DoipServer.layerListeners({ host: "127.0.0.1", port: 0, tls: options?.tls }).pipe(Layer.provideMerge(layerServices(options)))
+
+/** the server with its HTTP gateway (and web page) too, on an ephemeral port in the listeners' TLS mode */
+export const layerServerWithHttp = (options?: ServerOptions) =>
+  Layer.merge(
+    DoipServer.layerListeners({ host: "127.0.0.1", port: 0, tls: options?.tls }),
+    HttpGateway.layer({ host: "127.0.0.1", port: 0, tls: options?.tls })
+  ).pipe(Layer.provideMerge(layerServices(options)))
+
+/** the operation registry and every service behind it, as the options ask */
+const layerServices = (options?: ServerOptions) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
   const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined && options.tls.mode !== "off", storage: "memory" })
   const backends = (options?.knowledgeGraph ?? Layer.empty).pipe(
@@ -49,10 +64,9 @@ export const layerServer = (options?: {
     )),
     Layer.provideMerge(options?.storage ?? MemoryStorage.layer)
   )
-  const services = DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows, options?.extensions).pipe(
+  return DoipServer.layerServicesWith(options?.workflows ?? DoipServer.layerWorkflows, options?.extensions).pipe(
     Layer.provideMerge(Layer.mergeAll(config, info, backends))
   )
-  return DoipServer.layerListeners({ host: "127.0.0.1", port: 0, tls: options?.tls }).pipe(Layer.provideMerge(services))
 }
 
 /** a client for the server in context */

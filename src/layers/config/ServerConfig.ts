@@ -10,6 +10,7 @@
  * ```yaml
  * host: 0.0.0.0
  * port: 3567                      # binary listener; DOIP v2.0 listener on port + 1
+ * http: { port: 8080 }            # HTTP gateway and web page (TLS as the listeners); 0: none
  * dataDir: ./data                 # embedded storage
  * serverName: effect-doip
  * serviceId: effect-doip/service  # the DOIP v2.0 service id that hello answers with
@@ -123,6 +124,12 @@ export const config = Config.all({
     messageTimeoutSeconds: Config.Number("messageTimeoutSeconds").pipe(Config.withDefault(60)),
     minBytesPerSecond: Config.Number("minBytesPerSecond").pipe(Config.withDefault(1024))
   }).pipe(Config.nested("limits")),
+  http: Config.all({
+    // the HTTP gateway and web page; 0 turns them off (they have no free-port mode: nobody could find them)
+    port: Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 })), "port").pipe(
+      Config.withDefault(8080)
+    )
+  }).pipe(Config.nested("http")),
   fdoApi: Config.option(Config.String("fdoApi")),
   facade: Config.all({
     timeoutSeconds: Config.Number("timeoutSeconds").pipe(Config.withDefault(10)),
@@ -211,6 +218,7 @@ export class ServerConfig extends Context.Service<ServerConfig, Settings>()("eff
 export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
   ["DOIP_HOST", ["host"]],
   ["DOIP_PORT", ["port"]],
+  ["DOIP_HTTP_PORT", ["http", "port"]],
   ["DOIP_DATA_DIR", ["dataDir"]],
   ["DOIP_SERVER_NAME", ["serverName"]],
   ["DOIP_SERVICE_ID", ["serviceId"]],

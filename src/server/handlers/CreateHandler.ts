@@ -49,14 +49,24 @@ export const make = Effect.gen(function*() {
   const graph = yield* Effect.serviceOption(KnowledgeGraph)
   // the highest QID number handed out or seen; read from storage on the first create that needs a fresh id
   const highest = yield* Ref.make<bigint | undefined>(undefined)
+  const rescan = Effect.gen(function*() {
+    const objects = yield* storage.objects()
+    const seen = objects.reduce((max, id) => (BigInt(id.slice(1)) > max ? BigInt(id.slice(1)) : max), 0n)
+    yield* Ref.update(highest, (current) => (current === undefined || seen > current ? seen : current))
+  })
 
+  /**
+   * The next QID no object has. Objects also appear without this handler (created with an id of their own, written
+   * by another server on the same lakeFS branch, seeded), so each candidate is checked, and after a run of taken
+   * ones storage is read again; the check under the writer's lock still catches a create that wins the race.
+   */
   const freshId = Effect.gen(function*() {
-    if ((yield* Ref.get(highest)) === undefined) {
-      const objects = yield* storage.objects()
-      const seen = objects.reduce((max, id) => (BigInt(id.slice(1)) > max ? BigInt(id.slice(1)) : max), 0n)
-      yield* Ref.update(highest, (current) => current ?? seen)
+    if ((yield* Ref.get(highest)) === undefined) yield* rescan
+    for (let taken = 1;; taken++) {
+      const id = yield* Ref.modify(highest, (current) => [`Q${current! + 1n}`, current! + 1n])
+      if ((yield* ObjectRecord.find(storage, id)) === undefined) return id
+      if (taken % 16 === 0) yield* rescan
     }
-    return yield* Ref.modify(highest, (current) => [`Q${current! + 1n}`, current! + 1n])
   })
 
   const idOf = (request: DoipRequest, object: typeof DigitalObject.DigitalObjectInput.Type) => {

@@ -138,6 +138,7 @@ class StoredComponent implements OutgoingComponent {
   readonly componentId: string
   readonly mediaType: string
   readonly size: number
+  readonly checksum: string
   readonly bytes: Uint8Array | undefined
   private readonly storage: Storage["Service"]
   private readonly objectId: string
@@ -160,6 +161,7 @@ class StoredComponent implements OutgoingComponent {
     this.objectId = objectId
     this.componentId = componentId
     this.mediaType = stat.mediaType
+    this.checksum = stat.checksum
     this.range = range
     this.size = range === undefined ? stat.size : range.end - range.start + 1
     this.bytes = range === undefined ? stat.content : stat.content?.subarray(range.start, range.end + 1)

@@ -1,0 +1,285 @@
+/**
+ * The gateway's routes, implemented by the operation handlers the DOIP listeners use (`GatewayRequests.run`).
+ *
+ * JSON answers are the handlers' own: upstream's routes answer the binary envelope's metadata block, as upstream's
+ * gateway does; the objects' routes answer what DOIP v2.0 answers where it differs (search results, element file
+ * names). Downloads and uploads stream (`Downloads.ts`, `GatewayRequests.bodyComponent`).
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type { HttpServerRequest } from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import { HttpApiBuilder } from "effect/http-api"
+import { ServerConfig } from "../../layers/config/ServerConfig.ts"
+import type { DoipResponse, Endpoint, OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import { parseJsonObject, parseJsonObjectText } from "../../protocol/binary/Codec.ts"
+import { Operations } from "../OperationRegistry.ts"
+import * as Downloads from "./Downloads.ts"
+import { GatewayApi } from "./GatewayApi.ts"
+import * as GatewayErrors from "./GatewayErrors.ts"
+import * as GatewayRequests from "./GatewayRequests.ts"
+import { GatewayAddress } from "./GatewayAddress.ts"
+
+/**
+ * Both groups' handlers, given the operation registry, the settings and the gateway's address.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = Layer.mergeAll(
+  HttpApiBuilder.group(GatewayApi, "upstream", Effect.fnUntraced(function*(handlers) {
+    const { download, run } = yield* calls
+    return handlers
+      .handle("retrieve", ({ params, query, request }) =>
+        Effect.gen(function*() {
+          if (query.force_reload !== undefined) {
+            // a failed purge leaves a stale manifest at worst: the component's bytes are read from storage anyway
+            yield* Effect.ignore(run(request, { operation: "purge", objectId: params.objectId, framing: "upstream" }))
+          }
+          return yield* download(request, params.objectId, params.componentId)
+        }))
+      .handle("search", ({ query, request }) =>
+        Effect.map(
+          run(request, {
+            operation: "search",
+            attributes: {
+              query: query.q,
+              limit: query.limit ?? 10,
+              ...(query.namespaces === undefined ? {} : { namespaces: query.namespaces })
+            },
+            framing: "upstream"
+          }),
+          firstBlock
+        ))
+      .handle("purge", ({ params, request }) =>
+        Effect.map(run(request, { operation: "purge", objectId: params.objectId, framing: "upstream" }), firstBlock))
+      .handle("create", ({ payload, request }) =>
+        Effect.gen(function*() {
+          const { token, ...rest } = payload
+          if ((rest.label === undefined) === (rest.type === undefined)) {
+            return yield* new GatewayErrors.BadRequest({
+              error: "BadRequest",
+              message: "give either \"label\" (raw format) or \"type\" (typed format), not both"
+            })
+          }
+          const item = rest.type !== undefined
+            ? { type: rest.type, fields: rest.fields ?? {} }
+            : { label: rest.label, description: rest.description, claims: rest.claims ?? {} }
+          return firstBlock(
+            yield* run(request, {
+              operation: "create",
+              attributes: { json: JSON.stringify(item) },
+              ...(token === undefined ? {} : { credentials: { token: Redacted.make(token) } }),
+              framing: "upstream"
+            })
+          )
+        }))
+  })),
+  HttpApiBuilder.group(GatewayApi, "objects", Effect.fnUntraced(function*(handlers) {
+    const { download, maxComponentSize, maxJsonDepth, run } = yield* calls
+    return handlers
+      .handle("hello", ({ request }) =>
+        Effect.map(run(request, { operation: "hello", framing: "binary" }), firstBlock))
+      .handle("search", ({ query, request }) =>
+        Effect.map(
+          run(request, {
+            operation: "search",
+            attributes: {
+              query: query.q === undefined || query.q.trim() === "" ? "*" : query.q,
+              pageNum: query.pageNum ?? 0,
+              pageSize: query.pageSize ?? 20,
+              ...(query.sortFields === undefined ? {} : { sortFields: query.sortFields }),
+              ...(query.type === undefined ? {} : { type: query.type })
+            },
+            framing: "doip2"
+          }),
+          (response) => response.output as any
+        ))
+      .handle("manifest", ({ params, request }) =>
+        Effect.map(run(request, { operation: "retrieve", objectId: params.objectId, framing: "binary" }), firstBlock))
+      .handle("delete", ({ params, request }) =>
+        Effect.map(run(request, { operation: "delete", objectId: params.objectId, framing: "binary" }), firstBlock))
+      .handle("download", ({ params, request }) => download(request, params.objectId, params.componentId))
+      .handleRaw("upload", ({ params, request }) =>
+        Effect.gen(function*() {
+          const nextComponent = yield* GatewayRequests.bodyComponent(request, params.componentId, maxComponentSize)
+          return firstBlock(
+            yield* run(request, {
+              operation: "update",
+              objectId: params.objectId,
+              attributes: { element: params.componentId },
+              nextComponent,
+              framing: "binary"
+            })
+          )
+        }))
+      .handleRaw("invoke", ({ params, request }) =>
+        Effect.gen(function*() {
+          const body = yield* GatewayRequests.jsonBody(request, maxJsonDepth)
+          const response = yield* run(request, {
+            operation: "invoke",
+            objectId: params.objectId,
+            attributes: { workflow: params.workflow, params: body ?? {} },
+            framing: "binary"
+          })
+          const block = firstBlock(response)
+          return {
+            workflow: block["workflow"] ?? params.workflow,
+            result: block["result"] ?? {},
+            components: response.components.map(describeComponent)
+          } as any
+        }))
+  })),
+  HttpApiBuilder.group(GatewayApi, "cordra", Effect.fnUntraced(function*(handlers) {
+    const { cordra } = yield* calls
+    return handlers
+      .handleRaw("get", ({ request }) => cordra(request, "GET", undefined))
+      .handleRaw("post", ({ request }) => cordra(request, "POST", undefined))
+      .handleRaw("getPath", ({ params, request }) => cordra(request, "GET", `${params.prefix}/${params.operation}`))
+      .handleRaw("postPath", ({ params, request }) => cordra(request, "POST", `${params.prefix}/${params.operation}`))
+  }))
+)
+
+/**
+ * What every route needs: `run` one operation, and `download` one component.
+ */
+const calls = Effect.gen(function*() {
+  const operations = yield* Operations
+  const { limits } = yield* ServerConfig
+  const address = yield* GatewayAddress
+  const endpoint: Omit<Endpoint, "framing"> = { host: address.host, port: address.port }
+  const run = (request: HttpServerRequest, call: GatewayRequests.Call) =>
+    GatewayRequests.run(operations, request, endpoint, call)
+
+  /**
+   * A component's download. The first retrieve answers the whole component lazily (nothing is read before the
+   * response streams), so its size and checksum settle `If-None-Match` and `Range` before a byte moves; a range
+   * asks storage again, for just those bytes.
+   */
+  const download = (
+    request: HttpServerRequest,
+    objectId: string,
+    componentId: string
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayErrors.GatewayError> =>
+    Effect.gen(function*() {
+      const retrieve = (attributes: Record<string, unknown>) =>
+        run(request, { operation: "retrieve", objectId, attributes: { element: componentId, ...attributes }, framing: "doip2" })
+      const whole = yield* retrieve({})
+      const component = whole.components[0]
+      if (component === undefined) {
+        return yield* new GatewayErrors.NotFound({ error: "NotFound", message: `${objectId} has no component ${componentId}` })
+      }
+      const filename = typeof whole.attributes?.["filename"] === "string" ? whole.attributes["filename"] : component.componentId
+      const etag = Downloads.etagOf(component)
+      if (etag !== undefined && Downloads.matchesNoneMatch(request.headers["if-none-match"], etag)) {
+        return Downloads.notModified(etag)
+      }
+      const rangeHeader = request.headers["range"]
+      const ifRange = request.headers["if-range"]
+      const range = ifRange === undefined || ifRange === etag ? Downloads.parseRange(rangeHeader, component.size) : undefined
+      if (range === "unsatisfiable") return Downloads.rangeNotSatisfiable(component.size, rangeHeader!)
+      if (range === undefined) return Downloads.respond(component, { filename, etag })
+      const part = (yield* retrieve({ range })).components[0] ?? component
+      return Downloads.respond(part, { filename, etag, range: { ...range, size: component.size } })
+    })
+
+  /**
+   * One operation as Cordra's DOIP API for HTTP clients sends it: the operation and target in the query (or the
+   * operation in the path), attributes as one JSON `attributes` parameter and/or `attributes.<name>` parameters
+   * (for search also the bare `query`, `pageNum`, ... some clients send), the input as the JSON body. The answer is
+   * the operation's DOIP v2.0 output as JSON, or an element's bytes for a retrieve that names one.
+   */
+  const cordra = (
+    request: HttpServerRequest,
+    method: "GET" | "POST",
+    pathOperationId: string | undefined
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayErrors.GatewayError> =>
+    Effect.gen(function*() {
+      const query = new URL(request.url, "http://gateway").searchParams
+      const operationId = pathOperationId ?? query.get("operationId") ?? query.get("o")
+      if (operationId === null || operationId === "") return yield* badRequest(`give the operation as "operationId"`)
+      const operation = operations.get(operationId) ?? operations.byDoipId(operationId)
+      if (operation === undefined) {
+        return yield* new GatewayErrors.NotImplemented({
+          error: "UnsupportedOperation",
+          message: `operation ${operationId} is not supported`
+        })
+      }
+      if (method === "GET" && !readOnly.has(operation.name)) {
+        return yield* badRequest(`${operationId} changes objects: send it with POST`)
+      }
+      const targetId = query.get("targetId") ?? query.get("t") ?? ""
+      const attributes = yield* cordraAttributes(query, operation.name === "search", limits.maxJsonDepth)
+      const input = method === "POST" ? yield* GatewayRequests.jsonBody(request, limits.maxJsonDepth) : undefined
+      const element = attributes["element"]
+      if (operation.name === "retrieve" && typeof element === "string" && element !== "") {
+        return yield* download(request, targetId, element)
+      }
+      const response = yield* run(request, { operation: operation.name, objectId: targetId, attributes, input, framing: "doip2" })
+      return HttpServerResponse.jsonUnsafe(outputOf(response))
+    })
+
+  return { run, download, cordra, maxComponentSize: limits.maxComponentSize, maxJsonDepth: limits.maxJsonDepth }
+})
+
+/** the operations a GET may run: the ones that change nothing */
+const readOnly = new Set(["hello", "list_ops", "retrieve", "search", "describe"])
+
+/** the search attributes some Cordra clients send as bare query parameters */
+const bareSearchParameters = ["query", "pageNum", "pageSize", "sortFields", "type", "facets", "filterQueries"]
+
+const badRequest = (message: string) => Effect.fail(new GatewayErrors.BadRequest({ error: "BadRequest", message }))
+
+/** the request's attributes from its query: `attributes` (a JSON object), then each `attributes.<name>` over it */
+const cordraAttributes = (query: URLSearchParams, search: boolean, maxDepth: number) =>
+  Effect.gen(function*() {
+    const json = query.get("attributes")
+    const attributes: Record<string, unknown> = {}
+    if (json !== null && json !== "") {
+      const parsed = parseJsonObjectText(json, maxDepth)
+      if (typeof parsed === "string") return yield* badRequest(`"attributes" ${parsed}`)
+      Object.assign(attributes, parsed)
+    }
+    for (const [key, value] of query) {
+      if (key.startsWith("attributes.") && key.length > "attributes.".length) {
+        define(attributes, key.slice("attributes.".length), value)
+      }
+    }
+    if (search) {
+      for (const key of bareSearchParameters) {
+        const value = query.get(key)
+        if (value !== null && !(key in attributes)) define(attributes, key, value)
+      }
+    }
+    return attributes
+  })
+
+/** an own property, even `__proto__`, which an assignment would make the object's prototype instead */
+const define = (target: Record<string, unknown>, key: string, value: unknown) =>
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+
+/** what DOIP v2.0 answers as the output: the handler's `output`, else its metadata block (or blocks) */
+const outputOf = (response: DoipResponse): unknown =>
+  Object.hasOwn(response, "output")
+    ? response.output ?? null
+    : response.metadata.length <= 1
+    ? response.metadata[0] ?? null
+    : response.metadata
+
+const firstBlock = (response: DoipResponse): Record<string, any> => (response.metadata[0] ?? {}) as Record<string, any>
+
+/** a component an operation answered, with its content when it is JSON (a workflow's result, say) */
+const describeComponent = (component: OutgoingComponent) => {
+  const json = component.mediaType.startsWith("application/json") && component.bytes !== undefined
+    ? parseJsonObject(component.bytes, 256)
+    : undefined
+  return {
+    componentId: component.componentId,
+    mediaType: component.mediaType,
+    size: component.size,
+    ...(json !== undefined && typeof json !== "string" ? { json } : {})
+  }
+}
