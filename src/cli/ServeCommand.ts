@@ -14,6 +14,7 @@ import * as ServerConfig from "../layers/config/ServerConfig.ts"
 import * as DoipServer from "../server/DoipServer.ts"
 import { GatewayAddress } from "../server/http/GatewayAddress.ts"
 import * as HttpGateway from "../server/http/HttpGateway.ts"
+import * as WebPage from "../server/http/WebPage.ts"
 import { packageVersion, ServerInfo } from "../server/ServerInfo.ts"
 import * as Tls from "../server/tls/Tls.ts"
 import * as Output from "./Output.ts"
@@ -143,7 +144,7 @@ export const serve = Command.make("serve", flags, Effect.fn("serve")(function*(o
   }))
   const gateway = settings.http.port === 0
     ? Layer.empty
-    : HttpGateway.layer({ host: settings.host, port: settings.http.port, tls: tls.setup }).pipe(
+    : HttpGateway.layer({ host: settings.host, port: settings.http.port, tls: tls.setup, routes: WebPage.layer }).pipe(
       Layer.tap((context) => {
         const address = Context.get(context, GatewayAddress)
         const scheme = tls.setup.mode === "required" ? "https" : tls.setup.mode === "auto" ? "http(s)" : "http"

@@ -17,6 +17,7 @@ import type * as Workflows from "../../src/layers/workflows/Workflows.ts"
 import type { Storage } from "../../src/layers/storage/Storage.ts"
 import * as DoipServer from "../../src/server/DoipServer.ts"
 import * as HttpGateway from "../../src/server/http/HttpGateway.ts"
+import * as WebPage from "../../src/server/http/WebPage.ts"
 import { ServerInfo } from "../../src/server/ServerInfo.ts"
 import type { Operation } from "../../src/server/OperationRegistry.ts"
 import type { TlsSetup } from "../../src/server/tls/Tls.ts"
@@ -49,7 +50,7 @@ export const layerServer = (options?: ServerOptions) =>
 export const layerServerWithHttp = (options?: ServerOptions) =>
   Layer.merge(
     DoipServer.layerListeners({ host: "127.0.0.1", port: 0, tls: options?.tls }),
-    HttpGateway.layer({ host: "127.0.0.1", port: 0, tls: options?.tls })
+    HttpGateway.layer({ host: "127.0.0.1", port: 0, tls: options?.tls, routes: WebPage.layer })
   ).pipe(Layer.provideMerge(layerServices(options)))
 
 /** the operation registry and every service behind it, as the options ask */

@@ -44,7 +44,9 @@ export const layer = (options: {
   readonly routes?: Layer.Layer<never, never, HttpRouter.HttpRouter> | undefined
 }) => {
   const api = HttpApiBuilder.layer(GatewayApi, { openapiPath: "/openapi.json" }).pipe(Layer.provide(GatewayHandlers.layer))
-  const app = Layer.mergeAll(api, jsonErrors, bodyLimit, noRoute, options.routes ?? Layer.empty)
+  // the catch-all is added after every other route: its "/*" claims "/" as well, for every method, and the router
+  // keeps whichever route came first for a path (mergeAll builds concurrently, so the web page's "/" could lose)
+  const app = noRoute.pipe(Layer.provide(Layer.mergeAll(api, jsonErrors, bodyLimit, options.routes ?? Layer.empty)))
   const address = Layer.effect(
     GatewayAddress,
     Effect.map(HttpServer.HttpServer, (server) =>
@@ -122,9 +124,17 @@ const bodyLimit = HttpRouter.middleware(Effect.gen(function*() {
   return (effect) => Effect.provideService(effect, HttpIncomingMessage.MaxBodySize, max)
 }), { global: true })
 
-/** what no route takes: Effect's router answers it with an empty 404, the gateway with JSON like every error */
-const noRoute = HttpRouter.add("*", "/*", (request) =>
-  Effect.succeed(errorResponse(404, "NotFound", `no route ${request.method} ${request.url.split("?")[0]}`)))
+/**
+ * What no route takes: Effect's router answers it with an empty 404, the gateway with JSON like every error. Every
+ * method but HEAD: the router answers a HEAD from the GET route of its path only when no route takes HEAD itself,
+ * and a HEAD's answer has no body to put JSON in anyway.
+ */
+const noRoute = HttpRouter.addAll(
+  (["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY"] as const).map((method) =>
+    HttpRouter.route(method, "/*", (request) =>
+      Effect.succeed(errorResponse(404, "NotFound", `no route ${request.method} ${request.url.split("?")[0]}`)))
+  )
+)
 
 const errorResponse = (status: number, error: string, message: string) =>
   HttpServerResponse.jsonUnsafe({ error, message }, { status })

@@ -13,7 +13,7 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
-import * as HttpServerRespondable from "effect/http/HttpServerRespondable"
+import * as HttpServerError from "effect/http/HttpServerError"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as HttpStaticServer from "effect/http/HttpStaticServer"
 import * as Layer from "effect/Layer"
@@ -78,16 +78,23 @@ export const layer: Layer.Layer<never, never, HttpRouter.HttpRouter> = HttpRoute
   Layer.provide(NodeHttpServer.layerHttpServices)
 )
 
-// A 404 or 500 from the static server is an answer to send, not a failure for the gateway's error handling; and the
-// Content-Type set from the file name is the only one a browser may use (nothing uploaded is served from here, but a
-// sniffed type is never what we meant).
-const respond = <E extends HttpServerRespondable.Respondable, R>(
-  files: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+// A missing file is answered here as the gateway answers every failure, JSON `{error, message}`, rather than left to
+// the router's error handling; and the Content-Type set from the file name is the only one a browser may use
+// (nothing uploaded is served from here, but a sniffed type is never what we meant).
+const respond = <R>(
+  files: Effect.Effect<HttpServerResponse.HttpServerResponse, HttpServerError.HttpServerError, R>
 ) =>
   files.pipe(
-    Effect.catch(HttpServerRespondable.toResponse),
+    Effect.catch((error) =>
+      error.reason._tag === "RouteNotFound"
+        ? Effect.succeed(failure(404, "NotFound", "no such file"))
+        : Effect.as(Effect.logError("a file of the web page could not be read", error), failure(500, "InternalError", "the file could not be read"))
+    ),
     Effect.map(HttpServerResponse.setHeader("X-Content-Type-Options", "nosniff"))
   )
+
+const failure = (status: number, error: string, message: string) =>
+  HttpServerResponse.jsonUnsafe({ error, message }, { status })
 
 function webRoot(): string {
   return fileURLToPath(new URL("./web/", import.meta.url))

@@ -58,6 +58,10 @@ layer(layerServerWithHttp({ settings: { limits: { maxComponentSize: 1_000_000, m
       assert.includeMembers(Object.keys(hello.json.availableOperations), ["retrieve", "update", "invoke"])
       assert.includeMembers(hello.json.workflows.map((w: any) => w.name), ["fixity", "equation_extraction"])
       assert.isArray(hello.json.dependencies)
+      // HEAD is answered from the GET route (the catch-all for unknown paths leaves HEAD to the router)
+      const head = yield* call("/doip/hello", { method: "HEAD" })
+      assert.strictEqual(head.status, 200)
+      assert.strictEqual(head.body.length, 0)
     }))
 
   it.effect("the manifest, and a download with its length, file name and SHA-256 ETag", () =>

@@ -1,22 +1,16 @@
 /**
- * The web page's static routes over a real socket, asked with Node's HTTP client (it sends a path as written, `..`
- * and escapes included, where fetch would normalise them): the page and the vendored builds are served with their
- * types and validators, and no path reaches a file outside the whitelisted directories, however it is spelled.
+ * The web page's static routes in the HTTP gateway, over a real socket, asked with Node's HTTP client (it sends a
+ * path as written, `..` and escapes included, where fetch would normalise them): the page and the vendored builds
+ * are served with their types and validators, and no path reaches a file outside the whitelisted directories,
+ * however it is spelled.
  */
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as HttpRouter from "effect/http/HttpRouter"
-import * as HttpServer from "effect/http/HttpServer"
-import * as Layer from "effect/Layer"
-import * as NetAddress from "effect/net/NetAddress"
 import { readFileSync } from "node:fs"
 import * as Http from "node:http"
+import { GatewayAddress } from "../../../src/server/http/GatewayAddress.ts"
 import * as WebPage from "../../../src/server/http/WebPage.ts"
-
-const server = HttpRouter.serve(WebPage.layer, { disableLogger: true, disableListenLog: true }).pipe(
-  Layer.provideMerge(NodeHttpServer.layer(Http.createServer, { host: "127.0.0.1", port: 0 }))
-)
+import { layerServerWithHttp } from "../../support/TestServer.ts"
 
 interface Answer {
   readonly status: number
@@ -27,8 +21,7 @@ interface Answer {
 /** one request, the path sent byte for byte as given */
 const request = (path: string, options: { readonly method?: string; readonly headers?: Http.OutgoingHttpHeaders } = {}) =>
   Effect.gen(function*() {
-    const address = (yield* HttpServer.HttpServer).address
-    const port = NetAddress.isInetAddress(address) ? address.port : 0
+    const { port } = yield* GatewayAddress
     return yield* Effect.callback<Answer, Error>((resume) => {
       const req = Http.request({ host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {
         const chunks: Array<Buffer> = []
@@ -41,7 +34,7 @@ const request = (path: string, options: { readonly method?: string; readonly hea
     })
   })
 
-layer(server, { excludeTestServices: true })("the web page's routes", (it) => {
+layer(layerServerWithHttp(), { excludeTestServices: true })("the web page's routes", (it) => {
   it.effect("GET / is the page, revalidated on each load", () =>
     Effect.gen(function*() {
       const page = yield* request("/")
@@ -56,6 +49,10 @@ layer(server, { excludeTestServices: true })("the web page's routes", (it) => {
       const head = yield* request("/", { method: "HEAD" })
       assert.strictEqual(head.status, 200)
       assert.strictEqual(head.body, "")
+      // the page's own "/" is GET's alone: the gateway's catch-all answers the other methods
+      const post = yield* request("/", { method: "POST" })
+      assert.strictEqual(post.status, 404)
+      assert.strictEqual(JSON.parse(post.body).error, "NotFound")
     }))
 
   it.effect("serves the page's files and the vendored builds with their types", () =>
@@ -113,6 +110,8 @@ layer(server, { excludeTestServices: true })("the web page's routes", (it) => {
       for (const path of attempts) {
         const answer = yield* request(path)
         assert.oneOf(answer.status, [400, 404], path)
+        // JSON {error, message} as every failure of the gateway, but where the router cannot decode the path at all
+        if (answer.body !== "") assert.strictEqual(answer.headers["content-type"], "application/json", path)
         assert.notInclude(answer.body, "effect-doip", path)
         assert.notInclude(answer.body, "root:", path)
         assert.notInclude(answer.body, "HttpStaticServer", path)

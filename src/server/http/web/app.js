@@ -40,7 +40,9 @@ async function route(moveFocus) {
   // it to the results, so the keyboard goes on from there
   if (moveFocus && !params.has("q")) view.element.querySelector("h1")?.focus()
   await view.load
-  if (moveFocus && params.has("q")) view.element.querySelector("#results-heading")?.focus()
+  // unless the user has gone on meanwhile (typing the next search, say)
+  const idle = document.activeElement === null || document.activeElement === document.body
+  if (moveFocus && params.has("q") && idle) view.element.querySelector("#results-heading")?.focus()
 }
 
 const searchHash = ({ q, page, size }) =>
