@@ -2,6 +2,8 @@
  * The client commands: `hello`, `list-ops`, `retrieve`, `update`, `create`, `delete`, `search`, `invoke`, `purge`.
  * Each connects with the connection flags (`--protocol binary|doip2` picks the framing), runs one call, prints JSON
  * answers pretty and element bytes raw (or to `--output`). Every failure is one line on stderr and exit code 1.
+ * Component bytes going either way pass through a progress meter (a line on a terminal's stderr for transfers over
+ * 1 MB); `--json` and `--quiet` (see `Output.ts`) are taken by every command.
  *
  * @since 0.1.0
  */
@@ -9,11 +11,13 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Files from "../client/Files.ts"
 import * as DoipClient from "../client/DoipClient.ts"
 import type { ClientError } from "../client/ClientError.ts"
 import * as Output from "./Output.ts"
+import * as Progress from "./Progress.ts"
 
 /** where the server listens unless told otherwise: the DOIP v2.0 listener is on the binary port + 1 */
 const defaultPorts = { binary: 3567, doip2: 3568 } as const
@@ -34,7 +38,9 @@ const connection = {
     Flag.withDescription("TLS without verifying the certificate (development only; implies --tls)"),
     Flag.withDefault(false)
   ),
-  timeout: Flag.Int("timeout").pipe(Flag.withDescription("seconds a call may take"), Flag.withDefault(60))
+  timeout: Flag.Int("timeout").pipe(Flag.withDescription("seconds a call may take"), Flag.withDefault(60)),
+  // not about the connection, but every command that connects takes them
+  ...Output.flags
 }
 
 const credentials = {
@@ -79,7 +85,10 @@ const clientOptions = Effect.fnUntraced(function*(flags: ConnectionFlags, creds?
   } satisfies DoipClient.ClientOptions
 })
 
-/** runs `f` with a client built from the flags; client errors become one line on stderr and exit code 1 */
+/**
+ * runs `f` with a client built from the flags; client errors become one line on stderr and exit code 1; `--json` and
+ * `--quiet` hold for all of it
+ */
 const withClient = <A, E, R>(
   flags: ConnectionFlags,
   creds: CredentialFlags | undefined,
@@ -89,7 +98,7 @@ const withClient = <A, E, R>(
     const options = yield* clientOptions(flags, creds)
     const client = yield* (flags.protocol === "doip2" ? DoipClient.makeDoip2(options) : DoipClient.make(options))
     return yield* f(client)
-  }).pipe(Effect.scoped, Output.failOnError)
+  }).pipe(Effect.scoped, Output.failOnError, Output.withMode(flags))
 
 const objectId = Argument.String("object-id").pipe(Argument.withDescription("object id, e.g. Q123"))
 
@@ -115,15 +124,35 @@ const retrieve = Command.make("retrieve", {
     Effect.gen(function*() {
       if (Option.isNone(flags.component)) {
         const manifest = yield* client.retrieve(flags.objectId)
-        return yield* Option.isSome(flags.output)
-          ? Output.writeJsonFile(flags.output.value, manifest)
-          : Output.json(manifest)
+        if (Option.isNone(flags.output)) return yield* Output.json(manifest)
+        const bytes = yield* Output.writeJsonFile(flags.output.value, manifest)
+        return yield* Output.outcome(`wrote the manifest (${bytes} bytes) to ${flags.output.value}`, {
+          objectId: flags.objectId,
+          bytes,
+          file: flags.output.value
+        })
+      }
+      if (flags.json && Option.isNone(flags.output)) {
+        return yield* new Output.UsageError({ message: "--json with --component needs --output: stdout would carry the bytes" })
       }
       const component = yield* client.retrieve(flags.objectId, flags.component.value)
-      if (Option.isNone(flags.output)) return yield* Output.stdout(component.content)
+      const label = `${flags.objectId}/${component.componentId}`
+      if (Option.isNone(flags.output)) {
+        const toStdout = Progress.transfer(label, component.size, (meter) => Output.stdout(meter.count(component.content)))
+        // bytes shown on the terminal itself would be torn up by a line redrawn between them
+        return yield* process.stdout.isTTY ? Effect.provideService(toStdout, Progress.Display, undefined) : toStdout
+      }
       const target = yield* Output.targetFile(flags.output.value, component.componentId)
-      yield* Output.writeFile(target, component.content)
-      yield* Output.note(`wrote ${component.size} bytes (${component.mediaType}) to ${target}`)
+      // the bytes that arrived, not the size announced (a DOIP v2.0 server need not announce one)
+      const bytes = yield* Progress.transfer(label, component.size, (meter) =>
+        Effect.andThen(Output.writeFile(target, meter.count(component.content)), meter.bytes))
+      yield* Output.outcome(`wrote ${bytes} bytes (${component.mediaType}) to ${target}`, {
+        objectId: flags.objectId,
+        componentId: component.componentId,
+        bytes,
+        file: target,
+        mediaType: component.mediaType
+      })
     })))
   .pipe(Command.withDescription("Retrieve an object's manifest, or one component with --component"))
 
@@ -140,12 +169,9 @@ const update = Command.make("update", {
 }, (flags) =>
   withClient(flags, flags, (client) =>
     Effect.gen(function*() {
-      const answer = yield* client.updateComponent(
-        flags.objectId,
-        flags.component,
-        yield* Files.readFile(flags.input),
-        flags.mediaType
-      )
+      const file = yield* Files.readFile(flags.input)
+      const answer = yield* Progress.transfer(`${flags.objectId}/${flags.component}`, file.size, (meter) =>
+        client.updateComponent(flags.objectId, flags.component, counted(meter, file), flags.mediaType))
       yield* Output.json(answer)
     })))
   .pipe(Command.withDescription("Replace one component of an object (streams --input; needs a credential)"))
@@ -192,13 +218,16 @@ const create = Command.make("create", {
       const elements = yield* Effect.forEach(flags.elements, (spec) =>
         Effect.gen(function*() {
           const element = yield* parseElement(spec)
-          return { id: element.id, mediaType: element.mediaType, content: yield* Files.readFile(element.file) }
+          return { id: element.id, mediaType: element.mediaType, file: yield* Files.readFile(element.file) }
         }))
-      const answer = yield* client.create({
-        id: Option.getOrUndefined(flags.id),
-        type: Option.getOrUndefined(flags.type),
-        attributes
-      }, elements)
+      // one line for all the elements: they go out one after the other, in one request
+      const total = elements.reduce((sum, element) => sum + element.file.size, 0)
+      const label = `${Option.getOrElse(flags.id, () => "new object")} (${elements.length} element${elements.length === 1 ? "" : "s"})`
+      const answer = yield* Progress.transfer(label, total, (meter) =>
+        client.create(
+          { id: Option.getOrUndefined(flags.id), type: Option.getOrUndefined(flags.type), attributes },
+          elements.map((element) => ({ id: element.id, mediaType: element.mediaType, content: counted(meter, element.file) }))
+        ))
       yield* Output.json(answer)
     })))
   .pipe(Command.withDescription("Create an object from files, one element each (needs a credential)"))
@@ -207,7 +236,9 @@ const remove = Command.make("delete", { ...connection, ...credentials, objectId 
   withClient(flags, flags, (client) =>
     Effect.flatMap(client.delete(flags.objectId), (answer) =>
       // DOIP v2.0 answers a delete with its status alone
-      Object.keys(answer).length === 0 ? Output.note(`deleted ${flags.objectId}`) : Output.json(answer))))
+      Object.keys(answer).length === 0
+        ? Output.outcome(`deleted ${flags.objectId}`, { objectId: flags.objectId, deleted: true })
+        : Output.json(answer))))
   .pipe(Command.withDescription("Delete an object: every element goes, in one commit (needs a credential)"))
 
 const search = Command.make("search", {
@@ -247,6 +278,12 @@ export const commands = [hello, listOps, retrieve, update, create, remove, searc
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------
+
+/** a file to upload, its bytes counted by the meter as the upload takes them */
+const counted = <E>(meter: Progress.Meter, file: { readonly size: number; readonly stream: Stream.Stream<Uint8Array, E> }) => ({
+  size: file.size,
+  stream: meter.count(file.stream)
+})
 
 /** `ID=FILE` or `ID=FILE:MEDIA/TYPE`; without a media type, one guessed from the file's extension */
 const parseElement = (spec: string) => {

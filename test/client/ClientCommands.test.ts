@@ -4,33 +4,19 @@
  */
 import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { execFile } from "node:child_process"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Storage } from "../../src/layers/storage/Storage.ts"
 import { ListenAddress } from "../../src/server/DoipServer.ts"
-import { layerServer, seed, token } from "../support/TestServer.ts"
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
+import { doip as runDoip, folder, type Run } from "../support/Cli.ts"
+import { layerServer, seed } from "../support/TestServer.ts"
 
 /** runs the `doip` command with the server's port for the framing, and the test token in the environment */
 const doip = (protocol: "binary" | "doip2", ...args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const { binaryPort, doip2Port } = yield* ListenAddress
     const port = protocol === "binary" ? binaryPort : doip2Port
-    return yield* Effect.callback<Run>((resume) => {
-      execFile(
-        process.execPath,
-        ["src/cli/main.ts", ...args, "--protocol", protocol, "--port", String(port)],
-        { env: { ...process.env, DOIP_TOKEN: token }, timeout: 30_000 },
-        (error, stdout, stderr) => resume(Effect.succeed({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }))
-      )
-    })
+    return yield* runDoip([...args, "--protocol", protocol, "--port", String(port)])
   })
 
 /** a one-line failure: exit code 1 and exactly one line on stderr */
@@ -42,11 +28,21 @@ const assertFailure = (run: Run, pattern: RegExp) => {
   assert.match(lines[0]!, pattern)
 }
 
-const folder = () =>
-  Effect.acquireRelease(
-    Effect.sync(() => mkdtempSync(join(tmpdir(), "doip-cli-"))),
-    (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-  )
+/** a command's answer with --json: exit code 0, nothing on stderr, and one JSON document on one line of stdout */
+const jsonAnswer = (run: Run): any => {
+  assert.strictEqual(run.code, 0, run.stderr)
+  assert.strictEqual(run.stderr, "")
+  assert.match(run.stdout, /^[^\n]+\n$/, run.stdout)
+  return JSON.parse(run.stdout)
+}
+
+/** a failure with --json: exit code 1, nothing on stdout, and {error, message} on one line of stderr */
+const jsonFailure = (run: Run) => {
+  assert.strictEqual(run.code, 1, run.stderr)
+  assert.strictEqual(run.stdout, "")
+  assert.match(run.stderr, /^[^\n]+\n$/, run.stderr)
+  return JSON.parse(run.stderr)
+}
 
 layer(layerServer(), { excludeTestServices: true })("the client commands", (it) => {
   it.effect("doip2: create with two files, search, retrieve an element, delete, then the object is gone", () =>
@@ -127,5 +123,86 @@ layer(layerServer(), { excludeTestServices: true })("the client commands", (it) 
       assertFailure(yield* doip("doip2", "create", "--element", "no-equals-sign"), /^error: UsageError: --element/)
       assertFailure(yield* doip("doip2", "delete", "Q70", "--token", "wrong"), /^error: Unauthenticated: /)
       assertFailure(yield* doip("doip2", "search", "*", "--page-num", "-1"), /^error: BadRequest: .*pageNum/)
+    }))
+
+  it.effect("--json: every command prints one JSON document on one line; errors are {error, message} on stderr", () =>
+    Effect.gen(function*() {
+      const dir = yield* folder()
+      writeFileSync(join(dir, "a.txt"), "alpha")
+      writeFileSync(join(dir, "b.txt"), "beta!")
+
+      const hello = jsonAnswer(yield* doip("binary", "hello", "--json"))
+      assert.strictEqual(hello.status, "ok")
+      assert.include(jsonAnswer(yield* doip("binary", "list-ops", "--json")), "retrieve")
+
+      const created = jsonAnswer(
+        yield* doip("binary", "create", "--id", "Q80", "--type", "JsonSample", "--element", `a.txt=${join(dir, "a.txt")}`, "--json")
+      )
+      assert.strictEqual(created.objectId, "Q80")
+      const updated = jsonAnswer(
+        yield* doip("binary", "update", "Q80", "--component", "b.txt", "--input", join(dir, "b.txt"), "--media-type", "text/plain", "--json")
+      )
+      assert.strictEqual(updated.componentId, "b.txt")
+      assert.strictEqual(updated.size, 5)
+
+      const manifest = jsonAnswer(yield* doip("binary", "retrieve", "Q80", "--json"))
+      assert.strictEqual(typeof manifest, "object")
+      const manifestFile = join(dir, "manifest.json")
+      const wroteManifest = jsonAnswer(yield* doip("binary", "retrieve", "Q80", "-o", manifestFile, "--json"))
+      assert.deepStrictEqual(wroteManifest, { objectId: "Q80", bytes: readFileSync(manifestFile).length, file: manifestFile })
+      assert.deepStrictEqual(JSON.parse(readFileSync(manifestFile, "utf8")), manifest)
+
+      // a component to a file: a summary of what was written; to a folder, the file is named for the component
+      for (const protocol of ["binary", "doip2"] as const) {
+        const summary = jsonAnswer(yield* doip(protocol, "retrieve", "Q80", "--component", "b.txt", "-o", `${dir}/`, "--json"))
+        assert.deepStrictEqual(summary, {
+          objectId: "Q80",
+          componentId: "b.txt",
+          bytes: 5,
+          file: join(dir, "b.txt"),
+          mediaType: "text/plain"
+        })
+      }
+      // ... and without a file stdout would carry the bytes, so that is refused before anything is retrieved
+      assert.deepStrictEqual(jsonFailure(yield* doip("binary", "retrieve", "Q80", "--component", "b.txt", "--json")), {
+        error: "UsageError",
+        message: "--json with --component needs --output: stdout would carry the bytes"
+      })
+
+      assert.deepStrictEqual(
+        jsonAnswer(yield* doip("doip2", "search", "type:JsonSample", "--type", "id", "--json")),
+        { size: 1, results: ["Q80"] }
+      )
+      const invoked = jsonAnswer(yield* doip("binary", "invoke", "Q80", "--workflow", "fixity", "--json"))
+      assert.strictEqual(invoked.metadata[0].workflow, "fixity")
+      assert.strictEqual(typeof jsonAnswer(yield* doip("binary", "purge", "Q80", "--json")), "object")
+
+      // DOIP v2.0 answers a delete with its status alone: the note becomes a summary
+      assert.deepStrictEqual(jsonAnswer(yield* doip("doip2", "delete", "Q80", "--json")), { objectId: "Q80", deleted: true })
+      assert.deepStrictEqual(jsonFailure(yield* doip("binary", "retrieve", "Q80", "--json")), {
+        error: "NotFoundError",
+        message: "object Q80 does not exist"
+      })
+      assert.strictEqual(jsonFailure(yield* doip("doip2", "delete", "Q80", "--token", "wrong", "--json")).error, "Unauthenticated")
+
+      // binary answers a delete with the commit: printed as it is
+      yield* seed("Q81", "a.txt", "a")
+      assert.strictEqual(jsonAnswer(yield* doip("binary", "delete", "Q81", "--json")).objectId, "Q81")
+    }))
+
+  it.effect("without --json: answers pretty, notes on stderr; --quiet drops the notes", () =>
+    Effect.gen(function*() {
+      yield* seed("Q82", "a.txt", "alpha", "text/plain")
+      const dir = yield* folder()
+      const hello = yield* doip("binary", "hello")
+      assert.match(hello.stdout, /^\{\n  "/)
+      const noted = yield* doip("binary", "retrieve", "Q82", "--component", "a.txt", "-o", join(dir, "a"))
+      assert.strictEqual(noted.stderr, `wrote 5 bytes (text/plain) to ${join(dir, "a")}\n`)
+      const quiet = yield* doip("doip2", "retrieve", "Q82", "--component", "a.txt", "-o", join(dir, "b"), "--quiet")
+      assert.strictEqual(quiet.code, 0, quiet.stderr)
+      assert.strictEqual(quiet.stderr, "")
+      assert.strictEqual(readFileSync(join(dir, "b"), "utf8"), "alpha")
+      // errors are not quieted
+      assertFailure(yield* doip("binary", "retrieve", "Q999", "--quiet"), /^error: NotFoundError: /)
     }))
 })

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import * as net from "node:net"
 import * as DoipClient from "../../src/client/DoipClient.ts"
 import * as LakeFsStandIn from "../support/LakeFsStandIn.ts"
 import { serverProcess } from "../support/ServerProcess.ts"
@@ -42,7 +43,63 @@ const reported = (protocol: DoipClient.Protocol, answer: Record<string, unknown>
 
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`
 
+/** a port nobody listens on now, for the gateway (which takes no port 0) */
+const freePort = Effect.callback<number>((resume) => {
+  const probe = net.createServer()
+  probe.listen(0, "127.0.0.1", () => {
+    const { port } = probe.address() as net.AddressInfo
+    probe.close(() => resume(Effect.succeed(port)))
+  })
+})
+
 describe("memory", () => {
+  it.live("HTTP gateway: a 512 MiB component goes up (chunked) and comes back with the server's memory growing under 64 MiB", () =>
+    Effect.gen(function*() {
+      const httpPort = yield* freePort
+      const server = yield* serverProcess({ token, httpPort, args: ["--tls", "off"], env: { LAKEFS_URL: undefined } })
+      const base = `http://127.0.0.1:${httpPort}/doip/objects/Q123/components`
+      const authorization = `Bearer ${token}`
+      // warm the write and read paths, so the baseline is a server that has done both once
+      yield* Effect.promise(() => fetch(`${base}/small.txt`, { method: "PUT", body: "x", headers: { authorization } }).then((r) => r.text()))
+      yield* Effect.promise(() => fetch(`${base}/small.txt`).then((r) => r.arrayBuffer()))
+      const baseline = server.memory().rss
+      const httpSize = Number(process.env["HTTP_SIZE_MIB"] ?? 512) * MiB
+
+      const sent = createHash("sha256")
+      let i = 0
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (i === httpSize / (64 * 1024)) return controller.close()
+          const chunk = new Uint8Array(64 * 1024).fill(i++ % 251)
+          sent.update(chunk)
+          controller.enqueue(chunk)
+        }
+      })
+      const stored: any = yield* Effect.promise(() =>
+        fetch(`${base}/big.bin`, { method: "PUT", body, headers: { authorization }, duplex: "half" } as RequestInit)
+          .then((r) => r.json())
+      )
+      const sentHex = sent.digest("hex")
+      assert.deepStrictEqual({ size: stored.size, checksum: stored.checksum }, { size: httpSize, checksum: `sha256:${sentHex}` })
+
+      console.log(`HTTP, after upload: peak growth ${mib(server.memory().peak - baseline)}`)
+      const received = yield* Effect.promise(async () => {
+        const response = await fetch(`${base}/big.bin`)
+        const hash = createHash("sha256")
+        let bytes = 0
+        for await (const chunk of response.body!) {
+          hash.update(chunk)
+          bytes += chunk.length
+        }
+        return { bytes, hex: hash.digest("hex"), length: response.headers.get("content-length") }
+      })
+      assert.deepStrictEqual(received, { bytes: httpSize, hex: sentHex, length: String(httpSize) })
+      const growth = server.memory().peak - baseline
+      console.log(`HTTP, server RSS: baseline ${mib(baseline)}, peak growth ${mib(growth)}`)
+      assert.isBelow(growth, 64 * MiB)
+    }).pipe(Effect.scoped), 300_000)
+
+
   for (const [storage, environment] of Object.entries(storages)) {
     for (const protocol of ["binary", "doip2"] as const) {
       it.live(`${storage}, ${protocol}: a 512 MiB component goes up and comes back through the server with its memory growing under 64 MiB`, () =>

@@ -23,6 +23,8 @@ export interface ServerProcess {
 export interface ServerProcessOptions {
   readonly token: string
   readonly args?: ReadonlyArray<string> | undefined
+  /** the HTTP gateway's port; default none (0 turns it off: the gateway has no free-port mode) */
+  readonly httpPort?: number | undefined
   /** more environment for the child, over the test process's own */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined
 }
@@ -31,7 +33,8 @@ export const serverProcess = (options: ServerProcessOptions) =>
   Effect.acquireRelease(
     Effect.callback<ServerProcess, Error>((resume) => {
       const dataDir = mkdtempSync(join(tmpdir(), "doip-server-"))
-      const child = spawn(process.execPath, [...startCommand(), "--port", "0", "--http-port", "0", "--host", "127.0.0.1", ...(options.args ?? [])], {
+      const httpPort = String(options.httpPort ?? 0)
+      const child = spawn(process.execPath, [...startCommand(), "--port", "0", "--http-port", httpPort, "--host", "127.0.0.1", ...(options.args ?? [])], {
         env: { ...process.env, DOIP_DATA_DIR: dataDir, DOIP_TOKEN: options.token, ...options.env },
         stdio: ["ignore", "pipe", "pipe"]
       })

@@ -2,13 +2,17 @@
  * A component as an HTTP download: `Content-Length`, `Content-Disposition`, `ETag` (the component's SHA-256),
  * `If-None-Match` answered 304 without reading a byte, and one `Range` answered 206 from storage's own ranged read.
  *
- * The bytes stream from storage to the socket as they are read (or go out as they are when storage holds them in
- * memory already): memory does not grow with the component's size.
+ * The bytes go from storage to the socket through two reused buffers (`NodeDownload.ts`), or as they are when storage
+ * holds them in memory already: memory does not grow with the component's size.
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
+import type { HttpServerRequest } from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import type { DoipError } from "../../protocol/DoipError.ts"
 import type { OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import * as NodeDownload from "./NodeDownload.ts"
 
 /**
  * The bytes a `Range` header selects of a component of `size` bytes: `undefined` when the header asks for the whole
@@ -94,13 +98,14 @@ export const rangeNotSatisfiable = (size: number, header: string): HttpServerRes
  * @since 0.1.0
  */
 export const respond = (
+  request: HttpServerRequest,
   component: OutgoingComponent,
   options: {
     readonly filename: string
     readonly etag: string | undefined
     readonly range?: { readonly start: number; readonly end: number; readonly size: number } | undefined
   }
-): HttpServerResponse.HttpServerResponse => {
+): Effect.Effect<HttpServerResponse.HttpServerResponse, DoipError> => {
   const headers: Record<string, string> = {
     "content-disposition": contentDisposition(options.filename),
     "accept-ranges": "bytes"
@@ -110,14 +115,20 @@ export const respond = (
     headers["content-range"] = `bytes ${options.range.start}-${options.range.end}/${options.range.size}`
   }
   const status = options.range === undefined ? 200 : 206
-  return component.bytes !== undefined
-    ? HttpServerResponse.uint8Array(component.bytes, { status, headers, contentType: component.mediaType })
-    : HttpServerResponse.stream(component.content, {
+  if (component.bytes !== undefined) {
+    return Effect.succeed(HttpServerResponse.uint8Array(component.bytes, { status, headers, contentType: component.mediaType }))
+  }
+  const open = component.open
+  if (open === undefined) {
+    return Effect.succeed(HttpServerResponse.stream(component.content, {
       status,
       headers,
       contentType: component.mediaType,
       contentLength: component.size
-    })
+    }))
+  }
+  return Effect.scoped(Effect.flatMap(open, (reader) =>
+    NodeDownload.write(request, reader, status, { ...headers, "content-type": component.mediaType })))
 }
 
 /**

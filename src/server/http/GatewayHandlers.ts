@@ -181,9 +181,12 @@ const calls = Effect.gen(function*() {
       const ifRange = request.headers["if-range"]
       const range = ifRange === undefined || ifRange === etag ? Downloads.parseRange(rangeHeader, component.size) : undefined
       if (range === "unsatisfiable") return Downloads.rangeNotSatisfiable(component.size, rangeHeader!)
-      if (range === undefined) return Downloads.respond(component, { filename, etag })
-      const part = (yield* retrieve({ range })).components[0] ?? component
-      return Downloads.respond(part, { filename, etag, range: { ...range, size: component.size } })
+      const [part, partRange] = range === undefined
+        ? [component, undefined]
+        : [(yield* retrieve({ range })).components[0] ?? component, { ...range, size: component.size }]
+      return yield* Downloads.respond(request, part, { filename, etag, range: partRange }).pipe(
+        Effect.mapError(GatewayErrors.fromDoipError)
+      )
     })
 
   /**

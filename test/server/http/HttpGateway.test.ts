@@ -132,6 +132,27 @@ layer(layerServerWithHttp({ settings: { limits: { maxComponentSize: 1_000_000, m
       assert.strictEqual(changed.status, 200)
     }))
 
+  it.effect("a client that leaves during a download costs the server nothing: the next download is whole", () =>
+    Effect.gen(function*() {
+      const large = prng(13).bytes(5 * 1024 * 1024 + 17)
+      yield* seed("Q10", "large.bin", large)
+      const { port } = yield* GatewayAddress
+      const first = yield* Effect.promise(async () => {
+        const controller = new AbortController()
+        const response = await fetch(`http://127.0.0.1:${port}/doip/objects/Q10/components/large.bin`, { signal: controller.signal })
+        const reader = response.body!.getReader()
+        const { value } = await reader.read()
+        controller.abort()
+        return value!.length
+      })
+      assert.isAbove(first, 0)
+      const again = yield* call("/doip/objects/Q10/components/large.bin")
+      assert.strictEqual(again.status, 200)
+      assert.strictEqual(sha256(again.body), sha256(large))
+      const tail = yield* call("/doip/objects/Q10/components/large.bin", { headers: { range: "bytes=3000000-" } })
+      assert.deepStrictEqual(tail.body, large.subarray(3_000_000))
+    }))
+
   it.effect("an upload streams in with a credential, its Content-Type the media type; without one it is refused", () =>
     Effect.gen(function*() {
       yield* seeded
