@@ -115,20 +115,29 @@ export const respond = (
     headers["content-range"] = `bytes ${options.range.start}-${options.range.end}/${options.range.size}`
   }
   const status = options.range === undefined ? 200 : 206
+  // a media type Node will not put in a header (stored as a client sent it) must not make the bytes unreachable
+  const mediaType = validHeaderValue.test(component.mediaType) ? component.mediaType : "application/octet-stream"
+  if (request.method === "HEAD") {
+    // the head alone: nothing is read from storage
+    return Effect.succeed(HttpServerResponse.empty({
+      status,
+      headers: { ...headers, "content-type": mediaType, "content-length": String(component.size) }
+    }))
+  }
   if (component.bytes !== undefined) {
-    return Effect.succeed(HttpServerResponse.uint8Array(component.bytes, { status, headers, contentType: component.mediaType }))
+    return Effect.succeed(HttpServerResponse.uint8Array(component.bytes, { status, headers, contentType: mediaType }))
   }
   const open = component.open
   if (open === undefined) {
     return Effect.succeed(HttpServerResponse.stream(component.content, {
       status,
       headers,
-      contentType: component.mediaType,
+      contentType: mediaType,
       contentLength: component.size
     }))
   }
   return Effect.scoped(Effect.flatMap(open, (reader) =>
-    NodeDownload.write(request, reader, status, { ...headers, "content-type": component.mediaType })))
+    NodeDownload.write(request, reader, status, { ...headers, "content-type": mediaType })))
 }
 
 /**
@@ -142,6 +151,9 @@ export const contentDisposition = (filename: string): string => {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_")
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeRfc8187(filename)}`
 }
+
+/** what Node accepts in a header value */
+const validHeaderValue = /^[\t\x20-\x7e\x80-\xff]*$/
 
 const encodeRfc8187 = (value: string) =>
   encodeURIComponent(value).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)

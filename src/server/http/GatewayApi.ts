@@ -37,6 +37,21 @@ const DownloadHeaders = {
 const Json = Schema.Json
 
 /**
+ * Upstream's create: raw (`label`, `description`, `claims`) or typed (`type`, `fields`), and the write token.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const CreateBody = Schema.Struct({
+  label: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  claims: Schema.optional(Schema.JsonObject),
+  type: Schema.optional(Schema.String),
+  fields: Schema.optional(Schema.JsonObject),
+  token: Schema.optional(Schema.String)
+})
+
+/**
  * @category groups
  * @since 0.1.0
  */
@@ -64,14 +79,7 @@ export class UpstreamGroup extends HttpApiGroup.make("upstream")
       error: errors
     }).annotate(OpenApi.Description, "Drop the cached manifest, so the next retrieve reads it afresh"),
     HttpApiEndpoint.post("create", "/doip/create", {
-      payload: Schema.Struct({
-        label: Schema.optional(Schema.String),
-        description: Schema.optional(Schema.String),
-        claims: Schema.optional(Schema.JsonObject),
-        type: Schema.optional(Schema.String),
-        fields: Schema.optional(Schema.JsonObject),
-        token: Schema.optional(Schema.String)
-      }),
+      payload: CreateBody,
       success: Json,
       error: errors
     }).annotate(

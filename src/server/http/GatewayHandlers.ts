@@ -10,6 +10,7 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type { HttpServerRequest } from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { HttpApiBuilder } from "effect/http-api"
@@ -18,7 +19,7 @@ import type { DoipResponse, Endpoint, OutgoingComponent } from "../../protocol/D
 import { parseJsonObject, parseJsonObjectText } from "../../protocol/binary/Codec.ts"
 import { Operations } from "../OperationRegistry.ts"
 import * as Downloads from "./Downloads.ts"
-import { GatewayApi } from "./GatewayApi.ts"
+import { CreateBody, GatewayApi } from "./GatewayApi.ts"
 import * as GatewayErrors from "./GatewayErrors.ts"
 import * as GatewayRequests from "./GatewayRequests.ts"
 import { GatewayAddress } from "./GatewayAddress.ts"
@@ -31,7 +32,7 @@ import { GatewayAddress } from "./GatewayAddress.ts"
  */
 export const layer = Layer.mergeAll(
   HttpApiBuilder.group(GatewayApi, "upstream", Effect.fnUntraced(function*(handlers) {
-    const { download, run } = yield* calls
+    const { download, maxJsonDepth, pace, run } = yield* calls
     return handlers
       .handle("retrieve", ({ params, query, request }) =>
         Effect.gen(function*() {
@@ -56,8 +57,14 @@ export const layer = Layer.mergeAll(
         ))
       .handle("purge", ({ params, request }) =>
         Effect.map(run(request, { operation: "purge", objectId: params.objectId, framing: "upstream" }), firstBlock))
-      .handle("create", ({ payload, request }) =>
+      .handleRaw("create", ({ request }) =>
         Effect.gen(function*() {
+          const body = yield* GatewayRequests.jsonBody(request, maxJsonDepth, pace)
+          const payload = yield* decodeCreateBody(body ?? {}).pipe(
+            Effect.mapError((error) =>
+              new GatewayErrors.BadRequest({ error: "BadRequest", message: `payload: ${error.message.replace(/\s*\n\s*/g, " ")}` })
+            )
+          )
           const { token, ...rest } = payload
           if ((rest.label === undefined) === (rest.type === undefined)) {
             return yield* new GatewayErrors.BadRequest({
@@ -79,7 +86,7 @@ export const layer = Layer.mergeAll(
         }))
   })),
   HttpApiBuilder.group(GatewayApi, "objects", Effect.fnUntraced(function*(handlers) {
-    const { download, maxComponentSize, maxJsonDepth, run } = yield* calls
+    const { download, maxComponentSize, maxJsonDepth, pace, run } = yield* calls
     return handlers
       .handle("hello", ({ request }) =>
         Effect.map(run(request, { operation: "hello", framing: "binary" }), firstBlock))
@@ -105,7 +112,7 @@ export const layer = Layer.mergeAll(
       .handle("download", ({ params, request }) => download(request, params.objectId, params.componentId))
       .handleRaw("upload", ({ params, request }) =>
         Effect.gen(function*() {
-          const nextComponent = yield* GatewayRequests.bodyComponent(request, params.componentId, maxComponentSize)
+          const nextComponent = yield* GatewayRequests.bodyComponent(request, params.componentId, maxComponentSize, pace)
           return firstBlock(
             yield* run(request, {
               operation: "update",
@@ -118,7 +125,7 @@ export const layer = Layer.mergeAll(
         }))
       .handleRaw("invoke", ({ params, request }) =>
         Effect.gen(function*() {
-          const body = yield* GatewayRequests.jsonBody(request, maxJsonDepth)
+          const body = yield* GatewayRequests.jsonBody(request, maxJsonDepth, pace)
           const response = yield* run(request, {
             operation: "invoke",
             objectId: params.objectId,
@@ -167,27 +174,38 @@ const calls = Effect.gen(function*() {
     Effect.gen(function*() {
       const retrieve = (attributes: Record<string, unknown>) =>
         run(request, { operation: "retrieve", objectId, attributes: { element: componentId, ...attributes }, framing: "doip2" })
-      const whole = yield* retrieve({})
-      const component = whole.components[0]
-      if (component === undefined) {
-        return yield* new GatewayErrors.NotFound({ error: "NotFound", message: `${objectId} has no component ${componentId}` })
+      // a component replaced between the whole's retrieve and the range's is read again, a few times at most
+      for (let attempt = 1;; attempt++) {
+        const whole = yield* retrieve({})
+        const component = whole.components[0]
+        if (component === undefined) {
+          return yield* new GatewayErrors.NotFound({ error: "NotFound", message: `${objectId} has no component ${componentId}` })
+        }
+        const filename = typeof whole.attributes?.["filename"] === "string" ? whole.attributes["filename"] : component.componentId
+        const etag = Downloads.etagOf(component)
+        if (etag !== undefined && Downloads.matchesNoneMatch(request.headers["if-none-match"], etag)) {
+          return Downloads.notModified(etag)
+        }
+        const rangeHeader = request.headers["range"]
+        const ifRange = request.headers["if-range"]
+        const range = ifRange === undefined || ifRange === etag ? Downloads.parseRange(rangeHeader, component.size) : undefined
+        if (range === "unsatisfiable") return Downloads.rangeNotSatisfiable(component.size, rangeHeader!)
+        if (range === undefined) return yield* respond(request, component, { filename, etag })
+        const part = (yield* retrieve({ range })).components[0] ?? component
+        if (part.checksum === component.checksum) {
+          return yield* respond(request, part, { filename, etag, range: { ...range, size: component.size } })
+        }
+        if (attempt === 3) {
+          return yield* new GatewayErrors.Conflict({
+            error: "Conflict",
+            message: `${objectId}/${componentId} changed while it was read; ask again`
+          })
+        }
       }
-      const filename = typeof whole.attributes?.["filename"] === "string" ? whole.attributes["filename"] : component.componentId
-      const etag = Downloads.etagOf(component)
-      if (etag !== undefined && Downloads.matchesNoneMatch(request.headers["if-none-match"], etag)) {
-        return Downloads.notModified(etag)
-      }
-      const rangeHeader = request.headers["range"]
-      const ifRange = request.headers["if-range"]
-      const range = ifRange === undefined || ifRange === etag ? Downloads.parseRange(rangeHeader, component.size) : undefined
-      if (range === "unsatisfiable") return Downloads.rangeNotSatisfiable(component.size, rangeHeader!)
-      const [part, partRange] = range === undefined
-        ? [component, undefined]
-        : [(yield* retrieve({ range })).components[0] ?? component, { ...range, size: component.size }]
-      return yield* Downloads.respond(request, part, { filename, etag, range: partRange }).pipe(
-        Effect.mapError(GatewayErrors.fromDoipError)
-      )
     })
+
+  const respond = (request: HttpServerRequest, ...args: Parameters<typeof Downloads.respond> extends [any, ...infer Rest] ? Rest : never) =>
+    Downloads.respond(request, ...args).pipe(Effect.mapError(GatewayErrors.fromDoipError))
 
   /**
    * One operation as Cordra's DOIP API for HTTP clients sends it: the operation and target in the query (or the
@@ -216,7 +234,7 @@ const calls = Effect.gen(function*() {
       }
       const targetId = query.get("targetId") ?? query.get("t") ?? ""
       const attributes = yield* cordraAttributes(query, operation.name === "search", limits.maxJsonDepth)
-      const input = method === "POST" ? yield* GatewayRequests.jsonBody(request, limits.maxJsonDepth) : undefined
+      const input = method === "POST" ? yield* GatewayRequests.jsonBody(request, limits.maxJsonDepth, pace) : undefined
       const element = attributes["element"]
       if (operation.name === "retrieve" && typeof element === "string" && element !== "") {
         return yield* download(request, targetId, element)
@@ -225,8 +243,16 @@ const calls = Effect.gen(function*() {
       return HttpServerResponse.jsonUnsafe(outputOf(response))
     })
 
-  return { run, download, cordra, maxComponentSize: limits.maxComponentSize, maxJsonDepth: limits.maxJsonDepth }
+  const pace: GatewayRequests.Pace = {
+    messageTimeoutSeconds: limits.messageTimeoutSeconds,
+    minBytesPerSecond: limits.minBytesPerSecond,
+    maxBodyBytes: limits.maxMetadataSize
+  }
+  return { run, download, cordra, pace, maxComponentSize: limits.maxComponentSize, maxJsonDepth: limits.maxJsonDepth }
 })
+
+/** upstream's create body (its schema is declared on the route too, for the OpenAPI document) */
+const decodeCreateBody = Schema.decodeUnknownEffect(CreateBody)
 
 /** the operations a GET may run: the ones that change nothing */
 const readOnly = new Set(["hello", "list_ops", "retrieve", "search", "describe"])

@@ -7,7 +7,9 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -123,7 +125,8 @@ export const credentialsOf = (request: HttpServerRequest): Effect.Effect<Credent
 export const bodyComponent = (
   request: HttpServerRequest,
   componentId: string,
-  maxBytes: number
+  maxBytes: number,
+  pace: Pace
 ): Effect.Effect<DoipRequest["nextComponent"], GatewayErrors.GatewayError> => {
   const announced = request.headers["content-length"]
   const size = announced === undefined ? undefined : Number(announced)
@@ -132,14 +135,26 @@ export const bodyComponent = (
   }
   if (size !== undefined && size > maxBytes) return Effect.fail(tooLarge(size, maxBytes))
   let received = 0
+  let started: number | undefined
   const content = request.stream.pipe(
     Stream.mapError((error) => new DoipError({ kind: "BadRequest", message: `the body could not be read: ${error.message}` })),
-    Stream.mapEffect((chunk) => {
-      received += chunk.length
-      return received > maxBytes
-        ? Effect.fail(new DoipError({ kind: "TooLarge", message: tooLarge(received, maxBytes).message }))
-        : Effect.succeed(chunk)
-    })
+    Stream.mapEffect((chunk) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        started ??= now
+        received += chunk.length
+        if (received > maxBytes) return Effect.fail(new DoipError({ kind: "TooLarge", message: tooLarge(received, maxBytes).message }))
+        // a body that trickles in holds its connection and a spool file: it must keep the pace DOIP's messages keep
+        if (now - started > deadlineMillis(pace, received)) return Effect.fail(new DoipError({ kind: "BadRequest", message: tooSlow(pace) }))
+        return Effect.succeed(chunk)
+      })
+    ),
+    // an announced body has its whole deadline from the start: a trickle is cut when it runs out, not only when the
+    // next piece happens to arrive (Node hands the body over in pieces of up to 64 KiB)
+    size === undefined ? identity : Stream.interruptWhen(
+      Effect.sleep(deadlineMillis(pace, size)).pipe(
+        Effect.andThen(Effect.fail(new DoipError({ kind: "BadRequest", message: tooSlow(pace) })))
+      )
+    )
   )
   const component: IncomingComponent = {
     componentId,
@@ -165,10 +180,16 @@ export const bodyComponent = (
  */
 export const jsonBody = (
   request: HttpServerRequest,
-  maxDepth: number
+  maxDepth: number,
+  pace: Pace
 ): Effect.Effect<Record<string, unknown> | undefined, GatewayErrors.GatewayError> =>
   request.text.pipe(
+    Effect.timeoutOrElse({
+      duration: deadlineMillis(pace, pace.maxBodyBytes),
+      orElse: () => Effect.fail(new GatewayErrors.BadRequest({ error: "BadRequest", message: tooSlow(pace) }))
+    }),
     Effect.mapError((error) =>
+      error instanceof GatewayErrors.BadRequest ? error :
       error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
         ? new GatewayErrors.PayloadTooLarge({ error: "TooLarge", message: "the JSON body is larger than limits.maxMetadataSize" })
         : new GatewayErrors.BadRequest({ error: "BadRequest", message: `the body could not be read: ${error.message}` })
@@ -181,6 +202,26 @@ export const jsonBody = (
         : Effect.succeed(parsed)
     })
   )
+
+/**
+ * How fast a body must arrive: within `messageTimeoutSeconds`, plus its bytes at `minBytesPerSecond` (the limits
+ * DOIP's messages keep); a JSON body is given the time its largest allowed size would take.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Pace {
+  readonly messageTimeoutSeconds: number
+  readonly minBytesPerSecond: number
+  readonly maxBodyBytes: number
+}
+
+const deadlineMillis = (pace: Pace, bytes: number) =>
+  (pace.messageTimeoutSeconds + bytes / Math.max(1, pace.minBytesPerSecond)) * 1000
+
+const tooSlow = (pace: Pace) =>
+  `the body arrives slower than ${pace.minBytesPerSecond} bytes a second after ${pace.messageTimeoutSeconds} s ` +
+  `(limits.minBytesPerSecond, limits.messageTimeoutSeconds)`
 
 /**
  * The body's media type, without parameters a client's library adds (`; charset=...` is kept: it is part of what a

@@ -57,7 +57,11 @@ export const layer = (options: {
   )
   const server = Layer.unwrap(Effect.gen(function*() {
     const { limits } = yield* ServerConfig
-    const timeouts = { idleMillis: limits.idleTimeoutSeconds * 1000, headersMillis: limits.messageTimeoutSeconds * 1000 }
+    const timeouts = {
+      idleMillis: limits.idleTimeoutSeconds * 1000,
+      headersMillis: limits.messageTimeoutSeconds * 1000,
+      maxConnections: limits.maxConnections
+    }
     return NodeHttpServer.layer(() => NodeServers.make(options.tls ?? { mode: "off" }, timeouts), {
       host: options.host,
       port: options.port

@@ -8,7 +8,9 @@ import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
+import * as http from "node:http"
 import * as https from "node:https"
+import * as net from "node:net"
 import { GatewayAddress } from "../../../src/server/http/GatewayAddress.ts"
 import { GatewayApi } from "../../../src/server/http/GatewayApi.ts"
 import { prng } from "../../support/Random.ts"
@@ -48,7 +50,8 @@ const seeded = Effect.gen(function*() {
 })
 
 layer(layerServerWithHttp({ settings: { limits: { maxComponentSize: 1_000_000, maxMetadataSize: 10_000 } } }), {
-  timeout: "60 seconds"
+  timeout: "60 seconds",
+  excludeTestServices: true
 })("HTTP gateway", (it) => {
   it.effect("hello: the server, its operations, workflows and dependencies", () =>
     Effect.gen(function*() {
@@ -352,3 +355,70 @@ layer(layerServerWithHttp({ tls: { mode: "auto", files: { cert: tlsFixture("serv
       }))
   }
 )
+
+layer(layerServerWithHttp({
+  tls: { mode: "auto", files: { cert: tlsFixture("server.crt"), key: tlsFixture("server.key") } },
+  settings: { limits: { messageTimeoutSeconds: 1, minBytesPerSecond: 100_000, idleTimeoutSeconds: 30 } }
+}), { excludeTestServices: true })("HTTP gateway, slow and silent clients", (it) => {
+  it.effect("a connection that never sends a byte is closed after limits.messageTimeoutSeconds", () =>
+    Effect.gen(function*() {
+      const { port } = yield* GatewayAddress
+      const closedAfter = yield* Effect.promise(() =>
+        new Promise<number>((resolve) => {
+          const started = Date.now()
+          const socket = net.connect({ port, host: "127.0.0.1" })
+          socket.on("error", () => {})
+          socket.on("close", () => resolve(Date.now() - started))
+        })
+      )
+      assert.isAtLeast(closedAfter, 900)
+      assert.isBelow(closedAfter, 5000)
+    }))
+
+  it.effect("an upload slower than limits.minBytesPerSecond is refused, and nothing is stored", () =>
+    Effect.gen(function*() {
+      yield* seeded
+      const { port } = yield* GatewayAddress
+      const answer = yield* Effect.promise(() =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const request = http.request({
+            host: "127.0.0.1",
+            port,
+            method: "PUT",
+            path: "/doip/objects/Q10/components/slow.bin",
+            headers: { authorization: `Bearer ${token}`, "content-length": "300000" }
+          }, (response) => {
+            let body = ""
+            response.on("data", (chunk) => (body += chunk))
+            response.on("end", () => resolve({ status: response.statusCode!, body }))
+          })
+          request.on("error", reject)
+          // 1 KiB every 100 ms: 10 KiB/s, well under the 100 kB/s asked for once the first second is over
+          let sent = 0
+          const timer = setInterval(() => {
+            if (sent >= 300_000 || request.destroyed) return clearInterval(timer)
+            request.write(Buffer.alloc(1024))
+            sent += 1024
+          }, 100)
+          request.on("close", () => clearInterval(timer))
+        })
+      )
+      assert.strictEqual(answer.status, 400, answer.body)
+      assert.match(JSON.parse(answer.body).message, /minBytesPerSecond/)
+      const manifest = yield* call("/doip/objects/Q10")
+      assert.notInclude(manifest.json.kernel["fdo:hasComponent"].map((c: any) => c.componentId), "slow.bin")
+    }), 20_000)
+
+  it.effect("HEAD on a download answers its head and reads nothing; a media type Node refuses is sent as octet-stream", () =>
+    Effect.gen(function*() {
+      yield* seed("Q30", "odd.txt", "hello", "text/plain; name=\u20ac")
+      const head = yield* call("/doip/objects/Q30/components/odd.txt", { method: "HEAD" })
+      assert.strictEqual(head.status, 200)
+      assert.strictEqual(head.headers.get("content-length"), "5")
+      assert.strictEqual(head.body.length, 0)
+      const get = yield* call("/doip/objects/Q30/components/odd.txt")
+      assert.strictEqual(get.status, 200)
+      assert.strictEqual(new TextDecoder().decode(get.body), "hello")
+      assert.strictEqual(get.headers.get("content-type"), "application/octet-stream")
+    }))
+})

@@ -22,13 +22,22 @@ route(false)
 // ---------------------------------------------------------------------------------------------------------------
 // Routing
 
+/** a path segment decoded, or as it is when it is no valid percent-encoding (a hand-typed link, say) */
+function decodedOr(segment) {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
 async function route(moveFocus) {
   const hash = location.hash.replace(/^#/, "") || "/"
   const [path, query = ""] = hash.split("?", 2)
   const params = new URLSearchParams(query)
   const object = path.match(/^\/objects\/(.+)$/)
   const view = object
-    ? objectView(decodeURIComponent(object[1]))
+    ? objectView(decodedOr(object[1]))
     : homeView({
       q: params.get("q") ?? "*",
       page: nonNegative(params.get("page"), 0),
