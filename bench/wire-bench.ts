@@ -23,18 +23,17 @@
  * - `BENCH_OURS_FLAGS="..."` replaces ours' V8 flags (`npm start`'s by default).
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { once } from "node:events"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import { cell, cpuSeconds, fmt, log, median, ms, progress, ratio, type Show, stopChild, warmFile } from "./bench-common.ts"
 import { download, upload, type Wire } from "./client.ts"
 import { binary, closedLoop, connect, doip2, exchange, type Framing, idleConnections, type LoadResult, type Request } from "./loadgen.ts"
 import {
   type Answers,
   BIG,
-  CHUNK,
   type Component,
   doip2HelloRequest,
   doip2RetrieveRequest,
@@ -77,10 +76,6 @@ const ROWS = new Set((process.env["BENCH_ROWS"] ?? "1,2,3,4,5,6").split(",").map
 const PROFILE_DIR = process.env["BENCH_PROFILE"]
 /** ours' V8 flags: `npm start`'s (a small young generation, see package.json), or `BENCH_OURS_FLAGS` to try others */
 const OURS_FLAGS = (process.env["BENCH_OURS_FLAGS"] ?? "--max-semi-space-size=1").split(" ").filter((f) => f !== "")
-
-const log = (text: string) => process.stdout.write(`${text}\n`)
-/** progress goes to stderr, so stdout is the header and the table alone */
-const progress = (text: string) => process.stderr.write(`${text}\n`)
 
 // -----------------------------------------------------------------------------
 // child processes
@@ -128,15 +123,6 @@ const startServer = async (name: Name, args: ReadonlyArray<string>, nodeFlags: R
   return { name, port, doip2Port, pid: child.pid!, blobs }
 }
 
-const stopServer = async (child: ChildProcess) => {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, "exit")
-  child.kill("SIGTERM")
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000)
-  await exited
-  clearTimeout(timer)
-}
-
 const portOf = (server: Server, framing: Framing) => framing === binary ? server.port : server.doip2Port
 
 /** VmRSS and VmHWM (peak RSS) of a process, in KiB */
@@ -148,13 +134,6 @@ const memory = (pid: number) => {
 
 /** resets VmHWM to the current RSS (Linux: writing 5 to clear_refs), so the next peak is the measurement's own */
 const resetPeak = (pid: number) => Fs.writeFileSync(`/proc/${pid}/clear_refs`, "5")
-
-/** user + system CPU seconds a process has used (/proc/<pid>/stat utime, stime; Linux USER_HZ is 100) */
-const cpuSeconds = (pid: number) => {
-  const stat = Fs.readFileSync(`/proc/${pid}/stat`, "utf8")
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ") // the command name may hold spaces
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 /**
  * Runs `f` against `server`: the server's RSS before and peak RSS over it (KiB), and how busy the server and this
@@ -320,8 +299,6 @@ const markWindow = (server: Name, label: string, from: number) => {
 
 const maybe = <A>(a: A | undefined, f: (a: A) => number) => a === undefined ? undefined : f(a)
 
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
 /**
  * `runs` timed runs of `once` (seconds for `bytes` of content) after `warmUps` untimed ones: the median MB/s, and
  * ours' peak RSS over all of them
@@ -361,20 +338,6 @@ const retrieveOnce = (server: Server, framing: Framing, c: Component, head: numb
   return seconds
 }
 
-/**
- * Reads a blob file through, so that both servers find it in the page cache: the VM may reclaim cold pages (DAMON),
- * and whichever server read first would pay the disk for the other.
- */
-const warmFile = (path: string) => {
-  const buffer = Buffer.allocUnsafe(CHUNK)
-  const fd = Fs.openSync(path, "r")
-  try {
-    while (Fs.readSync(fd, buffer) > 0);
-  } finally {
-    Fs.closeSync(fd)
-  }
-}
-
 /** MB/s of retrieving `c` from the bare server and from ours, and ours' peak RSS */
 const retrieveRow = async (
   label: string,
@@ -397,11 +360,7 @@ const retrieveRow = async (
 // the table
 // -----------------------------------------------------------------------------
 
-const fmt = (n: number) => n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1)
-const ms = (n: number) => n.toFixed(3)
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`
-
-type Show = (n: number) => string
 
 interface Row {
   readonly row: string
@@ -413,9 +372,6 @@ interface Row {
 }
 
 const check = (ok: boolean) => ok ? "✓" : "✗"
-const ratio = (a: number | undefined, b: number | undefined) =>
-  a === undefined || b === undefined ? "–" : `${(a / b).toFixed(2)}x`
-const cell = (n: number | undefined, show: Show) => n === undefined ? "–" : show(n)
 /** "300 MiB ✗ (+12)": the peak, its goal check, and how far it rose above the RSS the row started from */
 const rss = (r: Rss | undefined) => {
   if (r === undefined) return "–"
@@ -716,7 +672,7 @@ const main = async () => {
       `${((performance.now() - started) / 1000).toFixed(0)} s.`)
   } finally {
     idle?.close()
-    await Promise.all(running.map(stopServer))
+    await Promise.all(running.map((child) => stopChild(child)))
     cleanUp()
   }
 }
