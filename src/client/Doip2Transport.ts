@@ -54,6 +54,7 @@ import type {
   Transport
 } from "./Transport.ts"
 import { callTimeout, type Connection, maxAnswerJsonSize, open, reusable, withTimeout } from "./internal/connection.ts"
+import { streamAnswer } from "./internal/longLived.ts"
 import { asRecord, credentialFields, doip2OperationId, sizedStream } from "./internal/requests.ts"
 
 /**
@@ -206,7 +207,20 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       } satisfies RetrievedComponent
     })
 
-  return { protocol: "doip2", call, retrieveComponent } satisfies Transport
+  const stream = (request: CallRequest): Stream.Stream<Record<string, unknown>, ClientError> =>
+    Stream.unwrap(Effect.gen(function*() {
+      if ((request.elements?.length ?? 0) > 0 || request.input !== undefined) {
+        return yield* new InvalidRequestError({ message: "a long-lived answer is asked for with attributes only" })
+      }
+      return streamAnswer(options, {
+        operationId: yield* doip2OperationId(request.operation),
+        targetId: request.targetId ?? serviceId,
+        attributes: request.attributes,
+        authentication: request.authenticate === false ? undefined : authentication
+      })
+    }))
+
+  return { protocol: "doip2", call, retrieveComponent, stream } satisfies Transport
 })
 
 // -----------------------------------------------------------------------------

@@ -158,4 +158,9 @@ export interface Transport {
     objectId: string,
     componentId: string
   ) => Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
+  /**
+   * A long-lived answer (a watch): its output segments, one JSON object each, as the server sends them, on a
+   * connection of the stream's own, which closes with it. Only DOIP v2.0 carries one; the binary envelope has none.
+   */
+  readonly stream?: ((request: CallRequest) => Stream.Stream<Record<string, unknown>, ClientError>) | undefined
 }

@@ -8,6 +8,10 @@
  * DOIP v2.0 (a digital object where the binary envelope has a manifest, say). Where `output` is absent, the DOIP v2.0
  * listener renders the metadata blocks.
  *
+ * A response may also be long-lived (`events`): after its first segment it streams one JSON segment per event, for
+ * as long as the events come and the client keeps the connection. Only DOIP v2.0 carries it; the binary envelope,
+ * which announces a response's whole length in its header, refuses such an operation as `UnsupportedOperation`.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
@@ -131,6 +135,13 @@ export interface DoipResponse {
    * keep its encoding instead of encoding it for every request. Such a response must never be changed.
    */
   readonly cacheable?: boolean | undefined
+  /**
+   * A long-lived answer: one JSON output segment per event, written as each comes (the connection's backpressure
+   * holds the stream back while its client reads slowly). The answer ends when the stream ends (then with a last
+   * segment `{error, message}` when it failed), or when the client closes the connection or sends its next request.
+   * The first segment carries `attributes` and no output. Framings that cannot carry it answer `UnsupportedOperation`.
+   */
+  readonly events?: Stream.Stream<JsonObject, DoipError> | undefined
 }
 
 /**
@@ -156,6 +167,23 @@ export const dualResponse = (metadata: JsonObject, output: unknown): DoipRespons
   components: [],
   workflow: [],
   output
+})
+
+/**
+ * A long-lived response streaming `events` (see `DoipResponse.events`), with `attributes` in its first segment.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const eventsResponse = (
+  events: Stream.Stream<JsonObject, DoipError>,
+  attributes?: JsonObject | undefined
+): DoipResponse => ({
+  metadata: [],
+  components: [],
+  workflow: [],
+  events,
+  ...(attributes === undefined ? {} : { attributes })
 })
 
 /**

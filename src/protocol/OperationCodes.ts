@@ -27,8 +27,9 @@ export const OperationCode = {
 } as const
 
 /**
- * The DOIP v2.0 operation ids. The first seven are DOIP's own; invoke, purge and describe are this server's extended
- * operations.
+ * The DOIP v2.0 operation ids. The first seven are DOIP's own; invoke, purge, describe and watch are this server's
+ * extended operations. Watch has no binary code: its answer streams for as long as the client watches, which only
+ * DOIP v2.0 can carry. Neither DOIP nor Cordra has an operation for it; its id has the form of ours beside it.
  *
  * @category models
  * @since 0.1.0
@@ -43,11 +44,12 @@ export const DoipOperationId = {
   search: "0.DOIP/Op.Search",
   invoke: "0.DOIP/Op.Invoke",
   purge: "0.DOIP/Op.Purge",
-  describe: "0.DOIP/Op.Describe"
+  describe: "0.DOIP/Op.Describe",
+  watch: "0.DOIP/Op.Watch"
 } as const
 
 /**
- * The names of the built-in operations (those with both a binary code and a DOIP v2.0 id).
+ * The names of the built-in operations (each has a DOIP v2.0 id; all but watch a binary code).
  *
  * @category models
  * @since 0.1.0
@@ -55,13 +57,18 @@ export const DoipOperationId = {
 export type BuiltinName = keyof typeof DoipOperationId
 
 /**
- * A built-in operation's name, binary code and DOIP v2.0 id, so handlers state none of them twice.
+ * A built-in operation's name, binary code (`undefined` for watch) and DOIP v2.0 id, so handlers state none of them
+ * twice.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const builtin = <N extends BuiltinName>(name: N) => ({
+export const builtin = <N extends BuiltinName>(name: N): {
+  readonly name: N
+  readonly code: N extends keyof typeof OperationCode ? (typeof OperationCode)[N] : undefined
+  readonly doipId: (typeof DoipOperationId)[N]
+} => ({
   name,
-  code: OperationCode[name],
+  code: (OperationCode as Record<string, number | undefined>)[name] as any,
   doipId: DoipOperationId[name]
 })

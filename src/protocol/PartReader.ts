@@ -68,6 +68,8 @@ export interface PartReader<P, E, IE> {
   readonly poll: () => Step<P>
   /** pulls one batch from the source into the machine */
   readonly fill: Effect.Effect<void, IE>
+  /** hands the machine a batch read elsewhere (`undefined`: the input ended cleanly) */
+  readonly feed: (chunks: ReadonlyArray<Uint8Array> | undefined) => void
 }
 
 /**
@@ -112,5 +114,5 @@ export const make = <P, E, IE>(
     return Stream.fromPull(Effect.succeed(pull))
   }
   const fill = Effect.map(source, feed)
-  return { machine, next, content, poll: () => machine.next(), fill }
+  return { machine, next, content, poll: () => machine.next(), fill, feed }
 }

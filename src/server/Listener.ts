@@ -35,7 +35,7 @@ import * as Result from "effect/Result"
 import * as NetAddress from "effect/net/NetAddress"
 import * as Socket from "effect/socket/Socket"
 import * as SocketServer from "effect/socket/SocketServer"
-import type { DoipError } from "../protocol/DoipError.ts"
+import { DoipError } from "../protocol/DoipError.ts"
 import type { DoipRequest, DoipResponse, Endpoint } from "../protocol/DoipMessage.ts"
 import * as PartReader from "../protocol/PartReader.ts"
 import type { Source } from "../protocol/PartReader.ts"
@@ -121,6 +121,13 @@ export interface Connection {
   readonly peer: string | undefined
   /** the connection's bytes; pending answers are written before it waits for more */
   readonly input: Source<Socket.SocketError>
+  /**
+   * The connection's bytes, for a framing that watches for its client while a long-lived answer is under way (a
+   * watch): the client closing the connection, or sending its next request. Neither flushes nor counts against the
+   * idle timeout: the server keeps that client waiting, not the other way round. What it reads must be fed to the
+   * framing's decoder, which reads on from there.
+   */
+  readonly inputWhileAnswering: Source<Socket.SocketError>
   readonly output: Output
 }
 
@@ -200,6 +207,20 @@ export class Output {
 }
 
 /**
+ * The answer of a framing that cannot carry a long-lived response (`DoipResponse.events`): the binary envelope
+ * announces an answer's whole length in its header, and the upstream variant has no way to end one early.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const eventsUnsupported = (objectId: string | undefined): DoipError =>
+  new DoipError({
+    kind: "UnsupportedOperation",
+    message: `this operation streams its answer, which only DOIP v2.0 segments carry (here: the binary port + 1)` +
+      (objectId === undefined || objectId === "" ? "" : ` (target ${JSON.stringify(objectId)})`)
+  })
+
+/**
  * Serves one connection in the framing `choose` picks from its first byte (the DOIP v2.0 port also speaks the
  * upstream variant, told apart by a first byte of `0x00`).
  *
@@ -231,17 +252,20 @@ export const serveConnection = Effect.fnUntraced(
       if (first === undefined) return
       const framing = choose(first[0]![0]!)
       let pushedBack: ReadonlyArray<Uint8Array> | undefined = first
+      const orPushedBack = (source: Source<Socket.SocketError>) =>
+        Effect.suspend(() => {
+          if (pushedBack === undefined) return source
+          const batch = pushedBack
+          pushedBack = undefined
+          return Effect.succeed(batch)
+        })
       const exchange = framing.open({
         operations,
         limits,
         endpoint: framing.name === endpoint.framing ? endpoint : { ...endpoint, framing: framing.name },
         peer,
-        input: Effect.suspend(() => {
-          if (pushedBack === undefined) return pullBatch
-          const batch = pushedBack
-          pushedBack = undefined
-          return Effect.succeed(batch)
-        }),
+        input: orPushedBack(pullBatch),
+        inputWhileAnswering: orPushedBack(read),
         output
       })
       const current: Current = { operation: undefined, request: undefined }

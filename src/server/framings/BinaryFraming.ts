@@ -25,7 +25,7 @@ import * as Credentials from "../../protocol/Credentials.ts"
 import { DoipError } from "../../protocol/DoipError.ts"
 import { type DoipRequest, type DoipResponse, type IncomingComponent, noComponents } from "../../protocol/DoipMessage.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
-import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
+import { type Connection, type ConnectionError, eventsUnsupported, type Exchange, type Framing, type Incoming } from "../Listener.ts"
 import { type Operation, type Operations } from "../OperationRegistry.ts"
 import { anyToOpen, nothingOpened, type Opened, queueable, streamContent, whenReadable } from "./Content.ts"
 
@@ -111,6 +111,10 @@ class BinaryExchange implements Exchange<Envelope.EnvelopeError> {
   }
 
   respond(response: DoipResponse) {
+    if (response.events !== undefined) {
+      this.respondError(eventsUnsupported(this.head!.objectId))
+      return Effect.void
+    }
     const { objectId } = this.head!
     const header = this.answerHeader ?? this.head!.header
     if (!anyToOpen(response.components)) return writeResponse(this.connection, header, objectId, response, nothingOpened)

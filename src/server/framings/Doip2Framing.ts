@@ -115,6 +115,7 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
 
   respond(response: DoipResponse) {
     const requestId = this.requestId
+    if (response.events !== undefined) return this.streamEvents(requestId, response, response.events)
     if (!anyToOpen(response.components)) return writeResponse(this.connection, requestId, response, nothingOpened)
     // `Status.001` promises the content: it is opened before the first segment is queued
     return whenReadable(response.components, this.refuse, (opened) =>
@@ -127,6 +128,39 @@ class Doip2Exchange implements Exchange<SegmentCodec.SegmentError> {
 
   /** a response whose content cannot be opened is answered with the error instead */
   private readonly refuse = (error: DoipError) => this.respondError(error)
+
+  /**
+   * A long-lived answer: its first segment at once, then one JSON segment per event, each written as it comes (and
+   * awaited: a client that stops reading holds the events back, and the connection's write deadline closes it once
+   * a write has waited for the idle timeout). Between events the connection waits on the server, which no deadline
+   * counts. Meanwhile its input is watched: the client closing the connection, or sending anything (its next
+   * request, which the loop reads next), ends the answer. A stream that fails ends it with a last segment
+   * `{error, message}`; the connection stays open.
+   */
+  private streamEvents(
+    requestId: unknown,
+    response: DoipResponse,
+    events: Stream.Stream<Readonly<Record<string, unknown>>, DoipError>
+  ): Effect.Effect<void, ConnectionError<never>> {
+    const { inputWhileAnswering, output } = this.connection
+    output.queue(firstSegment(requestId, tailOf(response.attributes, undefined)))
+    const written = events.pipe(
+      Stream.runForEachArray((batch) => {
+        for (let i = 0; i < batch.length; i++) output.queue(SegmentCodec.encodeJson(batch[i]))
+        return output.flush
+      }),
+      Effect.catchTag("DoipError", (error) =>
+        Effect.sync(() => output.queue(SegmentCodec.encodeJson({ error: error.kind, message: error.message }))))
+    )
+    const clientMoved = Effect.map(inputWhileAnswering, (batch) => this.reader.feed(batch))
+    return output.flush.pipe(
+      Effect.andThen(Effect.raceFirst(written, clientMoved)),
+      Effect.andThen(Effect.suspend(() => {
+        output.queue(SegmentCodec.endOfMessage)
+        return output.flush
+      }))
+    )
+  }
 
   framingError(error: SegmentCodec.SegmentError) {
     return encodeError(this.requestId, new DoipError({ kind: "ProtocolError", message: error.message }))

@@ -25,7 +25,7 @@ import { type DoipResponse, noComponents } from "../../protocol/DoipMessage.ts"
 import { parseJsonObject } from "../../protocol/doip2/Codec.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
 import * as LengthPrefixed from "../../protocol/upstream/Codec.ts"
-import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
+import { type Connection, type ConnectionError, eventsUnsupported, type Exchange, type Framing, type Incoming } from "../Listener.ts"
 import { type Opened, streamContent, whenReadable } from "./Content.ts"
 
 /**
@@ -97,6 +97,10 @@ class UpstreamExchange implements Exchange<LengthPrefixed.LengthPrefixedError> {
   }
 
   respond(response: DoipResponse): Effect.Effect<void, ConnectionError<never>> {
+    if (response.events !== undefined) {
+      this.respondError(eventsUnsupported(undefined))
+      return Effect.void
+    }
     // `"status":"success"` promises the content: it is opened before the first segment is queued
     return whenReadable(response.components, this.refuse, (opened) => this.write(response, opened))
   }
