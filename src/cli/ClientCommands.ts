@@ -1,5 +1,6 @@
 /**
- * The client commands: `hello`, `list-ops`, `retrieve`, `update`, `create`, `delete`, `search`, `invoke`, `purge`.
+ * The client commands: `hello`, `list-ops`, `retrieve`, `history`, `update`, `create`, `delete`, `search`, `invoke`,
+ * `purge`.
  * Each connects with the connection flags (`--protocol binary|doip2` picks the framing), runs one call, prints JSON
  * answers pretty and element bytes raw (or to `--output`). Every failure is one line on stderr and exit code 1.
  * Component bytes going either way pass through a progress meter (a line on a terminal's stderr for transfers over
@@ -114,6 +115,10 @@ const retrieve = Command.make("retrieve", {
   ...connection,
   objectId,
   component: Flag.String("component").pipe(Flag.withDescription("component id; without it, the manifest"), Flag.optional),
+  version: Flag.String("version").pipe(
+    Flag.withDescription("a version (commit id, as `doip history` lists them): the object or component as it was then"),
+    Flag.optional
+  ),
   output: Flag.String("output").pipe(
     Flag.withAlias("o"),
     Flag.withDescription("file, or existing folder, to write to (default: stdout)"),
@@ -122,8 +127,9 @@ const retrieve = Command.make("retrieve", {
 }, (flags) =>
   withClient(flags, undefined, (client) =>
     Effect.gen(function*() {
+      const options = { version: Option.getOrUndefined(flags.version) }
       if (Option.isNone(flags.component)) {
-        const manifest = yield* client.retrieve(flags.objectId)
+        const manifest = yield* client.retrieve(flags.objectId, options)
         if (Option.isNone(flags.output)) return yield* Output.json(manifest)
         const bytes = yield* Output.writeJsonFile(flags.output.value, manifest)
         return yield* Output.outcome(`wrote the manifest (${bytes} bytes) to ${flags.output.value}`, {
@@ -135,7 +141,7 @@ const retrieve = Command.make("retrieve", {
       if (flags.json && Option.isNone(flags.output)) {
         return yield* new Output.UsageError({ message: "--json with --component needs --output: stdout would carry the bytes" })
       }
-      const component = yield* client.retrieve(flags.objectId, flags.component.value)
+      const component = yield* client.retrieve(flags.objectId, flags.component.value, options)
       const label = `${flags.objectId}/${component.componentId}`
       if (Option.isNone(flags.output)) {
         const toStdout = Progress.transfer(label, component.size, (meter) => Output.stdout(meter.count(component.content)))
@@ -154,7 +160,19 @@ const retrieve = Command.make("retrieve", {
         mediaType: component.mediaType
       })
     })))
-  .pipe(Command.withDescription("Retrieve an object's manifest, or one component with --component"))
+  .pipe(Command.withDescription("Retrieve an object's manifest, or one component with --component; --version for an earlier one"))
+
+const history = Command.make("history", { ...connection, objectId }, (flags) =>
+  withClient(flags, undefined, (client) =>
+    Effect.gen(function*() {
+      const versions = yield* client.versions(flags.objectId)
+      if (versions.length === 0) yield* Output.note(`${flags.objectId} has no stored versions`)
+      yield* Output.records(versions, versionLine)
+    })))
+  .pipe(Command.withDescription(
+    "List an object's versions, newest first, one a line: id, time, author, operation, components (+added " +
+      "~changed -removed), message (--json: one JSON object a line)"
+  ))
 
 const update = Command.make("update", {
   ...connection,
@@ -273,11 +291,31 @@ const purge = Command.make("purge", { ...connection, objectId }, (flags) =>
 /**
  * @since 0.1.0
  */
-export const commands = [hello, listOps, retrieve, update, create, remove, search, invoke, purge] as const
+export const commands = [hello, listOps, retrieve, history, update, create, remove, search, invoke, purge] as const
 
 // -----------------------------------------------------------------------------
 // internal
 // -----------------------------------------------------------------------------
+
+/** one version on one line: `id  time  author  operation  +added ~changed -removed  message` */
+const versionLine = (version: DoipClient.ObjectVersion) => {
+  const { added, changed, removed } = version.components
+  const components = [
+    ...added.map((id) => `+${id}`),
+    ...changed.map((id) => `~${id}`),
+    ...removed.map((id) => `-${id}`),
+    ...(version.description === undefined ? [] : [`(description ${version.description})`])
+  ]
+  return [
+    version.id,
+    version.time,
+    version.author,
+    version.operation ?? "-",
+    components.length === 0 ? "-" : components.join(" "),
+    // one line whatever the message holds
+    version.message.replace(/\s+/g, " ")
+  ].join("  ")
+}
 
 /** a file to upload, its bytes counted by the meter as the upload takes them */
 const counted = <E>(meter: Progress.Meter, file: { readonly size: number; readonly stream: Stream.Stream<Uint8Array, E> }) => ({

@@ -73,6 +73,18 @@ export const json = (value: unknown) =>
     Effect.sync(() => process.stdout.write(`${mode.json ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`)))
 
 /**
+ * Answers of one kind on stdout, one a line: `line(value)`, or with `--json` each value as one line of JSON.
+ *
+ * @since 0.1.0
+ */
+export const records = <A>(values: ReadonlyArray<A>, line: (value: A) => string) =>
+  Mode.use((mode) =>
+    Effect.sync(() => {
+      const text = values.map((value) => `${mode.json ? JSON.stringify(value) : line(value)}\n`).join("")
+      if (text !== "") process.stdout.write(text)
+    }))
+
+/**
  * A line for the person at the terminal, on stderr; none with `--quiet`.
  *
  * @since 0.1.0

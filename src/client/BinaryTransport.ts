@@ -100,7 +100,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       })
     })
 
-  const retrieveComponent = (objectId: string, componentId: string) =>
+  const retrieveComponent = (objectId: string, componentId: string, asked?: Readonly<Record<string, unknown>>) =>
     Effect.gen(function*() {
       let conn: Connection<Part> | undefined
       let taken = false
@@ -124,7 +124,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
         msgType: Envelope.MessageType.Request,
         operation: OperationCode.retrieve,
         objectId,
-        metadata: [{ operation: "retrieve", element: componentId }]
+        metadata: [{ ...asked, operation: "retrieve", element: componentId }]
       }
       const refused = yield* withTimeout(timeout, Effect.andThen(send(on, message), readHead(on, message, tls)))
       if (refused !== undefined) {

@@ -164,7 +164,8 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
 
   const retrieveComponent = (
     objectId: string,
-    componentId: string
+    componentId: string,
+    asked?: Readonly<Record<string, unknown>>
   ): Effect.Effect<RetrievedComponent, ClientError, Scope.Scope> =>
     Effect.gen(function*() {
       const { first, incoming, pipeline } = yield* onPipeline((pipeline) =>
@@ -172,7 +173,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
           const incoming = yield* ask<never>(pipeline, {
             operationId: DoipOperationId.retrieve,
             targetId: objectId,
-            attributes: { element: componentId },
+            attributes: { ...asked, element: componentId },
             input: undefined,
             elements: [],
             authenticate: false

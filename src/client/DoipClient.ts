@@ -14,6 +14,9 @@
  * A call that fails half-way (a timeout, broken framing, a failed upload) closes the connection, and the next call
  * opens a fresh one. An error answer (`NotFoundError`, `ServerError`) leaves the connection open.
  *
+ * `versions(objectId)` lists the object's versions (the commits that changed it, newest first), and `retrieve` takes
+ * one of them as `{ version }`: the object, or an element, as it was then.
+ *
  * `retrieve(objectId, componentId)` streams the element: its `content` holds its place on the connection until it
  * has been read to the end or the caller's scope closes (see each transport for what happens to unread content).
  *
@@ -25,6 +28,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as DigitalObject from "../protocol/DigitalObject.ts"
+import { type ObjectVersion, VersionsAnswer } from "../protocol/ObjectVersion.ts"
 import * as BinaryTransport from "./BinaryTransport.ts"
 import { type ClientError, ProtocolError } from "./ClientError.ts"
 import * as Doip2Transport from "./Doip2Transport.ts"
@@ -42,6 +46,8 @@ import type {
 
 // the models of a call and the transport interface live in `Transport.ts`; they are part of this API too
 export type * from "./Transport.ts"
+// a version as `versions` gives it, the same model the server answers with
+export type { ObjectVersion } from "../protocol/ObjectVersion.ts"
 
 /**
  * The description of an object to create. Without an `id` the server picks the next free one.
@@ -72,6 +78,15 @@ export interface SearchOptions {
 }
 
 /**
+ * @category models
+ * @since 0.1.0
+ */
+export interface RetrieveOptions {
+  /** a commit id (as `versions` lists them): the object, or the element, as it was at that commit */
+  readonly version?: string | undefined
+}
+
+/**
  * `size` counts every match, `results` holds one page of them: ids, or digital objects.
  *
  * @category models
@@ -93,10 +108,12 @@ export class DoipClient extends Context.Service<DoipClient, {
   /** binary: the names of `availableOperations`; DOIP v2.0: the service's operation ids */
   readonly listOps: () => Effect.Effect<ReadonlyArray<string>, ClientError>
   readonly retrieve: {
-    /** binary: the object's FDO manifest; DOIP v2.0: the digital object */
-    (objectId: string): Effect.Effect<Record<string, unknown>, ClientError>
-    (objectId: string, componentId: string): Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
+    /** binary: the object's FDO manifest; DOIP v2.0: the digital object; with `version`, as it was then */
+    (objectId: string, options?: RetrieveOptions): Effect.Effect<Record<string, unknown>, ClientError>
+    (objectId: string, componentId: string, options?: RetrieveOptions): Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
   }
+  /** the object's versions, newest first */
+  readonly versions: (objectId: string) => Effect.Effect<ReadonlyArray<ObjectVersion>, ClientError>
   /** replaces or adds one element, leaving the others */
   readonly updateComponent: <E = never>(
     objectId: string,
@@ -131,12 +148,24 @@ export const fromTransport = (transport: Transport): DoipClient["Service"] => {
   const { call } = transport
   const output = (answer: Answer) => record(answer.output)
 
-  function retrieve(objectId: string): Effect.Effect<Record<string, unknown>, ClientError>
-  function retrieve(objectId: string, componentId: string): Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
-  function retrieve(objectId: string, componentId?: string): Effect.Effect<any, ClientError, any> {
-    return componentId === undefined
-      ? Effect.map(call({ operation: "retrieve", targetId: objectId, authenticate: false }), output)
-      : transport.retrieveComponent(objectId, componentId)
+  function retrieve(objectId: string, options?: RetrieveOptions): Effect.Effect<Record<string, unknown>, ClientError>
+  function retrieve(
+    objectId: string,
+    componentId: string,
+    options?: RetrieveOptions
+  ): Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
+  function retrieve(
+    objectId: string,
+    componentOrOptions?: string | RetrieveOptions,
+    options?: RetrieveOptions
+  ): Effect.Effect<any, ClientError, any> {
+    if (typeof componentOrOptions === "string") {
+      return transport.retrieveComponent(objectId, componentOrOptions, versionAttribute(options))
+    }
+    return Effect.map(
+      call({ operation: "retrieve", targetId: objectId, attributes: versionAttribute(componentOrOptions), authenticate: false }),
+      output
+    )
   }
 
   return DoipClient.of({
@@ -201,6 +230,15 @@ export const fromTransport = (transport: Transport): DoipClient["Service"] => {
     invoke: (objectId, workflow, params = {}) =>
       call({ operation: "invoke", targetId: objectId, attributes: { workflow, params } }),
     purge: (objectId) => Effect.map(call({ operation: "purge", targetId: objectId, authenticate: false }), output),
+    versions: (objectId) =>
+      call({ operation: "versions", targetId: objectId, authenticate: false }).pipe(
+        Effect.flatMap((answer) =>
+          decodeVersions(output(answer)).pipe(
+            Effect.mapError((error) => new ProtocolError({ message: `the versions answer is not {versions: [...]}: ${error.message}` }))
+          )
+        ),
+        Effect.map((answer) => answer.versions)
+      ),
     call
   })
 }
@@ -241,6 +279,11 @@ export const layerDoip2 = (options: ClientOptions): Layer.Layer<DoipClient> =>
 // -----------------------------------------------------------------------------
 
 const record = (u: unknown): Record<string, unknown> => asRecord(u) ?? {}
+
+const versionAttribute = (options: RetrieveOptions | undefined) =>
+  options?.version === undefined ? undefined : { version: options.version }
+
+const decodeVersions = Schema.decodeUnknownEffect(VersionsAnswer)
 
 const decodeSearchResult = Schema.decodeUnknownEffect(Schema.Struct({
   size: Schema.Number,

@@ -154,9 +154,11 @@ export interface CallRequest<E = never> {
 export interface Transport {
   readonly protocol: Protocol
   readonly call: <E = never>(request: CallRequest<E>) => Effect.Effect<Answer, ClientError | E>
+  /** streams one element; `attributes` go with the request beside `element` (a `version`, say) */
   readonly retrieveComponent: (
     objectId: string,
-    componentId: string
+    componentId: string,
+    attributes?: Readonly<Record<string, unknown>> | undefined
   ) => Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
   /**
    * A long-lived answer (a watch): its output segments, one JSON object each, as the server sends them, on a

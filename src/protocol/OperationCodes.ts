@@ -2,7 +2,8 @@
  * The operations' codes in the binary envelope (PROTOCOL.md §1) and ids in DOIP v2.0 (PROTOCOL.md §2).
  *
  * The binary envelope names an operation by its code, or by the `operation` name in its first metadata block, as
- * the upstream Python client sends it. `delete` (0x0a) is ours: the upstream server has no delete.
+ * the upstream Python client sends it. `delete` (0x0a) and `versions` (0x0b) are ours: the upstream server has
+ * neither.
  *
  * @since 0.1.0
  */
@@ -23,13 +24,17 @@ export const OperationCode = {
   purge: 0x07,
   create: 0x08,
   search: 0x09,
-  delete: 0x0a
+  delete: 0x0a,
+  versions: 0x0b
 } as const
 
 /**
- * The DOIP v2.0 operation ids. The first seven are DOIP's own; invoke, purge, describe and watch are this server's
- * extended operations. Watch has no binary code: its answer streams for as long as the client watches, which only
- * DOIP v2.0 can carry. Neither DOIP nor Cordra has an operation for it; its id has the form of ours beside it.
+ * The DOIP v2.0 operation ids. The first seven are DOIP's own; invoke, purge, describe, versions and watch are this
+ * server's extended operations. Cordra lists versions as `20.DOIP/Op.Versions.Get`, but its versions are objects of
+ * their own (copies with their own ids, made by `Versions.Publish`), where ours are commits read with retrieve's
+ * `version`: the id says so, in the form of ours beside it. Watch has no binary code: its answer streams for as long
+ * as the client watches, which only DOIP v2.0 can carry; neither DOIP nor Cordra has such an operation, and its id
+ * too has the form of ours.
  *
  * @category models
  * @since 0.1.0
@@ -45,6 +50,7 @@ export const DoipOperationId = {
   invoke: "0.DOIP/Op.Invoke",
   purge: "0.DOIP/Op.Purge",
   describe: "0.DOIP/Op.Describe",
+  versions: "0.DOIP/Op.Versions",
   watch: "0.DOIP/Op.Watch"
 } as const
 

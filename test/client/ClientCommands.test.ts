@@ -190,6 +190,52 @@ layer(layerServer(), { excludeTestServices: true })("the client commands", (it) 
       assert.strictEqual(jsonAnswer(yield* doip("binary", "delete", "Q81", "--json")).objectId, "Q81")
     }))
 
+  it.effect("history lists the versions one a line (--json: one JSON object a line); retrieve --version reads one", () =>
+    Effect.gen(function*() {
+      const dir = yield* folder()
+      writeFileSync(join(dir, "a1"), "first words")
+      writeFileSync(join(dir, "a2"), "second words, longer")
+      const created = yield* doip("binary", "create", "--id", "Q90", "--element", `a.txt=${join(dir, "a1")}:text/plain`)
+      assert.strictEqual(created.code, 0, created.stderr)
+      const updated = yield* doip("doip2", "update", "Q90", "--component", "a.txt", "--input", join(dir, "a2"), "--media-type", "text/plain")
+      assert.strictEqual(updated.code, 0, updated.stderr)
+
+      for (const protocol of ["binary", "doip2"] as const) {
+        const listed = yield* doip(protocol, "history", "Q90")
+        assert.strictEqual(listed.code, 0, listed.stderr)
+        assert.strictEqual(listed.stderr, "")
+        const lines = listed.stdout.split("\n")
+        assert.strictEqual(lines.pop(), "", "every line ends")
+        assert.strictEqual(lines.length, 2, listed.stdout)
+        assert.match(lines[0]!, /^[0-9a-f]{64}  \d{4}-\d\d-\d\dT[\d:.]+Z  token  update  ~a\.txt  update Q90$/)
+        assert.match(lines[1]!, /^[0-9a-f]{64}  \S+  token  create  \+a\.txt \(description added\)  create Q90$/)
+      }
+      const json = yield* doip("doip2", "history", "Q90", "--json")
+      assert.strictEqual(json.code, 0, json.stderr)
+      const versions = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
+      assert.deepStrictEqual(versions.map((v) => [v.operation, v.author, v.components]), [
+        ["update", "token", { added: [], changed: ["a.txt"], removed: [] }],
+        ["create", "token", { added: ["a.txt"], changed: [], removed: [] }]
+      ])
+      const [newer, older] = versions.map((v) => v.id as string)
+
+      const old = yield* doip("binary", "retrieve", "Q90", "--component", "a.txt", "--version", older!)
+      assert.deepStrictEqual([old.code, old.stdout], [0, "first words"], old.stderr)
+      const saved = yield* doip("doip2", "retrieve", "Q90", "--component", "a.txt", "--version", newer!, "-o", join(dir, "out"))
+      assert.strictEqual(saved.code, 0, saved.stderr)
+      assert.strictEqual(readFileSync(join(dir, "out"), "utf8"), "second words, longer")
+      // without --component, the manifest as it was
+      const manifest = jsonAnswer(yield* doip("binary", "retrieve", "Q90", "--version", older!, "--json"))
+      assert.deepStrictEqual(manifest.kernel["fdo:hasComponent"].map((c: any) => [c.componentId, c.size]), [["a.txt", 11]])
+      assert.strictEqual(manifest.provenance["fdo:commit"], older)
+
+      assertFailure(
+        yield* doip("binary", "retrieve", "Q90", "--component", "a.txt", "--version", "0".repeat(64)),
+        new RegExp(`^error: NotFoundError: version ${"0".repeat(64)} does not exist$`)
+      )
+      assertFailure(yield* doip("doip2", "history", "Q999"), /^error: NotFoundError: object Q999 does not exist$/)
+    }))
+
   it.effect("without --json: answers pretty, notes on stderr; --quiet drops the notes", () =>
     Effect.gen(function*() {
       yield* seed("Q82", "a.txt", "alpha", "text/plain")

@@ -62,6 +62,47 @@ for (const protocol of ["binary", "doip2"] as const) {
           assert.strictEqual(refusal._tag, "NotFoundError")
           assert.deepStrictEqual(yield* (yield* Storage).list("Q777"), [])
         }))
+
+      it.effect("have versions: at one, the façade's manifest with the components storage held then", () =>
+        Effect.gen(function*() {
+          const objectId = protocol === "binary" ? "Q4242" : "Q4243"
+          const client = yield* DoipClient.DoipClient
+          yield* client.updateComponent(objectId, "fulltext.pdf", new TextEncoder().encode("%PDF-1.4 revised"), "application/pdf")
+          yield* client.updateComponent(objectId, "notes.txt", new TextEncoder().encode("n"), "text/plain")
+          const versions = yield* client.versions(objectId)
+          assert.deepStrictEqual(versions.map((v) => v.components), [
+            { added: ["notes.txt"], changed: [], removed: [] },
+            { added: [], changed: ["fulltext.pdf"], removed: [] },
+            { added: ["fulltext.pdf"], changed: [], removed: [] }
+          ])
+          const first = versions[2]!.id
+          const answer = yield* client.retrieve(objectId, { version: first })
+          const manifest = (protocol === "binary" ? answer : (answer["attributes"] as any)["content"]) as Record<string, any>
+          // the façade's own parts, as it serves them now
+          assert.strictEqual(manifest["profile"]["name"], `Paper ${objectId}`)
+          assert.strictEqual(manifest["kernel"]["digitalObjectType"], "https://fdo.portal.mardi4nfdi.de/fdo/types/ScholarlyArticle")
+          // storage's, as they were
+          assert.deepStrictEqual(
+            (manifest["kernel"]["fdo:hasComponent"] as Array<any>).map((c) => [c.componentId, c.mediaType, c.size]),
+            [["fulltext.pdf", "application/pdf", 18]]
+          )
+          assert.strictEqual(manifest["provenance"]["fdo:commit"], first)
+          assert.strictEqual(yield* contentOf(objectId, "fulltext.pdf"), "%PDF-1.4 revised")
+        }))
+
+      it.effect("an object the façade serves with nothing stored has no versions, and none can be read", () =>
+        Effect.gen(function*() {
+          const client = yield* DoipClient.DoipClient
+          // each wire has a server of its own: the other wire's object was never written here
+          const [objectId, written] = protocol === "binary" ? ["Q4243", "Q4242"] : ["Q4242", "Q4243"]
+          assert.deepStrictEqual(yield* client.versions(objectId), [])
+          const version = (yield* client.versions(written))[0]!.id
+          const refused = yield* Effect.flip(client.retrieve(objectId, { version }))
+          assert.deepStrictEqual([refused._tag, refused.message], [
+            "NotFoundError",
+            `object ${objectId} does not exist at version ${version}`
+          ])
+        }))
     }
   )
 }

@@ -33,7 +33,7 @@ for (const backend of backends) {
           assert.strictEqual(hello["server"], "effect-doip-test")
           assert.deepStrictEqual(hello["availableOperations"], {
             hello: 1, retrieve: 2, update: 3, list_operations: 4, invoke: 5, purge: 7, describe: 6, create: 8, search: 9,
-            delete: 10
+            delete: 10, versions: 11
           })
           assert.deepStrictEqual(yield* client.listOps(), Object.keys(hello["availableOperations"] as object))
         }))

@@ -5,8 +5,9 @@
  * **Details**
  *
  * - HTTP Basic auth on every call but `GET /healthcheck`; a wrong key answers 401 `{"message": …}`.
- * - Each branch has a head commit and a staging area (writes, and tombstones from `DELETE`). A ref is a branch (its
- *   staged view, as lakeFS reads it), `branch@` (the branch's last commit only) or a commit id.
+ * - Each branch has a head commit and a staging area (writes, and tombstones from `DELETE`). A ref is resolved as
+ *   lakeFS resolves it: a commit id (or a unique prefix of one), a branch (its staged view), `branch@` (the branch's
+ *   last commit only), with `~N` and `^N` walking to parents. `GET commits/{ref}` reads the commit any ref names.
  * - Uploads take the raw body, chunked or with `Content-Length`, and stream it into a file while hashing it (the ETag
  *   and `checksum` are its MD5); an upload whose connection breaks stages nothing and leaves no file behind.
  * - Reads stream from that file: 200 with the whole object, 206 for a `Range`, 416 for a range past its end.
@@ -215,7 +216,10 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
         return send(res, 200, page(names, (n) => n, url.searchParams, 100, (n) => ({ id: n, commit_id: repo.branches.get(n)!.head })))
       }
       if (kind === "commits" && name !== undefined && what === undefined && method === "GET") {
-        const found = repo.commits.get(name)
+        // any ref, as lakeFS dereferences it (a branch gives its head), but not a branch's staging area
+        const ref = parseRef(repo, name)
+        if (ref === "invalid" || ref?.kind === "staging" && ref.explicit) return send(res, 400, { message: "invalid ref" })
+        const found = ref === undefined ? undefined : repo.commits.get(ref.kind === "commit" ? ref.id : ref.branch.head)
         return found === undefined ? notFound(res) : send(res, 200, commitBody(found))
       }
       if (kind === "refs" && name !== undefined && what === "merge" && sub !== undefined && method === "POST") {
@@ -400,23 +404,21 @@ export const make = (options?: Options): Effect.Effect<LakeFsStandInService, nev
       reply(200, { reference: created.id })
     }
 
-    /** `branch` (staged view), `branch@` (committed only) or a commit id */
+    /** what a ref names (see `parseRef`): a branch's staged view, or a commit's tree */
     const resolve = (repo: Repo, ref: string): Tree | undefined => {
-      const committedOnly = ref.endsWith("@")
-      const branch = repo.branches.get(committedOnly ? ref.slice(0, -1) : ref)
-      if (branch !== undefined) return committedOnly ? repo.commits.get(branch.head)!.tree : viewOf(branch, repo)
-      return committedOnly ? undefined : repo.commits.get(ref)?.tree
+      const parsed = parseRef(repo, ref)
+      if (parsed === undefined || parsed === "invalid") return undefined
+      return parsed.kind === "staging" ? viewOf(parsed.branch, repo) : repo.commits.get(parsed.id)!.tree
     }
 
     const log = (repo: Repo, ref: string, params: URLSearchParams) => {
-      const branch = repo.branches.get(ref.endsWith("@") ? ref.slice(0, -1) : ref)
       const objects = params.getAll("objects")
       const prefixes = params.getAll("prefixes")
       const filtered = objects.length > 0 || prefixes.length > 0
       const touches = (c: Commit) =>
         Array.from(c.changed).some((p) => objects.includes(p) || prefixes.some((prefix) => p.startsWith(prefix)))
       const all: Array<Commit> = []
-      for (let c = repo.commits.get(branch?.head ?? ref); c !== undefined; c = repo.commits.get(c.parents[0] ?? "")) {
+      for (let c = repo.commits.get(commitIdOf(repo, ref) ?? ""); c !== undefined; c = repo.commits.get(c.parents[0] ?? "")) {
         if (!filtered || touches(c)) all.push(c)
       }
       return page(all, (c) => c.id, params, 100, commitBody, false)
@@ -549,9 +551,74 @@ const createRepo = (repos: Map<string, Repo>, name: string, defaultBranch: strin
   return repo
 }
 
-/** the commit a ref names: a branch's head (`branch@` too) or a commit id */
-const commitIdOf = (repo: Repo, ref: string): string | undefined =>
-  repo.branches.get(ref.endsWith("@") ? ref.slice(0, -1) : ref)?.head ?? (repo.commits.has(ref) ? ref : undefined)
+/** the commit a ref names: a branch's head (`branch@` too) or a commit */
+const commitIdOf = (repo: Repo, ref: string): string | undefined => {
+  const parsed = parseRef(repo, ref)
+  return parsed === undefined || parsed === "invalid" ? undefined : parsed.kind === "staging" ? parsed.branch.head : parsed.id
+}
+
+/**
+ * A ref as lakeFS resolves it (`pkg/graveler/ref/resolve_ref.go`, `parse_ref.go`): its base is a full commit id
+ * (which wins over a branch of that name), else a branch, else a unique prefix of a commit id (1 to 63 hex digits;
+ * a prefix two commits share names none). Modifiers follow: `@` (a branch's last commit, without its staged changes;
+ * on a branch only, alone), `$` (a branch's staged view, explicitly), `~N` (the first parent, N times) and `^N` (the Nth
+ * parent); N defaults to 1. A branch without modifiers reads its staged view. `undefined` when nothing is named,
+ * `invalid` for modifiers that do not apply (lakeFS's 400).
+ */
+const parseRef = (
+  repo: Repo,
+  ref: string
+): { readonly kind: "staging"; readonly branch: Branch; readonly explicit: boolean } | {
+  readonly kind: "commit"
+  readonly id: string
+} | undefined | "invalid" => {
+  const split = /^([^~^@$]*)(.*)$/.exec(ref)!
+  const [base, modifiers] = [split[1]!, split[2]!]
+  const mods = Array.from(modifiers.matchAll(/([~^])(\d*)|([@$])/g))
+  if (mods.map((m) => m[0]).join("") !== modifiers) return "invalid"
+  const byHash = /^[a-fA-F0-9]{1,64}$/.test(base) ? commitByPrefix(repo, base) : undefined
+  const branch = repo.branches.get(base)
+  let at: { readonly kind: "staging"; readonly branch: Branch; readonly explicit: boolean } | { readonly kind: "commit"; readonly id: string }
+  if (byHash !== undefined && (byHash === base || branch === undefined)) at = { kind: "commit", id: byHash }
+  else if (branch !== undefined) at = { kind: "staging", branch, explicit: false }
+  else return undefined
+  for (const [, walk, count, mark] of mods) {
+    if (mark !== undefined) {
+      if (at.kind !== "staging" || mods.length !== 1) return "invalid"
+      if (mark === "@") at = { kind: "commit", id: at.branch.head }
+      else at = { ...at, explicit: true }
+      continue
+    }
+    const n = count === "" ? 1 : Number(count)
+    let id = at.kind === "commit" ? at.id : at.branch.head
+    if (walk === "~") {
+      for (let i = 0; i < n; i++) {
+        const parent = repo.commits.get(id)?.parents[0]
+        if (parent === undefined) return undefined
+        id = parent
+      }
+    } else if (n > 0) {
+      const parent = repo.commits.get(id)?.parents[n - 1]
+      if (parent === undefined) return "invalid"
+      id = parent
+    }
+    at = { kind: "commit", id }
+  }
+  return at
+}
+
+/** the one commit whose id starts with `prefix` (the id itself when whole); none when two do */
+const commitByPrefix = (repo: Repo, prefix: string): string | undefined => {
+  if (repo.commits.has(prefix)) return prefix
+  if (prefix.length >= 64) return undefined
+  let found: string | undefined
+  for (const id of repo.commits.keys()) {
+    if (!id.startsWith(prefix)) continue
+    if (found !== undefined) return undefined
+    found = id
+  }
+  return found
+}
 
 /** the tree of the nearest commit that both `a` and `b` descend from (all parents followed, as lakeFS does) */
 const mergeBase = (repo: Repo, a: string, b: string): Tree => {

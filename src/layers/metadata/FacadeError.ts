@@ -20,3 +20,12 @@ export class FacadeError extends Schema.TaggedError<FacadeError>()("FacadeError"
   kind: Schema.Literals(["NotFound", "BadIdentifier", "Unavailable"]),
   message: Schema.String
 }) {}
+
+/**
+ * The `NotFound` of an object that storage did not hold at a version.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const notAtVersion = (objectId: string, version: string): FacadeError =>
+  new FacadeError({ kind: "NotFound", message: `object ${objectId} does not exist at version ${version}` })

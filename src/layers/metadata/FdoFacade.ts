@@ -27,9 +27,10 @@ export type Manifest = Readonly<Record<string, unknown>>
 export class FdoFacade extends Context.Service<FdoFacade, {
   /**
    * the manifest of an object; `NotFound` when there is no such object (a `StorageError` when reading what storage
-   * holds of it fails)
+   * holds of it fails). With `version` (a commit id, see `Storage.at`), the manifest as it was at that commit: made
+   * from what storage held then, never cached; `NotFound` when there is no such version or the object was not there.
    */
-  readonly manifest: (objectId: string) => Effect.Effect<Manifest, FacadeError | StorageError>
+  readonly manifest: (objectId: string, version?: string | undefined) => Effect.Effect<Manifest, FacadeError | StorageError>
   /** a type FDO (`ScholarlyArticle`, `Dataset`, ...); `NotFound` when unknown */
   readonly type: (typeId: string) => Effect.Effect<Manifest, FacadeError>
   /** forgets the cached manifest of an object, so the next `manifest` call reads it afresh */

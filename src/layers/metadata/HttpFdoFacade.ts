@@ -9,6 +9,9 @@
  * concurrent requests for one object share one HTTP call, `purge` evicts an object's manifest and `purgeType`
  * a type FDO.
  *
+ * A manifest at a version (`manifest(objectId, version)`) is the façade's manifest now (the façade keeps no versions)
+ * with the components storage held at that commit: see `lookupAt`.
+ *
  * Errors: 404 is `NotFound`, 400 `BadRequest` (a bad identifier), and 5xx answers, timeouts, connection failures and
  * undecodable answers are `Unavailable` ("metadata service unavailable: ...").
  *
@@ -28,10 +31,11 @@ import type * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { redactUrl } from "../config/Redact.ts"
-import { FacadeError } from "./FacadeError.ts"
+import { FacadeError, notAtVersion } from "./FacadeError.ts"
 import * as ManifestCache from "./internal/manifestCache.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import { describedBy, overlay } from "./ObjectDescription.ts"
+import * as ObjectRecord from "../storage/ObjectRecord.ts"
 import { Storage, type StorageError } from "../storage/Storage.ts"
 
 /**
@@ -193,6 +197,43 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     return overlay(enriched, describedBy(history))
   })
 
+  /**
+   * The manifest at a version. The façade keeps no versions: its manifest now, with the components storage held at
+   * that commit (each with the façade's entry for it, when it has one, and storage's size and checksum then) in place
+   * of its component list, what clients recorded up to then laid over it, and `provenance["fdo:commit"]` naming the
+   * commit that made that state. Components the façade names that storage did not hold then are left out.
+   */
+  const lookupAt = Effect.fnUntraced(function*(objectId: string, version: string) {
+    const snapshot = yield* storage.at(version)
+    const [found, history] = yield* Effect.all([ObjectRecord.find(snapshot, objectId), snapshot.history(objectId)], {
+      concurrency: 2
+    })
+    if (found === undefined) return yield* notAtVersion(objectId, snapshot.commit.id)
+    const json = yield* fetchJson(encodeURIComponent(objectId), `object ${objectId}`)
+    const manifest = yield* decodeManifest(json).pipe(Effect.mapError((error) => badAnswer(`object ${objectId}`, error)))
+    const named = new Map((manifest.kernel?.["fdo:hasComponent"] ?? []).map((c) => [c.componentId, c]))
+    const components = found.components.map((stat) => {
+      const entry = named.get(stat.componentId)
+      return {
+        "@id": `#${stat.componentId}`,
+        ...entry,
+        componentId: stat.componentId,
+        mediaType: entry?.mediaType ?? stat.mediaType,
+        size: stat.size,
+        checksum: stat.checksum
+      }
+    })
+    const provenance = manifest["provenance"]
+    const newest = history[0]
+    return overlay({
+      ...manifest,
+      kernel: { ...manifest.kernel, "fdo:hasComponent": components },
+      ...(newest === undefined ? {} : {
+        provenance: { ...(typeof provenance === "object" && provenance !== null ? provenance : {}), "fdo:commit": newest.id }
+      })
+    } as Manifest, describedBy(history))
+  })
+
   const lookupType = Effect.fnUntraced(function*(typeId: string) {
     const json = yield* fetchJson(`types/${encodeURIComponent(typeId)}`, `type ${typeId}`)
     return (yield* decodeType(json).pipe(Effect.mapError((error) => badAnswer(`type ${typeId}`, error)))) as Manifest
@@ -209,7 +250,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const types = yield* Cache.makeWith(lookupType, cacheOptions)
 
   return FdoFacade.of({
-    manifest: manifests.get,
+    manifest: (objectId, version) => version === undefined ? manifests.get(objectId) : lookupAt(objectId, version),
     type: (typeId) => Cache.get(types, typeId),
     purge: manifests.invalidate,
     purgeType: (typeId) => Cache.invalidate(types, typeId)

@@ -5,14 +5,15 @@
  * come from the object's commit history. Manifests are cached (bounded, with a time to live, checked against the
  * branch's head where several servers share it: `internal/manifestCache.ts`); `purge` evicts one, and concurrent
  * requests for the same object share one derivation. The type FDOs are constants, so there is nothing to
- * purge.
+ * purge. A manifest at a version (`manifest(objectId, version)`) is derived the same way from what storage held at that
+ * commit (`Storage.at`): its components then, and its history up to then; it is not cached.
  *
  * @since 0.1.0
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { FacadeError } from "./FacadeError.ts"
+import { FacadeError, notAtVersion } from "./FacadeError.ts"
 import { describedBy, isRecord, overlay } from "./ObjectDescription.ts"
 import { FdoFacade, type Manifest } from "./FdoFacade.ts"
 import * as ObjectRecord from "../storage/ObjectRecord.ts"
@@ -105,8 +106,18 @@ export const make = Effect.fnUntraced(function*(options?: {
     capacity: options?.capacity ?? 10_000,
     timeToLive: options?.timeToLive ?? "5 minutes"
   })
+  /** the manifest as it was at a version: derived the same way from what storage held then */
+  const deriveAt = (objectId: string, version: string): Effect.Effect<Manifest, FacadeError | StorageError> =>
+    Effect.gen(function*() {
+      const snapshot = yield* storage.at(version)
+      const [found, history] = yield* Effect.all([ObjectRecord.find(snapshot, objectId), snapshot.history(objectId)], {
+        concurrency: 2
+      })
+      if (found === undefined) return yield* notAtVersion(objectId, snapshot.commit.id)
+      return deriveManifest(objectId, found.components, history)
+    })
   return FdoFacade.of({
-    manifest: manifests.get,
+    manifest: (objectId, version) => version === undefined ? manifests.get(objectId) : deriveAt(objectId, version),
     type: (typeId) => {
       const fdo = TypeCatalog.embeddedType(typeId)
       return fdo === undefined

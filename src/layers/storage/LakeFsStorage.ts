@@ -7,7 +7,9 @@
  * a slow client's upload keeps no writer waiting that must stage after it. Reads
  * (`stat`, `read`, `list`, `objects`) use the ref `{branch}@`, the branch's last commit without its staged changes, so
  * a staged write stays invisible until committed, as the contract wants. `history` is the log of commits that changed
- * the object's folder.
+ * the object's folder. `at` reads an earlier commit the same way, through the ref `{commitId}` (after `GET
+ * /commits/{commitId}` has said it exists), and `changes` is the diff of the object's folder between a commit and its
+ * first parent.
  *
  * The server itself never stages on the branch: `writeBranch` gives each change a branch of its own
  * (`doip-write-<time>-<random>`, from the branch's head), on which it stages and commits, and that commit is merged
@@ -95,9 +97,30 @@ import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { randomUUID } from "node:crypto"
 import { redactUrl } from "../config/Redact.ts"
 import * as ObjectId from "./ObjectId.ts"
-import { type CommitInfo, type ComponentStat, type Spooled, Storage, StorageError, type WriteBranch } from "./Storage.ts"
+import {
+  type CommitInfo,
+  type ComponentChange,
+  type ComponentStat,
+  type Snapshot,
+  type Spooled,
+  Storage,
+  StorageError,
+  type WriteBranch
+} from "./Storage.ts"
 import { makeSpooler } from "./internal/spoolFile.ts"
-import { clamp, locate, type Location, measure, notFound, now, openFromStream, parseObject } from "./internal/storageCommon.ts"
+import {
+  clamp,
+  locate,
+  type Location,
+  measure,
+  notFound,
+  notFoundAt,
+  now,
+  openFromStream,
+  parseObject,
+  parseVersion,
+  versionNotFound
+} from "./internal/storageCommon.ts"
 
 /**
  * @category models
@@ -186,7 +209,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   /** the branch with its staged changes */
   const staged = `/refs/${encodeURIComponent(branch)}`
 
-  const failure = (what: string, path?: string) =>
+  const failure = (what: string, path?: string, missing: (path: string) => StorageError = notFound) =>
   (error: HttpClientError.HttpClientError | Schema.SchemaError | Cause.TimeoutError) => {
     if (Cause.isTimeoutError(error)) {
       return new StorageError({
@@ -195,7 +218,7 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       })
     }
     const status = error._tag === "HttpClientError" ? error.response?.status : undefined
-    if (status === 404 && path !== undefined) return notFound(path)
+    if (status === 404 && path !== undefined) return missing(path)
     if (status === 401 || status === 403) {
       return new StorageError({
         kind: "Unauthorized",
@@ -217,16 +240,17 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     url: string,
     urlParams: Record<string, string | ReadonlyArray<string>>,
     what: string,
-    path?: string
+    path?: string,
+    missing?: (path: string) => StorageError
   ): Effect.Effect<S["Type"], StorageError, S["DecodingServices"]> =>
     retrying.get(url, { urlParams }).pipe(
       Effect.flatMap(HttpClientResponse.schemaBodyJson(schema)),
       timed,
-      Effect.mapError(failure(what, path))
+      Effect.mapError(failure(what, path, missing))
     )
 
-  const statAt = (ref: string, path: string) =>
-    getJson(ObjectStats, `${ref}/objects/stat`, { path }, `stat of ${path}`, path)
+  const statAt = (ref: string, path: string, missing?: (path: string) => StorageError) =>
+    getJson(ObjectStats, `${ref}/objects/stat`, { path }, `stat of ${path}`, path, missing)
 
   const exists = (ref: string, path: string) =>
     statAt(ref, path).pipe(
@@ -234,93 +258,168 @@ export const make = Effect.fnUntraced(function*(options: Options) {
       Effect.catchIf((e) => e.kind === "NotFound", () => Effect.succeed(false))
     )
 
-  /** every object under `prefix` in the last commit, following the pagination */
-  const listAll = (prefix: string) =>
-    allPages((after) =>
-      getJson(page(ObjectStats), `${committed}/objects/ls`, { prefix, after, amount: "1000" }, `listing of ${prefix}`)
-    )
-
-  /** the commits that changed `path` (exactly) or anything under `prefix`, newest first */
-  const logOf = (filter: { readonly objects: string } | { readonly prefixes: string }, amount: number) =>
-    allPages(
-      (after) =>
-        getJson(page(LakeFsCommit), `${staged}/commits`, { ...filter, after, amount: String(amount) }, "commit log"),
-      amount === 1 ? 1 : Infinity
-    )
-
-  /** creation date of the last commit that changed `path`, or the object's own mtime when the log has none */
-  const modifiedOf = (path: string, mtime: number) =>
-    Effect.map(logOf({ objects: path }, 1), (commits) => isoDate(commits[0]?.creation_date ?? mtime))
-
-  const checksumOf = (at: Location, object: typeof ObjectStats.Type) =>
-    statAt(committed, checksumPath(at)).pipe(
-      Effect.map((marker) => sha256Of(marker) ?? `md5:${object.checksum}`),
-      Effect.catchIf((e) => e.kind === "NotFound", () => Effect.succeed(`md5:${object.checksum}`))
-    )
-
-  const componentStat = (at: Location, object: typeof ObjectStats.Type, checksum: string) =>
-    Effect.map(modifiedOf(at.path, object.mtime), (modified): ComponentStat => ({
-      ...at,
-      size: object.size_bytes,
-      mediaType: object.content_type ?? "application/octet-stream",
-      checksum,
-      modified
-    }))
-
-  const stat = Effect.fnUntraced(function*(objectId: string, componentId: string) {
-    const at = yield* locate(objectId, componentId)
-    const object = yield* statAt(committed, at.path)
-    return yield* componentStat(at, object, yield* checksumOf(at, object))
-  })
-
   /** reads that end with the scope that opened them: lakeFS's answer is aborted then, read to its end or not */
   const scoped = retrying.pipe(HttpClient.withScope)
 
   /**
-   * The content of the committed object at `path`, of `size` bytes, from `start` to `end` (exclusive), once lakeFS
-   * has answered 200 (a 404 is `NotFound`, a 5xx `Unavailable`, after the retries): its body, each piece of which
-   * must come within the timeout.
+   * The reads of the commit `ref` names (`{branch}@`, the branch's last commit; or a commit id), with its log read at
+   * `logRef` (the branch, or that commit); a component that is not there is `missing(path)`.
    */
-  const contentAt = (path: string, size: number, [start, end]: readonly [number, number]) => {
-    const what = `read of ${path}`
-    if (start >= end) return Effect.succeed(Stream.empty)
-    const request = HttpClientRequest.get(`${committed}/objects`, { urlParams: { path } }).pipe(
-      start === 0 && end === size ? (r) => r : HttpClientRequest.setHeader("range", `bytes=${start}-${end - 1}`)
-    )
-    return scoped.execute(request).pipe(
-      timed,
-      Effect.mapError(failure(what, path)),
-      Effect.map((response) =>
-        response.stream.pipe(
-          Stream.mapError(failure(what, path)),
-          // per piece, not for the whole body: a large component may take long, but never stall
-          Stream.timeoutOrElse({
-            duration: timeout,
-            orElse: () => Stream.fail(failure(what, path)(new Cause.TimeoutError()))
-          })
+  const readerAt = (ref: string, logRef: string, missing: (path: string) => StorageError = notFound) => {
+    /** every object under `prefix`, following the pagination */
+    const listAll = (prefix: string) =>
+      allPages((after) =>
+        getJson(page(ObjectStats), `${ref}/objects/ls`, { prefix, after, amount: "1000" }, `listing of ${prefix}`)
+      )
+
+    /** the commits that changed `path` (exactly) or anything under `prefix`, newest first */
+    const logOf = (filter: { readonly objects: string } | { readonly prefixes: string }, amount: number) =>
+      allPages(
+        (after) =>
+          getJson(page(LakeFsCommit), `${logRef}/commits`, { ...filter, after, amount: String(amount) }, "commit log"),
+        amount === 1 ? 1 : Infinity
+      )
+
+    /** creation date of the last commit that changed `path`, or the object's own mtime when the log has none */
+    const modifiedOf = (path: string, mtime: number) =>
+      Effect.map(logOf({ objects: path }, 1), (commits) => isoDate(commits[0]?.creation_date ?? mtime))
+
+    const checksumOf = (at: Location, object: typeof ObjectStats.Type) =>
+      statAt(ref, checksumPath(at)).pipe(
+        Effect.map((marker) => sha256Of(marker) ?? `md5:${object.checksum}`),
+        Effect.catchIf((e) => e.kind === "NotFound", () => Effect.succeed(`md5:${object.checksum}`))
+      )
+
+    const componentStat = (at: Location, object: typeof ObjectStats.Type, checksum: string) =>
+      Effect.map(modifiedOf(at.path, object.mtime), (modified): ComponentStat => ({
+        ...at,
+        size: object.size_bytes,
+        mediaType: object.content_type ?? "application/octet-stream",
+        checksum,
+        modified
+      }))
+
+    const stat = Effect.fnUntraced(function*(objectId: string, componentId: string) {
+      const at = yield* locate(objectId, componentId)
+      const object = yield* statAt(ref, at.path, missing)
+      return yield* componentStat(at, object, yield* checksumOf(at, object))
+    })
+
+    /**
+     * The content of the committed object at `path`, of `size` bytes, from `start` to `end` (exclusive), once lakeFS
+     * has answered 200 (a 404 is `NotFound`, a 5xx `Unavailable`, after the retries): its body, each piece of which
+     * must come within the timeout.
+     */
+    const contentAt = (path: string, size: number, [start, end]: readonly [number, number]) => {
+      const what = `read of ${path}`
+      if (start >= end) return Effect.succeed(Stream.empty)
+      const request = HttpClientRequest.get(`${ref}/objects`, { urlParams: { path } }).pipe(
+        start === 0 && end === size ? (r) => r : HttpClientRequest.setHeader("range", `bytes=${start}-${end - 1}`)
+      )
+      return scoped.execute(request).pipe(
+        timed,
+        Effect.mapError(failure(what, path, missing)),
+        Effect.map((response) =>
+          response.stream.pipe(
+            Stream.mapError(failure(what, path, missing)),
+            // per piece, not for the whole body: a large component may take long, but never stall
+            Stream.timeoutOrElse({
+              duration: timeout,
+              orElse: () => Stream.fail(failure(what, path)(new Cause.TimeoutError()))
+            })
+          )
         )
       )
-    )
+    }
+
+    /** `[start, end)` of the committed component and its location, or the `NotFound` of its stat */
+    const extentOf = (objectId: string, componentId: string, range: { start: number; end: number } | undefined) =>
+      Effect.flatMap(locate(objectId, componentId), (at) =>
+        Effect.map(statAt(ref, at.path, missing), (object) => ({
+          at,
+          size: object.size_bytes,
+          extent: clamp(object.size_bytes, range)
+        })))
+
+    const read = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
+      Stream.unwrap(
+        Effect.flatMap(extentOf(objectId, componentId, range), ({ at, extent, size }) => contentAt(at.path, size, extent))
+      )
+
+    const open = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
+      Effect.gen(function*() {
+        const { at, extent: [start, end], size } = yield* extentOf(objectId, componentId, range)
+        return yield* openFromStream(end - start, yield* contentAt(at.path, size, [start, end]))
+      })
+
+    const list = Effect.fnUntraced(function*(objectId: string) {
+      const id = yield* parseObject(objectId)
+      const prefix = ObjectId.componentsPrefix(id)
+      const [objects, markers] = yield* Effect.all([listAll(prefix), listAll(`${ObjectId.shard(id)}/checksums/`)], {
+        concurrency: 2
+      })
+      const sums = new Map(markers.map((m) => [m.path.slice(m.path.lastIndexOf("/") + 1), sha256Of(m)]))
+      const components = objects.filter((o) =>
+        !o.path.slice(prefix.length).includes("/") && !ObjectId.isReserved(o.path.slice(prefix.length))
+      )
+      return yield* Effect.forEach(components, (object) => {
+        const componentId = object.path.slice(prefix.length)
+        const at = { objectId: id, componentId, path: object.path }
+        return componentStat(at, object, sums.get(componentId) ?? `md5:${object.checksum}`)
+      }, { concurrency: 8 })
+    })
+
+    const history = (objectId: string) =>
+      Effect.flatMap(parseObject(objectId), (id) =>
+        Effect.map(logOf({ prefixes: `${ObjectId.shard(id)}/` }, 1000), (commits) => commits.map(commitInfo)))
+
+    return { stat, open, read, list, history, listAll }
   }
 
-  /** `[start, end)` of the committed component and its location, or the `NotFound` of its stat */
-  const extentOf = (objectId: string, componentId: string, range: { start: number; end: number } | undefined) =>
-    Effect.flatMap(locate(objectId, componentId), (at) =>
-      Effect.map(statAt(committed, at.path), (object) => ({
-        at,
-        size: object.size_bytes,
-        extent: clamp(object.size_bytes, range)
-      })))
+  /** the branch's last commit */
+  const current = readerAt(committed, staged)
 
-  const read = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
-    Stream.unwrap(
-      Effect.flatMap(extentOf(objectId, componentId, range), ({ at, extent, size }) => contentAt(at.path, size, extent))
-    )
-
-  const open = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
+  /** what the commit `version` holds; `NotFound` when lakeFS has no such commit */
+  const at = (version: string): Effect.Effect<Snapshot, StorageError> =>
     Effect.gen(function*() {
-      const { at, extent: [start, end], size } = yield* extentOf(objectId, componentId, range)
-      return yield* openFromStream(end - start, yield* contentAt(at.path, size, [start, end]))
+      const id = yield* parseVersion(version)
+      const commit = yield* commitById(id, () => versionNotFound(id))
+      // lakeFS takes a commit id as a ref; the one it answered with, as a 64-digit id, names no branch
+      const ref = `/refs/${encodeURIComponent(commit.id)}`
+      const { history, list, open, read, stat } = readerAt(ref, ref, (path) => notFoundAt(path, commit.id))
+      return { commit, stat, open, read, list, history }
+    })
+
+  /**
+   * What `commit` changed of the object, against its first parent: the diff of the object's folder between the two
+   * (one call a page); for a first commit, everything it holds there.
+   */
+  const changes = (objectId: string, commit: CommitInfo) =>
+    Effect.gen(function*() {
+      const id = yield* parseObject(objectId)
+      const version = yield* parseVersion(commit.id)
+      const prefix = ObjectId.componentsPrefix(id)
+      const parent = commit.parents[0]
+      const ref = `/refs/${encodeURIComponent(version)}`
+      const entries = parent === undefined
+        ? (yield* readerAt(ref, ref).listAll(prefix)).map((object) => ({ path: object.path, type: "added" }))
+        : yield* allPages((after) =>
+          getJson(
+            page(DiffEntry),
+            `/refs/${encodeURIComponent(parent)}/diff/${encodeURIComponent(version)}`,
+            { prefix, after, amount: "1000", type: "two_dot" },
+            `diff of ${id} in commit ${version}`,
+            version,
+            () => versionNotFound(version)
+          )
+        )
+      const out: Array<ComponentChange> = []
+      for (const entry of entries) {
+        const componentId = entry.path.slice(prefix.length)
+        if (!entry.path.startsWith(prefix) || componentId === "" || componentId.includes("/")) continue
+        out.push({ componentId, change: entry.type === "added" || entry.type === "removed" ? entry.type : "changed" })
+      }
+      return out.sort((a, b) => (a.componentId < b.componentId ? -1 : a.componentId > b.componentId ? 1 : 0))
     })
 
   /**
@@ -482,29 +581,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const spool: Storage["Service"]["spool"] = (content, writeOptions) => spooler.spool(content, writeOptions)
   const main = onBranch(branch)
 
-  const list = Effect.fnUntraced(function*(objectId: string) {
-    const id = yield* parseObject(objectId)
-    const prefix = ObjectId.componentsPrefix(id)
-    const [objects, markers] = yield* Effect.all([listAll(prefix), listAll(`${ObjectId.shard(id)}/checksums/`)], {
-      concurrency: 2
-    })
-    const sums = new Map(markers.map((m) => [m.path.slice(m.path.lastIndexOf("/") + 1), sha256Of(m)]))
-    const components = objects.filter((o) =>
-      !o.path.slice(prefix.length).includes("/") && !ObjectId.isReserved(o.path.slice(prefix.length))
-    )
-    return yield* Effect.forEach(components, (object) => {
-      const componentId = object.path.slice(prefix.length)
-      const at = { objectId: id, componentId, path: object.path }
-      return componentStat(at, object, sums.get(componentId) ?? `md5:${object.checksum}`)
-    }, { concurrency: 8 })
-  })
-
-  const history = (objectId: string) =>
-    Effect.flatMap(parseObject(objectId), (id) =>
-      Effect.map(logOf({ prefixes: `${ObjectId.shard(id)}/` }, 1000), (commits) => commits.map(commitInfo)))
-
   const objects = () =>
-    Effect.map(listAll(""), (all) => {
+    Effect.map(current.listAll(""), (all) => {
       const ids = new Set<string>()
       for (const object of all) {
         const match = /^\d{2}\/\d{2}\/\d{2}\/(Q\d+)\/components\/[^/]+$/.exec(object.path)
@@ -609,8 +687,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     )
 
   /** the commit `id` of the repository, for the merge's answer, which names only it */
-  const commitById = (id: string) =>
-    getJson(LakeFsCommit, `/commits/${encodeURIComponent(id)}`, {}, `reading commit ${id}`).pipe(Effect.map(commitInfo))
+  const commitById = (id: string, missing?: () => StorageError) =>
+    getJson(LakeFsCommit, `/commits/${encodeURIComponent(id)}`, {}, `reading commit ${id}`, missing === undefined ? undefined : id, missing).pipe(
+      Effect.map(commitInfo)
+    )
 
   /**
    * Merges the write branch `name` into the branch as one squashed commit carrying `message` and `metadata` (and a
@@ -752,9 +832,9 @@ export const make = Effect.fnUntraced(function*(options: Options) {
 
   return Storage.of({
     branch,
-    stat: flow(stat, logged),
-    open: flow(open, Effect.tapError(warnOnce)),
-    read: flow(read, Stream.tapError(warnOnce)),
+    stat: flow(current.stat, logged),
+    open: flow(current.open, Effect.tapError(warnOnce)),
+    read: flow(current.read, Stream.tapError(warnOnce)),
     // a failure of the content itself (the caller's error) is not lakeFS's
     write: (objectId, componentId, mediaType, content, writeOptions) =>
       Effect.tapError(
@@ -769,9 +849,11 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     writeBranch,
     versions: { head: Effect.tapError(head, warnOnce), changedBetween: flow(changedBetween, logged) },
     reset: flow(main.reset, logged),
-    list: flow(list, logged),
-    history: flow(history, logged),
-    objects: flow(objects, logged)
+    list: flow(current.list, logged),
+    history: flow(current.history, logged),
+    objects: flow(objects, logged),
+    at: flow(at, logged),
+    changes: flow(changes, logged)
   })
 })
 

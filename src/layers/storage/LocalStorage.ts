@@ -10,6 +10,9 @@
  * - `refs/heads/<branch>`: the id of the branch's head commit.
  * - `tmp/`: files being written, and spooled content (`spool`) waiting to be staged; emptied on start.
  *
+ * Since a commit file holds its whole tree and no blob is ever deleted, every commit stays readable (`at`): its
+ * file gives the tree, the blobs the bytes.
+ *
  * **Details**
  *
  * Every file outside `tmp/` appears by an atomic `rename` of a finished, fsync'd temp file, followed by an fsync of
@@ -41,24 +44,30 @@ import {
   type CommitInfo,
   type ComponentStat,
   type OpenComponent,
+  type Snapshot,
   type Spooled,
   Storage,
   StorageError,
+  type StorageReader,
   type WriteOptions
 } from "./Storage.ts"
 import {
+  changesIn,
   clamp,
   invalidPath,
   locate,
   type Location,
   makeStagingArea,
   notFound,
+  notFoundAt,
   now,
   orUnavailable,
   parseObject,
+  parseVersion,
   spoolThenStage,
   type Tree as BranchTree,
-  unavailable
+  unavailable,
+  versionNotFound
 } from "./internal/storageCommon.ts"
 import { makeSpooler, type SpoolFile } from "./internal/spoolFile.ts"
 
@@ -99,12 +108,6 @@ export const make = Effect.fnUntraced(function*(options: Options) {
   const staged = makeStagingArea<StagedWrite>()
   /** newest first; read from disk on the first `history` call, then kept up to date by `commit` */
   let log: ReadonlyArray<Summary> | undefined
-
-  const committed = (objectId: string, componentId: string) =>
-    Effect.flatMap(locate(objectId, componentId), (at) => {
-      const entry = head.tree.get(at.objectId)?.get(at.componentId)
-      return entry === undefined ? Effect.fail(notFound(at.path)) : Effect.succeed({ at, entry })
-    })
 
   const spool = <E>(
     content: Stream.Stream<Uint8Array, E>,
@@ -158,17 +161,94 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     log !== undefined ? Effect.succeed(log) : Effect.map(disk.walk(head.id), (walked) => (log = walked))
   ))
 
+  /** the reads of the tree `tree()` gives, with the history `commits` gives (newest first) */
+  const reader = (
+    tree: () => Tree,
+    commits: Effect.Effect<ReadonlyArray<Summary>, StorageError>,
+    version?: string
+  ): StorageReader => {
+    const committed = (objectId: string, componentId: string) =>
+      Effect.flatMap(locate(objectId, componentId), (at) => {
+        const entry = tree().get(at.objectId)?.get(at.componentId)
+        return entry === undefined
+          ? Effect.fail(version === undefined ? notFound(at.path) : notFoundAt(at.path, version))
+          : Effect.succeed({ at, entry })
+      })
+    return {
+      stat: (objectId, componentId) =>
+        Effect.map(committed(objectId, componentId), ({ at, entry }) => toStat(at, entry, disk.cachedBlob(entry.blob, entry.size))),
+      open: (objectId, componentId, range) =>
+        Effect.flatMap(committed(objectId, componentId), ({ entry }) => disk.openBlob(entry.blob, entry.size, clamp(entry.size, range))),
+      read: (objectId, componentId, range) =>
+        Stream.unwrap(Effect.map(
+          committed(objectId, componentId),
+          ({ entry }) => disk.readBlob(entry.blob, clamp(entry.size, range))
+        )),
+      list: (objectId) =>
+        Effect.map(parseObject(objectId), (id) =>
+          Array.from(tree().get(id) ?? [], ([componentId, entry]) =>
+            toStat({ objectId: id, componentId, path: ObjectId.componentPath(id, componentId) }, entry))
+            .filter((stat) => !ObjectId.isReserved(stat.componentId))
+            .sort((a, b) => compare(a.componentId, b.componentId))),
+      history: (objectId) =>
+        Effect.flatMap(parseObject(objectId), (id) =>
+          Effect.map(commits, (log) => log.filter((c) => c.objects.has(id)).map((c) => c.info)))
+    }
+  }
+
+  /** commit files read lately, parsed: they never change */
+  const parsed = new Map<string, Parsed>()
+  /** the commit `id` with its tree; `NotFound` when the store has no such commit */
+  const loadCommit = (id: string): Effect.Effect<Parsed, StorageError> =>
+    Effect.suspend(() => {
+      const cached = parsed.get(id)
+      if (cached !== undefined) return Effect.succeed(cached)
+      // the head's tree is in memory already (a commit may move the head meanwhile: this one is read)
+      const current = head
+      if (id === current.id) return Effect.map(disk.readCommit(id), (file) => remember(file, current.tree))
+      return Effect.gen(function*() {
+        if (!(yield* disk.hasCommit(id))) return yield* versionNotFound(id)
+        const file = yield* disk.readCommit(id)
+        return remember(file, yield* unflatten(file.tree, disk.commitPath(id)))
+      })
+    })
+  const remember = (file: CommitFile, tree: Tree): Parsed => {
+    const entry: Parsed = { info: summarize(file, file.changes).info, changes: file.changes, tree }
+    parsed.set(file.id, entry)
+    // a few trees at most: each holds the whole branch
+    for (const oldest of parsed.keys()) {
+      if (parsed.size <= PARSED_COMMITS) break
+      parsed.delete(oldest)
+    }
+    return entry
+  }
+
+  const at = (version: string): Effect.Effect<Snapshot, StorageError> =>
+    Effect.gen(function*() {
+      const id = yield* parseVersion(version)
+      const commit = yield* loadCommit(id)
+      // the branch's own commits are in its log; another branch's are walked from the commit
+      const commits = Effect.flatMap(loadLog, (log) => {
+        const index = log.findIndex((c) => c.info.id === id)
+        return index === -1 ? disk.walk(id) : Effect.succeed(log.slice(index))
+      })
+      return { commit: commit.info, ...reader(() => commit.tree, commits, id) }
+    })
+
+  const changes = (objectId: string, commit: CommitInfo) =>
+    Effect.gen(function*() {
+      const id = yield* parseObject(objectId)
+      const made = yield* loadCommit(yield* parseVersion(commit.id))
+      const parent = made.info.parents[0]
+      const before = parent === undefined ? new Map() : (yield* loadCommit(parent)).tree
+      return changesIn(id, made.changes, before, made.tree)
+    })
+
   return Storage.of({
     branch,
-    stat: (objectId, componentId) =>
-      Effect.map(committed(objectId, componentId), ({ at, entry }) => toStat(at, entry, disk.cachedBlob(entry.blob, entry.size))),
-    open: (objectId, componentId, range) =>
-      Effect.flatMap(committed(objectId, componentId), ({ entry }) => disk.openBlob(entry.blob, entry.size, clamp(entry.size, range))),
-    read: (objectId, componentId, range) =>
-      Stream.unwrap(Effect.map(
-        committed(objectId, componentId),
-        ({ entry }) => disk.readBlob(entry.blob, clamp(entry.size, range))
-      )),
+    ...reader(() => head.tree, loadLog),
+    at,
+    changes,
     write,
     spool,
     stage,
@@ -182,15 +262,6 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     reset: (objectId, componentId) =>
       Effect.flatMap(locate(objectId, componentId), (at) =>
         lock.withPermit(Effect.sync(() => staged.reset(at)))),
-    list: (objectId) =>
-      Effect.map(parseObject(objectId), (id) =>
-        Array.from(head.tree.get(id) ?? [], ([componentId, entry]) =>
-          toStat({ objectId: id, componentId, path: ObjectId.componentPath(id, componentId) }, entry))
-          .filter((stat) => !ObjectId.isReserved(stat.componentId))
-          .sort((a, b) => compare(a.componentId, b.componentId))),
-    history: (objectId) =>
-      Effect.flatMap(parseObject(objectId), (id) =>
-        Effect.map(loadLog, (log) => log.filter((c) => c.objects.has(id)).map((c) => c.info))),
     objects: () =>
       Effect.sync(() => Array.from(head.tree.keys()).sort((a, b) => compare(ObjectId.shard(a), ObjectId.shard(b))))
   })
@@ -252,6 +323,18 @@ interface Summary {
   /** the objects whose folders the commit changed */
   readonly objects: ReadonlySet<string>
 }
+
+/** a commit file read for `at` or `changes` */
+interface Parsed {
+  readonly info: CommitInfo
+  /** the storage paths it changed */
+  readonly changes: ReadonlyArray<string>
+  /** the branch after it */
+  readonly tree: Tree
+}
+
+/** how many parsed commit files are kept */
+const PARSED_COMMITS = 8
 
 
 /** All file system work, with every failure turned into `Unavailable` naming the path. */
@@ -409,6 +492,11 @@ const makeDisk = (fs: FileSystem.FileSystem, root: string, branch: string, small
         Stream.mapError((cause) => unavailable("read", path, cause))
       )
     },
+
+    readCommit,
+    commitPath,
+    /** whether the store has the commit `id` (a checked commit id) */
+    hasCommit: (id: string) => orUnavailable("read", commitPath(id))(fs.exists(commitPath(id))),
 
     writeCommit: (commit: CommitFile) => replaceFile(commitPath(commit.id), JSON.stringify(commit)),
     writeRef: (id: string) => replaceFile(ref, `${id}\n`)

@@ -2,7 +2,7 @@
  * An in-memory `Storage` for tests, with the same semantics as the on-disk and lakeFS layers.
  *
  * Writes and removals are staged and invisible until `commit`; `reset` drops one staged change; a commit with nothing
- * staged fails with `NoChanges`. Contents are kept as copies of the incoming chunks, because callers may hand out
+ * staged fails with `NoChanges`. Every commit keeps the tree it made, so `at` reads any of them. Contents are kept as copies of the incoming chunks, because callers may hand out
  * views of buffers they reuse (socket reads). Reads hand out views of those copies: treat them as read-only. Spooled
  * content waits in memory too, since it ends up there anyway. Nothing survives the layer.
  *
@@ -19,19 +19,24 @@ import {
   type Spooled,
   Storage,
   StorageError,
+  type StorageReader,
   type WriteOptions
 } from "./Storage.ts"
 import {
+  changesIn,
   clamp,
   locate,
   makeStagingArea,
   measure,
   notFound,
+  notFoundAt,
   now,
   openFromStream,
   parseObject,
+  parseVersion,
   spoolThenStage,
-  type Tree
+  type Tree,
+  versionNotFound
 } from "./internal/storageCommon.ts"
 
 /**
@@ -59,14 +64,7 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
     let head: Tree<Stored> = new Map()
     const staged = makeStagingArea<Stored>()
     /** newest first */
-    const log: Array<{ readonly info: CommitInfo; readonly objects: ReadonlySet<string> }> = []
-
-    const committed = Effect.fnUntraced(function*(objectId: string, componentId: string) {
-      const at = yield* locate(objectId, componentId)
-      const stored = head.get(at.objectId)?.get(at.componentId)
-      if (stored === undefined) return yield* notFound(at.path)
-      return stored
-    })
+    const log: Array<LogEntry> = []
 
     /** the chunks of spooled content; the content lives here, not in what callers hold */
     const spooled = new WeakMap<Spooled, ReadonlyArray<Uint8Array>>()
@@ -109,25 +107,53 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
         creationDate
       }
       const objects = staged.objects()
+      const paths = staged.paths()
       head = staged.apply(head, ({ chunks, stat }) => ({ stat: { ...stat, modified: creationDate }, chunks }))
       staged.clear()
-      log.unshift({ info, objects })
+      log.unshift({ info, objects, paths, tree: head })
       return info
     })
 
+    /** the reads of the tree `tree()` gives, whose history starts at `log[from()]` */
+    const reader = (tree: () => Tree<Stored>, from: () => number, version?: string): StorageReader => {
+      const committed = Effect.fnUntraced(function*(objectId: string, componentId: string) {
+        const at = yield* locate(objectId, componentId)
+        const stored = tree().get(at.objectId)?.get(at.componentId)
+        if (stored === undefined) return yield* (version === undefined ? notFound(at.path) : notFoundAt(at.path, version))
+        return stored
+      })
+      return {
+        stat: (objectId, componentId) => Effect.map(committed(objectId, componentId), (stored) => stored.stat),
+        open: (objectId, componentId, range) =>
+          Effect.flatMap(committed(objectId, componentId), (stored) => {
+            const [start, end] = clamp(stored.stat.size, range)
+            return openFromStream(end - start, Stream.fromArray(slice(stored.chunks, [start, end])))
+          }),
+        read: (objectId, componentId, range) =>
+          Stream.unwrap(Effect.map(
+            committed(objectId, componentId),
+            (stored) => Stream.fromArray(slice(stored.chunks, clamp(stored.stat.size, range)))
+          )),
+        list: (objectId) =>
+          Effect.map(parseObject(objectId), (id) =>
+            Array.from(tree().get(id)?.values() ?? [], (stored) => stored.stat)
+              .filter((stat) => !ObjectId.isReserved(stat.componentId))
+              .sort((a, b) => compare(a.componentId, b.componentId))),
+        history: (objectId) =>
+          Effect.map(parseObject(objectId), (id) => log.slice(from()).filter((c) => c.objects.has(id)).map((c) => c.info))
+      }
+    }
+
+    /** the log entry of the commit `version`, and where it is in the log */
+    const entryOf = (version: string) =>
+      Effect.flatMap(parseVersion(version), (id) => {
+        const index = log.findIndex((entry) => entry.info.id === id)
+        return index === -1 ? Effect.fail(versionNotFound(id)) : Effect.succeed({ index, entry: log[index]! })
+      })
+
     return Storage.of({
       branch,
-      stat: (objectId, componentId) => Effect.map(committed(objectId, componentId), (stored) => stored.stat),
-      open: (objectId, componentId, range) =>
-        Effect.flatMap(committed(objectId, componentId), (stored) => {
-          const [start, end] = clamp(stored.stat.size, range)
-          return openFromStream(end - start, Stream.fromArray(slice(stored.chunks, [start, end])))
-        }),
-      read: (objectId, componentId, range) =>
-        Stream.unwrap(Effect.map(
-          committed(objectId, componentId),
-          (stored) => Stream.fromArray(slice(stored.chunks, clamp(stored.stat.size, range)))
-        )),
+      ...reader(() => head, () => 0),
       write,
       spool,
       stage,
@@ -137,13 +163,16 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
           staged.remove(at, head.get(at.objectId)?.has(at.componentId) === true)),
       reset: (objectId, componentId) =>
         Effect.map(locate(objectId, componentId), staged.reset),
-      list: (objectId) =>
-        Effect.map(parseObject(objectId), (id) =>
-          Array.from(head.get(id)?.values() ?? [], (stored) => stored.stat)
-            .filter((stat) => !ObjectId.isReserved(stat.componentId))
-            .sort((a, b) => compare(a.componentId, b.componentId))),
-      history: (objectId) =>
-        Effect.map(parseObject(objectId), (id) => log.filter((c) => c.objects.has(id)).map((c) => c.info)),
+      at: (version) =>
+        Effect.map(entryOf(version), ({ entry }) => {
+          // the log only grows at its front: the entry's place moves on with every later commit
+          const from = () => log.indexOf(entry)
+          return { commit: entry.info, ...reader(() => entry.tree, from, entry.info.id) }
+        }),
+      changes: (objectId, commit) =>
+        Effect.flatMap(parseObject(objectId), (id) =>
+          Effect.map(entryOf(commit.id), ({ entry, index }) =>
+            changesIn(id, entry.paths, log[index + 1]?.tree ?? new Map(), entry.tree))),
       objects: () =>
         Effect.sync(() =>
           Array.from(head.keys())
@@ -165,6 +194,16 @@ export const layer: Layer.Layer<Storage> = Layer.effect(Storage, make())
 interface Stored {
   readonly stat: ComponentStat
   readonly chunks: ReadonlyArray<Uint8Array>
+}
+
+interface LogEntry {
+  readonly info: CommitInfo
+  /** the objects whose folders the commit changed */
+  readonly objects: ReadonlySet<string>
+  /** the storage paths the commit changed */
+  readonly paths: ReadonlyArray<string>
+  /** the branch after the commit */
+  readonly tree: Tree<Stored>
 }
 
 

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import type { Staging } from "./ComponentWriter.ts"
 import { RECORD_ID } from "./ObjectId.ts"
-import type { ComponentStat, Storage, StorageError } from "./Storage.ts"
+import type { ComponentStat, StorageError, StorageReader } from "./Storage.ts"
 
 /**
  * What the object is made of in storage: its committed components, and whether it has a record.
@@ -22,12 +22,13 @@ export interface Found {
 }
 
 /**
- * The object's components and record, read at once; `undefined` when it has neither, that is, does not exist.
+ * The object's components and record, read at once; `undefined` when it has neither, that is, does not exist. `storage`
+ * is the branch (`Storage`), or what it held at a version (`Storage.at`).
  *
  * @category queries
  * @since 0.1.0
  */
-export const find = (storage: Storage["Service"], objectId: string): Effect.Effect<Found | undefined, StorageError> =>
+export const find = (storage: Pick<StorageReader, "list" | "stat">, objectId: string): Effect.Effect<Found | undefined, StorageError> =>
   Effect.map(
     Effect.all([
       storage.list(objectId),

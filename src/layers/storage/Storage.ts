@@ -8,6 +8,9 @@
  * `read`, `list`) see the branch's last commit. Every implementation (embedded on-disk, memory, lakeFS) keeps these
  * semantics, so handlers never know which one runs.
  *
+ * Every commit stays readable: `at` reads what storage held at one (a version of the objects it changed), `history`
+ * lists the commits that changed an object, and `changes` says which of its components one of them changed.
+ *
  * A storage whose staging is slow or shared with other processes (lakeFS) also offers `writeBranch`: staging apart
  * from every other writer, on a private branch that its `commit` merges into the branch as one commit. Writers on
  * write branches need not wait for each other.
@@ -200,12 +203,32 @@ export interface BranchVersions {
 }
 
 /**
- * @category services
+ * How a commit changed one component of an object, against the commit before it (its first parent).
+ *
+ * @category models
  * @since 0.1.0
  */
-export class Storage extends Context.Service<Storage, BranchStaging & {
-  /** the branch all calls work on, for example `main` */
-  readonly branch: string
+export type ChangeKind = "added" | "changed" | "removed"
+
+/**
+ * One component a commit changed: written where it was not (`added`), written again (`changed`, even with the same
+ * bytes: a write is a change), or deleted (`removed`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ComponentChange {
+  readonly componentId: string
+  readonly change: ChangeKind
+}
+
+/**
+ * The reads of what a commit holds: the branch's last commit (`Storage` itself), or any earlier one (`Storage.at`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface StorageReader {
   readonly stat: (objectId: string, componentId: string) => Effect.Effect<ComponentStat, StorageError>
   /**
    * The content of a committed component, opened for reads into the caller's own buffers (the way to a socket
@@ -223,6 +246,33 @@ export class Storage extends Context.Service<Storage, BranchStaging & {
     range?: ByteRange | undefined
   ) => Stream.Stream<Uint8Array, StorageError>
   /**
+   * the committed components of an object, by component id; empty when the object has none (its record,
+   * `ObjectId.RECORD_ID`, is not one of them)
+   */
+  readonly list: (objectId: string) => Effect.Effect<ReadonlyArray<ComponentStat>, StorageError>
+  /** the commits that changed the object's folder, newest first, from the commit read back to the first */
+  readonly history: (objectId: string) => Effect.Effect<ReadonlyArray<CommitInfo>, StorageError>
+}
+
+/**
+ * What storage held at one commit (`Storage.at`), read as it was then: what the commit wrote is there, what later
+ * commits wrote is not. A component that was not there is `NotFound`, saying at which version.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Snapshot extends StorageReader {
+  readonly commit: CommitInfo
+}
+
+/**
+ * @category services
+ * @since 0.1.0
+ */
+export class Storage extends Context.Service<Storage, BranchStaging & StorageReader & {
+  /** the branch all calls work on, for example `main` */
+  readonly branch: string
+  /**
    * Receives `content` without staging anything, failing (and keeping nothing) as `write` would when it breaks
    * `options`. Takes as long as the content takes to arrive; memory does not grow with its size. What it keeps is
    * dropped when the scope closes: `stage` it before.
@@ -235,15 +285,18 @@ export class Storage extends Context.Service<Storage, BranchStaging & {
   readonly commit: (message: string, metadata: Readonly<Record<string, string>>) => Effect.Effect<CommitInfo, StorageError>
   /** drops the staged (uncommitted) write or removal of one component; succeeds when there is none */
   readonly reset: (objectId: string, componentId: string) => Effect.Effect<void, StorageError>
-  /**
-   * the committed components of an object, by component id; empty when the object has none (its record,
-   * `ObjectId.RECORD_ID`, is not one of them)
-   */
-  readonly list: (objectId: string) => Effect.Effect<ReadonlyArray<ComponentStat>, StorageError>
-  /** the commits that changed the object's folder, newest first */
-  readonly history: (objectId: string) => Effect.Effect<ReadonlyArray<CommitInfo>, StorageError>
   /** the ids of all objects that have at least one committed component */
   readonly objects: () => Effect.Effect<ReadonlyArray<string>, StorageError>
+  /**
+   * What storage held at the commit `version` (a commit id, 64 hex digits, as `history` gives them; any commit of
+   * the store, not only the branch's). `NotFound` when there is no such commit, or `version` is no commit id.
+   */
+  readonly at: (version: string) => Effect.Effect<Snapshot, StorageError>
+  /**
+   * The components of the object that `commit` (one of `history`'s) changed, against its first parent, by component
+   * id; the object's record (`ObjectId.RECORD_ID`) among them when the commit changed it.
+   */
+  readonly changes: (objectId: string, commit: CommitInfo) => Effect.Effect<ReadonlyArray<ComponentChange>, StorageError>
   /**
    * A private branch for one change, removed when the scope closes; absent where staging on the branch is quick and
    * in-process (the embedded and memory stores), so that writers may take turns on it.

@@ -7,6 +7,11 @@
  * object's components (or of its distribution) built as it streams (`rocrate/RoCrate.ts`). A built crate has no
  * ranges.
  *
+ * `version` (a commit id, as `versions` lists them) retrieves the object as it was at that commit: the manifest from
+ * what storage held then (`FdoFacade.manifest(objectId, version)`), an element's bytes as they were (ranges too), the
+ * RO-Crate of the components then. A version that names no commit, or one at which the object or element was not
+ * there, is `NotFound`, saying so.
+ *
  * A type id (`types/Dataset`, or its full URI under the configured façade) answers the type FDO from the façade:
  * binary as the one metadata block, DOIP v2.0 as a `DigitalObjectType` object with the FDO as its content. Types have
  * no elements.
@@ -27,7 +32,7 @@ import { failWith, logLeftOut, storageToDoipError } from "../ServiceErrors.ts"
 import * as TypeCatalog from "../../layers/metadata/TypeCatalog.ts"
 import type { Operation } from "../OperationRegistry.ts"
 import * as RoCrate from "../rocrate/RoCrate.ts"
-import type { ByteRange, ComponentStat } from "../../layers/storage/Storage.ts"
+import type { ByteRange, ComponentStat, StorageReader } from "../../layers/storage/Storage.ts"
 import { componentIdOf, objectIdOf, optionalBoolean, optionalString, rangeOf, typeIdOf } from "./Requests.ts"
 
 /**
@@ -38,21 +43,26 @@ export const make = Effect.gen(function*() {
   const facade = yield* FdoFacade
   const typesBase = TypeCatalog.baseUri((yield* ServerConfig).fdoApi)
   const crates = yield* RoCrate.make
-  const component = (objectId: string, componentId: string, attributes?: Readonly<Record<string, unknown>>) =>
-    Effect.map(storage.stat(objectId, componentId), (stat) =>
-      new StoredComponent(storage, objectId, componentId, stat, undefined, attributes))
+  const component = (
+    reader: StorageReader,
+    objectId: string,
+    componentId: string,
+    attributes?: Readonly<Record<string, unknown>>
+  ) =>
+    Effect.map(reader.stat(objectId, componentId), (stat) =>
+      new StoredComponent(reader, objectId, componentId, stat, undefined, attributes))
   /** one element, or the part of it `attributes.range` asks for */
-  const element = (request: DoipRequest, objectId: string, componentId: string) =>
+  const element = (request: DoipRequest, reader: StorageReader, objectId: string, componentId: string) =>
     request.attributes["range"] === undefined
-      ? component(objectId, componentId)
-      : Effect.flatMap(storage.stat(objectId, componentId), (stat) =>
-        Effect.map(rangeOf(request, stat.size), (range) => new StoredComponent(storage, objectId, componentId, stat, range)))
+      ? component(reader, objectId, componentId)
+      : Effect.flatMap(reader.stat(objectId, componentId), (stat) =>
+        Effect.map(rangeOf(request, stat.size), (range) => new StoredComponent(reader, objectId, componentId, stat, range)))
   /**
-   * The file name a client gave the element, when not its id. From the (cached) manifest; the bytes do not depend
-   * on it, so a façade that cannot answer leaves the name at the id.
+   * The file name a client gave the element, when not its id. From the (cached) manifest, or the manifest at the
+   * version asked for; the bytes do not depend on it, so a façade that cannot answer leaves the name at the id.
    */
-  const filenameOf = (objectId: string, componentId: string) =>
-    facade.manifest(objectId).pipe(
+  const filenameOf = (objectId: string, componentId: string, version: string | undefined) =>
+    facade.manifest(objectId, version).pipe(
       Effect.map((manifest) => {
         const filename = DigitalObject.elementAttributes(manifest, componentId)?.["filename"]
         return typeof filename === "string" && filename !== componentId ? filename : undefined
@@ -64,8 +74,13 @@ export const make = Effect.gen(function*() {
    * The object's RO-Crate, built, when storage holds no component `rocrate` (`undefined` when it does: that one is
    * answered as any element is).
    */
-  const crateUnlessStored = Effect.fnUntraced(function*(request: DoipRequest, objectId: string) {
-    const held = yield* storage.stat(objectId, RoCrate.elementId).pipe(
+  const crateUnlessStored = Effect.fnUntraced(function*(
+    request: DoipRequest,
+    reader: StorageReader,
+    objectId: string,
+    version: string | undefined
+  ) {
+    const held = yield* reader.stat(objectId, RoCrate.elementId).pipe(
       Effect.as(true),
       Effect.catchIf((error) => error.kind === "NotFound", () => Effect.succeed(false))
     )
@@ -73,7 +88,7 @@ export const make = Effect.gen(function*() {
     if (request.attributes["range"] !== undefined && request.attributes["range"] !== null) {
       return yield* badRequest(`object ${objectId} holds no RO-Crate; the one built for it has no ranges`)
     }
-    const crate = yield* crates.build(objectId)
+    const crate = yield* crates.build(objectId, version)
     return {
       metadata: [],
       components: [crate],
@@ -85,9 +100,11 @@ export const make = Effect.gen(function*() {
 
   const retrieve = Effect.fnUntraced(function*(request: DoipRequest) {
     const elementId = yield* optionalString(request, "element")
+    const version = yield* optionalString(request, "version")
     const typeId = yield* typeIdOf(request, typesBase)
     if (typeId !== undefined) {
       if (elementId !== undefined) return yield* badRequest(`type ${typeId} has no elements; retrieve it without "element"`)
+      if (version !== undefined) return yield* badRequest(`type ${typeId} has no versions; retrieve it without "version"`)
       const fdo = yield* facade.type(typeId)
       return dualResponse(fdo, {
         id: `${TypeCatalog.prefix}${typeId}`,
@@ -96,15 +113,17 @@ export const make = Effect.gen(function*() {
       } satisfies DigitalObject.DigitalObject)
     }
     const objectId = yield* objectIdOf(request)
+    // what storage held at the version asked for, or holds now
+    const reader: StorageReader = version === undefined ? storage : yield* storage.at(version)
     if (elementId !== undefined) {
       const componentId = yield* componentIdOf(elementId, objectId)
       if (componentId === RoCrate.elementId) {
-        const built = yield* crateUnlessStored(request, objectId)
+        const built = yield* crateUnlessStored(request, reader, objectId, version)
         if (built !== undefined) return built
       }
-      const stored = yield* element(request, objectId, componentId)
+      const stored = yield* element(request, reader, objectId, componentId)
       // only DOIP v2.0 answers carry a file name; the binary envelope names the component by its id
-      const filename = request.endpoint.framing === "doip2" ? yield* filenameOf(objectId, componentId) : undefined
+      const filename = request.endpoint.framing === "doip2" ? yield* filenameOf(objectId, componentId, version) : undefined
       return {
         metadata: [],
         components: [stored],
@@ -116,10 +135,10 @@ export const make = Effect.gen(function*() {
     if (request.attributes["range"] !== undefined && request.attributes["range"] !== null) {
       return yield* badRequest(`"range" selects bytes of one element: name it with "element"`)
     }
-    const manifest = yield* facade.manifest(objectId)
+    const manifest = yield* facade.manifest(objectId, version)
     const object = DigitalObject.fromManifest(objectId, manifest)
     if (!(yield* optionalBoolean(request, "includeElementData"))) return dualResponse(manifest, object)
-    const components = yield* Effect.forEach(object.elements ?? [], (e) => component(objectId, e.id, e.attributes))
+    const components = yield* Effect.forEach(object.elements ?? [], (e) => component(reader, objectId, e.id, e.attributes))
     return { metadata: [manifest], components, workflow: [], output: object }
   })
   return {
@@ -140,7 +159,7 @@ class StoredComponent implements OutgoingComponent {
   readonly size: number
   readonly checksum: string
   readonly bytes: Uint8Array | undefined
-  private readonly storage: Storage["Service"]
+  private readonly storage: StorageReader
   private readonly objectId: string
 
   /** the bytes asked for, when not all of them */
@@ -149,7 +168,7 @@ class StoredComponent implements OutgoingComponent {
   readonly attributes: Readonly<Record<string, unknown>> | undefined
 
   constructor(
-    storage: Storage["Service"],
+    storage: StorageReader,
     objectId: string,
     componentId: string,
     stat: ComponentStat,

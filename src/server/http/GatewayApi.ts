@@ -36,6 +36,9 @@ const DownloadHeaders = {
 
 const Json = Schema.Json
 
+/** `?version=`: a commit id, as the object's versions list them */
+const VersionQuery = { version: Schema.optional(Schema.String) }
+
 /**
  * Upstream's create: raw (`label`, `description`, `claims`) or typed (`type`, `fields`), and the write token.
  *
@@ -112,16 +115,30 @@ export class ObjectsGroup extends HttpApiGroup.make("objects")
       OpenApi.Description,
       "Search the objects held here with the DOIP search syntax (`*`, `type:Dataset`, words): `{size, results}`"
     ),
-    HttpApiEndpoint.get("manifest", "/doip/objects/:objectId", { params: ObjectParams, success: Json, error: errors })
-      .annotate(OpenApi.Description, "The object's FDO manifest (JSON-LD)"),
+    HttpApiEndpoint.get("manifest", "/doip/objects/:objectId", {
+      params: ObjectParams,
+      query: VersionQuery,
+      success: Json,
+      error: errors
+    }).annotate(OpenApi.Description, "The object's FDO manifest (JSON-LD); `?version=` the manifest as it was at that version"),
+    HttpApiEndpoint.get("versions", "/doip/objects/:objectId/versions", { params: ObjectParams, success: Json, error: errors })
+      .annotate(
+        OpenApi.Description,
+        "The object's versions, newest first: `{objectId, versions: [{id, time, author, message, operation, components: " +
+          "{added, changed, removed}}]}`; an `id` is what `?version=` takes"
+      ),
     HttpApiEndpoint.delete("delete", "/doip/objects/:objectId", { params: ObjectParams, success: Json, error: errors })
       .annotate(OpenApi.Description, "Delete the object and every component (needs a credential)"),
     HttpApiEndpoint.get("download", "/doip/objects/:objectId/components/:componentId", {
       params: ComponentParams,
+      query: VersionQuery,
       headers: DownloadHeaders,
       success: Bytes,
       error: [...errors, GatewayErrors.RangeNotSatisfiable]
-    }).annotate(OpenApi.Description, "A component's bytes; `Range` answers 206, `If-None-Match` with its ETag 304"),
+    }).annotate(
+      OpenApi.Description,
+      "A component's bytes (`?version=`: as they were at that version); `Range` answers 206, `If-None-Match` with its ETag 304"
+    ),
     HttpApiEndpoint.put("upload", "/doip/objects/:objectId/components/:componentId", {
       params: ComponentParams,
       payload: Bytes,

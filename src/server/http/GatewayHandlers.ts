@@ -105,11 +105,22 @@ export const layer = Layer.mergeAll(
           }),
           (response) => response.output as any
         ))
-      .handle("manifest", ({ params, request }) =>
-        Effect.map(run(request, { operation: "retrieve", objectId: params.objectId, framing: "binary" }), firstBlock))
+      .handle("manifest", ({ params, query, request }) =>
+        Effect.map(
+          run(request, {
+            operation: "retrieve",
+            objectId: params.objectId,
+            attributes: versionOf(query.version),
+            framing: "binary"
+          }),
+          firstBlock
+        ))
+      .handle("versions", ({ params, request }) =>
+        Effect.map(run(request, { operation: "versions", objectId: params.objectId, framing: "binary" }), firstBlock))
       .handle("delete", ({ params, request }) =>
         Effect.map(run(request, { operation: "delete", objectId: params.objectId, framing: "binary" }), firstBlock))
-      .handle("download", ({ params, request }) => download(request, params.objectId, params.componentId))
+      .handle("download", ({ params, query, request }) =>
+        download(request, params.objectId, params.componentId, versionOf(query.version)))
       .handleRaw("upload", ({ params, request }) =>
         Effect.gen(function*() {
           const nextComponent = yield* GatewayRequests.bodyComponent(request, params.componentId, maxComponentSize, pace)
@@ -169,11 +180,17 @@ const calls = Effect.gen(function*() {
   const download = (
     request: HttpServerRequest,
     objectId: string,
-    componentId: string
+    componentId: string,
+    asked?: Readonly<Record<string, unknown>>
   ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayErrors.GatewayError> =>
     Effect.gen(function*() {
       const retrieve = (attributes: Record<string, unknown>) =>
-        run(request, { operation: "retrieve", objectId, attributes: { element: componentId, ...attributes }, framing: "doip2" })
+        run(request, {
+          operation: "retrieve",
+          objectId,
+          attributes: { ...asked, element: componentId, ...attributes },
+          framing: "doip2"
+        })
       // a component replaced between the whole's retrieve and the range's is read again, a few times at most
       for (let attempt = 1;; attempt++) {
         const whole = yield* retrieve({})
@@ -237,7 +254,7 @@ const calls = Effect.gen(function*() {
       const input = method === "POST" ? yield* GatewayRequests.jsonBody(request, limits.maxJsonDepth, pace) : undefined
       const element = attributes["element"]
       if (operation.name === "retrieve" && typeof element === "string" && element !== "") {
-        return yield* download(request, targetId, element)
+        return yield* download(request, targetId, element, versionOf(attributes["version"]))
       }
       const response = yield* run(request, { operation: operation.name, objectId: targetId, attributes, input, framing: "doip2" })
       return HttpServerResponse.jsonUnsafe(outputOf(response))
@@ -255,7 +272,10 @@ const calls = Effect.gen(function*() {
 const decodeCreateBody = Schema.decodeUnknownEffect(CreateBody)
 
 /** the operations a GET may run: the ones that change nothing */
-const readOnly = new Set(["hello", "list_ops", "retrieve", "search", "describe"])
+const readOnly = new Set(["hello", "list_ops", "retrieve", "search", "describe", "versions"])
+
+/** the `version` attribute a route passes on, when it was given (a non-string one is the handler's to refuse) */
+const versionOf = (version: unknown): Record<string, unknown> => (version === undefined ? {} : { version })
 
 /** the search attributes some Cordra clients send as bare query parameters */
 const bareSearchParameters = ["query", "pageNum", "pageSize", "sortFields", "type", "facets", "filterQueries"]

@@ -24,7 +24,7 @@ import { FdoFacade, type Manifest } from "../../layers/metadata/FdoFacade.ts"
 import * as DigitalObject from "../../protocol/DigitalObject.ts"
 import { DoipError, notFound } from "../../protocol/DoipError.ts"
 import type { OutgoingComponent } from "../../protocol/DoipMessage.ts"
-import { type ComponentStat, Storage } from "../../layers/storage/Storage.ts"
+import { type ComponentStat, Storage, type StorageReader } from "../../layers/storage/Storage.ts"
 import { logLeftOut, storageToDoipError } from "../ServiceErrors.ts"
 import * as CrateMetadata from "./CrateMetadata.ts"
 import * as Distribution from "./Distribution.ts"
@@ -124,7 +124,8 @@ export const crate = (
 
 /**
  * The builder: `build(objectId)` is the crate of the object's stored components, or of its distribution when storage
- * holds none of them; `NotFound` when there is neither.
+ * holds none of them; `NotFound` when there is neither. `build(objectId, version)` is the crate as it was at that
+ * commit: of the components storage held then, described by the manifest at that version.
  *
  * @category constructors
  * @since 0.1.0
@@ -139,7 +140,7 @@ export const make = Effect.gen(function*() {
     timeout: `${rocrate.downloadTimeoutSeconds} seconds`
   }
 
-  const stored = (objectId: string, stat: ComponentStat, manifest: Manifest | undefined): CrateFile => {
+  const stored = (reader: StorageReader, objectId: string, stat: ComponentStat, manifest: Manifest | undefined): CrateFile => {
     const filename = manifest === undefined ? undefined : DigitalObject.elementAttributes(manifest, stat.componentId)?.["filename"]
     return {
       path: stat.componentId,
@@ -148,7 +149,7 @@ export const make = Effect.gen(function*() {
       size: stat.size,
       modified: dateOf(stat.modified),
       sha256: /^sha256:([0-9a-f]{64})$/.exec(stat.checksum)?.[1],
-      content: inPieces(objectId, stat.componentId).pipe(
+      content: inPieces(reader, objectId, stat.componentId).pipe(
         Stream.tapError((error) => logLeftOut(error)),
         Stream.mapError(storageToDoipError)
       )
@@ -160,22 +161,26 @@ export const make = Effect.gen(function*() {
    * pieces this small become garbage the young generation collects as it goes, where `read`'s 1 MiB ones piled up
    * (some 50 MiB of them for a 512 MiB component) until a full collection.
    */
-  const inPieces = (objectId: string, componentId: string) =>
-    Stream.unwrap(Effect.map(storage.open(objectId, componentId), (opened) =>
+  const inPieces = (reader: StorageReader, objectId: string, componentId: string) =>
+    Stream.unwrap(Effect.map(reader.open(objectId, componentId), (opened) =>
       Stream.fromPull(Effect.succeed(Effect.suspend(() => {
         const piece = Buffer.allocUnsafe(PIECE)
         return Effect.flatMap(opened.read(piece), (n) =>
           n === 0 ? Cause.done() : Effect.succeed(Arr.of(n === PIECE ? piece : piece.subarray(0, n))))
       })))))
 
-  const build = Effect.fnUntraced(function*(objectId: string) {
-    const stats = (yield* storage.list(objectId)).filter((stat) => stat.componentId !== CrateMetadata.fileName)
+  const build = Effect.fnUntraced(function*(objectId: string, version?: string | undefined) {
+    const reader: StorageReader = version === undefined ? storage : yield* storage.at(version)
+    const stats = (yield* reader.list(objectId)).filter((stat) => stat.componentId !== CrateMetadata.fileName)
     if (stats.length > 0) {
       // the manifest only adds names and a description: a façade that cannot answer leaves them out
-      const manifest = yield* facade.manifest(objectId).pipe(Effect.orElseSucceed(() => undefined))
-      return yield* crate(rootOf(objectId, manifest, `The components of ${objectId}`), stats.map((stat) => stored(objectId, stat, manifest)))
+      const manifest = yield* facade.manifest(objectId, version).pipe(Effect.orElseSucceed(() => undefined))
+      return yield* crate(
+        rootOf(objectId, manifest, `The components of ${objectId}`),
+        stats.map((stat) => stored(reader, objectId, stat, manifest))
+      )
     }
-    const manifest = yield* facade.manifest(objectId)
+    const manifest = yield* facade.manifest(objectId, version)
     const source = Distribution.sourceOf(manifest)
     if (source === undefined) {
       return yield* notFound(`object ${objectId} has no components and no distribution to make an RO-Crate of`)

@@ -391,4 +391,59 @@ describe("LakeFsStandIn (the stand-in itself)", () => {
       s.rejectCredentials(true)
       assert.strictEqual((yield* call(s, `${repo}/branches/main`)).status, 401)
     }).pipe(Effect.scoped))
+
+  it.live("reads any commit by ref as lakeFS resolves refs: ids, prefixes, branches, ~ and ^; logs and diffs from one", () =>
+    Effect.gen(function*() {
+      const s = yield* LakeFsStandIn.make()
+      const repo = `/repositories/${s.repo}`
+      const upload = (path: string, body: string) =>
+        call(s, `${repo}/branches/main/objects?path=${path}`, { method: "POST", body, headers: { "content-type": "text/plain" } })
+      const commit = (message: string) =>
+        Effect.map(
+          call(s, `${repo}/branches/main/commits`, { method: "POST", body: JSON.stringify({ message }) }),
+          (answer) => answer.json.id as string
+        )
+      yield* upload("o/a", "one")
+      const c1 = yield* commit("first")
+      yield* upload("o/a", "two!")
+      yield* upload("o/b", "b")
+      const c2 = yield* commit("second")
+      yield* call(s, `${repo}/branches/main/objects?path=o/a`, { method: "DELETE" })
+      yield* upload("p/c", "c")
+      const c3 = yield* commit("third")
+
+      // GET commits/{ref} dereferences any ref, and answers the commit's own id
+      for (const [ref, id] of [[c2, c2], [c2.slice(0, 10), c2], ["main", c3], ["main@", c3], [`${c3}~2`, c1], [`main^1`, c2]]) {
+        const got = yield* call(s, `${repo}/commits/${encodeURIComponent(ref!)}`)
+        assert.deepStrictEqual([got.status, got.json.id], [200, id], ref)
+      }
+      assert.strictEqual((yield* call(s, `${repo}/commits/${"0".repeat(64)}`)).status, 404)
+      assert.strictEqual((yield* call(s, `${repo}/commits/${encodeURIComponent("main$")}`)).status, 400)
+      assert.strictEqual((yield* call(s, `${repo}/commits/${encodeURIComponent(`${c1}@`)}`)).status, 400)
+
+      // objects, stats and listings as the commit held them
+      assert.strictEqual((yield* call(s, `${repo}/refs/${c1}/objects?path=o/a`)).text, "one")
+      assert.strictEqual((yield* call(s, `${repo}/refs/${c2.slice(0, 8)}/objects?path=o/a`)).text, "two!")
+      assert.strictEqual((yield* call(s, `${repo}/refs/${c3}/objects/stat?path=o/a`)).status, 404)
+      assert.strictEqual((yield* call(s, `${repo}/refs/${encodeURIComponent(`${c3}~1`)}/objects/stat?path=o/a`)).json.size_bytes, 4)
+      assert.strictEqual((yield* call(s, `${repo}/refs/${"0".repeat(64)}/objects/stat?path=o/a`)).status, 404)
+      const listed = yield* call(s, `${repo}/refs/${c2}/objects/ls?prefix=o/`)
+      assert.deepStrictEqual(listed.json.results.map((o: { path: string }) => o.path), ["o/a", "o/b"])
+
+      // the log from a commit, filtered by prefix: that commit and its ancestors only
+      const log = yield* call(s, `${repo}/refs/${c2}/commits?prefixes=o/`)
+      assert.deepStrictEqual(log.json.results.map((c: { id: string }) => c.id), [c2, c1])
+      const logP = yield* call(s, `${repo}/refs/${c2}/commits?prefixes=p/`)
+      assert.deepStrictEqual(logP.json.results, [])
+
+      // a diff between a commit and its parent: what the commit did, under the prefix
+      const diff = (left: string, right: string) =>
+        Effect.map(
+          call(s, `${repo}/refs/${left}/diff/${right}?type=two_dot&prefix=o/`),
+          (answer) => answer.json.results.map((d: { path: string; type: string }) => [d.path, d.type])
+        )
+      assert.deepStrictEqual(yield* diff(c1, c2), [["o/a", "changed"], ["o/b", "added"]])
+      assert.deepStrictEqual(yield* diff(c2, c3), [["o/a", "removed"]])
+      assert.strictEqual((yield* call(s, `${repo}/refs/${c2}/diff/${"0".repeat(64)}?type=two_dot`)).status, 404)
+    }).pipe(Effect.scoped))
 })

@@ -6,7 +6,7 @@ import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as LocalStorage from "../../../src/layers/storage/LocalStorage.ts"
-import { Storage } from "../../../src/layers/storage/Storage.ts"
+import { Storage, type StorageReader } from "../../../src/layers/storage/Storage.ts"
 import { storageContract } from "./StorageContract.ts"
 
 /** The store's directory: a fresh temp directory per suite, removed afterwards. */
@@ -27,7 +27,7 @@ const LocalStorageTest = Layer.unwrap(
 storageContract("LocalStorage", LocalStorageTest)
 
 const text = (s: string) => Stream.make(new TextEncoder().encode(s))
-const readText = (storage: Storage["Service"], objectId: string, componentId: string) =>
+const readText = (storage: StorageReader, objectId: string, componentId: string) =>
   storage.read(objectId, componentId).pipe(Stream.mkUint8Array, Effect.map((b) => new TextDecoder().decode(b)))
 
 layer(LocalStorageTest, { excludeTestServices: true })("LocalStorage on disk", (it) => {
@@ -52,10 +52,17 @@ layer(LocalStorageTest, { excludeTestServices: true })("LocalStorage on disk", (
       // staging is per process: the staged write did not survive
       assert.strictEqual((yield* Effect.flip(reopened.commit("nothing", {}))).kind, "NoChanges")
 
+      // every commit stays readable after a restart, with what each changed
+      const old = yield* reopened.at(first.id)
+      assert.strictEqual(yield* readText(old, "Q1", "a.txt"), "first")
+      assert.strictEqual((yield* Effect.flip(old.stat("Q2", "b.txt"))).kind, "NotFound")
+      assert.deepStrictEqual(yield* reopened.changes("Q1", second), [{ componentId: "a.txt", change: "changed" }])
+
       // the new instance continues the same history
       yield* reopened.write("Q1", "a.txt", "text/plain", text("third"))
       const third = yield* reopened.commit("c", {})
       assert.deepStrictEqual(third.parents, [second.id])
+      assert.strictEqual(yield* readText(yield* reopened.at(second.id), "Q1", "a.txt"), "second")
       yield* storage.reset("Q3", "staged.txt")
     }))
 
@@ -145,10 +152,14 @@ layer(LocalStorageTest, { excludeTestServices: true })("LocalStorage on disk", (
       const directory = yield* fs.makeTempDirectoryScoped()
       const dev = yield* LocalStorage.make({ directory, branch: "dev" })
       yield* dev.write("Q1", "a", "text/plain", text("on dev"))
-      yield* dev.commit("dev", {})
+      const onDev = yield* dev.commit("dev", {})
       const main = yield* LocalStorage.make({ directory })
       assert.strictEqual(dev.branch, "dev")
       assert.deepStrictEqual(yield* main.objects(), [])
+      // a commit of another branch is a version all the same: read from its own history
+      const other = yield* main.at(onDev.id)
+      assert.strictEqual(yield* readText(other, "Q1", "a"), "on dev")
+      assert.deepStrictEqual(yield* other.history("Q1"), [onDev])
       assert.strictEqual((yield* Effect.flip(LocalStorage.make({ directory, branch: "../x" }))).kind, "InvalidPath")
     }))
 })

@@ -12,21 +12,26 @@ import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as ObjectId from "../../../src/layers/storage/ObjectId.ts"
-import { Storage, type StorageError } from "../../../src/layers/storage/Storage.ts"
+import { Storage, type StorageError, type StorageReader } from "../../../src/layers/storage/Storage.ts"
 
 const text = (s: string) => new TextEncoder().encode(s)
 const stream = (...parts: ReadonlyArray<string>) => Stream.fromArray(parts.map(text))
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash("sha256").update(bytes).digest("hex")}`
+/** the content of a component as `reader` holds it: the branch, or a snapshot (`Storage.at`) */
+const readAt = (reader: StorageReader, objectId: string, componentId: string, range?: { start: number; end: number }) =>
+  reader.read(objectId, componentId, range).pipe(Stream.mkUint8Array, Effect.map((bytes) => new TextDecoder().decode(bytes)))
 const readText = (objectId: string, componentId: string, range?: { start: number; end: number }) =>
-  Storage.use((storage) =>
-    storage.read(objectId, componentId, range).pipe(
-      Stream.mkUint8Array,
-      Effect.map((bytes) => new TextDecoder().decode(bytes))
-    ))
-/** the content through `open`, read into buffers of `bufferSize` bytes (reused, as a listener does) */
-const openText = (objectId: string, componentId: string, range?: { start: number; end: number }, bufferSize = 3) =>
+  Storage.use((storage) => readAt(storage, objectId, componentId, range))
+/** the content through `reader`'s `open`, read into buffers of `bufferSize` bytes (reused, as a listener does) */
+const openAt = (
+  reader: StorageReader,
+  objectId: string,
+  componentId: string,
+  range?: { start: number; end: number },
+  bufferSize = 3
+) =>
   Effect.scoped(Effect.gen(function*() {
-    const opened = yield* Storage.use((storage) => storage.open(objectId, componentId, range))
+    const opened = yield* reader.open(objectId, componentId, range)
     const buffer = new Uint8Array(bufferSize)
     let out = ""
     for (;;) {
@@ -36,6 +41,8 @@ const openText = (objectId: string, componentId: string, range?: { start: number
     }
     return { size: opened.size, text: out }
   }))
+const openText = (objectId: string, componentId: string, range?: { start: number; end: number }, bufferSize = 3) =>
+  Storage.use((storage) => openAt(storage, objectId, componentId, range, bufferSize))
 const kindOf = <A, R>(effect: Effect.Effect<A, StorageError, R>) => Effect.map(Effect.flip(effect), (e) => e.kind)
 
 /** Stages and commits one component. */
@@ -366,6 +373,98 @@ export const storageContract = <E>(name: string, storage: Layer.Layer<Storage, E
         assert.include(objects, "Q126")
         assert.strictEqual((yield* storage.history("Q125"))[0]?.id, gone.id, "its history stays")
         assert.strictEqual(yield* readText("Q126", "a"), "neighbour")
+      }))
+
+    it.effect("at reads what a commit held: contents, ranges, listing and history as they were then", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        const c1 = yield* put("Q140", "a.txt", "one")
+        yield* storage.write("Q140", "a.txt", "text/plain", stream("two!"))
+        yield* storage.write("Q140", "b.txt", "text/csv", stream("x,y"))
+        const c2 = yield* storage.commit("two", {})
+        const other = yield* put("Q141", "c.txt", "elsewhere")
+        yield* storage.remove("Q140", "a.txt")
+        const c3 = yield* storage.commit("three", {})
+
+        const at1 = yield* storage.at(c1.id)
+        assert.deepStrictEqual(at1.commit, c1)
+        assert.strictEqual((yield* at1.stat("Q140", "a.txt")).size, 3)
+        assert.strictEqual((yield* at1.stat("Q140", "a.txt")).modified, c1.creationDate)
+        assert.strictEqual(yield* readAt(at1, "Q140", "a.txt"), "one")
+        assert.strictEqual(yield* readAt(at1, "Q140", "a.txt", { start: 1, end: 1 }), "n")
+        assert.deepStrictEqual(yield* openAt(at1, "q140", "a.txt", { start: 1, end: 5 }), { size: 2, text: "ne" })
+        assert.deepStrictEqual((yield* at1.list("Q140")).map((c) => c.componentId), ["a.txt"])
+        assert.deepStrictEqual((yield* at1.history("Q140")).map((c) => c.id), [c1.id])
+        const missing = yield* Effect.flip(at1.stat("Q140", "b.txt"))
+        assert.strictEqual(missing.kind, "NotFound")
+        assert.strictEqual(missing.message, `component b.txt of Q140 does not exist at version ${c1.id}`)
+        assert.strictEqual(yield* kindOf(Stream.runDrain(at1.read("Q140", "b.txt"))), "NotFound")
+        assert.strictEqual(yield* kindOf(Effect.scoped(at1.open("Q140", "b.txt"))), "NotFound")
+        assert.deepStrictEqual(yield* at1.list("Q141"), [])
+
+        const at2 = yield* storage.at(c2.id.toUpperCase())
+        assert.strictEqual(at2.commit.id, c2.id)
+        assert.strictEqual(yield* readAt(at2, "Q140", "a.txt"), "two!")
+        const b = yield* at2.stat("Q140", "b.txt")
+        assert.deepStrictEqual([b.mediaType, b.size, b.checksum], ["text/csv", 3, sha256(text("x,y"))])
+        assert.deepStrictEqual((yield* at2.history("Q140")).map((c) => c.id), [c2.id, c1.id])
+
+        // a commit of another object: this one as it was then
+        const atOther = yield* storage.at(other.id)
+        assert.deepStrictEqual((yield* atOther.list("Q140")).map((c) => c.componentId), ["a.txt", "b.txt"])
+        assert.deepStrictEqual((yield* atOther.history("Q140")).map((c) => c.id), [c2.id, c1.id])
+        assert.deepStrictEqual((yield* atOther.history("Q141")).map((c) => c.id), [other.id])
+
+        const at3 = yield* storage.at(c3.id)
+        assert.strictEqual(yield* kindOf(at3.stat("Q140", "a.txt")), "NotFound")
+        assert.deepStrictEqual((yield* at3.list("Q140")).map((c) => c.componentId), ["b.txt"])
+        assert.strictEqual((yield* at3.stat("Q140", "b.txt")).modified, c2.creationDate)
+        assert.deepStrictEqual((yield* at3.history("Q140")).map((c) => c.id), [c3.id, c2.id, c1.id])
+
+        // the branch itself is unchanged by all this
+        assert.strictEqual(yield* kindOf(storage.stat("Q140", "a.txt")), "NotFound")
+        assert.strictEqual(yield* readText("Q140", "b.txt"), "x,y")
+      }))
+
+    it.effect("at of a version that names no commit is NotFound", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        const commit = yield* put("Q142", "a.txt", "a")
+        const nowhere = "0".repeat(64)
+        const error = yield* Effect.flip(storage.at(nowhere))
+        assert.deepStrictEqual([error.kind, error.message], ["NotFound", `version ${nowhere} does not exist`])
+        for (const version of [storage.branch, `${storage.branch}@`, commit.id.slice(0, 12), "", `${commit.id}0`, "../x"]) {
+          const refused = yield* Effect.flip(storage.at(version))
+          assert.strictEqual(refused.kind, "NotFound", version)
+          assert.include(refused.message, "a version is a commit id (64 hex digits)", version)
+        }
+      }))
+
+    it.effect("changes says which components of the object each commit added, changed or removed", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        const c1 = yield* put("Q143", "a.txt", "one")
+        yield* storage.write("Q143", "a.txt", "text/plain", stream("two"))
+        yield* storage.write("Q143", "b.txt", "text/plain", stream("b"))
+        yield* storage.write("Q144", "z.txt", "text/plain", stream("z"))
+        const c2 = yield* storage.commit("two", {})
+        yield* storage.remove("Q143", "a.txt")
+        yield* storage.write("Q143", ObjectId.RECORD_ID, "application/json", stream("{}"))
+        const c3 = yield* storage.commit("three", {})
+        assert.deepStrictEqual(yield* storage.changes("Q143", c1), [{ componentId: "a.txt", change: "added" }])
+        assert.deepStrictEqual(yield* storage.changes("q143", c2), [
+          { componentId: "a.txt", change: "changed" },
+          { componentId: "b.txt", change: "added" }
+        ])
+        assert.deepStrictEqual(yield* storage.changes("Q144", c2), [{ componentId: "z.txt", change: "added" }])
+        assert.deepStrictEqual(yield* storage.changes("Q143", c3), [
+          { componentId: ObjectId.RECORD_ID, change: "added" },
+          { componentId: "a.txt", change: "removed" }
+        ])
+        // a commit that left the object alone changed nothing of it
+        assert.deepStrictEqual(yield* storage.changes("Q144", c3), [])
+        assert.deepStrictEqual(yield* storage.changes("Q143", (yield* storage.at(c2.id)).commit), yield* storage.changes("Q143", c2))
+        assert.strictEqual(yield* kindOf(storage.changes("Q143", { ...c1, id: "f".repeat(64) })), "NotFound")
       }))
 
     it.effect("maxSize: TooLarge as soon as the content passes it, keeping nothing", () =>

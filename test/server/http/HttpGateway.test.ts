@@ -314,6 +314,54 @@ layer(layerServerWithHttp({ settings: { limits: { maxComponentSize: 1_000_000, m
       assertError(yield* call("/doip?operationId=0.DOIP/Op.Search&targetId=service&attributes=%7Bbad"), 400)
     }))
 
+  it.effect("versions of an object, and ?version= on its manifest and its component downloads (ranges too)", () =>
+    Effect.gen(function*() {
+      const path = "/doip/objects/Q21/components/v.txt"
+      const put = (body: string) => call(path, { method: "PUT", body, headers: { ...bearer, "content-type": "text/plain" } })
+      yield* seed("Q21", "other.txt", "x")
+      assert.strictEqual((yield* put("version one")).status, 200)
+      assert.strictEqual((yield* put("version two, longer")).status, 200)
+      const listed = yield* call("/doip/objects/Q21/versions")
+      assert.strictEqual(listed.status, 200, JSON.stringify(listed.json))
+      assert.strictEqual(listed.json.objectId, "Q21")
+      assert.deepStrictEqual(listed.json.versions.map((v: any) => [v.operation, v.author, v.components]), [
+        ["update", "token", { added: [], changed: ["v.txt"], removed: [] }],
+        ["update", "token", { added: ["v.txt"], changed: [], removed: [] }],
+        ["seed", "effect-doip", { added: ["other.txt"], changed: [], removed: [] }]
+      ])
+      const [newer, older, seeded] = listed.json.versions.map((v: any) => v.id as string)
+
+      const old = yield* call(`${path}?version=${older}`)
+      assert.strictEqual(old.status, 200)
+      assert.strictEqual(new TextDecoder().decode(old.body), "version one")
+      assert.strictEqual(old.headers.get("content-length"), "11")
+      const part = yield* call(`${path}?version=${older}`, { headers: { range: "bytes=8-" } })
+      assert.deepStrictEqual([part.status, new TextDecoder().decode(part.body)], [206, "one"])
+      assert.strictEqual(part.headers.get("content-range"), "bytes 8-10/11")
+      assert.strictEqual(new TextDecoder().decode((yield* call(`${path}?version=${newer}`)).body), "version two, longer")
+      assert.strictEqual(new TextDecoder().decode((yield* call(path)).body), "version two, longer")
+
+      const manifest = yield* call(`/doip/objects/Q21?version=${older}`)
+      assert.strictEqual(manifest.status, 200)
+      const sizes = (answer: { json: any }) => answer.json.kernel["fdo:hasComponent"].map((c: any) => [c.componentId, c.size])
+      assert.deepStrictEqual(sizes(manifest), [["other.txt", 1], ["v.txt", 11]])
+      assert.deepStrictEqual(sizes(yield* call(`/doip/objects/Q21?version=${seeded}`)), [["other.txt", 1]])
+      assert.deepStrictEqual(sizes(yield* call("/doip/objects/Q21")), [["other.txt", 1], ["v.txt", 19]])
+      assertError(yield* call(`${path}?version=${seeded}`), 404, "NotFound")
+      // Cordra's form takes it as an attribute
+      const cordra = yield* call(`/doip?operationId=0.DOIP/Op.Retrieve&targetId=Q21&attributes.element=v.txt&attributes.version=${older}`)
+      assert.strictEqual(new TextDecoder().decode(cordra.body), "version one")
+      const versions = yield* call("/doip?operationId=0.DOIP/Op.Versions&targetId=Q21")
+      assert.deepStrictEqual(versions.json.versions.map((v: any) => v.id), [newer, older, seeded])
+
+      const nowhere = "0".repeat(64)
+      assertError(yield* call(`${path}?version=${nowhere}`), 404, "NotFound")
+      assertError(yield* call(`/doip/objects/Q21?version=${nowhere}`), 404, "NotFound")
+      assertError(yield* call("/doip/objects/Q21?version=main"), 404, "NotFound")
+      assertError(yield* call("/doip/objects/Q999/versions"), 404, "NotFound")
+      assert.include((yield* call(`${path}?version=${nowhere}`)).json.message, `version ${nowhere} does not exist`)
+    }))
+
   it.effect("/openapi.json is generated from the route definitions: every route, with its errors", () =>
     Effect.gen(function*() {
       const document = (yield* call("/openapi.json")).json

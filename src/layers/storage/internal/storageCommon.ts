@@ -14,7 +14,14 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import * as ObjectId from "../ObjectId.ts"
-import { type ByteRange, type ComponentStat, type OpenComponent, StorageError, type WriteOptions } from "../Storage.ts"
+import {
+  type ByteRange,
+  type ComponentChange,
+  type ComponentStat,
+  type OpenComponent,
+  StorageError,
+  type WriteOptions
+} from "../Storage.ts"
 
 /** where a component lives: its normalised ids and its storage path */
 export interface Location {
@@ -59,6 +66,59 @@ export const notFound = (path: string) => {
   const key = /^\d{2}\/\d{2}\/\d{2}\/(Q\d+)\/(?:components|checksums)\/(.+)$/.exec(path)
   const what = key === null ? path : `component ${key[2]} of ${key[1]}`
   return new StorageError({ kind: "NotFound", message: `${what} does not exist` })
+}
+
+/** `NotFound` of a component that was not there at a version: `component a.pdf of Q123 does not exist at version 3f…` */
+export const notFoundAt = (path: string, version: string) => {
+  const error = notFound(path)
+  return new StorageError({ kind: "NotFound", message: `${error.message} at version ${version}` })
+}
+
+/** `NotFound` of a version that names no commit */
+export const versionNotFound = (version: string) =>
+  new StorageError({ kind: "NotFound", message: `version ${version} does not exist` })
+
+/**
+ * The commit id a version names, lower-cased: 64 hex digits, as every store makes them. Anything else names no
+ * commit (`NotFound`): not a branch, not a prefix, whatever a backend would make of it.
+ */
+export const parseVersion = (version: string): Effect.Effect<string, StorageError> =>
+  /^[0-9a-fA-F]{64}$/.test(version)
+    ? Effect.succeed(version.toLowerCase())
+    : Effect.fail(
+      new StorageError({
+        kind: "NotFound",
+        message: `version ${JSON.stringify(version.length > 80 ? `${version.slice(0, 80)}…` : version)} does not exist: ` +
+          `a version is a commit id (64 hex digits), as the object's versions list them`
+      })
+    )
+
+/** the object and component of a component's storage path (`{shard}/components/{componentId}`), else `undefined` */
+export const componentOfPath = (path: string): { readonly objectId: string; readonly componentId: string } | undefined => {
+  const match = /^\d{2}\/\d{2}\/\d{2}\/(Q\d+)\/components\/([^/]+)$/.exec(path)
+  return match === null ? undefined : { objectId: match[1]!, componentId: match[2]! }
+}
+
+/**
+ * What the commit that made `after` out of `before` did to the object's components at `paths` (the paths it
+ * changed), sorted by component id; for stores that keep each commit's whole tree (memory, embedded).
+ */
+export const changesIn = <X>(
+  objectId: string,
+  paths: Iterable<string>,
+  before: Tree<X>,
+  after: Tree<X>
+): ReadonlyArray<ComponentChange> => {
+  const out: Array<ComponentChange> = []
+  for (const path of paths) {
+    const at = componentOfPath(path)
+    if (at === undefined || at.objectId !== objectId) continue
+    const was = before.get(objectId)?.has(at.componentId) === true
+    const is = after.get(objectId)?.has(at.componentId) === true
+    if (!was && !is) continue
+    out.push({ componentId: at.componentId, change: !is ? "removed" : was ? "changed" : "added" })
+  }
+  return out.sort((a, b) => (a.componentId < b.componentId ? -1 : a.componentId > b.componentId ? 1 : 0))
 }
 
 export const parseObject = (objectId: string): Effect.Effect<string, StorageError> =>
