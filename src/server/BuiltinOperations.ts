@@ -27,6 +27,7 @@ import * as DescribeHandler from "./handlers/DescribeHandler.ts"
 import * as RetrieveHandler from "./handlers/RetrieveHandler.ts"
 import * as SearchHandler from "./handlers/SearchHandler.ts"
 import * as UpdateHandler from "./handlers/UpdateHandler.ts"
+import * as WatchHandler from "./handlers/WatchHandler.ts"
 import * as VersionsHandler from "./handlers/VersionsHandler.ts"
 import { make, type Operation, Operations } from "./OperationRegistry.ts"
 
@@ -54,6 +55,7 @@ export const layerWith = <E, R>(extensions: ReadonlyArray<Effect.Effect<Operatio
         yield* PurgeHandler.make,
         yield* DescribeHandler.make,
         yield* VersionsHandler.make,
+        yield* WatchHandler.make,
         ...yield* Effect.all(extensions)
       ]
       const registry = make(operations)

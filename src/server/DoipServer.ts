@@ -14,6 +14,7 @@ import * as Layer from "effect/Layer"
 import * as NetAddress from "effect/net/NetAddress"
 import * as SocketServer from "effect/socket/SocketServer"
 import * as AuthBackends from "./AuthBackends.ts"
+import * as ChangeEvents from "../layers/storage/ChangeEvents.ts"
 import * as ComponentWriter from "../layers/storage/ComponentWriter.ts"
 import * as EquationExtractionWorkflow from "../layers/workflows/EquationExtractionWorkflow.ts"
 import * as FixityWorkflow from "../layers/workflows/FixityWorkflow.ts"
@@ -61,6 +62,8 @@ export const layerServicesWith = <E, R, EO = never, RO = never>(
     Layer.provide(NodeHttpClient.layerNodeHttp),
     Layer.provideMerge(workflows),
     Layer.provideMerge(ComponentWriter.layer),
+    // the writer tells the hub of every commit; watch reads from it
+    Layer.provideMerge(ChangeEvents.layer),
     Layer.provideMerge(AuthBackends.layer)
   )
 

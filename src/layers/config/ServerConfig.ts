@@ -45,6 +45,8 @@
  *              equations: { componentId: equations.json, maxPdfBytes: 104857600, maxPages: 500 } }
  * rocrate: { maxDownloadBytes: 268435456,   # a distribution an RO-Crate wraps (a body of unknown length is held in memory)
  *            downloadTimeoutSeconds: 30 }   # its answer, and each piece of its body
+ * events: { pollSeconds: 5,     # lakeFS: how often the branch's log is read for other servers' commits; 0: never
+ *           bufferSize: 1024 }  # changes held for watchers that fall behind (they then catch up from the log)
  * ```
  *
  * Secrets are `Redacted`: they print as `<redacted>` in every log line.
@@ -192,7 +194,19 @@ export const config = Config.all({
     // in memory before the crate can announce its own, so this bounds memory too
     maxDownloadBytes: Config.Number("maxDownloadBytes").pipe(Config.withDefault(256 * 1024 * 1024)),
     downloadTimeoutSeconds: Config.Number("downloadTimeoutSeconds").pipe(Config.withDefault(30))
-  }).pipe(Config.nested("rocrate"))
+  }).pipe(Config.nested("rocrate")),
+  events: Config.all({
+    // watchers see other servers' commits on the same lakeFS branch this late at most (the embedded store has one
+    // process per data directory, and is not polled)
+    pollSeconds: Config.schema(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)), "pollSeconds").pipe(
+      Config.withDefault(5)
+    ),
+    // the changes kept for watchers, however many there are: one that falls further behind reads what it missed
+    // from the commit log, so a slow watcher costs no memory beyond this and never holds a writer back
+    bufferSize: Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), "bufferSize").pipe(
+      Config.withDefault(1024)
+    )
+  }).pipe(Config.nested("events"))
 })
 
 /**
@@ -278,7 +292,9 @@ export const environmentNames: ReadonlyArray<readonly [string, ReadonlyArray<str
   ["DOIP_PDF_MAX_BYTES", ["workflows", "equations", "maxPdfBytes"]],
   ["DOIP_PDF_MAX_PAGES", ["workflows", "equations", "maxPages"]],
   ["DOIP_ROCRATE_MAX_DOWNLOAD_BYTES", ["rocrate", "maxDownloadBytes"]],
-  ["DOIP_ROCRATE_DOWNLOAD_TIMEOUT_SECONDS", ["rocrate", "downloadTimeoutSeconds"]]
+  ["DOIP_ROCRATE_DOWNLOAD_TIMEOUT_SECONDS", ["rocrate", "downloadTimeoutSeconds"]],
+  ["DOIP_EVENTS_POLL_SECONDS", ["events", "pollSeconds"]],
+  ["DOIP_EVENTS_BUFFER_SIZE", ["events", "bufferSize"]]
 ]
 
 /**

@@ -22,18 +22,22 @@
  * first, outside any lock, with `spool` (into a private file of the storage; memory does not grow with its size),
  * and the body then stages the spooled content (`Staging.stage`). `write` does both.
  *
+ * Every commit is told to the `ChangeEvents` hub when one is in context, so watchers hear of it at once.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as RcMap from "effect/RcMap"
 import * as Schedule from "effect/Schedule"
 import * as Semaphore from "effect/Semaphore"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import { FdoFacade } from "../metadata/FdoFacade.ts"
+import { ChangeEvents } from "./ChangeEvents.ts"
 import {
   type BranchStaging,
   type CommitInfo,
@@ -163,6 +167,9 @@ export class ComponentWriter extends Context.Service<ComponentWriter, {
 export const make = Effect.gen(function*() {
   const storage = yield* Storage
   const facade = yield* FdoFacade
+  // watchers hear of every commit, when there is a hub to tell (`DoipServer.layerServicesWith` provides one)
+  const events = yield* Effect.serviceOption(ChangeEvents)
+  const notify = (commit: CommitInfo) => Option.isSome(events) ? events.value.committed(commit) : Effect.void
   const lock = yield* Semaphore.make(1)
   /** with write branches: one turn per object at a time, for the objects being changed now */
   const objectLocks = yield* RcMap.make({ lookup: (_objectId: string) => Semaphore.make(1) })
@@ -223,6 +230,8 @@ export const make = Effect.gen(function*() {
         if (session.changed.size === 0) return yield* nothingToChange()
         const { message, metadata } = commitOf(request, session.changed)
         const commit = yield* orNothingToChange(storage.commit(message, metadata))
+        // under the lock: watchers hear of the commits in the order they were made
+        yield* notify(commit)
         return { result, commit, branch: storage.branch }
       }).pipe(
         Effect.onExit((exit) => {
@@ -254,6 +263,7 @@ export const make = Effect.gen(function*() {
         if (session.changed.size === 0) return yield* nothingToChange()
         const { message, metadata } = commitOf(request, session.changed)
         const commit = yield* orNothingToChange(branch.commit(message, metadata))
+        yield* notify(commit)
         return { result, commit, branch: storage.branch }
       }).pipe(Effect.ensuring(Effect.sync(session.close)))
     }).pipe(Effect.scoped)

@@ -119,6 +119,8 @@ import {
   openFromStream,
   parseObject,
   parseVersion,
+  notOnBranch,
+  tooManyAfter,
   versionNotFound
 } from "./internal/storageCommon.ts"
 
@@ -830,6 +832,33 @@ export const make = Effect.fnUntraced(function*(options: Options) {
         `diff of ${id} between two commits`
       ).pipe(Effect.map(({ results }) => results.length > 0)))
 
+  /**
+   * The branch's commits after `since`, oldest first: its log, newest first, read page by page back to `since` (a
+   * page of 100 first: a watcher or the poller usually asks for the few commits of the last seconds).
+   */
+  const commitsAfter = (since: string | undefined, limit: number) =>
+    Effect.gen(function*() {
+      const wanted = since === undefined ? undefined : yield* parseVersion(since)
+      const out: Array<CommitInfo> = []
+      let after = ""
+      for (let amount = 100;; amount = 1000) {
+        const { pagination, results } = yield* getJson(
+          page(LakeFsCommit),
+          `${staged}/commits`,
+          { after, amount: String(amount) },
+          "commit log"
+        )
+        for (const commit of results) {
+          if (commit.id === wanted) return out.reverse()
+          if (out.length >= limit) return yield* tooManyAfter(since, limit)
+          out.push(commitInfo(commit))
+        }
+        if (!pagination.has_more || results.length === 0) break
+        after = pagination.next_offset
+      }
+      return wanted === undefined ? out.reverse() : yield* notOnBranch(wanted)
+    })
+
   return Storage.of({
     branch,
     stat: flow(current.stat, logged),
@@ -853,7 +882,8 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     history: flow(current.history, logged),
     objects: flow(objects, logged),
     at: flow(at, logged),
-    changes: flow(changes, logged)
+    changes: flow(changes, logged),
+    log: { head: Effect.tapError(head, warnOnce), after: flow(commitsAfter, logged) }
   })
 })
 

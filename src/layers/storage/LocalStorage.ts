@@ -54,6 +54,7 @@ import {
 import {
   changesIn,
   clamp,
+  commitsAfter,
   invalidPath,
   locate,
   type Location,
@@ -249,6 +250,10 @@ export const make = Effect.fnUntraced(function*(options: Options) {
     ...reader(() => head.tree, loadLog),
     at,
     changes,
+    log: {
+      head: Effect.sync(() => head.id),
+      after: (since, limit) => Effect.flatMap(loadLog, (log) => commitsAfter(log.map((c) => c.info), since, limit))
+    },
     write,
     spool,
     stage,

@@ -25,6 +25,7 @@ import {
 import {
   changesIn,
   clamp,
+  commitsAfter,
   locate,
   makeStagingArea,
   measure,
@@ -173,6 +174,10 @@ export const make = (options?: Options): Effect.Effect<Storage["Service"]> =>
         Effect.flatMap(parseObject(objectId), (id) =>
           Effect.map(entryOf(commit.id), ({ entry, index }) =>
             changesIn(id, entry.paths, log[index + 1]?.tree ?? new Map(), entry.tree))),
+      log: {
+        head: Effect.sync(() => log[0]?.info.id),
+        after: (since, limit) => commitsAfter(log.map((entry) => entry.info), since, limit)
+      },
       objects: () =>
         Effect.sync(() =>
           Array.from(head.keys())

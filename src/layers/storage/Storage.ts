@@ -203,6 +203,25 @@ export interface BranchVersions {
 }
 
 /**
+ * The branch's commit log, in the branch's own order: what follows every change of the branch reads it (the watchers
+ * of `ChangeEvents`, which resume after a version, and follow other processes' commits).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface BranchLog {
+  /** the id of the branch's head commit now, `undefined` while the branch has none */
+  readonly head: Effect.Effect<string | undefined, StorageError>
+  /**
+   * The branch's commits after the commit `since` (not included) up to its head, oldest first, following first
+   * parents; all of them, from the branch's first, when `since` is `undefined`. `NotFound` when `since` is not one
+   * of them (no commit id, a commit of another branch, or one a reset of the branch dropped); `TooLarge` when more
+   * than `limit` commits came after it (the caller had better start afresh than read them all).
+   */
+  readonly after: (since: string | undefined, limit: number) => Effect.Effect<ReadonlyArray<CommitInfo>, StorageError>
+}
+
+/**
  * How a commit changed one component of an object, against the commit before it (its first parent).
  *
  * @category models
@@ -297,6 +316,8 @@ export class Storage extends Context.Service<Storage, BranchStaging & StorageRea
    * id; the object's record (`ObjectId.RECORD_ID`) among them when the commit changed it.
    */
   readonly changes: (objectId: string, commit: CommitInfo) => Effect.Effect<ReadonlyArray<ComponentChange>, StorageError>
+  /** the branch's head and the commits after one, oldest first */
+  readonly log: BranchLog
   /**
    * A private branch for one change, removed when the scope closes; absent where staging on the branch is quick and
    * in-process (the embedded and memory stores), so that writers may take turns on it.

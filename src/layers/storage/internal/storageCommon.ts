@@ -74,6 +74,36 @@ export const notFoundAt = (path: string, version: string) => {
   return new StorageError({ kind: "NotFound", message: `${error.message} at version ${version}` })
 }
 
+/**
+ * `log.after` over a log held newest first: the entries after `since`, oldest first (see `BranchLog.after`).
+ */
+export const commitsAfter = <A extends { readonly id: string }>(
+  newestFirst: ReadonlyArray<A>,
+  since: string | undefined,
+  limit: number
+): Effect.Effect<ReadonlyArray<A>, StorageError> => {
+  const wanted = since?.toLowerCase()
+  const index = wanted === undefined ? newestFirst.length : newestFirst.findIndex((c) => c.id === wanted)
+  if (index === -1) return Effect.fail(notOnBranch(since!))
+  if (index > limit) return Effect.fail(tooManyAfter(since, limit))
+  return Effect.succeed(newestFirst.slice(0, index).reverse())
+}
+
+/** `NotFound` of a version that is no commit of the branch */
+export const notOnBranch = (version: string) =>
+  new StorageError({
+    kind: "NotFound",
+    message: `version ${JSON.stringify(version.length > 80 ? `${version.slice(0, 80)}…` : version)} is no commit of ` +
+      `the branch (a version is a commit id, as events and versions give them)`
+  })
+
+/** `TooLarge` of a log read after a version that has too many commits after it */
+export const tooManyAfter = (since: string | undefined, limit: number) =>
+  new StorageError({
+    kind: "TooLarge",
+    message: `more than ${limit} commits came after ${since === undefined ? "the branch's first" : `version ${since}`}`
+  })
+
 /** `NotFound` of a version that names no commit */
 export const versionNotFound = (version: string) =>
   new StorageError({ kind: "NotFound", message: `version ${version} does not exist` })
