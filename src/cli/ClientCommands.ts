@@ -1,6 +1,6 @@
 /**
  * The client commands: `hello`, `list-ops`, `retrieve`, `history`, `update`, `create`, `delete`, `search`, `invoke`,
- * `purge`.
+ * `purge`, `watch` (which prints one JSON line per change until Ctrl-C).
  * Each connects with the connection flags (`--protocol binary|doip2` picks the framing), runs one call, prints JSON
  * answers pretty and element bytes raw (or to `--output`). Every failure is one line on stderr and exit code 1.
  * Component bytes going either way pass through a progress meter (a line on a terminal's stderr for transfers over
@@ -288,10 +288,38 @@ const purge = Command.make("purge", { ...connection, objectId }, (flags) =>
   withClient(flags, undefined, (client) => Effect.flatMap(client.purge(flags.objectId), Output.json)))
   .pipe(Command.withDescription("Drop the server's cached manifest of an object"))
 
+const watch = Command.make("watch", {
+  ...connection,
+  // a watch streams without end, which only DOIP v2.0 carries
+  protocol: Flag.Literals("protocol", ["binary", "doip2"]).pipe(
+    Flag.withDescription("DOIP v2.0 segments (the only protocol that carries a watch)"),
+    Flag.withDefault("doip2")
+  ),
+  ids: Argument.String("object-id").pipe(
+    Argument.withDescription("objects to watch, e.g. Q123 (default: every object)"),
+    Argument.variadic()
+  ),
+  since: Flag.String("since").pipe(
+    Flag.withDescription("a version (an event's version) to resume after: the changes since come first"),
+    Flag.optional
+  )
+}, (flags) =>
+  withClient(flags, undefined, (client) =>
+    Effect.gen(function*() {
+      // Ctrl-C is how a watch ends: exit code 0, not 130
+      Output.endsCleanlyOnInterrupt()
+      yield* Output.note(`watching ${flags.ids.length === 0 ? "every object" : flags.ids.join(", ")}; Ctrl-C ends`)
+      yield* Output.lines(client.watch(flags.ids, { since: Option.getOrUndefined(flags.since) }))
+    })))
+  .pipe(Command.withDescription(
+    "Print the changes of objects as they happen, one JSON object a line ({objectId, version, operation, time, " +
+      "components: {added, changed, removed}}), until Ctrl-C; reconnects and resumes when the connection drops"
+  ))
+
 /**
  * @since 0.1.0
  */
-export const commands = [hello, listOps, retrieve, history, update, create, remove, search, invoke, purge] as const
+export const commands = [hello, listOps, retrieve, history, update, create, remove, search, invoke, purge, watch] as const
 
 // -----------------------------------------------------------------------------
 // internal

@@ -85,6 +85,38 @@ export const records = <A>(values: ReadonlyArray<A>, line: (value: A) => string)
     }))
 
 /**
+ * Values on stdout as they come, one line of JSON each (whatever `--json` says: a stream has no one document),
+ * waiting for stdout to drain before the next.
+ *
+ * @since 0.1.0
+ */
+export const lines = <A, E, R>(values: Stream.Stream<A, E, R>) =>
+  Stream.runForEach(values, (value) =>
+    Effect.callback<void>((resume) => {
+      if (process.stdout.write(`${JSON.stringify(value)}\n`)) resume(Effect.void)
+      else process.stdout.once("drain", () => resume(Effect.void))
+    }))
+
+let interruptIsClean = false
+
+/**
+ * Says that an interruption (Ctrl-C, SIGTERM) ends the running command as it should end: exit code 0, not 130. For a
+ * command that runs until it is stopped (`watch`); `main.ts` reads it with {@link interruptEndsCleanly}.
+ *
+ * @since 0.1.0
+ */
+export const endsCleanlyOnInterrupt = (): void => {
+  interruptIsClean = true
+}
+
+/**
+ * Whether an interruption ends the running command cleanly.
+ *
+ * @since 0.1.0
+ */
+export const interruptEndsCleanly = (): boolean => interruptIsClean
+
+/**
  * A line for the person at the terminal, on stderr; none with `--quiet`.
  *
  * @since 0.1.0

@@ -51,6 +51,7 @@ import type {
   NewElement,
   ReceivedComponent,
   RetrievedComponent,
+  StreamedAnswer,
   Transport
 } from "./Transport.ts"
 import { callTimeout, type Connection, maxAnswerJsonSize, open, reusable, withTimeout } from "./internal/connection.ts"
@@ -208,18 +209,18 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       } satisfies RetrievedComponent
     })
 
-  const stream = (request: CallRequest): Stream.Stream<Record<string, unknown>, ClientError> =>
-    Stream.unwrap(Effect.gen(function*() {
+  const stream = (request: CallRequest): Effect.Effect<StreamedAnswer, ClientError, Scope.Scope> =>
+    Effect.gen(function*() {
       if ((request.elements?.length ?? 0) > 0 || request.input !== undefined) {
         return yield* new InvalidRequestError({ message: "a long-lived answer is asked for with attributes only" })
       }
-      return streamAnswer(options, {
+      return yield* streamAnswer(options, {
         operationId: yield* doip2OperationId(request.operation),
         targetId: request.targetId ?? serviceId,
         attributes: request.attributes,
         authentication: request.authenticate === false ? undefined : authentication
       })
-    }))
+    })
 
   return { protocol: "doip2", call, retrieveComponent, stream } satisfies Transport
 })

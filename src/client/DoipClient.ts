@@ -17,6 +17,8 @@
  * `versions(objectId)` lists the object's versions (the commits that changed it, newest first), and `retrieve` takes
  * one of them as `{ version }`: the object, or an element, as it was then.
  *
+ * `watch(ids)` streams the changes of objects as they happen (DOIP v2.0 only), riding out dropped connections.
+ *
  * `retrieve(objectId, componentId)` streams the element: its `content` holds its place on the connection until it
  * has been read to the end or the caller's scope closes (see each transport for what happens to unread content).
  *
@@ -27,12 +29,16 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import type { ChangeEvent } from "../protocol/ChangeEvent.ts"
 import * as DigitalObject from "../protocol/DigitalObject.ts"
 import { type ObjectVersion, VersionsAnswer } from "../protocol/ObjectVersion.ts"
 import * as BinaryTransport from "./BinaryTransport.ts"
 import { type ClientError, ProtocolError } from "./ClientError.ts"
 import * as Doip2Transport from "./Doip2Transport.ts"
 import { asRecord } from "./internal/requests.ts"
+import * as Watch from "./Watch.ts"
+import type { WatchOptions } from "./Watch.ts"
 import type {
   Answer,
   CallRequest,
@@ -48,6 +54,9 @@ import type {
 export type * from "./Transport.ts"
 // a version as `versions` gives it, the same model the server answers with
 export type { ObjectVersion } from "../protocol/ObjectVersion.ts"
+// a change as `watch` gives it, and how to watch
+export type { ChangeEvent } from "../protocol/ChangeEvent.ts"
+export type { WatchOptions, WatchReconnect } from "./Watch.ts"
 
 /**
  * The description of an object to create. Without an `id` the server picks the next free one.
@@ -135,6 +144,13 @@ export class DoipClient extends Context.Service<DoipClient, {
     params?: Readonly<Record<string, unknown>>
   ) => Effect.Effect<Answer, ClientError>
   readonly purge: (objectId: string) => Effect.Effect<Record<string, unknown>, ClientError>
+  /**
+   * The changes of the objects `ids` (every object when none are given) as they happen, for as long as the stream is
+   * read; after `options.since` (a version) when given, the changes since first. A dropped connection is ridden out:
+   * the stream connects again and resumes after the last event it gave (`Watch.ts`). DOIP v2.0 only: over the binary
+   * envelope it fails at once with an `InvalidRequestError`.
+   */
+  readonly watch: (ids?: ReadonlyArray<string>, options?: WatchOptions) => Stream.Stream<ChangeEvent, ClientError>
   readonly call: <E = never>(request: CallRequest<E>) => Effect.Effect<Answer, ClientError | E>
 }>()("effect-doip/client/DoipClient") {}
 
@@ -229,6 +245,7 @@ export const fromTransport = (transport: Transport): DoipClient["Service"] => {
       )),
     invoke: (objectId, workflow, params = {}) =>
       call({ operation: "invoke", targetId: objectId, attributes: { workflow, params } }),
+    watch: (ids, options) => Watch.watch(transport, ids, options),
     purge: (objectId) => Effect.map(call({ operation: "purge", targetId: objectId, authenticate: false }), output),
     versions: (objectId) =>
       call({ operation: "versions", targetId: objectId, authenticate: false }).pipe(

@@ -161,8 +161,20 @@ export interface Transport {
     attributes?: Readonly<Record<string, unknown>> | undefined
   ) => Effect.Effect<RetrievedComponent, ClientError, Scope.Scope>
   /**
-   * A long-lived answer (a watch): its output segments, one JSON object each, as the server sends them, on a
-   * connection of the stream's own, which closes with it. Only DOIP v2.0 carries one; the binary envelope has none.
+   * A long-lived answer (a watch), on a connection of its own that closes with the scope: the answer's attributes
+   * once it has begun, then its output segments, one JSON object each, as the server sends them. Only DOIP v2.0
+   * carries one; the binary envelope has none.
    */
-  readonly stream?: ((request: CallRequest) => Stream.Stream<Record<string, unknown>, ClientError>) | undefined
+  readonly stream?: ((request: CallRequest) => Effect.Effect<StreamedAnswer, ClientError, Scope.Scope>) | undefined
+}
+
+/**
+ * A long-lived answer that has begun: its first segment's attributes, and its output segments as they come.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface StreamedAnswer {
+  readonly attributes: Record<string, unknown>
+  readonly segments: Stream.Stream<Record<string, unknown>, ClientError>
 }

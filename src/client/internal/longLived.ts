@@ -1,6 +1,6 @@
 /**
- * A long-lived DOIP v2.0 answer (a watch): one request on a connection of its own, and its answer's JSON output
- * segments as a stream, one value per segment, for as long as the server sends them.
+ * A long-lived DOIP v2.0 answer (a watch): one request on a connection of its own, the answer's attributes once it
+ * has begun, and its JSON output segments as a stream, one value per segment, for as long as the server sends them.
  *
  * It cannot share the pipelined connection of the other calls: the server answers a connection's requests in order,
  * and this answer does not end while the watch goes on. The connection closes with the stream. The answer's first
@@ -27,7 +27,7 @@ import {
   InvalidRequestError,
   ProtocolError
 } from "../ClientError.ts"
-import type { ClientOptions } from "../Transport.ts"
+import type { ClientOptions, StreamedAnswer } from "../Transport.ts"
 import { callTimeout, maxAnswerJsonSize, open, withTimeout } from "./connection.ts"
 import { asRecord } from "./requests.ts"
 
@@ -44,17 +44,18 @@ export interface LongLivedRequest {
 }
 
 /**
- * The answer's output segments, parsed. Fails with the server's error answer (`NotFoundError`, `ServerError`), a
- * `ConnectionError` when the connection breaks or the server closes it mid-answer, and a `ProtocolError` for what
- * no DOIP v2.0 answer holds. Ends when the server ends the answer.
+ * Sends the request and waits for the answer to begin; the connection closes with the scope. Fails with the server's
+ * error answer (`NotFoundError`, `ServerError`); the segments fail with a `ConnectionError` when the connection breaks
+ * or the server closes it mid-answer, and a `ProtocolError` for what no DOIP v2.0 answer holds, and end when the
+ * server ends the answer.
  *
  * @since 0.1.0
  */
 export const streamAnswer = (
   options: ClientOptions,
   request: LongLivedRequest
-): Stream.Stream<Record<string, unknown>, ClientError> =>
-  Stream.unwrap(Effect.gen(function*() {
+): Effect.Effect<StreamedAnswer, ClientError, Scope.Scope> =>
+  Effect.gen(function*() {
     const tls = options.tls !== undefined && options.tls !== false
     const bytes = yield* encode(request)
     const connection = yield* Effect.acquireRelease(
@@ -95,8 +96,8 @@ export const streamAnswer = (
         })
       }
     )
-    return Stream.fromPull(Effect.succeed(pull))
-  }))
+    return { attributes: asRecord(head["attributes"]) ?? {}, segments: Stream.fromPull(Effect.succeed(pull)) }
+  })
 
 // -----------------------------------------------------------------------------
 // internal

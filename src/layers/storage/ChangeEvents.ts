@@ -74,6 +74,8 @@ export class ChangeEvents extends Context.Service<ChangeEvents, {
     readonly ids?: ReadonlySet<string> | undefined
     readonly since?: string | undefined
   }) => Effect.Effect<Watch, StorageError>
+  /** how many commits the hub holds for its watchers now: never more than `events.bufferSize` */
+  readonly buffered: Effect.Effect<number>
 }>()("effect-doip/layers/ChangeEvents") {}
 
 /**
@@ -252,7 +254,7 @@ export const make = Effect.gen(function*() {
       return { since, events } satisfies Watch
     })
 
-  return ChangeEvents.of({ committed, watch })
+  return ChangeEvents.of({ committed, watch, buffered: PubSub.size(hub) })
 })
 
 /**
