@@ -3,10 +3,12 @@
  * writes in parallel. Each write stages on a write branch of its own and merges it into the branch, so every commit on
  * the branch holds that write and nothing else (before, a commit took everything staged on the branch, another
  * server's half-finished upload included), nothing acknowledged is lost, no write branch outlives its write, and each
- * server sees what the other wrote at once, manifest included.
+ * server sees what the other wrote at once, manifest included; and each server's watchers hear of the other's writes
+ * by the next poll of the branch's log (issue 17, item 4), in the branch's order.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import { createHash, randomBytes } from "node:crypto"
 import * as DoipClient from "../../src/client/DoipClient.ts"
@@ -98,4 +100,46 @@ describe("two servers on one lakeFS branch", () => {
       assert.strictEqual(seen[0], seen[1])
       assert.include([sha256(x), sha256(y)], seen[0])
     }).pipe(Effect.scoped), { timeout: 60_000 })
+
+  it.live("watchers of each server see the other's writes within the poll interval, both in the branch's order", () =>
+    Effect.gen(function*() {
+      const standIn = yield* LakeFsStandIn.make()
+      const env = { ...LakeFsStandIn.environment(standIn), DOIP_EVENTS_POLL_SECONDS: "1" }
+      const servers = yield* Effect.all([serverProcess({ token, env }), serverProcess({ token, env })], { concurrency: 2 })
+      const [a, b] = yield* Effect.forEach(servers, (server) =>
+        DoipClient.makeDoip2({ host: "127.0.0.1", port: server.doip2Port, credentials: { token }, timeout: "60 seconds" }))
+      const text = (s: string) => new TextEncoder().encode(s)
+      const ids = ["Q4300", "Q4301"]
+      const writes = 12
+      const watch = (client: DoipClient.DoipClient["Service"], seen: Array<DoipClient.ChangeEvent>) =>
+        client.watch(ids).pipe(
+          Stream.tap((event) => Effect.sync(() => seen.push(event))),
+          Stream.take(2 + writes),
+          Stream.runCollect,
+          Effect.timeout("60 seconds"),
+          Effect.forkScoped
+        )
+      const [seenOnA, seenOnB]: Array<Array<DoipClient.ChangeEvent>> = [[], []]
+      const [onA, onB] = [yield* watch(a!, seenOnA), yield* watch(b!, seenOnB)]
+      yield* Effect.sleep("500 millis")
+
+      // one write on a, and nothing on b: b's watcher hears of it by the next poll of the branch's log (1 s)
+      yield* a!.create({ id: "Q4300" }, [{ id: "n", content: text("a") }])
+      const written = Date.now()
+      while (seenOnB.length === 0 && Date.now() - written < 5_000) yield* Effect.sleep("20 millis")
+      const heard = Date.now() - written
+      assert.isBelow(heard, 3_000, `b's watcher heard of a's create ${heard} ms after it was acknowledged`)
+      yield* b!.create({ id: "Q4301" }, [{ id: "n", content: text("b") }])
+      // then both at once, a on one object, b on the other
+      yield* Effect.all([
+        Effect.forEach(Array.from({ length: writes / 2 }, (_, i) => i), (i) => a!.updateComponent("Q4300", "n", text(`a${i}`))),
+        Effect.forEach(Array.from({ length: writes / 2 }, (_, i) => i), (i) => b!.updateComponent("Q4301", "n", text(`b${i}`)))
+      ], { concurrency: 2 })
+
+      const [seenA, seenB] = [yield* Fiber.join(onA), yield* Fiber.join(onB)]
+      const branch = standIn.commits().filter((c) => ids.includes(c.metadata["object_id"] ?? "")).map((c) => c.id).reverse()
+      assert.lengthOf(branch, 2 + writes)
+      assert.deepStrictEqual(seenA.map((e) => e.version), branch, "a's watcher: every change once, in the branch's order")
+      assert.deepStrictEqual(seenB.map((e) => e.version), branch, "b's watcher: the same")
+    }).pipe(Effect.scoped), { timeout: 120_000 })
 })

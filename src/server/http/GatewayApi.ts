@@ -7,7 +7,8 @@
  * - `upstream`: the MaRDI server's FastAPI gateway, same paths, parameters and answer shapes
  *   (`GET /doip/retrieve/{id}/{component}`, `GET /doip/search`, `POST /doip/purge/{id}`, `POST /doip/create`);
  * - `objects`: the objects as resources (`/doip/objects/...`: manifest, components up and down, delete, invoke,
- *   search with paging) and `GET /doip/hello`, which the web page uses;
+ *   search with paging), `GET /doip/hello`, which the web page uses, and `GET /doip/events`, the changes as
+ *   Server-Sent Events;
  * - `cordra`: the DOIP API for HTTP clients as Cordra serves it (`/doip?operationId=...&targetId=...`).
  *
  * Components travel as raw bytes both ways (declared as streams); everything else is JSON. Every endpoint may answer
@@ -26,6 +27,9 @@ const ComponentParams = { objectId: Schema.String, componentId: Schema.String }
 
 /** component bytes, as they are stored: any media type */
 const Bytes = HttpApiSchema.StreamUint8Array({ contentType: "application/octet-stream" })
+
+/** Server-Sent Events, written as they come */
+const EventStream = HttpApiSchema.StreamUint8Array({ contentType: "text/event-stream" })
 
 /** headers a download honours */
 const DownloadHeaders = {
@@ -127,6 +131,20 @@ export class ObjectsGroup extends HttpApiGroup.make("objects")
         "The object's versions, newest first: `{objectId, versions: [{id, time, author, message, operation, components: " +
           "{added, changed, removed}}]}`; an `id` is what `?version=` takes"
       ),
+    HttpApiEndpoint.get("events", "/doip/events", {
+      query: { ids: Schema.optional(Schema.String), since: Schema.optional(Schema.String) },
+      headers: { "last-event-id": Schema.optional(Schema.String) },
+      success: EventStream,
+      error: errors
+    }).annotate(
+      OpenApi.Description,
+      "The changes of objects as they happen, as Server-Sent Events: one `data:` JSON `{objectId, version, operation, " +
+        "time, components: {added, changed, removed}}` per change, its `id:` the version. `ids` (comma-separated) " +
+        "picks objects (default all); `since` (or the `Last-Event-ID` header, which a browser's EventSource sends " +
+        "when it reconnects) a version to resume after: the changes since come first. The first event, `watching`, " +
+        "says where the stream starts (`{since}`); a failure mid-stream is an event `failure` (`{error, message}`), " +
+        "then the end; comments keep an idle stream open."
+    ),
     HttpApiEndpoint.delete("delete", "/doip/objects/:objectId", { params: ObjectParams, success: Json, error: errors })
       .annotate(OpenApi.Description, "Delete the object and every component (needs a credential)"),
     HttpApiEndpoint.get("download", "/doip/objects/:objectId/components/:componentId", {

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type { HttpServerRequest } from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { HttpApiBuilder } from "effect/http-api"
@@ -86,7 +87,7 @@ export const layer = Layer.mergeAll(
         }))
   })),
   HttpApiBuilder.group(GatewayApi, "objects", Effect.fnUntraced(function*(handlers) {
-    const { download, maxComponentSize, maxJsonDepth, pace, run } = yield* calls
+    const { download, events, maxComponentSize, maxJsonDepth, pace, run } = yield* calls
     return handlers
       .handle("hello", ({ request }) =>
         Effect.map(run(request, { operation: "hello", framing: "binary" }), firstBlock))
@@ -115,6 +116,7 @@ export const layer = Layer.mergeAll(
           }),
           firstBlock
         ))
+      .handle("events", ({ headers, query, request }) => events(request, query.ids, headers["last-event-id"] ?? query.since))
       .handle("versions", ({ params, request }) =>
         Effect.map(run(request, { operation: "versions", objectId: params.objectId, framing: "binary" }), firstBlock))
       .handle("delete", ({ params, request }) =>
@@ -246,6 +248,12 @@ const calls = Effect.gen(function*() {
           message: `operation ${operationId} is not supported`
         })
       }
+      if (operation.name === "watch") {
+        return yield* new GatewayErrors.NotImplemented({
+          error: "UnsupportedOperation",
+          message: `${operationId} streams its answer: watch with GET /doip/events (Server-Sent Events)`
+        })
+      }
       if (method === "GET" && !readOnly.has(operation.name)) {
         return yield* badRequest(`${operationId} changes objects: send it with POST`)
       }
@@ -260,13 +268,56 @@ const calls = Effect.gen(function*() {
       return HttpServerResponse.jsonUnsafe(outputOf(response))
     })
 
+  /**
+   * The watch operation's events as Server-Sent Events: first `watching` (its `id:` where the watch starts, so a
+   * browser that reconnects before any change resumes from there), then one message per change (`id:` its version,
+   * `data:` the change), and a comment now and then while none comes, well within the idle timeout (which would
+   * otherwise close a quiet stream: it closes a connection on which no byte moves). A client that stops reading holds
+   * the stream back (the response waits for its socket to drain), and is closed by that idle timeout.
+   */
+  const events = (
+    request: HttpServerRequest,
+    ids: string | undefined,
+    since: string | undefined
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayErrors.GatewayError> =>
+    Effect.gen(function*() {
+      const response = yield* run(request, {
+        operation: "watch",
+        attributes: { ...(ids === undefined ? {} : { ids }), ...(since === undefined || since === "" ? {} : { since }) },
+        framing: "doip2"
+      })
+      if (response.events === undefined) return yield* Effect.die(new Error("watch answered without events"))
+      const started = response.attributes ?? {}
+      const first = `retry: 2000\nid: ${oneLine(started["since"])}\nevent: watching\ndata: ${JSON.stringify(started)}\n\n`
+      const changes = response.events.pipe(
+        Stream.map((event) => `id: ${oneLine(event["version"])}\ndata: ${JSON.stringify(event)}\n\n`),
+        Stream.catch((error) =>
+          Stream.succeed(`event: failure\ndata: ${JSON.stringify({ error: error.kind, message: error.message })}\n\n`))
+      )
+      const keepAlive = Stream.tick(`${Math.max(1, Math.min(15, limits.idleTimeoutSeconds / 3))} seconds`).pipe(
+        Stream.drop(1),
+        Stream.as(": still watching\n\n")
+      )
+      return HttpServerResponse.stream(
+        Stream.concat(Stream.succeed(first), Stream.merge(changes, keepAlive, { haltStrategy: "left" })).pipe(Stream.encodeText),
+        {
+          contentType: "text/event-stream",
+          // proxies must pass each event on at once, and keep none
+          headers: { "cache-control": "no-cache, no-store", "x-accel-buffering": "no" }
+        }
+      )
+    })
+
   const pace: GatewayRequests.Pace = {
     messageTimeoutSeconds: limits.messageTimeoutSeconds,
     minBytesPerSecond: limits.minBytesPerSecond,
     maxBodyBytes: limits.maxMetadataSize
   }
-  return { run, download, cordra, pace, maxComponentSize: limits.maxComponentSize, maxJsonDepth: limits.maxJsonDepth }
+  return { run, download, events, cordra, pace, maxComponentSize: limits.maxComponentSize, maxJsonDepth: limits.maxJsonDepth }
 })
+
+/** a value as one line of an event's field: the line breaks that would end the field go */
+const oneLine = (value: unknown) => (typeof value === "string" ? value : "").replace(/[\r\n]/g, "")
 
 /** upstream's create body (its schema is declared on the route too, for the OpenAPI document) */
 const decodeCreateBody = Schema.decodeUnknownEffect(CreateBody)
