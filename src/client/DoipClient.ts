@@ -12,7 +12,10 @@
  * return the binary envelope's metadata (an FDO manifest, a commit record) but DOIP v2.0's digital object.
  *
  * A call that fails half-way (a timeout, broken framing, a failed upload) closes the connection, and the next call
- * opens a fresh one. An error answer (`NotFoundError`, `ServerError`) leaves the connection open.
+ * opens a fresh one. An error answer (`NotFoundError`, `ServerError`) leaves the connection open. A connection that
+ * breaks or is refused is reopened with jittered exponential back-off, and calls that can safely be made again are
+ * (`Reconnect.ts`: the options' `reconnect`); a write that broke after it was sent fails with
+ * `OutcomeUnknownError`. `connectionState` tells when the client is connected.
  *
  * `retrieve(objectId, componentId)` streams the element: its `content` holds its place on the connection until it
  * has been read to the end or the caller's scope closes (see each transport for what happens to unread content).
@@ -24,10 +27,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import * as DigitalObject from "../protocol/DigitalObject.ts"
 import * as BinaryTransport from "./BinaryTransport.ts"
 import { type ClientError, ProtocolError } from "./ClientError.ts"
 import * as Doip2Transport from "./Doip2Transport.ts"
+import type { ConnectionState } from "./Reconnect.ts"
 import { asRecord } from "./internal/requests.ts"
 import type {
   Answer,
@@ -42,6 +47,7 @@ import type {
 
 // the models of a call and the transport interface live in `Transport.ts`; they are part of this API too
 export type * from "./Transport.ts"
+export type { ConnectionState, ReconnectOptions } from "./Reconnect.ts"
 
 /**
  * The description of an object to create. Without an `id` the server picks the next free one.
@@ -88,6 +94,11 @@ export interface SearchResult {
  */
 export class DoipClient extends Context.Service<DoipClient, {
   readonly protocol: Protocol
+  /**
+   * The connection's state now, then at every change: `connecting`, `connected`, `reconnecting` (lost; the next call
+   * connects again), `closed` (the client's scope closed; the stream ends after it). See `Reconnect.ts`.
+   */
+  readonly connectionState: Stream.Stream<ConnectionState>
   /** binary: the upstream hello record; DOIP v2.0: the service's digital object */
   readonly hello: () => Effect.Effect<Record<string, unknown>, ClientError>
   /** binary: the names of `availableOperations`; DOIP v2.0: the service's operation ids */
@@ -141,6 +152,7 @@ export const fromTransport = (transport: Transport): DoipClient["Service"] => {
 
   return DoipClient.of({
     protocol: transport.protocol,
+    connectionState: transport.connectionState,
     hello: () => Effect.map(call({ operation: "hello", authenticate: false }), output),
     listOps: () =>
       Effect.flatMap(call({ operation: "list_operations", authenticate: false }), (answer) => {
