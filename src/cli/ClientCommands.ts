@@ -78,6 +78,9 @@ const clientOptions = Effect.fnUntraced(function*(flags: ConnectionFlags, creds?
     port: Option.getOrElse(flags.port, () => defaultPorts[flags.protocol]),
     tls,
     timeout: `${flags.timeout} seconds`,
+    // a person at a terminal wants "refused" at once when no server runs, not after half a minute of retries; a
+    // connection that drops mid-command is still reopened, a few times
+    reconnect: { maxAttempts: 3, maxElapsed: "2 seconds" },
     credentials: creds === undefined ? undefined : {
       token: Option.getOrUndefined(creds.token),
       username: Option.getOrUndefined(creds.username),
