@@ -78,6 +78,9 @@ const clientOptions = Effect.fnUntraced(function*(flags: ConnectionFlags, creds?
     port: Option.getOrElse(flags.port, () => defaultPorts[flags.protocol]),
     tls,
     timeout: `${flags.timeout} seconds`,
+    // a person at a terminal wants "refused" at once when no server runs, not after half a minute of retries; a
+    // connection that drops mid-command is still reopened, a few times
+    reconnect: { maxAttempts: 3, maxElapsed: "2 seconds" },
     credentials: creds === undefined ? undefined : {
       token: Option.getOrUndefined(creds.token),
       username: Option.getOrUndefined(creds.username),
@@ -309,7 +312,12 @@ const watch = Command.make("watch", {
       // Ctrl-C is how a watch ends: exit code 0, not 130
       Output.endsCleanlyOnInterrupt()
       yield* Output.note(`watching ${flags.ids.length === 0 ? "every object" : flags.ids.join(", ")}; Ctrl-C ends`)
-      yield* Output.lines(client.watch(flags.ids, { since: Option.getOrUndefined(flags.since) }))
+      yield* Output.lines(client.watch(flags.ids, {
+        since: Option.getOrUndefined(flags.since),
+        // a watch runs for long: a server that restarts (or a network that drops) is waited for up to 5 minutes, not
+        // the 2 seconds a one-shot command gives it
+        reconnect: { maxAttempts: 100, maxElapsed: "5 minutes" }
+      }))
     })))
   .pipe(Command.withDescription(
     "Print the changes of objects as they happen, one JSON object a line ({objectId, version, operation, time, " +

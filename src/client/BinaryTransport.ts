@@ -4,7 +4,9 @@
  * One connection is opened on first use and reused by every later call, one call at a time: the binary framing
  * answers strictly in order and its answers carry no request id. An error answer (an error envelope) is read to its
  * end and leaves the connection open; any other failure (a timeout, broken framing, a failed upload, an element
- * stream given up before its end) closes it, and the next call opens a fresh one.
+ * stream given up before its end) closes it, and the next call opens a fresh one. Between calls the idle connection
+ * is watched, so that one the server closed is never sent on. Calls whose connection broke are made again as
+ * `Reconnect.ts` says.
  *
  * `retrieveComponent` holds the connection until the element's content has been read to its end; when the
  * caller's scope closes first, the connection (its position in the framing now unknown) is closed.
@@ -13,6 +15,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Result from "effect/Result"
 import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
@@ -30,8 +33,18 @@ import {
   ProtocolError,
   type ServerError
 } from "./ClientError.ts"
+import * as Reconnect from "./Reconnect.ts"
 import type { Answer, CallRequest, ClientOptions, ReceivedComponent, RetrievedComponent, Transport } from "./Transport.ts"
-import { callTimeout, type Connection, maxAnswerJsonSize, openDecoding, reusable, withTimeout } from "./internal/connection.ts"
+import {
+  answerBudget,
+  callTimeout,
+  type Connection,
+  maxAnswerSize,
+  openDecoding,
+  reusable,
+  tooLarge,
+  withTimeout
+} from "./internal/connection.ts"
 import { asRecord, binaryOperation, credentialFields, sizedStream } from "./internal/requests.ts"
 
 /**
@@ -41,35 +54,74 @@ import { asRecord, binaryOperation, credentialFields, sizedStream } from "./inte
 export const make = Effect.fnUntraced(function*(options: ClientOptions) {
   const lock = yield* Semaphore.make(1)
   const timeout = callTimeout(options)
+  const limit = maxAnswerSize(options)
   const credentials = credentialFields(options.credentials)
   const tls = options.tls !== undefined && options.tls !== false
   const connections = yield* reusable(
-    openDecoding(options, {
-      make: () => Envelope.makeDecoder({ maxJsonBlockSize: maxAnswerJsonSize }),
-      isError: Envelope.isEnvelopeError,
-      bind: (part, content): Part => part._tag === "Component" ? { ...part, content: content() } : part
-    }, toClientError)
+    Effect.map(
+      openDecoding(options, {
+        make: () => Envelope.makeDecoder({ maxJsonBlockSize: limit }),
+        isError: Envelope.isEnvelopeError,
+        bind: (part, content): Part => part._tag === "Component" ? { ...part, content: content() } : part
+      }, toClientError(limit)),
+      (conn): Idle => ({ ...conn, watcher: undefined, broken: false })
+    ),
+    (conn) => !conn.broken
   )
+  const policy = Reconnect.policy(options.reconnect, connections.hasAnswered)
 
-  /** runs `exchange` on the connection; anything but a whole answer (or refusal) leaves the connection closed */
-  const onConnection = <A, E>(exchange: (conn: Connection<Part>) => Effect.Effect<Result.Result<A, Refusal>, E>) =>
-    Effect.flatMap(connections.get, (conn) =>
-      exchange(conn).pipe(Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : connections.close(conn)))))
+  /**
+   * Between calls a watcher reads the idle connection: the server closing it (a restart, its idle timeout) is seen
+   * at once, so the next call opens a fresh connection instead of sending on a dead one. Anything the watcher reads
+   * (an end, an error, bytes nobody asked for) ends the connection.
+   */
+  const watch = (conn: Idle) =>
+    Effect.suspend(() => {
+      if (conn.broken || conn.watcher !== undefined) return Effect.void
+      return conn.next.pipe(
+        Effect.exit,
+        Effect.andThen(Effect.suspend(() => {
+          conn.broken = true
+          // closing the connection's scope from a fiber forked in it would wait for itself
+          return Effect.asVoid(Effect.forkDetach(connections.close(conn)))
+        })),
+        Effect.forkIn(conn.scope),
+        Effect.map((fiber) => {
+          conn.watcher = fiber
+        })
+      )
+    })
+
+  /** the connection for the next call, its watcher stopped; one the watcher found ended is replaced */
+  const acquire: Effect.Effect<Idle, ClientError> = Effect.gen(function*() {
+    for (;;) {
+      const conn = yield* connections.get
+      const watcher = conn.watcher
+      conn.watcher = undefined
+      if (watcher !== undefined) yield* Fiber.interrupt(watcher)
+      if (!conn.broken) return conn
+      yield* connections.close(conn)
+    }
+  })
 
   /** sends a request and reads the whole answer (component contents into memory) */
-  const exchange = <E>(message: Envelope.Message<E>): Effect.Effect<Answer, ClientError | E> =>
+  const exchange = <E>(message: Envelope.Message<E>, progress: Reconnect.Attempt): Effect.Effect<Answer, ClientError | E> =>
     lock.withPermit(withTimeout(
       timeout,
-      onConnection((conn) =>
-        send(conn, message).pipe(
-          Effect.andThen(readHead(conn, message, tls)),
+      Effect.flatMap(acquire, (conn) => {
+        progress.connected = true
+        return send(conn, message, progress).pipe(
+          Effect.andThen(readHead(conn, message, tls, limit)),
+          Effect.tap(() => Effect.sync(connections.answered)),
           Effect.flatMap((refused) =>
             refused === undefined
-              ? Effect.map(readWhole(conn), (answer): Result.Result<Answer, Refusal> => Result.succeed(answer))
+              ? Effect.map(readWhole(conn, limit), (answer): Result.Result<Answer, Refusal> => Result.succeed(answer))
               : Effect.succeed(Result.fail(refused))
-          )
+          ),
+          // anything but a whole answer (or refusal) leaves the connection closed
+          Effect.onExit((exit) => (Exit.isSuccess(exit) ? watch(conn) : connections.close(conn)))
         )
-      )
+      })
     )).pipe(Effect.flatMap(Effect.fromResult))
 
   const call = <E = never>(request: CallRequest<E>): Effect.Effect<Answer, ClientError | E> =>
@@ -87,7 +139,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
         ...input,
         ...(request.authenticate === false ? {} : credentials)
       }
-      return exchange({
+      const message: Envelope.Message<E> = {
         msgType: Envelope.MessageType.Request,
         operation: code,
         objectId: request.targetId ?? "",
@@ -97,59 +149,82 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
           return { componentId: element.id, mediaType: element.mediaType ?? "", size, content: stream }
         }),
         workflow: request.workflow
-      })
+      }
+      return Reconnect.retrying(
+        policy,
+        { operation: request.operation, objectId: request.targetId },
+        (progress) => exchange(message, progress)
+      )
     })
 
-  const retrieveComponent = (objectId: string, componentId: string, asked?: Readonly<Record<string, unknown>>) =>
-    Effect.gen(function*() {
-      let conn: Connection<Part> | undefined
+  /** one attempt of a retrieve of an element: its answer up to the element's first byte */
+  const retrieveOnce = (
+    objectId: string,
+    componentId: string,
+    progress: Reconnect.Attempt,
+    asked: Readonly<Record<string, unknown>> | undefined
+  ) =>
+    Effect.suspend(() => {
+      let conn: Idle | undefined
       let taken = false
       let finished = false
-      const close = Effect.suspend(() => (conn === undefined ? Effect.void : connections.close(conn)))
       const release = Effect.suspend(() => {
         if (!taken) return Effect.void
         taken = false
         return Effect.asVoid(Semaphore.release(lock, 1))
       })
-      // the permit goes back as soon as the content was read to its end; when the caller's scope closes first, the
-      // connection (its framing now unknown) is closed and then the permit goes back
-      yield* Effect.addFinalizer(() => Effect.andThen(Effect.suspend(() => (finished ? Effect.void : close)), release))
-      yield* Effect.uninterruptibleMask((restore) =>
-        Effect.map(restore(Semaphore.take(lock, 1)), () => {
-          taken = true
-        })
-      )
-      const on = conn = yield* withTimeout(timeout, connections.get)
-      const message: Envelope.Message = {
-        msgType: Envelope.MessageType.Request,
-        operation: OperationCode.retrieve,
-        objectId,
-        metadata: [{ ...asked, operation: "retrieve", element: componentId }]
-      }
-      const refused = yield* withTimeout(timeout, Effect.andThen(send(on, message), readHead(on, message, tls)))
-      if (refused !== undefined) {
-        // an error answer, read to its end: the connection stays usable
-        finished = true
-        yield* release
-        return yield* refused
-      }
-      const part = yield* withTimeout(timeout, on.next)
-      if (part?._tag !== "Component") {
-        return yield* new ProtocolError({ message: `expected a component in the answer, got ${part?._tag ?? "nothing"}` })
-      }
-      const content = part.content.pipe(
-        Stream.mapError(toClientError),
-        Stream.concat(Stream.fromEffectDrain(Effect.gen(function*() {
-          yield* readWhole(on) // the rest of the answer, up to its end
+      // the connection (its framing unknown unless the answer was read to its end) is closed, then the permit goes back
+      const settle = Effect.suspend(() => {
+        const unfinished = finished ? undefined : conn
+        conn = undefined
+        return Effect.andThen(unfinished === undefined ? Effect.void : connections.close(unfinished), release)
+      })
+      const done = (on: Idle) =>
+        Effect.suspend(() => {
           finished = true
-          yield* release
-        }))),
-        Stream.onError(() => Effect.andThen(close, release))
-      )
-      return { componentId: part.componentId, mediaType: part.mediaType, size: part.size, content } satisfies RetrievedComponent
+          return Effect.andThen(watch(on), release)
+        })
+      return Effect.gen(function*() {
+        // the permit goes back as soon as the content was read to its end; when the caller's scope closes first, the
+        // connection is closed and then the permit goes back
+        yield* Effect.addFinalizer(() => settle)
+        yield* Effect.uninterruptibleMask((restore) =>
+          Effect.map(restore(Semaphore.take(lock, 1)), () => {
+            taken = true
+          })
+        )
+        const on = conn = yield* withTimeout(timeout, acquire)
+        progress.connected = true
+        const message: Envelope.Message = {
+          msgType: Envelope.MessageType.Request,
+          operation: OperationCode.retrieve,
+          objectId,
+          metadata: [{ ...asked, operation: "retrieve", element: componentId }]
+        }
+        const refused = yield* withTimeout(timeout, Effect.andThen(send(on, message, progress), readHead(on, message, tls, limit)))
+        connections.answered()
+        if (refused !== undefined) {
+          // an error answer, read to its end: the connection stays usable
+          yield* done(on)
+          return yield* refused
+        }
+        const part = yield* withTimeout(timeout, on.next)
+        if (part?._tag !== "Component") {
+          return yield* new ProtocolError({ message: `expected a component in the answer, got ${part?._tag ?? "nothing"}` })
+        }
+        const content = part.content.pipe(
+          Stream.mapError(toClientError(limit)),
+          Stream.concat(Stream.fromEffectDrain(Effect.andThen(readWhole(on, limit), done(on)))), // the rest of the answer
+          Stream.onError(() => settle)
+        )
+        return { componentId: part.componentId, mediaType: part.mediaType, size: part.size, content } satisfies RetrievedComponent
+      }).pipe(Effect.onError(() => settle))
     })
 
-  return { protocol: "binary", call, retrieveComponent } satisfies Transport
+  const retrieveComponent = (objectId: string, componentId: string, asked?: Readonly<Record<string, unknown>>) =>
+    Reconnect.retryingElement(policy, objectId, (progress) => retrieveOnce(objectId, componentId, progress, asked))
+
+  return { protocol: "binary", connectionState: connections.state, call, retrieveComponent } satisfies Transport
 })
 
 // -----------------------------------------------------------------------------
@@ -158,19 +233,39 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
 
 type Part = Envelope.Part<Socket.SocketError>
 
+/** a connection, and what reads it between calls */
+interface Idle extends Connection<Part> {
+  watcher: Fiber.Fiber<void> | undefined
+  /** the server ended it (or said something unasked) while it was idle */
+  broken: boolean
+}
+
 /** an error answer, read to its end */
 type Refusal = NotFoundError | ServerError
 
-const toClientError = (error: Envelope.EnvelopeError | Socket.SocketError | ClientError): ClientError => {
-  if (Envelope.isEnvelopeError(error)) return new ProtocolError({ message: `bad answer from the server: ${error.message}` })
+const toClientError = (limit: number) => (error: Envelope.EnvelopeError | Socket.SocketError | ClientError): ClientError => {
+  if (Envelope.isEnvelopeError(error)) {
+    return error.kind === "TooLarge"
+      ? tooLarge(limit, `the answer is too large: ${error.message}`)
+      : error.kind === "Truncated"
+      ? new ConnectionError({ message: "the server closed the connection mid-answer" })
+      : new ProtocolError({ message: `bad answer from the server: ${error.message}` })
+  }
   if (Socket.isSocketError(error)) return fromSocketError(error)
   return error
 }
 
 /** writes a request; a failure of the caller's own content stream (`E`) passes through as it is */
-const send = <E>(conn: Connection<Part>, message: Envelope.Message<E>): Effect.Effect<void, ClientError | E> =>
+const send = <E>(
+  conn: Connection<Part>,
+  message: Envelope.Message<E>,
+  progress: Reconnect.Attempt
+): Effect.Effect<void, ClientError | E> =>
   Envelope.encode(message).pipe(
-    Stream.runForEachArray((chunks) => conn.writer.writeAll(chunks)),
+    Stream.runForEachArray((chunks) => {
+      progress.sent = true
+      return conn.writer.writeAll(chunks)
+    }),
     Effect.mapError((error) =>
       Envelope.isEnvelopeError(error)
         ? new InvalidRequestError({ message: `the request cannot be sent: ${error.message}` })
@@ -190,7 +285,8 @@ const answered = new WeakSet<Connection<Part>>()
 const readHead = (
   conn: Connection<Part>,
   request: Envelope.Message<unknown>,
-  tls: boolean
+  tls: boolean,
+  limit: number
 ): Effect.Effect<Refusal | undefined, ClientError> =>
   Effect.gen(function*() {
     const part = yield* conn.next
@@ -200,7 +296,7 @@ const readHead = (
     answered.add(conn)
     if (part._tag !== "Head") return yield* new ProtocolError({ message: `answer began with ${part._tag}` })
     if (part.header.msgType === Envelope.MessageType.Error) {
-      const answer = yield* readWhole(conn)
+      const answer = yield* readWhole(conn, limit)
       const body = answer.metadata[0] ?? {}
       const error = typeof body["error"] === "string" ? body["error"] : "Error"
       const message = typeof body["message"] === "string" ? body["message"] : "the server answered with an error"
@@ -218,12 +314,13 @@ const readHead = (
     return undefined
   })
 
-/** reads the rest of an answer, up to its end */
-const readWhole = (conn: Connection<Part>): Effect.Effect<Answer, ClientError> =>
+/** reads the rest of an answer, up to its end, holding at most `limit` bytes of it */
+const readWhole = (conn: Connection<Part>, limit: number): Effect.Effect<Answer, ClientError> =>
   Effect.gen(function*() {
     const metadata: Array<Record<string, unknown>> = []
     const workflow: Array<Record<string, unknown>> = []
     const components: Array<ReceivedComponent> = []
+    const budget = answerBudget(limit)
     for (;;) {
       const part = yield* conn.next
       if (part === undefined) return yield* new ConnectionError({ message: "the server closed the connection mid-answer" })
@@ -232,14 +329,15 @@ const readWhole = (conn: Connection<Part>): Effect.Effect<Answer, ClientError> =
           return { output: metadata[0], metadata, components, workflow, attributes: {} }
         case "Metadata":
         case "Workflow": {
+          yield* budget.take(part.body.length)
           const parsed = Envelope.parseJsonObject(part.body)
           if (typeof parsed === "string") return yield* new ProtocolError({ message: `answer's ${parsed}` })
           ;(part._tag === "Metadata" ? metadata : workflow).push(parsed)
           break
         }
         case "Component": {
-          const chunks = yield* Stream.runCollect(part.content).pipe(Effect.mapError(toClientError))
-          components.push({ componentId: part.componentId, mediaType: part.mediaType, content: Buffer.concat(chunks) })
+          const content = yield* budget.collect(Stream.mapError(part.content, toClientError(limit)))
+          components.push({ componentId: part.componentId, mediaType: part.mediaType, content })
           break
         }
         case "Head":

@@ -66,6 +66,33 @@ export class NotFoundError extends Data.TaggedError("NotFoundError")<{ readonly 
 export class InvalidRequestError extends Data.TaggedError("InvalidRequestError")<{ readonly message: string }> {}
 
 /**
+ * A write (create, update, delete, invoke, or a `call` of an operation not known to be idempotent) lost its
+ * connection after its request was sent, or partly sent: the server may have applied it or not. It is never sent
+ * again on its own; retrieve the object to learn which. `operation` names the call, `objectId` its target (none for a
+ * create that let the server pick the id).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class OutcomeUnknownError extends Data.TaggedError("OutcomeUnknownError")<{
+  readonly operation: string
+  readonly objectId: string | undefined
+  readonly message: string
+}> {}
+
+/**
+ * An answer to be read into memory (a JSON segment or metadata block, or the whole answer of a call or invoke) is
+ * larger than the client's `maxAnswerSize`. The connection is closed; streamed elements are not held to it.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class AnswerTooLargeError extends Data.TaggedError("AnswerTooLargeError")<{
+  readonly limit: number
+  readonly message: string
+}> {}
+
+/**
  * @category models
  * @since 0.1.0
  */
@@ -77,6 +104,8 @@ export type ClientError =
   | ServerError
   | NotFoundError
   | InvalidRequestError
+  | OutcomeUnknownError
+  | AnswerTooLargeError
 
 /**
  * The error a server's error answer stands for: `NotFound` is a {@link NotFoundError}, any other kind a

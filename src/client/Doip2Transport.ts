@@ -12,7 +12,10 @@
  *   or an interruption (a timeout, a broken stream) closes the connection instead: the server may be stuck half-way,
  *   and draining would wait on it. Answers whose caller stopped waiting before they began are drained.
  * - A timeout, a request that failed half-way, a broken answer, or the server closing the connection fails every
- *   call on the connection and closes it; the next call opens a fresh one.
+ *   call on the connection and closes it; the next call opens a fresh one. The calls that failed with it because
+ *   the connection went (not the one whose own timeout or upload closed it) are made again as `Reconnect.ts` says:
+ *   idempotent ones on the next connection, writes only when none of their bytes was sent (else
+ *   `OutcomeUnknownError`).
  * - A status other than success is an error answer: 104 is a `NotFoundError`, any other a `ServerError` carrying the
  *   server's `attributes.message` (and kind: `attributes.error`, else the status's). It leaves the connection open.
  *
@@ -44,6 +47,7 @@ import {
   ProtocolError,
   type ServerError
 } from "./ClientError.ts"
+import * as Reconnect from "./Reconnect.ts"
 import type {
   Answer,
   CallRequest,
@@ -54,7 +58,16 @@ import type {
   StreamedAnswer,
   Transport
 } from "./Transport.ts"
-import { callTimeout, type Connection, maxAnswerJsonSize, open, reusable, withTimeout } from "./internal/connection.ts"
+import {
+  answerBudget,
+  callTimeout,
+  type Connection,
+  maxAnswerSize,
+  open,
+  reusable,
+  tooLarge,
+  withTimeout
+} from "./internal/connection.ts"
 import { streamAnswer } from "./internal/longLived.ts"
 import { asRecord, credentialFields, doip2OperationId, sizedStream } from "./internal/requests.ts"
 
@@ -72,6 +85,7 @@ export const defaultServiceId = "effect-doip/service"
  */
 export const make = Effect.fnUntraced(function*(options: ClientOptions) {
   const timeout = callTimeout(options)
+  const limit = maxAnswerSize(options)
   const serviceId = options.serviceId ?? defaultServiceId
   const credentials = credentialFields(options.credentials)
   const authentication = Object.keys(credentials).length === 0 ? undefined : credentials
@@ -82,13 +96,14 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       const connection = yield* open(
         options,
         (bytes) =>
-          bytes.pipe(Stream.pipeThroughChannel(SegmentCodec.decode({ limits: { maxJsonSegmentSize: maxAnswerJsonSize } }))),
-        toClientError
+          bytes.pipe(Stream.pipeThroughChannel(SegmentCodec.decode({ limits: { maxJsonSegmentSize: limit } }))),
+        toClientError(limit)
       )
       const pipeline: Pipeline = { ...connection, writeLock: Semaphore.makeUnsafe(1), waiting: new Map(), failure: undefined }
       // the reader lives in the connection's scope; when it fails, it closes that scope from another fiber (closing
       // it from its own would wait for itself to end)
-      yield* readAnswers(pipeline, timeout, options.tls !== undefined && options.tls !== false).pipe(
+      const tls = options.tls !== undefined && options.tls !== false
+      yield* readAnswers(pipeline, timeout, tls, () => connections.answered()).pipe(
         Effect.catch((error) => Effect.asVoid(Effect.forkDetach(shutdown(pipeline, error)))),
         Effect.forkIn(connection.scope)
       )
@@ -96,11 +111,13 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
     }),
     (pipeline) => pipeline.failure === undefined
   )
+  const policy = Reconnect.policy(options.reconnect, connections.hasAnswered)
 
   /**
    * Runs `exchange` with a request on the connection, within the call timeout; a timeout closes the connection.
    */
   const onPipeline = <A, E, R>(
+    progress: Reconnect.Attempt,
     exchange: (pipeline: Pipeline) => Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | ClientError, R> =>
     Effect.suspend(() => {
@@ -109,6 +126,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
         timeout,
         Effect.flatMap(connections.get, (pipeline) => {
           used = pipeline
+          progress.connected = true
           return exchange(pipeline)
         }),
         Effect.suspend(() =>
@@ -123,7 +141,11 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
    * Sends a request and waits for its answer to begin. The answer belongs to the caller's scope: closing it gives
    * the connection back to the reader. An error answer is read to its end and fails.
    */
-  const ask = <E>(pipeline: Pipeline, request: Outgoing<E>): Effect.Effect<Incoming, ClientError | E, Scope.Scope> =>
+  const ask = <E>(
+    pipeline: Pipeline,
+    request: Outgoing<E>,
+    progress: Reconnect.Attempt
+  ): Effect.Effect<Incoming, ClientError | E, Scope.Scope> =>
     Effect.gen(function*() {
       const requestId = String(++lastRequestId)
       const bytes = yield* encodeRequest(requestId, request, request.authenticate ? authentication : undefined)
@@ -137,7 +159,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       )
       if (pipeline.failure !== undefined) return yield* pipeline.failure
       pipeline.waiting.set(requestId, waiter)
-      yield* send(pipeline, bytes)
+      yield* send(pipeline, bytes, progress)
       const incoming = yield* Deferred.await(waiter.answer)
       const refusal = refusalOf(incoming.head)
       if (refusal !== undefined) {
@@ -160,16 +182,24 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
         elements: request.elements ?? [],
         authenticate: request.authenticate !== false
       }
-      return yield* onPipeline((pipeline) => Effect.scoped(Effect.flatMap(ask(pipeline, outgoing), readAnswer)))
+      return yield* Reconnect.retrying(
+        policy,
+        { operation: request.operation, objectId: request.targetId },
+        (progress) =>
+          onPipeline(progress, (pipeline) =>
+            Effect.scoped(Effect.flatMap(ask(pipeline, outgoing, progress), (incoming) => readAnswer(incoming, limit))))
+      )
     })
 
-  const retrieveComponent = (
+  /** one attempt of a retrieve of an element: its answer up to the element's first byte */
+  const retrieveOnce = (
     objectId: string,
     componentId: string,
+    progress: Reconnect.Attempt,
     asked?: Readonly<Record<string, unknown>>
   ): Effect.Effect<RetrievedComponent, ClientError, Scope.Scope> =>
     Effect.gen(function*() {
-      const { first, incoming, pipeline } = yield* onPipeline((pipeline) =>
+      const { first, incoming, pipeline } = yield* onPipeline(progress, (pipeline) =>
         Effect.gen(function*() {
           const incoming = yield* ask<never>(pipeline, {
             operationId: DoipOperationId.retrieve,
@@ -178,7 +208,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
             input: undefined,
             elements: [],
             authenticate: false
-          })
+          }, progress)
           return { first: yield* incoming.next, incoming, pipeline }
         })
       )
@@ -192,7 +222,7 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       }
       const attributes = { ...asRecord(named?.["attributes"]), ...asRecord(incoming.head["attributes"]) }
       const content = bytes.content.pipe(
-        Stream.mapError((error) => pipeline.failure ?? toClientError(error)),
+        Stream.mapError((error) => pipeline.failure ?? toClientError(limit)(error)),
         Stream.concat(Stream.fromEffectDrain(Effect.gen(function*() {
           const more = yield* incoming.next
           if (more !== undefined) return yield* new ProtocolError({ message: "the answer goes on after the element" })
@@ -209,6 +239,9 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       } satisfies RetrievedComponent
     })
 
+  const retrieveComponent = (objectId: string, componentId: string, asked?: Readonly<Record<string, unknown>>) =>
+    Reconnect.retryingElement(policy, objectId, (progress) => retrieveOnce(objectId, componentId, progress, asked))
+
   const stream = (request: CallRequest): Effect.Effect<StreamedAnswer, ClientError, Scope.Scope> =>
     Effect.gen(function*() {
       if ((request.elements?.length ?? 0) > 0 || request.input !== undefined) {
@@ -222,7 +255,14 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       })
     })
 
-  return { protocol: "doip2", call, retrieveComponent, stream } satisfies Transport
+  return {
+    protocol: "doip2",
+    connectionState: connections.state,
+    call,
+    retrieveComponent,
+    stream,
+    reconnect: options.reconnect
+  } satisfies Transport
 })
 
 // -----------------------------------------------------------------------------
@@ -268,10 +308,14 @@ interface Outgoing<E> {
   readonly authenticate: boolean
 }
 
-const toClientError = (error: SegmentCodec.SegmentError | Socket.SocketError): ClientError =>
-  SegmentCodec.isSegmentError(error)
-    ? new ProtocolError({ message: `bad answer from the server: ${error.message}` })
-    : fromSocketError(error)
+const toClientError = (limit: number) => (error: SegmentCodec.SegmentError | Socket.SocketError): ClientError =>
+  !SegmentCodec.isSegmentError(error)
+    ? fromSocketError(error)
+    : error.kind === "TooLarge"
+    ? tooLarge(limit, `the answer is too large: ${error.message}`)
+    : error.kind === "Truncated"
+    ? new ConnectionError({ message: "the server closed the connection mid-answer" })
+    : new ProtocolError({ message: `bad answer from the server: ${error.message}` })
 
 const string = (u: unknown): string | undefined => (typeof u === "string" ? u : undefined)
 
@@ -291,7 +335,12 @@ const shutdown = (pipeline: Pipeline, error: ClientError): Effect.Effect<void> =
   })
 
 /** the reader: hands every answer to its caller, one after the other, until the connection fails */
-const readAnswers = (pipeline: Pipeline, timeout: Duration.Duration, tls: boolean): Effect.Effect<never, ClientError> =>
+const readAnswers = (
+  pipeline: Pipeline,
+  timeout: Duration.Duration,
+  tls: boolean,
+  onAnswer: () => void
+): Effect.Effect<never, ClientError> =>
   Effect.gen(function*() {
     // the server's word on a request nobody waits for (a broken one, say), for when it then closes the connection
     let lastWord: string | undefined
@@ -312,6 +361,7 @@ const readAnswers = (pipeline: Pipeline, timeout: Duration.Duration, tls: boolea
       }
       const head = SegmentCodec.parseJsonObject(part.body)
       if (typeof head === "string") return yield* new ProtocolError({ message: `bad answer from the server: ${head}` })
+      onAnswer()
       const message = messageOf(pipeline)
       const requestId = head["requestId"]
       const waiter = typeof requestId === "string" ? pipeline.waiting.get(requestId) : undefined
@@ -431,11 +481,18 @@ const coalesce = <E>(
 }
 
 /** writes a whole request; one that fails half-way closes the connection, its own error going to its caller */
-const send = <E>(pipeline: Pipeline, bytes: Stream.Stream<Uint8Array, E>): Effect.Effect<void, ClientError | E> =>
+const send = <E>(
+  pipeline: Pipeline,
+  bytes: Stream.Stream<Uint8Array, E>,
+  progress: Reconnect.Attempt
+): Effect.Effect<void, ClientError | E> =>
   pipeline.writeLock.withPermit(Effect.suspend(() => {
     if (pipeline.failure !== undefined) return Effect.fail(pipeline.failure)
     return bytes.pipe(
-      Stream.runForEachArray((chunks) => pipeline.writer.writeAll(chunks)),
+      Stream.runForEachArray((chunks) => {
+        progress.sent = true
+        return pipeline.writer.writeAll(chunks)
+      }),
       Effect.mapError((error) => (Socket.isSocketError(error) ? fromSocketError(error) : error as E)),
       Effect.onExit((exit) =>
         Exit.isSuccess(exit) ? Effect.void : shutdown(pipeline, new ConnectionError({
@@ -445,9 +502,10 @@ const send = <E>(pipeline: Pipeline, bytes: Stream.Stream<Uint8Array, E>): Effec
     )
   }))
 
-/** reads the rest of an answer into memory */
-const readAnswer = (incoming: Incoming): Effect.Effect<Answer, ClientError> =>
+/** reads the rest of an answer into memory, at most `limit` bytes of it */
+const readAnswer = (incoming: Incoming, limit: number): Effect.Effect<Answer, ClientError> =>
   Effect.gen(function*() {
+    const budget = answerBudget(limit)
     const attributes = asRecord(incoming.head["attributes"]) ?? {}
     const json: Array<unknown> = Object.hasOwn(incoming.head, "output") ? [incoming.head["output"]] : []
     const components: Array<ReceivedComponent> = []
@@ -457,18 +515,19 @@ const readAnswer = (incoming: Incoming): Effect.Effect<Answer, ClientError> =>
       const segment = yield* incoming.next
       if (segment === undefined) break
       if (segment._tag === "Json") {
+        yield* budget.take(segment.body.length)
         if (pending !== undefined) json.push(pending.value)
         pending = { value: yield* parseJson(segment.body) }
         continue
       }
       const header = asRecord(pending?.value) ?? {}
       pending = undefined
-      const chunks = yield* Stream.runCollect(segment.content).pipe(Effect.mapError(toClientError))
+      const content = yield* budget.collect(Stream.mapError(segment.content, toClientError(limit)))
       components.push({
         componentId: string(header["id"]) ?? string(attributes["filename"]) ?? "",
         mediaType: string(header["type"]) ?? string(header["mediaType"]) ?? string(attributes["mediaType"]) ??
           "application/octet-stream",
-        content: Buffer.concat(chunks)
+        content
       })
     }
     if (pending !== undefined) json.push(pending.value)

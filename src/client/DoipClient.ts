@@ -12,7 +12,10 @@
  * return the binary envelope's metadata (an FDO manifest, a commit record) but DOIP v2.0's digital object.
  *
  * A call that fails half-way (a timeout, broken framing, a failed upload) closes the connection, and the next call
- * opens a fresh one. An error answer (`NotFoundError`, `ServerError`) leaves the connection open.
+ * opens a fresh one. An error answer (`NotFoundError`, `ServerError`) leaves the connection open. A connection that
+ * breaks or is refused is reopened with jittered exponential back-off, and calls that can safely be made again are
+ * (`Reconnect.ts`: the options' `reconnect`); a write that broke after it was sent fails with
+ * `OutcomeUnknownError`. `connectionState` tells when the client is connected.
  *
  * `versions(objectId)` lists the object's versions (the commits that changed it, newest first), and `retrieve` takes
  * one of them as `{ version }`: the object, or an element, as it was then.
@@ -36,6 +39,7 @@ import { type ObjectVersion, VersionsAnswer } from "../protocol/ObjectVersion.ts
 import * as BinaryTransport from "./BinaryTransport.ts"
 import { type ClientError, ProtocolError } from "./ClientError.ts"
 import * as Doip2Transport from "./Doip2Transport.ts"
+import type { ConnectionState } from "./Reconnect.ts"
 import { asRecord } from "./internal/requests.ts"
 import * as Watch from "./Watch.ts"
 import type { WatchOptions } from "./Watch.ts"
@@ -54,9 +58,10 @@ import type {
 export type * from "./Transport.ts"
 // a version as `versions` gives it, the same model the server answers with
 export type { ObjectVersion } from "../protocol/ObjectVersion.ts"
+export type { ConnectionState, ReconnectOptions } from "./Reconnect.ts"
 // a change as `watch` gives it, and how to watch
 export type { ChangeEvent } from "../protocol/ChangeEvent.ts"
-export type { WatchOptions, WatchReconnect } from "./Watch.ts"
+export type { WatchOptions } from "./Watch.ts"
 
 /**
  * The description of an object to create. Without an `id` the server picks the next free one.
@@ -112,6 +117,11 @@ export interface SearchResult {
  */
 export class DoipClient extends Context.Service<DoipClient, {
   readonly protocol: Protocol
+  /**
+   * The connection's state now, then at every change: `connecting`, `connected`, `reconnecting` (lost; the next call
+   * connects again), `closed` (the client's scope closed; the stream ends after it). See `Reconnect.ts`.
+   */
+  readonly connectionState: Stream.Stream<ConnectionState>
   /** binary: the upstream hello record; DOIP v2.0: the service's digital object */
   readonly hello: () => Effect.Effect<Record<string, unknown>, ClientError>
   /** binary: the names of `availableOperations`; DOIP v2.0: the service's operation ids */
@@ -186,6 +196,7 @@ export const fromTransport = (transport: Transport): DoipClient["Service"] => {
 
   return DoipClient.of({
     protocol: transport.protocol,
+    connectionState: transport.connectionState,
     hello: () => Effect.map(call({ operation: "hello", authenticate: false }), output),
     listOps: () =>
       Effect.flatMap(call({ operation: "list_operations", authenticate: false }), (answer) => {

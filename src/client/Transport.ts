@@ -11,6 +11,7 @@ import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type { ClientError } from "./ClientError.ts"
+import type { ConnectionState, ReconnectOptions } from "./Reconnect.ts"
 
 /**
  * @category models
@@ -28,9 +29,25 @@ export interface ClientOptions {
     readonly verify?: boolean | undefined
     readonly servername?: string | undefined
   } | undefined
-  /** how long one call may take until its answer starts, or is whole when it is read whole (default 30 seconds) */
+  /**
+   * How long one attempt of a call may take until its answer starts, or is whole when it is read whole (default 30
+   * seconds). A call that times out closes its connection and is not tried again.
+   */
   readonly timeout?: Duration.Input | undefined
+  /** how long opening one connection (TCP and TLS handshake) may take (default 10 seconds) */
   readonly connectTimeout?: Duration.Input | undefined
+  /**
+   * The most bytes of one answer the client holds in memory: a JSON segment or metadata block, and all of an answer
+   * read whole (`call`, `invoke`) (default 64 MiB). Past it the call fails with an `AnswerTooLargeError` and the
+   * connection is closed. Elements streamed by `retrieve(objectId, componentId)` are not held to it.
+   */
+  readonly maxAnswerSize?: number | undefined
+  /**
+   * How the client reconnects (see `Reconnect.ts`): back-off settings, or `false` to try every call once (a write
+   * whose connection broke after it was sent still fails with `OutcomeUnknownError`). Default:
+   * `Reconnect.defaults`.
+   */
+  readonly reconnect?: ReconnectOptions | false | undefined
   /** sent with writes: a token, or a username and password */
   readonly credentials?: {
     readonly token?: Redacted.Redacted<string> | string | undefined
@@ -153,6 +170,8 @@ export interface CallRequest<E = never> {
  */
 export interface Transport {
   readonly protocol: Protocol
+  /** the connection's state now and at every change; it ends after `"closed"` */
+  readonly connectionState: Stream.Stream<ConnectionState>
   readonly call: <E = never>(request: CallRequest<E>) => Effect.Effect<Answer, ClientError | E>
   /** streams one element; `attributes` go with the request beside `element` (a `version`, say) */
   readonly retrieveComponent: (
@@ -166,6 +185,8 @@ export interface Transport {
    * carries one; the binary envelope has none.
    */
   readonly stream?: ((request: CallRequest) => Effect.Effect<StreamedAnswer, ClientError, Scope.Scope>) | undefined
+  /** the reconnect options the transport was made with, for what rides out drops on top of it (a watch) */
+  readonly reconnect?: ReconnectOptions | false | undefined
 }
 
 /**

@@ -6,17 +6,17 @@
  *   it stops), the stream connects again and asks for the events after that version (`since`): those made
  *   meanwhile come first, then live ones, so none is lost and none comes twice. Before the first event, it resumes
  *   from where the server said the watch started (the answer's `attributes.since`).
- * - Connecting again waits 0.1 s, then twice as long each time up to 5 s (each wait scaled by a random factor
- *   between 0.5 and 1), and gives up after 10 attempts or 30 s of trying, with the last error; every answer that
- *   begins starts the count afresh. The first connection is not retried: a server that is not there, or refuses
- *   the watch, fails the stream at once.
+ * - Connecting again follows the client's reconnect policy (`Reconnect.ts`: `ClientOptions.reconnect`, or the
+ *   watch's own): after a short pause, attempts that fail before the answer begins are made again with its back-off
+ *   (by default 0.1 s doubling to 5 s, jittered; 10 attempts within 30 s), and the last error ends the stream; every
+ *   answer that begins starts the count afresh. The first connection is not retried: a server that is not there,
+ *   or refuses the watch, fails the stream at once.
  * - Errors the server answers (a `since` that is no version of the branch, a bad id) end the stream, as do TLS and
  *   protocol failures; `Unavailable` (its storage down) is ridden out like a dropped connection.
  *
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
@@ -26,24 +26,9 @@ import * as Stream from "effect/Stream"
 import { ChangeEvent } from "../protocol/ChangeEvent.ts"
 import { DoipOperationId } from "../protocol/OperationCodes.ts"
 import { type ClientError, InvalidRequestError, ProtocolError } from "./ClientError.ts"
+import * as Reconnect from "./Reconnect.ts"
+import type { ReconnectOptions } from "./Reconnect.ts"
 import type { Transport } from "./Transport.ts"
-
-/**
- * How a watch rides out a dropped connection: the waits between attempts to connect again, and when to give up.
- *
- * @category models
- * @since 0.1.0
- */
-export interface WatchReconnect {
-  /** the wait before the first attempt (default 100 ms) */
-  readonly baseDelay?: Duration.Input | undefined
-  /** the longest wait between two attempts (default 5 s) */
-  readonly maxDelay?: Duration.Input | undefined
-  /** attempts after one drop before giving up (default 10) */
-  readonly maxAttempts?: number | undefined
-  /** how long after a drop attempts go on (default 30 s) */
-  readonly maxElapsed?: Duration.Input | undefined
-}
 
 /**
  * @category models
@@ -52,8 +37,11 @@ export interface WatchReconnect {
 export interface WatchOptions {
   /** a version (an event's `version`) to resume after: the events since come first */
   readonly since?: string | undefined
-  /** `false`: a dropped connection ends the stream with its error */
-  readonly reconnect?: WatchReconnect | false | undefined
+  /**
+   * How to ride out a dropped connection (`Reconnect.ts`'s back-off): by default the client's own `reconnect`
+   * options; `false`: a dropped connection ends the stream with its error
+   */
+  readonly reconnect?: ReconnectOptions | false | undefined
 }
 
 /**
@@ -78,16 +66,17 @@ export const watch = (
       })
     )
   }
-  const reconnect = options.reconnect === false ? undefined : options.reconnect ?? {}
+  const reconnect = options.reconnect ?? transport.reconnect ?? {}
   return Stream.unwrap(Effect.gen(function*() {
     const queue = yield* Queue.bounded<ChangeEvent, ClientError | Cause.Done>(QUEUED)
     /** the version after which the next connection resumes */
     let cursor = options.since
-    /** whether an answer has begun on some connection: only then is a drop ridden out */
+    /** whether the current connection's answer has begun */
     let begun = false
 
     /** one connection: until it drops, fails, or the server ends the watch */
     const session = Effect.scoped(Effect.gen(function*() {
+      begun = false
       const answer = yield* stream({
         operation: DoipOperationId.watch,
         attributes: { ...(ids.length === 0 ? {} : { ids }), ...(cursor === undefined ? {} : { since: cursor }) },
@@ -103,26 +92,18 @@ export const watch = (
     }))
 
     const loop = Effect.gen(function*() {
-      let attempt = 0
-      let since = 0
+      if (reconnect === false) return yield* session
+      // connecting again after a drop: attempts that fail before the answer begins are made again with the client's
+      // back-off, afresh after every drop
+      const reconnecting = session.pipe(
+        Effect.retry({ schedule: Reconnect.schedule(reconnect), while: (error) => !begun && transient(error) })
+      )
+      // the first connection is not retried: no server, or a refusal, is said at once
+      yield* session.pipe(Effect.catchIf((error) => begun && transient(error), () => Effect.void))
       for (;;) {
-        const startedBefore = begun
-        const exit = yield* Effect.exit(session)
-        // an answer that began since the last drop starts the count afresh
-        if (begun && !startedBefore) attempt = 0
-        const error = exit._tag === "Failure" ? Cause.findErrorOption(exit.cause) : undefined
-        if (exit._tag === "Failure" && (error === undefined || error._tag === "None")) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
-        const failure = error?._tag === "Some" ? error.value : undefined
-        if (reconnect === undefined || !begun || (failure !== undefined && !transient(failure))) {
-          return yield* (failure === undefined ? Effect.void : Effect.fail(failure))
-        }
-        const now = yield* Clock.currentTimeMillis
-        if (attempt === 0) since = now
-        attempt++
-        if (attempt > (reconnect.maxAttempts ?? 10) || now - since > Duration.toMillis(Duration.fromInputUnsafe(reconnect.maxElapsed ?? "30 seconds"))) {
-          return yield* (failure === undefined ? Effect.void : Effect.fail(failure))
-        }
-        yield* Effect.sleep(yield* delay(reconnect, attempt))
+        // a moment first, so that a server that ends every watch at once is not asked again and again
+        yield* Effect.sleep(yield* pause(reconnect))
+        yield* reconnecting.pipe(Effect.catchIf((error) => begun && transient(error), () => Effect.void))
       }
     })
 
@@ -156,10 +137,7 @@ const transient = (error: ClientError): boolean =>
   error._tag === "ConnectionError" || error._tag === "TimeoutError" ||
   (error._tag === "ServerError" && error.error === "Unavailable")
 
-/** the wait before attempt `attempt` (1, 2, ...) */
-const delay = (options: WatchReconnect, attempt: number) =>
-  Effect.map(Random.next, (r) => {
-    const base = Duration.toMillis(Duration.fromInputUnsafe(options.baseDelay ?? "100 millis"))
-    const max = Duration.toMillis(Duration.fromInputUnsafe(options.maxDelay ?? "5 seconds"))
-    return Duration.millis(Math.min(base * 2 ** (attempt - 1), max) * (0.5 + r / 2))
-  })
+/** the wait before connecting again after a drop: the back-off's first, jittered */
+const pause = (options: ReconnectOptions) =>
+  Effect.map(Random.next, (r) =>
+    Duration.millis(Duration.toMillis(Duration.fromInputUnsafe(options.baseDelay ?? Reconnect.defaults.baseDelay)) * (0.5 + r / 2)))

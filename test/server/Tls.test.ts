@@ -155,7 +155,7 @@ layer(layerServer(), { excludeTestServices: true })("a TLS client against a plai
 
 describe("opening a connection that fails", () => {
   // the same failure as the TLS handshakes above, without TLS: nothing listens on the port
-  it.live("a client against a closed port fails fast with a ConnectionError", () =>
+  it.live("a client against a closed port, told not to reconnect, fails fast with a ConnectionError", () =>
     Effect.gen(function*() {
       const port = yield* Effect.promise(() =>
         new Promise<number>((resolve) => {
@@ -166,7 +166,8 @@ describe("opening a connection that fails", () => {
           })
         })
       )
-      const client = yield* DoipClient.make({ host: "127.0.0.1", port, timeout: "3 seconds", connectTimeout: "3 seconds" })
+      // (by default it waits for the server, test/client/Reconnect.test.ts)
+      const client = yield* DoipClient.make({ host: "127.0.0.1", port, timeout: "3 seconds", connectTimeout: "3 seconds", reconnect: false })
       const { error, millis } = yield* failure(client.hello())
       assert.strictEqual(error._tag, "ConnectionError", error.message)
       assert.match(error.message, /ECONNREFUSED/)

@@ -54,7 +54,7 @@ export const layerServerWithHttp = (options?: ServerOptions) =>
   ).pipe(Layer.provideMerge(layerServices(options)))
 
 /** the operation registry and every service behind it, as the options ask */
-const layerServices = (options?: ServerOptions) => {
+export const layerServices = (options?: ServerOptions) => {
   const config = ServerConfig.layerTest({ auth: { token }, ...options?.settings })
   const info = Layer.succeed(ServerInfo, { name: "effect-doip-test", version: "0.0.0", tls: options?.tls !== undefined && options.tls.mode !== "off", storage: "memory" })
   const backends = (options?.knowledgeGraph ?? Layer.empty).pipe(

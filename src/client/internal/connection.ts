@@ -13,10 +13,12 @@ import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Socket from "effect/socket/Socket"
 import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Machine } from "../../protocol/ByteQueue.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
 import { pullOne } from "./pullOne.ts"
-import { type ClientError, fromSocketError, TimeoutError } from "../ClientError.ts"
+import { AnswerTooLargeError, type ClientError, ConnectionError, fromSocketError, TimeoutError } from "../ClientError.ts"
+import type { ConnectionState } from "../Reconnect.ts"
 import type { ClientOptions } from "../Transport.ts"
 
 /**
@@ -81,14 +83,21 @@ export const openDecoding = <P, E>(
 
 /**
  * The one connection a client keeps: opened on first use (by one caller at a time, so concurrent first calls share
- * it), closed with the client's scope, and dropped by `close` so that the next `get` opens a fresh one.
+ * it), closed with the client's scope, and dropped by `close` (or when its scope closes, or `usable` says it broke)
+ * so that the next `get` opens a fresh one. `state` follows it (`Reconnect.ts`).
  *
  * @since 0.1.0
  */
 export interface Reusable<C extends { readonly scope: Scope.Closeable }> {
+  /** the connection, opened when there is none (one attempt: retrying is the caller's) */
   readonly get: Effect.Effect<C, ClientError>
   /** closes `connection`; when it is the current one, the next `get` opens another */
   readonly close: (connection: C) => Effect.Effect<void>
+  readonly state: Stream.Stream<ConnectionState>
+  /** notes that the server answered (a call that got an answer's beginning, an error answer too) */
+  readonly answered: () => void
+  /** whether the server has answered this client on any connection */
+  readonly hasAnswered: () => boolean
 }
 
 /**
@@ -101,33 +110,118 @@ export const reusable = <C extends { readonly scope: Scope.Closeable }>(
 ): Effect.Effect<Reusable<C>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const opening = yield* Semaphore.make(1)
+    const state = yield* SubscriptionRef.make<ConnectionState>("connecting")
+    let now: ConnectionState = "connecting"
     let current: C | undefined
-    const close = (connection: C) =>
+    let closed = false
+    let answered = false
+    const become = (next: ConnectionState) =>
       Effect.suspend(() => {
-        if (current === connection) current = undefined
-        return Scope.close(connection.scope, Exit.void)
+        if (now === next || now === "closed") return Effect.void
+        now = next
+        return SubscriptionRef.set(state, next)
       })
-    yield* Effect.addFinalizer(() => Effect.suspend(() => (current === undefined ? Effect.void : close(current))))
+    /** `connection` is gone: the next call opens another */
+    const lost = (connection: C) =>
+      Effect.suspend(() => {
+        if (current !== connection) return Effect.void
+        current = undefined
+        return closed ? Effect.void : become("reconnecting")
+      })
+    const close = (connection: C) => Effect.andThen(lost(connection), Scope.close(connection.scope, Exit.void))
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closed = true
+        const last = current
+        current = undefined
+        return Effect.andThen(last === undefined ? Effect.void : Scope.close(last.scope, Exit.void), become("closed"))
+      })
+    )
     const live = () => (current !== undefined && usable(current) ? current : undefined)
     const get: Effect.Effect<C, ClientError> = Effect.suspend(() => {
       const connection = live()
       return connection !== undefined ? Effect.succeed(connection) : opening.withPermit(Effect.suspend(() => {
         const connection = live()
-        return connection !== undefined ? Effect.succeed(connection) : Effect.map(open, (opened) => {
-          current = opened
-          return opened
-        })
+        if (connection !== undefined) return Effect.succeed(connection)
+        return Effect.andThen(
+          current === undefined ? Effect.void : lost(current),
+          Effect.tap(open, (opened) =>
+            Effect.suspend(() => {
+              if (closed) {
+                return Effect.andThen(
+                  Scope.close(opened.scope, Exit.void),
+                  Effect.fail(new ConnectionError({ message: "the client is closed" }))
+                )
+              }
+              current = opened
+              return Effect.andThen(Scope.addFinalizer(opened.scope, lost(opened)), become("connected"))
+            }))
+        )
       }))
     })
-    return { get, close } satisfies Reusable<C>
+    return {
+      get,
+      close,
+      state: SubscriptionRef.changes(state).pipe(Stream.takeUntil((s) => s === "closed")),
+      answered: () => {
+        answered = true
+      },
+      hasAnswered: () => answered
+    } satisfies Reusable<C>
   })
 
 /**
- * The largest JSON segment or metadata block a client reads: search answers hold whole objects.
+ * The most bytes of one answer a client holds in memory when the options name no limit: search answers hold whole
+ * objects.
  *
  * @since 0.1.0
  */
-export const maxAnswerJsonSize = 64 * 1024 * 1024
+export const defaultMaxAnswerSize = 64 * 1024 * 1024
+
+/**
+ * The answer size limit of the options.
+ *
+ * @since 0.1.0
+ */
+export const maxAnswerSize = (options: ClientOptions): number => options.maxAnswerSize ?? defaultMaxAnswerSize
+
+/**
+ * Counts the bytes of an answer read whole, and fails once they pass `limit`: `take` counts bytes held, `collect`
+ * reads content into one buffer, counting it as it comes.
+ *
+ * @since 0.1.0
+ */
+export const answerBudget = (limit: number) => {
+  let used = 0
+  const take = (bytes: number): Effect.Effect<void, AnswerTooLargeError> => {
+    used += bytes
+    return used <= limit ? Effect.void : Effect.fail(tooLarge(limit, `the answer holds more than ${limit} bytes`))
+  }
+  const collect = <E>(content: Stream.Stream<Uint8Array, E>): Effect.Effect<Uint8Array, E | AnswerTooLargeError> =>
+    Effect.suspend(() => {
+      const chunks: Array<Uint8Array> = []
+      return content.pipe(
+        Stream.runForEachArray((batch) => {
+          let bytes = 0
+          for (const chunk of batch) {
+            chunks.push(chunk)
+            bytes += chunk.length
+          }
+          return take(bytes)
+        }),
+        Effect.map(() => Buffer.concat(chunks))
+      )
+    })
+  return { take, collect }
+}
+
+/**
+ * The error of an answer past the limit.
+ *
+ * @since 0.1.0
+ */
+export const tooLarge = (limit: number, what: string): AnswerTooLargeError =>
+  new AnswerTooLargeError({ limit, message: `${what}, the client's maxAnswerSize` })
 
 /**
  * The call timeout of the options (default 30 seconds).

@@ -28,7 +28,7 @@ import {
   ProtocolError
 } from "../ClientError.ts"
 import type { ClientOptions, StreamedAnswer } from "../Transport.ts"
-import { callTimeout, maxAnswerJsonSize, open, withTimeout } from "./connection.ts"
+import { callTimeout, maxAnswerSize, open, withTimeout } from "./connection.ts"
 import { asRecord } from "./requests.ts"
 
 /**
@@ -62,7 +62,7 @@ export const streamAnswer = (
       open(
         options,
         (input) =>
-          input.pipe(Stream.pipeThroughChannel(SegmentCodec.decode({ limits: { maxJsonSegmentSize: maxAnswerJsonSize } }))),
+          input.pipe(Stream.pipeThroughChannel(SegmentCodec.decode({ limits: { maxJsonSegmentSize: maxAnswerSize(options) } }))),
         toClientError
       ),
       (opened) => Scope.close(opened.scope, Exit.void)

@@ -60,6 +60,14 @@ export const sizedStream = <E>(content: Content<E>): { readonly size: number; re
   content instanceof Uint8Array ? { size: content.length, stream: Stream.succeed(content) } : content
 
 /**
+ * The operation's name (`list_ops` for list operations): a code's, a DOIP v2.0 id's, or the name given;
+ * `undefined` for a code that names no operation.
+ *
+ * @since 0.1.0
+ */
+export const operationName = (operation: string | number): string | undefined => nameOf(operation)
+
+/**
  * `u` when it is a JSON object, else `undefined`.
  *
  * @since 0.1.0
