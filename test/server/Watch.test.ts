@@ -157,6 +157,8 @@ describe("watch, resumed", () => {
         const total = 30
         const watching = yield* collect(watcher.watch(["Q9201"], { reconnect: { baseDelay: "20 millis" } }), total)
         yield* settle
+        // cut before any change: the watch resumes from where the server said it started
+        proxy.cut()
         yield* writer.create({ id: "Q9201" }, [{ id: "n", content: text("0") }])
         for (let i = 1; i < total; i++) {
           yield* writer.updateComponent("Q9201", "n", text(String(i)))
