@@ -130,11 +130,16 @@ export const make = Effect.gen(function*() {
   /** the ids of commits published lately, so that one reported twice (by the writer and the log) goes out once */
   const recent = new Set<string>()
   /** what the worker has yet to do: commits this process made, and polls; the oldest give way (the log has them) */
-  const work = yield* Queue.sliding<CommitInfo | typeof POLL>(WORK_QUEUE)
+  const work = yield* Queue.sliding<CommitInfo | typeof POLL | typeof JUMP>(WORK_QUEUE)
+  /**
+   * How many watches are subscribed. With none, the hub only keeps its place: it reads neither what a commit changed
+   * nor the log, and does not poll (a store nobody watches costs nothing more per write).
+   */
+  let watchers = 0
 
   const publish = (commit: CommitInfo) =>
     Effect.gen(function*() {
-      const events = yield* eventsOf(commit).pipe(
+      const events = watchers === 0 ? [] : yield* eventsOf(commit).pipe(
         Effect.retry({ schedule: Schedule.exponential("100 millis"), times: 4 }),
         // without what it changed, the event says what the commit's metadata says, rather than nothing
         Effect.catch((error) =>
@@ -150,19 +155,27 @@ export const make = Effect.gen(function*() {
       yield* PubSub.publish(hub, { version: commit.id, parent: commit.parents[0], events })
     })
 
+  /**
+   * Puts the hub at the branch's head without publishing the commits before it. Watchers are told (a step that
+   * follows no commit, which they take for a gap), so that they read what they may have missed from the log.
+   */
+  const moveToHead = Effect.flatMap(storage.log.head, (head) => {
+    position = head
+    return head === undefined || watchers === 0
+      ? Effect.void
+      : Effect.asVoid(PubSub.publish(hub, { version: head, parent: MOVED, events: [] }))
+  })
+
   /** publishes the commits after the last one published, from the branch's log */
   const catchUp = Effect.gen(function*() {
-    if (position === UNKNOWN) {
-      position = yield* storage.log.head
-      return
-    }
+    if (position === UNKNOWN) return yield* moveToHead
     const commits = yield* storage.log.after(position, MAX_REPLAY).pipe(
       Effect.catchIf((error) => error.kind === "NotFound" || error.kind === "TooLarge", (error) =>
         Effect.gen(function*() {
           // the branch was reset under the hub (or it fell very far behind): it starts over at the head, and its
           // watchers, who find the chain broken, read the log from where they are (and fail if that is gone too)
           yield* Effect.logWarning(`watchers: the branch's log no longer follows from ${String(position)} (${error.message}); starting at its head`)
-          position = yield* storage.log.head
+          yield* moveToHead
           return []
         }))
     )
@@ -172,9 +185,12 @@ export const make = Effect.gen(function*() {
     }
   })
 
-  const handle = (item: CommitInfo | typeof POLL): Effect.Effect<void, StorageError> => {
-    if (item === POLL) return catchUp
+  const handle = (item: CommitInfo | typeof POLL | typeof JUMP): Effect.Effect<void, StorageError> => {
+    if (item === JUMP) return moveToHead
+    if (item === POLL) return watchers === 0 ? Effect.void : catchUp
     if (recent.has(item.id)) return Effect.void
+    // nobody to tell: the commit is only where the hub is now
+    if (watchers === 0) return publish(item)
     // not following the branch yet: this commit's parent is where the hub starts
     if (position === UNKNOWN && item.parents.length > 0) position = item.parents[0]
     return item.parents[0] === position ? publish(item) : catchUp
@@ -211,6 +227,12 @@ export const make = Effect.gen(function*() {
       const since = options.since ?? (yield* storage.log.head) ?? ""
       const first = yield* storage.log.after(since === "" ? undefined : since, MAX_REPLAY)
       const events = Stream.unwrap(Effect.gen(function*() {
+        // the first watch after none makes the hub start at the head: where it was may be far behind (other
+        // servers' commits, which it does not follow while nobody watches)
+        yield* Effect.acquireRelease(
+          Effect.suspend(() => (watchers++ === 0 ? Effect.asVoid(Queue.offer(work, JUMP)) : Effect.void)),
+          () => Effect.sync(() => watchers--)
+        )
         const subscription = yield* PubSub.subscribe(hub)
         // what came between the read above and the subscription: from here on the hub has it, or the log does
         let cursor: string | undefined = first.at(-1)?.id ?? (since === "" ? undefined : since)
@@ -229,7 +251,8 @@ export const make = Effect.gen(function*() {
         let previous: string | undefined | typeof UNKNOWN = position
         const live = Stream.fromSubscription(subscription).pipe(
           Stream.mapEffect((step): Effect.Effect<ReadonlyArray<ChangeEvent>, StorageError> => {
-            const gap = previous !== UNKNOWN && step.parent !== previous
+            // (not knowing where the hub was, the first step is taken for one too)
+            const gap = step.parent === MOVED || previous === UNKNOWN || step.parent !== previous
             previous = step.version
             if (gap) {
               // steps went by unread (this watcher fell behind the buffer): what it missed is in the log, read
@@ -272,12 +295,15 @@ export const layer: Layer.Layer<ChangeEvents, never, Storage | ServerConfig> = L
 /** one commit of the branch as the hub publishes it: where it is on the chain, and its events (none or one) */
 interface Step {
   readonly version: string
-  readonly parent: string | undefined
+  /** the commit before, `MOVED` when the hub moved to `version` without publishing what came before it */
+  readonly parent: string | undefined | typeof MOVED
   readonly events: ReadonlyArray<ChangeEvent>
 }
 
 const UNKNOWN: unique symbol = Symbol("unknown")
 const POLL: unique symbol = Symbol("poll")
+const JUMP: unique symbol = Symbol("jump")
+const MOVED: unique symbol = Symbol("moved")
 
 /** how many published commit ids the hub remembers, to publish a commit reported twice once */
 const RECENT = 4096

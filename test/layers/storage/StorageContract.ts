@@ -467,6 +467,26 @@ export const storageContract = <E>(name: string, storage: Layer.Layer<Storage, E
         assert.strictEqual(yield* kindOf(storage.changes("Q143", { ...c1, id: "f".repeat(64) })), "NotFound")
       }))
 
+    it.effect("log: the head, and the commits after one, oldest first", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage
+        const c1 = yield* put("Q145", "a.txt", "1")
+        const c2 = yield* put("Q146", "a.txt", "2")
+        const c3 = yield* put("Q145", "a.txt", "3")
+        assert.strictEqual(yield* storage.log.head, c3.id)
+        const after = yield* storage.log.after(c1.id, 100)
+        assert.deepStrictEqual(after.map((c) => c.id), [c2.id, c3.id])
+        assert.deepStrictEqual(after.map((c) => c.metadata["object_id"]), ["Q146", "Q145"])
+        assert.deepStrictEqual(after.map((c) => c.parents[0]), [c1.id, c2.id])
+        assert.deepStrictEqual(yield* storage.log.after(c3.id, 100), [])
+        assert.deepStrictEqual((yield* storage.log.after(c1.id.toUpperCase(), 100)).map((c) => c.id), [c2.id, c3.id])
+        const all = yield* storage.log.after(undefined, 100_000)
+        assert.deepStrictEqual(all.slice(-3).map((c) => c.id), [c1.id, c2.id, c3.id])
+        assert.strictEqual(yield* kindOf(storage.log.after(c1.id, 1)), "TooLarge")
+        assert.strictEqual(yield* kindOf(storage.log.after("f".repeat(64), 100)), "NotFound")
+        assert.strictEqual(yield* kindOf(storage.log.after("nonsense", 100)), "NotFound")
+      }))
+
     it.effect("maxSize: TooLarge as soon as the content passes it, keeping nothing", () =>
       Effect.gen(function*() {
         const storage = yield* Storage
