@@ -18,11 +18,15 @@
  *   `OutcomeUnknownError`).
  * - A status other than success is an error answer: 104 is a `NotFoundError`, any other a `ServerError` carrying the
  *   server's `attributes.message` (and kind: `attributes.error`, else the status's). It leaves the connection open.
+ * - A long-lived answer (`stream`: a watch) gets a connection of its own, closed with its scope: the pipelined one
+ *   would hold every later answer behind it. It is never retried here; `Watch.ts` resumes it.
  *
  * Credentials travel in the request's `authentication` object.
  *
  * @since 0.1.0
  */
+import type * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -68,7 +72,6 @@ import {
   tooLarge,
   withTimeout
 } from "./internal/connection.ts"
-import { streamAnswer } from "./internal/longLived.ts"
 import { asRecord, credentialFields, doip2OperationId, sizedStream } from "./internal/requests.ts"
 
 /**
@@ -247,12 +250,15 @@ export const make = Effect.fnUntraced(function*(options: ClientOptions) {
       if ((request.elements?.length ?? 0) > 0 || request.input !== undefined) {
         return yield* new InvalidRequestError({ message: "a long-lived answer is asked for with attributes only" })
       }
-      return yield* streamAnswer(options, {
+      const outgoing: Outgoing<never> = {
         operationId: yield* doip2OperationId(request.operation),
         targetId: request.targetId ?? serviceId,
         attributes: request.attributes,
-        authentication: request.authenticate === false ? undefined : authentication
-      })
+        input: undefined,
+        elements: [],
+        authenticate: request.authenticate !== false
+      }
+      return yield* streamAnswer(options, outgoing, outgoing.authenticate ? authentication : undefined)
     })
 
   return {
@@ -415,6 +421,68 @@ const drain = (next: Effect.Effect<Segment | undefined, ClientError>): Effect.Ef
     }
   })
 
+/**
+ * A long-lived answer (a watch), on a connection of its own: it cannot share the pipelined one, whose later answers
+ * would wait behind it for good. The request goes out, the answer's first segment must come within the call timeout;
+ * then its output segments come as they come (no timeout: events come when they come), each held to the client's
+ * `maxAnswerSize`, until the server ends the answer. A segment `{error, message}` fails the stream with that error,
+ * as the server ends a watch that failed. The connection closes with the scope.
+ */
+const streamAnswer = (
+  options: ClientOptions,
+  request: Outgoing<never>,
+  authentication: Record<string, string> | undefined
+): Effect.Effect<StreamedAnswer, ClientError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const limit = maxAnswerSize(options)
+    const tls = options.tls !== undefined && options.tls !== false
+    const bytes = yield* encodeRequest("1", request, authentication)
+    const connection = yield* Effect.acquireRelease(
+      open(
+        options,
+        (input) => input.pipe(Stream.pipeThroughChannel(SegmentCodec.decode({ limits: { maxJsonSegmentSize: limit } }))),
+        toClientError(limit)
+      ),
+      (opened) => Scope.close(opened.scope, Exit.void)
+    )
+    const head = yield* withTimeout(
+      callTimeout(options),
+      Effect.gen(function*() {
+        yield* Stream.runForEachArray(bytes, (chunks) => connection.writer.writeAll(chunks)).pipe(
+          Effect.mapError(fromSocketError)
+        )
+        const first = yield* connection.next.pipe(
+          Effect.catchTag("ConnectionError", (error) =>
+            Effect.fail(closedBeforeAnswer(tls, error.message === "the server closed the connection" ? undefined : error.message)))
+        )
+        if (first === undefined) return yield* closedBeforeAnswer(tls)
+        if (first._tag !== "Json") {
+          return yield* new ProtocolError({ message: "bad answer from the server: it begins with no JSON segment" })
+        }
+        return yield* parseObject(first.body)
+      })
+    )
+    const refusal = refusalOf(head)
+    if (refusal !== undefined) return yield* refusal
+    const pull: Effect.Effect<Arr.NonEmptyReadonlyArray<Record<string, unknown>>, ClientError | Cause.Done> = Effect.flatMap(
+      connection.next,
+      (part): Effect.Effect<Arr.NonEmptyReadonlyArray<Record<string, unknown>>, ClientError | Cause.Done> => {
+        if (part === undefined) return Effect.fail(new ConnectionError({ message: "the server closed the connection mid-answer" }))
+        if (part._tag === "End") return Cause.done()
+        if (part._tag === "Bytes") {
+          return Effect.fail(new ProtocolError({ message: "bad answer from the server: bytes in a stream of events" }))
+        }
+        return Effect.flatMap(parseObject(part.body), (value) => {
+          const error = string(value["error"])
+          return error === undefined
+            ? Effect.succeed([value])
+            : Effect.fail(fromServer(error, string(value["message"]) ?? error))
+        })
+      }
+    )
+    return { attributes: asRecord(head["attributes"]) ?? {}, segments: Stream.fromPull(Effect.succeed(pull)) }
+  })
+
 /** the error an answer's status stands for, `undefined` for success */
 const refusalOf = (head: Record<string, unknown>): NotFoundError | ServerError | undefined => {
   const status = string(head["status"]) ?? ""
@@ -548,6 +616,15 @@ const parseJson = (body: Uint8Array): Effect.Effect<unknown, ProtocolError> =>
   Effect.try({
     try: () => JSON.parse(textDecoder.decode(body)) as unknown,
     catch: () => new ProtocolError({ message: "bad answer from the server: an output segment is not JSON" })
+  })
+
+/** a segment that must hold a JSON object */
+const parseObject = (body: Uint8Array): Effect.Effect<Record<string, unknown>, ProtocolError> =>
+  Effect.flatMap(parseJson(body), (value) => {
+    const record = asRecord(value)
+    return record === undefined
+      ? Effect.fail(new ProtocolError({ message: "bad answer from the server: a segment is not a JSON object" }))
+      : Effect.succeed(record)
   })
 
 /** `name` when it is a plain file name (no path, not `.` or `..`), else `undefined` */

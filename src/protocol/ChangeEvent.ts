@@ -13,8 +13,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-
-const Names = Schema.Array(Schema.String)
+import { ComponentChanges } from "./ObjectVersion.ts"
 
 /**
  * @category schemas
@@ -29,7 +28,7 @@ export const ChangeEvent = Schema.Struct({
   /** when the commit was made, ISO 8601 */
   time: Schema.String,
   /** the component ids the commit added, changed (wrote again) and removed */
-  components: Schema.Struct({ added: Names, changed: Names, removed: Names })
+  components: ComponentChanges
 })
 
 /**

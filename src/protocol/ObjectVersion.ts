@@ -10,6 +10,15 @@ import * as Schema from "effect/Schema"
 const Names = Schema.Array(Schema.String)
 
 /**
+ * The component ids a commit added, changed (wrote again) and removed: in a version, and in a change as watchers see
+ * it (`ChangeEvent.ts`).
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const ComponentChanges = Schema.Struct({ added: Names, changed: Names, removed: Names })
+
+/**
  * @category schemas
  * @since 0.1.0
  */
@@ -24,7 +33,7 @@ export const ObjectVersion = Schema.Struct({
   /** `create`, `update`, `delete`, `invoke`, ... as the commit recorded it (none for a commit made by hand) */
   operation: Schema.optional(Schema.String),
   /** the component ids the commit added, changed (wrote again) and removed */
-  components: Schema.Struct({ added: Names, changed: Names, removed: Names }),
+  components: ComponentChanges,
   /** present when the commit changed what the object says of itself (its type, content, element attributes) */
   description: Schema.optional(Schema.Literals(["added", "changed", "removed"]))
 })

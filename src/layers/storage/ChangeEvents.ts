@@ -234,43 +234,42 @@ export const make = Effect.gen(function*() {
           () => Effect.sync(() => watchers--)
         )
         const subscription = yield* PubSub.subscribe(hub)
-        // what came between the read above and the subscription: from here on the hub has it, or the log does
-        let cursor: string | undefined = first.at(-1)?.id ?? (since === "" ? undefined : since)
-        const more = yield* storage.log.after(cursor, MAX_REPLAY)
-        cursor = more.at(-1)?.id ?? cursor
-        const replay = Stream.fromIterable([...first, ...more]).pipe(
-          Stream.rechunk(1),
-          Stream.mapEffect((commit) => eventsOf(commit, ids), { concurrency: 4 }),
-          Stream.flattenIterable
-        )
         /**
          * the version of the last live step seen, at first where the hub was when this subscribed: a step whose
          * parent is another one follows a gap (a commit the hub published while this was subscribing looks like one
          * too, which costs a read of the log and nothing else)
          */
         let previous: string | undefined | typeof UNKNOWN = position
+        /** the events of `commits`, in their order, a few read ahead */
+        const eventsFrom = (commits: ReadonlyArray<CommitInfo>) =>
+          Stream.fromIterable(commits).pipe(
+            Stream.rechunk(1),
+            Stream.mapEffect((commit) => eventsOf(commit, ids), { concurrency: 4 }),
+            Stream.flattenIterable
+          )
+        // what came between the read above and the subscription: from here on the hub has it, or the log does
+        let cursor: string | undefined = first.at(-1)?.id ?? (since === "" ? undefined : since)
+        const more = yield* storage.log.after(cursor, MAX_REPLAY)
+        cursor = more.at(-1)?.id ?? cursor
+        const replay = eventsFrom([...first, ...more])
         const live = Stream.fromSubscription(subscription).pipe(
-          Stream.mapEffect((step): Effect.Effect<ReadonlyArray<ChangeEvent>, StorageError> => {
+          Stream.flatMap((step): Stream.Stream<ChangeEvent, StorageError> => {
             // (not knowing where the hub was, the first step is taken for one too)
             const gap = step.parent === MOVED || previous === UNKNOWN || step.parent !== previous
             previous = step.version
             if (gap) {
               // steps went by unread (this watcher fell behind the buffer): what it missed is in the log, read
               // now, so past this step too; the steps after it that are already replayed are skipped below
-              return Effect.flatMap(storage.log.after(cursor, MAX_REPLAY), (missed) => {
+              return Stream.unwrap(Effect.map(storage.log.after(cursor, MAX_REPLAY), (missed) => {
                 cursor = missed.at(-1)?.id ?? cursor
-                return Effect.map(
-                  Effect.forEach(missed, (commit) => eventsOf(commit, ids), { concurrency: 4 }),
-                  (lists) => lists.flat()
-                )
-              })
+                return eventsFrom(missed)
+              }))
             }
             // the next commit after the last one delivered; any other is one delivered from the log already
-            if (step.parent !== cursor) return Effect.succeed([])
+            if (step.parent !== cursor) return Stream.empty
             cursor = step.version
-            return Effect.succeed(ids === undefined ? step.events : step.events.filter((e) => ids.has(e.objectId)))
-          }),
-          Stream.flattenIterable
+            return Stream.fromIterable(ids === undefined ? step.events : step.events.filter((e) => ids.has(e.objectId)))
+          })
         )
         return Stream.concat(replay, live)
       }))
