@@ -64,7 +64,10 @@ export const layer = (options: {
     }
     return NodeHttpServer.layer(() => NodeServers.make(options.tls ?? { mode: "off" }, timeouts), {
       host: options.host,
-      port: options.port
+      port: options.port,
+      // a watcher's event stream never ends by itself: on shutdown, answers still open after this long are cut
+      // rather than hold the process for Node's 20 s (longer than a container's stop timeout)
+      gracefulShutdownTimeout: "3 seconds"
     })
   }))
   return HttpRouter.serve(app, { disableListenLog: true, disableLogger: true }).pipe(
