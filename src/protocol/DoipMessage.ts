@@ -187,6 +187,20 @@ export const eventsResponse = (
 })
 
 /**
+ * The response's DOIP v2.0 output JSON: its own DOIP v2.0 rendering, else its metadata (one block, or the list of
+ * them). What the DOIP v2.0 listener sends, and the HTTP gateway's Cordra-style route answers.
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const outputOf = (response: DoipResponse): unknown =>
+  Object.hasOwn(response, "output")
+    ? response.output
+    : response.metadata.length <= 1
+    ? response.metadata[0]
+    : response.metadata
+
+/**
  * A request's component source when it has none.
  *
  * @category constructors

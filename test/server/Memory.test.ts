@@ -63,13 +63,12 @@ describe("memory", () => {
       yield* Effect.promise(() => fetch(`${base}/small.txt`, { method: "PUT", body: "x", headers: { authorization } }).then((r) => r.text()))
       yield* Effect.promise(() => fetch(`${base}/small.txt`).then((r) => r.arrayBuffer()))
       const baseline = server.memory().rss
-      const httpSize = Number(process.env["HTTP_SIZE_MIB"] ?? 512) * MiB
 
       const sent = createHash("sha256")
       let i = 0
       const body = new ReadableStream<Uint8Array>({
         pull(controller) {
-          if (i === httpSize / (64 * 1024)) return controller.close()
+          if (i === size / (64 * 1024)) return controller.close()
           const chunk = new Uint8Array(64 * 1024).fill(i++ % 251)
           sent.update(chunk)
           controller.enqueue(chunk)
@@ -80,7 +79,7 @@ describe("memory", () => {
           .then((r) => r.json())
       )
       const sentHex = sent.digest("hex")
-      assert.deepStrictEqual({ size: stored.size, checksum: stored.checksum }, { size: httpSize, checksum: `sha256:${sentHex}` })
+      assert.deepStrictEqual({ size: stored.size, checksum: stored.checksum }, { size: size, checksum: `sha256:${sentHex}` })
 
       console.log(`HTTP, after upload: peak growth ${mib(server.memory().peak - baseline)}`)
       const received = yield* Effect.promise(async () => {
@@ -93,7 +92,7 @@ describe("memory", () => {
         }
         return { bytes, hex: hash.digest("hex"), length: response.headers.get("content-length") }
       })
-      assert.deepStrictEqual(received, { bytes: httpSize, hex: sentHex, length: String(httpSize) })
+      assert.deepStrictEqual(received, { bytes: size, hex: sentHex, length: String(size) })
       const growth = server.memory().peak - baseline
       console.log(`HTTP, server RSS: baseline ${mib(baseline)}, peak growth ${mib(growth)}`)
       assert.isBelow(growth, 64 * MiB)

@@ -22,7 +22,7 @@ import { concat } from "../../protocol/ByteQueue.ts"
 import * as Credentials from "../../protocol/Credentials.ts"
 import * as SegmentCodec from "../../protocol/doip2/Codec.ts"
 import { badRequest, DoipError } from "../../protocol/DoipError.ts"
-import { type DoipRequest, type DoipResponse, type IncomingComponent, noComponents } from "../../protocol/DoipMessage.ts"
+import { type DoipRequest, type DoipResponse, type IncomingComponent, noComponents, outputOf } from "../../protocol/DoipMessage.ts"
 import * as DoipStatus from "../../protocol/DoipStatus.ts"
 import * as PartReader from "../../protocol/PartReader.ts"
 import type { Connection, ConnectionError, Exchange, Framing, Incoming } from "../Listener.ts"
@@ -428,14 +428,6 @@ const writeResponse = (
       yield* output.flushIfFull
     })
   })
-
-/** the response's output JSON: its own DOIP v2.0 rendering, else its metadata (one block, or the list of them) */
-const outputOf = (response: DoipResponse): unknown =>
-  Object.hasOwn(response, "output")
-    ? response.output
-    : response.metadata.length <= 1
-    ? response.metadata[0]
-    : response.metadata
 
 /**
  * The bytes of a cacheable response's compact first segment after `{"requestId": ...,`: status, attributes and

@@ -145,3 +145,12 @@ export const fromDoipError = (error: DoipError): GatewayError => {
       return new InternalError(body)
   }
 }
+
+/**
+ * A schema's failure message on one line: Schema puts the path on a line of its own, and an error's `message` is
+ * one sentence.
+ *
+ * @category formatting
+ * @since 0.1.0
+ */
+export const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ")

@@ -16,7 +16,7 @@ import type { HttpServerRequest } from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { HttpApiBuilder } from "effect/http-api"
 import { ServerConfig } from "../../layers/config/ServerConfig.ts"
-import type { DoipResponse, Endpoint, OutgoingComponent } from "../../protocol/DoipMessage.ts"
+import { type DoipResponse, type Endpoint, type OutgoingComponent, outputOf } from "../../protocol/DoipMessage.ts"
 import { parseJsonObject, parseJsonObjectText } from "../../protocol/binary/Codec.ts"
 import { Operations } from "../OperationRegistry.ts"
 import * as Downloads from "./Downloads.ts"
@@ -63,7 +63,7 @@ export const layer = Layer.mergeAll(
           const body = yield* GatewayRequests.jsonBody(request, maxJsonDepth, pace)
           const payload = yield* decodeCreateBody(body ?? {}).pipe(
             Effect.mapError((error) =>
-              new GatewayErrors.BadRequest({ error: "BadRequest", message: `payload: ${error.message.replace(/\s*\n\s*/g, " ")}` })
+              new GatewayErrors.BadRequest({ error: "BadRequest", message: `payload: ${GatewayErrors.oneLine(error.message)}` })
             )
           )
           const { token, ...rest } = payload
@@ -265,7 +265,7 @@ const calls = Effect.gen(function*() {
         return yield* download(request, targetId, element, versionOf(attributes["version"]))
       }
       const response = yield* run(request, { operation: operation.name, objectId: targetId, attributes, input, framing: "doip2" })
-      return HttpServerResponse.jsonUnsafe(outputOf(response))
+      return HttpServerResponse.jsonUnsafe(outputOf(response) ?? null)
     })
 
   /**
@@ -288,9 +288,9 @@ const calls = Effect.gen(function*() {
       })
       if (response.events === undefined) return yield* Effect.die(new Error("watch answered without events"))
       const started = response.attributes ?? {}
-      const first = `retry: 2000\nid: ${oneLine(started["since"])}\nevent: watching\ndata: ${JSON.stringify(started)}\n\n`
+      const first = `retry: 2000\nid: ${sseField(started["since"])}\nevent: watching\ndata: ${JSON.stringify(started)}\n\n`
       const changes = response.events.pipe(
-        Stream.map((event) => `id: ${oneLine(event["version"])}\ndata: ${JSON.stringify(event)}\n\n`),
+        Stream.map((event) => `id: ${sseField(event["version"])}\ndata: ${JSON.stringify(event)}\n\n`),
         Stream.catch((error) =>
           Stream.succeed(`event: failure\ndata: ${JSON.stringify({ error: error.kind, message: error.message })}\n\n`))
       )
@@ -317,7 +317,7 @@ const calls = Effect.gen(function*() {
 })
 
 /** a value as one line of an event's field: the line breaks that would end the field go */
-const oneLine = (value: unknown) => (typeof value === "string" ? value : "").replace(/[\r\n]/g, "")
+const sseField = (value: unknown) => (typeof value === "string" ? value : "").replace(/[\r\n]/g, "")
 
 /** upstream's create body (its schema is declared on the route too, for the OpenAPI document) */
 const decodeCreateBody = Schema.decodeUnknownEffect(CreateBody)
@@ -360,14 +360,6 @@ const cordraAttributes = (query: URLSearchParams, search: boolean, maxDepth: num
 /** an own property, even `__proto__`, which an assignment would make the object's prototype instead */
 const define = (target: Record<string, unknown>, key: string, value: unknown) =>
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
-
-/** what DOIP v2.0 answers as the output: the handler's `output`, else its metadata block (or blocks) */
-const outputOf = (response: DoipResponse): unknown =>
-  Object.hasOwn(response, "output")
-    ? response.output ?? null
-    : response.metadata.length <= 1
-    ? response.metadata[0] ?? null
-    : response.metadata
 
 const firstBlock = (response: DoipResponse): Record<string, any> => (response.metadata[0] ?? {}) as Record<string, any>
 

@@ -26,6 +26,7 @@ import { ServerConfig } from "../../layers/config/ServerConfig.ts"
 import type { TlsSetup } from "../tls/Tls.ts"
 import { GatewayAddress } from "./GatewayAddress.ts"
 import { GatewayApi } from "./GatewayApi.ts"
+import * as GatewayErrors from "./GatewayErrors.ts"
 import * as GatewayHandlers from "./GatewayHandlers.ts"
 import * as NodeServers from "./NodeServers.ts"
 
@@ -95,7 +96,7 @@ const jsonErrors = HttpRouter.middleware((effect) =>
       const error = defect.success
       if (error.kind !== "Body" && error.kind !== "ResponseHeaders") {
         return Effect.succeed(
-          errorResponse(400, "BadRequest", `${error.kind.toLowerCase()}: ${error.cause.message.replace(/\s*\n\s*/g, " ")}`)
+          errorResponse(400, "BadRequest", `${error.kind.toLowerCase()}: ${GatewayErrors.oneLine(error.cause.message)}`)
         )
       }
     }

@@ -171,7 +171,7 @@ layer(layerServerWithHttp({ settings: { limits: { maxComponentSize: 1_000_000, m
       const back = yield* call(path)
       assert.deepStrictEqual(back.body, content)
       assert.strictEqual(back.headers.get("content-type"), "application/x-test")
-      // Basic credentials carry a token as the password of any user name? No: a token goes as Bearer only
+      // a token is no password: sent as Basic credentials it is refused (tokens go as Bearer)
       const basic = `Basic ${Buffer.from(`someone:${token}`).toString("base64")}`
       assertError(yield* call(path, { method: "PUT", body: content, headers: { authorization: basic } }), 401)
     }))
