@@ -62,29 +62,65 @@ export interface Truth {
 }
 
 /**
- * Which papers a score is about: the six the heuristics were tuned on, and two held-out sets written later by
- * others to see whether they generalise (`heldOut` in `index.json`: `true` for the first set, `2` for the second).
- * The heuristics were then improved on the failures of the first held-out set, so only the second one is unseen.
+ * The real documents' folder (`test/fixtures/corpus`): documents written by others, as Debian's TeX Live ships them,
+ * with the same kind of truth.
  *
  * @since 0.1.0
  */
-export type FixtureSet = "tuned" | "held out 1" | "held out 2"
+export const corpusDirectory = Path.join(Path.dirname(fileURLToPath(import.meta.url)), "..", "test", "fixtures", "corpus")
 
 /**
- * The papers of `index.json`, with their truth, PDF bytes and set.
+ * Which papers a score is about. The project's own papers (`test/fixtures/papers`): the six the heuristics were tuned
+ * on, and two held-out sets written later by others to see whether they generalise (`heldOut` in `index.json`: `true`
+ * for the first set, `2` for the second; the heuristics were then improved on the failures of the first held-out set,
+ * so only the second one is unseen). A corpus of real documents (`test/fixtures/corpus`, or another folder of the same
+ * layout): `tuned` or `held out` (`heldOut: true`).
  *
  * @since 0.1.0
  */
-export const loadFixtures = (): ReadonlyArray<{ readonly truth: Truth; readonly bytes: Uint8Array; readonly set: FixtureSet }> => {
-  const index = JSON.parse(Fs.readFileSync(Path.join(fixturesDirectory, "index.json"), "utf8")) as ReadonlyArray<{
+export type FixtureSet = "tuned" | "held out" | "held out 1" | "held out 2"
+
+/**
+ * One paper of a folder's `index.json`: its truth, PDF bytes, set, and document class (the index's `class`, else the
+ * `class-…` entry of its `covers`).
+ *
+ * @since 0.1.0
+ */
+export interface Fixture {
+  readonly truth: Truth
+  readonly bytes: Uint8Array
+  readonly set: FixtureSet
+  readonly documentClass: string
+}
+
+/**
+ * The papers of a folder's `index.json` (by default the project's own papers), with their truth, PDF bytes and set.
+ * A folder without an `index.json` has none.
+ *
+ * @since 0.1.0
+ */
+export const loadFixtures = (directory: string = fixturesDirectory): ReadonlyArray<Fixture> => {
+  const indexPath = Path.join(directory, "index.json")
+  if (!Fs.existsSync(indexPath)) return []
+  const own = directory === fixturesDirectory
+  const index = JSON.parse(Fs.readFileSync(indexPath, "utf8")) as ReadonlyArray<{
     readonly truth: string
     readonly pdf: string
     readonly heldOut?: boolean | number
+    readonly class?: string
+    readonly covers?: ReadonlyArray<string>
   }>
   return index.map((entry) => ({
-    truth: JSON.parse(Fs.readFileSync(Path.join(fixturesDirectory, entry.truth), "utf8")) as Truth,
-    bytes: new Uint8Array(Fs.readFileSync(Path.join(fixturesDirectory, entry.pdf))),
-    set: entry.heldOut === 2 ? "held out 2" : entry.heldOut === true || entry.heldOut === 1 ? "held out 1" : "tuned"
+    truth: JSON.parse(Fs.readFileSync(Path.join(directory, entry.truth), "utf8")) as Truth,
+    bytes: new Uint8Array(Fs.readFileSync(Path.join(directory, entry.pdf))),
+    set: !own
+      ? (entry.heldOut === true ? "held out" : "tuned")
+      : entry.heldOut === 2
+      ? "held out 2"
+      : entry.heldOut === true || entry.heldOut === 1
+      ? "held out 1"
+      : "tuned",
+    documentClass: entry.class ?? entry.covers?.find((c) => c.startsWith("class-"))?.slice("class-".length) ?? "?"
   }))
 }
 

@@ -1,6 +1,7 @@
 /**
  * `npm run bench:equations` (also the first part of `npm run bench`): pages per second of display-equation finding on
- * the fixture papers of `test/fixtures/papers/index.json` (11 pages), in this process, about five seconds.
+ * the project's own fixture papers (`test/fixtures/papers`) and the real documents of `test/fixtures/corpus`, in this
+ * process, about five seconds.
  *
  * Three rows: `PdfJs` text extraction alone (pdf.js parses, loads fonts, reads the text of every page), the heuristic
  * finder alone on the extracted text (`findEquations`: columns, lines, displays, LaTeX), and both, as the
@@ -12,14 +13,14 @@ import * as Effect from "effect/Effect"
 import { findEquations } from "../src/layers/workflows/equations/FindEquations.ts"
 import type { DocumentText } from "../src/layers/workflows/pdf/Pdf.ts"
 import * as PdfJs from "../src/layers/workflows/pdf/PdfJs.ts"
-import { loadFixtures } from "./equation-score.ts"
+import { corpusDirectory, loadFixtures } from "./equation-score.ts"
 
 const MEASURE_MS = 1500
 
 const log = (text: string) => process.stdout.write(`${text}\n`)
 
 const pdf = PdfJs.make()
-const papers = loadFixtures().map(({ bytes }) => bytes)
+const papers = [...loadFixtures(), ...loadFixtures(corpusDirectory)].map(({ bytes }) => bytes)
 
 const extract = (bytes: Uint8Array): Promise<DocumentText> => Effect.runPromise(pdf.text(bytes))
 
@@ -38,7 +39,7 @@ const main = async () => {
   const documents = await Promise.all(papers.map(extract))
   const pageCount = documents.reduce((sum, document) => sum + document.pages.length, 0)
   const equations = documents.reduce((sum, document) => sum + findEquations(document).length, 0)
-  log(`  ${papers.length} fixture papers, ${pageCount} pages, ${equations} display equations found`)
+  log(`  ${papers.length} papers, ${pageCount} pages, ${equations} display equations found`)
   const textOnly = async () => {
     for (const bytes of papers) await extract(bytes)
     return pageCount

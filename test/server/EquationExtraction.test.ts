@@ -78,6 +78,8 @@ describe("equation_extraction without a model", () => {
         assert.isNull(equation.model)
         assert.isAbove(equation.latex.length, 0)
         assert.isBelow(equation.bbox.bottom, equation.bbox.top)
+        assert.deepStrictEqual(equation.box, { page: equation.page, ...equation.bbox })
+        assert.isTrue(equation.confidence > 0 && equation.confidence < 1, `confidence ${equation.confidence}`)
       }
       // the paper's first display is its equation (1), a heat kernel expansion with a sum
       assert.strictEqual(stored.equations[0]!.number, "(1)")

@@ -266,6 +266,8 @@ layer(layerServerWithHttp({ settings: { limits: { maxComponentSize: 1_000_000, m
       const found = equations.json.components.find((c: any) => c.componentId === "equations.json")
       assert.isAbove(found.json.equations.length, 0)
       assert.hasAllKeys(found.json.equations[0].bbox, ["left", "bottom", "right", "top"])
+      assert.hasAllKeys(found.json.equations[0].box, ["page", "left", "bottom", "right", "top"])
+      assert.isNumber(found.json.equations[0].confidence)
       assertError(yield* call("/doip/invoke/Q10/fixity", { method: "POST", body: "[1,2" }), 400)
       assertError(yield* call("/doip/invoke/Q10/fixity", { method: "POST", body: "[1,2]" }), 400)
       assertError(yield* call("/doip/invoke/Q10/nothing", { method: "POST" }), 400)

@@ -24,6 +24,7 @@
  */
 import type { TextItem } from "../pdf/Pdf.ts"
 import type { Column } from "./Columns.ts"
+import { confidence } from "./Confidence.ts"
 import type { BoundingBox } from "./Equation.ts"
 import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
@@ -45,6 +46,8 @@ export interface Display {
   readonly parts: ReadonlyArray<ReadonlyArray<TextItem>>
   readonly number: EquationNumber | undefined
   readonly bbox: BoundingBox
+  /** how sure finding is that this is a display equation, 0..1 (see `Confidence`) */
+  readonly confidence: number
   /** the prose lines just before and after the display this row belongs to */
   readonly context: { readonly before: string; readonly after: string }
 }
@@ -62,12 +65,12 @@ export const displays = (column: Column, body: number): ReadonlyArray<Display> =
   const found: Array<Display> = []
   for (const block of blocks(infos, body)) {
     const context = contextOf(infos, block)
-    const rows = splitRows(block.lines, column, body).map((row) => ({ row, kind: assess(row) }))
+    const rows = splitRows(block.lines, column, body).map((row) => ({ row, assessment: assess(row) }))
     // two rows of numbers and more: a table, whose header row may look like math
-    const table = rows.filter(({ kind }) => kind === "table").length >= 2
-    for (const { row, kind } of rows) {
-      const numbered = row.some((part) => part.some((info) => info.number !== undefined))
-      if (kind === "equation" && (!table || numbered)) found.push(toDisplay(row, context))
+    const tableRows = rows.filter(({ assessment }) => assessment.kind === "table").length
+    for (const { row, assessment } of rows) {
+      if (assessment.kind !== "equation" || (tableRows >= 2 && !assessment.numbered)) continue
+      found.push(toDisplay(row, context, { ...assessment, besideTable: tableRows > 0, column, body }))
     }
   }
   return found
@@ -464,19 +467,28 @@ const top = (row: ReadonlyArray<LineInfo>): number => Math.max(...row.map((info)
 const overlaps = (a: TextItem, b: TextItem, margin: number): boolean =>
   a.x + a.width > b.x + margin && b.x + b.width > a.x + margin
 
+/** what a row is, and what its glyphs show (see `Confidence`) */
+interface Assessment {
+  readonly kind: "equation" | "table" | "stray"
+  readonly numbered: boolean
+  readonly relation: boolean
+  readonly bigOperator: boolean
+  readonly mathShare: number
+  readonly characters: number
+}
+
 /**
  * what a row is: an equation; a row of a table (no relation or big operator, and mostly digits or no operator at all,
  * as a table's header); or stray (too little math)
  */
-const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): "equation" | "table" | "stray" => {
+const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
   const row = parts.flat()
   const items = row.flatMap((info) => info.body)
-  if (items.length === 0) return "stray"
   const numbered = row.some((info) => info.number !== undefined)
   let math = 0
   let prose = 0
   let digits = 0
-  let chars = 0
+  let characters = 0
   let relation = false
   let operator = false
   let bigOperator = false
@@ -487,33 +499,45 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): "equation" | "ta
     if (isBigOperator(item)) bigOperator = true
     for (const char of item.text) {
       if (char.trim() === "") continue
-      chars++
+      characters++
       if (/[0-9.,]/.test(char)) digits++
       if (relations.includes(char)) relation = true
       if (operators.includes(char)) operator = true
     }
   }
-  if (numbered) return "equation"
-  const numeric = digits >= 0.5 * chars
-  if (!relation && !bigOperator && (numeric || !operator)) return numeric || math >= 2 ? "table" : "stray"
-  return math < 2 || (prose > 2 * math + 10 && !relation) ? "stray" : "equation"
+  const measures = { numbered, relation, bigOperator, mathShare: math / Math.max(1, math + prose), characters }
+  const kind = (): Assessment["kind"] => {
+    if (items.length === 0) return "stray"
+    if (numbered) return "equation"
+    const numeric = digits >= 0.5 * characters
+    if (!relation && !bigOperator && (numeric || !operator)) return numeric || math >= 2 ? "table" : "stray"
+    return math < 2 || (prose > 2 * math + 10 && !relation) ? "stray" : "equation"
+  }
+  return { kind: kind(), ...measures }
 }
 
 /** a row as a display */
-const toDisplay = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>, context: Display["context"]): Display => {
+const toDisplay = (
+  parts: ReadonlyArray<ReadonlyArray<LineInfo>>,
+  context: Display["context"],
+  evidence: Assessment & { readonly besideTable: boolean; readonly column: Column; readonly body: number }
+): Display => {
   const row = parts.flat()
   const items = row.flatMap((info) => info.body).sort((a, b) => b.y - a.y || a.x - b.x)
   const ink = union(items)
+  const left = Math.min(...items.map((item) => item.x))
+  const right = Math.max(...items.map((item) => item.x + item.width))
+  const { column, body } = evidence
   return {
     items,
     parts: parts.length > 1 ? parts.map((part) => part.flatMap((info) => info.body)) : [items],
     number: row.find((info) => info.number !== undefined)?.number,
-    bbox: {
-      left: Math.min(...items.map((item) => item.x)),
-      right: Math.max(...items.map((item) => item.x + item.width)),
-      bottom: ink.bottom,
-      top: ink.top
-    },
+    bbox: { left, right, bottom: ink.bottom, top: ink.top },
+    confidence: confidence({
+      ...evidence,
+      stacked: row.filter((info) => !info.line.orphan).length > 1 || ink.top - ink.bottom > 1.6 * body,
+      apart: left - column.left > body && column.right - right > body
+    }),
     context
   }
 }

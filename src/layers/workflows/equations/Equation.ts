@@ -22,6 +22,17 @@ export interface BoundingBox {
 }
 
 /**
+ * A rectangle on a page: PDF user space, points from the page's lower-left corner.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface PageBox extends BoundingBox {
+  /** 1-based */
+  readonly page: number
+}
+
+/**
  * What finding knows about one display equation (one numbered row of a multi-row environment such as `align` is an
  * equation of its own; a display whose rows share one number, or none, is one equation per visual row unless the
  * rows are one block, as `aligned`, `cases` or a matrix make them).
@@ -35,6 +46,10 @@ export interface Candidate {
   /** 1-based */
   readonly page: number
   readonly bbox: BoundingBox
+  /** where it is, for a reader that crops or outlines it: the page and the rectangle on it (as `bbox`) */
+  readonly box: PageBox
+  /** how sure finding is that this is a display equation, 0..1; the low ones are worth a look */
+  readonly confidence: number
   readonly kind: "display"
   /** the printed number with its brackets, e.g. `(3)`, `(2.1)`, `(*)`; `null` when unnumbered */
   readonly number: string | null

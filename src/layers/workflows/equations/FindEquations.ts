@@ -45,6 +45,8 @@ export const findOnPage = (
       id: `p${page.pageNumber}-e${i + 1}`,
       page: page.pageNumber,
       bbox: display.bbox,
+      box: { page: page.pageNumber, ...display.bbox },
+      confidence: display.confidence,
       kind: "display",
       number: display.number?.text ?? null,
       latex: display.parts.map((part) => toLatex(part, { baseline: numberBaseline(display, part) })).join(" "),

@@ -419,9 +419,12 @@ async function showEquations(output, id, sourceComponent, equations) {
       copied.textContent = (await copyText(latex)) ? "Copied." : "Select the text and copy it."
     })
     const crop = h("div", { class: "crop" }, h("span", { class: "muted small" }, "Rendering page…"))
-    list.append(h("li", { class: "equation card", "data-equation": equation.id },
+    const uncertain = typeof equation.confidence === "number" && equation.confidence < UNCERTAIN
+    const sureness = typeof equation.confidence === "number" ? `confidence ${equation.confidence.toFixed(2)}` : ""
+    list.append(h("li", { class: uncertain ? "equation card uncertain" : "equation card", "data-equation": equation.id },
       h("h3", {}, equation.number ? `Equation ${equation.number}` : "Unnumbered equation",
-        h("span", { class: "muted small" }, [` · page ${equation.page}`, equation.source, equation.id].filter(Boolean).join(" · "))),
+        h("span", { class: "muted small" }, [` · page ${equation.page}`, equation.source, equation.id, sureness].filter(Boolean).join(" · ")),
+        uncertain ? h("span", { class: "badge" }, "uncertain: check against the page") : ""),
       h("div", { class: "side-by-side" }, crop, math),
       h("div", { class: "latex" }, h("label", { for: latexId }, "LaTeX"), latex, h("div", { class: "row" }, copy, copied))))
     try {
@@ -437,6 +440,7 @@ async function showEquations(output, id, sourceComponent, equations) {
 
 const SCALE = 3 // canvas pixels per PDF point, so a crop shown at 1.5 CSS pixels per point is sharp on dense screens
 const ZOOM = 1.5 // CSS pixels per PDF point of a crop: a paper's 10 pt formula readable beside its KaTeX
+const UNCERTAIN = 0.6 // below this confidence an equation is marked for a look: the finder may have misread the page
 const MARGIN = 10 // PDF points around an equation's box, so its neighbourhood shows where it sits
 
 let katexLoading
@@ -480,7 +484,7 @@ async function renderPage(pdf, pageNumber) {
 
 // the equation's region of its page, the box the workflow found drawn on it
 function cropImage({ canvas, viewport }, equation, label) {
-  const { left, bottom, right, top } = equation.bbox
+  const { left, bottom, right, top } = equation.box ?? equation.bbox
   // PDF space has its origin at the lower left; the viewport maps it (and any page rotation) to canvas pixels
   const [x1, y1] = viewport.convertToViewportPoint(left, bottom)
   const [x2, y2] = viewport.convertToViewportPoint(right, top)

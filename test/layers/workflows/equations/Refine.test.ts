@@ -23,6 +23,8 @@ const candidate = (n: number, fields: Partial<Candidate>): Candidate => ({
   id: `p2-e${n}`,
   page: 2,
   bbox: { left: 200, bottom: 490, right: 300, top: 512 },
+  box: { page: 2, left: 200, bottom: 490, right: 300, top: 512 },
+  confidence: 0.9,
   kind: "display",
   number: `(${n})`,
   latex: "x",
