@@ -280,7 +280,36 @@ const splitRows = (
   })
   const rows = [...groups.values()].flatMap(splitByNumbers)
   rows.sort((a, b) => top(b) - top(a))
-  return joinMultline(rows, column, body)
+  return joinContinued(joinMultline(rows, column, body), body)
+}
+
+/**
+ * Joins a row that ends with a binary operator or a relation (`+`, `=`, `\wedge`) to the row below it, which continues
+ * it (the rows of an `array` in one display, or a formula broken after an operator), when that row has no number of
+ * its own. Rows are lists of parts (see `joinMultline`); the joined row has the parts of both.
+ */
+const joinContinued = (
+  rows: ReadonlyArray<ReadonlyArray<ReadonlyArray<LineInfo>>>,
+  body: number
+): ReadonlyArray<ReadonlyArray<ReadonlyArray<LineInfo>>> => {
+  const joined: Array<Array<ReadonlyArray<LineInfo>>> = []
+  for (const row of rows) {
+    const previous = joined.at(-1)
+    const numbered = row.some((part) => part.some((info) => info.number !== undefined))
+    if (previous !== undefined && !numbered && endsWithOperator(previous.at(-1)!, body)) previous.push(...row)
+    else joined.push([...row])
+  }
+  return joined
+}
+
+/** whether the rightmost body-size run of a row's lowest main line ends with a binary operator or a relation */
+const endsWithOperator = (row: ReadonlyArray<LineInfo>, body: number): boolean => {
+  const lines = row.filter((info) => !info.line.orphan && info.body.length > 0)
+  const last = lines.sort((a, b) => a.line.baseline - b.line.baseline)[0]
+  if (last === undefined) return false
+  const runs = last.body.filter((item) => !isHanging(item) && item.fontSize >= 0.8 * body).sort((a, b) => a.x - b.x)
+  const text = runs.at(-1)?.text.trim() ?? ""
+  return text !== "" && (relations + operators).includes(text.charAt(text.length - 1))
 }
 
 /**

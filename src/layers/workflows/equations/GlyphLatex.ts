@@ -27,6 +27,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../pdf/Pdf.ts"
+import { restoreOpenings } from "./DroppedDelimiters.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
 import { longArrow, runTokens, symbolLatex } from "./LatexSymbols.ts"
@@ -53,9 +54,10 @@ import {
  */
 export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string => {
   const hint = options?.baseline
-  const runs = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
-    ? all.flatMap(detachAccent)
-    : all)
+  const restored = restoreOpenings(all)
+  const runs = joinArrows(restored.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
+    ? restored.flatMap(detachAccent)
+    : restored)
   const accents = accentsOf(runs)
   const marks: Marks = { accents: accents.over, groups: new Map() }
   // an accent with nothing under it is dropped: it tells nothing
@@ -338,8 +340,11 @@ const attached = (atom: Atom): Array<TextItem> =>
 const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
   const tokens: Array<string> = []
   tokens.push(...stacked(leading, frame))
+  // tall delimiters that pair up are `\left( .. \right)`: TeX sized them to what is between
+  const sized = new Set<number>()
   for (let i = 0; i < atoms.length; i++) {
     const atom = atoms[i]!
+    if (sized.has(i)) tokens.push("\\right")
     if (isOpening(atom.item, frame)) {
       // a matrix between tall delimiters (or after a brace never closed: `cases`); the environment stands for both
       const close = atoms.slice(i + 1).findIndex((other) => isClosing(other.item, frame))
@@ -366,17 +371,43 @@ const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, fram
       }
     }
     if (isRadical(atom.item)) {
-      // the radical takes the next atom, or a parenthesised group whole
+      const index = atom.index.length > 0 ? ["[", ...layout(atom.index, undefined, frame.depth + 1, frame.marks), "]"] : []
+      // a stack right after the sign (a fraction under a tall radical) is its argument
+      if (stackFollows(atom, frame)) {
+        tokens.push("\\sqrt", ...index, "{", ...stacked(atom.after, frame), "}", ...scripts(atom, frame))
+        continue
+      }
+      // else the radical takes the next atom, or a parenthesised group whole
       const end = radicalEnd(atoms, i + 1)
       const inner = atoms.slice(i + 1, end + 1).flatMap((a) => atomTokens(a, frame))
-      const index = atom.index.length > 0 ? ["[", ...layout(atom.index, undefined, frame.depth + 1, frame.marks), "]"] : []
       tokens.push("\\sqrt", ...index, "{", ...inner, "}", ...scripts(atom, frame), ...stacked(atom.after, frame))
       i = end
       continue
     }
+    if (isOpening(atom.item, frame)) {
+      const partner = closingPartner(atoms, i, frame)
+      if (partner !== undefined) {
+        sized.add(partner)
+        tokens.push("\\left")
+      }
+    }
     tokens.push(...atomTokens(atom, frame))
   }
   return tokens
+}
+
+/** the index of the tall closing delimiter that pairs with the tall opening one at `open`, nested pairs skipped */
+const closingPartner = (atoms: ReadonlyArray<Atom>, open: number, frame: Frame): number | undefined => {
+  let level = 0
+  for (let i = open + 1; i < atoms.length; i++) {
+    const item = atoms[i]!.item
+    if (isOpening(item, frame) && !isClosing(item, frame)) level++
+    else if (isClosing(item, frame) && !isOpening(item, frame)) {
+      if (level === 0) return i
+      level--
+    }
+  }
+  return undefined
 }
 
 const atomTokens = (atom: Atom, frame: Frame): Array<string> => [
@@ -472,6 +503,13 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
   if (rows.length < 2) return undefined
   // rows of one cell each with one on the formula's baseline: a fraction beside something, not a matrix
   if (widest === 1 && rows.some((y) => Math.abs(y - frame.baseline) <= 0.15 * size)) return undefined
+  // runs on the formula's baseline that are no row, with rows above and below it: a formula with fractions between
+  // big delimiters (`\left[ 1 + \frac{P}{N} \right]`); a matrix's baseline is one of its rows, or between two rows
+  const onBaseline = lines.some((line) => Math.abs(line.y - frame.baseline) <= 0.15 * size)
+  if (
+    onBaseline && !rows.some((y) => Math.abs(y - frame.baseline) <= 0.15 * size) &&
+    rows.some((y) => y > frame.baseline) && rows.some((y) => y < frame.baseline)
+  ) return undefined
   const table = rows.map(() => columns.map(() => [] as Array<TextItem>))
   for (const item of solid) {
     const ink = extent(item)
@@ -537,6 +575,17 @@ const isRadical = (item: TextItem): boolean => {
   if (text === "√") return true
   if (fontRole(item.fontName) !== "mathExtension") return false
   return extensionGlyph(text.charAt(0), item.fontName, item.width / item.fontSize)?.kind === "radical"
+}
+
+/**
+ * whether what is stacked after a radical sign starts right at it: the sign is taller than a line, and the stack's
+ * left edge is within a quarter em of the sign's right edge (TeX sets the radicand flush against the sign)
+ */
+const stackFollows = (atom: Atom, frame: Frame): boolean => {
+  if (atom.after.length === 0) return false
+  const sign = frame.reach.get(atom.item) ?? extent(atom.item)
+  const left = Math.min(...atom.after.map((item) => item.x))
+  return sign.top - sign.bottom > 1.3 * frame.size && left - (atom.item.x + atom.item.width) < 0.25 * frame.size
 }
 
 /** the index of the last atom a radical takes */

@@ -236,4 +236,25 @@ describe("Displays", () => {
     assert.strictEqual(block!.number?.text, "(4)")
     assert.strictEqual(block!.items.length, 10)
   })
+
+  it("keeps the rows of an array that end with an operator as one display, numbered on the left", () => {
+    const row = (y: number, relation: string, rest: string, end: string) => [
+      run("f(x)", 240, y, "CMMI10", 10, 18),
+      run(relation, 264, y, "CMSY10", 10, 7.8),
+      run(rest, 280, y, "CMMI10", 10, 48),
+      run(end, 330, y, "CMSY10", 10, 6.7)
+    ]
+    const display = [
+      run("(1)", 72, 650, "CMR10", 10, 14),
+      ...row(650, "=", "g(x) + h(x)", "∧"),
+      ...row(637, "≤", "k(x, t) dt", "∧"),
+      ...row(624, "≥", "0", ".")
+    ]
+    const rows = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(598, 586)])
+    assert.strictEqual(rows.length, 1, rows.map((r) => r.items.map((i) => i.text).join(" ")).join(" | "))
+    assert.strictEqual(rows[0]!.number?.text, "(1)")
+    assert.strictEqual(rows[0]!.number?.side, "left")
+    assert.isBelow(rows[0]!.bbox.bottom, 626)
+    assert.deepStrictEqual(rows[0]!.parts.length, 3, "a part per row, for the LaTeX")
+  })
 })

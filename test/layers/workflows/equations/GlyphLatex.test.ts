@@ -168,4 +168,61 @@ describe("GlyphLatex", () => {
     ]
     assert.strictEqual(toLatex(split, { baseline: 599.6 }), "\\begin{aligned} \\sum_{j \\ge 2}a \\le b \\\\ = c \\end{aligned}")
   })
+
+  // the runs below are as pdf.js gives them for IEEEtran (10 pt) and amsart (9 pt) pages compiled with TeX Live 2022
+
+  it("takes a tall fraction under a radical as its argument, and pairs tall delimiters as \\left( .. \\right)", () => {
+    const items = [
+      run("P", 92.8, 289.2, "CMMI10", 10, 6.4), run("e", 99.1, 287.7, "CMMI7", 7, 3.8),
+      run("≤", 106.2, 289.2, "CMSY10", 10, 7.7),
+      run("s", 116.7, 306.5, "CMEX10", 10, 10),
+      run("2", 150.0, 295.9, "CMR10", 10, 5), run("E", 154.9, 295.9, "CMMI10", 10, 7.4), run("b", 162.3, 294.4, "CMMI7", 7, 3.5),
+      run("N", 127.9, 282.2, "CMMI10", 10, 8), run("0", 135.9, 280.7, "CMR7", 7, 4), run("+", 142.6, 282.2, "CMR10", 10, 7.7),
+      run("P", 152.5, 289.7, "CMEX10", 10, 10.5), run("n", 163.0, 287.3, "CMMI7", 7, 4.9), run("i", 163.0, 279.3, "CMMI7", 7, 2.8),
+      run("=1", 165.9, 279.3, "CMR7", 7, 10.1), run("λ", 178.1, 282.2, "CMMI10", 10, 5.8), run("2", 183.9, 285.7, "CMR7", 7, 4),
+      run("i", 183.9, 279.5, "CMMI7", 7, 2.8),
+      run("exp", 191.2, 289.2, "CMR10", 10, 15.2),
+      run("\u0012", 208.1, 303.2, "CMEX10", 10, 7.3),
+      run("−", 215.5, 289.2, "CMSY10", 10, 7.7),
+      run("d", 224.4, 295.9, "CMMI10", 10, 5.2), run("2", 229.6, 299.5, "CMR7", 7, 4), run("min", 229.6, 293.2, "CMR7", 7, 13.2),
+      run("4", 225.1, 282.3, "CMR10", 10, 5), run("N", 230.1, 282.3, "CMMI10", 10, 8), run("0", 238.1, 280.8, "CMR7", 7, 4),
+      run("\u0013", 244.5, 303.2, "CMEX10", 10, 7.3),
+      run(".", 253.5, 289.2, "CMMI10", 10, 2.8)
+    ]
+    assert.strictEqual(
+      toLatex(items, { baseline: 289.2 }),
+      "P_e \\le \\sqrt{\\frac{2E_b}{N_0 + \\sum_{i = 1}^n\\lambda_i^2}}\\exp\\left( - \\frac{d_\\min^2}{4N_0}\\right)."
+    )
+  })
+
+  it("puts back the \\Biggl( that pdf.js drops (its code reads as a space), where TeX left room for it", () => {
+    const items = [
+      run("∥", 161.8, 505.7, "CMSY9", 9, 4.6), run("u", 166.4, 505.7, "CMMI9", 9, 5.3), run("∥", 171.7, 505.7, "CMSY9", 9, 4.6),
+      run("L", 176.3, 503.9, "CMMI6", 6, 5.1), run("2", 181.4, 505.6, "CMR5", 5, 3.4),
+      run("≤", 188.3, 505.7, "CMSY9", 9, 7.2), run("C", 198.0, 505.7, "CMMI9", 9, 6.6),
+      run("∞", 217.1, 516.9, "CMSY6", 6, 7.3), run("X", 214.1, 514.2, "CMEX9", 9, 13.3),
+      run("j", 214.4, 495.3, "CMMI6", 6, 3.1), run("=1", 217.8, 495.3, "CMR6", 6, 9.2),
+      run("|", 228.9, 505.7, "CMSY9", 9, 2.6), run("a", 231.5, 505.7, "CMMI9", 9, 4.9), run("j", 236.4, 504.7, "CMMI6", 6, 3.1),
+      run("|", 240.3, 505.7, "CMSY9", 9, 2.6), run("2", 242.8, 510.0, "CMR6", 6, 3.7),
+      run("!", 247.0, 521.0, "CMEX9", 9, 7.3),
+      run("1", 254.3, 518.9, "CMR6", 6, 3.7), run("/", 257.9, 518.9, "CMMI6", 6, 3.8), run("2", 261.8, 518.9, "CMR6", 6, 3.7)
+    ]
+    assert.strictEqual(
+      toLatex(items, { baseline: 505.7 }),
+      "\\|u\\|_{L^2} \\le C\\left(\\sum_{j = 1}^\\infty|a_j|^2\\right)^{1/2}"
+    )
+  })
+
+  it("reads a formula with fractions between tall brackets as a formula, not as a matrix", () => {
+    const items = [
+      run("C", 100, 561.4, "CMMI10", 10, 7.2), run("=", 110.7, 561.4, "CMR10", 10, 7.7),
+      run("1", 122.6, 561.4, "CMR10", 10, 5), run("+", 130.3, 561.4, "CMR10", 10, 7.7),
+      run("\"", 149.4, 571.7, "CMEX10", 10, 5.8),
+      run("a", 157, 568.2, "CMMI10", 10, 5.3), run("b", 157, 554.6, "CMMI10", 10, 4.3),
+      run("+", 166, 561.4, "CMR10", 10, 7.7),
+      run("c", 177, 568.2, "CMMI10", 10, 4.3), run("d", 177, 554.6, "CMMI10", 10, 5.2),
+      run("#", 185, 571.7, "CMEX10", 10, 5.8)
+    ]
+    assert.strictEqual(toLatex(items, { baseline: 561.4 }), "C = 1 + \\left[\\frac ab + \\frac cd\\right]")
+  })
 })
