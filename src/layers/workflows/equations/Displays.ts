@@ -66,10 +66,11 @@ export const displays = (column: Column, body: number): ReadonlyArray<Display> =
   for (const block of blocks(infos, body)) {
     const context = contextOf(infos, block)
     const rows = splitRows(block.lines, column, body).map((row) => ({ row, assessment: assess(row) }))
-    // two rows of numbers and more: a table, whose header row may look like math
+    // two rows of numbers and more, or cells in aligned columns: a table, whose header row may look like math
     const tableRows = rows.filter(({ assessment }) => assessment.kind === "table").length
+    const table = tableRows >= 2 || isTable(rows.map(({ row }) => row.flat()), body)
     for (const { row, assessment } of rows) {
-      if (assessment.kind !== "equation" || (tableRows >= 2 && !assessment.numbered)) continue
+      if (assessment.kind !== "equation" || (table && !assessment.numbered)) continue
       found.push(toDisplay(row, context, { ...assessment, besideTable: tableRows > 0, column, body }))
     }
   }
@@ -141,11 +142,15 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   }
   // a row of `cases` may be mostly text: it belongs to the display when a brace to its left reaches over it
   const spans = tallDelimiters(infos.flatMap((info) => info.body), body)
-  const delimited = (info: LineInfo) =>
-    spans.some((span) =>
+  const delimited = (info: LineInfo) => {
+    // the delimiter's own lowest piece may share the line (`cases`' last row): where the line's other runs start
+    const solid = info.body.filter((item) => !isHanging(item))
+    const left = solid.length > 0 ? Math.min(...solid.map((item) => item.x)) : info.left
+    return spans.some((span) =>
       info.line.baseline > span.bottom + 0.2 * body && info.line.baseline < span.top - 0.2 * body &&
-      info.left > span.x && info.left - span.x < 3 * body
+      left > span.x && left - span.x < 3 * body
     )
+  }
   // a formula too wide for its line: set from the margin (like prose), its number pushed to a line of its own below
   const overfull = (i: number) => {
     const info = infos[i]!
@@ -543,6 +548,36 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
     return math < 2 || (prose > 2 * math + 10 && !relation) ? "stray" : "equation"
   }
   return { kind: kind(), ...measures }
+}
+
+/**
+ * whether a block's rows are the rows of a table whose cells hold math: two rows at least, each one line, with three
+ * cells or more (runs more than 1.5 em apart: wider than any space TeX puts inside a formula but `\qquad`), whose cells
+ * start or are centred at the same places (two places shared at least), as a `tabular`'s columns make them. A row of
+ * fractions has its numerators and denominators with it, so their cells are not a table's.
+ */
+const isTable = (rows: ReadonlyArray<ReadonlyArray<LineInfo>>, body: number): boolean => {
+  const lined = rows
+    .map((row) => row.filter((info) => !info.line.orphan))
+    .filter((row) => row.length === 1 && row[0]!.number === undefined)
+    .map((row) => tableCells(row[0]!.body, body))
+    .filter((cells) => cells.length >= 3)
+  if (lined.length < 2) return false
+  const shared = (a: ReadonlyArray<{ left: number; centre: number }>, b: ReadonlyArray<{ left: number; centre: number }>) =>
+    a.filter((cell) => b.some((other) => Math.abs(other.left - cell.left) < 1 || Math.abs(other.centre - cell.centre) < 1))
+      .length
+  return lined.some((row, i) => lined.some((other, j) => j > i && shared(row, other) >= 2))
+}
+
+/** a line's runs grouped where they leave more than 1.5 em between them, with each group's left edge and centre */
+const tableCells = (items: ReadonlyArray<TextItem>, body: number): ReadonlyArray<{ left: number; centre: number }> => {
+  const cells: Array<{ left: number; right: number }> = []
+  for (const item of [...items].filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)) {
+    const last = cells.at(-1)
+    if (last !== undefined && item.x - last.right <= 1.5 * body) last.right = Math.max(last.right, item.x + item.width)
+    else cells.push({ left: item.x, right: item.x + item.width })
+  }
+  return cells.map((cell) => ({ left: cell.left, centre: (cell.left + cell.right) / 2 }))
 }
 
 /** a row as a display */

@@ -10,9 +10,11 @@
  *   delimiter or an operator, which take no scripts, a raised and a lowered word centred on each other are `\frac`;
  * - words in a gap of the baseline, some above the axis and some below them overlapping, are a fraction (numerator
  *   over denominator): the fraction rule itself is a path, not text, so the stacking is what shows it;
- * - what stands between a tall opening delimiter and its closing one, in aligned columns (0.7 em apart or more) and
- *   rows, is a matrix (`pmatrix`, `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed; between a
- *   `\left(` and `\right)` of one line's height, cells a column gap apart are a row vector;
+ * - what stands between a tall opening delimiter and its closing one, in aligned columns (0.55 em apart or more:
+ *   `pmatrix` leaves `2\arraycolsep` between its columns, 6.5 pt in revtex) and rows, is a matrix (`pmatrix`,
+ *   `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed; other tall delimiters that pair up are
+ *   `\left( .. \right)`; between a `\left(` and `\right)` of one line's height, cells a column gap apart are a row
+ *   vector;
  * - a horizontal brace with what lies on its opening side and its label beyond is `\overbrace{..}^{..}` or
  *   `\underbrace{..}_{..}`.
  * Each part is laid out the same way, recursively. A radical takes the atom after it (a parenthesised group whole), and
@@ -473,7 +475,7 @@ const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> =>
 
 /**
  * Content between tall delimiters as a matrix's cells, if it is one. Columns are where the content's runs leave a
- * vertical gap of more than 0.7 em; rows are the baselines of body-size runs that reach the most columns (so that the
+ * vertical gap of more than 0.55 em; rows are the baselines of body-size runs that reach the most columns (so that the
  * numerator and denominator of a `\dfrac` in a `cases` row are not rows); other runs go with the nearest row. A
  * matrix has two columns and two rows at least: the parts of `\left(\frac{a}{b}\right)`, or limits under the
  * baseline, do not make one (a column vector does not either).
@@ -526,7 +528,7 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
 /**
  * Content between an extension font's opening and closing delimiter of one line's height as a row vector, if it is
  * one: all of it on the baseline (nothing stacked, no radical or big operator), in two cells or more a column gap apart
- * (more than 0.7 em, as
+ * (more than 0.55 em, as
  * `pmatrix` sets them; `\bigl( a + b \bigr)` has no such gap). A matrix's delimiters come from `\left`, sized to its
  * rows' struts: from the extension font even for one row, where plain parentheses would be the text font's.
  */
@@ -557,13 +559,13 @@ const matrix = (open: Atom, close: Atom | undefined, { rows, table }: Grid, fram
   return [`\\begin{${environment}}`, body.join(" \\\\ "), `\\end{${environment}}`]
 }
 
-/** runs split where they leave a vertical gap of more than 0.7 em, left to right */
+/** runs split where they leave a vertical gap of more than 0.55 em, left to right */
 const cells = (items: ReadonlyArray<TextItem>, size: number): ReadonlyArray<ReadonlyArray<TextItem>> => {
   const sorted = [...items].sort((a, b) => a.x - b.x)
   const found: Array<Array<TextItem>> = []
   let end = -Infinity
   for (const item of sorted) {
-    if (found.length === 0 || item.x - end > 0.7 * size) found.push([item])
+    if (found.length === 0 || item.x - end > 0.55 * size) found.push([item])
     else found.at(-1)!.push(item)
     end = Math.max(end, item.x + item.width)
   }

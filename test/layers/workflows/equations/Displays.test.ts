@@ -257,4 +257,18 @@ describe("Displays", () => {
     assert.isBelow(rows[0]!.bbox.bottom, 626)
     assert.deepStrictEqual(rows[0]!.parts.length, 3, "a part per row, for the LaTeX")
   })
+
+  it("does not report the rows of a table whose cells hold math with relations", () => {
+    // a `tabular` of four columns at the body size: cells centred in their columns
+    const cell = (text: string, centre: number, y: number, font = "CMMI10") =>
+      run(text, centre - 2.5 * text.length, y, font, 10, 5 * text.length)
+    const row = (y: number, cells: ReadonlyArray<string>) => cells.map((text, i) => cell(text, 140 + 100 * i, y))
+    const table = [
+      ...row(607.7, ["h/J", "E/N", "ξ", "∆ = E − F"]),
+      ...row(594.5, ["h < J", "E = −a", "ξ ≈ b", "∆ ≈ c + d"]),
+      ...row(583.6, ["h = J", "E = −b", "ξ = ∞", "∆ = 0"]),
+      ...row(572.7, ["h > J", "E = −c", "ξ ≈ a", "∆ ∝ h − J"])
+    ]
+    assert.deepStrictEqual(found([...paragraphs(700, 688, 676), ...table, ...paragraphs(520, 508)]), [])
+  })
 })
