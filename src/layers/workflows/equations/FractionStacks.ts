@@ -64,12 +64,63 @@ export const fractionStacks = (
   }
   return stacks
     .sort((a, b) => a.left - b.left)
-    .map((stack) => ({
-      above: stack.up.flatMap((run) => run.items),
-      below: stack.down.flatMap((run) => run.items),
-      left: stack.left,
-      right: stack.right
-    }))
+    .flatMap((stack) =>
+      side({
+        above: stack.up.flatMap((run) => run.items),
+        below: stack.down.flatMap((run) => run.items),
+        left: stack.left,
+        right: stack.right
+      }, size)
+    )
+}
+
+/**
+ * Fractions side by side (`\frac{19}{12}\frac{\beta}{c^4}`) as one stack each. TeX leaves only twice
+ * `\nulldelimiterspace` (0.24 em) between them, no more than around a `+`, so their runs join; but a clear vertical
+ * corridor runs through numerators and denominators alike between them, and each part is a fraction of its own,
+ * numerator centred on denominator. The stack is cut at such corridors (0.2 em wide at least), left to right, wherever
+ * what lies left of the cut is such a fraction; it stays whole unless every part is. A numerator over a denominator of
+ * the same build (`\frac{a - b}{a + b}`) has corridors too, around its operators: a part that is an operator over an
+ * operator, that starts with one above and below, or whose brackets do not balance, is no fraction.
+ */
+const side = (stack: Stack, size: number): ReadonlyArray<Stack> => {
+  if (stack.above.length === 0 || stack.below.length === 0) return [stack]
+  const items = [...stack.above, ...stack.below].sort((a, b) => a.x - b.x)
+  const cuts: Array<number> = []
+  let end = -Infinity
+  for (const item of items) {
+    if (end > -Infinity && item.x - end >= 0.2 * size) cuts.push((end + item.x) / 2)
+    end = Math.max(end, item.x + item.width)
+  }
+  if (cuts.length === 0) return [stack]
+  const parts: Array<Stack> = []
+  let from = -Infinity
+  for (const cut of [...cuts, Infinity]) {
+    const within = (item: TextItem) => item.x >= from && item.x < cut
+    const part = { above: stack.above.filter(within), below: stack.below.filter(within), left: 0, right: 0 }
+    if (cut !== Infinity && !isFraction(part)) continue
+    const all = [...part.above, ...part.below]
+    parts.push({ ...part, left: Math.min(...all.map((item) => item.x)), right: Math.max(...all.map((item) => item.x + item.width)) })
+    from = cut
+  }
+  return parts.length > 1 && parts.every(isFraction) ? parts : [stack]
+}
+
+/** a numerator centred on a denominator, neither of them only operators, with brackets that balance in each */
+const isFraction = (part: Stack): boolean => {
+  const text = (items: ReadonlyArray<TextItem>) => items.map((item) => item.text).join("").replace(/\s/g, "")
+  const whole = (items: ReadonlyArray<TextItem>) => {
+    const chars = text(items)
+    let level = 0
+    for (const char of chars) {
+      if ("([{".includes(char)) level++
+      if (")]}".includes(char) && --level < 0) return false
+    }
+    return level === 0 && !/^[-−+±∓=<>≤≥·×]*$/.test(chars)
+  }
+  // both parts starting with an operator: the cut ran beside the operators of a numerator and denominator built alike
+  const leading = (items: ReadonlyArray<TextItem>) => /^[-−+±∓=<>≤≥·×]/.test(text([...items].sort((a, b) => a.x - b.x)))
+  return isCentred(part) && whole(part.above) && whole(part.below) && !(leading(part.above) && leading(part.below))
 }
 
 /**
