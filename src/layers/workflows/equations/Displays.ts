@@ -113,8 +113,10 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
   let prose = 0
   for (const item of body) {
     const classes = charClasses(item)
-    math += classes.math
-    prose += classes.prose
+    // words in script size beside body-size runs are subscripts and superscripts (`D_{\rm orb}`), not prose
+    const script = item.fontSize < 0.8 * line.size
+    math += classes.math + (script ? classes.prose : 0)
+    prose += script ? 0 : classes.prose
   }
   const left = body.length > 0 ? Math.min(...body.map((item) => item.x)) : line.left
   const right = body.length > 0 ? Math.max(...body.map((item) => item.x + item.width)) : line.right
@@ -285,7 +287,65 @@ const splitRows = (
   })
   const rows = [...groups.values()].flatMap(splitByNumbers)
   rows.sort((a, b) => top(b) - top(a))
-  return joinContinued(joinMultline(rows, column, body), body)
+  return joinSplit(joinContinued(joinMultline(rows, column, body), body), body)
+}
+
+type Row = ReadonlyArray<ReadonlyArray<LineInfo>>
+
+/**
+ * Joins the rows of a `split` (or `aligned`) that shares one number, centred on its rows: a number off its row's main
+ * baseline, towards the row below it (or above it), holds that row too; a number on the middle one of rows that go on
+ * with a binary operator (`- b`, `+ c`) holds them all.
+ */
+const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> => {
+  const joined: Array<Array<ReadonlyArray<LineInfo>>> = rows.map((row) => [...row])
+  const numberOf = (row: Row) => row.flat().find((info) => info.number !== undefined)?.number
+  for (let i = 0; i < joined.length; i++) {
+    const number = numberOf(joined[i]!)
+    if (number === undefined) continue
+    const main = mainLine(joined[i]!)
+    const below = joined[i + 1]
+    const above = joined[i - 1]
+    if (main === undefined) continue
+    const offBelow = number.baseline < main.line.baseline - 0.3 * body
+    const offAbove = number.baseline > main.line.baseline + 0.3 * body
+    if (offBelow && below !== undefined && numberOf(below) === undefined && topBaseline(below) < number.baseline) {
+      joined[i]!.push(...joined.splice(i + 1, 1)[0]!)
+    } else if (offAbove && above !== undefined && numberOf(above) === undefined && bottomBaseline(above) > number.baseline) {
+      joined[i - 1]!.push(...joined.splice(i, 1)[0]!)
+      i--
+    } else if (
+      above !== undefined && below !== undefined && numberOf(above) === undefined && numberOf(below) === undefined &&
+      startsWithBinary(joined[i]!) && startsWithBinary(below)
+    ) {
+      let end = i + 1
+      while (joined[end + 1] !== undefined && numberOf(joined[end + 1]!) === undefined && startsWithBinary(joined[end + 1]!)) {
+        end++
+      }
+      const rest = joined.splice(i, end - i + 1).flat()
+      joined[i - 1]!.push(...rest)
+      i--
+    }
+  }
+  return joined
+}
+
+/** a row's main line: the one with a relation, else the one with the most runs */
+const mainLine = (row: Row): LineInfo | undefined => {
+  const lines = row.flat().filter((info) => !info.line.orphan && info.body.length > 0)
+  const related = lines.find((info) => info.body.some((item) => [...item.text].some((char) => relations.includes(char))))
+  return related ?? [...lines].sort((a, b) => b.body.length - a.body.length)[0]
+}
+
+const topBaseline = (row: Row): number => Math.max(...row.flat().map((info) => info.line.baseline))
+
+const bottomBaseline = (row: Row): number => Math.min(...row.flat().map((info) => info.line.baseline))
+
+/** whether a row's first line (its top part) starts with a binary operator */
+const startsWithBinary = (row: Row): boolean => {
+  const items = row[0]!.flatMap((info) => info.body).filter((item) => !isHanging(item))
+  const first = items.sort((a, b) => a.x - b.x)[0]
+  return first !== undefined && operators.includes(first.text.trim().charAt(0))
 }
 
 /**
@@ -324,7 +384,7 @@ const endsWithOperator = (row: ReadonlyArray<LineInfo>, body: number): boolean =
 const stacks = (line: LineInfo, middle: LineInfo, side: "above" | "below"): boolean => {
   const distance = side === "above" ? line.line.baseline - middle.line.baseline : middle.line.baseline - line.line.baseline
   if (distance <= 0.3 * middle.line.size || distance > 1.6 * middle.line.size) return false
-  if (line.number !== undefined) return false
+  if (line.number !== undefined && line.body.length > 3) return false
   const solid = middle.body.filter((other) => !isHanging(other))
   return line.body.every((item) =>
     item.fontSize < 0.8 * line.line.size || isHanging(item) || !solid.some((other) => overlaps(item, other, 0.5))
@@ -553,8 +613,8 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
 /**
  * whether a block's rows are the rows of a table whose cells hold math: two rows at least, each one line, with three
  * cells or more (runs more than 1.5 em apart: wider than any space TeX puts inside a formula but `\qquad`), whose cells
- * start or are centred at the same places (two places shared at least), as a `tabular`'s columns make them. A row of
- * fractions has its numerators and denominators with it, so their cells are not a table's.
+ * start or are centred at the same places (three places shared at least), as a `tabular`'s columns make them. Displays
+ * set alike one under the other share places too (where a fraction or an alignment point is), but fewer.
  */
 const isTable = (rows: ReadonlyArray<ReadonlyArray<LineInfo>>, body: number): boolean => {
   const lined = rows
@@ -566,7 +626,7 @@ const isTable = (rows: ReadonlyArray<ReadonlyArray<LineInfo>>, body: number): bo
   const shared = (a: ReadonlyArray<{ left: number; centre: number }>, b: ReadonlyArray<{ left: number; centre: number }>) =>
     a.filter((cell) => b.some((other) => Math.abs(other.left - cell.left) < 1 || Math.abs(other.centre - cell.centre) < 1))
       .length
-  return lined.some((row, i) => lined.some((other, j) => j > i && shared(row, other) >= 2))
+  return lined.some((row, i) => lined.some((other, j) => j > i && shared(row, other) >= 3))
 }
 
 /** a line's runs grouped where they leave more than 1.5 em between them, with each group's left edge and centre */

@@ -254,16 +254,24 @@ const braces = (pieces: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<Te
   return found.map((brace) => brace.items)
 }
 
+const relation = /[=<>≤≥≠≈∼≡∈→⊂⊆]/
+
 /** the number's baseline if given, else the one holding a relation, else the one with the most characters */
 const mainBaseline = (items: ReadonlyArray<TextItem>, size: number, hint: number | undefined): number => {
   const big = items.filter((item) => item.fontSize >= 0.8 * size)
-  if (hint !== undefined && big.some((item) => Math.abs(item.y - hint) <= 0.15 * size)) return hint
+  if (hint !== undefined) {
+    const onHint = (item: TextItem) => Math.abs(item.y - hint) <= 0.15 * size
+    // the number's baseline, unless another holds the relation and it does not (a `split`'s number, centred on the
+    // rows, may share its baseline with a denominator)
+    const related = (on: boolean) => big.some((item) => onHint(item) === on && relation.test(item.text))
+    if (big.some(onHint) && (related(true) || !related(false))) return hint
+  }
   const clusters = new Map<number, { chars: number; relation: boolean }>()
   for (const item of big) {
     const key = [...clusters.keys()].find((y) => Math.abs(y - item.y) <= 0.15 * size) ?? item.y
     const cluster = clusters.get(key) ?? { chars: 0, relation: false }
     cluster.chars += item.text.replace(/\s/g, "").length
-    cluster.relation ||= /[=<>≤≥≠≈∼≡∈→⊂⊆]/.test(item.text)
+    cluster.relation ||= relation.test(item.text)
     clusters.set(key, cluster)
   }
   let best = big[0]?.y ?? items[0]!.y

@@ -271,4 +271,17 @@ describe("Displays", () => {
     ]
     assert.deepStrictEqual(found([...paragraphs(700, 688, 676), ...table, ...paragraphs(520, 508)]), [])
   })
+
+  it("keeps the rows of a split together: its number on the middle row, the rows after the first going on with an operator", () => {
+    const display = [
+      run("F", 200, 650, "CMMI10", 10, 6.4), run("orb", 207, 647, "CMR7", 7, 11.5), run("=", 222, 650, "CMR10", 10, 7.7),
+      run("cos 2ψ D", 240, 650, "CMR10", 10, 40),
+      run("−", 250, 635, "CMSY10", 10, 7.7), run("sin 4ψ D", 262, 635, "CMR10", 10, 40), run("(29)", 508, 635, "CMR10", 10, 17.7),
+      run("+", 250, 620, "CMR10", 10, 7.7), run("sin 2ψ D", 262, 620, "CMR10", 10, 40), run(",", 303, 620, "CMMI10", 10, 2.8)
+    ]
+    const rows = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(594, 582)])
+    assert.strictEqual(rows.length, 1, rows.map((r) => r.items.map((i) => i.text).join(" ")).join(" | "))
+    assert.strictEqual(rows[0]!.number?.text, "(29)")
+    assert.isBelow(rows[0]!.bbox.bottom, 622)
+  })
 })
