@@ -62,7 +62,7 @@ export const columns = (
 
 /**
  * The gutter of each page of a document: the page's own, or else the document's (the middle one of its pages'
- * gutters) where the page keeps that clear but for full-width regions (less than a tenth of its characters in runs
+ * gutters, when half its pages or more have one) where the page keeps that clear but for full-width regions (less than a tenth of its characters in runs
  * crossing it). The last page of a two-column paper may have little or nothing in its right column: it has no gutter
  * of its own, yet its left column's lines are no longer than on the other pages, and a line of the right column beside
  * one of the left is no part of it.
@@ -73,7 +73,9 @@ export const columns = (
 export const gutters = (pages: ReadonlyArray<PageText>): ReadonlyArray<number | undefined> => {
   const own = pages.map(findGutter)
   const found = own.filter((x) => x !== undefined).sort((a, b) => a - b)
-  const shared = found[Math.floor(found.length / 2)]
+  // a two-column paper has gutters on most of its pages; a one-column paper may have a few two-column pages (a
+  // bibliography), whose gutter its other pages must not get
+  const shared = found.length >= 0.5 * pages.length ? found[Math.floor(found.length / 2)] : undefined
   return pages.map((page, i) => own[i] ?? (shared !== undefined && keepsClear(page.items, shared) ? shared : undefined))
 }
 

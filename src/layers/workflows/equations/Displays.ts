@@ -614,19 +614,24 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
  * whether a block's rows are the rows of a table whose cells hold math: two rows at least, each one line, with three
  * cells or more (runs more than 1.5 em apart: wider than any space TeX puts inside a formula but `\qquad`), whose cells
  * start or are centred at the same places (three places shared at least), as a `tabular`'s columns make them. Displays
- * set alike one under the other share places too (where a fraction or an alignment point is), but fewer.
+ * set alike one under the other share places too (where a fraction or an alignment point is), but fewer. A table of
+ * two columns is three rows or more without a relation, their two cells where the first row's are.
  */
 const isTable = (rows: ReadonlyArray<ReadonlyArray<LineInfo>>, body: number): boolean => {
-  const lined = rows
+  const single = rows
     .map((row) => row.filter((info) => !info.line.orphan))
     .filter((row) => row.length === 1 && row[0]!.number === undefined)
-    .map((row) => tableCells(row[0]!.body, body))
-    .filter((cells) => cells.length >= 3)
-  if (lined.length < 2) return false
+    .map((row) => row[0]!)
   const shared = (a: ReadonlyArray<{ left: number; centre: number }>, b: ReadonlyArray<{ left: number; centre: number }>) =>
     a.filter((cell) => b.some((other) => Math.abs(other.left - cell.left) < 1 || Math.abs(other.centre - cell.centre) < 1))
       .length
-  return lined.some((row, i) => lined.some((other, j) => j > i && shared(row, other) >= 3))
+  const wide = single.map((info) => tableCells(info.body, body)).filter((cells) => cells.length >= 3)
+  if (wide.some((row, i) => wide.some((other, j) => j > i && shared(row, other) >= 3))) return true
+  // two columns, as a table of priors (`ln(Q)   U(-15, 15)`): three rows and more, none with a relation
+  const plain = single.filter((info) => !info.body.some((item) => [...item.text].some((char) => relations.includes(char))))
+  const pairs = plain.map((info) => tableCells(info.body, body)).filter((cells) => cells.length >= 2)
+  return pairs.length >= 3 && pairs.every((row, i) => i === 0 || shared(row, pairs[i - 1]!) >= 1) &&
+    pairs.filter((row) => shared(row, pairs[0]!) >= 2).length >= 3
 }
 
 /** a line's runs grouped where they leave more than 1.5 em between them, with each group's left edge and centre */
