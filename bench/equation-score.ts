@@ -14,8 +14,9 @@
  * tokens (a command such as `\frac`, or one character), and compared by edit distance: similarity
  * = 1 - distance / max(length). Normalising removes what does not change the formula or cannot be seen in the PDF:
  * `\label{..}`, `\tag{..}`, `\nonumber`, `&`, `\\` (with an optional `[..]`), spacing (`\,` `\;` `\:` `\!` `\ `
- * `\quad` `\qquad` `~`), sizing (`\left` `\right` `\middle`, `\big` .. `\Bigg` with `l`/`r`/`m`), `\displaystyle`
- * `\textstyle` `\limits`; it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` to `\op`, `\leq` `\geq` `\neq`
+ * `\quad` `\qquad` `~`), the braces of groups that are no argument (`{\Delta\Sigma}_L`), sizing (`\left` `\right` `\middle`, `\big` .. `\Bigg` with `l`/`r`/`m`), `\displaystyle`
+ * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
+ * look the same); it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` to `\op`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`; and it drops braces around a single
  * token (`x^{2}` is `x^2`).
  *
@@ -25,6 +26,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Candidate } from "../src/layers/workflows/equations/Equation.ts"
+import { expandMacros, macrosOf } from "./latex-macros.ts"
 
 /**
  * The fixture papers' folder.
@@ -56,6 +58,8 @@ export interface TruthEquation {
 export interface Truth {
   readonly paper: string
   readonly pdf: string
+  /** the LaTeX source, relative to the truth's folder */
+  readonly source?: string
   readonly pages: number
   readonly columns: number
   readonly equations: ReadonlyArray<TruthEquation>
@@ -111,7 +115,7 @@ export const loadFixtures = (directory: string = fixturesDirectory): ReadonlyArr
     readonly covers?: ReadonlyArray<string>
   }>
   return index.map((entry) => ({
-    truth: JSON.parse(Fs.readFileSync(Path.join(directory, entry.truth), "utf8")) as Truth,
+    truth: withMacrosExpanded(JSON.parse(Fs.readFileSync(Path.join(directory, entry.truth), "utf8")) as Truth, directory),
     bytes: new Uint8Array(Fs.readFileSync(Path.join(directory, entry.pdf))),
     set: !own
       ? (entry.heldOut === true ? "held out" : "tuned")
@@ -122,6 +126,17 @@ export const loadFixtures = (directory: string = fixturesDirectory): ReadonlyArr
       : "tuned",
     documentClass: entry.class ?? entry.covers?.find((c) => c.startsWith("class-"))?.slice("class-".length) ?? "?"
   }))
+}
+
+/**
+ * The truth with the paper's own macros expanded in each equation's `math` (see `latex-macros.ts`), read from its
+ * source when that is at hand: beside the truth, or where `source` points.
+ */
+const withMacrosExpanded = (truth: Truth, directory: string): Truth => {
+  const source = truth.source === undefined ? undefined : Path.resolve(directory, truth.source)
+  if (source === undefined || !Fs.existsSync(source)) return truth
+  const macros = macrosOf(Fs.readFileSync(source, "utf8"))
+  return { ...truth, equations: truth.equations.map((e) => ({ ...e, math: expandMacros(e.math, macros) })) }
 }
 
 /**
@@ -202,12 +217,13 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/[&~]/g, " ")
     .replace(/\\[dt]frac(?![A-Za-z])/g, "\\frac")
     .replace(/\\operatorname\*?\{([A-Za-z]+)\}/g, "\\$1")
+    .replace(/\\(text|textrm|mathrm|rm|mathnormal)(?![A-Za-z])/g, " ")
     .replace(/\\leq(?![A-Za-z])/g, "\\le")
     .replace(/\\geq(?![A-Za-z])/g, "\\ge")
     .replace(/\\neq(?![A-Za-z])/g, "\\ne")
     .replace(/\\rightarrow(?![A-Za-z])/g, "\\to")
     .replace(/\\(ldots|cdots|dotsb|dotsc|dotsm)(?![A-Za-z])/g, "\\dots")
-  let tokens = tokenize(text)
+  let tokens = withoutBareGroups(bracedArguments(tokenize(text)))
   // braces around one token: x^{2} is x^2
   for (let changed = true; changed;) {
     changed = false
@@ -225,6 +241,60 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
 }
 
 // internal
+
+/**
+ * tokens without the braces of groups that are no argument (after neither a command, `^`, `_`, nor another argument):
+ * `{\Delta\Sigma}_L` prints as `\Delta\Sigma_L`, and a macro's body may bring such braces
+ */
+const withoutBareGroups = (tokens: ReadonlyArray<string>): Array<string> => {
+  const drop = new Set<number>()
+  const open: Array<{ readonly at: number; readonly bare: boolean }> = []
+  tokens.forEach((token, i) => {
+    if (token === "{") {
+      const before = tokens[i - 1]
+      const argument = before !== undefined && (/^\\[A-Za-z]+$/.test(before) || ["^", "_", "}", "]"].includes(before))
+      open.push({ at: i, bare: !argument })
+    } else if (token === "}") {
+      const group = open.pop()
+      if (group?.bare === true) drop.add(group.at).add(i)
+    }
+  })
+  return tokens.filter((_, i) => !drop.has(i))
+}
+
+/** `\\frac1{2}` as `\\frac{1}{2}`: both arguments of two-argument commands braced, so that braces tell arguments */
+const bracedArguments = (tokens: ReadonlyArray<string>): Array<string> => {
+  let i = 0
+  // one token or one group, with what is inside it done the same way
+  const item = (): Array<string> => {
+    const token = tokens[i++]!
+    if (token === "{") {
+      const inner = sequence()
+      if (tokens[i] === "}") i++
+      return ["{", ...inner, "}"]
+    }
+    return twoArguments.has(token) ? [token, ...argument(), ...argument()] : [token]
+  }
+  const argument = (): Array<string> => {
+    if (i >= tokens.length || tokens[i] === "}") return []
+    const read = item()
+    return read[0] === "{" ? read : ["{", ...read, "}"]
+  }
+  const sequence = (): Array<string> => {
+    const out: Array<string> = []
+    while (i < tokens.length && tokens[i] !== "}") out.push(...item())
+    return out
+  }
+  const out: Array<string> = []
+  while (i < tokens.length) {
+    out.push(...sequence())
+    // a closing brace without its opening one stays
+    if (i < tokens.length) out.push(tokens[i++]!)
+  }
+  return out
+}
+
+const twoArguments = new Set(["\\frac", "\\binom", "\\overset", "\\underset", "\\stackrel"])
 
 const tokenize = (text: string): Array<string> => text.match(/\\[A-Za-z]+|\\.|\S/gu) ?? []
 

@@ -1,0 +1,32 @@
+/**
+ * The scoring of `npm run eval:equations`: a paper's macros expanded in the truth, and LaTeX that prints the same
+ * compared as the same.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { latexSimilarity } from "../../bench/equation-score.ts"
+import { expandMacros, macrosOf } from "../../bench/latex-macros.ts"
+
+describe("equation scoring", () => {
+  it("reads a paper's macros and expands them, arguments, defaults and nesting included", () => {
+    const macros = macrosOf(String.raw`
+      \newcommand{\bvec}[1]{\boldsymbol{#1}}
+      \newcommand\obs{\mathcal{O}} % a comment with \newcommand{\no}{x}
+      \renewcommand{\avg}[2][t]{\left\langle #2 \right\rangle_{#1}}
+      \DeclareMathOperator*{\argmin}{arg\,min}
+      \def\E{\mathbb{E}}
+      \def\pair#1#2{(#1, #2)}
+      \newcommand{\both}{\bvec{x}}
+    `)
+    assert.deepStrictEqual([...macros.keys()].sort(), ["\\E", "\\argmin", "\\avg", "\\both", "\\bvec", "\\obs", "\\pair"])
+    assert.strictEqual(expandMacros(String.raw`\bvec{r}_\bvec\theta = \obs{} x`, macros), String.raw`\boldsymbol{r}_\boldsymbol{\theta} = \mathcal{O} x`)
+    assert.strictEqual(expandMacros(String.raw`\avg{u} + \avg[s]{v}`, macros), String.raw`\left\langle u \right\rangle_{t} + \left\langle v \right\rangle_{s}`)
+    assert.strictEqual(expandMacros(String.raw`\argmin_x \E\pair{a}{b} \both`, macros), String.raw`\operatorname*{arg\,min}_x \mathbb{E}(a, b) \boldsymbol{x}`)
+  })
+
+  it("takes what prints the same as the same: upright text, bare groups, unbraced arguments", () => {
+    assert.strictEqual(latexSimilarity(String.raw`\Sigma_{\text{Ls}}`, String.raw`\Sigma_{\rm Ls}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\frac m{\frac1{\lambda_1} + 1}`, String.raw`\frac{m}{\frac{1}{\lambda_1} + 1}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\Delta\Sigma_L`, String.raw`{\Delta\Sigma}_{\mathrm{L}}`), 1)
+    assert.isBelow(latexSimilarity(String.raw`\frac{a}{b}`, String.raw`\frac{b}{a}`), 1)
+  })
+})
