@@ -645,10 +645,14 @@ const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["acce
   for (const accent of items.filter(isAccent)) {
     const command = accentCommands[accent.text.trim()]
     const centre = accent.x + accent.width / 2
+    // a combining accent (no width of its own) is drawn at its base's origin
+    const combining = accent.width < 0.5
     const base = items
       .filter((item) =>
-        !isAccent(item) && item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5 && item.y <= accent.y + 0.5 &&
-        accent.y - item.y < item.fontSize
+        !isAccent(item) && item.y <= accent.y + 0.5 && accent.y - item.y < item.fontSize &&
+        (combining
+          ? Math.abs(item.x - accent.x) < 1
+          : item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5)
       )
       .sort((a, b) => b.y - a.y)[0]
     if (command === undefined || base === undefined || over.has(base)) continue
@@ -719,7 +723,9 @@ const detachAccent = (item: TextItem): ReadonlyArray<TextItem> => {
 
 const accentCommands: Record<string, string> = {
   "^": "\\hat", "¯": "\\bar", "ˆ": "\\hat", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "´": "\\acute", "`": "\\grave",
-  "ˇ": "\\check", "˘": "\\breve", "˚": "\\mathring"
+  "ˇ": "\\check", "˘": "\\breve", "˚": "\\mathring",
+  "\u20d7": "\\vec", "\u0302": "\\hat", "\u0303": "\\tilde", "\u0304": "\\bar", "\u0307": "\\dot", "\u0308": "\\ddot",
+  "\u030c": "\\check", "\u0306": "\\breve"
 }
 
 /** `̸` (a combining long solidus, as pdf.js gives TeX's `\not`) before a relation: `≠`, `∉`, or `\not` */

@@ -225,4 +225,14 @@ describe("GlyphLatex", () => {
     ]
     assert.strictEqual(toLatex(items, { baseline: 561.4 }), "C = 1 + \\left[\\frac ab + \\frac cd\\right]")
   })
+
+  it("reads a combining accent (\\vec as pdf.js gives it, no width) over the run that starts where it is drawn", () => {
+    const items = [
+      run("C", 386.6, 435.3, "CMSY10", 10, 5.2), run("(", 392.4, 435.3, "CMR10", 10, 3.9),
+      run("\u20d7", 396.3, 438.0, "CMMI10", 10, 0), run("θ", 396.3, 435.3, "CMMI10", 10, 4.7),
+      run(")", 401.2, 435.3, "CMR10", 10, 3.9), run("=", 408, 435.3, "CMR10", 10, 7.7),
+      run("ˆ", 459.3, 437.9, "CMR10", 10, 5), run("U", 457.6, 435.3, "CMMI10", 10, 6.8)
+    ]
+    assert.strictEqual(toLatex(items), "\\mathcal{C}(\\vec\\theta) = \\hat U")
+  })
 })
