@@ -384,7 +384,7 @@ const endsWithOperator = (row: ReadonlyArray<LineInfo>, body: number): boolean =
 const stacks = (line: LineInfo, middle: LineInfo, side: "above" | "below"): boolean => {
   const distance = side === "above" ? line.line.baseline - middle.line.baseline : middle.line.baseline - line.line.baseline
   if (distance <= 0.3 * middle.line.size || distance > 1.6 * middle.line.size) return false
-  if (line.number !== undefined && line.body.length > 3) return false
+  if (line.number !== undefined && line.body.length === 0) return false
   const solid = middle.body.filter((other) => !isHanging(other))
   return line.body.every((item) =>
     item.fontSize < 0.8 * line.line.size || isHanging(item) || !solid.some((other) => overlaps(item, other, 0.5))
