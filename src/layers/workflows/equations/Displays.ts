@@ -124,7 +124,10 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
   // a numbered line is no prose, even from the margin: the first column of a `flalign` row starts there
   const flushLeft = left - column.left < 0.5 * size && number === undefined
   const fullWidth = left - column.left < 2 * size && column.right - right < 0.5 * size && number === undefined
-  const kind = prose > Math.max(3, math) ? "prose" : math >= 1 ? "math" : "neutral"
+  // an item of a list (`• output y ∈ R^n, where ...`) is prose however much math it holds
+  const first = body.reduce<TextItem | undefined>((a, b) => (a === undefined || b.x < a.x ? b : a), undefined)
+  const listItem = first !== undefined && /^[•◦▪]/.test(first.text.trim()) && prose > 0
+  const kind = prose > Math.max(3, math) || listItem ? "prose" : math >= 1 ? "math" : "neutral"
   return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind, code }
 }
 
