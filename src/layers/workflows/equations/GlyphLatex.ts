@@ -147,7 +147,7 @@ const layout = (
   const reach = new Map(delimiterStacks(items).flatMap((stack) => stack.items.map((item) => [item, stack] as const)))
   const axis = baseline + 0.25 * size
   const onBaseline = (item: TextItem) =>
-    Math.abs(item.y - baseline) <= 0.15 * size && item.fontSize >= 0.8 * size && !isAccent(item) &&
+    Math.abs(item.y - baseline) <= 0.2 * size && item.fontSize >= 0.8 * size && !isAccent(item) &&
     !isHanging(item) && !isBigOperator(item)
   const reachesAxis = (item: TextItem) => {
     if (!isHanging(item) && !isBigOperator(item)) return false
@@ -490,7 +490,7 @@ const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> =>
  */
 const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined => {
   const { size } = frame
-  const solid = items.filter((item) => !isHanging(item))
+  const solid = items.filter((item) => !isHanging(item)).flatMap(spaced)
   const columns = cells(solid, size).map((cell) => ({
     left: Math.min(...cell.map((item) => item.x)),
     right: Math.max(...cell.map((item) => item.x + item.width))
@@ -548,6 +548,27 @@ const rowVector = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefin
   const row = cells(items, size)
   if (!flat || row.length < 2) return undefined
   return { rows: [baseline], table: [row] }
+}
+
+/**
+ * a run of math (or of numbers) with spaces in it (pdf.js puts one where glyphs are apart: `1 0 0 0`, a matrix row of
+ * digits in one run) as one run per word, placed by estimate: each glyph half an em wide, the spaces sharing the rest
+ */
+const spaced = (item: TextItem): ReadonlyArray<TextItem> => {
+  const words = item.text.trim().split(/\s+/)
+  // in a text font (digits are set in it), only numbers: words are prose
+  const text = fontRole(item.fontName) === "text" || fontRole(item.fontName) === "textItalic"
+  if (words.length < 2 || (text && !words.every((word) => /^[-−+]?[\d.,]+$/.test(word)))) return [item]
+  const glyphs = words.reduce((sum, word) => sum + [...word].length, 0)
+  const glyph = Math.min(0.5 * item.fontSize, item.width / glyphs)
+  const space = (item.width - glyphs * glyph) / (words.length - 1)
+  let x = item.x
+  return words.map((word) => {
+    const width = [...word].length * glyph
+    const run = { ...item, text: word, x, width }
+    x += width + space
+    return run
+  })
 }
 
 /** a matrix: the baselines of its rows and its cells */
