@@ -26,7 +26,7 @@ import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Candidate } from "../src/layers/workflows/equations/Equation.ts"
-import { expandMacros, macrosOf } from "./latex-macros.ts"
+import { expandMacros, type Macro, macrosOf } from "./latex-macros.ts"
 
 /**
  * The fixture papers' folder.
@@ -60,6 +60,8 @@ export interface Truth {
   readonly pdf: string
   /** the LaTeX source, relative to the truth's folder */
   readonly source?: string
+  /** the source's own macros, by name (see `embed-macros.ts`) */
+  readonly macros?: Readonly<Record<string, Macro>>
   readonly pages: number
   readonly columns: number
   readonly equations: ReadonlyArray<TruthEquation>
@@ -129,13 +131,18 @@ export const loadFixtures = (directory: string = fixturesDirectory): ReadonlyArr
 }
 
 /**
- * The truth with the paper's own macros expanded in each equation's `math` (see `latex-macros.ts`), read from its
- * source when that is at hand: beside the truth, or where `source` points.
+ * The truth with the paper's own macros expanded in each equation's `math` (see `latex-macros.ts`): those the truth
+ * carries (`macros`, written by `embed-macros.ts` for the corpus, whose sources are not the project's), else those of
+ * its source when that is at hand beside the truth.
  */
 const withMacrosExpanded = (truth: Truth, directory: string): Truth => {
   const source = truth.source === undefined ? undefined : Path.resolve(directory, truth.source)
-  if (source === undefined || !Fs.existsSync(source)) return truth
-  const macros = macrosOf(Fs.readFileSync(source, "utf8"))
+  const macros = truth.macros !== undefined
+    ? new Map(Object.entries(truth.macros))
+    : source !== undefined && Fs.existsSync(source)
+    ? macrosOf(Fs.readFileSync(source, "utf8"))
+    : undefined
+  if (macros === undefined) return truth
   return { ...truth, equations: truth.equations.map((e) => ({ ...e, math: expandMacros(e.math, macros) })) }
 }
 
