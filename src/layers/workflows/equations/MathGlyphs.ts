@@ -313,8 +313,10 @@ export const hasLimits = (item: TextItem, body: number): boolean => {
  * @category classification
  * @since 0.1.0
  */
-export const takesLimits = (item: TextItem): boolean =>
-  /^(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|ess ?inf|ess ?sup|det|Pr)$/.test(item.text.trim())
+export const takesLimits = (item: TextItem): boolean => limitedName.test(item.text.trim())
+
+// the name may end a run that pdf.js joined to what comes before it: `) = lim inf`
+const limitedName = /(^|[^A-Za-z])(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|ess ?inf|ess ?sup|det|Pr)$/
 
 /**
  * Whether the item is a math accent set on its own above a letter (`\bar`, `\hat`, `\tilde`, ...): see
