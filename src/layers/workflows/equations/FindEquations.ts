@@ -1,7 +1,7 @@
 /**
  * Finding the display equations of a document: the entry point of heuristic equation extraction.
  *
- * Per page: the body text size, the columns (with the document's gutter where a page has none of its own), and per column the display rows (`Displays`), each with LaTeX built from
+ * Per page: without the margin's line numbers (`LineNumbers`), the body text size, the columns (with the document's gutter where a page has none of its own), and per column the display rows (`Displays`), each with LaTeX built from
  * its glyphs (`GlyphLatex`). Pure: no services, no I/O.
  *
  * @since 0.1.0
@@ -12,6 +12,7 @@ import { type Display, displays } from "./Displays.ts"
 import type { Candidate } from "./Equation.ts"
 import { toLatex } from "./GlyphLatex.ts"
 import { union } from "./Ink.ts"
+import { withoutLineNumbers } from "./LineNumbers.ts"
 import { bodySize } from "./Lines.ts"
 
 /**
@@ -22,8 +23,9 @@ import { bodySize } from "./Lines.ts"
  * @since 0.1.0
  */
 export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> => {
-  const layout = gutters(document.pages)
-  return document.pages.flatMap((page, i) => findOnPage(page, { gutter: layout[i] }))
+  const pages = document.pages.map(withoutLineNumbers)
+  const layout = gutters(pages)
+  return pages.flatMap((page, i) => findOnPage(page, { gutter: layout[i] }))
 }
 
 /**
