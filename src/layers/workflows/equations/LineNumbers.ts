@@ -9,7 +9,8 @@ import type { PageText, TextItem } from "../pdf/Pdf.ts"
 
 /**
  * The page without its margin line numbers: runs that are only an integer, at an x (left or right edge, within half a
- * point) shared by ten such runs or more, all of them outside the x range of the page's other text.
+ * point) shared by ten such runs or more, all of them outside the x range of the page's other text, counting up from
+ * the top of the page.
  *
  * @category constructors
  * @since 0.1.0
@@ -35,7 +36,11 @@ export const withoutLineNumbers = (page: PageText): PageText => {
       // its left edge (right margin), but for a stray mark or two
       const besideLeft = others.filter((item) => item.x < right).length <= 2
       const besideRight = others.filter((item) => item.x + item.width > left).length <= 2
-      if (besideLeft || besideRight) for (const item of column) margin.add(item)
+      // and counting down the page, as lines are numbered
+      const counted = [...column].sort((a, b) => b.y - a.y).every((item, i, sorted) =>
+        i === 0 || Number(item.text) > Number(sorted[i - 1]!.text)
+      )
+      if ((besideLeft || besideRight) && counted) for (const item of column) margin.add(item)
     }
   }
   return margin.size === 0 ? page : { ...page, items: page.items.filter((item) => !margin.has(item)) }

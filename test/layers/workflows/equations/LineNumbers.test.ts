@@ -13,9 +13,12 @@ describe("LineNumbers", () => {
     assert.isTrue(display.every((item) => cleaned.items.includes(item)))
   })
 
-  it("keeps a column of integers that stands in the text, as a table's", () => {
+  it("keeps columns of integers in a table, within the text or not counting down the page", () => {
     const baselines = Array.from({ length: 12 }, (_, i) => 700 - 12 * i)
-    const table = baselines.flatMap((y, i) => [run(`row ${i}`, 72, y, "CMR10", 10, 30), run(String(i * 7), 200, y, "CMR10", 10, 10)])
-    assert.strictEqual(withoutLineNumbers(page(table)).items.length, table.length)
+    const text = [...prose(740), ...prose(728)]
+    const inside = baselines.flatMap((y, i) => [run(`row ${i}`, 300, y, "CMR10", 10, 30), run(String(i + 1), 400, y, "CMR10", 10, 10)])
+    assert.strictEqual(withoutLineNumbers(page([...text, ...inside])).items.length, text.length + inside.length)
+    const unordered = baselines.map((y, i) => run(String((i * 7) % 12), 60, y, "CMR8", 8, 8))
+    assert.strictEqual(withoutLineNumbers(page([...text, ...unordered])).items.length, text.length + unordered.length)
   })
 })
