@@ -3,8 +3,8 @@
  * read from its source and expanded in the truth's LaTeX before scoring: a formula in a PDF shows what a macro
  * printed, never its name, so `\bvec{x}` can only ever be found as `\boldsymbol{x}`.
  *
- * Only what the preamble and body define with those commands is known; `\let`, conditionals and macros of packages are
- * not, and stay as they are.
+ * Only what the preamble and body define with those commands is known; `\let`, conditionals, macros built on LaTeX's
+ * internals (`\@ifnextchar`) and macros of packages are not, and stay as they are.
  *
  * @since 0.1.0
  */
@@ -61,7 +61,8 @@ export const macrosOf = (source: string): ReadonlyMap<string, Macro> => {
     const start = text.indexOf("{", at)
     if (start < 0 || text.slice(at, start).trim() !== "") continue
     const body = group(text, start)
-    if (body === undefined) continue
+    // a macro built on LaTeX's internals (`\@ifnextchar`) expands to nothing a formula shows
+    if (body === undefined || body.includes("\\@")) continue
     macros.set(name, {
       arguments: count,
       optional,
