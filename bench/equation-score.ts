@@ -224,7 +224,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/[&~]/g, " ")
     .replace(/\\[dt]frac(?![A-Za-z])/g, "\\frac")
     .replace(/\\operatorname\*?\{([A-Za-z]+)\}/g, "\\$1")
-    .replace(/\\(text|textrm|mathrm|rm|mathnormal|ensuremath)(?![A-Za-z])/g, " ")
+    .replace(/\\(text|textrm|mathrm|rm|mathnormal|ensuremath|hbox|mbox)(?![A-Za-z])/g, " ")
     .replace(/\\bm(?![A-Za-z])/g, "\\boldsymbol")
     .replace(/\\leq(?![A-Za-z])/g, "\\le")
     .replace(/\\geq(?![A-Za-z])/g, "\\ge")

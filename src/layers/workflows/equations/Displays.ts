@@ -127,8 +127,29 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
   // an item of a list (`• output y ∈ R^n, where ...`) is prose however much math it holds
   const first = body.reduce<TextItem | undefined>((a, b) => (a === undefined || b.x < a.x ? b : a), undefined)
   const listItem = first !== undefined && /^[•◦▪]/.test(first.text.trim()) && prose > 0
-  const kind = prose > Math.max(3, math) || listItem ? "prose" : math >= 1 ? "math" : "neutral"
+  const proseLike = prose > Math.max(3, math) && !(number !== undefined && numberedFormula(body, size))
+  const kind = proseLike || listItem ? "prose" : math >= 1 ? "math" : "neutral"
   return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind, code }
+}
+
+/**
+ * whether a numbered line is a formula, perhaps with a note in words set apart from it (`x ≃ x    (Trivial law)`): a
+ * part of it (more than two em from the rest) has a relation, and its words are single letters (variables set upright,
+ * `\mathrm{x}`) but for three letters at most
+ */
+const numberedFormula = (body: ReadonlyArray<TextItem>, size: number): boolean => {
+  const parts: Array<Array<TextItem>> = []
+  let end = -Infinity
+  for (const item of [...body].sort((a, b) => a.x - b.x)) {
+    if (parts.length === 0 || item.x - end > 2 * size) parts.push([item])
+    else parts.at(-1)!.push(item)
+    end = Math.max(end, item.x + item.width)
+  }
+  const words = (part: ReadonlyArray<TextItem>) =>
+    part.flatMap((item) => item.text.split(/[^\p{L}]+/u)).filter((word) => word.length > 1).join("").length
+  return parts.some((part) =>
+    words(part) <= 3 && part.some((item) => [...item.text].some((char) => relations.includes(char)))
+  )
 }
 
 /**

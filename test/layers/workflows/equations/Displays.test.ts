@@ -284,4 +284,15 @@ describe("Displays", () => {
     assert.strictEqual(rows[0]!.number?.text, "(29)")
     assert.isBelow(rows[0]!.bbox.bottom, 622)
   })
+
+  it("finds numbered formulas with upright variables and a note in words beside them, numbers on the left", () => {
+    const law = (y: number, tag: string, note: string) => [
+      run(tag, 72, y, "CMR10", 10, 20),
+      run("x", 166.8, y, "CMR10", 10, 6.2), run("≃", 176.5, y, "CMSY10", 10, 9.3), run("x ⋄ y", 189.1, y, "CMR10", 10, 30),
+      ...(note === "" ? [] : [run(note, 522 - 5 * note.length, y, "CMR10", 10, 5 * note.length)])
+    ]
+    const display = [...law(650, "(E1)", "(Trivial law)"), ...law(632, "(E2)", ""), ...law(614, "(E3)", "(Right-unit squares law)")]
+    const rows = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(580, 568)])
+    assert.deepStrictEqual(rows.map((row) => row.number?.text), ["(E1)", "(E2)", "(E3)"])
+  })
 })
