@@ -16,7 +16,7 @@
  * `\label{..}`, `\tag{..}`, `\nonumber`, `&`, `\\` (with an optional `[..]`), spacing (`\,` `\;` `\:` `\!` `\ `
  * `\quad` `\qquad` `~`), the braces of groups that are no argument (`{\Delta\Sigma}_L`), sizing (`\left` `\right` `\middle`, `\big` .. `\Bigg` with `l`/`r`/`m`), `\displaystyle`
  * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
- * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`; it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` to `\op`, `\leq` `\geq` `\neq`
+ * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` to `\op`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`; and it drops braces around a single
  * token (`x^{2}` is `x^2`).
  *
@@ -226,6 +226,8 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\operatorname\*?\{([A-Za-z]+)\}/g, "\\$1")
     .replace(/\\(text|textrm|mathrm|rm|mathnormal|ensuremath|hbox|mbox)(?![A-Za-z])/g, " ")
     .replace(/\\bm(?![A-Za-z])/g, "\\boldsymbol")
+    .replace(/\\(lvert|rvert|vert)(?![A-Za-z])/g, "|")
+    .replace(/\\(lVert|rVert|Vert)(?![A-Za-z])/g, "\\|")
     .replace(/\\leq(?![A-Za-z])/g, "\\le")
     .replace(/\\geq(?![A-Za-z])/g, "\\ge")
     .replace(/\\neq(?![A-Za-z])/g, "\\ne")

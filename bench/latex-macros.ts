@@ -3,8 +3,8 @@
  * read from its source and expanded in the truth's LaTeX before scoring: a formula in a PDF shows what a macro
  * printed, never its name, so `\bvec{x}` can only ever be found as `\boldsymbol{x}`.
  *
- * Only what the preamble and body define with those commands is known; `\let`, conditionals, macros built on LaTeX's
- * internals (`\@ifnextchar`) and macros of packages are not, and stay as they are.
+ * Only what the preamble and body define with those commands, and `\let` aliases, is known; conditionals, macros built
+ * on LaTeX's internals (`\@ifnextchar`) and macros of packages are not, and stay as they are.
  *
  * @since 0.1.0
  */
@@ -29,6 +29,11 @@ export const macrosOf = (source: string): ReadonlyMap<string, Macro> => {
   const text = source.replace(/(^|[^\\])%.*$/gm, "$1")
   const macros = new Map<string, Macro>()
   const definition = /\\(?:(?:re|provide)?newcommand\*?|DeclareMathOperator(\*?)|def)\s*/g
+  // `\let\abs=\envert`: the same macro under another name, resolved when it is used
+  const alias = /\\let\s*(\\[A-Za-z]+)\s*=?\s*(\\[A-Za-z]+)/g
+  for (let match = alias.exec(text); match !== null; match = alias.exec(text)) {
+    macros.set(match[1]!, { arguments: 0, optional: undefined, body: match[2]! })
+  }
   for (let match = definition.exec(text); match !== null; match = definition.exec(text)) {
     let at = match.index + match[0].length
     const isDef = match[0].startsWith("\\def")

@@ -16,8 +16,10 @@ describe("equation scoring", () => {
       \def\E{\mathbb{E}}
       \def\pair#1#2{(#1, #2)}
       \newcommand{\both}{\bvec{x}}
+      \let\vb=\bvec
     `)
-    assert.deepStrictEqual([...macros.keys()].sort(), ["\\E", "\\argmin", "\\avg", "\\both", "\\bvec", "\\obs", "\\pair"])
+    assert.deepStrictEqual([...macros.keys()].sort(), ["\\E", "\\argmin", "\\avg", "\\both", "\\bvec", "\\obs", "\\pair", "\\vb"])
+    assert.strictEqual(expandMacros(String.raw`\vb{u}`, macros), String.raw`\boldsymbol{u}`)
     assert.strictEqual(expandMacros(String.raw`\bvec{r}_\bvec\theta = \obs{} x`, macros), String.raw`\boldsymbol{r}_\boldsymbol{\theta} = \mathcal{O} x`)
     assert.strictEqual(expandMacros(String.raw`\avg{u} + \avg[s]{v}`, macros), String.raw`\left\langle u \right\rangle_{t} + \left\langle v \right\rangle_{s}`)
     assert.strictEqual(expandMacros(String.raw`\argmin_x \E\pair{a}{b} \both`, macros), String.raw`\operatorname*{arg\,min}_x \mathbb{E}(a, b) \boldsymbol{x}`)
@@ -27,6 +29,7 @@ describe("equation scoring", () => {
     assert.strictEqual(latexSimilarity(String.raw`\Sigma_{\text{Ls}}`, String.raw`\Sigma_{\rm Ls}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\frac m{\frac1{\lambda_1} + 1}`, String.raw`\frac{m}{\frac{1}{\lambda_1} + 1}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\Delta\Sigma_L`, String.raw`{\Delta\Sigma}_{\mathrm{L}}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`|z| + \|u\|`, String.raw`\left\lvert z\right\rvert + \lVert u\rVert`), 1)
     assert.isBelow(latexSimilarity(String.raw`\frac{a}{b}`, String.raw`\frac{b}{a}`), 1)
   })
 })
