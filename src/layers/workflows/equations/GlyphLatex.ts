@@ -664,7 +664,8 @@ const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["acce
   const over = new Map<TextItem, string>()
   const placed = new Set<TextItem>()
   for (const accent of items.filter(isAccent)) {
-    const command = accentCommands[accent.text.trim()]
+    const command = accentCommands[accent.text.trim()] ??
+      extensionGlyph(accent.text.trim(), accent.fontName, 0)?.latex
     const centre = accent.x + accent.width / 2
     // a combining accent (no width of its own) is drawn at its base's origin
     const combining = accent.width < 0.5

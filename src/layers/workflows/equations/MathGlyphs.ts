@@ -319,13 +319,19 @@ export const takesLimits = (item: TextItem): boolean => limitedName.test(item.te
 const limitedName = /(^|[^A-Za-z])(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|ess ?inf|ess ?sup|det|Pr)$/
 
 /**
- * Whether the item is a math accent set on its own above a letter (`\bar`, `\hat`, `\tilde`, ...): see
- * `isAccentChar`.
+ * Whether the item is a math accent set on its own above a letter (`\bar`, `\hat`, `\tilde`, ...: see `isAccentChar`),
+ * or a wide one from the extension font (`\widehat`, `\widetilde`).
  *
  * @category classification
  * @since 0.1.0
  */
-export const isAccent = (item: TextItem): boolean => isAccentChar(item.text.trim())
+export const isAccent = (item: TextItem): boolean => {
+  const text = item.text.trim()
+  if (isAccentChar(text)) return true
+  // `\widehat`, `\widetilde`: glyphs of the extension font
+  return text.length === 1 && fontRole(item.fontName) === "mathExtension" &&
+    extensionGlyph(text, item.fontName, 0)?.kind === "accent"
+}
 
 /**
  * Whether a character is a math accent: pdf.js gives TeX's accents as spacing characters such as `¯` and `ˆ`; fonts
