@@ -4,8 +4,9 @@
  *
  * The evidence weighs as a logistic model with hand-set weights: an equation number says "display" most loudly; a
  * relation, a big operator or a stacked layout (fractions, matrices, several lines) next; glyphs that are mostly math
- * and a line apart from the margins a little. A short run of a few glyphs, prose words, and rows next to a table's
- * rows speak against it. `npm run eval:equations` prints how the confidence of the displays that match the truth
+ * and a line apart from the margins a little. A short run of a few glyphs, prose words, rows next to a table's rows, and
+ * an unnumbered row that starts with a relation or an operator (a row of a `split`, perhaps, that belongs with the
+ * display above) speak against it. `npm run eval:equations` prints how the confidence of the displays that match the truth
  * compares with that of the false ones, to keep the weights honest.
  *
  * @since 0.1.0
@@ -34,6 +35,8 @@ export interface Evidence {
   readonly apart: boolean
   /** in a block whose other rows read as the rows of a table */
   readonly besideTable: boolean
+  /** starts with a relation or a binary operator: the continuation of a formula, which may be one display with the row above */
+  readonly continuation: boolean
 }
 
 /**
@@ -52,6 +55,7 @@ export const confidence = (evidence: Evidence): number => {
   if (evidence.characters < 5) score -= 1.5
   if (evidence.apart) score += 0.5
   if (evidence.besideTable) score -= 1.5
+  if (evidence.continuation && !evidence.numbered) score -= 1
   // never quite 0 or 1: these are heuristics
   return Math.min(0.99, Math.max(0.01, Math.round(100 / (1 + Math.exp(-score))) / 100))
 }

@@ -689,7 +689,8 @@ const toDisplay = (
     confidence: confidence({
       ...evidence,
       stacked: row.filter((info) => !info.line.orphan).length > 1 || ink.top - ink.bottom > 1.6 * body,
-      apart: left - column.left > body && column.right - right > body
+      apart: left - column.left > body && column.right - right > body,
+      continuation: startsWithOperator(parts[0]!.flatMap((info) => info.body))
     }),
     context
   }
