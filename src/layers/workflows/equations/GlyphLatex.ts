@@ -511,6 +511,9 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
   const widest = Math.max(0, ...lines.map((line) => line.columns.size))
   const rows = lines.filter((line) => line.columns.size === widest || widest === 1).map((line) => line.y)
   if (rows.length < 2) return undefined
+  // a matrix's rows are a line apart; rows closer than that are numerators, operators and denominators side by side
+  // (`\left[\frac{d^2}{dt^2} + \frac{\omega}{Q}\frac{d}{dt}\right]`)
+  if (rows.some((y, k) => k > 0 && rows[k - 1]! - y < 0.9 * size)) return undefined
   // rows of one cell each with one on the formula's baseline: a fraction beside something, not a matrix
   if (widest === 1 && rows.some((y) => Math.abs(y - frame.baseline) <= 0.15 * size)) return undefined
   // runs on the formula's baseline that are no row, with rows above and below it: a formula with fractions between

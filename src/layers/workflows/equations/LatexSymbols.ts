@@ -19,7 +19,8 @@ import { extensionGlyph, fontRole, isBoldFont, operatorNames } from "./MathGlyph
  */
 export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   const role = fontRole(item.fontName)
-  const dotted = item.text.replace(/· · ·|···/g, "⋯").replace(/\. \. \.|\.\.\./g, "…")
+  // variation selectors (U+FE00..FE0F) pick a glyph's look and print nothing of their own
+  const dotted = item.text.replace(/[\ufe00-\ufe0f]/g, "").replace(/· · ·|···/g, "⋯").replace(/\. \. \.|\.\.\./g, "…")
   const text = dotted.length < 2 || !/[←⇐↦→⇒⟶]/.test(dotted) ? dotted : dotted.replace(arrowPieces, (pieces) =>
     role === "mathSymbol" || !pieces.startsWith("7") ? longArrows[pieces]! : pieces
   )
@@ -165,7 +166,9 @@ const mathAlphanumeric = (char: string): string | undefined => {
     }
   }
   if (code >= 0x1d7ce) return String.fromCharCode(48 + ((code - 0x1d7ce) % 10))
-  return undefined
+  // Greek in the math alphabets (italic 𝜆, bold 𝛌, ...): the letter itself, as NFKC gives it
+  const plain = char.normalize("NFKC")
+  return plain !== char ? symbols[plain] : undefined
 }
 
 const symbols: Record<string, string> = {
@@ -194,6 +197,9 @@ const symbols: Record<string, string> = {
   "−": "-", "±": "\\pm", "∓": "\\mp", "×": "\\times", "÷": "\\div", "·": "\\cdot", "⋅": "\\cdot", "∗": "*",
   "⋆": "\\star", "∘": "\\circ", "•": "\\bullet", "∪": "\\cup", "∩": "\\cap", "⊔": "\\sqcup", "⊎": "\\uplus",
   "∧": "\\wedge", "∨": "\\vee", "⊕": "\\oplus", "⊖": "\\ominus", "⊗": "\\otimes", "⊙": "\\odot", "∖": "\\setminus",
+  "⋄": "\\diamond", "◇": "\\Diamond", "◊": "\\lozenge", "⊲": "\\lhd", "⊳": "\\rhd", "⊓": "\\sqcap",
+  "⊑": "\\sqsubseteq", "⊒": "\\sqsupseteq", "⊣": "\\dashv", "≀": "\\wr", "⊘": "\\oslash", "⊞": "\\boxplus",
+  "⊠": "\\boxtimes", "∔": "\\dotplus", "≜": "\\triangleq", "≐": "\\doteq", "∠": "\\angle", "⊸": "\\multimap",
   "†": "\\dagger", "‡": "\\ddagger", "⋯": "\\cdots", "…": "\\ldots", "⋮": "\\vdots", "⋱": "\\ddots",
   // big operators (text fonts and Unicode math fonts)
   "∑": "\\sum", "∏": "\\prod", "∐": "\\coprod", "∫": "\\int", "∬": "\\iint", "∭": "\\iiint", "∮": "\\oint",

@@ -52,4 +52,10 @@ describe("LatexSymbols", () => {
     assert.deepStrictEqual(runTokens(run("otherwise.", 0, 0, "CMR10")), ["\\text{otherwise}", "."])
     assert.deepStrictEqual(runTokens(run("dS", 0, 0, "NimbusRomNo9L-ReguItal")), ["d", "S"])
   })
+
+  it("spells Greek of the math alphabets and binary symbols such as \\diamond, and drops variation selectors", () => {
+    assert.deepStrictEqual(runTokens(run("𝜆𝛽", 0, 0, "LMMathItalic10")), ["\\lambda", "\\beta"])
+    assert.deepStrictEqual(runTokens(run("x⋄y", 0, 0, "CMMI10")), ["x", "\\diamond", "y"])
+    assert.deepStrictEqual(runTokens(run("≤\ufe00", 0, 0, "CMSY10")), ["\\le"])
+  })
 })
