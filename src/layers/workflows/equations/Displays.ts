@@ -317,9 +317,10 @@ const splitRows = (
 type Row = ReadonlyArray<ReadonlyArray<LineInfo>>
 
 /**
- * Joins the rows of a `split` (or `aligned`) that shares one number, centred on its rows: a number off its row's main
- * baseline, towards the row below it (or above it), holds that row too; a number on the middle one of rows that go on
- * with a binary operator (`- b`, `+ c`) holds them all.
+ * Joins the rows of a `split` (or `aligned`) that shares one number, centred on its rows: a number centred on the
+ * unnumbered rows around it holds them all; a number off its row's main baseline, towards the row below it (or above
+ * it), holds that row too; a number on the middle one of rows that go on with a binary operator (`- b`, `+ c`) holds
+ * them all.
  */
 const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> => {
   const joined: Array<Array<ReadonlyArray<LineInfo>>> = rows.map((row) => [...row])
@@ -331,6 +332,20 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
     const below = joined[i + 1]
     const above = joined[i - 1]
     if (main === undefined) continue
+    // the unnumbered rows next to it, above and below, when the number is centred on them all: an `aligned` block
+    // (rows of a formula: with a relation or going on with an operator; a fraction's stray numerator is none)
+    const formulaRow = (row: Row) => numberOf(row) === undefined && (hasRelation(row) || startsWithBinary(row))
+    let first = i
+    let last = i
+    while (first > 0 && formulaRow(joined[first - 1]!)) first--
+    while (last + 1 < joined.length && formulaRow(joined[last + 1]!)) last++
+    const centre = (topBaseline(joined[first]!) + bottomBaseline(joined[last]!)) / 2
+    if (first < i && last > i && Math.abs(number.baseline - centre) <= 0.6 * body) {
+      const rest = joined.splice(first + 1, last - first).flat()
+      joined[first]!.push(...rest)
+      i = first
+      continue
+    }
     const offBelow = number.baseline < main.line.baseline - 0.3 * body
     const offAbove = number.baseline > main.line.baseline + 0.3 * body
     if (offBelow && below !== undefined && numberOf(below) === undefined && topBaseline(below) < number.baseline) {
@@ -353,6 +368,9 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
   }
   return joined
 }
+
+const hasRelation = (row: Row): boolean =>
+  row.flat().some((info) => info.body.some((item) => [...item.text].some((char) => relations.includes(char))))
 
 /** a row's main line: the one with a relation, else the one with the most runs */
 const mainLine = (row: Row): LineInfo | undefined => {

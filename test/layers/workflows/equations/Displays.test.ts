@@ -295,4 +295,14 @@ describe("Displays", () => {
     const rows = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(580, 568)])
     assert.deepStrictEqual(rows.map((row) => row.number?.text), ["(E1)", "(E2)", "(E3)"])
   })
+
+  it("keeps the rows of an aligned block together when its one number is centred on them all", () => {
+    const rows = [650, 636, 622, 608, 594, 580].flatMap((y, k) => [
+      run(`x${k}`, 240, y, "CMMI10", 10, 10), run("=", 256, y, "CMR10", 10, 7.7), run("a + b", 270, y, "CMMI10", 10, 25)
+    ])
+    const display = [...rows, run("(7)", 508, 615, "CMR10", 10, 14)]
+    const found_ = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(540, 528)])
+    assert.strictEqual(found_.length, 1, found_.map((r) => r.items.map((i) => i.text).join(" ")).join(" | "))
+    assert.strictEqual(found_[0]!.number?.text, "(7)")
+  })
 })
