@@ -1,5 +1,5 @@
 /**
- * `npm run eval:equations [-- --verbose] [-- --corpus DIR ...]`: heuristic display-equation finding (`PdfJs` text +
+ * `npm run eval:equations [-- --verbose] [-- --markdown] [-- --corpus DIR ...]`: heuristic display-equation finding (`PdfJs` text +
  * `findEquations`) scored against the ground truth of
  * - the project's own papers (`test/fixtures/papers`), per set: the papers the heuristics were tuned on, and two
  *   held-out sets (`FixtureSet` in `equation-score.ts`);
@@ -10,7 +10,8 @@
  * Columns: display-equation recall and precision, equation-number accuracy and mean LaTeX similarity on the matched
  * pairs, and the mean `confidence` of the found displays that match the truth and of those that do not (the false
  * ones should sit lower). The matching rule and the LaTeX normalisation are in `equation-score.ts`. `--verbose` also
- * lists the misses and false positives (page, y range, text) and each match's LaTeX next to the truth's.
+ * lists the misses and false positives (page, y range, text) and each match's LaTeX next to the truth's; `--markdown`
+ * prints only each corpus's table by class, as the README shows it.
  *
  * The finder never sees the truth, and nothing in it knows the papers by name: the truth is read here, after finding.
  */
@@ -23,6 +24,7 @@ import { corpusDirectory, type Fixture, fixturesDirectory, type FixtureSet, load
 
 const argv = process.argv.slice(2)
 const verbose = argv.includes("--verbose")
+const markdown = argv.includes("--markdown")
 const extraFolders = argv.flatMap((arg, i) => (arg === "--corpus" && argv[i + 1] !== undefined ? [argv[i + 1]!] : []))
 const log = (text: string) => process.stdout.write(`${text}\n`)
 
@@ -105,6 +107,29 @@ const reportCorpus = (title: string, rows: ReadonlyArray<Row>) => {
   line(`total (${rows.length} papers)`, scoresOf(rows))
 }
 
+/** a corpus by class, tuned and held-out parts and total, as a Markdown table (for the README) */
+const reportMarkdown = (rows: ReadonlyArray<Row>) => {
+  const cells = (label: string, scores: ReadonlyArray<Score>) => {
+    const truths = scores.reduce((s, x) => s + x.truths, 0)
+    const detections = scores.reduce((s, x) => s + x.detections, 0)
+    const matches = scores.flatMap((x) => x.matches)
+    const numbers = matches.filter((m) => m.candidate.number === m.truth.number).length
+    return `| ${label} | ${scores.length} | ${truths} | ${ratio(matches.length, truths)} | ${ratio(matches.length, detections)} | ${
+      ratio(numbers, matches.length)
+    } | ${mean(matches.map((m) => m.similarity))} |`
+  }
+  log("| class | papers | equations | recall | precision | numbers | LaTeX similarity |")
+  log("|---|---|---|---|---|---|---|")
+  for (const documentClass of [...new Set(rows.map((r) => r.documentClass))].sort((a, b) => a.localeCompare(b))) {
+    const ofClass = rows.filter((r) => r.documentClass === documentClass)
+    const held = ofClass.filter((r) => r.set === "held out").length
+    log(cells(`\`${documentClass}\`${held > 0 ? ` (${held} held out)` : ""}`, scoresOf(ofClass)))
+  }
+  log(cells("**tuned on**", scoresOf(rows.filter((r) => r.set !== "held out"))))
+  log(cells("**held out**", scoresOf(rows.filter((r) => r.set === "held out"))))
+  log(cells("**all**", scoresOf(rows)))
+}
+
 const reportDetails = (rows: ReadonlyArray<Row>) => {
   for (const { paper, score } of rows) {
     log(`\n${paper}`)
@@ -131,6 +156,10 @@ const program = Effect.gen(function*() {
     if (fixtures.length > 0) {
       corpora.push({ title: folder === corpusDirectory ? "real documents (test/fixtures/corpus)" : folder, rows: yield* evaluate(fixtures) })
     }
+  }
+  if (markdown) {
+    for (const corpus of corpora) reportMarkdown(corpus.rows)
+    return
   }
   reportOwn(own)
   for (const corpus of corpora) reportCorpus(corpus.title, corpus.rows)
