@@ -42,8 +42,10 @@ import { pseudocodeLines } from "./Pseudocode.ts"
 export interface Display {
   /** the formula's runs, without the number */
   readonly items: ReadonlyArray<TextItem>
-  /** the runs again, by visual line for a formula broken over lines (`multline`), else one part */
+  /** the runs again, by visual line for a formula broken over lines (`multline`) or rows of one display, else one part */
   readonly parts: ReadonlyArray<ReadonlyArray<TextItem>>
+  /** the parts are rows of one display (a `split`, an `array`), set one under the other, not one formula's lines */
+  readonly rows: boolean
   readonly number: EquationNumber | undefined
   readonly bbox: BoundingBox
   /** how sure finding is that this is a display equation, 0..1 (see `Confidence`) */
@@ -317,6 +319,12 @@ const splitRows = (
 type Row = ReadonlyArray<ReadonlyArray<LineInfo>>
 
 /**
+ * the displays whose parts are rows of one display (joined by `joinContinued` or `joinSplit`), not the lines of one
+ * formula broken over lines (`joinMultline`): their LaTeX is an `aligned` block
+ */
+const stacked = new WeakSet<ReadonlyArray<ReadonlyArray<LineInfo>>>()
+
+/**
  * Joins the rows of a `split` (or `aligned`) that shares one number, centred on its rows: a number centred on the
  * unnumbered rows around it holds them all; a number off its row's main baseline, towards the row below it (or above
  * it), holds that row too; a number on the middle one of rows that go on with a binary operator (`- b`, `+ c`) holds
@@ -343,6 +351,7 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
     if (first < i && last > i && Math.abs(number.baseline - centre) <= 0.6 * body) {
       const rest = joined.splice(first + 1, last - first).flat()
       joined[first]!.push(...rest)
+      stacked.add(joined[first]!)
       i = first
       continue
     }
@@ -350,8 +359,10 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
     const offAbove = number.baseline > main.line.baseline + 0.3 * body
     if (offBelow && below !== undefined && numberOf(below) === undefined && topBaseline(below) < number.baseline) {
       joined[i]!.push(...joined.splice(i + 1, 1)[0]!)
+      stacked.add(joined[i]!)
     } else if (offAbove && above !== undefined && numberOf(above) === undefined && bottomBaseline(above) > number.baseline) {
       joined[i - 1]!.push(...joined.splice(i, 1)[0]!)
+      stacked.add(joined[i - 1]!)
       i--
     } else if (
       above !== undefined && below !== undefined && numberOf(above) === undefined && numberOf(below) === undefined &&
@@ -363,6 +374,7 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
       }
       const rest = joined.splice(i, end - i + 1).flat()
       joined[i - 1]!.push(...rest)
+      stacked.add(joined[i - 1]!)
       i--
     }
   }
@@ -403,8 +415,10 @@ const joinContinued = (
   for (const row of rows) {
     const previous = joined.at(-1)
     const numbered = row.some((part) => part.some((info) => info.number !== undefined))
-    if (previous !== undefined && !numbered && endsWithOperator(previous.at(-1)!, body)) previous.push(...row)
-    else joined.push([...row])
+    if (previous !== undefined && !numbered && endsWithOperator(previous.at(-1)!, body)) {
+      previous.push(...row)
+      stacked.add(previous)
+    }    else joined.push([...row])
   }
   return joined
 }
@@ -702,6 +716,7 @@ const toDisplay = (
   return {
     items,
     parts: parts.length > 1 ? parts.map((part) => part.flatMap((info) => info.body)) : [items],
+    rows: parts.length > 1 && stacked.has(parts),
     number: row.find((info) => info.number !== undefined)?.number,
     bbox: { left, right, bottom: ink.bottom, top: ink.top },
     confidence: confidence({

@@ -51,7 +51,7 @@ export const findOnPage = (
       confidence: display.confidence,
       kind: "display",
       number: display.number?.text ?? null,
-      latex: display.parts.map((part) => toLatex(part, { baseline: numberBaseline(display, part) })).join(" "),
+      latex: latexOf(display),
       raw: rawText(drawn),
       items: drawn,
       context: display.context
@@ -60,6 +60,21 @@ export const findOnPage = (
 }
 
 // internal
+
+/** the display's LaTeX: its parts one after the other (a formula's lines), or as the rows of an `aligned` block */
+const latexOf = (display: Display): string => {
+  const parts = display.parts.map((part) => toLatex(part, { baseline: numberBaseline(display, part) }))
+  if (!display.rows) return parts.join(" ")
+  // a part that is an `aligned` block of its own gives its rows to the display's block
+  const rows = parts.map((latex) => latex.startsWith(alignedOpen) && latex.endsWith(alignedClose)
+    ? latex.slice(alignedOpen.length, -alignedClose.length)
+    : latex
+  )
+  return `${alignedOpen}${rows.join(" \\\\ ")}${alignedClose}`
+}
+
+const alignedOpen = "\\begin{aligned} "
+const alignedClose = " \\end{aligned}"
 
 /**
  * the baseline of the display's number, for the part it is on: a formula broken over lines (`multline`) has its number

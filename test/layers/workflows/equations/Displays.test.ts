@@ -91,6 +91,7 @@ describe("Displays", () => {
     assert.strictEqual(others.length, 0)
     assert.strictEqual(equation!.number?.text, "(2.7)")
     assert.strictEqual(equation!.parts.length, 3)
+    assert.isFalse(equation!.rows, "one formula broken over lines")
     // in a narrow column the first line may fill its line
     assert.deepStrictEqual(found(multline(380, 250)).map((row) => [row.number?.text, row.parts.length]), [["(2.7)", 3]])
     // the rows of an align* that start at the relation of the row above are rows of their own
@@ -283,6 +284,7 @@ describe("Displays", () => {
     assert.strictEqual(rows.length, 1, rows.map((r) => r.items.map((i) => i.text).join(" ")).join(" | "))
     assert.strictEqual(rows[0]!.number?.text, "(29)")
     assert.isBelow(rows[0]!.bbox.bottom, 622)
+    assert.isTrue(rows[0]!.rows, "rows of one display, for an aligned block")
   })
 
   it("finds numbered formulas with upright variables and a note in words beside them, numbers on the left", () => {
