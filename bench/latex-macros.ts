@@ -142,7 +142,11 @@ const expandOnce = (text: string, macros: ReadonlyMap<string, Macro>): string =>
         at += token.length
       }
     }
-    const body = macro.body.replace(/#(\d)/g, (_, n: string) => args[Number(n) - 1] ?? "")
+    // an argument that starts with a letter must not run into a command before it (`\lvert#1` with `I`)
+    const body = macro.body.replace(/(\\[A-Za-z]+)?#(\d)/g, (_, command: string | undefined, n: string) => {
+      const argument = args[Number(n) - 1] ?? ""
+      return command === undefined ? argument : `${command}${/^[A-Za-z]/.test(argument) ? " " : ""}${argument}`
+    })
     // `\name{}` ends a macro without arguments before a letter: the empty group goes with it
     if (macro.arguments === 0 && text.startsWith("{}", at)) at += 2
     // a command at the body's end must not run into a letter after it

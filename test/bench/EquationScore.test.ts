@@ -17,8 +17,10 @@ describe("equation scoring", () => {
       \def\pair#1#2{(#1, #2)}
       \newcommand{\both}{\bvec{x}}
       \let\vb=\bvec
+      \newcommand{\envert}[1]{\left\lvert#1\right\rvert}
     `)
-    assert.deepStrictEqual([...macros.keys()].sort(), ["\\E", "\\argmin", "\\avg", "\\both", "\\bvec", "\\obs", "\\pair", "\\vb"])
+    assert.strictEqual(expandMacros(String.raw`\envert{I}`, macros), String.raw`\left\lvert I\right\rvert`)
+    assert.deepStrictEqual([...macros.keys()].sort(), ["\\E", "\\argmin", "\\avg", "\\both", "\\bvec", "\\envert", "\\obs", "\\pair", "\\vb"])
     assert.strictEqual(expandMacros(String.raw`\vb{u}`, macros), String.raw`\boldsymbol{u}`)
     assert.strictEqual(expandMacros(String.raw`\bvec{r}_\bvec\theta = \obs{} x`, macros), String.raw`\boldsymbol{r}_\boldsymbol{\theta} = \mathcal{O} x`)
     assert.strictEqual(expandMacros(String.raw`\avg{u} + \avg[s]{v}`, macros), String.raw`\left\langle u \right\rangle_{t} + \left\langle v \right\rangle_{s}`)

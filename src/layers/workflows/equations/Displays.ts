@@ -331,7 +331,11 @@ const stacked = new WeakSet<ReadonlyArray<ReadonlyArray<LineInfo>>>()
  * them all.
  */
 const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> => {
-  const joined: Array<Array<ReadonlyArray<LineInfo>>> = rows.map((row) => [...row])
+  const joined: Array<Array<ReadonlyArray<LineInfo>>> = rows.map((row) => {
+    const copy = [...row]
+    if (stacked.has(row)) stacked.add(copy)
+    return copy
+  })
   const numberOf = (row: Row) => row.flat().find((info) => info.number !== undefined)?.number
   for (let i = 0; i < joined.length; i++) {
     const number = numberOf(joined[i]!)
@@ -681,7 +685,11 @@ const isTable = (rows: ReadonlyArray<ReadonlyArray<LineInfo>>, body: number): bo
   const shared = (a: ReadonlyArray<{ left: number; centre: number }>, b: ReadonlyArray<{ left: number; centre: number }>) =>
     a.filter((cell) => b.some((other) => Math.abs(other.left - cell.left) < 1 || Math.abs(other.centre - cell.centre) < 1))
       .length
-  const wide = single.map((info) => tableCells(info.body, body)).filter((cells) => cells.length >= 3)
+  // rows whose every cell has a relation are formulas side by side (`x = 1 \qquad y = 2 \qquad z = 3`), no table's
+  const wide = single
+    .filter((info) => tableCells(info.body, body).some((cell) => !cell.items.some(hasRelationChar)))
+    .map((info) => tableCells(info.body, body))
+    .filter((cells) => cells.length >= 3)
   if (wide.some((row, i) => wide.some((other, j) => j > i && shared(row, other) >= 3))) return true
   // two columns, as a table of priors (`ln(Q)   U(-15, 15)`): three rows and more, none with a relation
   const plain = single.filter((info) => !info.body.some((item) => [...item.text].some((char) => relations.includes(char))))
@@ -691,15 +699,22 @@ const isTable = (rows: ReadonlyArray<ReadonlyArray<LineInfo>>, body: number): bo
 }
 
 /** a line's runs grouped where they leave more than 1.5 em between them, with each group's left edge and centre */
-const tableCells = (items: ReadonlyArray<TextItem>, body: number): ReadonlyArray<{ left: number; centre: number }> => {
-  const cells: Array<{ left: number; right: number }> = []
+const tableCells = (
+  items: ReadonlyArray<TextItem>,
+  body: number
+): ReadonlyArray<{ left: number; centre: number; items: ReadonlyArray<TextItem> }> => {
+  const cells: Array<{ left: number; right: number; items: Array<TextItem> }> = []
   for (const item of [...items].filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)) {
     const last = cells.at(-1)
-    if (last !== undefined && item.x - last.right <= 1.5 * body) last.right = Math.max(last.right, item.x + item.width)
-    else cells.push({ left: item.x, right: item.x + item.width })
+    if (last !== undefined && item.x - last.right <= 1.5 * body) {
+      last.right = Math.max(last.right, item.x + item.width)
+      last.items.push(item)
+    } else cells.push({ left: item.x, right: item.x + item.width, items: [item] })
   }
-  return cells.map((cell) => ({ left: cell.left, centre: (cell.left + cell.right) / 2 }))
+  return cells.map((cell) => ({ left: cell.left, centre: (cell.left + cell.right) / 2, items: cell.items }))
 }
+
+const hasRelationChar = (item: TextItem): boolean => [...item.text].some((char) => relations.includes(char))
 
 /** a row as a display */
 const toDisplay = (

@@ -396,14 +396,18 @@ const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, fram
     }
     if (isOpening(atom.item, frame)) {
       const partner = closingPartner(atoms, i, frame)
-      if (partner !== undefined) {
+      if (partner !== undefined && !sized.has(partner)) {
         sized.add(partner)
         tokens.push("\\left")
       }
     }
     tokens.push(...atomTokens(atom, frame))
   }
-  return tokens
+  // a partner that another branch consumed (a matrix, a radical) leaves `\left` without `\right`: plain delimiters
+  // then, since unbalanced ones are no LaTeX at all
+  const lefts = tokens.filter((token) => token === "\\left").length
+  const rights = tokens.filter((token) => token === "\\right").length
+  return lefts === rights ? tokens : tokens.filter((token) => token !== "\\left" && token !== "\\right")
 }
 
 /** the index of the tall closing delimiter that pairs with the tall opening one at `open`, nested pairs skipped */
@@ -667,8 +671,8 @@ const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["acce
   const over = new Map<TextItem, string>()
   const placed = new Set<TextItem>()
   for (const accent of items.filter(isAccent)) {
-    const command = accentCommands[accent.text.trim()] ??
-      extensionGlyph(accent.text.trim(), accent.fontName, 0)?.latex
+    const glyph = accent.text.replace(/[\ufe00-\ufe0f]/g, "").trim()
+    const command = accentCommands[glyph] ?? extensionGlyph(glyph, accent.fontName, 0)?.latex
     const centre = accent.x + accent.width / 2
     // a combining accent (no width of its own) is drawn at its base's origin
     const combining = accent.width < 0.5

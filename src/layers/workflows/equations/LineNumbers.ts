@@ -29,18 +29,25 @@ export const withoutLineNumbers = (page: PageText): PageText => {
     }
     for (const column of byEdge.values()) {
       if (column.length < minimum) continue
-      const left = Math.min(...column.map((item) => item.x))
-      const right = Math.max(...column.map((item) => item.x + item.width))
-      const others = page.items.filter((item) => !column.includes(item))
-      // beside the text, not in it: nothing else starts left of the column's right edge (left margin) or ends right of
-      // its left edge (right margin), but for a stray mark or two
-      const besideLeft = others.filter((item) => item.x < right).length <= 2
-      const besideRight = others.filter((item) => item.x + item.width > left).length <= 2
-      // and counting down the page, as lines are numbered
+      // counting down the page, as lines are numbered
       const counted = [...column].sort((a, b) => b.y - a.y).every((item, i, sorted) =>
         i === 0 || Number(item.text) > Number(sorted[i - 1]!.text)
       )
-      if ((besideLeft || besideRight) && counted) for (const item of column) margin.add(item)
+      if (!counted) continue
+      const left = Math.min(...column.map((item) => item.x))
+      const right = Math.max(...column.map((item) => item.x + item.width))
+      const own = new Set(column)
+      // beside the text, not in it: nothing else starts left of the column's right edge (left margin) or ends right of
+      // its left edge (right margin), but for a stray mark or two
+      let startLeft = 0
+      let endRight = 0
+      for (const item of page.items) {
+        if (own.has(item)) continue
+        if (item.x < right) startLeft++
+        if (item.x + item.width > left) endRight++
+        if (startLeft > 2 && endRight > 2) break
+      }
+      if (startLeft <= 2 || endRight <= 2) for (const item of column) margin.add(item)
     }
   }
   return margin.size === 0 ? page : { ...page, items: page.items.filter((item) => !margin.has(item)) }

@@ -326,7 +326,8 @@ const limitedName = /(^|[^A-Za-z])(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?ma
  * @since 0.1.0
  */
 export const isAccent = (item: TextItem): boolean => {
-  const text = item.text.trim()
+  // a variation selector after the glyph picks its look (acmart's fonts): the glyph is what counts
+  const text = item.text.replace(/[\ufe00-\ufe0f]/g, "").trim()
   if (isAccentChar(text)) return true
   // `\widehat`, `\widetilde`: glyphs of the extension font
   return text.length === 1 && fontRole(item.fontName) === "mathExtension" &&

@@ -266,11 +266,14 @@ describe("Displays", () => {
     const row = (y: number, cells: ReadonlyArray<string>) => cells.map((text, i) => cell(text, 140 + 100 * i, y))
     const table = [
       ...row(607.7, ["h/J", "E/N", "ξ", "∆ = E − F"]),
-      ...row(594.5, ["h < J", "E = −a", "ξ ≈ b", "∆ ≈ c + d"]),
-      ...row(583.6, ["h = J", "E = −b", "ξ = ∞", "∆ = 0"]),
-      ...row(572.7, ["h > J", "E = −c", "ξ ≈ a", "∆ ∝ h − J"])
+      ...row(594.5, ["h < J", "−a", "ξ ≈ b", "∆ ≈ c + d"]),
+      ...row(583.6, ["h = J", "−b", "ξ = ∞", "∆ = 0"]),
+      ...row(572.7, ["h > J", "−c", "ξ ≈ a", "∆ ∝ h − J"])
     ]
     assert.deepStrictEqual(found([...paragraphs(700, 688, 676), ...table, ...paragraphs(520, 508)]), [])
+    // but rows of formulas side by side, a relation in every cell, are displays (`x = 1 \qquad y = 2 \qquad z = 3`)
+    const formulas = [650, 636].flatMap((y) => ["x = 1", "y = 2", "z = 3"].map((text, i) => cell(text, 200 + 60 * i, y)))
+    assert.strictEqual(found([...paragraphs(700, 688, 676), ...formulas, ...paragraphs(600, 588)]).length, 2)
   })
 
   it("keeps the rows of a split together: its number on the middle row, the rows after the first going on with an operator", () => {
