@@ -54,12 +54,20 @@ const columns = ["truth", "found", "matched", "recall", "precision", "number", "
 const row = (cells: ReadonlyArray<string>) =>
   cells.map((cell, i) => (i === 0 ? cell.padEnd(40) : cell.padStart(i >= 7 ? 11 : 10))).join("")
 
+/** what some papers' scores add up to */
+const totals = (scores: ReadonlyArray<Score>) => {
+  const matches = scores.flatMap((x) => x.matches)
+  return {
+    truths: scores.reduce((s, x) => s + x.truths, 0),
+    detections: scores.reduce((s, x) => s + x.detections, 0),
+    matches,
+    numbers: matches.filter((m) => m.candidate.number === m.truth.number).length
+  }
+}
+
 /** one line of totals over some papers' scores */
 const line = (label: string, scores: ReadonlyArray<Score>) => {
-  const truths = scores.reduce((s, x) => s + x.truths, 0)
-  const detections = scores.reduce((s, x) => s + x.detections, 0)
-  const matches = scores.flatMap((x) => x.matches)
-  const numbers = matches.filter((m) => m.candidate.number === m.truth.number).length
+  const { detections, matches, numbers, truths } = totals(scores)
   log(row([
     label,
     String(truths),
@@ -110,10 +118,7 @@ const reportCorpus = (title: string, rows: ReadonlyArray<Row>) => {
 /** a corpus by class, tuned and held-out parts and total, as a Markdown table (for the README) */
 const reportMarkdown = (rows: ReadonlyArray<Row>) => {
   const cells = (label: string, scores: ReadonlyArray<Score>) => {
-    const truths = scores.reduce((s, x) => s + x.truths, 0)
-    const detections = scores.reduce((s, x) => s + x.detections, 0)
-    const matches = scores.flatMap((x) => x.matches)
-    const numbers = matches.filter((m) => m.candidate.number === m.truth.number).length
+    const { detections, matches, numbers, truths } = totals(scores)
     return `| ${label} | ${scores.length} | ${truths} | ${ratio(matches.length, truths)} | ${ratio(matches.length, detections)} | ${
       ratio(numbers, matches.length)
     } | ${mean(matches.map((m) => m.similarity))} |`

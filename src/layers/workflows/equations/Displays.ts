@@ -14,11 +14,15 @@
  * - a tall delimiter (a matrix's brackets, the brace of `cases`) reaching over several baselines;
  * - an equation number on a baseline of its own (centred on an `aligned` block);
  * - a `multline`: a line that continues the one above it, starting with an operator, set flush right;
- * - a horizontal brace (`\overbrace`, `\underbrace`), between its formula and its label.
+ * - a horizontal brace (`\overbrace`, `\underbrace`), between its formula and its label;
+ * - a row that ends with an operator, continued by the row below (`joinContinued`);
+ * - one number centred on unnumbered rows (a `split`, `aligned`), or off its row towards the next (`joinSplit`): those
+ *   rows are one display, its parts rows of an `aligned` block (`Display.rows`).
  * Rows that carry different numbers are always apart. Limits and other small runs go with the nearest row.
  *
- * What is not an equation: prose (centred or not, italic or not), tables of numbers (no relation, no operator, mostly
- * digits), inline math (inside prose lines), pseudocode (see `Pseudocode`).
+ * What is not an equation: prose (centred or not, italic or not; an item of a list), tables of numbers (no relation,
+ * no operator, mostly digits) and tables whose cells hold math (cells in aligned columns), inline math (inside prose
+ * lines), pseudocode (see `Pseudocode`).
  *
  * @since 0.1.0
  */
@@ -150,7 +154,7 @@ const numberedFormula = (body: ReadonlyArray<TextItem>, size: number): boolean =
   const words = (part: ReadonlyArray<TextItem>) =>
     part.flatMap((item) => item.text.split(/[^\p{L}]+/u)).filter((word) => word.length > 1).join("").length
   return parts.some((part) =>
-    words(part) <= 3 && part.some((item) => [...item.text].some((char) => relations.includes(char)))
+    words(part) <= 3 && part.some(hasRelationChar)
   )
 }
 
@@ -322,7 +326,7 @@ type Row = ReadonlyArray<ReadonlyArray<LineInfo>>
  * the displays whose parts are rows of one display (joined by `joinContinued` or `joinSplit`), not the lines of one
  * formula broken over lines (`joinMultline`): their LaTeX is an `aligned` block
  */
-const stacked = new WeakSet<ReadonlyArray<ReadonlyArray<LineInfo>>>()
+const rowBlocks = new WeakSet<ReadonlyArray<ReadonlyArray<LineInfo>>>()
 
 /**
  * Joins the rows of a `split` (or `aligned`) that shares one number, centred on its rows: a number centred on the
@@ -333,7 +337,7 @@ const stacked = new WeakSet<ReadonlyArray<ReadonlyArray<LineInfo>>>()
 const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> => {
   const joined: Array<Array<ReadonlyArray<LineInfo>>> = rows.map((row) => {
     const copy = [...row]
-    if (stacked.has(row)) stacked.add(copy)
+    if (rowBlocks.has(row)) rowBlocks.add(copy)
     return copy
   })
   const numberOf = (row: Row) => row.flat().find((info) => info.number !== undefined)?.number
@@ -355,7 +359,7 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
     if (first < i && last > i && Math.abs(number.baseline - centre) <= 0.6 * body) {
       const rest = joined.splice(first + 1, last - first).flat()
       joined[first]!.push(...rest)
-      stacked.add(joined[first]!)
+      rowBlocks.add(joined[first]!)
       i = first
       continue
     }
@@ -363,10 +367,10 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
     const offAbove = number.baseline > main.line.baseline + 0.3 * body
     if (offBelow && below !== undefined && numberOf(below) === undefined && topBaseline(below) < number.baseline) {
       joined[i]!.push(...joined.splice(i + 1, 1)[0]!)
-      stacked.add(joined[i]!)
+      rowBlocks.add(joined[i]!)
     } else if (offAbove && above !== undefined && numberOf(above) === undefined && bottomBaseline(above) > number.baseline) {
       joined[i - 1]!.push(...joined.splice(i, 1)[0]!)
-      stacked.add(joined[i - 1]!)
+      rowBlocks.add(joined[i - 1]!)
       i--
     } else if (
       above !== undefined && below !== undefined && numberOf(above) === undefined && numberOf(below) === undefined &&
@@ -378,7 +382,7 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
       }
       const rest = joined.splice(i, end - i + 1).flat()
       joined[i - 1]!.push(...rest)
-      stacked.add(joined[i - 1]!)
+      rowBlocks.add(joined[i - 1]!)
       i--
     }
   }
@@ -386,12 +390,12 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
 }
 
 const hasRelation = (row: Row): boolean =>
-  row.flat().some((info) => info.body.some((item) => [...item.text].some((char) => relations.includes(char))))
+  row.flat().some((info) => info.body.some(hasRelationChar))
 
 /** a row's main line: the one with a relation, else the one with the most runs */
 const mainLine = (row: Row): LineInfo | undefined => {
   const lines = row.flat().filter((info) => !info.line.orphan && info.body.length > 0)
-  const related = lines.find((info) => info.body.some((item) => [...item.text].some((char) => relations.includes(char))))
+  const related = lines.find((info) => info.body.some(hasRelationChar))
   return related ?? [...lines].sort((a, b) => b.body.length - a.body.length)[0]
 }
 
@@ -400,11 +404,7 @@ const topBaseline = (row: Row): number => Math.max(...row.flat().map((info) => i
 const bottomBaseline = (row: Row): number => Math.min(...row.flat().map((info) => info.line.baseline))
 
 /** whether a row's first line (its top part) starts with a binary operator */
-const startsWithBinary = (row: Row): boolean => {
-  const items = row[0]!.flatMap((info) => info.body).filter((item) => !isHanging(item))
-  const first = items.sort((a, b) => a.x - b.x)[0]
-  return first !== undefined && operators.includes(first.text.trim().charAt(0))
-}
+const startsWithBinary = (row: Row): boolean => startsWithOperator(row[0]!.flatMap((info) => info.body), operators)
 
 /**
  * Joins a row that ends with a binary operator or a relation (`+`, `=`, `\wedge`) to the row below it, which continues
@@ -421,7 +421,7 @@ const joinContinued = (
     const numbered = row.some((part) => part.some((info) => info.number !== undefined))
     if (previous !== undefined && !numbered && endsWithOperator(previous.at(-1)!, body)) {
       previous.push(...row)
-      stacked.add(previous)
+      rowBlocks.add(previous)
     }    else joined.push([...row])
   }
   return joined
@@ -604,10 +604,10 @@ const continuesMultline = (
     !above.some((info) => info.number?.side === "right")
 }
 
-/** whether the leftmost of the runs (hanging glyphs aside) starts with a relation or a binary operator */
-const startsWithOperator = (items: ReadonlyArray<TextItem>): boolean => {
+/** whether the leftmost of the runs (hanging glyphs aside) starts with one of `chars`: a relation or a binary operator */
+const startsWithOperator = (items: ReadonlyArray<TextItem>, chars: string = relations + operators): boolean => {
   const first = items.filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)[0]
-  return first !== undefined && (relations + operators).includes(first.text.trim().charAt(0))
+  return first !== undefined && chars.includes(first.text.trim().charAt(0))
 }
 
 /** whether a row's first run stands where a relation of the rows above stands: the rows of an `align` */
@@ -692,7 +692,7 @@ const isTable = (rows: ReadonlyArray<ReadonlyArray<LineInfo>>, body: number): bo
     .filter((cells) => cells.length >= 3)
   if (wide.some((row, i) => wide.some((other, j) => j > i && shared(row, other) >= 3))) return true
   // two columns, as a table of priors (`ln(Q)   U(-15, 15)`): three rows and more, none with a relation
-  const plain = single.filter((info) => !info.body.some((item) => [...item.text].some((char) => relations.includes(char))))
+  const plain = single.filter((info) => !info.body.some(hasRelationChar))
   const pairs = plain.map((info) => tableCells(info.body, body)).filter((cells) => cells.length >= 2)
   return pairs.length >= 3 && pairs.every((row, i) => i === 0 || shared(row, pairs[i - 1]!) >= 1) &&
     pairs.filter((row) => shared(row, pairs[0]!) >= 2).length >= 3
@@ -714,8 +714,6 @@ const tableCells = (
   return cells.map((cell) => ({ left: cell.left, centre: (cell.left + cell.right) / 2, items: cell.items }))
 }
 
-const hasRelationChar = (item: TextItem): boolean => [...item.text].some((char) => relations.includes(char))
-
 /** a row as a display */
 const toDisplay = (
   parts: ReadonlyArray<ReadonlyArray<LineInfo>>,
@@ -731,7 +729,7 @@ const toDisplay = (
   return {
     items,
     parts: parts.length > 1 ? parts.map((part) => part.flatMap((info) => info.body)) : [items],
-    rows: parts.length > 1 && stacked.has(parts),
+    rows: parts.length > 1 && rowBlocks.has(parts),
     number: row.find((info) => info.number !== undefined)?.number,
     bbox: { left, right, bottom: ink.bottom, top: ink.top },
     confidence: confidence({
@@ -743,6 +741,9 @@ const toDisplay = (
     context
   }
 }
+
+/** whether a run holds a relation */
+const hasRelationChar = (item: TextItem): boolean => [...item.text].some((char) => relations.includes(char))
 
 const relations = "=<>≤≥≠≈∼≃≅≡∈∉⊂⊆⊃⊇→←↦⇒⇔⟹⟺≺≻≪≫∝⊥∣≍≲≳"
 

@@ -22,9 +22,10 @@
  * `\Longrightarrow`, `\mapsto`) are one arrow. A row whose number sits between its lines (an `aligned` block) is laid
  * out band by band as `aligned`, each band with the limits of its big operators.
  *
- * Gotchas: a radical's extent is a rule (a path), so the end of its argument is a guess; `\left(` and `\bigl(` come
- * out as plain delimiters; macros of the source (`\Tr`, `\vol`) come out as what they print; delimiters that pdf.js
- * reads as white space (`CMEX` codes 9-13 and 32, such as `\Bigl\|` or `\Biggl(`) are missing.
+ * Gotchas: a radical's extent is a rule (a path), so the end of its argument is a guess (a stack right after a tall
+ * sign is taken as it); `\bigl(` of one line's height comes out as a plain delimiter; macros of the source (`\Tr`,
+ * `\vol`) come out as what they print; of the delimiters that pdf.js reads as white space (`CMEX` codes 9-13 and 32)
+ * only `\Biggl(` is put back (`DroppedDelimiters`), `\Bigl\|` and the others are missing.
  *
  * @since 0.1.0
  */

@@ -8,9 +8,9 @@
 import type { PageText, TextItem } from "../pdf/Pdf.ts"
 
 /**
- * The page without its margin line numbers: runs that are only an integer, at an x (left or right edge, within half a
- * point) shared by ten such runs or more, all of them outside the x range of the page's other text, counting up from
- * the top of the page.
+ * The page without its margin line numbers: runs that are only an integer, at an x (left or right edge, within about a
+ * point) shared by ten such runs or more, outside the x range of the page's other text (but for two stray runs),
+ * counting up from the top of the page.
  *
  * @category constructors
  * @since 0.1.0
