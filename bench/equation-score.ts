@@ -219,7 +219,12 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\(nonumber|notag|displaystyle|textstyle|limits|nolimits|left|right|middle)(?![A-Za-z])/g, " ")
     .replace(/\\[Bb]igg?[lrm]?(?![A-Za-z])/g, " ")
     .replace(/\\\\(\[[^\]]*\])?/g, " ")
-    .replace(/\\(quad|qquad)(?![A-Za-z])/g, " ")
+    .replace(/\\(quad|qquad|enspace|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace)(?![A-Za-z])/g, " ")
+    .replace(/\\(hspace|vspace|mspace)\*?\{[^{}]*\}/g, " ")
+    .replace(/\\(hskip|kern|mkern|mskip)\s*-?[\d.]+\s*[a-z]{2}/g, " ")
+    .replace(/\$/g, " ")
+    .replace(/\\(begin|end)\{(aligned|split|gathered|alignedat|multlined)\}(\{\d+\})?/g, " ")
+    .replace(/\\begin\{array\}(\[[a-z]\])?\{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, "\\begin{array}")
     .replace(/\\[,;:! ]/g, " ")
     .replace(/[&~]/g, " ")
     .replace(/\\[dt]frac(?![A-Za-z])/g, "\\frac")
@@ -247,7 +252,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     }
     tokens = next
   }
-  return tokens
+  return subscriptsFirst(tokens)
 }
 
 // internal
@@ -304,9 +309,36 @@ const bracedArguments = (tokens: ReadonlyArray<string>): Array<string> => {
   return out
 }
 
+/** `x^a_b` as `x_b^a`: the order of a sub- and a superscript does not show */
+const subscriptsFirst = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {
+  // where the script argument starting at `at` ends (exclusive): a group, or a token with its arguments
+  const end = (at: number): number => {
+    if (tokens[at] !== "{") return twoArguments.has(tokens[at] ?? "") ? end(end(at + 1)) : at + 1
+    for (let depth = 0, i = at; i < tokens.length; i++) {
+      if (tokens[i] === "{") depth++
+      else if (tokens[i] === "}" && --depth === 0) return i + 1
+    }
+    return tokens.length
+  }
+  const out: Array<string> = []
+  for (let i = 0; i < tokens.length;) {
+    if (tokens[i] === "^" && i + 1 < tokens.length) {
+      const superEnd = end(i + 1)
+      if (tokens[superEnd] === "_" && superEnd + 1 < tokens.length) {
+        const subEnd = end(superEnd + 1)
+        out.push(...tokens.slice(superEnd, subEnd), ...tokens.slice(i, superEnd))
+        i = subEnd
+        continue
+      }
+    }
+    out.push(tokens[i++]!)
+  }
+  return out
+}
+
 const twoArguments = new Set(["\\frac", "\\binom", "\\overset", "\\underset", "\\stackrel"])
 
-const tokenize = (text: string): Array<string> => text.match(/\\[A-Za-z]+|\\.|\S/gu) ?? []
+const tokenize = (text: string): Array<string> => text.match(/\\(?:begin|end)\{[^{}]*\}|\\[A-Za-z]+|\\.|\S/gu) ?? []
 
 const editDistance = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): number => {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j)

@@ -183,6 +183,8 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
       left > span.x && left - span.x < 3 * body
     )
   }
+  // a line that holds a delimiter reaching over other lines (a matrix's bracket) is a formula, even from the margin
+  const holdsTall = (info: LineInfo) => spans.some((span) => span.items.some((item) => info.body.includes(item)))
   // a formula too wide for its line: set from the margin (like prose), its number pushed to a line of its own below
   const overfull = (i: number) => {
     const info = infos[i]!
@@ -205,7 +207,8 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!
     const member = !info.code &&
-      (info.line.orphan || (info.kind !== "prose" && !info.textLike) || delimited(info) || overfull(i) || multlineHead(i))
+      (info.line.orphan || (info.kind !== "prose" && (!info.textLike || holdsTall(info))) || delimited(info) ||
+        overfull(i) || multlineHead(i))
     if (!member) {
       close(i)
       continue

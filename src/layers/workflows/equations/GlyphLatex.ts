@@ -30,7 +30,6 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../pdf/Pdf.ts"
-import { restoreOpenings } from "./DroppedDelimiters.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
 import { longArrow, runTokens, symbolLatex } from "./LatexSymbols.ts"
@@ -57,10 +56,9 @@ import {
  */
 export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string => {
   const hint = options?.baseline
-  const restored = restoreOpenings(all)
-  const runs = joinArrows(restored.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
-    ? restored.flatMap(detachAccent)
-    : restored)
+  const runs = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
+    ? all.flatMap(detachAccent)
+    : all)
   const accents = accentsOf(runs)
   const marks: Marks = { accents: accents.over, groups: new Map() }
   // an accent with nothing under it is dropped: it tells nothing

@@ -95,17 +95,21 @@ export const bands = (items: ReadonlyArray<TextItem>, gap = 0): ReadonlyArray<Re
 export const delimiterStacks = (
   items: ReadonlyArray<TextItem>
 ): ReadonlyArray<VerticalExtent & { readonly x: number; readonly items: ReadonlyArray<TextItem> }> => {
-  const stacks: Array<{ x: number; bottom: number; top: number; items: Array<TextItem> }> = []
-  for (const item of items) {
+  const stacks: Array<{ x: number; bottom: number; top: number; items: Array<TextItem>; whole: boolean }> = []
+  // top down, so that each piece meets the stack it continues (out of order, a stack's ends would start two)
+  for (const item of [...items].sort((a, b) => b.y - a.y)) {
     if (!isHanging(item) || isBigOperator(item) || fontRole(item.fontName) !== "mathExtension") continue
     const glyph = extensionGlyph(item.text.trim().charAt(0), item.fontName, item.width / item.fontSize)
     if (glyph === undefined || (glyph.kind !== "delimiter" && glyph.kind !== "piece")) continue
     const ink = extent(item)
+    // a sized delimiter is whole (two of them one above the other belong to two lines), but for the bars `|` and `‖`,
+    // which are also the pieces TeX repeats for a taller bar
+    const whole = glyph.kind === "delimiter" && glyph.latex !== "|" && glyph.latex !== "\\|"
     const touching = (stack: (typeof stacks)[number]) =>
-      Math.abs(stack.x - item.x) < 1 && ink.top >= stack.bottom - 0.5 * item.fontSize &&
+      !whole && !stack.whole && Math.abs(stack.x - item.x) < 1 && ink.top >= stack.bottom - 0.5 * item.fontSize &&
       ink.bottom <= stack.top + 0.5 * item.fontSize
     const stack = stacks.find(touching)
-    if (stack === undefined) stacks.push({ x: item.x, bottom: ink.bottom, top: ink.top, items: [item] })
+    if (stack === undefined) stacks.push({ x: item.x, bottom: ink.bottom, top: ink.top, items: [item], whole })
     else {
       stack.bottom = Math.min(stack.bottom, ink.bottom)
       stack.top = Math.max(stack.top, ink.top)

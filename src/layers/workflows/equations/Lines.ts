@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../pdf/Pdf.ts"
-import { extent, union } from "./Ink.ts"
+import { delimiterStacks, extent, union } from "./Ink.ts"
 import { hasLimits, isAccent, isBigOperator, isBracePiece, isHanging, takesLimits } from "./MathGlyphs.ts"
 
 /**
@@ -76,12 +76,16 @@ export const lines = (items: ReadonlyArray<TextItem>, body: number): ReadonlyArr
     cluster.items.filter(takesLimits).map((item) => ({ item, cluster }))
   )
   const orphans: Array<TextItem> = []
-  for (const item of satellites.filter(isTall)) {
-    const home = bestCluster(clusters, [item])
-    if (home === undefined) orphans.push(item)
+  // the pieces of one big delimiter go together, where the whole of it is centred
+  const tall = satellites.filter(isTall)
+  const stacks = delimiterStacks(tall).map((stack) => stack.items)
+  const stacked = new Set(stacks.flat())
+  for (const group of [...stacks, ...tall.filter((item) => !stacked.has(item)).map((item) => [item])]) {
+    const home = bestCluster(clusters, group)
+    if (home === undefined) orphans.push(...group)
     else {
-      home.items.push(item)
-      if (hasLimits(item, body)) operators.push({ item, cluster: home })
+      home.items.push(...group)
+      for (const item of group) if (hasLimits(item, body)) operators.push({ item, cluster: home })
     }
   }
   // small runs go as words: a limit such as `x ⊥ 1, x ≠ 0` is several runs and goes whole

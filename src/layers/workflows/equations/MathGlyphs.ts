@@ -14,7 +14,7 @@
  *
  * @since 0.1.0
  */
-import type { TextItem } from "../pdf/Pdf.ts"
+import { droppedCode, type TextItem } from "../pdf/Pdf.ts"
 
 /**
  * What a font is for.
@@ -192,9 +192,10 @@ export const extensionGlyph = (char: string, fontName: string, widthEm: number):
   if (code < 0x80 && fontFacts(fontName).texLayout) {
     return cmex[code]
   }
-  // a glyph put back where pdf.js dropped it (see `restoredGlyph`)
-  if (code >= restoredBase && code < restoredBase + 0x80 && fontFacts(fontName).texLayout) {
-    return cmex[code - restoredBase]
+  // a glyph the text layer read as white space (see `Pdf.droppedGlyph`)
+  const dropped = droppedCode(char)
+  if (dropped !== undefined && fontFacts(fontName).texLayout) {
+    return cmex[dropped]
   }
   // Unicode-mapped extension fonts (Latin Modern, PazoMath) tell the size only by the width
   const operator = unicodeOperators[char]
@@ -214,17 +215,6 @@ export const extensionGlyph = (char: string, fontName: string, widthEm: number):
   return undefined
 }
 
-/**
- * The text of a run that stands for a glyph of TeX's extension font that pdf.js dropped: its code reads as white space
- * (`\Biggl(` is code 32), so pdf.js leaves it out of the text. A private-use character, U+E000 plus the code, stands
- * for it, and `extensionGlyph` reads it as the glyph.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const restoredGlyph = (code: number): string => String.fromCharCode(restoredBase + code)
-
-const restoredBase = 0xe000
 
 /**
  * Whether the item is drawn from a reference point at its top rather than on a baseline: extension-font glyphs and

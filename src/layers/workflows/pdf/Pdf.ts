@@ -33,6 +33,42 @@ export interface TextItem {
 }
 
 /**
+ * The text of a run that stands for a glyph a text extractor drops because its Unicode reads as white space (TeX's
+ * extension font has no Unicode for most glyphs, so its code stands in: `\left|` pieces are code 12, a form feed):
+ * U+E000 plus the glyph's code.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const droppedGlyph = (code: number): string => String.fromCharCode(droppedBase + code)
+
+/**
+ * The code of the glyph a `droppedGlyph` run stands for, `undefined` for any other text.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const droppedCode = (text: string): number | undefined => {
+  const code = text.length === 1 ? text.charCodeAt(0) - droppedBase : -1
+  return code >= 0 && code < 0x100 ? code : undefined
+}
+
+const droppedBase = 0xe000
+
+/**
+ * A thin straight mark the page draws, as its box in PDF user space (`bottom < top`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Rule {
+  readonly left: number
+  readonly bottom: number
+  readonly right: number
+  readonly top: number
+}
+
+/**
  * @category models
  * @since 0.1.0
  */
@@ -41,8 +77,13 @@ export interface PageText {
   readonly pageNumber: number
   readonly width: number
   readonly height: number
-  /** in the order the page draws them */
+  /**
+   * in the order the page draws them, then the glyphs a text extractor reads as white space though they are ink, each
+   * as a run of its own whose text is `droppedGlyph(code)`
+   */
   readonly items: ReadonlyArray<TextItem>
+  /** thin straight strokes and fills: fraction bars, radical vincula, overlines, table rules */
+  readonly rules: ReadonlyArray<Rule>
 }
 
 /**

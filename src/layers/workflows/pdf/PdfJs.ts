@@ -33,6 +33,7 @@ import * as Result from "effect/Result"
 import * as PdfJsLib from "pdfjs-dist/legacy/build/pdf.mjs"
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/types/src/display/api.d.ts"
 import { type Crop, type DocumentText, Pdf, PdfError, type PageText, type RenderOptions, type TextItem } from "./Pdf.ts"
+import { drawnMarks, type OperatorList } from "./DrawnMarks.ts"
 import * as PdfJsRender from "./PdfJsRender.ts"
 
 /**
@@ -185,13 +186,21 @@ const readPage = (document: PDFDocumentProxy, pageNumber: number): Effect.Effect
     (page) =>
       Effect.tryPromise({
         // the operator list loads the page's fonts into `commonObjs`, where their real names are
-        try: () => page.getOperatorList().then(() => page.getTextContent()),
+        try: () =>
+          page.getOperatorList().then((operators) =>
+            page.getTextContent().then((content) => toPageText(page, pageNumber, content.items, operators))
+          ),
         catch: (cause) => pageError(cause, pageNumber)
-      }).pipe(Effect.map((content) => toPageText(page, pageNumber, content.items))),
+      }),
     (page) => Effect.sync(() => page.cleanup())
   )
 
-const toPageText = (page: PDFPageProxy, pageNumber: number, raw: ReadonlyArray<unknown>): PageText => {
+const toPageText = (
+  page: PDFPageProxy,
+  pageNumber: number,
+  raw: ReadonlyArray<unknown>,
+  operators: OperatorList
+): PageText => {
   const [x0, y0, x1, y1] = page.view as [number, number, number, number]
   const fontNames = new Map<string, string>()
   const fontName = (id: string) => {
@@ -216,7 +225,8 @@ const toPageText = (page: PDFPageProxy, pageNumber: number, raw: ReadonlyArray<u
       fontName: fontName(item.fontName)
     })
   }
-  return { pageNumber, width: x1 - x0, height: y1 - y0, items }
+  const marks = drawnMarks(operators, (id) => ({ name: fontName(id), matrix: fontMatrix(page, id) }))
+  return { pageNumber, width: x1 - x0, height: y1 - y0, items: [...items, ...marks.dropped], rules: marks.rules }
 }
 
 interface TextRun {
@@ -237,6 +247,13 @@ const realFontName = (page: PDFPageProxy, id: string): string => {
     ? font.name
     : id
   return name.replace(/^[A-Z]{6}\+/, "")
+}
+
+/** the font's matrix from glyph space to text space (1/1000 em for all but Type3 fonts) */
+const fontMatrix = (page: PDFPageProxy, id: string): ReadonlyArray<number> => {
+  const font: unknown = page.commonObjs.has(id) ? page.commonObjs.get(id) : undefined
+  const matrix = typeof font === "object" && font !== null && "fontMatrix" in font ? font.fontMatrix : undefined
+  return Array.isArray(matrix) && matrix.length === 6 ? matrix : [0.001, 0, 0, 0.001, 0, 0]
 }
 
 const toPdfError = (cause: unknown, bytes: Uint8Array): PdfError => {

@@ -20,7 +20,8 @@ const twoColumns = (): PageText => {
     pageNumber: 3,
     width: 612,
     height: 792,
-    items: [...display(400), run("(7)", 544, 580, "CMR10", 10, 14), ...right, two!, x!, equals!, y!, ...left]
+    items: [...display(400), run("(7)", 544, 580, "CMR10", 10, 14), ...right, two!, x!, equals!, y!, ...left],
+    rules: []
   }
 }
 
@@ -51,7 +52,7 @@ describe("FindEquations", () => {
       run("−", 130, 580, "Pxsy", 10, 6.7), run("x · x", 140, 587, "URWPalladioL-Ital", 10, 20), run("2n", 144, 573, "URWPalladioL-Ital", 10, 10),
       run("!", 165, 595, "Pxex", 10, 4), run(",", 171, 580, "Rpxmi", 10, 2.5), run("(12)", 277.4, 580, "URWPalladioL-Roma", 10, 16.6)
     ]
-    const [equation, ...others] = findOnPage({ pageNumber: 2, width: 612, height: 792, items: [...float, ...text, ...display] })
+    const [equation, ...others] = findOnPage({ pageNumber: 2, width: 612, height: 792, items: [...float, ...text, ...display], rules: [] })
       .filter((candidate) => candidate.bbox.top < 700)
     assert.strictEqual(others.length, 0)
     assert.strictEqual(equation!.number, "(12)")
@@ -65,7 +66,7 @@ describe("FindEquations", () => {
       run("X", 128, 610.4, "CMEX10", 10, 14.4), run("j≥2", 129, 590, "CMMI7", 7, 12), run("c", 146, 600), run("+ d + e + f + g", 155, 600, "CMMI10", 10, 150),
       run("≤", 300, 575, "CMSY10", 10, 7.8), run("h + i", 315, 575, "CMMI10", 10, 30), run("(2.7)", 500, 575, "CMR10", 10, 22)
     ]
-    const [equation, ...others] = findOnPage({ pageNumber: 1, width: 595, height: 842, items: [...text, ...multline] })
+    const [equation, ...others] = findOnPage({ pageNumber: 1, width: 595, height: 842, items: [...text, ...multline], rules: [] })
     assert.strictEqual(others.length, 0)
     assert.strictEqual(equation!.number, "(2.7)")
     assert.strictEqual(equation!.latex, "a = b - \\sum_{j \\ge 2}c + d + e + f + g \\le h + i")
@@ -76,6 +77,7 @@ describe("FindEquations", () => {
       pageNumber: 4,
       width: 612,
       height: 792,
+      rules: [],
       items: [
         ...Array.from({ length: 30 }, (_, i) => prose(740 - 12 * i, 54, 294)).flat().filter((item) => item.y > 600 || item.y < 560),
         ...Array.from({ length: 3 }, (_, i) => prose(596 - 12 * i, 318, 558)).flat(),
@@ -96,6 +98,6 @@ describe("FindEquations", () => {
     const page = twoColumns()
     const found = findEquations({ pageCount: 9, pages: [page, { ...page, pageNumber: 4 }] })
     assert.deepStrictEqual(found.map((candidate) => candidate.id), ["p3-e1", "p3-e2", "p4-e1", "p4-e2"])
-    assert.deepStrictEqual(findEquations({ pageCount: 1, pages: [{ pageNumber: 1, width: 612, height: 792, items: [] }] }), [])
+    assert.deepStrictEqual(findEquations({ pageCount: 1, pages: [{ pageNumber: 1, width: 612, height: 792, items: [], rules: [] }] }), [])
   })
 })

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { toLatex } from "../../../../src/layers/workflows/equations/GlyphLatex.ts"
+import { droppedGlyph } from "../../../../src/layers/workflows/pdf/Pdf.ts"
 import { run } from "./items.ts"
 
 describe("GlyphLatex", () => {
@@ -195,7 +196,7 @@ describe("GlyphLatex", () => {
     )
   })
 
-  it("puts back the \\Biggl( that pdf.js drops (its code reads as a space), where TeX left room for it", () => {
+  it("reads the \\Biggl( that pdf.js drops (its code reads as a space), which the PDF layer gives as a dropped glyph", () => {
     const items = [
       run("∥", 161.8, 505.7, "CMSY9", 9, 4.6), run("u", 166.4, 505.7, "CMMI9", 9, 5.3), run("∥", 171.7, 505.7, "CMSY9", 9, 4.6),
       run("L", 176.3, 503.9, "CMMI6", 6, 5.1), run("2", 181.4, 505.6, "CMR5", 5, 3.4),
@@ -204,7 +205,7 @@ describe("GlyphLatex", () => {
       run("j", 214.4, 495.3, "CMMI6", 6, 3.1), run("=1", 217.8, 495.3, "CMR6", 6, 9.2),
       run("|", 228.9, 505.7, "CMSY9", 9, 2.6), run("a", 231.5, 505.7, "CMMI9", 9, 4.9), run("j", 236.4, 504.7, "CMMI6", 6, 3.1),
       run("|", 240.3, 505.7, "CMSY9", 9, 2.6), run("2", 242.8, 510.0, "CMR6", 6, 3.7),
-      run("!", 247.0, 521.0, "CMEX9", 9, 7.3),
+      run(droppedGlyph(0x20), 206.2, 521.0, "CMEX9", 9, 7.3), run("!", 247.0, 521.0, "CMEX9", 9, 7.3),
       run("1", 254.3, 518.9, "CMR6", 6, 3.7), run("/", 257.9, 518.9, "CMMI6", 6, 3.8), run("2", 261.8, 518.9, "CMR6", 6, 3.7)
     ]
     assert.strictEqual(

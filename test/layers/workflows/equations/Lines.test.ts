@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { bodySize, joinRuns, lines, lineText, words } from "../../../../src/layers/workflows/equations/Lines.ts"
+import { droppedGlyph } from "../../../../src/layers/workflows/pdf/Pdf.ts"
 import { prose, run } from "./items.ts"
 
 describe("Lines", () => {
@@ -26,6 +27,17 @@ describe("Lines", () => {
     const subscript = run("G", 105.7, 704.3, "CMMI7", 7)
     const found = lines([numerator, main, subscript], 10)
     assert.deepInclude(found.find((line) => line.baseline === 707)!.items, subscript)
+  })
+
+  it("puts the pieces of a tall bar on the line it is centred on, the top piece too", () => {
+    // |\widetilde{D}u_y| in a denominator (amsmath's testmath, page 15): three pieces of code 12, 6 pt each, the top
+    // one drawn from 232.9, nearer the numerator's baseline (238.6) than the denominator's (221.5)
+    const bar = [232.9, 226.9, 221.0].map((y) => run(droppedGlyph(12), 163.3, y, "CMEX10", 10, 3.3))
+    const numerator = run("Du", 166.7, 238.6, "CMMI10", 10, 14.2)
+    const denominator = run("Du", 166.7, 221.5, "CMMI10", 10, 14.2)
+    const found = lines([numerator, denominator, ...bar], 10)
+    assert.deepStrictEqual(found.map((line) => line.baseline), [238.6, 221.5])
+    assert.includeMembers([...found[1]!.items], bar)
   })
 
   it("puts the limits of a display sum on the sum's line, the fraction parts on their own", () => {

@@ -20,9 +20,10 @@ export const prose = (y: number, x = 72, right = 522, fontName = "CMR10"): Reado
   return words.map((text, i) => run(text, x + i * step, y, fontName, 10, step - 3))
 }
 
-export const page = (items: ReadonlyArray<TextItem>, width = 595, height = 842): PageText => ({
+export const page = (items: ReadonlyArray<TextItem>, width = 595, height = 842, rules: PageText["rules"] = []): PageText => ({
   pageNumber: 1,
   width,
   height,
-  items
+  items,
+  rules
 })
