@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { DocumentText, PageText, TextItem } from "../pdf/Pdf.ts"
+import type { DocumentText, PageText, Rule, TextItem } from "../pdf/Pdf.ts"
 import { columns, gutters } from "./Columns.ts"
 import { type Display, displays } from "./Displays.ts"
 import type { Candidate } from "./Equation.ts"
@@ -51,7 +51,7 @@ export const findOnPage = (
       confidence: display.confidence,
       kind: "display",
       number: display.number?.text ?? null,
-      latex: latexOf(display),
+      latex: latexOf(display, rulesNear(page.rules, display.bbox)),
       raw: rawText(drawn),
       items: drawn,
       context: display.context
@@ -62,8 +62,8 @@ export const findOnPage = (
 // internal
 
 /** the display's LaTeX: its parts one after the other (a formula's lines), or as the rows of an `aligned` block */
-const latexOf = (display: Display): string => {
-  const parts = display.parts.map((part) => toLatex(part, { baseline: numberBaseline(display, part) }))
+const latexOf = (display: Display, rules: ReadonlyArray<Rule> | undefined): string => {
+  const parts = display.parts.map((part) => toLatex(part, { baseline: numberBaseline(display, part), rules }))
   if (!display.rows) return parts.join(" ")
   // a part that is an `aligned` block of its own gives its rows to the display's block
   const rows = parts.map((latex) => latex.startsWith(alignedOpen) && latex.endsWith(alignedClose)
@@ -72,6 +72,15 @@ const latexOf = (display: Display): string => {
   )
   return `${alignedOpen}${rows.join(" \\\\ ")}${alignedClose}`
 }
+
+/**
+ * the page's rules that touch the display's box; on a page with none at all the rules are not known (a producer that
+ * draws its fraction bars some other way), and the LaTeX goes without them
+ */
+const rulesNear = (rules: ReadonlyArray<Rule>, box: Display["bbox"]): ReadonlyArray<Rule> | undefined =>
+  rules.length === 0
+    ? undefined
+    : rules.filter((rule) => rule.right >= box.left - 2 && rule.left <= box.right + 2 && rule.top >= box.bottom - 2 && rule.bottom <= box.top + 2)
 
 const alignedOpen = "\\begin{aligned} "
 const alignedClose = " \\end{aligned}"

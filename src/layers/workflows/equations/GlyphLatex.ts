@@ -29,7 +29,7 @@
  *
  * @since 0.1.0
  */
-import type { TextItem } from "../pdf/Pdf.ts"
+import type { Rule, TextItem } from "../pdf/Pdf.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { bands, delimiterStacks, extent, union, type VerticalExtent } from "./Ink.ts"
 import { longArrow, runTokens, symbolLatex } from "./LatexSymbols.ts"
@@ -49,18 +49,24 @@ import {
 /**
  * The LaTeX of a row of display math.
  *
- * `baseline`, when known (the equation number's), is taken as the main baseline.
+ * `baseline`, when known (the equation number's), is taken as the main baseline. `rules`, when known (the page's thin
+ * strokes, `PageText.rules`), tell a fraction (a bar between numerator and denominator) from a stack without one (a
+ * column vector, a binomial); without them, the layout guesses.
  *
  * @category encoding
  * @since 0.1.0
  */
-export const toLatex = (all: ReadonlyArray<TextItem>, options?: { readonly baseline?: number | undefined }): string => {
+export const toLatex = (
+  all: ReadonlyArray<TextItem>,
+  options?: { readonly baseline?: number | undefined; readonly rules?: ReadonlyArray<Rule> | undefined }
+): string => {
   const hint = options?.baseline
+  const rules = options?.rules !== undefined && options.rules.length > 0 ? options.rules : undefined
   const runs = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
     ? all.flatMap(detachAccent)
     : all)
   const accents = accentsOf(runs)
-  const marks: Marks = { accents: accents.over, groups: new Map() }
+  const marks: Marks = { accents: accents.over, groups: new Map(), rules }
   // an accent with nothing under it is dropped: it tells nothing
   const items = runs.filter((item) => !isAccent(item))
   const size = Math.max(...items.map((item) => item.fontSize))
@@ -121,6 +127,8 @@ interface Marks {
   readonly accents: ReadonlyMap<TextItem, string>
   /** a run standing for a group laid out apart (a horizontal brace with its formula and label), and its tokens */
   readonly groups: Map<TextItem, ReadonlyArray<string>>
+  /** the thin strokes around the formula, `undefined` when they are not known */
+  readonly rules: ReadonlyArray<Rule> | undefined
 }
 
 const layout = (
@@ -443,8 +451,13 @@ const scripts = (atom: Atom, frame: Frame): Array<string> => {
   // nothing takes scripts after an opening delimiter, a relation or a binary operator: that is a small fraction
   // (`\tfrac`, `\bigl(\tfrac{1}{24}\bigr)`), its parts centred on each other
   if (atom.sub.length > 0 && atom.sup.length > 0 && takesNoScripts(atom.item) && isCentred({ above: atom.sup, below: atom.sub, left: 0, right: 0 })) {
+    const rest = scripts({ ...atom, sub: [], sup: [] }, frame)
+    if (marks.rules !== undefined && !barBetween(atom.sup, atom.sub, marks.rules)) {
+      const part = (items: ReadonlyArray<TextItem>) => layout(items, undefined, depth + 1, marks)
+      return ["{", ...part(atom.sup), "\\atop", ...part(atom.sub), "}", ...rest]
+    }
     const part = (items: ReadonlyArray<TextItem>) => group(layout(items, undefined, depth + 1, marks))
-    return ["\\frac", ...part(atom.sup), ...part(atom.sub), ...scripts({ ...atom, sub: [], sup: [] }, frame)]
+    return ["\\frac", ...part(atom.sup), ...part(atom.sub), ...rest]
   }
   const tokens: Array<string> = []
   const below = [...atom.below, ...atom.sub]
@@ -477,7 +490,16 @@ const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> =>
   const tokens: Array<string> = []
   for (const { above, below } of stacks) {
     const layoutOf = (part: ReadonlyArray<TextItem>) => group(layout(part, undefined, depth + 1, marks))
-    if (above.length > 0 && below.length > 0) tokens.push("\\frac", ...layoutOf(above), ...layoutOf(below))
+    if (above.length > 0 && below.length > 0) {
+      // with the page's rules known, parts without a bar between them are stacked, not divided (`\\binom` inside
+      // its parentheses)
+      const bar = marks.rules === undefined || barBetween(above, below, marks.rules)
+      if (bar) tokens.push("\\frac", ...layoutOf(above), ...layoutOf(below))
+      else {
+        const part = (items: ReadonlyArray<TextItem>) => layout(items, undefined, depth + 1, marks)
+        tokens.push("{", ...part(above), "\\atop", ...part(below), "}")
+      }
+    }
     else if (above.length > 0) tokens.push("^", ...layoutOf(above))
     else tokens.push("_", ...layoutOf(below))
   }
@@ -498,7 +520,7 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
     left: Math.min(...cell.map((item) => item.x)),
     right: Math.max(...cell.map((item) => item.x + item.width))
   }))
-  if (columns.length < 2) return undefined
+  const rules = frame.marks.rules
   const columnOf = (item: TextItem) => {
     const centre = item.x + item.width / 2
     const index = columns.findIndex((column) => centre >= column.left - 0.5 && centre <= column.right + 0.5)
@@ -514,6 +536,15 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
   const widest = Math.max(0, ...lines.map((line) => line.columns.size))
   const rows = lines.filter((line) => line.columns.size === widest || widest === 1).map((line) => line.y)
   if (rows.length < 2) return undefined
+  // with the page's rules known, lines with no bar between any two of them are a matrix (a column vector too), whatever
+  // their spacing; with bars, the guesses below tell a matrix whose cells hold fractions from fractions
+  if (rules !== undefined) {
+    const bars = rules.filter((rule) => isHorizontal(rule) && solid.some((item) => overlapsRule(item, rule)))
+    const ys = lines.map((line) => line.y)
+    const barred = ys.some((y, k) => k > 0 && bars.some((rule) => rule.bottom > y && rule.top < ys[k - 1]!))
+    if (!barred) return { rows, table: fill(rows, columnOf, solid, columns.length, size) }
+  }
+  if (columns.length < 2) return undefined
   // a matrix's rows are a line apart; rows closer than that are numerators, operators and denominators side by side
   // (`\left[\frac{d^2}{dt^2} + \frac{\omega}{Q}\frac{d}{dt}\right]`)
   if (rows.some((y, k) => k > 0 && rows[k - 1]! - y < 0.9 * size)) return undefined
@@ -526,8 +557,19 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
     onBaseline && !rows.some((y) => Math.abs(y - frame.baseline) <= 0.15 * size) &&
     rows.some((y) => y > frame.baseline) && rows.some((y) => y < frame.baseline)
   ) return undefined
-  const table = rows.map(() => columns.map(() => [] as Array<TextItem>))
-  for (const item of solid) {
+  return { rows, table: fill(rows, columnOf, solid, columns.length, size) }
+}
+
+/** the cells of a matrix: each run in the row nearest its middle, in its column */
+const fill = (
+  rows: ReadonlyArray<number>,
+  columnOf: (item: TextItem) => number,
+  items: ReadonlyArray<TextItem>,
+  columns: number,
+  size: number
+): Grid["table"] => {
+  const table = rows.map(() => Array.from({ length: columns }, () => [] as Array<TextItem>))
+  for (const item of items) {
     const ink = extent(item)
     const middle = (ink.top + ink.bottom) / 2 - 0.25 * size
     let row = 0
@@ -536,8 +578,63 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
     })
     table[row]![columnOf(item)]!.push(item)
   }
-  return { rows, table }
+  return table
 }
+
+/** whether a horizontal rule lies between a fraction's parts, under the one and over the other, across both */
+const barBetween = (above: ReadonlyArray<TextItem>, below: ReadonlyArray<TextItem>, rules: ReadonlyArray<Rule>): boolean => {
+  // the parts' middle baselines: a part may hold a script or a limit that reaches past the bar's height
+  const lowest = median(above.map((item) => item.y))
+  const highest = median(below.map((item) => item.y))
+  return rules.some((rule) =>
+    isHorizontal(rule) && rule.top < lowest && rule.bottom > highest &&
+    above.some((item) => overlapsRule(item, rule)) && below.some((item) => overlapsRule(item, rule))
+  )
+}
+
+/**
+ * `( {n \atop k} )`, a stack without a bar in parentheses, as `\binom{n}{k}`; in brackets, as a column vector
+ * (`\begin{bmatrix} a \\ b \end{bmatrix}`)
+ */
+const binomials = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {
+  if (!tokens.includes("\\atop")) return tokens
+  const out: Array<string> = []
+  const sized = (at: number, delimiter: string) =>
+    tokens[at] === delimiter ? 1 : tokens[at] !== undefined && /^\\(left|right)$/.test(tokens[at]!) && tokens[at + 1] === delimiter ? 2 : 0
+  for (let i = 0; i < tokens.length;) {
+    const bracket = sized(i, "[") > 0
+    const open = sized(i, bracket ? "[" : "(")
+    const start = i + open
+    if (open > 0 && tokens[start] === "{") {
+      // the group's end and its `\atop`, at its own level
+      let atop = -1
+      let end = -1
+      for (let depth = 0, k = start; k < tokens.length && end < 0; k++) {
+        if (tokens[k] === "{") depth++
+        else if (tokens[k] === "}" && --depth === 0) end = k
+        else if (tokens[k] === "\\atop" && depth === 1) atop = k
+      }
+      const close = end < 0 ? 0 : sized(end + 1, bracket ? "]" : ")")
+      if (atop > 0 && close > 0) {
+        const [upper, lower] = [tokens.slice(start + 1, atop), tokens.slice(atop + 1, end)]
+        out.push(...(bracket
+          ? ["\\begin{bmatrix}", ...upper, "\\\\", ...lower, "\\end{bmatrix}"]
+          : ["\\binom", "{", ...upper, "}", "{", ...lower, "}"]))
+        i = end + 1 + close
+        continue
+      }
+    }
+    out.push(tokens[i++]!)
+  }
+  return out
+}
+
+const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[values.length >> 1]!
+
+const isHorizontal = (rule: Rule): boolean => rule.right - rule.left > rule.top - rule.bottom
+
+const overlapsRule = (item: TextItem, rule: Rule): boolean =>
+  Math.min(item.x + item.width, rule.right) - Math.max(item.x, rule.left) > 0
 
 /**
  * Content between an extension font's opening and closing delimiter of one line's height as a row vector, if it is
@@ -790,7 +887,7 @@ const spacedTokens = new Set([
 const render = (tokens: ReadonlyArray<string>): string => {
   let text = ""
   let previous = ""
-  for (const token of tokens) {
+  for (const token of binomials(tokens)) {
     if (token === "") continue
     const needsSpace = (/\\[A-Za-z]+$/.test(previous) && /^[A-Za-z]/.test(token)) ||
       ((spacedTokens.has(token) || spacedTokens.has(previous)) && previous !== "" && previous !== "{" &&

@@ -236,4 +236,23 @@ describe("GlyphLatex", () => {
     ]
     assert.strictEqual(toLatex(items), "\\mathcal{C}(\\vec\\theta) = \\hat U")
   })
+
+  it("tells a fraction from a stack without a bar by the page's rules: a column vector, a binomial", () => {
+    // x = [a over b] + (n over k) + p/q: the only bar is the one under p
+    const items = [
+      run("x", 100, 500), run("=", 108, 500, "CMR10", 10, 7.7),
+      run("\u0014", 119, 512, "CMEX10", 10, 4.7), run("a", 124, 505, "CMMI10", 10, 5.3), run("b", 124, 493, "CMMI10", 10, 4.3),
+      run("\u0015", 130, 512, "CMEX10", 10, 4.7), run("+", 137, 500, "CMR10", 10, 7.7),
+      run("(", 148, 500, "CMR10", 10, 3.9), run("n", 152, 505, "CMMI7", 7, 4.2), run("k", 152, 495, "CMMI7", 7, 3.7),
+      run(")", 157, 500, "CMR10", 10, 3.9), run("+", 163, 500, "CMR10", 10, 7.7),
+      run("p", 174, 507, "CMMI10", 10, 5), run("q", 174, 493, "CMMI10", 10, 4.8)
+    ]
+    const bar = { left: 173.5, bottom: 502.3, right: 179.5, top: 502.7 }
+    assert.strictEqual(
+      toLatex(items, { baseline: 500, rules: [bar] }),
+      "x = \\begin{bmatrix}a \\\\ b\\end{bmatrix} + \\binom{n}{k} + \\frac pq"
+    )
+    // the page's rules unknown: every stack is a fraction, as before
+    assert.strictEqual(toLatex(items, { baseline: 500 }).match(/\\frac/g)?.length, 3)
+  })
 })
