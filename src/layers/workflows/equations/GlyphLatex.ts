@@ -43,8 +43,10 @@ import {
   isAccentChar,
   isBigOperator,
   isBracePiece,
-  isHanging
+  isHanging,
+  isRadical
 } from "./MathGlyphs.ts"
+import { barBetween, barsAcross, overlineAccent, overlines, vinculumOf } from "./RuleMarks.ts"
 
 /**
  * The LaTeX of a row of display math.
@@ -62,13 +64,17 @@ export const toLatex = (
 ): string => {
   const hint = options?.baseline
   const rules = options?.rules !== undefined && options.rules.length > 0 ? options.rules : undefined
-  const runs = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
+  const detached = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
     ? all.flatMap(detachAccent)
     : all)
-  const accents = accentsOf(runs)
+  // overlines are rules, not glyphs: accents standing for them join the runs
+  const runs = rules === undefined
+    ? detached
+    : [...detached, ...overlines(detached, rules, Math.max(...detached.map((item) => item.fontSize)))]
+  const accents = accentsOf(cutUnderAccents(runs))
   const marks: Marks = { accents: accents.over, groups: new Map(), rules }
   // an accent with nothing under it is dropped: it tells nothing
-  const items = runs.filter((item) => !isAccent(item))
+  const items = accents.runs.filter((item) => !isAccent(item))
   const size = Math.max(...items.map((item) => item.fontSize))
   // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
   const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
@@ -394,8 +400,9 @@ const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, fram
         tokens.push("\\sqrt", ...index, "{", ...stacked(atom.after, frame), "}", ...scripts(atom, frame))
         continue
       }
-      // else the radical takes the next atom, or a parenthesised group whole
-      const end = radicalEnd(atoms, i + 1)
+      // else the radical takes what its vinculum covers, when the page's rules show it; or the next atom, or a
+      // parenthesised group whole
+      const end = radicalEnd(atoms, i + 1, frame.marks.rules)
       const inner = atoms.slice(i + 1, end + 1).flatMap((a) => atomTokens(a, frame))
       tokens.push("\\sqrt", ...index, "{", ...inner, "}", ...scripts(atom, frame), ...stacked(atom.after, frame))
       i = end
@@ -539,7 +546,7 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
   // with the page's rules known, lines with no bar between any two of them are a matrix (a column vector too), whatever
   // their spacing; with bars, the guesses below tell a matrix whose cells hold fractions from fractions
   if (rules !== undefined) {
-    const bars = rules.filter((rule) => isHorizontal(rule) && solid.some((item) => overlapsRule(item, rule)))
+    const bars = barsAcross(solid, rules)
     const ys = lines.map((line) => line.y)
     const barred = ys.some((y, k) => k > 0 && bars.some((rule) => rule.bottom > y && rule.top < ys[k - 1]!))
     if (!barred) return { rows, table: fill(rows, columnOf, solid, columns.length, size) }
@@ -580,61 +587,6 @@ const fill = (
   }
   return table
 }
-
-/** whether a horizontal rule lies between a fraction's parts, under the one and over the other, across both */
-const barBetween = (above: ReadonlyArray<TextItem>, below: ReadonlyArray<TextItem>, rules: ReadonlyArray<Rule>): boolean => {
-  // the parts' middle baselines: a part may hold a script or a limit that reaches past the bar's height
-  const lowest = median(above.map((item) => item.y))
-  const highest = median(below.map((item) => item.y))
-  return rules.some((rule) =>
-    isHorizontal(rule) && rule.top < lowest && rule.bottom > highest &&
-    above.some((item) => overlapsRule(item, rule)) && below.some((item) => overlapsRule(item, rule))
-  )
-}
-
-/**
- * `( {n \atop k} )`, a stack without a bar in parentheses, as `\binom{n}{k}`; in brackets, as a column vector
- * (`\begin{bmatrix} a \\ b \end{bmatrix}`)
- */
-const binomials = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {
-  if (!tokens.includes("\\atop")) return tokens
-  const out: Array<string> = []
-  const sized = (at: number, delimiter: string) =>
-    tokens[at] === delimiter ? 1 : tokens[at] !== undefined && /^\\(left|right)$/.test(tokens[at]!) && tokens[at + 1] === delimiter ? 2 : 0
-  for (let i = 0; i < tokens.length;) {
-    const bracket = sized(i, "[") > 0
-    const open = sized(i, bracket ? "[" : "(")
-    const start = i + open
-    if (open > 0 && tokens[start] === "{") {
-      // the group's end and its `\atop`, at its own level
-      let atop = -1
-      let end = -1
-      for (let depth = 0, k = start; k < tokens.length && end < 0; k++) {
-        if (tokens[k] === "{") depth++
-        else if (tokens[k] === "}" && --depth === 0) end = k
-        else if (tokens[k] === "\\atop" && depth === 1) atop = k
-      }
-      const close = end < 0 ? 0 : sized(end + 1, bracket ? "]" : ")")
-      if (atop > 0 && close > 0) {
-        const [upper, lower] = [tokens.slice(start + 1, atop), tokens.slice(atop + 1, end)]
-        out.push(...(bracket
-          ? ["\\begin{bmatrix}", ...upper, "\\\\", ...lower, "\\end{bmatrix}"]
-          : ["\\binom", "{", ...upper, "}", "{", ...lower, "}"]))
-        i = end + 1 + close
-        continue
-      }
-    }
-    out.push(tokens[i++]!)
-  }
-  return out
-}
-
-const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[values.length >> 1]!
-
-const isHorizontal = (rule: Rule): boolean => rule.right - rule.left > rule.top - rule.bottom
-
-const overlapsRule = (item: TextItem, rule: Rule): boolean =>
-  Math.min(item.x + item.width, rule.right) - Math.max(item.x, rule.left) > 0
 
 /**
  * Content between an extension font's opening and closing delimiter of one line's height as a row vector, if it is
@@ -704,13 +656,6 @@ const cells = (items: ReadonlyArray<TextItem>, size: number): ReadonlyArray<Read
   return found
 }
 
-const isRadical = (item: TextItem): boolean => {
-  const text = item.text.trim()
-  if (text === "√") return true
-  if (fontRole(item.fontName) !== "mathExtension") return false
-  return extensionGlyph(text.charAt(0), item.fontName, item.width / item.fontSize)?.kind === "radical"
-}
-
 /**
  * whether what is stacked after a radical sign starts right at it: the sign is taller than a line, and the stack's
  * left edge is within a quarter em of the sign's right edge (TeX sets the radicand flush against the sign)
@@ -723,9 +668,15 @@ const stackFollows = (atom: Atom, frame: Frame): boolean => {
 }
 
 /** the index of the last atom a radical takes */
-const radicalEnd = (atoms: ReadonlyArray<Atom>, start: number): number => {
+const radicalEnd = (atoms: ReadonlyArray<Atom>, start: number, rules: ReadonlyArray<Rule> | undefined): number => {
   const first = atoms[start]
   if (first === undefined) return start - 1
+  const vinculum = rules === undefined ? undefined : vinculumOf(atoms[start - 1]!.item, rules)
+  if (vinculum !== undefined) {
+    let end = start
+    while (end + 1 < atoms.length && atoms[end + 1]!.item.x < vinculum.right - 0.5) end++
+    return end
+  }
   if (!first.item.text.trim().startsWith("(")) return start
   let level = 0
   for (let i = start; i < atoms.length; i++) {
@@ -762,8 +713,56 @@ const extensionDelimiter = (item: TextItem): string | undefined => {
   return glyph?.kind === "delimiter" ? glyph.latex : undefined
 }
 
-/** each accent's base: the nearest run below it whose extent holds the accent's middle */
-const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["accents"]; readonly placed: ReadonlySet<TextItem> } => {
+/**
+ * a run only part of which a wide accent (or an overline) covers is cut where the accent ends, its glyphs' widths
+ * estimated: `\widetilde{D}u` is one run `Du` under a tilde as wide as the `D`, `(\theta, \overline{X})` one run
+ * `θ, X`
+ */
+const cutUnderAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
+  const wide = runs.filter((item) => isAccent(item) && item.width >= 0.5)
+  if (wide.length === 0) return runs
+  const out = [...runs]
+  for (const accent of wide) {
+    const centre = accent.x + accent.width / 2
+    const at = out.findIndex((item) =>
+      !isAccent(item) && item.y <= accent.y + 0.5 && accent.y - item.y < item.fontSize &&
+      item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5
+    )
+    const base = out[at]
+    const chars = base === undefined ? [] : [...base.text]
+    if (base === undefined || chars.length < 2) continue
+    const estimates = chars.map(glyphWidth)
+    const scale = base.width / estimates.reduce((sum, width) => sum + width, 0)
+    const starts = estimates.map((_, i) => base.x + scale * estimates.slice(0, i).reduce((sum, width) => sum + width, 0))
+    const slack = 0.1 * base.fontSize
+    const covered = chars.map((char, i) => {
+      const middle = starts[i]! + (scale * estimates[i]!) / 2
+      return char.trim() !== "" && middle >= accent.x - slack && middle <= accent.x + accent.width + slack
+    })
+    const first = covered.indexOf(true)
+    const last = covered.lastIndexOf(true)
+    if (first < 0 || (first === 0 && last === chars.length - 1)) continue
+    const piece = (from: number, to: number): ReadonlyArray<TextItem> => {
+      const text = chars.slice(from, to).join("")
+      if (text.trim() === "") return []
+      const x = starts[from]!
+      const end = to < chars.length ? starts[to]! : base.x + base.width
+      return [{ ...base, text, x, width: end - x }]
+    }
+    out.splice(at, 1, ...piece(0, first), ...piece(first, last + 1), ...piece(last + 1, chars.length))
+  }
+  return out
+}
+
+/** a glyph's width in ems, roughly (Computer Modern's), to share a run's width out among its glyphs */
+const glyphWidth = (char: string): number =>
+  char === " " ? 0.33 : /[,.;:'!]/.test(char) ? 0.28 : /[()[\]|ijlft]/.test(char) ? 0.39 :
+  /[mwMW]/.test(char) ? 0.88 : /[A-Z]/.test(char) ? 0.74 : 0.53
+
+/** each accent's base: the nearest run below it whose extent holds the accent's middle; the runs they are among */
+const accentsOf = (
+  items: ReadonlyArray<TextItem>
+): { readonly over: Marks["accents"]; readonly placed: ReadonlySet<TextItem>; readonly runs: ReadonlyArray<TextItem> } => {
   const over = new Map<TextItem, string>()
   const placed = new Set<TextItem>()
   for (const accent of items.filter(isAccent)) {
@@ -784,7 +783,7 @@ const accentsOf = (items: ReadonlyArray<TextItem>): { readonly over: Marks["acce
     over.set(base, command)
     placed.add(accent)
   }
-  return { over, placed }
+  return { over, placed, runs: items }
 }
 
 /**
@@ -850,7 +849,7 @@ const accentCommands: Record<string, string> = {
   "^": "\\hat", "¯": "\\bar", "ˆ": "\\hat", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "´": "\\acute", "`": "\\grave",
   "ˇ": "\\check", "˘": "\\breve", "˚": "\\mathring",
   "\u20d7": "\\vec", "\u0302": "\\hat", "\u0303": "\\tilde", "\u0304": "\\bar", "\u0307": "\\dot", "\u0308": "\\ddot",
-  "\u030c": "\\check", "\u0306": "\\breve"
+  "\u030c": "\\check", "\u0306": "\\breve", [overlineAccent]: "\\overline"
 }
 
 /** `̸` (a combining long solidus, as pdf.js gives TeX's `\not`) before a relation: `≠`, `∉`, or `\not` */
@@ -875,6 +874,43 @@ const negations = (tokens: ReadonlyArray<string>): Array<string> => {
 
 const group = (tokens: ReadonlyArray<string>): Array<string> =>
   tokens.length === 1 && /^(\\[A-Za-z]+|[^\\{}])$/.test(tokens[0]!) ? [...tokens] : ["{", ...tokens, "}"]
+
+/**
+ * `( {n \atop k} )`, a stack without a bar in parentheses, as `\binom{n}{k}`; in brackets, as a column vector
+ * (`\begin{bmatrix} a \\ b \end{bmatrix}`)
+ */
+const binomials = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {
+  if (!tokens.includes("\\atop")) return tokens
+  const out: Array<string> = []
+  const sized = (at: number, delimiter: string) =>
+    tokens[at] === delimiter ? 1 : tokens[at] !== undefined && /^\\(left|right)$/.test(tokens[at]!) && tokens[at + 1] === delimiter ? 2 : 0
+  for (let i = 0; i < tokens.length;) {
+    const bracket = sized(i, "[") > 0
+    const open = sized(i, bracket ? "[" : "(")
+    const start = i + open
+    if (open > 0 && tokens[start] === "{") {
+      // the group's end and its `\atop`, at its own level
+      let atop = -1
+      let end = -1
+      for (let depth = 0, k = start; k < tokens.length && end < 0; k++) {
+        if (tokens[k] === "{") depth++
+        else if (tokens[k] === "}" && --depth === 0) end = k
+        else if (tokens[k] === "\\atop" && depth === 1) atop = k
+      }
+      const close = end < 0 ? 0 : sized(end + 1, bracket ? "]" : ")")
+      if (atop > 0 && close > 0) {
+        const [upper, lower] = [tokens.slice(start + 1, atop), tokens.slice(atop + 1, end)]
+        out.push(...(bracket
+          ? ["\\begin{bmatrix}", ...upper, "\\\\", ...lower, "\\end{bmatrix}"]
+          : ["\\binom", "{", ...upper, "}", "{", ...lower, "}"]))
+        i = end + 1 + close
+        continue
+      }
+    }
+    out.push(tokens[i++]!)
+  }
+  return out
+}
 
 const spacedTokens = new Set([
   "=", "<", ">", "\\le", "\\ge", "\\ne", "\\sim", "\\approx", "\\equiv", "\\to", "\\in", "+", "-", "&", "\\mapsto",

@@ -334,6 +334,19 @@ export const isAccent = (item: TextItem): boolean => {
 export const isAccentChar = (char: string): boolean => char.length === 1 && accentChars.includes(char)
 
 /**
+ * Whether the item is a radical sign: `√` from a symbol font, or one of the extension font's radicals.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const isRadical = (item: TextItem): boolean => {
+  const text = item.text.trim()
+  if (text === "√") return true
+  if (fontRole(item.fontName) !== "mathExtension") return false
+  return extensionGlyph(text.charAt(0), item.fontName, item.width / item.fontSize)?.kind === "radical"
+}
+
+/**
  * How far below its drawing point a hanging item reaches, in points (0 for items on a baseline).
  *
  * @category classification
@@ -379,7 +392,8 @@ const fontFacts = (fontName: string): { readonly texLayout: boolean; readonly bo
 }
 
 // spacing accents, and the combining ones pdf.js gives for some fonts' accents (`\vec` in CMMI is U+20D7)
-const accentChars = "¯ˆ˜˙¨´`ˇ˘˚^\u20d7\u0302\u0303\u0304\u0307\u0308\u030c\u0306"
+// `‾` stands for an `\overline` (a rule, see `RuleMarks.overlines`)
+const accentChars = "¯ˆ˜˙¨´`ˇ˘˚^‾\u20d7\u0302\u0303\u0304\u0307\u0308\u030c\u0306"
 
 /** the font's name without the subset prefix (`ABCDEF+CMMI10` is `CMMI10`) */
 const baseName = (fontName: string): string => fontName.replace(/^[A-Z]{6}\+/, "")

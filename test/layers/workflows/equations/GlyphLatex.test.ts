@@ -255,4 +255,19 @@ describe("GlyphLatex", () => {
     // the page's rules unknown: every stack is a fraction, as before
     assert.strictEqual(toLatex(items, { baseline: 500 }).match(/\\frac/g)?.length, 3)
   })
+
+  it("puts a wide accent or an overline over the part of a run it covers, and a radical over what its vinculum covers", () => {
+    // testmath's \widetilde{D}u: pdf.js gives `Du` as one run, the tilde as wide as the D
+    assert.strictEqual(toLatex([run("e", 168.7, 241.1, "CMEX10", 10, 5.5), run("Du", 166.7, 238.6, "CMMI10", 10, 14.2)]), "\\widetilde Du")
+    // (\theta, \overline{X}): one run `θ, X`, and a rule over the X only
+    const pair = [run("(", 100, 500, "CMR10", 10, 3.9), run("θ, X", 104, 500, "CMMI10", 10, 20), run(")", 124.5, 500, "CMR10", 10, 3.9)]
+    assert.strictEqual(toLatex(pair, { rules: [{ left: 116.3, right: 123.8, bottom: 507.6, top: 508 }] }), "(\\theta, \\overline X)")
+    // \sqrt{a + b}c: the vinculum ends before the c; without rules the radical takes the next atom only
+    const root = [
+      run("√", 100, 508, "CMSY10", 10, 8.3), run("a", 110, 500), run("+", 117, 500, "CMR10", 10, 7.7), run("b", 127, 500),
+      run("c", 140, 500)
+    ]
+    assert.strictEqual(toLatex(root, { rules: [{ left: 108.3, right: 135, bottom: 507.6, top: 508 }] }), "\\sqrt{a + b}c")
+    assert.strictEqual(toLatex(root), "\\sqrt{a} + bc")
+  })
 })
