@@ -28,7 +28,8 @@ export interface EquationNumber {
 
 /**
  * Whether a text is an equation tag: a number, section-style number, letter, roman numeral or symbol in parentheses
- * (or brackets), with optional primes.
+ * (or brackets), with optional primes; a prefix of one or two capitals (appendices, supplements: `A.1`, `S-12`, `SI3`)
+ * joined by a text hyphen, never by a math minus (`(N − 1)` is a formula).
  *
  * @category classification
  * @since 0.1.0
@@ -68,7 +69,7 @@ export const findNumber = (
 // internal
 
 const tagPattern =
-  /^[([](?:\d+(?:[.\-–]\d+)*[a-z]?|[A-Z](?:\.?\d+)+[a-z]?|[*∗†‡§⋆]+|[ivxlc]+|[a-zA-Z]\d*|\d+[a-z]?\d*)['′″‴]*[)\]]$/
+  /^[([](?:\d+(?:[.\-–]\d+)*[a-z]?|[A-Z]{1,2}(?:[.\-–]?\d+)+[a-z]?|[*∗†‡§⋆]+|[ivxlc]+|[a-zA-Z]\d*|\d+[a-z]?\d*)['′″‴]*[)\]]$/
 
 /** the runs at one end of a line that touch each other (less than a third of an em apart), and the others */
 const endGroup = (

@@ -6,10 +6,10 @@ const edge = { left: 72, right: 523 }
 
 describe("EquationNumbers", () => {
   it("knows the tags amsmath prints", () => {
-    for (const tag of ["(1)", "(12)", "(2.1)", "(3.2.4)", "(A.1)", "(*)", "(∗)", "(3.2′)", "(4a)", "(iv)", "(a)", "[5]", "(†)"]) {
+    for (const tag of ["(1)", "(12)", "(2.1)", "(3.2.4)", "(A.1)", "(S-12)", "(SI3)", "(*)", "(∗)", "(3.2′)", "(4a)", "(iv)", "(a)", "[5]", "(†)"]) {
       assert.isTrue(isTag(tag), tag)
     }
-    for (const text of ["(see)", "(1, 2)", "1", "(1", "(1)(2)", "(a + b)", "()"]) assert.isFalse(isTag(text), text)
+    for (const text of ["(see)", "(1, 2)", "1", "(1", "(1)(2)", "(a + b)", "(N−1)", "()"]) assert.isFalse(isTag(text), text)
   })
 
   it("finds a number at the right edge, a quad away from the formula", () => {
