@@ -132,7 +132,9 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
   const fullWidth = left - column.left < 2 * size && column.right - right < 0.5 * size && number === undefined
   // an item of a list (`• output y ∈ R^n, where ...`) is prose however much math it holds
   const first = body.reduce<TextItem | undefined>((a, b) => (a === undefined || b.x < a.x ? b : a), undefined)
-  const listItem = first !== undefined && /^[•◦▪]/.test(first.text.trim()) && prose > 0
+  const listItem = first !== undefined && (
+    (/^[•◦▪∙]/.test(first.text.trim()) && prose > 0) || labelledItem(first, body, column, left, right, size)
+  )
   const proseLike = prose > Math.max(3, math) && !(number !== undefined && numberedFormula(body, size))
   const kind = proseLike || listItem ? "prose" : math >= 1 ? "math" : "neutral"
   return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind, code }
@@ -715,6 +717,32 @@ const tableCells = (
     } else cells.push({ left: item.x, right: item.x + item.width, items: [item] })
   }
   return cells.map((cell) => ({ left: cell.left, centre: (cell.left + cell.right) / 2, items: cell.items }))
+}
+
+/**
+ * an item of a list whose label is a tag (`\item[(a)] $i = j$`): the label indented from the column's edge (a number on
+ * the left stands at the edge), what follows it right after it, and the line set from the left, not centred
+ */
+const labelledItem = (
+  first: TextItem,
+  body: ReadonlyArray<TextItem>,
+  column: Column,
+  left: number,
+  right: number,
+  size: number
+): boolean => {
+  const label = first.text.trim().split(/\s+/)[0]!
+  if (!/^(?:\(?[a-z]{1,4}\)|\(?\d{1,2}[.)]|\([ivx]{1,4}\))$/.test(label)) return false
+  const indent = left - column.left
+  if (indent < 0.5 * size || indent > 6 * size) return false
+  const labelEnd = first.x + (first.text.trim() === label ? first.width : (first.width * label.length) / first.text.trim().length)
+  const next = body.filter((item) => item !== first && item.x >= labelEnd - 0.5).reduce<TextItem | undefined>(
+    (a, b) => (a === undefined || b.x < a.x ? b : a),
+    undefined
+  )
+  const follows = first.text.trim() !== label || (next !== undefined && next.x - labelEnd < 1.2 * size)
+  const centred = Math.abs(indent - (column.right - right)) < 4 * size
+  return follows && !centred
 }
 
 /** a row as a display */

@@ -34,6 +34,13 @@ describe("Displays", () => {
     assert.include(equation!.context.after, "Lorem ipsum")
   })
 
+  it("takes the items of a list labelled with tags for prose, not for displays numbered on the left", () => {
+    // \item[(a)] $x = y + 1$; at the list's indent, the formula right after its label; and one centred display
+    const items = [run("(a)", 92, 660, "CMR10", 10, 12), ...formula(660, 110), run("(b)", 92, 648, "CMR10", 10, 12), ...formula(648, 110)]
+    assert.strictEqual(found([...paragraphs(700, 688), ...items, ...paragraphs(624)]).length, 0)
+    assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
+  })
+
   it("finds an unnumbered display that stands apart from the margins", () => {
     assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
   })
