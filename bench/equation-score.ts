@@ -18,7 +18,11 @@
  * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
  * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` to `\op`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`; and it drops braces around a single
- * token (`x^{2}` is `x^2`).
+ * token (`x^{2}` is `x^2`). Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, and the wrappers that only align
+ * (`aligned`, `split`, `gathered`, an `array`'s column spec) count nothing either; an environment's name is one token.
+ * What prints the same is put one way: a superscript after its subscript (`x^a_b` is `x_b^a`), and a math alphabet
+ * over a base and its scripts alike, in one group for letters side by side (`\mathbf{F_h}` is `\mathbf{F}_{\mathbf{h}}`,
+ * `\mathbf{c}\mathbf{o}` is `\mathbf{co}`).
  *
  * @since 0.1.0
  */
@@ -238,7 +242,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\neq(?![A-Za-z])/g, "\\ne")
     .replace(/\\rightarrow(?![A-Za-z])/g, "\\to")
     .replace(/\\(ldots|cdots|dotsb|dotsc|dotsm)(?![A-Za-z])/g, "\\dots")
-  let tokens = withoutBareGroups(bracedArguments(tokenize(text)))
+  let tokens = fontsMerged(withoutBareGroups(bracedArguments(tokenize(text))))
   // braces around one token: x^{2} is x^2
   for (let changed = true; changed;) {
     changed = false
@@ -308,6 +312,81 @@ const bracedArguments = (tokens: ReadonlyArray<string>): Array<string> => {
   }
   return out
 }
+
+/**
+ * a math alphabet's group as it prints: over a base and its scripts alike (`\mathbf{F_h}` is `\mathbf{F}_{\mathbf{h}}`),
+ * and one group for letters side by side (`\mathbf{c}\mathbf{o}` is `\mathbf{co}`)
+ */
+const fontsMerged = (tokens: ReadonlyArray<string>): Array<string> => {
+  // the end (exclusive) of the group that opens at `at`
+  const groupEnd = (list: ReadonlyArray<string>, at: number): number => {
+    for (let depth = 0, i = at; i < list.length; i++) {
+      if (list[i] === "{") depth++
+      else if (list[i] === "}" && --depth === 0) return i + 1
+    }
+    return list.length
+  }
+  // scripts inside a font group come out of it, each in a group of the same font
+  const distributed: Array<string> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const font = tokens[i]!
+    if (!mathAlphabets.has(font) || tokens[i + 1] !== "{") {
+      distributed.push(font)
+      continue
+    }
+    const end = groupEnd(tokens, i + 1)
+    const inner = tokens.slice(i + 2, end - 1)
+    const parts: Array<{ script: string | undefined; tokens: Array<string> }> = [{ script: undefined, tokens: [] }]
+    for (let k = 0; k < inner.length; k++) {
+      const token = inner[k]!
+      if (token === "{") {
+        const close = groupEnd(inner, k)
+        parts.at(-1)!.tokens.push(...inner.slice(k, close))
+        k = close - 1
+      } else if (token === "_" || token === "^") parts.push({ script: token, tokens: [] })
+      else parts.at(-1)!.tokens.push(token)
+    }
+    for (const part of parts) {
+      // a script that is one group (`_{com}`) is that group's tokens
+      const whole = part.tokens[0] === "{" && groupEnd(part.tokens, 0) === part.tokens.length
+      const body = whole ? part.tokens.slice(1, -1) : part.tokens
+      if (part.script !== undefined) distributed.push(part.script, "{")
+      if (body.length > 0) distributed.push(font, "{", ...body, "}")
+      if (part.script !== undefined) distributed.push("}")
+    }
+    i = end - 1
+  }
+  // neighbouring groups of one font are one group
+  const merged: Array<string> = []
+  for (let i = 0; i < distributed.length; i++) {
+    const font = distributed[i]!
+    const last = merged.lastIndexOf("}")
+    if (mathAlphabets.has(font) && distributed[i + 1] === "{" && last === merged.length - 1 && last > 0) {
+      // the group just before: `\font { .. }` at its start?
+      let depth = 0
+      let open = -1
+      for (let k = last; k >= 0; k--) {
+        if (merged[k] === "}") depth++
+        else if (merged[k] === "{" && --depth === 0) {
+          open = k
+          break
+        }
+      }
+      if (open > 0 && merged[open - 1] === font) {
+        const end = groupEnd(distributed, i + 1)
+        merged.splice(last, 1, ...distributed.slice(i + 2, end - 1), "}")
+        i = end - 1
+        continue
+      }
+    }
+    merged.push(font)
+  }
+  return merged
+}
+
+const mathAlphabets = new Set([
+  "\\mathbf", "\\boldsymbol", "\\mathcal", "\\mathbb", "\\mathsf", "\\mathit", "\\mathtt", "\\mathfrak", "\\mathscr"
+])
 
 /** `x^a_b` as `x_b^a`: the order of a sub- and a superscript does not show */
 const subscriptsFirst = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {

@@ -45,4 +45,11 @@ describe("equation scoring", () => {
     assert.closeTo(latexSimilarity(String.raw`\begin{pmatrix} 1 \end{pmatrix}`, String.raw`\begin{bmatrix} 1 \end{bmatrix}`), 1 / 3, 1e-9)
     assert.isBelow(latexSimilarity(String.raw`x_a^b`, String.raw`x_b^a`), 1)
   })
+
+  it("takes a math alphabet over a base and its scripts, and over letters side by side, as it prints", () => {
+    assert.strictEqual(latexSimilarity(String.raw`\mathbf{F}_{\mathbf{h}}\cdot\hat{\mathbf{n}}`, String.raw`\mathbf{F_h}\cdot\hat{\mathbf{n}}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\mathbf{r}_{\mathbf{c}\mathbf{o}\mathbf{m}}`, String.raw`\mathbf{r_{com}}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\mathbf{F}\mathbf{x} = \mathcal{A}`, String.raw`\mathbf{Fx} = \mathcal{A}`), 1)
+    assert.isBelow(latexSimilarity(String.raw`\mathbf{F}_h`, String.raw`\mathbf{F_h}`), 1)
+  })
 })
