@@ -18,7 +18,8 @@
  * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
  * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` to `\op`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`; and it drops braces around a single
- * token (`x^{2}` is `x^2`). Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, and the wrappers that only align
+ * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the class
+ * commands (`\mathinner`, `\mathrel`, ..), `\relax` and `\protect`, and the wrappers that only align
  * (`aligned`, `split`, `gathered`, an `array`'s column spec) count nothing either; an environment's name is one token.
  * What prints the same is put one way: a superscript after its subscript (`x^a_b` is `x_b^a`), and a math alphabet
  * over a base and its scripts alike, in one group for letters side by side (`\mathbf{F_h}` is `\mathbf{F}_{\mathbf{h}}`,
@@ -227,6 +228,9 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\(hspace|vspace|mspace)\*?\{[^{}]*\}/g, " ")
     .replace(/\\(hskip|kern|mkern|mskip)\s*-?[\d.]+\s*[a-z]{2}/g, " ")
     .replace(/\$/g, " ")
+    .replace(/\\(mathinner|mathord|mathopen|mathclose|mathpunct|mathrel|mathbin|relax|protect|nolimits)(?![A-Za-z])/g, " ")
+    .replace(/\\mathop\{\}/g, " ")
+    .replace(/\^\{?\\prime\}?|\\prime(?![A-Za-z])/g, "'")
     .replace(/\\(begin|end)\{(aligned|split|gathered|alignedat|multlined)\}(\{\d+\})?/g, " ")
     .replace(/\\begin\{array\}(\[[a-z]\])?\{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, "\\begin{array}")
     .replace(/\\[,;:! ]/g, " ")
@@ -271,7 +275,7 @@ const withoutBareGroups = (tokens: ReadonlyArray<string>): Array<string> => {
   tokens.forEach((token, i) => {
     if (token === "{") {
       const before = tokens[i - 1]
-      const argument = before !== undefined && (/^\\[A-Za-z]+$/.test(before) || ["^", "_", "}", "]"].includes(before))
+      const argument = before !== undefined && (takesArgument.test(before) || ["^", "_", "}", "]"].includes(before))
       open.push({ at: i, bare: !argument })
     } else if (token === "}") {
       const group = open.pop()
@@ -280,6 +284,10 @@ const withoutBareGroups = (tokens: ReadonlyArray<string>): Array<string> => {
   })
   return tokens.filter((_, i) => !drop.has(i))
 }
+
+/** the commands that take an argument in braces (after any other, such as `\\in` or `\\alpha`, a group is bare) */
+const takesArgument =
+  /^\\(?:[dt]?frac|sqrt|text\w*|math\w+|boldsymbol|bm|pmb|hat|bar|tilde|vec|dot|ddot|dddot|widetilde|widehat|overline|underline|overbrace|underbrace|overrightarrow|overleftarrow|underrightarrow|[dt]?binom|genfrac|operatorname|begin|end|[mhf]box|boxed|underset|overset|stackrel|substack|check|breve|acute|grave|phantom|hphantom|vphantom|color|textcolor|emph|cancel|xrightarrow|xleftarrow|not|qty|abs|norm)$/
 
 /** `\\frac1{2}` as `\\frac{1}{2}`: both arguments of two-argument commands braced, so that braces tell arguments */
 const bracedArguments = (tokens: ReadonlyArray<string>): Array<string> => {
