@@ -25,7 +25,9 @@ import { bodySize } from "./Lines.ts"
 export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> => {
   const pages = document.pages.map(withoutLineNumbers)
   const layout = gutters(pages)
-  return pages.flatMap((page, i) => findOnPage(page, { gutter: layout[i] }))
+  // a document that draws no rule anywhere draws its fraction bars some other way: its rules tell nothing
+  const rulesKnown = pages.some((page) => page.rules.length > 0)
+  return pages.flatMap((page, i) => findOnPage(page, { gutter: layout[i], rulesKnown }))
 }
 
 /**
@@ -36,8 +38,9 @@ export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> 
  */
 export const findOnPage = (
   page: PageText,
-  layout?: { readonly gutter: number | undefined }
+  layout?: { readonly gutter: number | undefined; readonly rulesKnown?: boolean | undefined }
 ): ReadonlyArray<Candidate> => {
+  const rulesKnown = layout?.rulesKnown ?? page.rules.length > 0
   const body = bodySize(page.items)
   const order = new Map(page.items.map((item, i) => [item, i]))
   const found = columns(page, layout).flatMap((column) => displays(column, body))
@@ -51,7 +54,7 @@ export const findOnPage = (
       confidence: display.confidence,
       kind: "display",
       number: display.number?.text ?? null,
-      latex: latexOf(display, rulesNear(page.rules, display.bbox)),
+      latex: latexOf(display, rulesKnown ? rulesNear(page.rules, display.bbox) : undefined),
       raw: rawText(drawn),
       items: drawn,
       context: display.context
@@ -73,14 +76,11 @@ const latexOf = (display: Display, rules: ReadonlyArray<Rule> | undefined): stri
   return `${alignedOpen}${rows.join(" \\\\ ")}${alignedClose}`
 }
 
-/**
- * the page's rules that touch the display's box; on a page with none at all the rules are not known (a producer that
- * draws its fraction bars some other way), and the LaTeX goes without them
- */
-const rulesNear = (rules: ReadonlyArray<Rule>, box: Display["bbox"]): ReadonlyArray<Rule> | undefined =>
-  rules.length === 0
-    ? undefined
-    : rules.filter((rule) => rule.right >= box.left - 2 && rule.left <= box.right + 2 && rule.top >= box.bottom - 2 && rule.bottom <= box.top + 2)
+/** the page's rules that touch the display's box */
+const rulesNear = (rules: ReadonlyArray<Rule>, box: Display["bbox"]): ReadonlyArray<Rule> =>
+  rules.filter((rule) =>
+    rule.right >= box.left - 2 && rule.left <= box.right + 2 && rule.top >= box.bottom - 2 && rule.bottom <= box.top + 2
+  )
 
 const alignedOpen = "\\begin{aligned} "
 const alignedClose = " \\end{aligned}"

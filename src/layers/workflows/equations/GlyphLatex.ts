@@ -52,8 +52,9 @@ import { barBetween, barsAcross, overlineAccent, overlines, vinculumOf } from ".
  * The LaTeX of a row of display math.
  *
  * `baseline`, when known (the equation number's), is taken as the main baseline. `rules`, when known (the page's thin
- * strokes, `PageText.rules`), tell a fraction (a bar between numerator and denominator) from a stack without one (a
- * column vector, a binomial); without them, the layout guesses.
+ * strokes around the row, `PageText.rules`; none at all is known too), tell a fraction (a bar between numerator and
+ * denominator) from a stack without one (a column vector, a binomial), and show overlines and how far a radical
+ * reaches; without them (`undefined`), the layout guesses.
  *
  * @category encoding
  * @since 0.1.0
@@ -63,7 +64,7 @@ export const toLatex = (
   options?: { readonly baseline?: number | undefined; readonly rules?: ReadonlyArray<Rule> | undefined }
 ): string => {
   const hint = options?.baseline
-  const rules = options?.rules !== undefined && options.rules.length > 0 ? options.rules : undefined
+  const rules = options?.rules
   const detached = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
     ? all.flatMap(detachAccent)
     : all)
@@ -640,6 +641,15 @@ const matrix = (open: Atom, close: Atom | undefined, { rows, table }: Grid, fram
   const body = table.map((row, k) =>
     row.map((cell) => render(layout(cell, rows[k], frame.depth + 1, frame.marks))).join(" & ")
   )
+  // two short entries one over the other in parentheses, no bar between them (`n` over `k`): a binomial; a vector's
+  // entries are longer (`a(t)\cos(u)`)
+  const short = (latex: string) => latex.length <= 12 && !latex.includes("(")
+  if (
+    environment === "pmatrix" && table.length === 2 && table.every((row) => row.length === 1) && close !== undefined &&
+    body.every(short)
+  ) {
+    return ["\\binom", `{${body[0]}}`, `{${body[1]}}`]
+  }
   return [`\\begin{${environment}}`, body.join(" \\\\ "), `\\end{${environment}}`]
 }
 
@@ -888,17 +898,11 @@ const binomials = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {
     const bracket = sized(i, "[") > 0
     const open = sized(i, bracket ? "[" : "(")
     const start = i + open
-    if (open > 0 && tokens[start] === "{") {
-      // the group's end and its `\atop`, at its own level
-      let atop = -1
-      let end = -1
-      for (let depth = 0, k = start; k < tokens.length && end < 0; k++) {
-        if (tokens[k] === "{") depth++
-        else if (tokens[k] === "}" && --depth === 0) end = k
-        else if (tokens[k] === "\\atop" && depth === 1) atop = k
-      }
-      const close = end < 0 ? 0 : sized(end + 1, bracket ? "]" : ")")
-      if (atop > 0 && close > 0) {
+    const group = open > 0 ? atopGroup(tokens, start) : undefined
+    if (group !== undefined) {
+      const { atop, end } = group
+      const close = sized(end + 1, bracket ? "]" : ")")
+      if (close > 0) {
         const [upper, lower] = [tokens.slice(start + 1, atop), tokens.slice(atop + 1, end)]
         out.push(...(bracket
           ? ["\\begin{bmatrix}", ...upper, "\\\\", ...lower, "\\end{bmatrix}"]
@@ -910,6 +914,18 @@ const binomials = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {
     out.push(tokens[i++]!)
   }
   return out
+}
+
+/** the group `{ a \atop b }` that opens at `start`: where its `\atop` is, and its closing brace */
+const atopGroup = (tokens: ReadonlyArray<string>, start: number): { readonly atop: number; readonly end: number } | undefined => {
+  if (tokens[start] !== "{") return undefined
+  let atop = -1
+  for (let depth = 0, k = start; k < tokens.length; k++) {
+    if (tokens[k] === "{") depth++
+    else if (tokens[k] === "}" && --depth === 0) return atop > 0 ? { atop, end: k } : undefined
+    else if (tokens[k] === "\\atop" && depth === 1) atop = k
+  }
+  return undefined
 }
 
 const spacedTokens = new Set([

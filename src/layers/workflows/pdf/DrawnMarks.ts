@@ -255,11 +255,16 @@ interface Glyph {
   readonly isSpace: boolean
 }
 
-/** a glyph pdf.js's text content drops: one white-space character that is no word space */
-const isDropped = (glyph: Glyph, advance: number): boolean =>
+/**
+ * a glyph pdf.js's text content drops: one white-space character that is no word space. Code 32 is the word space of
+ * text fonts; in TeX's extension fonts (`cmex10`, `pxex`, `txex`, `euex10`, `lmex10`: named for it) it is `\Biggl(`,
+ * and a glyph there wider than any word space is ink whatever the font
+ */
+const isDropped = (glyph: Glyph, advance: number, font: FontFacts): boolean =>
   glyph.unicode.length === 1 && glyph.unicode.trim() === "" &&
-  // code 32 is the word space of text fonts; a glyph there wider than any word space (TeX's `\Biggl(`) is ink
-  (glyph.unicode !== " " || advance >= 0.7)
+  (glyph.unicode !== " " || advance >= 0.7 || extensionFontName.test(font.name))
+
+const extensionFontName = /^(?:(?:cm|px|tx|eu|zeu|ntx|jkp|lm|yhcm)ex[xz]?\d*|LMMathExtension\d*-Regular)$/i
 
 const showText = (state: State, glyphs: ReadonlyArray<Glyph | number> | undefined, dropped: Array<TextItem>) => {
   const font = state.font
@@ -273,7 +278,7 @@ const showText = (state: State, glyphs: ReadonlyArray<Glyph | number> | undefine
       continue
     }
     const width = glyph.width * advanceScale
-    if (isDropped(glyph, glyph.width * (font.matrix[0] ?? 0.001))) {
+    if (isDropped(glyph, glyph.width * (font.matrix[0] ?? 0.001), font)) {
       const toPage = multiply(state.textMatrix, state.ctm)
       const [left, baseline] = apply(toPage, state.x + x * hScale, state.y + state.rise)
       dropped.push({

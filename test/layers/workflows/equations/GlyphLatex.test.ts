@@ -270,4 +270,14 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(root, { rules: [{ left: 108.3, right: 135, bottom: 507.6, top: 508 }] }), "\\sqrt{a + b}c")
     assert.strictEqual(toLatex(root), "\\sqrt{a} + bc")
   })
+
+  it("reads two short entries without a bar in parentheses as a binomial, longer ones as a vector", () => {
+    // pxfonts' \Biggl( .. \Biggr) around 2n over n, no bar: \binom; a longer entry is a vector
+    const binomial = (upper: string) => [
+      run("p", 80, 500), run("=", 88, 500, "CMR10", 10, 7.7), run(droppedGlyph(0x20), 100, 514, "Pxex", 10, 4),
+      run(upper, 106, 507, "CMMI10", 10, 10), run("n", 108, 493, "CMMI10", 10, 5.5), run("!", 119, 514, "Pxex", 10, 4)
+    ]
+    assert.strictEqual(toLatex(binomial("2n"), { baseline: 500, rules: [] }), "p = \\binom{2n}{n}")
+    assert.strictEqual(toLatex(binomial("a(t)cos(u)"), { baseline: 500, rules: [] }), "p = \\begin{pmatrix}a(t)cos(u) \\\\ n\\end{pmatrix}")
+  })
 })

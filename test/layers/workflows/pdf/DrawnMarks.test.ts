@@ -15,7 +15,10 @@ const corpus = Path.join(import.meta.dirname, "..", "..", "..", "fixtures", "cor
 
 const glyph = (unicode: string, width: number) => ({ unicode, width, isSpace: unicode === " " })
 
-const fonts = (id: string) => ({ name: id === "ex" ? "CMEX10" : "CMR10", matrix: [0.001, 0, 0, 0.001, 0, 0] })
+const fonts = (id: string) => ({
+  name: id === "ex" ? "CMEX10" : id === "px" ? "Pxex" : "CMR10",
+  matrix: [0.001, 0, 0, 0.001, 0, 0]
+})
 
 describe("DrawnMarks", () => {
   it.effect("gives back the pieces of a tall |...| and the fraction bar of a real page (amsmath's testmath, page 15)", () =>
@@ -61,6 +64,12 @@ describe("DrawnMarks", () => {
     assert.closeTo(marks.dropped[1]!.x, 20 + 2 * (12 + 7.917), 1e-9)
     // word spaces (a narrow glyph at code 32 of a text font) are no ink, before the restore or after it
     assert.strictEqual(marks.dropped.filter((item) => item.fontName === "CMR10").length, 0)
+    // pxfonts' \Biggl( is narrower than any CMEX one, but its font is named for an extension font
+    const px = drawnMarks({
+      fnArray: [OPS.beginText, OPS.setFont, OPS.showText, OPS.endText],
+      argsArray: [null, ["px", 10], [[glyph(" ", 400)]], null]
+    }, fonts)
+    assert.deepStrictEqual(px.dropped.map((item) => [droppedCode(item.text), item.fontName]), [[32, "Pxex"]])
     assert.strictEqual(droppedGlyph(12), "\ue00c")
   })
 
