@@ -32,7 +32,7 @@ import { confidence } from "./Confidence.ts"
 import type { BoundingBox } from "./Equation.ts"
 import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
-import { delimiterStacks, union } from "./Ink.ts"
+import { delimiterStacks, extent, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
 import { braceSide, charClasses, isBigOperator, isHanging } from "./MathGlyphs.ts"
 import { pseudocodeLines } from "./Pseudocode.ts"
@@ -404,9 +404,16 @@ const mainLine = (row: Row): LineInfo | undefined => {
   return related ?? [...lines].sort((a, b) => b.body.length - a.body.length)[0]
 }
 
-const topBaseline = (row: Row): number => Math.max(...row.flat().map((info) => info.line.baseline))
+/** a row's highest and lowest baselines of body size (a script or a limit that made a line of its own counts not) */
+const topBaseline = (row: Row): number => Math.max(...baselines(row))
 
-const bottomBaseline = (row: Row): number => Math.min(...row.flat().map((info) => info.line.baseline))
+const bottomBaseline = (row: Row): number => Math.min(...baselines(row))
+
+const baselines = (row: Row): ReadonlyArray<number> => {
+  const lines = row.flat()
+  const full = lines.filter((info) => !info.line.orphan)
+  return (full.length > 0 ? full : lines).map((info) => info.line.baseline)
+}
 
 /** whether a row's first line (its top part) starts with a binary operator */
 const startsWithBinary = (row: Row): boolean => startsWithOperator(row[0]!.flatMap((info) => info.body), operators)
@@ -506,9 +513,13 @@ const nearestLine = (
   let bestDistance = Infinity
   for (const { info: other, i } of main) {
     const gap = Math.max(info.line.bottom - other.line.top, other.line.bottom - info.line.top, 0)
-    const operatorOver = other.body.some((item) =>
-      isBigOperator(item) && info.line.items.some((small) => overlaps(small, item, -1))
-    )
+    // a big operator's limits: across it, and close over or under it (not a line away, over another row's operator)
+    const operatorOver = other.body.some((item) => {
+      if (!isBigOperator(item)) return false
+      const ink = extent(item)
+      const near = Math.max(info.line.bottom - ink.top, ink.bottom - info.line.top) < 0.6 * item.fontSize
+      return near && info.line.items.some((small) => overlaps(small, item, -1))
+    })
     const distance = gap + Math.abs(info.line.baseline - other.line.baseline) * 0.1 - (operatorOver ? 1000 : 0)
     if (distance < bestDistance) {
       best = i

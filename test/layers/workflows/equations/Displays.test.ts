@@ -41,6 +41,27 @@ describe("Displays", () => {
     assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
   })
 
+  it("keeps the three rows of an aligned block with its number on the middle row, a script's own line going with its row", () => {
+    // x_n = [\sum_i^n h_i]^2 \\ = \sum_i^n\sum_j^n h_i h_j (S-2) \\ = \sum_i^n h_i^2 + ..: the `2` after the bracket makes
+    // a line of its own, over the third row's second sum but far from it (a revtex supplement, runs as on its page)
+    const sum = (x: number, y: number) => [run("n", x + 4.7, y + 12.4, "CMMI7", 7, 4.9), run("X", x, y + 9.4, "CMEX10", 10, 14.4), run("i", x + 5.8, y - 11.8, "CMMI7", 7, 2.8)]
+    const rows = [
+      run("x", 381.2, 360.1, "CMMI10", 10, 5.7), run("n", 386.9, 358.6, "CMMI7", 7, 4.9), run("=", 395.1, 360.1, "CMR10", 10, 7.7),
+      run("\"", 405.6, 377.1, "CMEX10", 10, 5.8), ...sum(411.4, 360.1), run("h", 427.5, 360.1, "CMMI10", 10, 5.7),
+      run("#", 436.5, 377.1, "CMEX10", 10, 5.8), run("2", 442.3, 375.1, "CMR7", 7, 4),
+      run("=", 395.1, 326.9, "CMR10", 10, 7.7), ...sum(405.6, 326.9), ...sum(421.7, 326.9), run("h", 437.7, 326.9, "CMMI10", 10, 5.7),
+      run("(S-2)", 540.5, 326.3, "CMR10", 10, 21.6),
+      run("=", 395.1, 292.4, "CMR10", 10, 7.7), ...sum(405.6, 292.4), run("h", 421.7, 292.4, "CMMI10", 10, 5.7),
+      run("+", 434.1, 292.4, "CMR10", 10, 7.7), ...sum(444.0, 292.4), ...sum(460.1, 292.4), run("h", 476.1, 292.4, "CMMI10", 10, 5.7)
+    ]
+    const [block, ...others] = found([...paragraphs(440, 428, 416), ...rows, ...paragraphs(250, 238)])
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(block!.number?.text, "(S-2)")
+    assert.strictEqual(block!.parts.length, 3)
+    assert.isTrue(block!.rows)
+    assert.include(block!.parts[0]!.map((item) => item.y), 375.1)
+  })
+
   it("finds an unnumbered display that stands apart from the margins", () => {
     assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
   })
