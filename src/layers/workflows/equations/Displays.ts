@@ -34,7 +34,7 @@ import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { delimiterStacks, extent, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
-import { braceSide, charClasses, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { braceSide, charClasses, isAccent, isBigOperator, isHanging } from "./MathGlyphs.ts"
 import { pseudocodeLines } from "./Pseudocode.ts"
 
 /**
@@ -458,8 +458,10 @@ const stacks = (line: LineInfo, middle: LineInfo, side: "above" | "below"): bool
   if (distance <= 0.3 * middle.line.size || distance > 1.6 * middle.line.size) return false
   if (line.number !== undefined && line.body.length === 0) return false
   const solid = middle.body.filter((other) => !isHanging(other))
+  // small runs and accents (`\b{\mu}`'s bar under the middle line's μ) may stand over or under the middle line's runs
   return line.body.every((item) =>
-    item.fontSize < 0.8 * line.line.size || isHanging(item) || !solid.some((other) => overlaps(item, other, 0.5))
+    item.fontSize < 0.8 * line.line.size || isHanging(item) || isAccent(item) ||
+    !solid.some((other) => overlaps(item, other, 0.5))
   )
 }
 

@@ -62,6 +62,18 @@ describe("Displays", () => {
     assert.include(block!.parts[0]!.map((item) => item.y), 375.1)
   })
 
+  it("keeps a fraction that opens a display with it, when an accent under the formula shares the denominator's line", () => {
+    // \frac{\partial L}{\partial d} = V + \b{\mu} (1): the bar under μ is on the denominator's baseline
+    const rows = [
+      run("∂L", 217.7, 376.2, "CMMI10", 10, 12.7), run("∂d", 216.7, 362.6, "CMMI10", 10, 11),
+      run("=", 235.2, 369.5, "CMR10", 10, 7.7), run("V", 246, 369.5, "CMMI10", 10, 6), run("+", 255, 369.5, "CMR10", 10, 7.7),
+      run("µ", 266, 369.5, "CMMI10", 10, 6), run("¯", 266.5, 362.6, "CMR10", 10, 5), run("(1)", 508, 369.5, "CMR10", 10, 14)
+    ]
+    const [display, ...others] = found([...paragraphs(420, 408, 396), ...rows, ...paragraphs(340, 328)])
+    assert.strictEqual(others.length, 0)
+    assert.includeMembers(display!.items.map((item) => item.text), ["∂L", "∂d", "="])
+  })
+
   it("finds an unnumbered display that stands apart from the margins", () => {
     assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
   })
