@@ -215,11 +215,15 @@ const toPageText = (
   for (const item of raw) {
     if (!isTextRun(item) || item.str.trim() === "") continue
     const [a, b, c, d, e, f] = item.transform
+    // pdf.js ends a run with a space where the next glyph is some way off, and counts the gap in the run's width; the
+    // glyphs' share of the width is what they cover (`dA ` reaching over a fraction's denominator would be no `dA`)
+    const text = item.str.trimEnd()
+    const share = text.length < item.str.length ? [...text].length / [...item.str].length : 1
     items.push({
-      text: item.str,
+      text,
       x: e,
       y: f,
-      width: item.width,
+      width: item.width * share,
       // the glyphs' vertical scale; equal to the horizontal one unless the text is stretched
       fontSize: Math.hypot(c, d) || Math.hypot(a, b),
       fontName: fontName(item.fontName)

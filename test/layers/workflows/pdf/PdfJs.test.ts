@@ -37,6 +37,7 @@ describe("PdfJs", () => {
         assert.closeTo(page.height, 841.89, 0.01)
         for (const item of page.items) {
           assert.isTrue(item.text.trim() !== "", "whitespace runs are left out")
+          assert.strictEqual(item.text, item.text.trimEnd(), "a run's trailing space (a gap pdf.js counts in) is cut off")
           assert.isTrue(item.x >= 0 && item.x <= page.width && item.y >= 0 && item.y <= page.height)
           assert.isAbove(item.fontSize, 3)
           assert.isFalse(/^[A-Z]{6}\+/.test(item.fontName), `subset prefix kept: ${item.fontName}`)
