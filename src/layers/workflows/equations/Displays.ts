@@ -136,7 +136,9 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
     (/^[•◦▪∙]/.test(first.text.trim()) && prose > 0) || labelledItem(first, body, column, left, right, size)
   )
   const proseLike = prose > Math.max(3, math) && !(number !== undefined && numberedFormula(body, size))
-  const kind = proseLike || listItem ? "prose" : math >= 1 ? "math" : "neutral"
+  // a caption (`Figure 1. Q(A_1) = xyz(x - z)`) is prose whatever it holds
+  const caption = /^(?:Figure|Fig\.|FIGURE|FIG\.|Table|TABLE|Algorithm|Listing)\s*[\dIVX]+[.:]/.test(lineText(line).trim())
+  const kind = proseLike || listItem || caption ? "prose" : math >= 1 ? "math" : "neutral"
   return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind, code }
 }
 

@@ -74,6 +74,12 @@ describe("Displays", () => {
     assert.includeMembers(display!.items.map((item) => item.text), ["∂L", "∂d", "="])
   })
 
+  it("takes a caption that holds a formula for prose", () => {
+    const caption = [run("Figure 1.", 200, 660, "CMR10", 10, 40), run("Q", 244, 660), run("=", 252.6, 660, "CMR10", 10, 7.8), run("xyz", 263.3, 660, "CMMI10", 10, 15)]
+    assert.strictEqual(found([...paragraphs(700, 688), ...caption, ...paragraphs(636)]).length, 0)
+    assert.strictEqual(found([...paragraphs(700, 688), ...caption.slice(1), ...paragraphs(636)]).length, 1)
+  })
+
   it("finds an unnumbered display that stands apart from the margins", () => {
     assert.strictEqual(found([...paragraphs(700, 688), ...formula(660), ...paragraphs(636)]).length, 1)
   })
