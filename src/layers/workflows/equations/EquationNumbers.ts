@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../pdf/Pdf.ts"
+import { fontRole } from "./MathGlyphs.ts"
 
 /**
  * @category models
@@ -110,6 +111,8 @@ const asNumber = (
 ): EquationNumber | undefined => {
   const text = group.map((item) => item.text).join("").replace(/\s+/g, "")
   if (!tagPattern.test(text)) return undefined
+  // a tag is set in the text font: a letter in math italic between parentheses is an argument, `f(x)`
+  if (group.some((item) => /\p{L}/u.test(item.text) && fontRole(item.fontName) === "mathItalic")) return undefined
   const { left, right } = spanOf(group)
   // a quad at least between the number and the formula; amsmath's half a quad for a number flush with the edge
   const least = flushWithEdge ? 0.5 * size : size

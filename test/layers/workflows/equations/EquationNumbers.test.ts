@@ -21,6 +21,16 @@ describe("EquationNumbers", () => {
     assert.deepStrictEqual(number.items, [line[3]])
   })
 
+  it("takes a letter in math italic between parentheses at the edge for an argument, not a tag", () => {
+    // a line of a multline ending in `\frac{a}{b}(x)` near the edge; a tag `(a)` is set in the text font
+    const argument = (font: string) => [
+      run("f", 280, 400), run("=", 290, 400, "CMR10"), run("(", 507, 400, "CMR10", 10, 3.9), run("x", 511, 400, font, 10, 5.7),
+      run(")", 517, 400, "CMR10", 10, 3.9)
+    ]
+    assert.isUndefined(findNumber(argument("CMMI10"), edge, 10))
+    assert.strictEqual(findNumber(argument("CMR10"), edge, 10)?.text, "(x)")
+  })
+
   it("finds a number at the left edge, made of several runs (a raised prime)", () => {
     const line = [
       run("(3.2", 72, 496.48, "CMR10", 9.96, 16.6),
