@@ -26,7 +26,7 @@
  *
  * @since 0.1.0
  */
-import type { TextItem } from "../pdf/Pdf.ts"
+import type { Rule, TextItem } from "../pdf/Pdf.ts"
 import type { Column } from "./Columns.ts"
 import { confidence } from "./Confidence.ts"
 import type { BoundingBox } from "./Equation.ts"
@@ -64,14 +64,14 @@ export interface Display {
  * @category constructors
  * @since 0.1.0
  */
-export const displays = (column: Column, body: number): ReadonlyArray<Display> => {
+export const displays = (column: Column, body: number, rules: ReadonlyArray<Rule> = []): ReadonlyArray<Display> => {
   const lines = groupLines(column.items, body)
   const code = pseudocodeLines(lines, body)
   const infos = lines.map((line) => describe(line, column, code.has(line)))
   const found: Array<Display> = []
   for (const block of blocks(infos, body)) {
     const context = contextOf(infos, block)
-    const rows = splitRows(block.lines, column, body).map((row) => ({ row, assessment: assess(row) }))
+    const rows = splitRows(block.lines, column, body, rules).map((row) => ({ row, assessment: assess(row) }))
     // two rows of numbers and more, or cells in aligned columns: a table, whose header row may look like math
     const tableRows = rows.filter(({ assessment }) => assessment.kind === "table").length
     const table = tableRows >= 2 || isTable(rows.map(({ row }) => row.flat()), body)
@@ -254,7 +254,8 @@ const contextOf = (infos: ReadonlyArray<LineInfo>, block: Block): Display["conte
 const splitRows = (
   lines: ReadonlyArray<LineInfo>,
   column: Column,
-  body: number
+  body: number,
+  rules: ReadonlyArray<Rule>
 ): ReadonlyArray<ReadonlyArray<ReadonlyArray<LineInfo>>> => {
   const parent = lines.map((_, i) => i)
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)))
@@ -275,6 +276,14 @@ const splitRows = (
         }
       }
     }
+  }
+
+  // a fraction's bar (a rule of the page) holds the lines of its numerator and denominator, close over and under it,
+  // and the line whose axis it is on: a numerator made tall by fractions of its own stands more than a line above
+  for (const bar of fractionBars(main.map(({ info }) => info), rules, body)) {
+    const at = (info: LineInfo) => main.find((other) => other.info === info)!.i
+    join(at(bar.over), at(bar.under))
+    if (bar.on !== undefined) join(at(bar.on), at(bar.over))
   }
 
   // tall delimiters reaching over several baselines
@@ -503,6 +512,36 @@ const holes = (info: LineInfo): ReadonlyArray<{ readonly left: number; readonly 
   }
   return found
 }
+
+/**
+ * the rules that are fraction bars: a line's runs close over it and another's close under it, both across it (an
+ * overline or a radical's vinculum has nothing close over it); with the line whose math axis the bar is on, if any
+ */
+const fractionBars = (
+  lines: ReadonlyArray<LineInfo>,
+  rules: ReadonlyArray<Rule>,
+  body: number
+): ReadonlyArray<{ readonly over: LineInfo; readonly under: LineInfo; readonly on: LineInfo | undefined }> =>
+  rules.flatMap((rule) => {
+    if (rule.right - rule.left < rule.top - rule.bottom) return []
+    const across = (item: TextItem) => Math.min(item.x + item.width, rule.right) - Math.max(item.x, rule.left) > 0
+    const close = (gap: number) => gap >= -0.1 * body && gap <= 0.45 * body
+    // (a delimiter around the whole fraction reaches across the bar, so it is close to neither side)
+    const over = lines.find((info) => info.body.some((item) => across(item) && close(extent(item).bottom - rule.top)))
+    const under = lines.find((info) => info.body.some((item) => across(item) && close(rule.bottom - extent(item).top)))
+    if (over === undefined || under === undefined || over === under) return []
+    // a bar reaches just past the wider of its parts (TeX's null delimiter space, 1.2 pt), their lines near it; a
+    // table's rule reaches a column's padding past its cells
+    const parts = lines
+      .filter((info) => info.line.baseline < rule.top + 3 * body && info.line.baseline > rule.bottom - 3 * body)
+      .flatMap((info) => info.body.filter(across))
+    const left = Math.min(...parts.map((item) => item.x))
+    const right = Math.max(...parts.map((item) => item.x + item.width))
+    if (rule.left < left - 0.25 * body || rule.right > right + 0.25 * body) return []
+    const middle = (rule.top + rule.bottom) / 2
+    const on = lines.find((info) => info !== over && info !== under && Math.abs(info.line.baseline + 0.25 * info.line.size - middle) < 0.15 * info.line.size)
+    return [{ over, under, on }]
+  })
 
 /** the big delimiters (single glyphs, or pieces stacked) taller than 1.3 times the body size */
 const tallDelimiters = (items: ReadonlyArray<TextItem>, body: number) =>

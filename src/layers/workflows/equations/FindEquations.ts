@@ -43,7 +43,7 @@ export const findOnPage = (
   const rulesKnown = layout?.rulesKnown ?? page.rules.length > 0
   const body = bodySize(page.items)
   const order = new Map(page.items.map((item, i) => [item, i]))
-  const found = columns(page, layout).flatMap((column) => displays(column, body))
+  const found = columns(page, layout).flatMap((column) => displays(column, body, page.rules))
   return found.map((display, i): Candidate => {
     const drawn = [...display.items].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))
     return {

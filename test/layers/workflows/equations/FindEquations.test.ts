@@ -1,5 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import type { Candidate } from "../../../../src/layers/workflows/equations/Equation.ts"
 import { findEquations, findOnPage } from "../../../../src/layers/workflows/equations/FindEquations.ts"
+import * as PdfJs from "../../../../src/layers/workflows/pdf/PdfJs.ts"
 import type { PageText, TextItem } from "../../../../src/layers/workflows/pdf/Pdf.ts"
 import { prose, run } from "./items.ts"
 
@@ -93,6 +98,19 @@ describe("FindEquations", () => {
       ["p4-e1", "(9)"]
     ])
   })
+
+  it.effect("holds a fraction whose numerator stands more than a line high together by its bar (a real page)", () =>
+    Effect.gen(function*() {
+      // ijmsample (amsmath's testmath in ijmart), page 19: a multline* opening with \lim_{h\to 0}\frac{..}{h}, whose
+      // numerator holds fractions of its own and stands 21 pt over the main baseline
+      const bytes = new Uint8Array(Fs.readFileSync(Path.join(import.meta.dirname, "..", "..", "..", "fixtures", "corpus", "ijmsample.pdf")))
+      const document = yield* PdfJs.make().text(bytes, [19])
+      const within = (candidates: ReadonlyArray<Candidate>) =>
+        candidates.filter((candidate) => candidate.bbox.top > 215 && candidate.bbox.bottom < 295)
+      assert.strictEqual(within(findEquations(document)).length, 1)
+      const page = { ...document.pages[0]!, rules: [] }
+      assert.isAbove(within(findOnPage(page, { gutter: undefined, rulesKnown: false })).length, 1, "without the bar, its parts go apart")
+    }))
 
   it("goes through the pages it is given", () => {
     const page = twoColumns()
