@@ -440,7 +440,9 @@ async function showEquations(output, id, sourceComponent, equations) {
 
 const SCALE = 3 // canvas pixels per PDF point, so a crop shown at 1.5 CSS pixels per point is sharp on dense screens
 const ZOOM = 1.5 // CSS pixels per PDF point of a crop: a paper's 10 pt formula readable beside its KaTeX
-const UNCERTAIN = 0.6 // below this confidence an equation is marked for a look: the finder may have misread the page
+// below this confidence an equation is marked for a look: the finder may have misread the page (`uncertainBelow` in
+// src/layers/workflows/equations/Confidence.ts says how it was chosen; a test keeps the two equal)
+const UNCERTAIN = 0.9
 const MARGIN = 10 // PDF points around an equation's box, so its neighbourhood shows where it sits
 
 let katexLoading

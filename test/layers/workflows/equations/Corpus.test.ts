@@ -8,7 +8,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { corpusDirectory, loadFixtures, score, type Score } from "../../../../bench/equation-score.ts"
+import { uncertainBelow } from "../../../../src/layers/workflows/equations/Confidence.ts"
 import { findEquations } from "../../../../src/layers/workflows/equations/FindEquations.ts"
 import { Pdf } from "../../../../src/layers/workflows/pdf/Pdf.ts"
 import * as PdfJs from "../../../../src/layers/workflows/pdf/PdfJs.ts"
@@ -30,8 +33,8 @@ const mean = (xs: ReadonlyArray<number>) => xs.reduce((s, x) => s + x, 0) / Math
 
 describe("equation finding on the corpus of real documents", () => {
   const floors = {
-    tuned: { papers: 12, recall: 0.92, precision: 0.8, numbers: 0.95, latex: 0.77 },
-    "held out": { papers: 6, recall: 0.83, precision: 0.89, numbers: 0.92, latex: 0.72 }
+    tuned: { papers: 12, recall: 0.94, precision: 0.88, numbers: 0.96, latex: 0.86 },
+    "held out": { papers: 6, recall: 0.83, precision: 0.92, numbers: 0.94, latex: 0.79 }
   } as const
 
   for (const set of ["tuned", "held out"] as const) {
@@ -57,4 +60,17 @@ describe("equation finding on the corpus of real documents", () => {
       const wrong = mean(all.flatMap((x) => x.falsePositives.map((c) => c.confidence)))
       assert.isAbove(right - wrong, 0.08, `matched ${right.toFixed(3)}, false ${wrong.toFixed(3)}`)
     }), { timeout: 60_000 })
+
+  it.effect(`marks half the false displays uncertain (confidence below ${uncertainBelow}) and few of the true ones`, () =>
+    Effect.gen(function*() {
+      const all = (yield* scores).map((paper) => paper.score)
+      const share = (confidences: ReadonlyArray<number>) => confidences.filter((c) => c < uncertainBelow).length / confidences.length
+      assert.isAtLeast(share(all.flatMap((x) => x.falsePositives.map((c) => c.confidence))), 0.5, "false displays marked")
+      assert.isAtMost(share(all.flatMap((x) => x.matches.map((m) => m.candidate.confidence))), 0.15, "true displays marked")
+    }), { timeout: 60_000 })
+
+  it("marks in the web page what the finder calls uncertain", () => {
+    const page = Fs.readFileSync(Path.join(import.meta.dirname, "..", "..", "..", "..", "src", "server", "http", "web", "app.js"), "utf8")
+    assert.include(page, `const UNCERTAIN = ${uncertainBelow}\n`)
+  })
 })
