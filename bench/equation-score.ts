@@ -246,6 +246,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\neq(?![A-Za-z])/g, "\\ne")
     .replace(/\\rightarrow(?![A-Za-z])/g, "\\to")
     .replace(/\\(ldots|cdots|dotsb|dotsc|dotsm)(?![A-Za-z])/g, "\\dots")
+    .replace(/\\colon(?![A-Za-z])/g, ":")
   let tokens = fontsMerged(withoutBareGroups(bracedArguments(tokenize(text))))
   // braces around one token: x^{2} is x^2
   for (let changed = true; changed;) {
