@@ -65,9 +65,9 @@ export const toLatex = (
 ): string => {
   const hint = options?.baseline
   const rules = options?.rules
-  const detached = joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
+  const detached = dottedLines(joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
     ? all.flatMap(detachAccent)
-    : all)
+    : all))
   // overlines are rules, not glyphs: accents standing for them join the runs
   const runs = rules === undefined
     ? detached
@@ -768,6 +768,40 @@ const cutUnderAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem>
 const glyphWidth = (char: string): number =>
   char === " " ? 0.33 : /[,.;:'!]/.test(char) ? 0.28 : /[()[\]|ijlft]/.test(char) ? 0.39 :
   /[mwMW]/.test(char) ? 0.88 : /[A-Z]/.test(char) ? 0.74 : 0.53
+
+/**
+ * three dots one step apart, each a run of its own: `\vdots` (straight down), `\ddots` (down to the right), `\iddots`
+ * (up to the right), as one run `⋮`, `⋱` or `⋰` on the lowest dot's baseline
+ */
+const dottedLines = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
+  const dots = runs.filter((item) => /^[.·]$/.test(item.text.trim())).sort((a, b) => a.x - b.x || b.y - a.y)
+  if (dots.length < 3) return runs
+  const used = new Set<TextItem>()
+  const joined: Array<TextItem> = []
+  for (const first of dots) {
+    if (used.has(first)) continue
+    const size = first.fontSize
+    const step = (from: TextItem, to: TextItem) => ({ dx: to.x - from.x, dy: to.y - from.y })
+    const near = (dx: number, dy: number) => Math.abs(dx) <= 0.8 * size && Math.abs(dy) <= 0.8 * size && Math.hypot(dx, dy) >= 0.15 * size
+    for (const second of dots) {
+      if (second === first || used.has(second)) continue
+      const { dx, dy } = step(first, second)
+      if (!near(dx, dy) || dx < -0.05 * size || Math.abs(dy) < 0.1 * size) continue
+      const third = dots.find((other) =>
+        other !== first && other !== second && !used.has(other) &&
+        Math.abs(other.x - second.x - dx) < 0.1 * size && Math.abs(other.y - second.y - dy) < 0.1 * size
+      )
+      if (third === undefined) continue
+      const text = Math.abs(dx) < 0.1 * size ? "⋮" : dy < 0 ? "⋱" : "⋰"
+      const left = Math.min(first.x, second.x, third.x)
+      const right = Math.max(...[first, second, third].map((dot) => dot.x + dot.width))
+      joined.push({ ...first, text, x: left, width: right - left, y: Math.min(first.y, second.y, third.y) })
+      for (const dot of [first, second, third]) used.add(dot)
+      break
+    }
+  }
+  return used.size === 0 ? runs : [...runs.filter((item) => !used.has(item)), ...joined]
+}
 
 /** each accent's base: the nearest run below it whose extent holds the accent's middle; the runs they are among */
 const accentsOf = (

@@ -200,7 +200,7 @@ const symbols: Record<string, string> = {
   "⋄": "\\diamond", "◇": "\\Diamond", "◊": "\\lozenge", "⊲": "\\lhd", "⊳": "\\rhd", "⊓": "\\sqcap",
   "⊑": "\\sqsubseteq", "⊒": "\\sqsupseteq", "⊣": "\\dashv", "≀": "\\wr", "⊘": "\\oslash", "⊞": "\\boxplus",
   "⊠": "\\boxtimes", "∔": "\\dotplus", "≜": "\\triangleq", "≐": "\\doteq", "∠": "\\angle", "⊸": "\\multimap",
-  "†": "\\dagger", "‡": "\\ddagger", "⋯": "\\cdots", "…": "\\ldots", "⋮": "\\vdots", "⋱": "\\ddots",
+  "†": "\\dagger", "‡": "\\ddagger", "⋯": "\\cdots", "…": "\\ldots", "⋮": "\\vdots", "⋱": "\\ddots", "⋰": "\\iddots",
   // big operators (text fonts and Unicode math fonts)
   "∑": "\\sum", "∏": "\\prod", "∐": "\\coprod", "∫": "\\int", "∬": "\\iint", "∭": "\\iiint", "∮": "\\oint",
   "⋃": "\\bigcup", "⋂": "\\bigcap", "⨁": "\\bigoplus", "⨂": "\\bigotimes", "⋁": "\\bigvee", "⋀": "\\bigwedge",

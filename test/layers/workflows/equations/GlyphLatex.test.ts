@@ -280,4 +280,13 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(binomial("2n"), { baseline: 500, rules: [] }), "p = \\binom{2n}{n}")
     assert.strictEqual(toLatex(binomial("a(t)cos(u)"), { baseline: 500, rules: [] }), "p = \\begin{pmatrix}a(t)cos(u) \\\\ n\\end{pmatrix}")
   })
+
+  it("reads three dots a step apart as \\ddots, \\vdots or \\iddots", () => {
+    // the middle of diag(\sigma_1, \ddots, \sigma_N) as TeX sets it: three periods going down to the right
+    const diagonal = [run(".", 290.5, 183.2, "CMR12", 12, 2.3), run(".", 295.1, 180.2, "CMR12", 12, 2.3), run(".", 299.6, 177.2, "CMR12", 12, 3.3)]
+    assert.strictEqual(toLatex([run("x", 280, 178), ...diagonal, run("y", 306, 178)]), "x\\ddots y")
+    const vertical = [run(".", 300, 190, "CMR10", 10, 2.8), run(".", 300, 184, "CMR10", 10, 2.8), run(".", 300, 178, "CMR10", 10, 2.8)]
+    assert.strictEqual(toLatex([run("x", 290, 178), ...vertical, run("y", 306, 178)]), "x\\vdots y")
+    assert.strictEqual(toLatex([run("x", 280, 178), run(".", 290, 178, "CMR10", 10, 2.8), run("y", 296, 178)]), "x.y")
+  })
 })
