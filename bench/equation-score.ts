@@ -21,7 +21,8 @@
  * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the class
  * commands (`\mathinner`, `\mathrel`, ..), `\relax` and `\protect`, and the wrappers that only align
  * (`aligned`, `split`, `gathered`, an `array`'s column spec) count nothing either; an environment's name is one token.
- * What prints the same is put one way: a superscript after its subscript (`x^a_b` is `x_b^a`), and a math alphabet
+ * What prints the same is put one way: a superscript after its subscript (`x^a_b` is `x_b^a`), `\underset{a}{X}` as `X_a`
+ * (`\overset`, `\stackrel` as `X^a`), and a math alphabet
  * over a base and its scripts alike, in one group for letters side by side (`\mathbf{F_h}` is `\mathbf{F}_{\mathbf{h}}`,
  * `\mathbf{c}\mathbf{o}` is `\mathbf{co}`).
  *
@@ -247,7 +248,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\rightarrow(?![A-Za-z])/g, "\\to")
     .replace(/\\(ldots|cdots|dotsb|dotsc|dotsm)(?![A-Za-z])/g, "\\dots")
     .replace(/\\colon(?![A-Za-z])/g, ":")
-  let tokens = fontsMerged(withoutBareGroups(bracedArguments(tokenize(text))))
+  let tokens = fontsMerged(withoutBareGroups(stackedAsScripts(bracedArguments(tokenize(text)))))
   // braces around one token: x^{2} is x^2
   for (let changed = true; changed;) {
     changed = false
@@ -318,6 +319,30 @@ const bracedArguments = (tokens: ReadonlyArray<string>): Array<string> => {
     out.push(...sequence())
     // a closing brace without its opening one stays
     if (i < tokens.length) out.push(tokens[i++]!)
+  }
+  return out
+}
+
+/** `\underset{a}{X}` as `{X}_{a}`, `\overset{a}{X}` and `\stackrel{a}{X}` as `{X}^{a}`: in a display they print alike */
+const stackedAsScripts = (tokens: ReadonlyArray<string>): Array<string> => {
+  const groupEnd = (at: number): number => {
+    for (let depth = 0, i = at; i < tokens.length; i++) {
+      if (tokens[i] === "{") depth++
+      else if (tokens[i] === "}" && --depth === 0) return i + 1
+    }
+    return tokens.length
+  }
+  const out: Array<string> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const command = tokens[i]!
+    if (!["\\underset", "\\overset", "\\stackrel"].includes(command) || tokens[i + 1] !== "{") {
+      out.push(command)
+      continue
+    }
+    const script = groupEnd(i + 1)
+    const base = groupEnd(script)
+    out.push(...stackedAsScripts(tokens.slice(script, base)), command === "\\underset" ? "_" : "^", ...stackedAsScripts(tokens.slice(i + 1, script)))
+    i = base - 1
   }
   return out
 }
