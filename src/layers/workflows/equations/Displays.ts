@@ -67,7 +67,7 @@ export interface Display {
 export const displays = (column: Column, body: number, rules: ReadonlyArray<Rule> = []): ReadonlyArray<Display> => {
   const lines = groupLines(column.items, body)
   const code = pseudocodeLines(lines, body)
-  const infos = lines.map((line) => describe(line, column, code.has(line)))
+  const infos = paragraphEnds(lines.map((line) => describe(line, column, code.has(line))), column, body)
   const found: Array<Display> = []
   for (const block of blocks(infos, body)) {
     const context = contextOf(infos, block)
@@ -798,6 +798,21 @@ const labelledItem = (
   const centred = Math.abs(indent - (column.right - right)) < 4 * size
   return follows && !centred
 }
+
+/**
+ * the last line of a paragraph is prose, whatever math it holds (`i.e., x = 0.`): a short line without a number that
+ * starts where the full line of prose above it starts (a display stands apart from that margin, or fills its line)
+ */
+const paragraphEnds = (infos: ReadonlyArray<LineInfo>, column: Column, body: number): ReadonlyArray<LineInfo> =>
+  infos.map((info, i) => {
+    const above = infos.slice(0, i).reverse().find((other) => !other.line.orphan)
+    if (above === undefined || above.kind !== "prose" || info.number !== undefined || info.line.orphan) return info
+    const full = above.right - above.left > 0.8 * (column.right - column.left)
+    const flush = Math.abs(info.left - above.left) < 0.3 * body
+    const short = info.right < above.right - 4 * body
+    const next = above.line.baseline - info.line.baseline < 1.6 * body
+    return full && flush && short && next ? { ...info, kind: "prose" } : info
+  })
 
 /** a row as a display */
 const toDisplay = (

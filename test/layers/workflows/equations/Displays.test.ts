@@ -74,6 +74,17 @@ describe("Displays", () => {
     assert.includeMembers(display!.items.map((item) => item.text), ["∂L", "∂d", "="])
   })
 
+  it("takes the last line of a paragraph for prose, though it is short and mostly math", () => {
+    // `... the refinement factor (we use` then `ρ = 0.4).` from the paragraph's margin; a figure's label further left
+    // (at 60) moves the column's edge away from the margin
+    const label = run("(a)", 60, 760, "CMR10", 10, 12)
+    const tail = [run("ρ", 72, 676), run("=", 80.6, 676, "CMR10", 10, 7.8), run("0.4).", 91.3, 676, "CMR10", 10, 18)]
+    assert.strictEqual(found([label, ...paragraphs(700, 688), ...tail, ...paragraphs(652)]).length, 0)
+    // the same from the middle of the column, with space around it, is a display
+    const apart = tail.map((item) => ({ ...item, x: item.x + 180 }))
+    assert.strictEqual(found([label, ...paragraphs(700, 688), ...apart, ...paragraphs(652)]).length, 1)
+  })
+
   it("takes a caption that holds a formula for prose", () => {
     const caption = [run("Figure 1.", 200, 660, "CMR10", 10, 40), run("Q", 244, 660), run("=", 252.6, 660, "CMR10", 10, 7.8), run("xyz", 263.3, 660, "CMMI10", 10, 15)]
     assert.strictEqual(found([...paragraphs(700, 688), ...caption, ...paragraphs(636)]).length, 0)
