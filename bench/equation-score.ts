@@ -16,7 +16,7 @@
  * `\label{..}`, `\tag{..}`, `\nonumber`, `&`, `\\` (with an optional `[..]`), spacing (`\,` `\;` `\:` `\!` `\ `
  * `\quad` `\qquad` `~`), the braces of groups that are no argument (`{\Delta\Sigma}_L`), sizing (`\left` `\right` `\middle`, `\big` .. `\Bigg` with `l`/`r`/`m`), `\displaystyle`
  * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
- * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` to `\op`, `\leq` `\geq` `\neq`
+ * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` and `\max`, `\sin`, .. to their upright letters (as `\mathrm{max}` prints), `\left<` to `\langle`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`, `\colon` to `:`; and it drops braces around a single
  * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the class
  * commands (`\mathinner`, `\mathrel`, ..), `\relax` and `\protect`, and the wrappers that only align
@@ -221,6 +221,8 @@ export const latexSimilarity = (a: string, b: string): number => {
  */
 export const latexTokens = (latex: string): ReadonlyArray<string> => {
   const text = latex
+    .replace(/\\(left|right|[Bb]igg?[lr]?)\s*</g, "\\langle ")
+    .replace(/\\(left|right|[Bb]igg?[lr]?)\s*>/g, "\\rangle ")
     .replace(/\\(label|tag\*?)\{[^{}]*\}/g, " ")
     .replace(/\\(nonumber|notag|displaystyle|textstyle|limits|nolimits|left|right|middle)(?![A-Za-z])/g, " ")
     .replace(/\\[Bb]igg?[lrm]?(?![A-Za-z])/g, " ")
@@ -237,7 +239,8 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\[,;:! ]/g, " ")
     .replace(/[&~]/g, " ")
     .replace(/\\[dt]frac(?![A-Za-z])/g, "\\frac")
-    .replace(/\\operatorname\*?\{([A-Za-z]+)\}/g, "\\$1")
+    .replace(/\\operatorname\*?\{([A-Za-z]+)\}/g, "{$1}")
+    .replace(operatorNames, "{$1}")
     .replace(/\\(text|textrm|mathrm|rm|mathnormal|ensuremath|hbox|mbox)(?![A-Za-z])/g, " ")
     .replace(/\\bm(?![A-Za-z])/g, "\\boldsymbol")
     .replace(/\\(lvert|rvert|vert)(?![A-Za-z])/g, "|")
@@ -286,6 +289,10 @@ const withoutBareGroups = (tokens: ReadonlyArray<string>): Array<string> => {
   })
   return tokens.filter((_, i) => !drop.has(i))
 }
+
+/** operator names print as their upright letters, as `\\mathrm{max}` does */
+const operatorNames =
+  /\\(arccos|arcsin|arctan|arg|argmax|argmin|cos|cosh|cot|coth|csc|deg|det|dim|exp|gcd|hom|inf|ker|lg|lim|liminf|limsup|ln|log|max|min|Pr|sec|sin|sinh|sup|tan|tanh|tr|Tr|diag|rank|sgn|sign|erf|Var|Cov|var|cov)(?![A-Za-z])/g
 
 /** the commands that take an argument in braces (after any other, such as `\\in` or `\\alpha`, a group is bare) */
 const takesArgument =

@@ -41,6 +41,7 @@ describe("equation scoring", () => {
     assert.strictEqual(latexSimilarity(String.raw`\text{$\mu$}`, String.raw`\mu`), 1)
     assert.strictEqual(latexSimilarity(String.raw`f'(x) \in [t, s[`, String.raw`f^\prime(x) \in \mathinner{[t,s[}\relax`), 1)
     assert.strictEqual(latexSimilarity(String.raw`f: X \to Y`, String.raw`f\colon X\rightarrow Y`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\nu_\max + \sin x + \langle y\rangle`, String.raw`\nu_\mathrm{max} + \operatorname{sin} x + \left<y\right>`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\operatorname*{argmin}_{\pi(\theta)} x`, String.raw`\underset{\pi(\theta)}{\operatorname{argmin}} x`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\begin{aligned} a &= b \\ &= c \end{aligned}`, String.raw`\begin{split} a &= b\\ &= c \end{split}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\begin{array}{cc} 1 & 0 \end{array}`, String.raw`\begin{array}{@{}l|r} 1 & 0 \end{array}`), 1)
