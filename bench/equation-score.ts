@@ -233,7 +233,8 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\$/g, " ")
     .replace(/\\(mathinner|mathord|mathopen|mathclose|mathpunct|mathrel|mathbin|relax|protect|nolimits)(?![A-Za-z])/g, " ")
     .replace(/\\mathop\{\}/g, " ")
-    .replace(/\^\{?\\prime\}?|\\prime(?![A-Za-z])/g, "'")
+    .replace(/\^\{((?:\\prime\s*)+)\}/g, (_, primes: string) => "'".repeat(primes.split("\\prime").length - 1))
+    .replace(/\^\\prime(?![A-Za-z])|\\prime(?![A-Za-z])/g, "'")
     .replace(/\\(begin|end)\{(aligned|split|gathered|alignedat|multlined)\}(\{\d+\})?/g, " ")
     .replace(/\\begin\{array\}(\[[a-z]\])?\{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, "\\begin{array}")
     .replace(/\\[,;:! ]/g, " ")
@@ -296,7 +297,7 @@ const operatorNames =
 
 /** the commands that take an argument in braces (after any other, such as `\\in` or `\\alpha`, a group is bare) */
 const takesArgument =
-  /^\\(?:[dt]?frac|sqrt|text\w*|math\w+|boldsymbol|bm|pmb|hat|bar|tilde|vec|dot|ddot|dddot|widetilde|widehat|overline|underline|overbrace|underbrace|overrightarrow|overleftarrow|underrightarrow|[dt]?binom|genfrac|operatorname|begin|end|[mhf]box|boxed|underset|overset|stackrel|substack|check|breve|acute|grave|phantom|hphantom|vphantom|color|textcolor|emph|cancel|xrightarrow|xleftarrow|not|qty|abs|norm)$/
+  /^\\(?:[dt]?frac|sqrt|text\w*|math\w+|boldsymbol|bm|pmb|hat|bar|tilde|vec|dot|ddot|dddot|widetilde|widehat|overline|underline|overbrace|underbrace|overrightarrow|overleftarrow|underrightarrow|[dt]?binom|genfrac|operatorname|[mhf]box|boxed|underset|overset|stackrel|substack|check|breve|acute|grave|phantom|hphantom|vphantom|color|textcolor|emph|cancel|xrightarrow|xleftarrow|not|qty|abs|norm)$/
 
 /** `\\frac1{2}` as `\\frac{1}{2}`: both arguments of two-argument commands braced, so that braces tell arguments */
 const bracedArguments = (tokens: ReadonlyArray<string>): Array<string> => {
@@ -332,13 +333,6 @@ const bracedArguments = (tokens: ReadonlyArray<string>): Array<string> => {
 
 /** `\underset{a}{X}` as `{X}_{a}`, `\overset{a}{X}` and `\stackrel{a}{X}` as `{X}^{a}`: in a display they print alike */
 const stackedAsScripts = (tokens: ReadonlyArray<string>): Array<string> => {
-  const groupEnd = (at: number): number => {
-    for (let depth = 0, i = at; i < tokens.length; i++) {
-      if (tokens[i] === "{") depth++
-      else if (tokens[i] === "}" && --depth === 0) return i + 1
-    }
-    return tokens.length
-  }
   const out: Array<string> = []
   for (let i = 0; i < tokens.length; i++) {
     const command = tokens[i]!
@@ -346,8 +340,8 @@ const stackedAsScripts = (tokens: ReadonlyArray<string>): Array<string> => {
       out.push(command)
       continue
     }
-    const script = groupEnd(i + 1)
-    const base = groupEnd(script)
+    const script = groupEnd(tokens, i + 1)
+    const base = groupEnd(tokens, script)
     out.push(...stackedAsScripts(tokens.slice(script, base)), command === "\\underset" ? "_" : "^", ...stackedAsScripts(tokens.slice(i + 1, script)))
     i = base - 1
   }
@@ -359,14 +353,6 @@ const stackedAsScripts = (tokens: ReadonlyArray<string>): Array<string> => {
  * and one group for letters side by side (`\mathbf{c}\mathbf{o}` is `\mathbf{co}`)
  */
 const fontsMerged = (tokens: ReadonlyArray<string>): Array<string> => {
-  // the end (exclusive) of the group that opens at `at`
-  const groupEnd = (list: ReadonlyArray<string>, at: number): number => {
-    for (let depth = 0, i = at; i < list.length; i++) {
-      if (list[i] === "{") depth++
-      else if (list[i] === "}" && --depth === 0) return i + 1
-    }
-    return list.length
-  }
   // scripts inside a font group come out of it, each in a group of the same font
   const distributed: Array<string> = []
   for (let i = 0; i < tokens.length; i++) {
@@ -432,14 +418,8 @@ const mathAlphabets = new Set([
 /** `x^a_b` as `x_b^a`: the order of a sub- and a superscript does not show */
 const subscriptsFirst = (tokens: ReadonlyArray<string>): ReadonlyArray<string> => {
   // where the script argument starting at `at` ends (exclusive): a group, or a token with its arguments
-  const end = (at: number): number => {
-    if (tokens[at] !== "{") return twoArguments.has(tokens[at] ?? "") ? end(end(at + 1)) : at + 1
-    for (let depth = 0, i = at; i < tokens.length; i++) {
-      if (tokens[i] === "{") depth++
-      else if (tokens[i] === "}" && --depth === 0) return i + 1
-    }
-    return tokens.length
-  }
+  const end = (at: number): number =>
+    tokens[at] === "{" ? groupEnd(tokens, at) : twoArguments.has(tokens[at] ?? "") ? end(end(at + 1)) : at + 1
   const out: Array<string> = []
   for (let i = 0; i < tokens.length;) {
     if (tokens[i] === "^" && i + 1 < tokens.length) {
@@ -454,6 +434,15 @@ const subscriptsFirst = (tokens: ReadonlyArray<string>): ReadonlyArray<string> =
     out.push(tokens[i++]!)
   }
   return out
+}
+
+/** the end (exclusive) of the group that opens at `at`; the end of the tokens when it is never closed */
+const groupEnd = (tokens: ReadonlyArray<string>, at: number): number => {
+  for (let depth = 0, i = at; i < tokens.length; i++) {
+    if (tokens[i] === "{") depth++
+    else if (tokens[i] === "}" && --depth === 0) return i + 1
+  }
+  return tokens.length
 }
 
 const twoArguments = new Set(["\\frac", "\\binom", "\\overset", "\\underset", "\\stackrel"])

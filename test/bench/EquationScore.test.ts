@@ -40,6 +40,7 @@ describe("equation scoring", () => {
     assert.strictEqual(latexSimilarity(String.raw`g_{r,t}^{\text{ene}} + x_1^2`, String.raw`g^{\textrm{ene}}_{r,t} + x^2_1`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\text{$\mu$}`, String.raw`\mu`), 1)
     assert.strictEqual(latexSimilarity(String.raw`f'(x) \in [t, s[`, String.raw`f^\prime(x) \in \mathinner{[t,s[}\relax`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\frac{a'}{b} + x''`, String.raw`\frac{a^\prime}{b} + x^{\prime\prime}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`f: X \to Y`, String.raw`f\colon X\rightarrow Y`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\nu_\max + \sin x + \langle y\rangle`, String.raw`\nu_\mathrm{max} + \operatorname{sin} x + \left<y\right>`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\operatorname*{argmin}_{\pi(\theta)} x`, String.raw`\underset{\pi(\theta)}{\operatorname{argmin}} x`), 1)

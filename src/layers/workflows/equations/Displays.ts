@@ -36,6 +36,7 @@ import { delimiterStacks, extent, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
 import { braceSide, charClasses, isAccent, isBigOperator, isHanging } from "./MathGlyphs.ts"
 import { pseudocodeLines } from "./Pseudocode.ts"
+import { overlapsRule, rulesNear } from "./RuleMarks.ts"
 
 /**
  * One display equation (one row of a multi-row display), before its LaTeX is built.
@@ -280,7 +281,9 @@ const splitRows = (
 
   // a fraction's bar (a rule of the page) holds the lines of its numerator and denominator, close over and under it,
   // and the line whose axis it is on: a numerator made tall by fractions of its own stands more than a line above
-  for (const bar of fractionBars(main.map(({ info }) => info), rules, body)) {
+  const box = union(main.flatMap(({ info }) => info.body))
+  const near = main.length === 0 ? [] : rulesNear(rules, { left: Math.min(...main.map(({ info }) => info.left)), right: Math.max(...main.map(({ info }) => info.right)), ...box })
+  for (const bar of fractionBars(main.map(({ info }) => info), near, body)) {
     const at = (info: LineInfo) => main.find((other) => other.info === info)!.i
     join(at(bar.over), at(bar.under))
     if (bar.on !== undefined) join(at(bar.on), at(bar.over))
@@ -523,8 +526,7 @@ const fractionBars = (
   body: number
 ): ReadonlyArray<{ readonly over: LineInfo; readonly under: LineInfo; readonly on: LineInfo | undefined }> =>
   rules.flatMap((rule) => {
-    if (rule.right - rule.left < rule.top - rule.bottom) return []
-    const across = (item: TextItem) => Math.min(item.x + item.width, rule.right) - Math.max(item.x, rule.left) > 0
+    const across = (item: TextItem) => overlapsRule(item, rule)
     const close = (gap: number) => gap >= -0.1 * body && gap <= 0.45 * body
     // (a delimiter around the whole fraction reaches across the bar, so it is close to neither side)
     const over = lines.find((info) => info.body.some((item) => across(item) && close(extent(item).bottom - rule.top)))

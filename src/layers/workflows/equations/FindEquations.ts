@@ -14,6 +14,7 @@ import { toLatex } from "./GlyphLatex.ts"
 import { union } from "./Ink.ts"
 import { withoutLineNumbers } from "./LineNumbers.ts"
 import { bodySize } from "./Lines.ts"
+import { rulesNear } from "./RuleMarks.ts"
 
 /**
  * The display equations of the document's pages, in reading order (page, then column, then top to bottom), with ids
@@ -75,12 +76,6 @@ const latexOf = (display: Display, rules: ReadonlyArray<Rule> | undefined): stri
   )
   return `${alignedOpen}${rows.join(" \\\\ ")}${alignedClose}`
 }
-
-/** the page's rules that touch the display's box */
-const rulesNear = (rules: ReadonlyArray<Rule>, box: Display["bbox"]): ReadonlyArray<Rule> =>
-  rules.filter((rule) =>
-    rule.right >= box.left - 2 && rule.left <= box.right + 2 && rule.top >= box.bottom - 2 && rule.bottom <= box.top + 2
-  )
 
 const alignedOpen = "\\begin{aligned} "
 const alignedClose = " \\end{aligned}"

@@ -72,10 +72,10 @@ export const toLatex = (
   const runs = rules === undefined
     ? detached
     : [...detached, ...overlines(detached, rules, Math.max(...detached.map((item) => item.fontSize)))]
-  const accents = accentsOf(cutUnderAccents(runs))
-  const marks: Marks = { accents: accents.over, groups: new Map(), rules }
+  const cut = cutUnderAccents(runs)
+  const marks: Marks = { accents: accentsOf(cut), groups: new Map(), rules }
   // an accent with nothing under it is dropped: it tells nothing
-  const items = accents.runs.filter((item) => !isAccent(item))
+  const items = cut.filter((item) => !isAccent(item))
   const size = Math.max(...items.map((item) => item.fontSize))
   // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
   const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
@@ -517,9 +517,10 @@ const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> =>
 /**
  * Content between tall delimiters as a matrix's cells, if it is one. Columns are where the content's runs leave a
  * vertical gap of more than 0.55 em; rows are the baselines of body-size runs that reach the most columns (so that the
- * numerator and denominator of a `\dfrac` in a `cases` row are not rows); other runs go with the nearest row. A
- * matrix has two columns and two rows at least: the parts of `\left(\frac{a}{b}\right)`, or limits under the
- * baseline, do not make one (a column vector does not either).
+ * numerator and denominator of a `\dfrac` in a `cases` row are not rows); other runs go with the nearest row. Where
+ * the page's rules are known, rows a line apart with no bar between any two lines are a matrix, a column vector too;
+ * otherwise a matrix has two columns and two rows at least: the parts of `\left(\frac{a}{b}\right)`, or limits under
+ * the baseline, do not make one.
  */
 const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined => {
   const { size } = frame
@@ -550,7 +551,8 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
     const bars = barsAcross(solid, rules)
     const ys = lines.map((line) => line.y)
     const barred = ys.some((y, k) => k > 0 && bars.some((rule) => rule.bottom > y && rule.top < ys[k - 1]!))
-    if (!barred) return { rows, table: fill(rows, columnOf, solid, columns.length, size) }
+    const apart = rows.every((y, k) => k === 0 || rows[k - 1]! - y >= 0.9 * size)
+    if (!barred && apart) return { rows, table: fill(rows, columnOf, solid, columns.length, size) }
   }
   if (columns.length < 2) return undefined
   // a matrix's rows are a line apart; rows closer than that are numerators, operators and denominators side by side
@@ -724,15 +726,16 @@ const extensionDelimiter = (item: TextItem): string | undefined => {
 }
 
 /**
- * a run only part of which a wide accent (or an overline) covers is cut where the accent ends, its glyphs' widths
+ * a run only part of which an accent (a wide one, or an overline) covers is cut where the accent ends, its glyphs' widths
  * estimated: `\widetilde{D}u` is one run `Du` under a tilde as wide as the `D`, `(\theta, \overline{X})` one run
  * `θ, X`
  */
 const cutUnderAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
-  const wide = runs.filter((item) => isAccent(item) && item.width >= 0.5)
-  if (wide.length === 0) return runs
+  // accents with a width of their own (a combining one has none and sits at its base's origin)
+  const spacing = runs.filter((item) => isAccent(item) && item.width >= 0.5)
+  if (spacing.length === 0) return runs
   const out = [...runs]
-  for (const accent of wide) {
+  for (const accent of spacing) {
     const centre = accent.x + accent.width / 2
     const at = out.findIndex((item) =>
       !isAccent(item) && item.y <= accent.y + 0.5 && accent.y - item.y < item.fontSize &&
@@ -803,12 +806,9 @@ const dottedLines = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => 
   return used.size === 0 ? runs : [...runs.filter((item) => !used.has(item)), ...joined]
 }
 
-/** each accent's base: the nearest run below it whose extent holds the accent's middle; the runs they are among */
-const accentsOf = (
-  items: ReadonlyArray<TextItem>
-): { readonly over: Marks["accents"]; readonly placed: ReadonlySet<TextItem>; readonly runs: ReadonlyArray<TextItem> } => {
+/** each accent's base: the nearest run below it whose extent holds the accent's middle */
+const accentsOf = (items: ReadonlyArray<TextItem>): Marks["accents"] => {
   const over = new Map<TextItem, string>()
-  const placed = new Set<TextItem>()
   for (const accent of items.filter(isAccent)) {
     const glyph = accent.text.replace(/[\ufe00-\ufe0f]/g, "").trim()
     const command = accentCommands[glyph] ?? extensionGlyph(glyph, accent.fontName, 0)?.latex
@@ -825,9 +825,8 @@ const accentsOf = (
       .sort((a, b) => b.y - a.y)[0]
     if (command === undefined || base === undefined || over.has(base)) continue
     over.set(base, command)
-    placed.add(accent)
   }
-  return { over, placed, runs: items }
+  return over
 }
 
 /**

@@ -24,6 +24,7 @@ export const barBetween = (
   below: ReadonlyArray<TextItem>,
   rules: ReadonlyArray<Rule>
 ): boolean => {
+  if (above.length === 0 || below.length === 0) return false
   const lowest = median(above.map((item) => item.y))
   const highest = median(below.map((item) => item.y))
   return rules.some((rule) =>
@@ -31,6 +32,31 @@ export const barBetween = (
     above.some((item) => overlapsRule(item, rule)) && below.some((item) => overlapsRule(item, rule))
   )
 }
+
+/**
+ * Whether the item and the rule share some of their horizontal extent.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const overlapsRule = (item: TextItem, rule: Rule): boolean =>
+  Math.min(item.x + item.width, rule.right) - Math.max(item.x, rule.left) > 0
+
+/**
+ * The rules that touch a box, with `margin` points to spare.
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const rulesNear = (
+  rules: ReadonlyArray<Rule>,
+  box: { readonly left: number; readonly bottom: number; readonly right: number; readonly top: number },
+  margin = 2
+): ReadonlyArray<Rule> =>
+  rules.filter((rule) =>
+    rule.right >= box.left - margin && rule.left <= box.right + margin && rule.top >= box.bottom - margin &&
+    rule.bottom <= box.top + margin
+  )
 
 /**
  * The horizontal rules across any of the items.
@@ -81,11 +107,12 @@ export const overlines = (
       return bottom >= rule.top - 0.1 * size && bottom - rule.top < 0.45 * size
     })
     const holds = under.some((item) => item.x - 0.5 <= middle && middle <= item.x + item.width + 0.5)
+    if (!holds || over.length > 0) return []
     // a run of the extension font may end with the sign (`\bigl(\sqrt` is one run)
     const radical = items.some((item) =>
-      (isRadical(item) || isRadical({ ...item, text: item.text.trim().slice(-1) })) && vinculumOf(item, [rule]) !== undefined
+      vinculumOf(item, [rule]) !== undefined && (isRadical(item) || isRadical({ ...item, text: item.text.trim().slice(-1) }))
     )
-    if (!holds || over.length > 0 || radical) return []
+    if (radical) return []
     return [{
       text: overlineAccent,
       x: rule.left,
@@ -107,8 +134,5 @@ export const overlineAccent = "‾"
 // internal
 
 const isHorizontal = (rule: Rule): boolean => rule.right - rule.left > rule.top - rule.bottom
-
-const overlapsRule = (item: TextItem, rule: Rule): boolean =>
-  Math.min(item.x + item.width, rule.right) - Math.max(item.x, rule.left) > 0
 
 const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[values.length >> 1]!

@@ -6,7 +6,7 @@
  *   feed), `\big\langle` (10, a line feed) or `\Biggl(` (32, a space) vanish from the text. They come back here as runs
  *   whose text is `Pdf.droppedGlyph(code)`, a private-use character, for whoever knows the font to read.
  * - **Rules.** Fraction bars, radical vincula, overlines and table rules are paths, not glyphs. Every stroked or
- *   filled path at most `ruleThickness` thick and longer than it is thick comes back as a box.
+ *   filled path at most `ruleThickness` thick and wider than it is thick (a horizontal rule) comes back as a box.
  *
  * The positions follow the PDF text model as pdf.js's own canvas renderer applies it (`showText` in `display/canvas.js`):
  * a glyph sits at the text matrix times the text position, advanced by its width times the font size and the font
@@ -56,6 +56,8 @@ export interface OperatorList {
 export interface FontFacts {
   readonly name: string
   readonly matrix: ReadonlyArray<number>
+  /** set for vertical writing */
+  readonly vertical?: boolean | undefined
 }
 
 /**
@@ -103,9 +105,9 @@ export const drawnMarks = (
         state = stack.pop() ?? state
         break
       case OPS.beginGroup:
+        // the group's matrix only bounds it: its form (`paintFormXObjectBegin`, next) brings the same matrix to draw by
         stack.push(state)
         state = { ...state }
-        if (args?.[0]?.matrix) state.ctm = multiply(toArray(args[0].matrix), state.ctm)
         break
       case OPS.endGroup:
         state = stack.pop() ?? state
@@ -113,18 +115,21 @@ export const drawnMarks = (
       case OPS.setLineWidth:
         state.lineWidth = args![0]
         break
+      case OPS.setGState:
+        // an ExtGState may set the line width (`LW`) and the font (`Font`: a font id and a size)
+        for (const [key, value] of (args?.[0] ?? []) as ReadonlyArray<readonly [string, any]>) {
+          if (key === "LW" && typeof value === "number") state.lineWidth = value
+          if (key === "Font" && Array.isArray(value) && typeof value[0] === "string") setFont(state, fontOf(value[0]), value[1])
+        }
+        break
       case OPS.beginText:
         state.textMatrix = identity
         state.x = state.lineX = 0
         state.y = state.lineY = 0
         break
-      case OPS.setFont: {
-        const size: number = args![1]
-        state.font = fontOf(args![0])
-        state.fontSize = Math.abs(size)
-        state.fontDirection = size < 0 ? -1 : 1
+      case OPS.setFont:
+        setFont(state, fontOf(args![0]), args![1])
         break
-      }
       case OPS.setCharSpacing:
         state.charSpacing = args![0]
         break
@@ -159,18 +164,10 @@ export const drawnMarks = (
       case OPS.showSpacedText:
         showText(state, args![0], dropped)
         break
-      case OPS.nextLineShowText:
-        moveText(state, 0, state.leading)
-        showText(state, args![0], dropped)
-        break
-      case OPS.nextLineSetSpacingShowText:
-        moveText(state, 0, state.leading)
-        state.wordSpacing = args![0]
-        state.charSpacing = args![1]
-        showText(state, args![2], dropped)
-        break
+      // (pdf.js turns `'` and `"` into `nextLine` and `showText`: no case of their own)
       case OPS.constructPath:
         if (rules.length < maxRules && painting.has(args![0])) {
+          // (only horizontal rules count: a plot's thousands of slanted strokes would crowd out the fraction bars)
           const rule = ruleOf(state, args![2], args![0] !== OPS.fill && args![0] !== OPS.eoFill)
           if (rule !== undefined) rules.push(rule)
         }
@@ -244,6 +241,12 @@ const apply = (m: Matrix, x: number, y: number): readonly [number, number] => [
   m[1]! * x + m[3]! * y + m[5]!
 ]
 
+const setFont = (state: State, font: FontFacts, size: number) => {
+  state.font = font
+  state.fontSize = Math.abs(size)
+  state.fontDirection = size < 0 ? -1 : 1
+}
+
 const moveText = (state: State, x: number, y: number) => {
   state.x = state.lineX += x
   state.y = state.lineY += y
@@ -262,13 +265,16 @@ interface Glyph {
  */
 const isDropped = (glyph: Glyph, advance: number, font: FontFacts): boolean =>
   glyph.unicode.length === 1 && glyph.unicode.trim() === "" &&
+  // a code that stands for itself: control characters and the space (a no-break or ideographic space is text's own)
+  glyph.unicode.charCodeAt(0) <= 0x20 &&
   (glyph.unicode !== " " || advance >= 0.7 || extensionFontName.test(font.name))
 
 const extensionFontName = /^(?:(?:cm|px|tx|eu|zeu|ntx|jkp|lm|yhcm)ex[xz]?\d*|LMMathExtension\d*-Regular)$/i
 
 const showText = (state: State, glyphs: ReadonlyArray<Glyph | number> | undefined, dropped: Array<TextItem>) => {
   const font = state.font
-  if (glyphs === undefined || font === undefined || state.fontSize === 0) return
+  // vertical writing (CJK) advances down the page: no TeX glyph is set so, and its glyphs are not sought
+  if (glyphs === undefined || font === undefined || state.fontSize === 0 || font.vertical) return
   const advanceScale = state.fontSize * (font.matrix[0] ?? 0.001)
   const hScale = state.hScale * state.fontDirection
   let x = 0
@@ -290,14 +296,15 @@ const showText = (state: State, glyphs: ReadonlyArray<Glyph | number> | undefine
         fontName: font.name
       })
     }
-    x += width + (glyph.isSpace ? state.wordSpacing : 0) + state.charSpacing
+    // as pdf.js's canvas: spacing keeps its sign whichever way the font runs (a negative size flips the glyphs only)
+    x += width + ((glyph.isSpace ? state.wordSpacing : 0) + state.charSpacing) * state.fontDirection
   }
   state.x += x * hScale
 }
 
 /**
- * a path's box on the page when it is thin and long; `minMax` is its box in the current coordinates, and a stroke is
- * as thick as its line (its butt ends add nothing to its length)
+ * a path's box on the page when it is a horizontal rule, thin and long; `minMax` is its box in the current coordinates,
+ * and a stroke is as thick as its line (its butt ends add nothing to its length)
  */
 const ruleOf = (state: State, minMax: ArrayLike<number> | null | undefined, stroked: boolean): Rule | undefined => {
   if (minMax === null || minMax === undefined || minMax.length < 4) return undefined
@@ -308,17 +315,14 @@ const ruleOf = (state: State, minMax: ArrayLike<number> | null | undefined, stro
   let right = Math.max(...corners.map((c) => c[0]))
   let bottom = Math.min(...corners.map((c) => c[1]))
   let top = Math.max(...corners.map((c) => c[1]))
+  if (right - left < top - bottom) return undefined
   if (stroked) {
-    const half = (state.lineWidth * Math.hypot(state.ctm[0]!, state.ctm[1]!)) / 2
-    if (right - left >= top - bottom) {
-      bottom -= half
-      top += half
-    } else {
-      left -= half
-      right += half
-    }
+    // a horizontal stroke is as thick as its line, scaled as the vertical axis is
+    const half = (state.lineWidth * Math.hypot(state.ctm[2]!, state.ctm[3]!)) / 2
+    bottom -= half
+    top += half
   }
-  const thickness = Math.min(right - left, top - bottom)
-  const length = Math.max(right - left, top - bottom)
+  const thickness = top - bottom
+  const length = right - left
   return thickness <= ruleThickness && length >= 2 * thickness && length > 1 ? { left, bottom, right, top } : undefined
 }

@@ -56,7 +56,7 @@ export const droppedCode = (text: string): number | undefined => {
 const droppedBase = 0xe000
 
 /**
- * A thin straight mark the page draws, as its box in PDF user space (`bottom < top`).
+ * A thin horizontal mark the page draws, as its box in PDF user space (`bottom < top`).
  *
  * @category models
  * @since 0.1.0
@@ -82,7 +82,7 @@ export interface PageText {
    * as a run of its own whose text is `droppedGlyph(code)`
    */
   readonly items: ReadonlyArray<TextItem>
-  /** thin straight strokes and fills: fraction bars, radical vincula, overlines, table rules */
+  /** thin horizontal strokes and fills: fraction bars, radical vincula, overlines, table rules */
   readonly rules: ReadonlyArray<Rule>
 }
 

@@ -229,7 +229,7 @@ const toPageText = (
       fontName: fontName(item.fontName)
     })
   }
-  const marks = drawnMarks(operators, (id) => ({ name: fontName(id), matrix: fontMatrix(page, id) }))
+  const marks = drawnMarks(operators, (id) => ({ name: fontName(id), matrix: fontMatrix(page, id), vertical: isVertical(page, id) }))
   return { pageNumber, width: x1 - x0, height: y1 - y0, items: [...items, ...marks.dropped], rules: marks.rules }
 }
 
@@ -251,6 +251,11 @@ const realFontName = (page: PDFPageProxy, id: string): string => {
     ? font.name
     : id
   return name.replace(/^[A-Z]{6}\+/, "")
+}
+
+const isVertical = (page: PDFPageProxy, id: string): boolean => {
+  const font: unknown = page.commonObjs.has(id) ? page.commonObjs.get(id) : undefined
+  return typeof font === "object" && font !== null && "vertical" in font && font.vertical === true
 }
 
 /** the font's matrix from glyph space to text space (1/1000 em for all but Type3 fonts) */

@@ -73,6 +73,21 @@ describe("DrawnMarks", () => {
     assert.strictEqual(droppedGlyph(12), "\ue00c")
   })
 
+  it("draws a transparency group's form by the form's matrix once, and keeps no-break spaces as text", () => {
+    // pdf.js gives a group's matrix with `beginGroup` (for its bounds) and again with the form it paints
+    const marks = drawnMarks({
+      fnArray: [
+        OPS.beginGroup, OPS.paintFormXObjectBegin, OPS.beginText, OPS.setFont, OPS.showText, OPS.endText,
+        OPS.paintFormXObjectEnd, OPS.endGroup
+      ],
+      argsArray: [
+        [{ matrix: [1, 0, 0, 1, 100, 0] }], [[1, 0, 0, 1, 100, 0], [0, 0, 50, 50]], null, ["ex", 10],
+        [[glyph("\f", 333.3), glyph("\u00a0", 333.3), glyph("\u3000", 1000)]], null, null, null
+      ]
+    }, fonts)
+    assert.deepStrictEqual(marks.dropped.map((item) => [droppedCode(item.text), item.x]), [[12, 100]])
+  })
+
   it("keeps thin strokes and fills as rules, in page space, and nothing thicker", () => {
     const marks = drawnMarks({
       fnArray: [OPS.save, OPS.transform, OPS.setLineWidth, OPS.constructPath, OPS.restore, OPS.constructPath, OPS.constructPath],
