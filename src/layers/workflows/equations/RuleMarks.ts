@@ -104,7 +104,7 @@ export const overlines = (
     })
     const over = across.filter((item) => {
       const bottom = extent(item).bottom
-      return bottom >= rule.top - 0.1 * size && bottom - rule.top < 0.45 * size
+      return bottom >= rule.top - 0.1 * size && bottom - rule.top < 0.8 * size
     })
     const holds = under.some((item) => item.x - 0.5 <= middle && middle <= item.x + item.width + 0.5)
     if (!holds || over.length > 0) return []

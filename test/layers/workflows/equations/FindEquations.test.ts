@@ -112,6 +112,16 @@ describe("FindEquations", () => {
       assert.isAbove(within(findOnPage(page, { gutter: undefined, rulesKnown: false })).length, 1, "without the bar, its parts go apart")
     }))
 
+  it.effect("reads a \\cfrac's bar, well under its numerator, as a fraction's and not as an overline (a real page)", () =>
+    Effect.gen(function*() {
+      // heat-kernel: 1 + \cfrac{1}{1 + \cfrac{1}{m + \frac{n}{2}}}
+      const bytes = new Uint8Array(Fs.readFileSync(Path.join(import.meta.dirname, "..", "..", "..", "fixtures", "papers", "heat-kernel.pdf")))
+      const latex = findEquations(yield* PdfJs.make().text(bytes)).map((candidate) => candidate.latex)
+      const chain = latex.find((text) => text.includes("\\frac n2"))
+      assert.isDefined(chain)
+      assert.notInclude(chain!, "\\overline")
+    }))
+
   it("goes through the pages it is given", () => {
     const page = twoColumns()
     const found = findEquations({ pageCount: 9, pages: [page, { ...page, pageNumber: 4 }] })
