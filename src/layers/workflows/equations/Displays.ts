@@ -212,8 +212,8 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!
     const member = !info.code &&
-      (info.line.orphan || (info.kind !== "prose" && (!info.textLike || holdsTall(info))) || delimited(info) ||
-        overfull(i) || multlineHead(i))
+      (info.line.orphan || (info.kind !== "prose" && (!info.textLike || holdsTall(info) || pureMath(info))) ||
+        delimited(info) || overfull(i) || multlineHead(i))
     if (!member) {
       close(i)
       continue
@@ -235,8 +235,14 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
  * title or a `\small` subtitle with math under it is set larger or smaller)
  */
 const isDisplayLine = (info: LineInfo, body: number): boolean =>
-  !info.line.orphan && info.kind === "math" && info.math >= 2 && !info.textLike &&
+  !info.line.orphan && info.kind === "math" && info.math >= 2 && (!info.textLike || pureMath(info)) &&
   info.line.size >= 0.95 * body && info.line.size <= 1.08 * body
+
+/**
+ * a line of math with no word of prose: a formula even when it fills its line or starts at the margin (a long row of
+ * an `align*`); prose that holds formulas has words between them
+ */
+const pureMath = (info: LineInfo): boolean => info.kind === "math" && info.prose <= 1 && info.math >= 12
 
 /** the nearest prose-like lines above and below a block */
 const contextOf = (infos: ReadonlyArray<LineInfo>, block: Block): Display["context"] => {

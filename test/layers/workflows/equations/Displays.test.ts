@@ -85,6 +85,12 @@ describe("Displays", () => {
     assert.strictEqual(found([label, ...paragraphs(700, 688), ...apart, ...paragraphs(652)]).length, 1)
   })
 
+  it("finds a long row of math with no word of prose, though it fills its line from the margin", () => {
+    const symbols = ["h", "=", "R", "(", "P", ")", "‖", "P", "−", "Q", "‖", "+", "γ", "(", "P", ")", "‖", "x", "−", "y", "‖"]
+    const row = symbols.map((text, i) => run(text, 76 + 21.5 * i, 664, /[=()‖+−]/.test(text) ? "CMR10" : "CMMI10", 10, 8))
+    assert.strictEqual(found([...paragraphs(700, 688), ...row, ...paragraphs(640)]).length, 1)
+  })
+
   it("takes a caption that holds a formula for prose", () => {
     const caption = [run("Figure 1.", 200, 660, "CMR10", 10, 40), run("Q", 244, 660), run("=", 252.6, 660, "CMR10", 10, 7.8), run("xyz", 263.3, 660, "CMMI10", 10, 15)]
     assert.strictEqual(found([...paragraphs(700, 688), ...caption, ...paragraphs(636)]).length, 0)
@@ -282,8 +288,8 @@ describe("Displays", () => {
     assert.strictEqual(others.length, 0)
     assert.strictEqual(equation!.number?.text, "(2)")
     assert.strictEqual(equation!.items.length, 3)
-    // without the number below, a line like that is prose-like math, not a display
-    assert.deepStrictEqual(found([...paragraphs(700, 688, 676), ...wide, ...paragraphs(638)]), [])
+    // without the number below, a line of math with no word of prose is still a display, unnumbered
+    assert.deepStrictEqual(found([...paragraphs(700, 688, 676), ...wide, ...paragraphs(638)]).map((display) => display.number), [undefined])
   })
 
   it("reads a number on a baseline of its own as holding the lines around it together", () => {
