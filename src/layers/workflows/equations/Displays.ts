@@ -6,11 +6,13 @@
  * with the column's left edge, or running from near the left edge to the right one, without a number: a `flalign` row
  * starts at the margin, but carries one), and either stands apart from the margins or carries an equation number; or
  * when it is all math and too wide for the column, its number pushed to a line of its own, or the first line of a
- * `multline` that fills its line. Consecutive such lines close together (fraction numerators and denominators, matrix
+ * `multline` that fills its line; or when it is math without a word of prose, or holds a delimiter that reaches over
+ * other lines, wherever it starts. Consecutive such lines close together (fraction numerators and denominators, matrix
  * rows, the limits of a `\sum`, the rows of an `align`) form a display.
  *
  * A display splits into rows, each one equation, except where something holds rows together:
- * - a fraction: lines sitting in the gaps of the line between them (numerator above, denominator below);
+ * - a fraction: lines sitting in the gaps of the line between them (numerator above, denominator below), or, where
+ *   the page's rules are known, the lines close over and under a fraction's bar, with the line on whose axis it lies;
  * - a tall delimiter (a matrix's brackets, the brace of `cases`) reaching over several baselines;
  * - an equation number on a baseline of its own (centred on an `aligned` block);
  * - a `multline`: a line that continues the one above it, starting with an operator, set flush right;
@@ -20,9 +22,9 @@
  *   rows are one display, its parts rows of an `aligned` block (`Display.rows`).
  * Rows that carry different numbers are always apart. Limits and other small runs go with the nearest row.
  *
- * What is not an equation: prose (centred or not, italic or not; an item of a list), tables of numbers (no relation,
- * no operator, mostly digits) and tables whose cells hold math (cells in aligned columns), inline math (inside prose
- * lines), pseudocode (see `Pseudocode`).
+ * What is not an equation: prose (centred or not, italic or not; an item of a list, bulleted or labelled with a tag; a
+ * caption; the last line of a paragraph), tables of numbers (no relation, no operator, mostly digits) and tables whose
+ * cells hold math (cells in aligned columns), inline math (inside prose lines), pseudocode (see `Pseudocode`).
  *
  * @since 0.1.0
  */
