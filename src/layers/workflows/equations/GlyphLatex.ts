@@ -9,7 +9,8 @@
  * - a smaller word touching an atom's right edge, raised or lowered, is its superscript or subscript; after an opening
  *   delimiter or an operator, which take no scripts, a raised and a lowered word centred on each other are `\frac`;
  * - words in a gap of the baseline, some above the axis and some below them overlapping, are a fraction (numerator
- *   over denominator): the fraction rule itself is a path, not text, so the stacking is what shows it;
+ *   over denominator) when a bar lies between them, or when the page's rules are not known; without a bar they are
+ *   stacked: a binomial in parentheses, a column vector in brackets, `{a \atop b}` otherwise (see `RuleMarks`);
  * - what stands between a tall opening delimiter and its closing one, in aligned columns (0.55 em apart or more:
  *   `pmatrix` leaves `2\arraycolsep` between its columns, 6.5 pt in revtex) and rows, is a matrix (`pmatrix`,
  *   `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed; other tall delimiters that pair up are
@@ -17,15 +18,17 @@
  *   vector;
  * - a horizontal brace with what lies on its opening side and its label beyond is `\overbrace{..}^{..}` or
  *   `\underbrace{..}_{..}`.
- * Each part is laid out the same way, recursively. A radical takes the atom after it (a parenthesised group whole), and
- * a small word over its left part as its index (`\sqrt[n]`). Arrows TeX builds from two glyphs (`\longrightarrow`,
- * `\Longrightarrow`, `\mapsto`) are one arrow. A row whose number sits between its lines (an `aligned` block) is laid
- * out band by band as `aligned`, each band with the limits of its big operators.
+ * Each part is laid out the same way, recursively. A radical takes what its vinculum (a rule) reaches over; without
+ * rules, the atom after it (a parenthesised group whole); a small word over its left part is its index (`\sqrt[n]`).
+ * A rule over a symbol with nothing close over it is `\overline`; a wide accent or an overline over part of a run cuts
+ * the run there. Three dots a step apart are `\ddots`, `\vdots` or `\iddots`. Arrows TeX builds from two glyphs
+ * (`\longrightarrow`, `\Longrightarrow`, `\mapsto`) are one arrow. A row whose number sits between its lines (an
+ * `aligned` block) is laid out band by band as `aligned`, each band with the limits of its big operators.
  *
- * Gotchas: a radical's extent is a rule (a path), so the end of its argument is a guess (a stack right after a tall
- * sign is taken as it); `\bigl(` of one line's height comes out as a plain delimiter; macros of the source (`\Tr`,
- * `\vol`) come out as what they print; of the delimiters that pdf.js reads as white space (`CMEX` codes 9-13 and 32)
- * only `\Biggl(` is put back (`DroppedDelimiters`), `\Bigl\|` and the others are missing.
+ * Gotchas: `\bigl(` of one line's height comes out as a plain delimiter; macros of the source (`\Tr`, `\vol`) come
+ * out as what they print; the glyphs pdf.js reads as white space (`CMEX` codes 9-13 and 32) come from the PDF layer as
+ * dropped glyphs (`Pdf.droppedGlyph`), read here by their code; a font whose glyphs carry wrong Unicode (yhmath's
+ * `Yhcmex`) is read as what that Unicode says.
  *
  * @since 0.1.0
  */
