@@ -289,9 +289,13 @@ const splitRows = (
 
   // a fraction's bar (a rule of the page) holds the lines of its numerator and denominator, close over and under it,
   // and the line whose axis it is on: a numerator made tall by fractions of its own stands more than a line above
-  const box = union(main.flatMap(({ info }) => info.body))
-  const near = main.length === 0 ? [] : rulesNear(rules, { left: Math.min(...main.map(({ info }) => info.left)), right: Math.max(...main.map(({ info }) => info.right)), ...box })
-  for (const bar of fractionBars(main.map(({ info }) => info), near, body)) {
+  const spine = main.map(({ info }) => info)
+  const near = spine.length === 0 ? [] : rulesNear(rules, {
+    left: Math.min(...spine.map((info) => info.left)),
+    right: Math.max(...spine.map((info) => info.right)),
+    ...union(spine.flatMap((info) => info.body))
+  })
+  for (const bar of fractionBars(spine, near, body)) {
     const at = (info: LineInfo) => main.find((other) => other.info === info)!.i
     join(at(bar.over), at(bar.under))
     if (bar.on !== undefined) join(at(bar.on), at(bar.over))
@@ -756,9 +760,8 @@ const isTable = (rows: ReadonlyArray<ReadonlyArray<LineInfo>>, body: number): bo
       .length
   // rows whose every cell has a relation are formulas side by side (`x = 1 \qquad y = 2 \qquad z = 3`), no table's
   const wide = single
-    .filter((info) => tableCells(info.body, body).some((cell) => !cell.items.some(hasRelationChar)))
     .map((info) => tableCells(info.body, body))
-    .filter((cells) => cells.length >= 3)
+    .filter((cells) => cells.length >= 3 && cells.some((cell) => !cell.items.some(hasRelationChar)))
   if (wide.some((row, i) => wide.some((other, j) => j > i && shared(row, other) >= 3))) return true
   // two columns, as a table of priors (`ln(Q)   U(-15, 15)`): three rows and more, none with a relation
   const plain = single.filter((info) => !info.body.some(hasRelationChar))

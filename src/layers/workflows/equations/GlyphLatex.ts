@@ -462,13 +462,7 @@ const scripts = (atom: Atom, frame: Frame): Array<string> => {
   // nothing takes scripts after an opening delimiter, a relation or a binary operator: that is a small fraction
   // (`\tfrac`, `\bigl(\tfrac{1}{24}\bigr)`), its parts centred on each other
   if (atom.sub.length > 0 && atom.sup.length > 0 && takesNoScripts(atom.item) && isCentred({ above: atom.sup, below: atom.sub, left: 0, right: 0 })) {
-    const rest = scripts({ ...atom, sub: [], sup: [] }, frame)
-    if (marks.rules !== undefined && !barBetween(atom.sup, atom.sub, marks.rules)) {
-      const part = (items: ReadonlyArray<TextItem>) => layout(items, undefined, depth + 1, marks)
-      return ["{", ...part(atom.sup), "\\atop", ...part(atom.sub), "}", ...rest]
-    }
-    const part = (items: ReadonlyArray<TextItem>) => group(layout(items, undefined, depth + 1, marks))
-    return ["\\frac", ...part(atom.sup), ...part(atom.sub), ...rest]
+    return [...fraction(atom.sup, atom.sub, frame), ...scripts({ ...atom, sub: [], sup: [] }, frame)]
   }
   const tokens: Array<string> = []
   const below = [...atom.below, ...atom.sub]
@@ -501,20 +495,23 @@ const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> =>
   const tokens: Array<string> = []
   for (const { above, below } of stacks) {
     const layoutOf = (part: ReadonlyArray<TextItem>) => group(layout(part, undefined, depth + 1, marks))
-    if (above.length > 0 && below.length > 0) {
-      // with the page's rules known, parts without a bar between them are stacked, not divided (`\\binom` inside
-      // its parentheses)
-      const bar = marks.rules === undefined || barBetween(above, below, marks.rules)
-      if (bar) tokens.push("\\frac", ...layoutOf(above), ...layoutOf(below))
-      else {
-        const part = (items: ReadonlyArray<TextItem>) => layout(items, undefined, depth + 1, marks)
-        tokens.push("{", ...part(above), "\\atop", ...part(below), "}")
-      }
-    }
+    if (above.length > 0 && below.length > 0) tokens.push(...fraction(above, below, frame))
     else if (above.length > 0) tokens.push("^", ...layoutOf(above))
     else tokens.push("_", ...layoutOf(below))
   }
   return tokens
+}
+
+/**
+ * numerator over denominator: `\\frac` when a bar lies between them, or when the page's rules are not known; else they
+ * are stacked without one (`{n \\atop k}`, which `binomials` makes `\\binom` inside its parentheses)
+ */
+const fraction = (above: ReadonlyArray<TextItem>, below: ReadonlyArray<TextItem>, frame: Frame): Array<string> => {
+  const part = (items: ReadonlyArray<TextItem>) => layout(items, undefined, frame.depth + 1, frame.marks)
+  const rules = frame.marks.rules
+  return rules === undefined || barBetween(above, below, rules)
+    ? ["\\frac", ...group(part(above)), ...group(part(below))]
+    : ["{", ...part(above), "\\atop", ...part(below), "}"]
 }
 
 /**
@@ -739,11 +736,7 @@ const cutUnderAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem>
   if (spacing.length === 0) return runs
   const out = [...runs]
   for (const accent of spacing) {
-    const centre = accent.x + accent.width / 2
-    const at = out.findIndex((item) =>
-      !isAccent(item) && item.y <= accent.y + 0.5 && accent.y - item.y < item.fontSize &&
-      item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5
-    )
+    const at = out.findIndex((item) => under(accent, item))
     const base = out[at]
     const chars = base === undefined ? [] : [...base.text]
     if (base === undefined || chars.length < 2) continue
@@ -809,23 +802,25 @@ const dottedLines = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => 
   return used.size === 0 ? runs : [...runs.filter((item) => !used.has(item)), ...joined]
 }
 
+/**
+ * whether `item` can be the base of `accent`: a run close under it whose extent holds the accent's middle (a combining
+ * accent, with no width of its own, is drawn at its base's origin)
+ */
+const under = (accent: TextItem, item: TextItem): boolean => {
+  if (isAccent(item) || item.y > accent.y + 0.5 || accent.y - item.y >= item.fontSize) return false
+  const centre = accent.x + accent.width / 2
+  return accent.width < 0.5
+    ? Math.abs(item.x - accent.x) < 1
+    : item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5
+}
+
 /** each accent's base: the nearest run below it whose extent holds the accent's middle */
 const accentsOf = (items: ReadonlyArray<TextItem>): Marks["accents"] => {
   const over = new Map<TextItem, string>()
   for (const accent of items.filter(isAccent)) {
     const glyph = accent.text.replace(/[\ufe00-\ufe0f]/g, "").trim()
     const command = accentCommands[glyph] ?? extensionGlyph(glyph, accent.fontName, 0)?.latex
-    const centre = accent.x + accent.width / 2
-    // a combining accent (no width of its own) is drawn at its base's origin
-    const combining = accent.width < 0.5
-    const base = items
-      .filter((item) =>
-        !isAccent(item) && item.y <= accent.y + 0.5 && accent.y - item.y < item.fontSize &&
-        (combining
-          ? Math.abs(item.x - accent.x) < 1
-          : item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5)
-      )
-      .sort((a, b) => b.y - a.y)[0]
+    const base = items.filter((item) => under(accent, item)).sort((a, b) => b.y - a.y)[0]
     if (command === undefined || base === undefined || over.has(base)) continue
     over.set(base, command)
   }

@@ -1,5 +1,5 @@
 /**
- * What the page's rules (`PageText.rules`: thin straight strokes) mean around a formula.
+ * What the page's rules (`PageText.rules`: thin horizontal strokes, horizontal by construction) mean around a formula.
  *
  * TeX draws three kinds of horizontal rule inside math, each as a path that the text layer does not show:
  * - a fraction's bar, between its numerator and its denominator, across both;
@@ -28,7 +28,7 @@ export const barBetween = (
   const lowest = median(above.map((item) => item.y))
   const highest = median(below.map((item) => item.y))
   return rules.some((rule) =>
-    isHorizontal(rule) && rule.top < lowest && rule.bottom > highest &&
+    rule.top < lowest && rule.bottom > highest &&
     above.some((item) => overlapsRule(item, rule)) && below.some((item) => overlapsRule(item, rule))
   )
 }
@@ -59,13 +59,13 @@ export const rulesNear = (
   )
 
 /**
- * The horizontal rules across any of the items.
+ * The rules across any of the items.
  *
  * @category combinators
  * @since 0.1.0
  */
 export const barsAcross = (items: ReadonlyArray<TextItem>, rules: ReadonlyArray<Rule>): ReadonlyArray<Rule> =>
-  rules.filter((rule) => isHorizontal(rule) && items.some((item) => overlapsRule(item, rule)))
+  rules.filter((rule) => items.some((item) => overlapsRule(item, rule)))
 
 /**
  * The vinculum of a radical sign: the horizontal rule that starts where the sign ends, at the sign's height.
@@ -77,7 +77,7 @@ export const vinculumOf = (radical: TextItem, rules: ReadonlyArray<Rule>): Rule 
   const ink = extent(radical)
   const end = radical.x + radical.width
   return rules.find((rule) =>
-    isHorizontal(rule) && Math.abs(rule.left - end) < 1.5 && rule.bottom >= ink.bottom && rule.top <= ink.top + 1.5
+    Math.abs(rule.left - end) < 1.5 && rule.bottom >= ink.bottom && rule.top <= ink.top + 1.5
   )
 }
 
@@ -95,19 +95,19 @@ export const overlines = (
   size: number
 ): ReadonlyArray<TextItem> =>
   rules.flatMap((rule): ReadonlyArray<TextItem> => {
-    if (!isHorizontal(rule) || rule.right - rule.left > 30 * size) return []
+    if (rule.right - rule.left > 30 * size) return []
     const middle = (rule.left + rule.right) / 2
     const across = items.filter((item) => overlapsRule(item, rule))
     const under = across.filter((item) => {
       const top = extent(item).top
       return top <= rule.bottom + 0.1 * size && rule.bottom - top < 0.35 * size
     })
-    const over = across.filter((item) => {
+    const over = across.some((item) => {
       const bottom = extent(item).bottom
       return bottom >= rule.top - 0.1 * size && bottom - rule.top < 0.8 * size
     })
     const holds = under.some((item) => item.x - 0.5 <= middle && middle <= item.x + item.width + 0.5)
-    if (!holds || over.length > 0) return []
+    if (!holds || over) return []
     // a run of the extension font may end with the sign (`\bigl(\sqrt` is one run)
     const radical = items.some((item) =>
       vinculumOf(item, [rule]) !== undefined && (isRadical(item) || isRadical({ ...item, text: item.text.trim().slice(-1) }))
@@ -132,7 +132,5 @@ export const overlines = (
 export const overlineAccent = "‾"
 
 // internal
-
-const isHorizontal = (rule: Rule): boolean => rule.right - rule.left > rule.top - rule.bottom
 
 const median = (values: ReadonlyArray<number>): number => [...values].sort((a, b) => a - b)[values.length >> 1]!

@@ -86,31 +86,23 @@ export const drawnMarks = (
     else if (fn === OPS.endAnnotation) inAnnotation--
     if (inAnnotation > 0) continue
     switch (fn) {
+      // a group's matrix only bounds it: its form (`paintFormXObjectBegin`, next) brings the same matrix to draw by
       case OPS.save:
+      case OPS.beginGroup:
+      case OPS.paintFormXObjectBegin:
         stack.push(state)
         state = { ...state }
+        if (fn === OPS.paintFormXObjectBegin && args?.[0] !== null && typeof args?.[0] === "object") {
+          state.ctm = multiply(toArray(args[0] as ArrayLike<number>), state.ctm)
+        }
         break
       case OPS.restore:
+      case OPS.endGroup:
+      case OPS.paintFormXObjectEnd:
         state = stack.pop() ?? state
         break
       case OPS.transform:
         state.ctm = multiply(args as ReadonlyArray<number>, state.ctm)
-        break
-      case OPS.paintFormXObjectBegin:
-        stack.push(state)
-        state = { ...state }
-        if (args?.[0] !== null && typeof args?.[0] === "object") state.ctm = multiply(toArray(args[0] as ArrayLike<number>), state.ctm)
-        break
-      case OPS.paintFormXObjectEnd:
-        state = stack.pop() ?? state
-        break
-      case OPS.beginGroup:
-        // the group's matrix only bounds it: its form (`paintFormXObjectBegin`, next) brings the same matrix to draw by
-        stack.push(state)
-        state = { ...state }
-        break
-      case OPS.endGroup:
-        state = stack.pop() ?? state
         break
       case OPS.setLineWidth:
         state.lineWidth = args![0]
@@ -311,8 +303,8 @@ const ruleOf = (state: State, minMax: ArrayLike<number> | null | undefined, stro
   const [x0, y0, x1, y1] = [minMax[0]!, minMax[1]!, minMax[2]!, minMax[3]!]
   if (![x0, y0, x1, y1].every(Number.isFinite)) return undefined
   const corners = [apply(state.ctm, x0, y0), apply(state.ctm, x1, y0), apply(state.ctm, x0, y1), apply(state.ctm, x1, y1)]
-  let left = Math.min(...corners.map((c) => c[0]))
-  let right = Math.max(...corners.map((c) => c[0]))
+  const left = Math.min(...corners.map((c) => c[0]))
+  const right = Math.max(...corners.map((c) => c[0]))
   let bottom = Math.min(...corners.map((c) => c[1]))
   let top = Math.max(...corners.map((c) => c[1]))
   if (right - left < top - bottom) return undefined

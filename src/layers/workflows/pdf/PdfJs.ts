@@ -33,7 +33,7 @@ import * as Result from "effect/Result"
 import * as PdfJsLib from "pdfjs-dist/legacy/build/pdf.mjs"
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/types/src/display/api.d.ts"
 import { type Crop, type DocumentText, Pdf, PdfError, type PageText, type RenderOptions, type TextItem } from "./Pdf.ts"
-import { drawnMarks, type OperatorList } from "./DrawnMarks.ts"
+import { drawnMarks, type FontFacts, type OperatorList } from "./DrawnMarks.ts"
 import * as PdfJsRender from "./PdfJsRender.ts"
 
 /**
@@ -202,14 +202,14 @@ const toPageText = (
   operators: OperatorList
 ): PageText => {
   const [x0, y0, x1, y1] = page.view as [number, number, number, number]
-  const fontNames = new Map<string, string>()
-  const fontName = (id: string) => {
-    let name = fontNames.get(id)
-    if (name === undefined) {
-      name = realFontName(page, id)
-      fontNames.set(id, name)
+  const fonts = new Map<string, FontFacts>()
+  const fontOf = (id: string): FontFacts => {
+    let facts = fonts.get(id)
+    if (facts === undefined) {
+      facts = fontFacts(page, id)
+      fonts.set(id, facts)
     }
-    return name
+    return facts
   }
   const items: Array<TextItem> = []
   for (const item of raw) {
@@ -226,11 +226,12 @@ const toPageText = (
       width: item.width * share,
       // the glyphs' vertical scale; equal to the horizontal one unless the text is stretched
       fontSize: Math.hypot(c, d) || Math.hypot(a, b),
-      fontName: fontName(item.fontName)
+      fontName: fontOf(item.fontName).name
     })
   }
-  const marks = drawnMarks(operators, (id) => ({ name: fontName(id), matrix: fontMatrix(page, id), vertical: isVertical(page, id) }))
-  return { pageNumber, width: x1 - x0, height: y1 - y0, items: [...items, ...marks.dropped], rules: marks.rules }
+  const marks = drawnMarks(operators, fontOf)
+  items.push(...marks.dropped)
+  return { pageNumber, width: x1 - x0, height: y1 - y0, items, rules: marks.rules }
 }
 
 interface TextRun {
@@ -244,25 +245,21 @@ interface TextRun {
 const isTextRun = (item: unknown): item is TextRun =>
   typeof item === "object" && item !== null && "str" in item && "transform" in item
 
-/** `XJIKMF+CMMI10` -> `CMMI10`; the pdf.js id when the font object has no name (a Type3 font, say) */
-const realFontName = (page: PDFPageProxy, id: string): string => {
+/**
+ * What the operator list's font `id` is: its real name (`XJIKMF+CMMI10` -> `CMMI10`; the pdf.js id when the font object
+ * has no name, a Type3 font say), its matrix from glyph space to text space (1/1000 em for all but Type3 fonts), and
+ * whether it writes vertically
+ */
+const fontFacts = (page: PDFPageProxy, id: string): FontFacts => {
   const font: unknown = page.commonObjs.has(id) ? page.commonObjs.get(id) : undefined
-  const name = typeof font === "object" && font !== null && "name" in font && typeof font.name === "string"
-    ? font.name
-    : id
-  return name.replace(/^[A-Z]{6}\+/, "")
-}
-
-const isVertical = (page: PDFPageProxy, id: string): boolean => {
-  const font: unknown = page.commonObjs.has(id) ? page.commonObjs.get(id) : undefined
-  return typeof font === "object" && font !== null && "vertical" in font && font.vertical === true
-}
-
-/** the font's matrix from glyph space to text space (1/1000 em for all but Type3 fonts) */
-const fontMatrix = (page: PDFPageProxy, id: string): ReadonlyArray<number> => {
-  const font: unknown = page.commonObjs.has(id) ? page.commonObjs.get(id) : undefined
-  const matrix = typeof font === "object" && font !== null && "fontMatrix" in font ? font.fontMatrix : undefined
-  return Array.isArray(matrix) && matrix.length === 6 ? matrix : [0.001, 0, 0, 0.001, 0, 0]
+  const field = (key: string): unknown => (typeof font === "object" && font !== null && key in font ? (font as Record<string, unknown>)[key] : undefined)
+  const name = field("name")
+  const matrix = field("fontMatrix")
+  return {
+    name: (typeof name === "string" ? name : id).replace(/^[A-Z]{6}\+/, ""),
+    matrix: Array.isArray(matrix) && matrix.length === 6 ? matrix : [0.001, 0, 0, 0.001, 0, 0],
+    vertical: field("vertical") === true
+  }
 }
 
 const toPdfError = (cause: unknown, bytes: Uint8Array): PdfError => {
