@@ -18,7 +18,8 @@
  * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
  * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` and `\max`, `\sin`, .. to their upright letters (as `\mathrm{max}` prints), `\left<` to `\langle`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`, `\colon` to `:`; and it drops braces around a single
- * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the class
+ * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the text
+ * size and shape switches that print nothing of their own (`\tiny`, `\upshape`, `\mdseries`, ..), the class
  * commands (`\mathinner`, `\mathrel`, ..), `\relax` and `\protect`, and the wrappers that only align
  * (`aligned`, `split`, `gathered`, an `array`'s column spec) count nothing either; an environment's name is one token.
  * What prints the same is put one way: a superscript after its subscript (`x^a_b` is `x_b^a`), `\underset{a}{X}` as `X_a`
@@ -231,6 +232,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\(hspace|vspace|mspace)\*?\{[^{}]*\}/g, " ")
     .replace(/\\(hskip|kern|mkern|mskip)\s*-?[\d.]+\s*[a-z]{2}/g, " ")
     .replace(/\$/g, " ")
+    .replace(/\\(tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge|upshape|mdseries|normalfont|rmfamily)(?![A-Za-z])/g, " ")
     .replace(/\\(mathinner|mathord|mathopen|mathclose|mathpunct|mathrel|mathbin|relax|protect|nolimits)(?![A-Za-z])/g, " ")
     .replace(/\\mathop\{\}/g, " ")
     .replace(/\^\{((?:\\prime\s*)+)\}/g, (_, primes: string) => "'".repeat(primes.split("\\prime").length - 1))

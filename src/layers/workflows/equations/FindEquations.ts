@@ -1,7 +1,7 @@
 /**
  * Finding the display equations of a document: the entry point of heuristic equation extraction.
  *
- * Per page: without the margin's line numbers (`LineNumbers`), the body text size, the columns (with the document's gutter where a page has none of its own), and per column the display rows (`Displays`), each with LaTeX built from
+ * Per page: without the margin's line numbers (`LineNumbers`), the document's body text size (see `pageBody`), the columns (with the document's gutter where a page has none of its own), and per column the display rows (`Displays`), each with LaTeX built from
  * its glyphs (`GlyphLatex`). Pure: no services, no I/O.
  *
  * @since 0.1.0
@@ -28,7 +28,8 @@ export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> 
   const layout = gutters(pages)
   // a document that draws no rule anywhere draws its fraction bars some other way: its rules tell nothing
   const rulesKnown = pages.some((page) => page.rules.length > 0)
-  return pages.flatMap((page, i) => findOnPage(page, { gutter: layout[i], rulesKnown }))
+  const body = bodySize(pages.flatMap((page) => page.items))
+  return pages.flatMap((page, i) => findOnPage(page, { gutter: layout[i], rulesKnown, body }))
 }
 
 /**
@@ -39,10 +40,15 @@ export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> 
  */
 export const findOnPage = (
   page: PageText,
-  layout?: { readonly gutter: number | undefined; readonly rulesKnown?: boolean | undefined }
+  layout?: {
+    readonly gutter: number | undefined
+    readonly rulesKnown?: boolean | undefined
+    /** the document's body size (by default the page's own) */
+    readonly body?: number | undefined
+  }
 ): ReadonlyArray<Candidate> => {
   const rulesKnown = layout?.rulesKnown ?? page.rules.length > 0
-  const body = bodySize(page.items)
+  const body = pageBody(page.items, layout?.body)
   const order = new Map(page.items.map((item, i) => [item, i]))
   const found = columns(page, layout).flatMap((column) => displays(column, body, page.rules))
   return found.map((display, i): Candidate => {
@@ -64,6 +70,22 @@ export const findOnPage = (
 }
 
 // internal
+
+/**
+ * the size displays are set at on a page: the document's body size, which a page of references or of a table in a
+ * smaller size outnumbers, unless the page has next to nothing at that size (a part set small throughout)
+ */
+const pageBody = (items: ReadonlyArray<TextItem>, documentBody: number | undefined): number => {
+  const own = bodySize(items)
+  if (documentBody === undefined || own === documentBody) return own
+  let atDocument = 0
+  let all = 0
+  for (const item of items) {
+    all += item.text.length
+    if (Math.abs(item.fontSize - documentBody) < 0.05 * documentBody) atDocument += item.text.length
+  }
+  return atDocument >= 0.1 * all ? documentBody : own
+}
 
 /** the display's LaTeX: its parts one after the other (a formula's lines), or as the rows of an `aligned` block */
 const latexOf = (display: Display, rules: ReadonlyArray<Rule> | undefined): string => {

@@ -108,7 +108,7 @@ const textTokens = (text: string, role: "text" | "textItalic", bold: boolean): R
   const prose = words.filter((word) => /\p{L}{2,}/u.test(word) && !operatorNames.has(word.replace(/[^\p{L}]/gu, "")))
   if (role === "text" && words.length >= 2 && prose.length >= 2) return [`\\text{${text.trim()}}`]
   // `\mathbf{F}\mathbf{x}` comes as one bold run `Fx`: a few bold letters are bold math symbols, not a word
-  if (bold && boldSymbols(text.trim())) return [...text.trim()].map((char) => `\\mathbf{${char}}`)
+  if (bold && boldSymbols(text.trim())) return [...text.trim()].map((char) => `\\mathbf{${charLatex(char, role)}}`)
   // `lim inf` and `lim sup` are one operator each
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!
@@ -186,7 +186,8 @@ const symbols: Record<string, string> = {
   "≅": "\\cong", "∝": "\\propto", "≪": "\\ll", "≫": "\\gg", "≺": "\\prec", "≻": "\\succ", "⪯": "\\preceq",
   "∈": "\\in", "∉": "\\notin", "∋": "\\ni", "⊂": "\\subset", "⊃": "\\supset", "⊆": "\\subseteq", "⊇": "\\supseteq",
   "⊥": "\\perp", "∣": "\\mid", "∥": "\\|", "‖": "\\|", "≍": "\\asymp", "≲": "\\lesssim", "≳": "\\gtrsim",
-  "≼": "\\preccurlyeq", "⊢": "\\vdash", "⊨": "\\models", ":=": ":=",
+  "≼": "\\preccurlyeq", "⩽": "\\leqslant", "⩾": "\\geqslant", "≁": "\\nsim", "⊊": "\\subsetneq",
+  "⊋": "\\supsetneq", "∤": "\\nmid", "⪰": "\\succeq", "⊢": "\\vdash", "⊨": "\\models", ":=": ":=",
   // arrows
   "→": "\\to", "←": "\\leftarrow", "↔": "\\leftrightarrow", "⇒": "\\Rightarrow", "⇐": "\\Leftarrow",
   "⇔": "\\Leftrightarrow", "↦": "\\mapsto", "⟶": "\\longrightarrow", "⟹": "\\Longrightarrow",

@@ -108,7 +108,8 @@ export const isMathOperatorChar = (char: string): boolean => "=+<>|^_~".includes
  * How much of an item is math and how much is prose, in characters (spaces excluded).
  *
  * - `math`: characters in a math font, math characters in any font, italic letters alone or in pairs (math letters in
- *   papers whose math italic is the text italic: `mathptmx`, `txfonts`, `pxfonts`, `newtxmath`), and `=`, `+`, `<`, `>`.
+ *   papers whose math italic is the text italic: `mathptmx`, `txfonts`, `pxfonts`, `newtxmath`), bold ones likewise
+ *   (`\mathbf{X}`), and `=`, `+`, `<`, `>`.
  * - `prose`: letters of words in a text font, except math operator names such as `sin`, `exp` or `lim`.
  * - neither: digits, punctuation, parentheses.
  *
@@ -133,8 +134,8 @@ export const charClasses = (item: TextItem): { readonly math: number; readonly p
     if (letters === "") continue
     if (operatorNames.has(letters)) {
       math += letters.length
-    } else if (role === "textItalic" && letters.length <= 2 && (words.length === 1 || singles)) {
-      // a math letter or two (`x`, `dS`) in a paper whose math italic is the text italic
+    } else if ((role === "textItalic" || isBoldFont(item.fontName)) && letters.length <= 2 && (words.length === 1 || singles)) {
+      // a math letter or two (`x`, `dS`) in a paper whose math italic is the text italic, or bold ones (`\mathbf{X}`)
       math += letters.length
     } else {
       prose += [...letters].filter((char) => !isMathChar(char)).length
@@ -191,6 +192,10 @@ export const extensionGlyph = (char: string, fontName: string, widthEm: number):
   // TeX's own extension fonts come through by code (pdf.js has no Unicode for their glyphs); Latin Modern's by Unicode
   if (code < 0x80 && fontFacts(fontName).texLayout) {
     return cmex[code]
+  }
+  // yhmath's `yhcmex` names its upper half as Mac Roman does, so pdf.js gives `‹` for a `\widetilde`
+  if (code >= 0x80 && fontFacts(fontName).yhmath) {
+    return yhcmexUpper[macRomanCodes.get(char) ?? -1]
   }
   // a glyph the text layer read as white space (see `Pdf.droppedGlyph`)
   const dropped = droppedCode(char)
@@ -376,15 +381,22 @@ const last: { fontName: string | undefined; role: FontRole } = { fontName: undef
 /** extension-font runs read as brace pieces or not (they are asked about again and again: see `isHanging`) */
 const bracePieces = new WeakMap<TextItem, boolean>()
 
-const facts = new Map<string, { readonly texLayout: boolean; readonly bold: boolean }>()
+interface FontFacts {
+  readonly texLayout: boolean
+  readonly yhmath: boolean
+  readonly bold: boolean
+}
+
+const facts = new Map<string, FontFacts>()
 
 /** what a font's name says beyond its role, once per font */
-const fontFacts = (fontName: string): { readonly texLayout: boolean; readonly bold: boolean } => {
+const fontFacts = (fontName: string): FontFacts => {
   const cached = facts.get(fontName)
   if (cached !== undefined) return cached
   const lower = baseName(fontName).toLowerCase()
   const found = {
     texLayout: texExtensionLayout.test(lower),
+    yhmath: lower.startsWith("yhcmex"),
     bold: /^(cmbx|cmmib|cmbsy|rtxbmi|rpxbmi|eurb|eufb|eusb)|bold|medi|demi|black|heavy/.test(lower)
   }
   facts.set(fontName, found)
@@ -403,7 +415,7 @@ const baseName = (fontName: string): string => fontName.replace(/^[A-Z]{6}\+/, "
  * Modern's, Euler's (`euex`, and `zeuex` of `eulervm`), those of `txfonts`/`pxfonts` and `newtxmath`, kpfonts'. Their
  * `a` companions (`txexa`, `pxexa`) hold AMS's extra operators in another layout.
  */
-const texExtensionLayout = /^(cmex|euex|zeuex|eurm?ex|txex(?!a)|pxex(?!a)|ntxexx?(?!a)|jkpexx?(?!a)|mnsymbolf)/
+const texExtensionLayout = /^(cmex|yhcmex|euex|zeuex|eurm?ex|txex(?!a)|pxex(?!a)|ntxexx?(?!a)|jkpexx?(?!a)|mnsymbolf)/
 
 /**
  * Extension fonts of any layout: those above and their companions, Latin Modern's (`lmex`, `LMMathExtension`),
@@ -411,7 +423,7 @@ const texExtensionLayout = /^(cmex|euex|zeuex|eurm?ex|txex(?!a)|pxex(?!a)|ntxexx
  * sized variants of big symbols (`STIXSizeOneSym`).
  */
 const anyExtension =
-  /^(cmex|lmex|euex|zeuex|eurm?ex|txex|pxex|ntxex|jkpex|mnsymbolf|esint|stixsize)|math-?ex(tension)?|^pazomath-?extension/
+  /^(cmex|yhcmex|lmex|euex|zeuex|eurm?ex|txex|pxex|ntxex|jkpex|mnsymbolf|esint|stixsize)|math-?ex(tension)?|^pazomath-?extension/
 
 const classify = (fontName: string): FontRole => {
   const name = baseName(fontName)
@@ -511,6 +523,41 @@ const cmex: Record<number, ExtensionGlyph> = (() => {
     table[0x7a + i] = { kind: "brace", latex, large: true, extent: 0 }
   })
   return table
+})()
+
+/**
+ * The upper half of yhmath's `yhcmex` (its `.vpl`): delimiters and radicals in sizes between CMEX's, then wide accents
+ * in ten or thirteen widths each. The sizes are the glyphs' height plus depth in em.
+ */
+const yhcmexUpper: Record<number, ExtensionGlyph> = (() => {
+  const table: Record<number, ExtensionGlyph> = {}
+  const sizes = [1.53, 2.29, 2.7, 3.0, 3.6, 4.2, 4.8, 5.4, 6.0, 6.6]
+  let code = 0x80
+  const run = (count: number, glyph: (extent: number) => ExtensionGlyph) => {
+    for (let i = 0; i < count; i++) table[code++] = glyph(sizes[Math.min(i, sizes.length - 1)]!)
+  }
+  run(10, (e) => delim("(", e))
+  run(10, (e) => delim(")", e))
+  for (const latex of ["[", "]", "\\lfloor", "\\rfloor", "\\lceil", "\\rceil", "\\{", "\\}"]) run(3, (e) => delim(latex, e))
+  run(10, (e) => delim("\\langle", e))
+  run(10, (e) => delim("\\rangle", e))
+  run(4, (e) => delim("/", e))
+  run(4, (e) => delim("\\backslash", e))
+  run(10, rad)
+  const accent = (latex: string): ExtensionGlyph => ({ kind: "accent", latex, large: true, extent: 0 })
+  run(10, () => accent("\\widehat"))
+  run(10, () => accent("\\widetilde"))
+  run(13, () => accent("\\widetriangle"))
+  run(13, () => accent("\\wideparen"))
+  return table
+})()
+
+/** Mac Roman's upper half, character to code */
+const macRomanCodes: ReadonlyMap<string, number> = (() => {
+  const codes = new Map<string, number>()
+  const bytes = Uint8Array.from({ length: 0x80 }, (_, i) => 0x80 + i)
+  ;[...new TextDecoder("macintosh").decode(bytes)].forEach((char, i) => codes.set(char, 0x80 + i))
+  return codes
 })()
 
 /** Adobe Symbol's private-use codes for bracket pieces, which pdf.js gives for `CMEX` pieces */

@@ -99,6 +99,25 @@ describe("FindEquations", () => {
     ])
   })
 
+  it("reads a page of small print by the document's body size: its displays are set at that size", () => {
+    const text: PageText = { pageNumber: 1, width: 595, height: 842, rules: [], items: Array.from({ length: 40 }, (_, i) => prose(780 - 12 * i)).flat() }
+    // an appendix page: one display, then references in 9 pt, which outnumber the 10 pt text
+    const appendix: PageText = {
+      pageNumber: 2,
+      width: 595,
+      height: 842,
+      rules: [],
+      items: [
+        ...Array.from({ length: 6 }, (_, i) => prose(800 - 12 * i)).flat(),
+        run("x", 280, 730), run("=", 288.6, 730, "CMR10", 10, 7.8), run("y", 299.3, 730), run("(9)", 508, 730, "CMR10", 10, 14),
+        ...Array.from({ length: 30 }, (_, i) => prose(700 - 11 * i).map((item) => ({ ...item, fontName: "CMR9", fontSize: 9 }))).flat()
+      ]
+    }
+    assert.deepStrictEqual(findOnPage(appendix), [], "by the page's own size, 10 pt is a heading's")
+    const found = findEquations({ pageCount: 2, pages: [text, appendix] })
+    assert.deepStrictEqual(found.map((candidate) => [candidate.id, candidate.number]), [["p2-e1", "(9)"]])
+  })
+
   it.effect("holds a fraction whose numerator stands more than a line high together by its bar (a real page)", () =>
     Effect.gen(function*() {
       // ijmsample (amsmath's testmath in ijmart), page 19: a multline* opening with \lim_{h\to 0}\frac{..}{h}, whose

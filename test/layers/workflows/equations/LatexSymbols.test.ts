@@ -26,6 +26,7 @@ describe("LatexSymbols", () => {
   it("writes bold math: a few upright bold letters in one run each \\mathbf, bold math italic \\boldsymbol", () => {
     assert.deepStrictEqual(runTokens(run("Fx", 0, 0, "CMBX10")), ["\\mathbf{F}", "\\mathbf{x}"])
     assert.deepStrictEqual(runTokens(run("HP", 0, 0, "NimbusRomNo9L-Medi")), ["\\mathbf{H}", "\\mathbf{P}"])
+    assert.deepStrictEqual(runTokens(run("Σ", 0, 0, "CMBX10")), ["\\mathbf{\\Sigma}"])
     assert.deepStrictEqual(runTokens(run("ν", 0, 0, "CMMIB10")), ["\\boldsymbol{\\nu}"])
     assert.deepStrictEqual(runTokens(run("x,", 0, 0, "CMMIB10")), ["\\boldsymbol{x}", ","])
     assert.deepStrictEqual(runTokens(run("x", 0, 0, "EURB10")), ["\\boldsymbol{x}"])
@@ -39,6 +40,8 @@ describe("LatexSymbols", () => {
     assert.deepStrictEqual(runTokens(run("X", 0, 0, "CMEX10", 10, 14.4)), ["\\sum"])
     assert.deepStrictEqual(runTokens(run("Z", 0, 0, "CMEX10", 10, 5.5)), ["\\int"])
     assert.deepStrictEqual(runTokens(run("\u0010", 0, 0, "CMEX10", 10, 5.9)), ["("])
+    // yhmath's upper half comes by its Mac Roman names: a wide tilde, a `)` between CMEX's sizes
+    assert.deepStrictEqual(runTokens(run("‹ã", 0, 0, "Yhcmex", 10, 14)), ["\\widetilde", ")"])
     assert.deepStrictEqual(runTokens(run("∮", 0, 0, "LMMathExtension10-Regular", 10, 5.5)), ["\\oint"])
   })
 
@@ -56,6 +59,7 @@ describe("LatexSymbols", () => {
   it("spells Greek of the math alphabets and binary symbols such as \\diamond, and drops variation selectors", () => {
     assert.deepStrictEqual(runTokens(run("𝜆𝛽", 0, 0, "LMMathItalic10")), ["\\lambda", "\\beta"])
     assert.deepStrictEqual(runTokens(run("x⋄y", 0, 0, "CMMI10")), ["x", "\\diamond", "y"])
+    assert.deepStrictEqual(runTokens(run("⩽⩾≁", 0, 0, "MSAM10")), ["\\leqslant", "\\geqslant", "\\nsim"])
     assert.deepStrictEqual(runTokens(run("≤\ufe00", 0, 0, "CMSY10")), ["\\le"])
   })
 })

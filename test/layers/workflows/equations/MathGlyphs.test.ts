@@ -97,6 +97,9 @@ describe("MathGlyphs", () => {
     assert.deepStrictEqual(charClasses(run(") =", 0, 0, "CMR10")), { math: 1, prose: 0 })
     // the text italic: single letters are math (mathptmx), words are emphasis
     assert.deepStrictEqual(charClasses(run("dS", 0, 0, "NimbusRomNo9L-ReguItal")), { math: 2, prose: 0 })
+    // bold letters alone are `\mathbf` symbols; a bold word is prose
+    assert.deepStrictEqual(charClasses(run("X", 0, 0, "CMBX10")), { math: 1, prose: 0 })
+    assert.deepStrictEqual(charClasses(run("Proof", 0, 0, "CMBX10")), { math: 0, prose: 5 })
     assert.deepStrictEqual(charClasses(run("the skew comes", 0, 0, "NimbusRomNo9L-ReguItal")), { math: 0, prose: 12 })
     // single italic letters that pdf.js joined across math spacing
     assert.deepStrictEqual(charClasses(run("d f", 0, 0, "NimbusRomNo9L-ReguItal")), { math: 2, prose: 0 })
