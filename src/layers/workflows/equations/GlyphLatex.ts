@@ -467,14 +467,55 @@ const scripts = (atom: Atom, frame: Frame): Array<string> => {
   const tokens: Array<string> = []
   const below = [...atom.below, ...atom.sub]
   const above = [...atom.above, ...atom.sup]
-  if (below.length > 0) tokens.push("_", ...group(layout(below, undefined, depth + 1, marks)))
+  const part = (items: ReadonlyArray<TextItem>) => {
+    // limits in rows, one under the other: `\sum_{\substack{0 \le i \le m \\ 0 < j < n}}`
+    const rows = atom.sub.length === 0 && atom.sup.length === 0 ? limitRows(items) : []
+    return rows.length < 2 ? layout(items, undefined, depth + 1, marks) : [
+      "\\substack",
+      ...group(rows.flatMap((row, i) => [...(i > 0 ? ["\\\\"] : []), ...layout(row, undefined, depth + 1, marks)]))
+    ]
+  }
+  if (below.length > 0) tokens.push("_", ...group(part(below)))
   if (above.length > 0) {
-    const inner = layout(above, undefined, depth + 1, marks)
+    const inner = part(above)
     // a prime is a superscript of its own: f', not f^{'}
     if (inner.every((token) => /^'+$/.test(token))) tokens.push(...inner)
     else tokens.push("^", ...group(inner))
   }
   return tokens
+}
+
+/**
+ * a big operator's limits as rows, top down, when they stand in two or more (`\substack`): runs of the limits' main
+ * size on baselines at least 0.8 of it apart, each row reaching over the middle of the others; smaller runs (their
+ * scripts) go with the nearest row. One row, or rows side by side, give none.
+ */
+const limitRows = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<TextItem>> => {
+  const main = Math.max(...items.map((item) => item.fontSize))
+  const anchors = items.filter((item) => item.fontSize >= 0.9 * main && !isAccent(item)).sort((a, b) => b.y - a.y)
+  const rows: Array<Array<TextItem>> = []
+  for (const item of anchors) {
+    const row = rows.find((row) => Math.abs(row[0]!.y - item.y) < 0.5 * main)
+    if (row === undefined) rows.push([item])
+    else row.push(item)
+  }
+  if (rows.length < 2) return []
+  const spans = rows.map((row) => ({
+    y: row[0]!.y,
+    left: Math.min(...row.map((item) => item.x)),
+    right: Math.max(...row.map((item) => item.x + item.width))
+  }))
+  const stacked = spans.every((span, i) =>
+    (i === 0 || spans[i - 1]!.y - span.y >= 0.8 * main) &&
+    spans.every((other) => span.left < (other.left + other.right) / 2 && span.right > (other.left + other.right) / 2)
+  )
+  if (!stacked) return []
+  for (const item of items) {
+    if (anchors.includes(item)) continue
+    const nearest = spans.reduce((best, span, i) => Math.abs(span.y - item.y) < Math.abs(spans[best]!.y - item.y) ? i : best, 0)
+    rows[nearest]!.push(item)
+  }
+  return rows
 }
 
 /**

@@ -40,6 +40,19 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items), "\\sum_{k = 1}^na_k")
   })
 
+  it("writes limits in two rows, one under the other, as \\substack", () => {
+    const items = [
+      run("X", 100, 510.4, "CMEX10", 10, 14.4),
+      run("0≤i≤m", 97, 490, "CMMI7", 7, 20),
+      run("0<j<n", 98, 483, "CMMI7", 7, 18),
+      run("a", 117, 500, "CMMI10", 10, 5.3)
+    ]
+    assert.strictEqual(toLatex(items), "\\sum_{\\substack{0 \\le i \\le m\\\\0 < j < n}}a")
+    // runs at two heights side by side are no rows
+    const apart = [items[0]!, run("i", 99, 490, "CMMI7", 7, 3), run("k", 108, 483, "CMMI7", 7, 3), items[3]!]
+    assert.notInclude(toLatex(apart), "substack")
+  })
+
   it("writes a matrix between tall delimiters, and cases after a lone brace", () => {
     const paren = (x: number, top: string, bottom: string) => [run(top, x, 511, "CMEX10", 10, 8.7), run(bottom, x, 502, "CMEX10", 10, 8.7)]
     const matrix = [
