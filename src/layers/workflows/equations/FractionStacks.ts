@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../pdf/Pdf.ts"
+import { isBigOperator } from "./MathGlyphs.ts"
 
 /**
  * Runs above and below the rule, grouped: both sides for a fraction, one side for something merely raised or lowered.
@@ -120,7 +121,15 @@ const isFraction = (part: Stack): boolean => {
   }
   // both parts starting with an operator: the cut ran beside the operators of a numerator and denominator built alike
   const leading = (items: ReadonlyArray<TextItem>) => /^[-−+±∓=<>≤≥·×]/.test(text([...items].sort((a, b) => a.x - b.x)))
-  return isCentred(part) && whole(part.above) && whole(part.below) && !(leading(part.above) && leading(part.below))
+  return isCentred(part) && whole(part.above) && whole(part.below) && !(leading(part.above) && leading(part.below)) &&
+    !operandless(part.above) && !operandless(part.below)
+}
+
+/** a big operator with nothing after it but its scripts: the cut ran between a `\sum_{k=1}^n` and what it sums */
+const operandless = (items: ReadonlyArray<TextItem>): boolean => {
+  const operator = items.filter(isBigOperator).at(-1)
+  if (operator === undefined) return false
+  return !items.some((item) => item.x > operator.x + 0.5 * operator.width && item.fontSize >= 0.9 * operator.fontSize && !isBigOperator(item))
 }
 
 /**

@@ -140,7 +140,7 @@ export const words = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArr
     const word = found.find((candidate) => {
       const last = candidate[candidate.length - 1]!
       const size = Math.max(last.fontSize, item.fontSize)
-      return Math.abs(last.y - item.y) <= 0.35 * size && item.x - (last.x + last.width) < 0.25 * size &&
+      return onOneBaseline(last, item, size) && item.x - (last.x + last.width) < 0.25 * size &&
         item.x >= last.x + 0.5 * last.width
     })
     if (word === undefined) found.push([item])
@@ -150,6 +150,19 @@ export const words = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArr
 }
 
 // internal
+
+/**
+ * whether two runs side by side sit on about one baseline; a hanging glyph (a text-style `\sum` in a numerator) is
+ * placed by its top, so a run beside it must stand within its ink: the numerator's `\sum`'s subscript comes close to
+ * the top of the denominator's
+ */
+const onOneBaseline = (left: TextItem, right: TextItem, size: number): boolean => {
+  const hanging = isHanging(left) ? left : isHanging(right) ? right : undefined
+  if (hanging === undefined || isHanging(left) === isHanging(right)) return Math.abs(left.y - right.y) <= 0.35 * size
+  const ink = extent(hanging)
+  const other = hanging === left ? right : left
+  return other.y >= ink.bottom - 0.35 * size && other.y <= ink.top
+}
 
 interface Cluster {
   baseline: number

@@ -40,6 +40,19 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items), "\\sum_{k = 1}^na_k")
   })
 
+  it("keeps a text-style sum's scripts in its numerator, and the sum with what it sums", () => {
+    // cdeets (a real paper): A_\ell = \frac{\sum_{k=1}^{\ell} W_k}{\sum_{k=1}^n W_k}; the numerator's subscript comes
+    // within a third of an em of the top of the denominator's \sum, which hangs from that top
+    const part = (sum: number, baseline: number, upper: string) => [
+      run("P", 296.9, sum, "CMEX10", 11.96, 12.6), run(upper, 309.5, baseline + 5.8, "CMMI8", 7.97, 3.5),
+      run("k", 309.5, baseline - 3.5, "CMMI8", 7.97, 4.4), run("=1", 314.1, baseline - 3.5, "CMR8", 7.97, 10.8),
+      run("W", 327.4, baseline, "CMMI12", 11.96, 11.1), run("k", 338.5, baseline - 1.8, "CMMI8", 7.97, 4.4)
+    ]
+    const sums = [...part(692.4, 683.4, "ℓ"), ...part(676.0, 667.1, "n")]
+    const items = [run("A", 267.2, 675.26, "CMMI12", 11.96, 8.8), run("=", 283.3, 675.26, "CMR12", 11.96, 9.1), ...sums]
+    assert.strictEqual(toLatex(items, { baseline: 675.26 }), "A = \\frac{\\sum_{k = 1}^\\ell W_k}{\\sum_{k = 1}^nW_k}")
+  })
+
   it("writes limits in two rows, one under the other, as \\substack", () => {
     const items = [
       run("X", 100, 510.4, "CMEX10", 10, 14.4),
