@@ -14,6 +14,7 @@ import { toLatex } from "./GlyphLatex.ts"
 import { union } from "./Ink.ts"
 import { withoutLineNumbers } from "./LineNumbers.ts"
 import { bodySize } from "./Lines.ts"
+import { glyphsApart } from "./MathGlyphs.ts"
 import { rulesNear } from "./RuleMarks.ts"
 
 /**
@@ -39,7 +40,7 @@ export const findEquations = (document: DocumentText): ReadonlyArray<Candidate> 
  * @since 0.1.0
  */
 export const findOnPage = (
-  page: PageText,
+  text: PageText,
   layout?: {
     readonly gutter: number | undefined
     readonly rulesKnown?: boolean | undefined
@@ -47,6 +48,7 @@ export const findOnPage = (
     readonly body?: number | undefined
   }
 ): ReadonlyArray<Candidate> => {
+  const page = { ...text, items: text.items.flatMap(glyphsApart) }
   const rulesKnown = layout?.rulesKnown ?? page.rules.length > 0
   const body = pageBody(page.items, layout?.body)
   const order = new Map(page.items.map((item, i) => [item, i]))

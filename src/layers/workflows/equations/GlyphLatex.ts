@@ -49,7 +49,7 @@ import {
   isHanging,
   isRadical
 } from "./MathGlyphs.ts"
-import { barBetween, barsAcross, overlineAccent, overlines, vinculumOf } from "./RuleMarks.ts"
+import { barBetween, barsAcross, overlapsRule, overlineAccent, overlines, vinculumOf } from "./RuleMarks.ts"
 
 /**
  * The LaTeX of a row of display math.
@@ -376,7 +376,8 @@ const emit = (atoms: ReadonlyArray<Atom>, leading: ReadonlyArray<TextItem>, fram
       // a matrix between tall delimiters (or after a brace never closed: `cases`); the environment stands for both
       const close = atoms.slice(i + 1).findIndex((other) => isClosing(other.item, frame))
       const end = close < 0 ? atoms.length : i + 1 + close
-      const table = grid([...atom.after, ...atoms.slice(i + 1, end).flatMap(attached)], frame)
+      // an opening delimiter takes no scripts: what stands small beside it (a `\tfrac` cell) is content
+      const table = grid([...atom.sub, ...atom.sup, ...atom.after, ...atoms.slice(i + 1, end).flatMap(attached)], frame)
       if (table !== undefined) {
         const closing = atoms[end]
         tokens.push(...matrix(atom, closing, table, frame))
@@ -585,6 +586,11 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
   }
   const widest = Math.max(0, ...lines.map((line) => line.columns.size))
   const rows = lines.filter((line) => line.columns.size === widest || widest === 1).map((line) => line.y)
+  // cells that hold fractions: their bars tell the rows
+  const fractions = rules === undefined ? undefined : fractionRows(solid, rules, size)
+  if (fractions !== undefined) {
+    return { rows: fractions.rows, table: fill(fractions.rows, columnOf, solid, columns.length, size, fractions.rowOf) }
+  }
   if (rows.length < 2) return undefined
   // with the page's rules known, lines with no bar between any two of them are a matrix (a column vector too), whatever
   // their spacing; with bars, the guesses below tell a matrix whose cells hold fractions from fractions
@@ -611,22 +617,81 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
   return { rows, table: fill(rows, columnOf, solid, columns.length, size) }
 }
 
-/** the cells of a matrix: each run in the row nearest its middle, in its column */
+/**
+ * The rows of a matrix whose cells hold fractions (`\begin{bmatrix} 0 & \tfrac{1}{C} \\ \tfrac{-1}{L} & \tfrac{-R}{L} \end{bmatrix}`),
+ * if it is one: a fraction's bar stands on its row's math axis, a quarter em over the baseline, and its numerator and
+ * denominator make no rows of their own. The bars that are rows are those inside no longer bar's fraction; two rows at
+ * least, about a line apart (1.1 em), make a matrix. `rowOf` gives a numerator's or denominator's runs their bar's row.
+ */
+const fractionRows = (
+  items: ReadonlyArray<TextItem>,
+  rules: ReadonlyArray<Rule>,
+  size: number
+): { readonly rows: ReadonlyArray<number>; readonly rowOf: (item: TextItem) => number | undefined } | undefined => {
+  // a run is a part of the bar it stands closest over or under, less than 0.8 em from it
+  const gap = (item: TextItem, bar: Rule) => {
+    if (!overlapsRule(item, bar)) return Infinity
+    const ink = extent(item)
+    const distance = ink.bottom >= bar.top - 0.1 * size ? ink.bottom - bar.top :
+      ink.top <= bar.bottom + 0.1 * size ? bar.bottom - ink.top : Infinity
+    return distance < 0.8 * size ? Math.max(0, distance) : Infinity
+  }
+  const closest = (item: TextItem, bars: ReadonlyArray<Rule>) =>
+    bars.reduce<Rule | undefined>((best, bar) => gap(item, bar) < (best === undefined ? Infinity : gap(item, best)) ? bar : best, undefined)
+  const across = barsAcross(items, rules)
+  const owner = new Map<TextItem, Rule>()
+  for (const item of items) {
+    const bar = closest(item, across)
+    if (bar !== undefined) owner.set(item, bar)
+  }
+  // a fraction's bar has runs over and under it; one inside a longer bar's numerator or denominator (less than a line
+  // from it) is that fraction's business
+  const owned = (bar: Rule, over: boolean) =>
+    items.some((item) => owner.get(item) === bar && (extent(item).bottom >= bar.top - 0.1 * size) === over)
+  const bars = across.filter((bar) => owned(bar, true) && owned(bar, false))
+  const outer = bars.filter((bar) =>
+    !bars.some((other) =>
+      other !== bar && other.right - other.left > bar.right - bar.left && other.left <= bar.left + 0.5 &&
+      other.right >= bar.right - 0.5 && Math.abs(other.bottom - bar.bottom) < 1.1 * size
+    )
+  )
+  if (outer.length === 0) return undefined
+  for (const [item, bar] of owner) if (!outer.includes(bar)) owner.delete(item)
+  // the rows: the baselines of the runs that belong to no fraction, and the bars' baselines, a line apart at least
+  const baselines = [
+    ...items.filter((item) => item.fontSize >= 0.8 * size && !owner.has(item)).map((item) => item.y),
+    ...outer.map((bar) => (bar.bottom + bar.top) / 2 - 0.25 * size)
+  ].sort((a, b) => b - a)
+  const rows: Array<number> = []
+  for (const y of baselines) if (rows.length === 0 || rows.at(-1)! - y > 0.3 * size) rows.push(y)
+  if (rows.length < 2 || rows.some((y, k) => k > 0 && rows[k - 1]! - y < 1.1 * size)) return undefined
+  const nearest = (y: number) => rows.reduce((best, row, k) => Math.abs(row - y) < Math.abs(rows[best]! - y) ? k : best, 0)
+  const rowOf = (item: TextItem) => {
+    const bar = owner.get(item)
+    return bar === undefined ? undefined : nearest((bar.bottom + bar.top) / 2 - 0.25 * size)
+  }
+  return { rows, rowOf }
+}
+
+/** the cells of a matrix: each run in the row nearest its middle (or the row `rowOf` names), in its column */
 const fill = (
   rows: ReadonlyArray<number>,
   columnOf: (item: TextItem) => number,
   items: ReadonlyArray<TextItem>,
   columns: number,
-  size: number
+  size: number,
+  rowOf: (item: TextItem) => number | undefined = () => undefined
 ): Grid["table"] => {
   const table = rows.map(() => Array.from({ length: columns }, () => [] as Array<TextItem>))
   for (const item of items) {
     const ink = extent(item)
     const middle = (ink.top + ink.bottom) / 2 - 0.25 * size
-    let row = 0
-    rows.forEach((y, k) => {
-      if (Math.abs(y - middle) < Math.abs(rows[row]! - middle)) row = k
-    })
+    let row = rowOf(item) ?? 0
+    if (rowOf(item) === undefined) {
+      rows.forEach((y, k) => {
+        if (Math.abs(y - middle) < Math.abs(rows[row]! - middle)) row = k
+      })
+    }
     table[row]![columnOf(item)]!.push(item)
   }
   return table
@@ -681,9 +746,12 @@ const matrix = (open: Atom, close: Atom | undefined, { rows, table }: Grid, fram
   const opening = runTokens(open.item)[0] ?? ""
   const environment = opening === "(" ? "pmatrix" : opening === "[" ? "bmatrix" : opening === "|" ? "vmatrix" :
     opening === "\\{" && close === undefined ? "cases" : "matrix"
-  const body = table.map((row, k) =>
-    row.map((cell) => render(layout(cell, rows[k], frame.depth + 1, frame.marks))).join(" & ")
-  )
+  // a cell with nothing on its row's baseline is a fraction (or a stack) on it: `\tfrac{1}{C}`
+  const cellLatex = (cell: ReadonlyArray<TextItem>, baseline: number) =>
+    cell.length === 0 || cell.some((item) => Math.abs(item.y - baseline) <= 0.15 * frame.size)
+      ? layout(cell, baseline, frame.depth + 1, frame.marks)
+      : stacked(cell, { ...frame, baseline, depth: frame.depth + 1 })
+  const body = table.map((row, k) => row.map((cell) => render(cellLatex(cell, rows[k]!))).join(" & "))
   // two short entries one over the other in parentheses, no bar between them (`n` over `k`): a binomial; a vector's
   // entries are longer (`a(t)\cos(u)`)
   const short = (latex: string) => latex.length <= 12 && !latex.includes("(")

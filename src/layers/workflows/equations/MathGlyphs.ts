@@ -222,6 +222,22 @@ export const extensionGlyph = (char: string, fontName: string, widthEm: number):
 
 
 /**
+ * An extension-font run of glyphs set apart (`\right] \left[` side by side), which pdf.js joins into one run with a
+ * space between, as one run per glyph: each glyph half an em wide at most, the first at the run's start and the last
+ * at its end, the rest spread between.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const glyphsApart = (item: TextItem): ReadonlyArray<TextItem> => {
+  if (!/\S\s+\S/.test(item.text) || fontRole(item.fontName) !== "mathExtension") return [item]
+  const glyphs = [...item.text].filter((char) => char.trim() !== "")
+  const width = Math.min(0.5 * item.fontSize, item.width / glyphs.length)
+  const step = (item.width - width) / (glyphs.length - 1)
+  return glyphs.map((text, i) => ({ ...item, text, x: item.x + i * step, width }))
+}
+
+/**
  * Whether the item is drawn from a reference point at its top rather than on a baseline: extension-font glyphs and
  * radical signs, which hang down from where the PDF puts them. The pieces of a horizontal brace sit on theirs.
  *

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { toLatex } from "../../../../src/layers/workflows/equations/GlyphLatex.ts"
+import { glyphsApart } from "../../../../src/layers/workflows/equations/MathGlyphs.ts"
 import { droppedGlyph } from "../../../../src/layers/workflows/pdf/Pdf.ts"
 import { run } from "./items.ts"
 
@@ -261,6 +262,34 @@ describe("GlyphLatex", () => {
       run("ˆ", 459.3, 437.9, "CMR10", 10, 5), run("U", 457.6, 435.3, "CMMI10", 10, 6.8)
     ]
     assert.strictEqual(toLatex(items), "\\mathcal{C}(\\vec\\theta) = \\hat U")
+  })
+
+  it("reads a matrix whose cells hold fractions by their bars, and a \\right] \\left[ joined in one run", () => {
+    // rnn-adaptation (a real paper): \begin{bmatrix} 0 & \tfrac{1}{C} \\ \tfrac{-1}{L(i_L)} & \tfrac{-R}{L(i_L)} \end{bmatrix}
+    // \begin{bmatrix} v_C \\ i_L \end{bmatrix}; the numerator and denominator of \tfrac are script size
+    const denominator = (x: number) => [
+      run("L", x, 276.7, "CMMI7", 7, 5.5), run("(", x + 5.5, 276.7, "CMR7", 7, 3.1), run("i", x + 8.6, 276.7, "CMMI7", 7, 2.8),
+      run("L", x + 11.4, 275.7, "CMMI5", 5, 4.8), run(")", x + 16.6, 276.7, "CMR7", 7, 3.1)
+    ]
+    const items = [
+      run("\u0014", 248.2, 299.4, "CMEX10", 9.96, 5.3), run("0", 262.1, 292.3, "CMR10", 9.96, 5),
+      run("1", 294.7, 296.2, "CMR7", 7, 4), run("C", 293.6, 288.8, "CMMI7", 7, 5.7),
+      run("−", 259.5, 284.1, "CMSY7", 7, 6.2), run("1", 265.7, 284.1, "CMR7", 7, 4), ...denominator(254.7),
+      run("−", 290.6, 284.1, "CMSY7", 7, 6.2), run("R", 296.8, 284.1, "CMMI7", 7, 6), ...denominator(286.8),
+      run("\u0015 \u0014", 307.8, 299.4, "CMEX10", 9.96, 12.2),
+      run("v", 320, 291.1, "CMMI10", 9.96, 4.8), run("C", 324.8, 289.6, "CMMI7", 7, 5.7),
+      run("i", 321, 280.2, "CMMI10", 9.96, 3.4), run("L", 324.5, 278.7, "CMMI7", 7, 5.5),
+      run("\u0015", 331.5, 299.4, "CMEX10", 9.96, 5.3)
+    ].flatMap(glyphsApart)
+    const rules = [
+      { left: 293.6, bottom: 294.58, right: 299.8, top: 294.97 },
+      { left: 254.69, bottom: 282.45, right: 274.46, top: 282.85 },
+      { left: 286.81, bottom: 282.45, right: 306.58, top: 282.85 }
+    ]
+    assert.strictEqual(
+      toLatex(items, { baseline: 285.35, rules }),
+      "\\begin{bmatrix}0 & \\frac1C \\\\ \\frac{- 1}{L(i_L)} & \\frac{- R}{L(i_L)}\\end{bmatrix}\\begin{bmatrix}v_C \\\\ i_L\\end{bmatrix}"
+    )
   })
 
   it("tells a fraction from a stack without a bar by the page's rules: a column vector, a binomial", () => {
