@@ -167,7 +167,8 @@ const numberedFormula = (body: ReadonlyArray<TextItem>, size: number): boolean =
 
 /**
  * Runs of lines that may be display math, close together, holding at least one line that is display math for sure
- * (mostly math, not set like prose, apart from the left margin or numbered, at the body size).
+ * (mostly math, not set like prose, apart from the left margin or numbered, at the body size, or at the size of a part
+ * set small throughout).
  */
 const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Block> => {
   const found: Array<Block> = []
@@ -176,8 +177,30 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
   const close = (end: number) => {
     if (start < 0) return
     const lines = infos.slice(start, end)
-    if (lines.some((info, k) => isDisplayLine(info, body) || overfull(start + k))) found.push({ lines, from: start, to: end - 1 })
+    const sure = lines.some((info, k) => isDisplayLine(info, body) || overfull(start + k))
+    // at a small part's own size, a display stands apart from the lines around it (the rows of an algorithm's step
+    // that a tall delimiter spreads over several lines do not)
+    const apart = (k: number, from: number) =>
+      k < 0 || k >= infos.length ||
+      Math.abs(infos[k]!.line.baseline - infos[from]!.line.baseline) >= 1.5 * infos[from]!.line.size
+    const small = lines.some((info, k) => isDisplayLine(info, localBody(start + k))) &&
+      apart(start - 1, start) && apart(end, end - 1)
+    if (sure || small) found.push({ lines, from: start, to: end - 1 })
     start = -1
+  }
+  // a part set small throughout (an algorithm in `\small`) has its displays at its own size: the size of the prose
+  // just above and below, when both agree and are smaller than the page's
+  const localBody = (i: number): number => {
+    const prose = (step: number) => {
+      for (let k = i + step; k >= 0 && k < infos.length; k += step) {
+        if (infos[k]!.kind === "prose" && !infos[k]!.line.orphan) return infos[k]!.line.size
+      }
+      return undefined
+    }
+    const above = prose(-1)
+    const below = prose(1)
+    if (above === undefined || below === undefined || Math.abs(above - below) > 0.05 * above) return body
+    return above >= 0.75 * body && above < 0.95 * body ? above : body
   }
   // a row of `cases` may be mostly text: it belongs to the display when a brace to its left reaches over it
   const spans = tallDelimiters(infos.flatMap((info) => info.body), body)

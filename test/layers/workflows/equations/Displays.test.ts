@@ -34,6 +34,18 @@ describe("Displays", () => {
     assert.include(equation!.context.after, "Lorem ipsum")
   })
 
+  it("finds a display in a part set small throughout, at that part's size, apart from the lines around it", () => {
+    const small = (items: ReadonlyArray<TextItem>) => items.map((item) => ({ ...item, fontSize: 9, width: 0.9 * item.width }))
+    // an algorithm in \small: its steps are prose at 9 pt, and a display of its own at 9 pt
+    const algorithm = [...small(paragraphs(650, 640)), ...small(formula(620)), ...small(paragraphs(600, 590))]
+    assert.strictEqual(found([...paragraphs(700, 688, 676), ...algorithm, ...paragraphs(560, 548)]).length, 1)
+    // a formula squeezed between the part's lines (a tall delimiter's rows) is none
+    const squeezed = [...small(paragraphs(650, 640)), ...small(formula(633)), ...small(paragraphs(626, 616))]
+    assert.strictEqual(found([...paragraphs(700, 688, 676), ...squeezed, ...paragraphs(580, 568)]).length, 0)
+    // a small line between lines of body size is not a display of its own size
+    assert.strictEqual(found([...paragraphs(700, 688, 676, 664), ...small(formula(640)), ...paragraphs(616, 604)]).length, 0)
+  })
+
   it("takes the items of a list labelled with tags for prose, not for displays numbered on the left", () => {
     // \item[(a)] $x = y + 1$; at the list's indent, the formula right after its label; and one centred display
     const items = [run("(a)", 92, 660, "CMR10", 10, 12), ...formula(660, 110), run("(b)", 92, 648, "CMR10", 10, 12), ...formula(648, 110)]
