@@ -267,7 +267,8 @@ const isDisplayLine = (info: LineInfo, body: number): boolean =>
  * a line of math with no word of prose: a formula even when it fills its line or starts at the margin (a long row of
  * an `align*`); prose that holds formulas has words between them
  */
-const pureMath = (info: LineInfo): boolean => info.kind === "math" && info.prose <= 1 && info.math >= 12
+const pureMath = (info: LineInfo): boolean =>
+  info.kind === "math" && info.math >= 12 && (info.prose <= 1 || (info.prose <= 3 && info.math >= 12 * info.prose))
 
 /** the nearest prose-like lines above and below a block */
 const contextOf = (infos: ReadonlyArray<LineInfo>, block: Block): Display["context"] => {
