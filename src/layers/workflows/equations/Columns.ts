@@ -85,12 +85,13 @@ const column = (items: ReadonlyArray<TextItem>, kind: Column["kind"]): Column =>
   // the edges of the body text: the 2nd and 98th percentiles, so that a stray mark in the margin does not count
   const lefts = items.map((item) => item.x).sort((a, b) => a - b)
   const rights = items.map((item) => item.x + item.width).sort((a, b) => a - b)
-  return {
-    left: lefts[Math.floor(0.02 * (lefts.length - 1))]!,
-    right: justifiedRight(rights) ?? rights[Math.ceil(0.98 * (rights.length - 1))]!,
-    items,
-    kind
-  }
+  const left = lefts[Math.floor(0.02 * (lefts.length - 1))]!
+  const farthest = rights[Math.ceil(0.98 * (rights.length - 1))]!
+  // runs that end together short of the text's width (the step numbers of an algorithm on a page of its own) are no
+  // justified lines
+  const justified = justifiedRight(rights)
+  const right = justified !== undefined && justified - left >= 0.6 * (farthest - left) ? justified : farthest
+  return { left, right, items, kind }
 }
 
 /**

@@ -36,7 +36,7 @@ import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { delimiterStacks, extent, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
-import { braceSide, charClasses, isAccent, isBigOperator, isHanging } from "./MathGlyphs.ts"
+import { braceSide, charClasses, isAccent, isBigOperator, isHanging, isMathFont } from "./MathGlyphs.ts"
 import { pseudocodeLines } from "./Pseudocode.ts"
 import { overlapsRule, rulesNear } from "./RuleMarks.ts"
 
@@ -141,7 +141,12 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
   const proseLike = prose > Math.max(3, math) && !(number !== undefined && numberedFormula(body, size))
   // a caption (`Figure 1. Q(A_1) = xyz(x - z)`) is prose whatever it holds
   const caption = /^(?:Figure|Fig\.|FIGURE|FIG\.|Table|TABLE|Algorithm|Listing)\s*[\dIVX]+[.:]/.test(lineText(line).trim())
-  const kind = proseLike || listItem || caption ? "prose" : math >= 1 ? "math" : "neutral"
+  // a sentence that goes on after a display (`where q_1, q_2 \in Q and J^2 = \gamma.`), set off centre; a display's
+  // own words (`\text{for } j = 0, \dots, q`) are centred with it
+  const centred = Math.abs((left + right) / 2 - (column.left + column.right) / 2) <= 2 * size
+  const sentence = first !== undefined && !centred && number === undefined && !isMathFont(first.fontName) &&
+    /^(where|with|and|for|if|then|since|so|thus|hence|here|i\.e\.|e\.g\.)(?![\p{L}])/iu.test(first.text.trim())
+  const kind = proseLike || listItem || caption || sentence ? "prose" : math >= 1 ? "math" : "neutral"
   return { line, number, body, left, right, math, prose, textLike: flushLeft || fullWidth, kind, code }
 }
 

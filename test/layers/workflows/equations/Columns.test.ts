@@ -20,6 +20,17 @@ describe("Columns", () => {
     assert.isTrue(right!.items.every((item) => item.x >= 306))
   })
 
+  it("takes a column's right edge from its text, not from step numbers that end together (an algorithm's page)", () => {
+    // steps `2.1.` .. `2.9.` end at one x, the steps' words and formulas anywhere further right
+    const steps = Array.from({ length: 9 }, (_, i) => [
+      run(`2.${i + 1}.`, 160, 700 - 20 * i, "CMR9", 9, 16),
+      run("select the next batch", 180, 700 - 20 * i, "CMR9", 9, 80 + 17 * i),
+      run("x = y", 300, 690 - 20 * i, "CMMI9", 9, 120 + 3 * i)
+    ]).flat()
+    const [column] = columns(page(steps))
+    assert.isAbove(column!.right, 400)
+  })
+
   it("keeps a line across the gutter whole: a centred subtitle with math at its end", () => {
     const subtitle = [run("Probability seminar notes,", 232, 760, "URWPalladioL-Roma", 9, 103), run("d", 338, 760, "URWPalladioL-Ital", 9, 4.5), run("∈ {1, 2, 3}", 345, 760, "Pxsy", 9, 34)]
     const [full, left, right] = columns(page([...subtitle, ...paragraph(40, 54, 294), ...paragraph(40, 318, 558)], 612, 792))

@@ -34,6 +34,21 @@ describe("Displays", () => {
     assert.include(equation!.context.after, "Lorem ipsum")
   })
 
+  it("takes a line that starts with `where` off centre for the sentence going on after a display", () => {
+    const display = [...formula(650), run("(1)", 508, 650, "CMR10", 10, 14)]
+    // a new paragraph: `where q \in Q and J^2 = \gamma.`, at the paragraph's indent
+    const where = [
+      run("where", 87, 626, "CMR10", 10, 26), run("q", 116, 626), run("∈ Q", 122, 626, "CMSY10", 10, 16),
+      run("and", 141, 626, "CMR10", 10, 16), ...formula(626, 160), run("≤ γ", 204, 626, "CMSY10", 10, 16)
+    ]
+    const [equation, ...others] = found([...paragraphs(700, 688, 676), ...display, ...where, ...paragraphs(602, 590)])
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(1)")
+    // centred with the formula, the words are the display's own (`\text{for } j = 0, \dots, q`)
+    const centred = [run("for", 240, 626, "CMR10", 10, 13), ...formula(626, 258), run("and", 306, 626, "CMR10", 10, 16), ...formula(626, 326)]
+    assert.strictEqual(found([...paragraphs(700, 688, 676), ...display, ...centred, ...paragraphs(602, 590)]).length, 2)
+  })
+
   it("finds a display in a part set small throughout, at that part's size, apart from the lines around it", () => {
     const small = (items: ReadonlyArray<TextItem>) => items.map((item) => ({ ...item, fontSize: 9, width: 0.9 * item.width }))
     // an algorithm in \small: its steps are prose at 9 pt, and a display of its own at 9 pt
