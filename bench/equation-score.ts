@@ -16,7 +16,7 @@
  * `\label{..}`, `\tag{..}`, `\nonumber`, `&`, `\\` (with an optional `[..]`), spacing (`\,` `\;` `\:` `\!` `\ `
  * `\quad` `\qquad` `~`), the braces of groups that are no argument (`{\Delta\Sigma}_L`), sizing (`\left` `\right` `\middle`, `\big` .. `\Bigg` with `l`/`r`/`m`), `\displaystyle`
  * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
- * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac` to `\frac`, `\operatorname{op}` and `\max`, `\sin`, .. to their upright letters (as `\mathrm{max}` prints), `\left<` to `\langle`, `\leq` `\geq` `\neq`
+ * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac`/`\cfrac` to `\frac`, `\operatorname{op}` and `\max`, `\sin`, .. to their upright letters (as `\mathrm{max}` prints), `\left<` to `\langle`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`, `\colon` to `:`, `\pmod{m}` to `(\operatorname{mod} m)`
  * (`\mod`, `\bmod` likewise), `\varlimsup` to `\overline{\lim}` (`\varliminf` to `\underline{\lim}`); and it drops braces around a single
  * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the text
@@ -145,14 +145,32 @@ export const loadFixtures = (directory: string = fixturesDirectory): ReadonlyArr
  */
 const withMacrosExpanded = (truth: Truth, directory: string): Truth => {
   const source = truth.source === undefined ? undefined : Path.resolve(directory, truth.source)
-  const macros = truth.macros !== undefined
+  const own = truth.macros !== undefined
     ? new Map(Object.entries(truth.macros))
     : source !== undefined && Fs.existsSync(source)
     ? macrosOf(Fs.readFileSync(source, "utf8"))
-    : undefined
-  if (macros === undefined) return truth
-  return { ...truth, equations: truth.equations.map((e) => ({ ...e, math: expandMacros(e.math, macros) })) }
+    : new Map<string, Macro>()
+  // the paper's own definitions win over the package's
+  const macros = new Map([...physicsMacros, ...own])
+  const expand = (math: string) => expandMacros(math.replace(/\\vu\*/g, "\\vustar"), macros)
+  return { ...truth, equations: truth.equations.map((e) => ({ ...e, math: expand(e.math) })) }
 }
+
+/**
+ * What the `physics` package's commonest commands print (physics papers use them in place of the plain LaTeX): a
+ * macro of a package is not the paper's, so the truth keeps its name, yet the PDF shows only what it printed. `\vu*`
+ * (bold italic) is read as `\vustar`; `\qty` is the auto-sized bracket that follows it.
+ */
+const physicsMacros: ReadonlyMap<string, Macro> = new Map([
+  ["\\abs", { arguments: 1, optional: undefined, body: "\\left| #1 \\right|" }],
+  ["\\norm", { arguments: 1, optional: undefined, body: "\\left\\| #1 \\right\\|" }],
+  ["\\pdv", { arguments: 2, optional: undefined, body: "\\frac{\\partial #1}{\\partial #2}" }],
+  ["\\dv", { arguments: 2, optional: undefined, body: "\\frac{d #1}{d #2}" }],
+  ["\\vb", { arguments: 1, optional: undefined, body: "\\mathbf{#1}" }],
+  ["\\vu", { arguments: 1, optional: undefined, body: "\\hat{\\mathbf{#1}}" }],
+  ["\\vustar", { arguments: 1, optional: undefined, body: "\\hat{\\boldsymbol{#1}}" }],
+  ["\\qty", { arguments: 0, optional: undefined, body: "" }]
+])
 
 /**
  * @since 0.1.0
@@ -242,7 +260,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\begin\{array\}(\[[a-z]\])?\{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, "\\begin{array}")
     .replace(/\\[,;:! ]/g, " ")
     .replace(/[&~]/g, " ")
-    .replace(/\\[dt]frac(?![A-Za-z])/g, "\\frac")
+    .replace(/\\[dtc]frac(?![A-Za-z])/g, "\\frac")
     .replace(/\\pmod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "(\\operatorname{mod} $1)")
     .replace(/\\mod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "\\operatorname{mod} $1")
     .replace(/\\[bp]?mod(?![A-Za-z])/g, "\\operatorname{mod}")
@@ -285,15 +303,20 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
  */
 const withoutBareGroups = (tokens: ReadonlyArray<string>): Array<string> => {
   const drop = new Set<number>()
-  const open: Array<{ readonly at: number; readonly bare: boolean }> = []
+  const open: Array<{ readonly at: number; readonly bare: boolean; readonly first: boolean }> = []
+  // after a group, a group is an argument only when the first was a two-argument command's first (`\frac{a}{b}`, not
+  // `{\sin}{\psi}`)
+  let firstClosed = -1
   tokens.forEach((token, i) => {
     if (token === "{") {
       const before = tokens[i - 1]
-      const argument = before !== undefined && (takesArgument.test(before) || ["^", "_", "}", "]"].includes(before))
-      open.push({ at: i, bare: !argument })
+      const second = before === "}" && firstClosed === i - 1
+      const argument = before !== undefined && (takesArgument.test(before) || ["^", "_", "]"].includes(before) || second)
+      open.push({ at: i, bare: !argument, first: before !== undefined && twoArguments.has(before) })
     } else if (token === "}") {
       const group = open.pop()
       if (group?.bare === true) drop.add(group.at).add(i)
+      if (group?.first === true) firstClosed = i
     }
   })
   return tokens.filter((_, i) => !drop.has(i))

@@ -44,6 +44,8 @@ describe("equation scoring", () => {
     assert.strictEqual(latexSimilarity(String.raw`f: X \to Y`, String.raw`f\colon X\rightarrow Y`), 1)
     assert.strictEqual(latexSimilarity(String.raw`x \equiv 1 (\operatorname{mod} m^2)`, String.raw`x \equiv 1 \pmod{m^2}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\overline\lim_n x_n`, String.raw`\varlimsup_n x_n`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\sin\psi\cos\theta = \cos i`, String.raw`\sin{\psi}\cos{\theta} = \cos{i}`), 1)
+    assert.isBelow(latexSimilarity(String.raw`\frac{a}{b}`, String.raw`\frac{a}b c`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\text{\tiny\upshape T}`, String.raw`\text{T}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\nu_\max + \sin x + \langle y\rangle`, String.raw`\nu_\mathrm{max} + \operatorname{sin} x + \left<y\right>`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\operatorname*{argmin}_{\pi(\theta)} x`, String.raw`\underset{\pi(\theta)}{\operatorname{argmin}} x`), 1)
