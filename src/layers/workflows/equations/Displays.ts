@@ -153,7 +153,7 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
 /**
  * whether a numbered line is a formula, perhaps with a note in words set apart from it (`x ≃ x    (Trivial law)`): a
  * part of it (more than two em from the rest) has a relation, and its words are single letters (variables set upright,
- * `\mathrm{x}`) but for three letters at most
+ * `\mathrm{x}`) but for three letters at most, or one word
  */
 const numberedFormula = (body: ReadonlyArray<TextItem>, size: number): boolean => {
   const parts: Array<Array<TextItem>> = []
@@ -164,9 +164,10 @@ const numberedFormula = (body: ReadonlyArray<TextItem>, size: number): boolean =
     end = Math.max(end, item.x + item.width)
   }
   const words = (part: ReadonlyArray<TextItem>) =>
-    part.flatMap((item) => item.text.split(/[^\p{L}]+/u)).filter((word) => word.length > 1).join("").length
+    part.flatMap((item) => item.text.split(/[^\p{L}]+/u)).filter((word) => word.length > 1)
+  // one word of any length is a formula's own (`\chi(\lambda) = \text{const}`)
   return parts.some((part) =>
-    words(part) <= 3 && part.some(hasRelationChar)
+    (words(part).join("").length <= 3 || words(part).length === 1) && part.some(hasRelationChar)
   )
 }
 

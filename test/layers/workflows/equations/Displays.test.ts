@@ -389,6 +389,12 @@ describe("Displays", () => {
     const display = [...law(650, "(E1)", "(Trivial law)"), ...law(632, "(E2)", ""), ...law(614, "(E3)", "(Right-unit squares law)")]
     const rows = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(580, 568)])
     assert.deepStrictEqual(rows.map((row) => row.number?.text), ["(E1)", "(E2)", "(E3)"])
+    // a row whose one word is the formula's own: \chi(\lambda) = \text{constant}
+    const constant = [
+      run("χ(λ)", 264, 650, "CMMI10", 10, 22), run("=", 289, 650, "CMR10", 10, 7.7), run("constant", 300, 650, "CMR10", 10, 38),
+      run("(29)", 508, 650, "CMR10", 10, 14)
+    ]
+    assert.deepStrictEqual(found([...paragraphs(700, 688, 676), ...constant, ...paragraphs(624, 612)]).map((row) => row.number?.text), ["(29)"])
   })
 
   it("keeps the rows of an aligned block together when its one number is centred on them all", () => {
