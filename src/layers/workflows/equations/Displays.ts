@@ -231,14 +231,18 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
     }
     return false
   }
-  // the first line of a `multline` may fill its line (in a narrow column): the line after it continues it
+  // the first line of a `multline` may fill its line (in a narrow column), or stand at the margin ending in a relation:
+  // the line after it continues it
   const multlineHead = (i: number) => {
     const info = infos[i]!
     if (info.kind !== "math" || info.prose > 0 || info.math < 3) return false
     let next: LineInfo | undefined
     for (let k = i + 1; k < infos.length && next === undefined; k++) if (!infos[k]!.line.orphan) next = infos[k]
-    return next !== undefined && info.line.baseline - next.line.baseline <= 4 * body && next.kind === "math" &&
-      !next.textLike && next.left > info.left + 4 * body && startsWithOperator(next.body)
+    if (next === undefined || info.line.baseline - next.line.baseline > 4 * body || next.kind !== "math" || next.textLike) {
+      return false
+    }
+    // the next line starts further in with an operator, or this one ends in a relation (`p(\cos i) =`)
+    return (next.left > info.left + 4 * body && startsWithOperator(next.body)) || endsWithRelation(info.body)
   }
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!
@@ -711,6 +715,11 @@ const continuesMultline = (
 const startsWithOperator = (items: ReadonlyArray<TextItem>, chars: string = relations + operators): boolean => {
   const first = items.filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)[0]
   return first !== undefined && chars.includes(first.text.trim().charAt(0))
+}
+
+const endsWithRelation = (items: ReadonlyArray<TextItem>): boolean => {
+  const last = items.filter((item) => !isHanging(item)).sort((a, b) => b.x + b.width - (a.x + a.width))[0]
+  return last !== undefined && relations.includes(last.text.trim().slice(-1))
 }
 
 /** whether a row's first run stands where a relation of the rows above stands: the rows of an `align` */

@@ -34,6 +34,23 @@ describe("Displays", () => {
     assert.include(equation!.context.after, "Lorem ipsum")
   })
 
+  it("takes a formula's first line, set at the margin and ending in a relation, for a display, not for prose", () => {
+    // p(\cos i) = \frac{2}{\pi} \int ...: the first line at the margin, the rest indented, its number on a line below
+    const head = [
+      run("p", 72, 650), run("(cos", 77, 650, "CMR10", 10, 18), run("i", 96, 650), run(")", 100, 650, "CMR10", 10, 4),
+      run("=", 106, 650, "CMR10", 10, 7.7)
+    ]
+    const rest = [
+      run("α", 100, 641, "CMMI10", 10, 5.7), run("π", 100, 627, "CMMI10", 10, 5.7), run("∫", 110, 634, "CMSY10", 10, 5),
+      ...formula(634, 118), run("+", 168, 634, "CMR10", 10, 7.7), ...formula(634, 180)
+    ]
+    const display = [...head, ...rest, run("(25)", 508, 620, "CMR10", 10, 18)]
+    const rows = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(596, 584)])
+    // a display, as align's rows are apart (`p(\cos i) &= \nonumber\\ &\frac{2}{\pi} ..`); it is no prose
+    assert.deepStrictEqual(rows.map((row) => row.number?.text), [undefined, "(25)"])
+    assert.isTrue(rows[0]!.items.some((item) => item.text === "(cos"))
+  })
+
   it("takes a line that starts with `where` off centre for the sentence going on after a display", () => {
     const display = [...formula(650), run("(1)", 508, 650, "CMR10", 10, 14)]
     // a new paragraph: `where q \in Q and J^2 = \gamma.`, at the paragraph's indent
