@@ -745,7 +745,7 @@ interface Assessment {
 
 /**
  * what a row is: an equation; a row of a table (no relation or big operator, and mostly digits or no operator at all,
- * as a table's header); or stray (too little math)
+ * as a table's header); or stray (too little math, or a short remark in parentheses)
  */
 const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
   const row = parts.flat()
@@ -777,6 +777,9 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
     if (numbered) return "equation"
     const numeric = digits >= 0.5 * characters
     if (!relation && !bigOperator && (numeric || !operator)) return numeric || math >= 2 ? "table" : "stray"
+    // a remark in parentheses under a figure (`(n = 35,364)`) is no display
+    const text = [...items].sort((a, b) => a.x - b.x).map((item) => item.text).join("").replace(/\s/g, "")
+    if (/^\([^()]*\)$/.test(text) && math <= 3) return "stray"
     return math < 2 || (prose > 2 * math + 10 && !relation) ? "stray" : "equation"
   }
   return { kind: kind(), ...measures }

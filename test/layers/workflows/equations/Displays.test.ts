@@ -51,6 +51,14 @@ describe("Displays", () => {
     assert.isTrue(rows[0]!.items.some((item) => item.text === "(cos"))
   })
 
+  it("takes a short remark in parentheses, centred under a figure, for no display", () => {
+    const remark = [run("(", 270, 650, "CMR10", 10, 4), run("n", 274, 650), run("= 35,364)", 280, 650, "CMR10", 10, 44)]
+    assert.strictEqual(found([...paragraphs(700, 688, 676), ...remark, ...paragraphs(624, 612)]).length, 0)
+    // a formula in parentheses is one
+    const formula_ = [run("(", 270, 650, "CMR10", 10, 4), ...formula(650, 274), run("+ z)", 316, 650, "CMMI10", 10, 16)]
+    assert.strictEqual(found([...paragraphs(700, 688, 676), ...formula_, ...paragraphs(624, 612)]).length, 1)
+  })
+
   it("takes a line that starts with `where` off centre for the sentence going on after a display", () => {
     const display = [...formula(650), run("(1)", 508, 650, "CMR10", 10, 14)]
     // a new paragraph: `where q \in Q and J^2 = \gamma.`, at the paragraph's indent
