@@ -17,8 +17,9 @@
  * `\quad` `\qquad` `~`), the braces of groups that are no argument (`{\Delta\Sigma}_L`), sizing (`\left` `\right` `\middle`, `\big` .. `\Bigg` with `l`/`r`/`m`), `\displaystyle`
  * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
  * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac`/`\cfrac` to `\frac`, `\operatorname{op}` and `\max`, `\sin`, .. to their upright letters (as `\mathrm{max}` prints), `\left<` to `\langle`, `\leq` `\geq` `\neq`
- * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` to `\dots`, `\colon` to `:`, `\pmod{m}` to `(\operatorname{mod} m)`
- * (`\mod`, `\bmod` likewise), `\varlimsup` to `\overline{\lim}` (`\varliminf` to `\underline{\lim}`); and it drops braces around a single
+ * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` .. `\dotsi` to `\dots`, `\colon` to `:`, `\pmod{m}` to `(\operatorname{mod} m)`
+ * (`\mod`, `\bmod` likewise; `\pod{m}` to `(m)`), `\varlimsup` to `\overline{\lim}` (`\varliminf` to `\underline{\lim}`), `\iint` ..
+ * `\iiiint` to as many `\int`, `\idotsint` to `\int \dots \int`; and it drops braces around a single
  * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the text
  * size and shape switches that print nothing of their own (`\tiny`, `\upshape`, `\mdseries`, ..), the class
  * commands (`\mathinner`, `\mathrel`, ..), `\relax` and `\protect`, and the wrappers that only align
@@ -262,11 +263,14 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/[&~]/g, " ")
     .replace(/\\[dtc]frac(?![A-Za-z])/g, "\\frac")
     .replace(/\\pmod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "(\\operatorname{mod} $1)")
+    .replace(/\\pod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "($1)")
     .replace(/\\mod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "\\operatorname{mod} $1")
     .replace(/\\[bp]?mod(?![A-Za-z])/g, "\\operatorname{mod}")
     .replace(/\\varlimsup(?![A-Za-z])/g, "\\overline{\\lim}")
     .replace(/\\varliminf(?![A-Za-z])/g, "\\underline{\\lim}")
-    .replace(/\\operatorname\*?\{([A-Za-z]+)\}/g, "{$1}")
+    .replace(/\\operatorname\*?\{([A-Za-z ]+)\}/g, (_, name: string) => `{${name.replace(/ /g, "")}}`)
+    .replace(/\\(i{2,4})nt(?![A-Za-z])/g, (_, i: string) => "\\int ".repeat(i.length))
+    .replace(/\\idotsint(?![A-Za-z])/g, "\\int \\dots \\int ")
     .replace(operatorNames, "{$1}")
     .replace(/\\(text|textrm|mathrm|rm|mathnormal|ensuremath|hbox|mbox)(?![A-Za-z])/g, " ")
     .replace(/\\bm(?![A-Za-z])/g, "\\boldsymbol")
@@ -276,7 +280,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\geq(?![A-Za-z])/g, "\\ge")
     .replace(/\\neq(?![A-Za-z])/g, "\\ne")
     .replace(/\\rightarrow(?![A-Za-z])/g, "\\to")
-    .replace(/\\(ldots|cdots|dotsb|dotsc|dotsm)(?![A-Za-z])/g, "\\dots")
+    .replace(/\\(ldots|cdots|dotsb|dotsc|dotsm|dotsi|dotso)(?![A-Za-z])/g, "\\dots")
     .replace(/\\colon(?![A-Za-z])/g, ":")
   let tokens = fontsMerged(withoutBareGroups(stackedAsScripts(bracedArguments(tokenize(text)))))
   // braces around one token: x^{2} is x^2
