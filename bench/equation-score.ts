@@ -19,7 +19,8 @@
  * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac`/`\cfrac` to `\frac`, `\operatorname{op}` and `\max`, `\sin`, .. to their upright letters (as `\mathrm{max}` prints), `\left<` to `\langle`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` .. `\dotsi` to `\dots`, `\colon` to `:`, `\pmod{m}` to `(\operatorname{mod} m)`
  * (`\mod`, `\bmod` likewise; `\pod{m}` to `(m)`), `\varlimsup` to `\overline{\lim}` (`\varliminf` to `\underline{\lim}`), `\iint` ..
- * `\iiiint` to as many `\int`, `\idotsint` to `\int \dots \int`; and it drops braces around a single
+ * `\iiiint` to as many `\int`, `\idotsint` to `\int \dots \int`, `\xrightarrow[b]{a}` to `\longrightarrow_{b}^{a}` (as the labels of
+ * a long arrow stand); and it drops braces around a single
  * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the text
  * size and shape switches that print nothing of their own (`\tiny`, `\upshape`, `\mdseries`, ..), the class
  * commands (`\mathinner`, `\mathrel`, ..), `\relax` and `\protect`, and the wrappers that only align
@@ -264,6 +265,8 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\[dtc]frac(?![A-Za-z])/g, "\\frac")
     .replace(/\\pmod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "(\\operatorname{mod} $1)")
     .replace(/\\pod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "($1)")
+    .replace(/\\x(right|left)arrow(?:\[([^\]]*)\])?\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, (_, side: string, below = "", above: string) =>
+      `\\long${side}arrow${below.trim() === "" ? "" : `_{${below}}`}${above.trim() === "" ? "" : `^{${above}}`}`)
     .replace(/\\mod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "\\operatorname{mod} $1")
     .replace(/\\[bp]?mod(?![A-Za-z])/g, "\\operatorname{mod}")
     .replace(/\\varlimsup(?![A-Za-z])/g, "\\overline{\\lim}")

@@ -45,6 +45,7 @@ describe("equation scoring", () => {
     assert.strictEqual(latexSimilarity(String.raw`x \equiv 1 (\operatorname{mod} m^2)`, String.raw`x \equiv 1 \pmod{m^2}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\overline\lim_n x_n`, String.raw`\varlimsup_n x_n`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\int\int_A f \int\cdots\int`, String.raw`\iint\limits_A f \idotsint`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`a \longrightarrow^{\tau} b \longleftarrow_{\zeta}^{\alpha} c`, String.raw`a \xrightarrow[]{\tau} b \xleftarrow[\zeta]{\alpha} c`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\operatorname*{esssup}_x f (m)`, String.raw`\operatorname*{ess\,sup}_x f \pod{m}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\sin\psi\cos\theta = \cos i`, String.raw`\sin{\psi}\cos{\theta} = \cos{i}`), 1)
     assert.isBelow(latexSimilarity(String.raw`\frac{a}{b}`, String.raw`\frac{a}b c`), 1)

@@ -320,7 +320,8 @@ const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame:
   if (radical !== undefined) return void radical.index.push(...word)
   // a limit: above or below a big operator or an operator name such as `lim`
   for (const atom of atoms) {
-    if (!hasLimits(atom.item, size)) continue
+    // a long arrow's labels stand over and under it (`\xrightarrow[b]{a}`), as limits do
+    if (!hasLimits(atom.item, size) && !longArrows.includes(atom.item.text.trim())) continue
     const slack = 0.3 * size
     if (centre < atom.item.x - slack || centre > atom.item.x + atom.item.width + slack) continue
     const op = extent(atom.item)
@@ -952,7 +953,7 @@ const joinArrows = (items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => 
     const piece = last !== "7" || fontRole(left.fontName) === "mathSymbol" ? last : undefined
     const right = runs.find((other, j) =>
       j !== i && Math.abs(other.y - left.y) <= 0.1 * left.fontSize && Math.abs(other.fontSize - left.fontSize) < 0.5 &&
-      other.x >= left.x + 0.5 * left.width - 0.5 && other.x <= left.x + left.width + 0.5 &&
+      other.x >= left.x + 0.3 * left.width - 0.5 && other.x <= left.x + left.width + 0.5 &&
       (longArrow(text, other.text) !== undefined && (text !== "7" || piece !== undefined) ||
         (piece !== undefined && longArrow(piece, other.text) !== undefined))
     )
@@ -966,6 +967,36 @@ const joinArrows = (items: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => 
     runs.splice(runs.indexOf(left), 1, ...rest, { ...right, text: arrow, x: start, width: right.x + right.width - start })
     i = -1
   }
+  return extended(runs)
+}
+
+/**
+ * long arrows with the extenders TeX drew them longer with (`\xrightarrow{..}`: `−` pieces overlapping each other and
+ * the head) as one run
+ */
+const extended = (runs: Array<TextItem>): ReadonlyArray<TextItem> => {
+  for (let changed = true; changed;) {
+    changed = false
+    for (const arrow of runs) {
+      const rightward = "⟶⟹".includes(arrow.text.trim())
+      const leftward = "⟵⟸".includes(arrow.text.trim())
+      if (!rightward && !leftward) continue
+      const extender = arrow.text.trim() === "⟹" || arrow.text.trim() === "⟸" ? /^=+$/ : /^[−-]+$/
+      const piece = runs.find((other) =>
+        other !== arrow && extender.test(other.text.trim()) && Math.abs(other.y - arrow.y) <= 0.1 * arrow.fontSize &&
+        (rightward
+          ? other.x < arrow.x && other.x + other.width >= arrow.x - 0.1 * arrow.fontSize
+          : other.x + other.width > arrow.x + arrow.width && other.x <= arrow.x + arrow.width + 0.1 * arrow.fontSize)
+      )
+      if (piece === undefined) continue
+      const left = Math.min(piece.x, arrow.x)
+      const right = Math.max(piece.x + piece.width, arrow.x + arrow.width)
+      runs.splice(runs.indexOf(piece), 1)
+      runs.splice(runs.indexOf(arrow), 1, { ...arrow, x: left, width: right - left })
+      changed = true
+      break
+    }
+  }
   return runs
 }
 
@@ -976,6 +1007,9 @@ const takesNoScripts = (item: TextItem): boolean => {
     ["(", "[", "\\{", "\\langle", "=", "<", ">", "\\le", "\\ge", "\\ne", "\\approx", "\\sim", "+", "-", "\\pm", "\\times", "\\cdot"]
       .includes(token ?? "")
 }
+
+/** the long arrows that `joinArrows` makes, which may carry labels over and under them */
+const longArrows = ["⟶", "⟵", "⟹", "⟸", "⟷", "⟼"]
 
 /** the characters a long arrow's first piece ends with */
 const arrowStarts = "−-←=⇐7↦"

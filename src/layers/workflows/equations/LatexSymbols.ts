@@ -21,6 +21,8 @@ export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   const role = fontRole(item.fontName)
   // variation selectors (U+FE00..FE0F) pick a glyph's look and print nothing of their own
   const dotted = item.text.replace(/[\ufe00-\ufe0f]/g, "").replace(/· · ·|···/g, "⋯").replace(/\. \. \.|\.\.\./g, "…")
+    // an arrow drawn longer (`\xrightarrow`) has several extenders before its head: one is enough to read it
+    .replace(/[−-]{2,}(?=→)/g, "−").replace(/(?<=←)[−-]{2,}/g, "−")
   const text = dotted.length < 2 || !/[←⇐↦→⇒⟶]/.test(dotted) ? dotted : dotted.replace(arrowPieces, (pieces) =>
     role === "mathSymbol" || !pieces.startsWith("7") ? longArrows[pieces]! : pieces
   )

@@ -54,6 +54,18 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items, { baseline: 675.26 }), "A = \\frac{\\sum_{k = 1}^\\ell W_k}{\\sum_{k = 1}^nW_k}")
   })
 
+  it("reads a long arrow drawn longer, with labels over and under it (\\xleftarrow, \\xrightarrow)", () => {
+    // amsmath's testmath: 0 \xleftarrow[\zeta]{\alpha} F ... \xrightarrow{\partial_0\alpha(b)} E
+    const items = [
+      run("0", 238.3, 322.6, "CMR10", 10, 5), run("α", 250, 328.3, "CMMI7", 7, 5.2), run("←", 246.1, 322.6, "CMSY10", 10, 10),
+      run("−", 249.9, 322.6, "CMSY10", 10, 7.7), run("ζ", 250.5, 316.1, "CMMI7", 7, 3.6), run("F", 260.4, 322.6, "CMMI10", 10, 6.4),
+      run("b", 328, 329.1, "CMMI7", 7, 3.5),
+      ...[302.7, 308.2, 313.7].map((x) => run("−", x, 322.6, "CMSY10", 10, 7.7)), run("→", 318, 322.6, "CMSY10", 10, 10),
+      run("E", 330.7, 322.6, "CMMI10", 10, 7.4)
+    ]
+    assert.strictEqual(toLatex(items, { baseline: 322.6 }), "0 \\longleftarrow _\\zeta^\\alpha F \\longrightarrow ^bE")
+  })
+
   it("writes limits in two rows, one under the other, as \\substack", () => {
     const items = [
       run("X", 100, 510.4, "CMEX10", 10, 14.4),
