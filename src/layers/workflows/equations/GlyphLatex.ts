@@ -159,7 +159,7 @@ const layout = (
     return ink.bottom < hint + 0.25 * size && ink.top > hint + 0.25 * size
   })
   const baseline = spanned ? hint : mainBaseline(basis, size, hint)
-  const items = braced(all, baseline, size, depth, marks)
+  const items = braced(arrowed(all, { baseline, size, depth, marks }), baseline, size, depth, marks)
   // a delimiter's whole extent, its pieces stacked
   const reach = new Map(delimiterStacks(items).flatMap((stack) => stack.items.map((item) => [item, stack] as const)))
   const axis = baseline + 0.25 * size
@@ -250,6 +250,37 @@ const braced = (
   }
   return laidOut.length === 0 ? items : [...rest, ...laidOut]
 }
+
+/**
+ * long arrows over or under a formula (`\overrightarrow{AB}`, `\underleftarrow{..}`), off the baseline and as wide as
+ * what they cover, each with that formula as one run that stands for the laid-out group
+ */
+const arrowed = (items: ReadonlyArray<TextItem>, at: Omit<Frame, "reach">): ReadonlyArray<TextItem> => {
+  const { baseline, size, depth, marks } = at
+  const arrows = items.filter((item) =>
+    overArrows[item.text.trim()] !== undefined && item.width >= 1.2 * size && Math.abs(item.y - baseline) > 0.4 * size
+  )
+  if (arrows.length === 0) return items
+  let rest = items.filter((item) => !arrows.includes(item))
+  const laidOut: Array<TextItem> = []
+  for (const arrow of arrows) {
+    const over = arrow.y > baseline
+    const formula = rest.filter((item) => {
+      const centre = item.x + item.width / 2
+      return centre >= arrow.x - 0.5 && centre <= arrow.x + arrow.width + 0.5 && (over ? item.y < arrow.y : item.y > arrow.y)
+    })
+    if (formula.length === 0) continue
+    rest = rest.filter((item) => !formula.includes(item))
+    const run: TextItem = { text: "", x: arrow.x, y: baseline, width: arrow.width, fontSize: size, fontName: "" }
+    const command = `\\${over ? "over" : "under"}${overArrows[arrow.text.trim()]}`
+    marks.groups.set(run, [command, "{", ...layout(formula, baseline, depth + 1, marks), "}"])
+    laidOut.push(run)
+  }
+  return laidOut.length === 0 ? items : [...rest, ...laidOut]
+}
+
+/** the long arrows that stand over or under a formula, by the end of their command */
+const overArrows: Record<string, string> = { "⟶": "rightarrow", "⟵": "leftarrow", "⟷": "leftrightarrow" }
 
 /**
  * the pieces of horizontal braces, one brace each: TeX draws a brace with four glyphs (two ends, the two halves of the
@@ -988,11 +1019,19 @@ const extended = (runs: Array<TextItem>): ReadonlyArray<TextItem> => {
           ? other.x < arrow.x && other.x + other.width >= arrow.x - 0.1 * arrow.fontSize
           : other.x + other.width > arrow.x + arrow.width && other.x <= arrow.x + arrow.width + 0.1 * arrow.fontSize)
       )
-      if (piece === undefined) continue
-      const left = Math.min(piece.x, arrow.x)
-      const right = Math.max(piece.x + piece.width, arrow.x + arrow.width)
-      runs.splice(runs.indexOf(piece), 1)
-      runs.splice(runs.indexOf(arrow), 1, { ...arrow, x: left, width: right - left })
+      // a head at the other end too: `\overleftrightarrow`'s arrow
+      const head = leftward && arrow.text.trim() === "⟵"
+        ? runs.find((other) =>
+          ["→", "⟶"].includes(other.text.trim()) && Math.abs(other.y - arrow.y) <= 0.1 * arrow.fontSize &&
+          other.x > arrow.x && other.x <= arrow.x + arrow.width + 0.1 * arrow.fontSize
+        )
+        : undefined
+      const joined = piece ?? head
+      if (joined === undefined) continue
+      const left = Math.min(joined.x, arrow.x)
+      const right = Math.max(joined.x + joined.width, arrow.x + arrow.width)
+      runs.splice(runs.indexOf(joined), 1)
+      runs.splice(runs.indexOf(arrow), 1, { ...arrow, text: joined === head ? "⟷" : arrow.text, x: left, width: right - left })
       changed = true
       break
     }

@@ -66,6 +66,19 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items, { baseline: 322.6 }), "0 \\longleftarrow _\\zeta^\\alpha F \\longrightarrow ^bE")
   })
 
+  it("reads a long arrow over or under a formula as \\overrightarrow, \\underleftrightarrow", () => {
+    const formula = (x: number) => [
+      run("ψ", x, 277.3, "CMMI10", 10, 6.5), run("(", x + 10.8, 277.3, "CMR10", 10, 3.9), run("t", x + 14.7, 277.3, "CMMI10", 10, 3.6),
+      run(")", x + 18.3, 277.3, "CMR10", 10, 3.9)
+    ]
+    const arrow = (x: number, y: number, heads: "→" | "←→") => [
+      ...(heads === "←→" ? [run("←", x, y, "CMSY10", 10, 10)] : []),
+      ...[3.3, 8.9].map((dx) => run("−", x + dx, y, "CMSY10", 10, 7.7)), run("→", x + 12.2, y, "CMSY10", 10, 10)
+    ]
+    const items = [...arrow(260.2, 284.8, "→"), ...formula(260.2), run("=", 287, 277.3, "CMR10", 10, 7.7), ...formula(297.6), ...arrow(297.6, 269.9, "←→")]
+    assert.strictEqual(toLatex(items, { baseline: 277.3 }), "\\overrightarrow{\\psi(t)} = \\underleftrightarrow{\\psi(t)}")
+  })
+
   it("writes limits in two rows, one under the other, as \\substack", () => {
     const items = [
       run("X", 100, 510.4, "CMEX10", 10, 14.4),
