@@ -359,6 +359,17 @@ const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame:
     if (bottom >= op.top - 0.3 * size) return void atom.above.push(...word)
     if (top <= op.bottom + 0.3 * size) return void atom.below.push(...word)
   }
+  // something small set right over or under an atom, centred on it: `\overset{*}{X}`, `\stackrel{\text{def}}{=}`
+  for (const atom of atoms) {
+    const base = atom.item
+    if (first.fontSize >= 0.9 * base.fontSize || isHanging(base) || isBigOperator(base)) continue
+    const within = left >= base.x - 0.5 * size && right <= base.x + base.width + 0.5 * size &&
+      Math.abs(centre - (base.x + base.width / 2)) <= 0.25 * Math.max(base.width, size)
+    if (!within) continue
+    const ink = extent(base)
+    if (bottom >= ink.top - 0.1 * size && bottom - ink.top < 0.6 * size) return void atom.above.push(...word)
+    if (top <= ink.bottom + 0.1 * size && ink.bottom - top < 0.6 * size) return void atom.below.push(...word)
+  }
   // a script: smaller, touching the right edge of an atom (or of that atom's last script)
   const offset = first.y - baseline
   let owner: Atom | undefined

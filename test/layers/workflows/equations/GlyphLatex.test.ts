@@ -79,6 +79,15 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items, { baseline: 277.3 }), "\\overrightarrow{\\psi(t)} = \\underleftrightarrow{\\psi(t)}")
   })
 
+  it("writes what is set small right over or under a symbol as its scripts (\\overset, \\underset, \\stackrel)", () => {
+    // \overset{a}{\underset{b}{X}} \stackrel{\text{def}}{=} y
+    const items = [
+      run("X", 100, 500, "CMMI10", 10, 8.3), run("a", 102.5, 507.5, "CMMI7", 7, 3.7), run("b", 102.8, 495.2, "CMMI7", 7, 3),
+      run("def", 116, 505, "CMR7", 7, 10.5), run("=", 117.5, 500, "CMR10", 10, 7.8), run("y", 129, 500, "CMMI10", 10, 4.9)
+    ]
+    assert.strictEqual(toLatex(items, { baseline: 500 }), "X_b^a = ^{\\text{def}}y")
+  })
+
   it("writes limits in two rows, one under the other, as \\substack", () => {
     const items = [
       run("X", 100, 510.4, "CMEX10", 10, 14.4),
