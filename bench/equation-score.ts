@@ -18,7 +18,8 @@
  * `\textstyle` `\limits`, the upright-text switches (`\text`, `\textrm`, `\mathrm`, `\rm`: `\text{orb}` and `{\rm orb}`
  * look the same) and `\ensuremath`, `\bm` as `\boldsymbol`, `\lvert` `\rvert` `\vert` as `|` (`\lVert` .. as `\|`); it maps `\dfrac`/`\tfrac`/`\cfrac` to `\frac`, `\operatorname{op}` and `\max`, `\sin`, .. to their upright letters (as `\mathrm{max}` prints), `\left<` to `\langle`, `\leq` `\geq` `\neq`
  * `\rightarrow` to `\le` `\ge` `\ne` `\to`, `\ldots` `\cdots` `\dotsb` .. `\dotsi` to `\dots`, `\colon` to `:`, `\pmod{m}` to `(\operatorname{mod} m)`
- * (`\mod`, `\bmod` likewise; `\pod{m}` to `(m)`), `\varlimsup` to `\overline{\lim}` (`\varliminf` to `\underline{\lim}`), `\iint` ..
+ * (`\mod`, `\bmod` likewise; `\pod{m}` to `(m)`), `\varlimsup` to `\overline{\lim}` (`\varliminf` to `\underline{\lim}`, `\varinjlim` to `\underrightarrow{\lim}`, `\varprojlim` to
+ * `\underleftarrow{\lim}`), `\iint` ..
  * `\iiiint` to as many `\int`, `\idotsint` to `\int \dots \int`, `\xrightarrow[b]{a}` to `\longrightarrow_{b}^{a}` (as the labels of
  * a long arrow stand); and it drops braces around a single
  * token (`x^{2}` is `x^2`), `^\prime` to `'`. Spacing commands with a length (`\hspace{..}`, `\kern`), `$`, the text
@@ -271,6 +272,8 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\[bp]?mod(?![A-Za-z])/g, "\\operatorname{mod}")
     .replace(/\\varlimsup(?![A-Za-z])/g, "\\overline{\\lim}")
     .replace(/\\varliminf(?![A-Za-z])/g, "\\underline{\\lim}")
+    .replace(/\\varinjlim(?![A-Za-z])/g, "\\underrightarrow{\\lim}")
+    .replace(/\\varprojlim(?![A-Za-z])/g, "\\underleftarrow{\\lim}")
     .replace(/\\operatorname\*?\{([A-Za-z ]+)\}/g, (_, name: string) => `{${name.replace(/ /g, "")}}`)
     .replace(/\\(i{2,4})nt(?![A-Za-z])/g, (_, i: string) => "\\int ".repeat(i.length))
     .replace(/\\idotsint(?![A-Za-z])/g, "\\int \\dots \\int ")

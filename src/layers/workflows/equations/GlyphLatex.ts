@@ -270,10 +270,25 @@ const arrowed = (items: ReadonlyArray<TextItem>, at: Omit<Frame, "reach">): Read
       return centre >= arrow.x - 0.5 && centre <= arrow.x + arrow.width + 0.5 && (over ? item.y < arrow.y : item.y > arrow.y)
     })
     if (formula.length === 0) continue
-    rest = rest.filter((item) => !formula.includes(item))
+    // small runs beyond the arrow are the limits of what it stands over or under (`\varprojlim_{p \in S}`)
+    const beyond = rest.filter((item) =>
+      !formula.includes(item) && item.fontSize < 0.9 * size && (over ? item.y > arrow.y : item.y < arrow.y) &&
+      Math.abs(item.y - arrow.y) < 1.5 * size
+    )
+    const limits = words(beyond).filter((word) => {
+      const centre = (Math.min(...word.map((item) => item.x)) + Math.max(...word.map((item) => item.x + item.width))) / 2
+      return centre >= arrow.x - 0.5 * size && centre <= arrow.x + arrow.width + 0.5 * size
+    }).flat()
+    rest = rest.filter((item) => !formula.includes(item) && !limits.includes(item))
     const run: TextItem = { text: "", x: arrow.x, y: baseline, width: arrow.width, fontSize: size, fontName: "" }
     const command = `\\${over ? "over" : "under"}${overArrows[arrow.text.trim()]}`
-    marks.groups.set(run, [command, "{", ...layout(formula, baseline, depth + 1, marks), "}"])
+    marks.groups.set(run, [
+      command,
+      "{",
+      ...layout(formula, baseline, depth + 1, marks),
+      "}",
+      ...(limits.length > 0 ? [over ? "^" : "_", ...group(layout(limits, undefined, depth + 1, marks))] : [])
+    ])
     laidOut.push(run)
   }
   return laidOut.length === 0 ? items : [...rest, ...laidOut]

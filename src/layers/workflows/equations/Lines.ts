@@ -95,7 +95,10 @@ export const lines = (items: ReadonlyArray<TextItem>, body: number): ReadonlyArr
     else home.items.push(...word)
   }
   const orphanClusters = clusterByBaseline(orphans, 0.2 * body).map((cluster) => ({ ...cluster, orphan: true }))
-  return [...clusters.map((cluster) => ({ ...cluster, orphan: false })), ...orphanClusters]
+  // a line of nothing but an arrow's pieces is an arrow over or under a formula (`\varprojlim`, `\overrightarrow`)
+  const arrowOnly = (cluster: Cluster) =>
+    cluster.items.every((item) => /^[−\-←→⟵⟶↔⟷\s]+$/.test(item.text)) && cluster.items.some((item) => /[←→⟵⟶↔⟷]/.test(item.text))
+  return [...clusters.map((cluster) => ({ ...cluster, orphan: arrowOnly(cluster) })), ...orphanClusters]
     .map(toLine)
     .sort((a, b) => b.baseline - a.baseline)
 }

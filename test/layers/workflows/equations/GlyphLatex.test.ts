@@ -77,6 +77,12 @@ describe("GlyphLatex", () => {
     ]
     const items = [...arrow(260.2, 284.8, "→"), ...formula(260.2), run("=", 287, 277.3, "CMR10", 10, 7.7), ...formula(297.6), ...arrow(297.6, 269.9, "←→")]
     assert.strictEqual(toLatex(items, { baseline: 277.3 }), "\\overrightarrow{\\psi(t)} = \\underleftrightarrow{\\psi(t)}")
+    // \varprojlim_{p \in S}: an arrow under lim, the limit under the arrow
+    const projective = [
+      run("lim", 100, 500, "CMR10", 10, 14), run("←", 100, 493, "CMSY10", 10, 10), run("−", 104.5, 493, "CMSY10", 10, 7.7),
+      run("p∈S", 100.5, 486, "CMMI7", 7, 13), run("A", 117, 500, "CMMI10", 10, 7.5)
+    ]
+    assert.strictEqual(toLatex(projective, { baseline: 500 }), "\\underleftarrow{\\lim}_{p \\in S}A")
   })
 
   it("writes what is set small right over or under a symbol as its scripts (\\overset, \\underset, \\stackrel)", () => {

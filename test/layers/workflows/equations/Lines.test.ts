@@ -20,6 +20,14 @@ describe("Lines", () => {
     assert.strictEqual(lineText(found[1]!), "λk is an eigenvalue")
   })
 
+  it("takes a line of nothing but an arrow's pieces for an orphan (an arrow over or under a formula)", () => {
+    const arrow = [run("−", 100, 692.5, "CMSY10", 10, 7.7), run("→", 104, 692.5, "CMSY10", 10, 10)]
+    const found = lines([run("lim", 100, 700, "CMR10", 10, 14), ...arrow, run("≤ 0", 120, 700, "CMSY10", 10, 16)], 10)
+    assert.deepStrictEqual(found.map((line) => line.orphan), [false, true])
+    // a relation on a line of its own is no arrow
+    assert.deepStrictEqual(lines([run("x", 100, 700), run("=", 100, 688, "CMR10", 10, 7.8)], 10).map((line) => line.orphan), [false, false])
+  })
+
   it("gives a script to the line whose run it touches", () => {
     // a subscript between a numerator (707) and the main baseline (700), touching the numerator's h
     const numerator = run("h", 100, 707, "CMMI10", 10, 5.7)
