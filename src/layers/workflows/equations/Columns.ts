@@ -85,22 +85,27 @@ const column = (items: ReadonlyArray<TextItem>, kind: Column["kind"]): Column =>
   // the edges of the body text: the 2nd and 98th percentiles, so that a stray mark in the margin does not count
   const lefts = items.map((item) => item.x).sort((a, b) => a - b)
   const rights = items.map((item) => item.x + item.width).sort((a, b) => a - b)
-  const left = lefts[Math.floor(0.02 * (lefts.length - 1))]!
-  const farthest = rights[Math.ceil(0.98 * (rights.length - 1))]!
-  // runs that end together short of the text's width (the step numbers of an algorithm on a page of its own) are no
-  // justified lines
-  const justified = justifiedRight(rights)
-  const right = justified !== undefined && justified - left >= 0.6 * (farthest - left) ? justified : farthest
-  return { left, right, items, kind }
+  // where lines end, not runs: the step numbers of an algorithm end together, yet their lines go on
+  const ends = new Map<number, number>()
+  for (const item of items) {
+    const key = Math.round(item.y)
+    ends.set(key, Math.max(ends.get(key) ?? -Infinity, item.x + item.width))
+  }
+  return {
+    left: lefts[Math.floor(0.02 * (lefts.length - 1))]!,
+    right: justifiedRight([...ends.values()].sort((a, b) => a - b), Math.max(3, Math.ceil(0.02 * rights.length))) ??
+      rights[Math.ceil(0.98 * (rights.length - 1))]!,
+    items,
+    kind
+  }
 }
 
 /**
- * Where justified lines end: the rightmost x at which several runs (three, or a fiftieth of them) end within half a
+ * Where justified lines end: the rightmost x at which `least` lines (three, or a fiftieth of the runs) end within half a
  * point, if there is one. A float set across a page whose second column is empty (the last page of a two-column
  * paper) reaches far past the one column's text; its runs end anywhere, the lines of the text all at one x.
  */
-const justifiedRight = (rights: ReadonlyArray<number>): number | undefined => {
-  const least = Math.max(3, Math.ceil(0.02 * rights.length))
+const justifiedRight = (rights: ReadonlyArray<number>, least: number): number | undefined => {
   for (let i = rights.length - 1, j = i; i >= least - 1; i--) {
     j = Math.min(j, i)
     while (j >= 0 && rights[i]! - rights[j]! <= 0.5) j--

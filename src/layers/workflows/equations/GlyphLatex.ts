@@ -252,8 +252,8 @@ const braced = (
 }
 
 /**
- * long arrows over or under a formula (`\overrightarrow{AB}`, `\underleftarrow{..}`), off the baseline and as wide as
- * what they cover, each with that formula as one run that stands for the laid-out group
+ * long arrows over or under a formula (`\overrightarrow{AB}`, `\underleftarrow{..}`), off the baseline, close over (or
+ * under) runs about as wide as they are, each with that formula as one run that stands for the laid-out group
  */
 const arrowed = (items: ReadonlyArray<TextItem>, at: Omit<Frame, "reach">): ReadonlyArray<TextItem> => {
   const { baseline, size, depth, marks } = at
@@ -261,25 +261,36 @@ const arrowed = (items: ReadonlyArray<TextItem>, at: Omit<Frame, "reach">): Read
     overArrows[item.text.trim()] !== undefined && item.width >= 1.2 * size && Math.abs(item.y - baseline) > 0.4 * size
   )
   if (arrows.length === 0) return items
-  let rest = items.filter((item) => !arrows.includes(item))
+  let rest = [...items]
   const laidOut: Array<TextItem> = []
   for (const arrow of arrows) {
     const over = arrow.y > baseline
-    const formula = rest.filter((item) => {
+    const within = (item: TextItem) => {
       const centre = item.x + item.width / 2
-      return centre >= arrow.x - 0.5 && centre <= arrow.x + arrow.width + 0.5 && (over ? item.y < arrow.y : item.y > arrow.y)
+      return centre >= arrow.x - 0.5 && centre <= arrow.x + arrow.width + 0.5
+    }
+    // the formula stands close under (or over) the arrow, about as wide as it: a numerator's arrow has a bar and a
+    // denominator under it, far off and of another width
+    const formula = rest.filter((item) => {
+      if (item === arrow || !within(item)) return false
+      const ink = extent(item)
+      return over ? ink.top <= arrow.y + 0.1 * size && arrow.y - ink.top < 0.8 * size
+        : ink.bottom >= arrow.y - 0.1 * size && ink.bottom - arrow.y < 0.8 * size
     })
     if (formula.length === 0) continue
+    const left = Math.min(...formula.map((item) => item.x))
+    const right = Math.max(...formula.map((item) => item.x + item.width))
+    if (right - left < 0.6 * arrow.width) continue
     // small runs beyond the arrow are the limits of what it stands over or under (`\varprojlim_{p \in S}`)
     const beyond = rest.filter((item) =>
-      !formula.includes(item) && item.fontSize < 0.9 * size && (over ? item.y > arrow.y : item.y < arrow.y) &&
-      Math.abs(item.y - arrow.y) < 1.5 * size
+      item !== arrow && !formula.includes(item) && item.fontSize < 0.9 * size &&
+      (over ? item.y > arrow.y : item.y < arrow.y) && Math.abs(item.y - arrow.y) < 1.5 * size
     )
     const limits = words(beyond).filter((word) => {
       const centre = (Math.min(...word.map((item) => item.x)) + Math.max(...word.map((item) => item.x + item.width))) / 2
       return centre >= arrow.x - 0.5 * size && centre <= arrow.x + arrow.width + 0.5 * size
     }).flat()
-    rest = rest.filter((item) => !formula.includes(item) && !limits.includes(item))
+    rest = rest.filter((item) => item !== arrow && !formula.includes(item) && !limits.includes(item))
     const run: TextItem = { text: "", x: arrow.x, y: baseline, width: arrow.width, fontSize: size, fontName: "" }
     const command = `\\${over ? "over" : "under"}${overArrows[arrow.text.trim()]}`
     marks.groups.set(run, [
@@ -571,8 +582,7 @@ const limitRows = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<
   if (!stacked) return []
   for (const item of items) {
     if (anchors.includes(item)) continue
-    const nearest = spans.reduce((best, span, i) => Math.abs(span.y - item.y) < Math.abs(spans[best]!.y - item.y) ? i : best, 0)
-    rows[nearest]!.push(item)
+    rows[nearestIndex(spans.map((span) => span.y), item.y)]!.push(item)
   }
   return rows
 }
@@ -723,13 +733,31 @@ const fractionRows = (
   const rows: Array<number> = []
   for (const y of baselines) if (rows.length === 0 || rows.at(-1)! - y > 0.3 * size) rows.push(y)
   if (rows.length < 2 || rows.some((y, k) => k > 0 && rows[k - 1]! - y < 1.1 * size)) return undefined
-  const nearest = (y: number) => rows.reduce((best, row, k) => Math.abs(row - y) < Math.abs(rows[best]! - y) ? k : best, 0)
+  const barRow = (bar: Rule) => nearestIndex(rows, (bar.bottom + bar.top) / 2 - 0.25 * size)
+  // a bar that reaches over all of the next row, its runs and the bar of a fraction in it, has that row for its
+  // numerator (or denominator), lifted away by that fraction: `\left(\frac{a + \dfrac12}{c}\right)` is no matrix
+  const rowOfRun = (item: TextItem) => {
+    const bar = owner.get(item)
+    return bar === undefined ? nearestIndex(rows, item.y) : barRow(bar)
+  }
+  const covers = (bar: Rule, k: number) => {
+    const runs = items.filter((item) => item.fontSize >= 0.8 * size && rowOfRun(item) === k)
+    const others = outer.filter((other) => other !== bar && barRow(other) === k)
+    return others.length > 0 &&
+      runs.every((item) => item.x >= bar.left - 0.5 && item.x + item.width <= bar.right + 0.5) &&
+      others.every((other) => other.left >= bar.left - 0.5 && other.right <= bar.right + 0.5)
+  }
+  if (outer.some((bar) => covers(bar, barRow(bar) - 1) || covers(bar, barRow(bar) + 1))) return undefined
   const rowOf = (item: TextItem) => {
     const bar = owner.get(item)
-    return bar === undefined ? undefined : nearest((bar.bottom + bar.top) / 2 - 0.25 * size)
+    return bar === undefined ? undefined : barRow(bar)
   }
   return { rows, rowOf }
 }
+
+/** the index of the value nearest to `y` */
+const nearestIndex = (values: ReadonlyArray<number>, y: number): number =>
+  values.reduce((best, value, k) => Math.abs(value - y) < Math.abs(values[best]! - y) ? k : best, 0)
 
 /** the cells of a matrix: each run in the row nearest its middle (or the row `rowOf` names), in its column */
 const fill = (
@@ -744,13 +772,7 @@ const fill = (
   for (const item of items) {
     const ink = extent(item)
     const middle = (ink.top + ink.bottom) / 2 - 0.25 * size
-    let row = rowOf(item) ?? 0
-    if (rowOf(item) === undefined) {
-      rows.forEach((y, k) => {
-        if (Math.abs(y - middle) < Math.abs(rows[row]! - middle)) row = k
-      })
-    }
-    table[row]![columnOf(item)]!.push(item)
+    table[rowOf(item) ?? nearestIndex(rows, middle)]![columnOf(item)]!.push(item)
   }
   return table
 }

@@ -79,6 +79,9 @@ describe("Columns", () => {
     const [single, ...others] = columns(page([...float, ...paragraph(40, 54, 294)], 612, 792))
     assert.strictEqual(others.length, 0)
     assert.closeTo(single!.right, 291, 0.5)
+    // a table across the page, its 48 cells more than a fiftieth of the runs, of every width
+    const table = Array.from({ length: 48 }, (_, i) => run(`c${i}`, 60 + 58 * (i % 8), 770 - 10 * Math.floor(i / 8), "CMR10", 10, 12 + ((7 * i) % 30)))
+    assert.closeTo(columns(page([...table, ...paragraph(40, 54, 294)], 612, 792))[0]!.right, 291, 0.5)
   })
 
   it("takes a page with text on one side only for one column", () => {

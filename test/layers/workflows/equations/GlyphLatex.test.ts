@@ -77,6 +77,14 @@ describe("GlyphLatex", () => {
     ]
     const items = [...arrow(260.2, 284.8, "→"), ...formula(260.2), run("=", 287, 277.3, "CMR10", 10, 7.7), ...formula(297.6), ...arrow(297.6, 269.9, "←→")]
     assert.strictEqual(toLatex(items, { baseline: 277.3 }), "\\overrightarrow{\\psi(t)} = \\underleftrightarrow{\\psi(t)}")
+    // an arrow in a numerator stands over the bar, not over the denominator
+    const fraction = [
+      run("x", 80, 500, "CMMI10", 10, 5.7), run("=", 88.6, 500, "CMR10", 10, 7.8), run("a", 100, 507, "CMMI10", 10, 5.3), run("−", 107, 507, "CMSY10", 10, 7.7), run("→", 111, 507, "CMSY10", 10, 10),
+      run("b", 123, 507, "CMMI10", 10, 4.3), run("c", 104, 493, "CMMI10", 10, 4.3), run("+", 110.5, 493, "CMR10", 10, 7.8),
+      run("d", 120.5, 493, "CMMI10", 10, 5.2)
+    ]
+    const bar = { left: 99, right: 128.5, bottom: 502.3, top: 502.7 }
+    assert.strictEqual(toLatex(fraction, { baseline: 500, rules: [bar] }), "x = \\frac{a \\longrightarrow b}{c + d}")
     // \varprojlim_{p \in S}: an arrow under lim, the limit under the arrow
     const projective = [
       run("lim", 100, 500, "CMR10", 10, 14), run("←", 100, 493, "CMSY10", 10, 10), run("−", 104.5, 493, "CMSY10", 10, 7.7),
