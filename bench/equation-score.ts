@@ -243,7 +243,12 @@ export const latexSimilarity = (a: string, b: string): number => {
  * @since 0.1.0
  */
 export const latexTokens = (latex: string): ReadonlyArray<string> => {
-  const text = latex
+  const modular = withArgument(
+    withArgument(withArgument(latex, "pmod", (m) => `(\\operatorname{mod} ${m})`), "pod", (m) => `(${m})`),
+    "mod",
+    (m) => `\\operatorname{mod} ${m}`
+  )
+  const text = modular
     .replace(/\\(left|right|[Bb]igg?[lr]?)\s*</g, "\\langle ")
     .replace(/\\(left|right|[Bb]igg?[lr]?)\s*>/g, "\\rangle ")
     .replace(/\\(label|tag\*?)\{[^{}]*\}/g, " ")
@@ -264,12 +269,10 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\[,;:! ]/g, " ")
     .replace(/[&~]/g, " ")
     .replace(/\\[dtc]frac(?![A-Za-z])/g, "\\frac")
-    .replace(/\\pmod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "(\\operatorname{mod} $1)")
-    .replace(/\\pod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "($1)")
+
     .replace(/\\x(right|left)arrow(?:\[([^\]]*)\])?\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, (_, side: string, below = "", above: string) =>
       `\\long${side}arrow${below.trim() === "" ? "" : `_{${below}}`}${above.trim() === "" ? "" : `^{${above}}`}`)
-    .replace(/\\mod\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g, "\\operatorname{mod} $1")
-    .replace(/\\[bp]?mod(?![A-Za-z])/g, "\\operatorname{mod}")
+    .replace(/\\bmod(?![A-Za-z])/g, "\\operatorname{mod}")
     .replace(/\\varlimsup(?![A-Za-z])/g, "\\overline{\\lim}")
     .replace(/\\varliminf(?![A-Za-z])/g, "\\underline{\\lim}")
     .replace(/\\varinjlim(?![A-Za-z])/g, "\\underrightarrow{\\lim}")
@@ -308,29 +311,72 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
 // internal
 
 /**
- * tokens without the braces of groups that are no argument (after neither a command, `^`, `_`, nor another argument):
- * `{\Delta\Sigma}_L` prints as `\Delta\Sigma_L`, and a macro's body may bring such braces
+ * tokens without the braces of groups that are no argument (after neither a command that takes one, `^`, `_`, nor a
+ * former argument of a command that takes more): `{\Delta\Sigma}_L` prints as `\Delta\Sigma_L`, and a macro's body
+ * may bring such braces
  */
 const withoutBareGroups = (tokens: ReadonlyArray<string>): Array<string> => {
   const drop = new Set<number>()
-  const open: Array<{ readonly at: number; readonly bare: boolean; readonly first: boolean }> = []
-  // after a group, a group is an argument only when the first was a two-argument command's first (`\frac{a}{b}`, not
-  // `{\sin}{\psi}`)
-  let firstClosed = -1
+  // each open group: whether it is bare, and which argument of which command it is
+  const open: Array<{ readonly at: number; readonly bare: boolean; readonly command?: string; readonly index: number }> = []
+  // after a group, a group is an argument only when that one was a command's and the command takes more
+  // (`\frac{a}{b}`, `\genfrac{(}{)}{0pt}{}{n}{k}`; not `{\sin}{\psi}`)
+  let closed: { readonly at: number; readonly command?: string; readonly index: number } = { at: -1, index: 0 }
   tokens.forEach((token, i) => {
     if (token === "{") {
       const before = tokens[i - 1]
-      const second = before === "}" && firstClosed === i - 1
-      const argument = before !== undefined && (takesArgument.test(before) || ["^", "_", "]"].includes(before) || second)
-      open.push({ at: i, bare: !argument, first: before !== undefined && twoArguments.has(before) })
+      const count = argumentCounts.get(before ?? "")
+      const next = before === "}" && closed.at === i - 1 && closed.command !== undefined &&
+        closed.index < (argumentCounts.get(closed.command) ?? 1)
+      const argument = before !== undefined && (takesArgument.test(before) || ["^", "_", "]"].includes(before) || next)
+      open.push(
+        count !== undefined ? { at: i, bare: false, command: before!, index: 1 }
+        : next ? { at: i, bare: false, command: closed.command!, index: closed.index + 1 }
+        : { at: i, bare: !argument, index: 0 }
+      )
     } else if (token === "}") {
       const group = open.pop()
       if (group?.bare === true) drop.add(group.at).add(i)
-      if (group?.first === true) firstClosed = i
+      closed = { at: i, index: group?.index ?? 0, ...(group?.command === undefined ? {} : { command: group.command }) }
     }
   })
   return tokens.filter((_, i) => !drop.has(i))
 }
+
+/**
+ * `\\name` with its argument (a group in braces, however deep, or one token) replaced by what `print` makes of the
+ * argument: `\\pmod{m^2}` and `\\pmod p` alike
+ */
+const withArgument = (latex: string, name: string, print: (argument: string) => string): string => {
+  const command = new RegExp(`\\\\${name}(?![A-Za-z])\\s*`, "g")
+  let out = ""
+  let from = 0
+  for (let match = command.exec(latex); match !== null; match = command.exec(latex)) {
+    const start = match.index + match[0].length
+    let end = start
+    if (latex[start] === "{") {
+      for (let depth = 0; end < latex.length; end++) {
+        if (latex[end] === "{") depth++
+        else if (latex[end] === "}" && --depth === 0) break
+      }
+      out += latex.slice(from, match.index) + print(latex.slice(start + 1, end))
+      end++
+    } else {
+      const token = /^(\\[A-Za-z]+|\\.|\S)/.exec(latex.slice(start))?.[0] ?? ""
+      end = start + token.length
+      out += latex.slice(from, match.index) + print(token)
+    }
+    from = end
+    command.lastIndex = end
+  }
+  return out + latex.slice(from)
+}
+
+/** the commands that take several arguments in braces, and how many */
+const argumentCounts: ReadonlyMap<string, number> = new Map([
+  ["\\frac", 2], ["\\binom", 2], ["\\dbinom", 2], ["\\tbinom", 2], ["\\overset", 2], ["\\underset", 2],
+  ["\\stackrel", 2], ["\\textcolor", 2], ["\\genfrac", 6]
+])
 
 /** operator names print as their upright letters, as `\\mathrm{max}` does */
 const operatorNames =
@@ -486,7 +532,7 @@ const groupEnd = (tokens: ReadonlyArray<string>, at: number): number => {
   return tokens.length
 }
 
-const twoArguments = new Set(["\\frac", "\\binom", "\\overset", "\\underset", "\\stackrel"])
+const twoArguments = new Set(["\\frac", "\\binom", "\\dbinom", "\\tbinom", "\\overset", "\\underset", "\\stackrel"])
 
 const tokenize = (text: string): Array<string> => text.match(/\\(?:begin|end)\{[^{}]*\}|\\[A-Za-z]+|\\.|\S/gu) ?? []
 

@@ -48,7 +48,10 @@ describe("equation scoring", () => {
     assert.strictEqual(latexSimilarity(String.raw`a \longrightarrow^{\tau} b \longleftarrow_{\zeta}^{\alpha} c`, String.raw`a \xrightarrow[]{\tau} b \xleftarrow[\zeta]{\alpha} c`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\operatorname*{esssup}_x f (m)`, String.raw`\operatorname*{ess\,sup}_x f \pod{m}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\sin\psi\cos\theta = \cos i`, String.raw`\sin{\psi}\cos{\theta} = \cos{i}`), 1)
-    assert.isBelow(latexSimilarity(String.raw`\frac{a}{b}`, String.raw`\frac{a}b c`), 1)
+    // a group after a command's last argument is bare; one that is an argument keeps its braces
+    assert.isBelow(latexSimilarity(String.raw`\frac{a}{b c}`, String.raw`\frac{a}{b} c`), 1)
+    assert.isBelow(latexSimilarity(String.raw`\dbinom{a}{b c}^2`, String.raw`\dbinom{a}{b c^2}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`x \equiv y (\operatorname{mod} p)`, String.raw`x \equiv y \pmod p`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\text{\tiny\upshape T}`, String.raw`\text{T}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\nu_\max + \sin x + \langle y\rangle`, String.raw`\nu_\mathrm{max} + \operatorname{sin} x + \left<y\right>`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\operatorname*{argmin}_{\pi(\theta)} x`, String.raw`\underset{\pi(\theta)}{\operatorname{argmin}} x`), 1)

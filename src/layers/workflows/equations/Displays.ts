@@ -231,8 +231,8 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
     }
     return false
   }
-  // the first line of a `multline` may fill its line (in a narrow column), or stand at the margin ending in a relation:
-  // the line after it continues it
+  // the first line of a `multline` may fill its line (in a narrow column), or end in a relation (it matters for one at
+  // the margin, which would be prose): the line after it continues it
   const multlineHead = (i: number) => {
     const info = infos[i]!
     if (info.kind !== "math" || info.prose > 0 || info.math < 3) return false
@@ -274,8 +274,9 @@ const isDisplayLine = (info: LineInfo, body: number): boolean =>
   info.line.size >= 0.95 * body && info.line.size <= 1.08 * body
 
 /**
- * a line of math with no word of prose: a formula even when it fills its line or starts at the margin (a long row of
- * an `align*`); prose that holds formulas has words between them
+ * a line of math with no word of prose, or one short word (`\text{ as }`) that the math outweighs twelve to one: a
+ * formula even when it fills its line or starts at the margin (a long row of an `align*`); prose that holds formulas
+ * has words between them
  */
 const pureMath = (info: LineInfo): boolean =>
   info.kind === "math" && info.math >= 12 && (info.prose <= 1 || (info.prose <= 3 && info.math >= 12 * info.prose))
@@ -712,14 +713,22 @@ const continuesMultline = (
 }
 
 /** whether the leftmost of the runs (hanging glyphs aside) starts with one of `chars`: a relation or a binary operator */
-const startsWithOperator = (items: ReadonlyArray<TextItem>, chars: string = relations + operators): boolean => {
-  const first = items.filter((item) => !isHanging(item)).sort((a, b) => a.x - b.x)[0]
-  return first !== undefined && chars.includes(first.text.trim().charAt(0))
-}
+const startsWithOperator = (items: ReadonlyArray<TextItem>, chars: string = relations + operators): boolean =>
+  edgeChar(items, "first") !== "" && chars.includes(edgeChar(items, "first"))
 
-const endsWithRelation = (items: ReadonlyArray<TextItem>): boolean => {
-  const last = items.filter((item) => !isHanging(item)).sort((a, b) => b.x + b.width - (a.x + a.width))[0]
-  return last !== undefined && relations.includes(last.text.trim().slice(-1))
+/** whether the rightmost of the runs (hanging glyphs aside) ends with a relation: a formula's line that goes on */
+const endsWithRelation = (items: ReadonlyArray<TextItem>): boolean =>
+  edgeChar(items, "last") !== "" && relations.includes(edgeChar(items, "last"))
+
+/** the first character of the leftmost run, or the last of the rightmost one (hanging glyphs aside), or "" */
+const edgeChar = (items: ReadonlyArray<TextItem>, end: "first" | "last"): string => {
+  const solid = items.filter((item) => !isHanging(item))
+  if (solid.length === 0) return ""
+  const edge = solid.reduce((best, item) =>
+    end === "first" ? (item.x < best.x ? item : best) : (item.x + item.width > best.x + best.width ? item : best)
+  )
+  const text = edge.text.trim()
+  return end === "first" ? text.charAt(0) : text.charAt(text.length - 1)
 }
 
 /** whether a row's first run stands where a relation of the rows above stands: the rows of an `align` */

@@ -127,7 +127,8 @@ const isFraction = (part: Stack): boolean => {
 
 /** a big operator with nothing after it but its scripts: the cut ran between a `\sum_{k=1}^n` and what it sums */
 const operandless = (items: ReadonlyArray<TextItem>): boolean => {
-  const operator = items.filter(isBigOperator).at(-1)
+  const operator = items.filter(isBigOperator).reduce<TextItem | undefined>((last, item) =>
+    last === undefined || item.x > last.x ? item : last, undefined)
   if (operator === undefined) return false
   return !items.some((item) => item.x > operator.x + 0.5 * operator.width && item.fontSize >= 0.9 * operator.fontSize && !isBigOperator(item))
 }

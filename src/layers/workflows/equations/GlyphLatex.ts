@@ -378,7 +378,7 @@ const place = (word: ReadonlyArray<TextItem>, atoms: ReadonlyArray<Atom>, frame:
   // a limit: above or below a big operator or an operator name such as `lim`
   for (const atom of atoms) {
     // a long arrow's labels stand over and under it (`\xrightarrow[b]{a}`), as limits do
-    if (!hasLimits(atom.item, size) && !longArrows.includes(atom.item.text.trim())) continue
+    if (!hasLimits(atom.item, size) && !labelledArrows.includes(atom.item.text.trim())) continue
     const slack = 0.3 * size
     if (centre < atom.item.x - slack || centre > atom.item.x + atom.item.width + slack) continue
     const op = extent(atom.item)
@@ -1057,8 +1057,8 @@ const extended = (runs: Array<TextItem>): ReadonlyArray<TextItem> => {
   for (let changed = true; changed;) {
     changed = false
     for (const arrow of runs) {
-      const rightward = "⟶⟹".includes(arrow.text.trim())
-      const leftward = "⟵⟸".includes(arrow.text.trim())
+      const rightward = rightArrows.includes(arrow.text.trim())
+      const leftward = leftArrows.includes(arrow.text.trim())
       if (!rightward && !leftward) continue
       const extender = arrow.text.trim() === "⟹" || arrow.text.trim() === "⟸" ? /^=+$/ : /^[−-]+$/
       const piece = runs.find((other) =>
@@ -1095,8 +1095,12 @@ const takesNoScripts = (item: TextItem): boolean => {
       .includes(token ?? "")
 }
 
-/** the long arrows that `joinArrows` makes, which may carry labels over and under them */
-const longArrows = ["⟶", "⟵", "⟹", "⟸", "⟷", "⟼"]
+/** the long arrows that `joinArrows` makes, by the way they point, and those that may carry labels over and under */
+const rightArrows = ["⟶", "⟹"]
+
+const leftArrows = ["⟵", "⟸"]
+
+const labelledArrows = [...rightArrows, ...leftArrows, "⟷", "⟼"]
 
 /** the characters a long arrow's first piece ends with */
 const arrowStarts = "−-←=⇐7↦"
