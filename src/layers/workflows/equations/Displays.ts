@@ -417,6 +417,7 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
     // the unnumbered rows next to it, above and below, when the number is centred on them all: an `aligned` block
     // (rows of a formula: with a relation or going on with an operator; a fraction's stray numerator is none)
     const formulaRow = (row: Row) => numberOf(row) === undefined && (hasRelation(row) || startsWithBinary(row))
+    const continues = (row: Row) => numberOf(row) === undefined && startsWithOperator(row[0]!.flatMap((info) => info.body))
     let first = i
     let last = i
     while (first > 0 && formulaRow(joined[first - 1]!)) first--
@@ -438,6 +439,13 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
       joined[i - 1]!.push(...joined.splice(i, 1)[0]!)
       rowBlocks.add(joined[i - 1]!)
       i--
+    } else if (offAbove && number.side === "left" && below !== undefined && continues(below)) {
+      // a number on the left pushed up over a formula too wide for it (a `split`'s): the rows that go on with a
+      // relation or an operator below are that formula's
+      let end = i + 1
+      while (joined[end + 1] !== undefined && continues(joined[end + 1]!)) end++
+      joined[i]!.push(...joined.splice(i + 1, end - i).flat())
+      rowBlocks.add(joined[i]!)
     } else if (
       above !== undefined && below !== undefined && numberOf(above) === undefined && numberOf(below) === undefined &&
       startsWithBinary(joined[i]!) && startsWithBinary(below)

@@ -51,6 +51,18 @@ describe("Displays", () => {
     assert.isTrue(rows[0]!.items.some((item) => item.text === "(cos"))
   })
 
+  it("keeps the rows of a formula too wide for its number on the left, pushed up over it, with that number", () => {
+    const rows = [
+      ...formula(640, 90), run("+ y + y + y + y + y + y + y + y", 140, 640, "CMMI10", 10, 300),
+      run("=", 130, 622, "CMR10", 10, 7.8), ...formula(622, 142),
+      run("+", 130, 604, "CMR10", 10, 7.8), ...formula(604, 142)
+    ]
+    const display = [run("(64)", 72, 656, "CMR10", 10, 18), ...rows]
+    const found_ = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(580, 568)])
+    assert.deepStrictEqual(found_.map((row) => row.number?.text), ["(64)"])
+    assert.strictEqual(found_[0]!.number?.side, "left")
+  })
+
   it("takes a short remark in parentheses, centred under a figure, for no display", () => {
     const remark = [run("(", 270, 650, "CMR10", 10, 4), run("n", 274, 650), run("= 35,364)", 280, 650, "CMR10", 10, 44)]
     assert.strictEqual(found([...paragraphs(700, 688, 676), ...remark, ...paragraphs(624, 612)]).length, 0)
