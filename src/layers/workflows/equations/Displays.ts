@@ -2,29 +2,33 @@
  * Display equations of one column: which lines are displayed math, how they group into displays, and how a display
  * splits into the rows that count as equations of their own.
  *
- * A line is display math when it is mostly math (see `MathGlyphs`), set at the body size, not set like prose (flush
- * with the column's left edge, or running from near the left edge to the right one, without a number: a `flalign` row
- * starts at the margin, but carries one), and either stands apart from the margins or carries an equation number; or
- * when it is all math and too wide for the column, its number pushed to a line of its own, or the first line of a
- * `multline` that fills its line; or when it is math without a word of prose, or holds a delimiter that reaches over
- * other lines, wherever it starts. Consecutive such lines close together (fraction numerators and denominators, matrix
- * rows, the limits of a `\sum`, the rows of an `align`) form a display.
+ * A line is display math when it is mostly math (see `MathGlyphs`), set at the body size (or at the size of a part set
+ * small throughout, such as an algorithm in `\small`, when it stands apart from the lines around it), not set like
+ * prose (flush with the column's left edge, or running from near the left edge to the right one, without a number: a
+ * `flalign` row starts at the margin, but carries one), and either stands apart from the margins or carries an equation
+ * number; or when it is all math and too wide for the column, its number pushed to a line of its own, or the first line
+ * of a `multline` that fills its line or ends in a relation; or when it is math without a word of prose (or with one
+ * short word it far outweighs), or holds a delimiter that reaches over other lines, wherever it starts. Consecutive
+ * such lines close together (fraction numerators and denominators, matrix rows, the limits of a `\sum`, the rows of an
+ * `align`) form a display.
  *
  * A display splits into rows, each one equation, except where something holds rows together:
- * - a fraction: lines sitting in the gaps of the line between them (numerator above, denominator below), or, where
- *   the page's rules are known, the lines close over and under a fraction's bar, with the line on whose axis it lies;
+ * - a fraction: lines sitting in the gaps of the line between them (numerator above, denominator below), or, where the
+ *   page's rules are known, the lines close over and under a fraction's bar, with the line on whose axis it lies;
  * - a tall delimiter (a matrix's brackets, the brace of `cases`) reaching over several baselines;
  * - an equation number on a baseline of its own (centred on an `aligned` block);
  * - a `multline`: a line that continues the one above it, starting with an operator, set flush right;
  * - a horizontal brace (`\overbrace`, `\underbrace`), between its formula and its label;
  * - a row that ends with an operator, continued by the row below (`joinContinued`);
- * - one number centred on unnumbered rows (a `split`, `aligned`), or off its row towards the next (`joinSplit`): those
- *   rows are one display, its parts rows of an `aligned` block (`Display.rows`).
+ * - one number centred on unnumbered rows (a `split`, `aligned`), or off its row towards the next, or on the left
+ *   pushed up over rows that go on with an operator (`joinSplit`): those rows are one display, its parts rows of an
+ *   `aligned` block (`Display.rows`).
  * Rows that carry different numbers are always apart. Limits and other small runs go with the nearest row.
  *
  * What is not an equation: prose (centred or not, italic or not; an item of a list, bulleted or labelled with a tag; a
- * caption; the last line of a paragraph), tables of numbers (no relation, no operator, mostly digits) and tables whose
- * cells hold math (cells in aligned columns), inline math (inside prose lines), pseudocode (see `Pseudocode`).
+ * caption; the last line of a paragraph; a sentence going on after a display, off centre, from `where` or `with`),
+ * tables of numbers (no relation, no operator, mostly digits) and tables whose cells hold math (cells in aligned
+ * columns), inline math (inside prose lines), pseudocode (see `Pseudocode`), a short remark in parentheses.
  *
  * @since 0.1.0
  */
