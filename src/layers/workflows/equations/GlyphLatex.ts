@@ -5,7 +5,9 @@
  * the atoms, left to right: its runs and the big operators and delimiters that reach over its math axis. Every other
  * run, taken as words of touching runs, is placed relative to them:
  * - an accent (`¯`, `ˆ`) over an atom makes `\bar{..}`, `\hat{..}` (also when pdf.js joined it to the run before);
- * - a word above or below a big operator or an operator name (`\lim`, `\max`) is one of its limits;
+ * - a word above or below a big operator or an operator name (`\lim`, `\max`) is one of its limits (limits in rows,
+ *   one under the other, are `\substack`); the labels over and under a long arrow are its limits too (`\xrightarrow`);
+ * - a smaller word right over or under another atom, centred on it, is its script (`\overset{*}{X}`, `\stackrel`);
  * - a smaller word touching an atom's right edge, raised or lowered, is its superscript or subscript; after an opening
  *   delimiter or an operator, which take no scripts, a raised and a lowered word centred on each other are `\frac`;
  * - words in a gap of the baseline, some above the axis and some below them overlapping, are a fraction (numerator
@@ -15,20 +17,21 @@
  *   `pmatrix` leaves `2\arraycolsep` between its columns, 6.5 pt in revtex) and rows, is a matrix (`pmatrix`,
  *   `bmatrix`, `vmatrix`), or `cases` after a brace that is never closed; other tall delimiters that pair up are
  *   `\left( .. \right)`; between a `\left(` and `\right)` of one line's height, cells a column gap apart are a row
- *   vector;
+ *   vector; where cells hold fractions, the bars tell the rows (`fractionRows`);
+ * - a long arrow over or under a formula is `\overrightarrow{..}`, `\underleftarrow{..}` and kin;
  * - a horizontal brace with what lies on its opening side and its label beyond is `\overbrace{..}^{..}` or
  *   `\underbrace{..}_{..}`.
  * Each part is laid out the same way, recursively. A radical takes what its vinculum (a rule) reaches over; without
  * rules, the atom after it (a parenthesised group whole); a small word over its left part is its index (`\sqrt[n]`).
  * A rule over a symbol with nothing close over it is `\overline`; a wide accent or an overline over part of a run cuts
- * the run there. Three dots a step apart are `\ddots`, `\vdots` or `\iddots`. Arrows TeX builds from two glyphs
- * (`\longrightarrow`, `\Longrightarrow`, `\mapsto`) are one arrow. A row whose number sits between its lines (an
+ * the run there. Three dots a step apart are `\ddots`, `\vdots` or `\iddots`. Arrows TeX builds from pieces
+ * (`\longrightarrow`, `\Longrightarrow`, `\mapsto`, an `\xrightarrow`'s extenders) are one arrow. A row whose number sits between its lines (an
  * `aligned` block) is laid out band by band as `aligned`, each band with the limits of its big operators.
  *
  * Gotchas: `\bigl(` of one line's height comes out as a plain delimiter; macros of the source (`\Tr`, `\vol`) come
  * out as what they print; the glyphs pdf.js reads as white space (`CMEX` codes 9-13 and 32) come from the PDF layer as
- * dropped glyphs (`Pdf.droppedGlyph`), read here by their code; a font whose glyphs carry wrong Unicode (yhmath's
- * `Yhcmex`) is read as what that Unicode says.
+ * dropped glyphs (`Pdf.droppedGlyph`), read here by their code; yhmath's `Yhcmex` names its upper half as Mac Roman
+ * does, and is read back by those names (see `MathGlyphs.extensionGlyph`).
  *
  * @since 0.1.0
  */
