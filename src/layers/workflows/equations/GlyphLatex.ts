@@ -25,8 +25,9 @@
  * rules, the atom after it (a parenthesised group whole); a small word over its left part is its index (`\sqrt[n]`).
  * A rule over a symbol with nothing close over it is `\overline`; a wide accent or an overline over part of a run cuts
  * the run there. Three dots a step apart are `\ddots`, `\vdots` or `\iddots`. Arrows TeX builds from pieces
- * (`\longrightarrow`, `\Longrightarrow`, `\mapsto`, an `\xrightarrow`'s extenders) are one arrow. A row whose number sits between its lines (an
- * `aligned` block) is laid out band by band as `aligned`, each band with the limits of its big operators.
+ * (`\longrightarrow`, `\Longrightarrow`, `\mapsto`, an `\xrightarrow`'s extenders) are one arrow. A row whose number
+ * sits between its lines (an `aligned` block) is laid out band by band as `aligned`, each band with the limits of its
+ * big operators.
  *
  * Gotchas: `\bigl(` of one line's height comes out as a plain delimiter; macros of the source (`\Tr`, `\vol`) come
  * out as what they print; the glyphs pdf.js reads as white space (`CMEX` codes 9-13 and 32) come from the PDF layer as
