@@ -20,9 +20,9 @@
  * - a `multline`: a line that continues the one above it, starting with an operator, set flush right;
  * - a horizontal brace (`\overbrace`, `\underbrace`), between its formula and its label;
  * - a row that ends with an operator, continued by the row below (`joinContinued`);
- * - one number centred on unnumbered rows (a `split`, `aligned`), or off its row towards the next, or on the left
- *   pushed up over rows that go on with an operator (`joinSplit`): those rows are one display, its parts rows of an
- *   `aligned` block (`Display.rows`).
+ * - one number centred on unnumbered rows (a `split`, `aligned`), or off its row towards the next, or pushed up (on
+ *   the left) or down (on the right) by rows that go on with an operator (`joinSplit`): those rows are one display, its
+ *   parts rows of an `aligned` block (`Display.rows`).
  * Rows that carry different numbers are always apart. Limits and other small runs go with the nearest row.
  *
  * What is not an equation: prose (centred or not, italic or not; an item of a list, bulleted or labelled with a tag; a
@@ -421,7 +421,9 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
     // the unnumbered rows next to it, above and below, when the number is centred on them all: an `aligned` block
     // (rows of a formula: with a relation or going on with an operator; a fraction's stray numerator is none)
     const formulaRow = (row: Row) => numberOf(row) === undefined && (hasRelation(row) || startsWithBinary(row))
-    const continues = (row: Row) => numberOf(row) === undefined && startsWithOperator(row[0]!.flatMap((info) => info.body))
+    // a row that goes on from the one above it: it starts with a relation or an operator
+    const opens = (row: Row) => startsWithOperator(row[0]!.flatMap((info) => info.body))
+    const continues = (row: Row) => numberOf(row) === undefined && opens(row)
     let first = i
     let last = i
     while (first > 0 && formulaRow(joined[first - 1]!)) first--
@@ -443,6 +445,16 @@ const joinSplit = (rows: ReadonlyArray<Row>, body: number): ReadonlyArray<Row> =
       joined[i - 1]!.push(...joined.splice(i, 1)[0]!)
       rowBlocks.add(joined[i - 1]!)
       i--
+    } else if (offBelow && number.side === "right" && above !== undefined && opens(joined[i]!) && numberOf(above) === undefined) {
+      // a number on the right pushed down under a formula too wide for it: the rows above go with it, up to the one
+      // the others go on from
+      let start = i - 1
+
+      while (start > 0 && continues(joined[start]!) && numberOf(joined[start - 1]!) === undefined) start--
+      const rows = joined.splice(start, i - start)
+      joined[start]!.unshift(...rows.flat())
+      rowBlocks.add(joined[start]!)
+      i = start
     } else if (offAbove && number.side === "left" && below !== undefined && continues(below)) {
       // a number on the left pushed up over a formula too wide for it (a `split`'s): the rows that go on with a
       // relation or an operator below are that formula's

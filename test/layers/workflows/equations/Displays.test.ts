@@ -63,6 +63,17 @@ describe("Displays", () => {
     assert.strictEqual(found_[0]!.number?.side, "left")
   })
 
+  it("keeps the rows of a formula too wide for its number on the right, pushed down under it, with that number", () => {
+    const rows = [
+      ...formula(650, 100), run("+ y + y + y + y + y + y + y + y", 150, 650, "CMMI10", 10, 300),
+      run("=", 140, 632, "CMR10", 10, 7.8), ...formula(632, 152),
+      run("+", 140, 614, "CMR10", 10, 7.8), ...formula(614, 152), run("+ y + y + y + y + y + y + y", 200, 614, "CMMI10", 10, 290)
+    ]
+    const display = [...rows, run("(64)", 504, 598, "CMR10", 10, 18)]
+    const found_ = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(570, 558)])
+    assert.deepStrictEqual(found_.map((row) => row.number?.text), ["(64)"])
+  })
+
   it("takes a short remark in parentheses, centred under a figure, for no display", () => {
     const remark = [run("(", 270, 650, "CMR10", 10, 4), run("n", 274, 650), run("= 35,364)", 280, 650, "CMR10", 10, 44)]
     assert.strictEqual(found([...paragraphs(700, 688, 676), ...remark, ...paragraphs(624, 612)]).length, 0)
