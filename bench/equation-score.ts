@@ -148,23 +148,22 @@ export const loadFixtures = (directory: string = fixturesDirectory): ReadonlyArr
  */
 const withMacrosExpanded = (truth: Truth, directory: string): Truth => {
   const source = truth.source === undefined ? undefined : Path.resolve(directory, truth.source)
-  const own = truth.macros !== undefined
+  const macros = truth.macros !== undefined
     ? new Map(Object.entries(truth.macros))
     : source !== undefined && Fs.existsSync(source)
     ? macrosOf(Fs.readFileSync(source, "utf8"))
-    : new Map<string, Macro>()
-  // the paper's own definitions win over the package's
-  const macros = new Map([...physicsMacros, ...own])
-  const expand = (math: string) => expandMacros(math.replace(/\\vu\*/g, "\\vustar"), macros)
-  return { ...truth, equations: truth.equations.map((e) => ({ ...e, math: expand(e.math) })) }
+    : undefined
+  if (macros === undefined) return truth
+  return { ...truth, equations: truth.equations.map((e) => ({ ...e, math: expandMacros(e.math, macros) })) }
 }
 
 /**
- * What the `physics` package's commonest commands print (physics papers use them in place of the plain LaTeX): a
- * macro of a package is not the paper's, so the truth keeps its name, yet the PDF shows only what it printed. `\vu*`
- * (bold italic) is read as `\vustar`; `\qty` is the auto-sized bracket that follows it.
+ * Commands of packages, read as what they print (the truth keeps a package's command, the PDF shows only what it
+ * printed; a paper's own definitions are expanded before, so they win): the `physics` package's commonest (`\vu*`,
+ * bold italic, is read as `\vustar`; `\qty` is the auto-sized bracket that follows it), and amsmath's `\pmod`,
+ * `\pod`, `\mod`.
  */
-const physicsMacros: ReadonlyMap<string, Macro> = new Map([
+const printedMacros: ReadonlyMap<string, Macro> = new Map([
   ["\\abs", { arguments: 1, optional: undefined, body: "\\left| #1 \\right|" }],
   ["\\norm", { arguments: 1, optional: undefined, body: "\\left\\| #1 \\right\\|" }],
   ["\\pdv", { arguments: 2, optional: undefined, body: "\\frac{\\partial #1}{\\partial #2}" }],
@@ -172,7 +171,10 @@ const physicsMacros: ReadonlyMap<string, Macro> = new Map([
   ["\\vb", { arguments: 1, optional: undefined, body: "\\mathbf{#1}" }],
   ["\\vu", { arguments: 1, optional: undefined, body: "\\hat{\\mathbf{#1}}" }],
   ["\\vustar", { arguments: 1, optional: undefined, body: "\\hat{\\boldsymbol{#1}}" }],
-  ["\\qty", { arguments: 0, optional: undefined, body: "" }]
+  ["\\qty", { arguments: 0, optional: undefined, body: "" }],
+  ["\\pmod", { arguments: 1, optional: undefined, body: "(\\operatorname{mod} #1)" }],
+  ["\\pod", { arguments: 1, optional: undefined, body: "(#1)" }],
+  ["\\mod", { arguments: 1, optional: undefined, body: "\\operatorname{mod} #1" }]
 ])
 
 /**
@@ -243,12 +245,7 @@ export const latexSimilarity = (a: string, b: string): number => {
  * @since 0.1.0
  */
 export const latexTokens = (latex: string): ReadonlyArray<string> => {
-  const modular = withArgument(
-    withArgument(withArgument(latex, "pmod", (m) => `(\\operatorname{mod} ${m})`), "pod", (m) => `(${m})`),
-    "mod",
-    (m) => `\\operatorname{mod} ${m}`
-  )
-  const text = modular
+  const text = expandMacros(latex.replace(/\\vu\*/g, "\\vustar"), printedMacros)
     .replace(/\\(left|right|[Bb]igg?[lr]?)\s*</g, "\\langle ")
     .replace(/\\(left|right|[Bb]igg?[lr]?)\s*>/g, "\\rangle ")
     .replace(/\\(label|tag\*?)\{[^{}]*\}/g, " ")
@@ -341,35 +338,6 @@ const withoutBareGroups = (tokens: ReadonlyArray<string>): Array<string> => {
     }
   })
   return tokens.filter((_, i) => !drop.has(i))
-}
-
-/**
- * `\\name` with its argument (a group in braces, however deep, or one token) replaced by what `print` makes of the
- * argument: `\\pmod{m^2}` and `\\pmod p` alike
- */
-const withArgument = (latex: string, name: string, print: (argument: string) => string): string => {
-  const command = new RegExp(`\\\\${name}(?![A-Za-z])\\s*`, "g")
-  let out = ""
-  let from = 0
-  for (let match = command.exec(latex); match !== null; match = command.exec(latex)) {
-    const start = match.index + match[0].length
-    let end = start
-    if (latex[start] === "{") {
-      for (let depth = 0; end < latex.length; end++) {
-        if (latex[end] === "{") depth++
-        else if (latex[end] === "}" && --depth === 0) break
-      }
-      out += latex.slice(from, match.index) + print(latex.slice(start + 1, end))
-      end++
-    } else {
-      const token = /^(\\[A-Za-z]+|\\.|\S)/.exec(latex.slice(start))?.[0] ?? ""
-      end = start + token.length
-      out += latex.slice(from, match.index) + print(token)
-    }
-    from = end
-    command.lastIndex = end
-  }
-  return out + latex.slice(from)
 }
 
 /** the commands that take several arguments in braces, and how many */

@@ -1,8 +1,9 @@
 /**
  * Finding the display equations of a document: the entry point of heuristic equation extraction.
  *
- * Per page: without the margin's line numbers (`LineNumbers`), the document's body text size (see `pageBody`), the columns (with the document's gutter where a page has none of its own), and per column the display rows (`Displays`), each with LaTeX built from
- * its glyphs (`GlyphLatex`). Pure: no services, no I/O.
+ * Per page: without the margin's line numbers (`LineNumbers`), the document's body text size (see `pageBody`), the
+ * columns (with the document's gutter where a page has none of its own), and per column the display rows (`Displays`),
+ * each with LaTeX built from its glyphs (`GlyphLatex`). Pure: no services, no I/O.
  *
  * @since 0.1.0
  */

@@ -231,10 +231,10 @@ const braced = (
     const within = (item: TextItem) => item.x + item.width / 2 >= left - 1 && item.x + item.width / 2 <= right + 1
     const beyond = (item: TextItem) => side === "over" ? extent(item).bottom >= y : extent(item).top <= y + 0.12 * size
     const formula = rest.filter((item) => within(item) && !beyond(item))
-    const label = words(rest.filter((item) => !within(item) || beyond(item))).filter((word) => {
-      const centre = (Math.min(...word.map((item) => item.x)) + Math.max(...word.map((item) => item.x + item.width))) / 2
-      return word.every(beyond) && centre >= left - 0.5 * size && centre <= right + 0.5 * size
-    }).flat()
+    const outside = rest.filter((item) => !within(item) || beyond(item))
+    const label = wordsCentredWithin(outside, left - 0.5 * size, right + 0.5 * size)
+      .filter((word) => word.every(beyond))
+      .flat()
     if (side === undefined || formula.length === 0) continue
     rest = rest.filter((item) => !formula.includes(item) && !label.includes(item))
     const onLine = formula.some((item) =>
@@ -290,10 +290,7 @@ const arrowed = (items: ReadonlyArray<TextItem>, at: Omit<Frame, "reach">): Read
       item !== arrow && !formula.includes(item) && item.fontSize < 0.9 * size &&
       (over ? item.y > arrow.y : item.y < arrow.y) && Math.abs(item.y - arrow.y) < 1.5 * size
     )
-    const limits = words(beyond).filter((word) => {
-      const centre = (Math.min(...word.map((item) => item.x)) + Math.max(...word.map((item) => item.x + item.width))) / 2
-      return centre >= arrow.x - 0.5 * size && centre <= arrow.x + arrow.width + 0.5 * size
-    }).flat()
+    const limits = wordsCentredWithin(beyond, arrow.x - 0.5 * size, arrow.x + arrow.width + 0.5 * size).flat()
     rest = rest.filter((item) => item !== arrow && !formula.includes(item) && !limits.includes(item))
     const run: TextItem = { text: "", x: arrow.x, y: baseline, width: arrow.width, fontSize: size, fontName: "" }
     const command = `\\${over ? "over" : "under"}${overArrows[arrow.text.trim()]}`
@@ -308,6 +305,17 @@ const arrowed = (items: ReadonlyArray<TextItem>, at: Omit<Frame, "reach">): Read
   }
   return laidOut.length === 0 ? items : [...rest, ...laidOut]
 }
+
+/** the words of the runs whose middle lies between `left` and `right`: the labels and limits over or under a span */
+const wordsCentredWithin = (
+  items: ReadonlyArray<TextItem>,
+  left: number,
+  right: number
+): ReadonlyArray<ReadonlyArray<TextItem>> =>
+  words(items).filter((word) => {
+    const centre = (Math.min(...word.map((item) => item.x)) + Math.max(...word.map((item) => item.x + item.width))) / 2
+    return centre >= left && centre <= right
+  })
 
 /** the long arrows that stand over or under a formula, by the end of their command */
 const overArrows: Record<string, string> = { "⟶": "rightarrow", "⟵": "leftarrow", "⟷": "leftrightarrow" }
@@ -740,10 +748,11 @@ const fractionRows = (
   const barRow = (bar: Rule) => nearestIndex(rows, (bar.bottom + bar.top) / 2 - 0.25 * size)
   // a bar that reaches over all of the next row, its runs and the bar of a fraction in it, has that row for its
   // numerator (or denominator), lifted away by that fraction: `\left(\frac{a + \dfrac12}{c}\right)` is no matrix
-  const rowOfRun = (item: TextItem) => {
+  const rowOf = (item: TextItem) => {
     const bar = owner.get(item)
-    return bar === undefined ? nearestIndex(rows, item.y) : barRow(bar)
+    return bar === undefined ? undefined : barRow(bar)
   }
+  const rowOfRun = (item: TextItem) => rowOf(item) ?? nearestIndex(rows, item.y)
   const covers = (bar: Rule, k: number) => {
     const runs = items.filter((item) => item.fontSize >= 0.8 * size && rowOfRun(item) === k)
     const others = outer.filter((other) => other !== bar && barRow(other) === k)
@@ -752,10 +761,6 @@ const fractionRows = (
       others.every((other) => other.left >= bar.left - 0.5 && other.right <= bar.right + 0.5)
   }
   if (outer.some((bar) => covers(bar, barRow(bar) - 1) || covers(bar, barRow(bar) + 1))) return undefined
-  const rowOf = (item: TextItem) => {
-    const bar = owner.get(item)
-    return bar === undefined ? undefined : barRow(bar)
-  }
   return { rows, rowOf }
 }
 

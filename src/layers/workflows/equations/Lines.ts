@@ -160,10 +160,9 @@ export const words = (items: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArr
  * the top of the denominator's
  */
 const onOneBaseline = (left: TextItem, right: TextItem, size: number): boolean => {
-  const hanging = isHanging(left) ? left : isHanging(right) ? right : undefined
-  if (hanging === undefined || isHanging(left) === isHanging(right)) return Math.abs(left.y - right.y) <= 0.35 * size
+  if (isHanging(left) === isHanging(right)) return Math.abs(left.y - right.y) <= 0.35 * size
+  const [hanging, other] = isHanging(left) ? [left, right] : [right, left]
   const ink = extent(hanging)
-  const other = hanging === left ? right : left
   return other.y >= ink.bottom - 0.35 * size && other.y <= ink.top
 }
 

@@ -480,6 +480,7 @@ const op = (latex: string, large: boolean, extent: number): ExtensionGlyph => ({
 const delim = (latex: string, extent: number): ExtensionGlyph => ({ kind: "delimiter", latex, large: true, extent })
 const rad = (extent: number): ExtensionGlyph => ({ kind: "radical", latex: "\\sqrt", large: true, extent })
 const piece = (latex: string, extent: number): ExtensionGlyph => ({ kind: "piece", latex, large: true, extent })
+const wideAccent = (latex: string): ExtensionGlyph => ({ kind: "accent", latex, large: true, extent: 0 })
 
 /** the `CMEX10` layout: delimiters in four sizes, pieces of extensible ones, text and display operators, radicals */
 const cmex: Record<number, ExtensionGlyph> = (() => {
@@ -532,8 +533,8 @@ const cmex: Record<number, ExtensionGlyph> = (() => {
   table[0x74] = rad(1.8)
   table[0x75] = rad(0.6)
   table[0x76] = rad(0.6)
-  for (const code of [0x62, 0x63, 0x64]) table[code] = { kind: "accent", latex: "\\widehat", large: true, extent: 0 }
-  for (const code of [0x65, 0x66, 0x67]) table[code] = { kind: "accent", latex: "\\widetilde", large: true, extent: 0 }
+  for (const code of [0x62, 0x63, 0x64]) table[code] = wideAccent("\\widehat")
+  for (const code of [0x65, 0x66, 0x67]) table[code] = wideAccent("\\widetilde")
   // the ends and middles of horizontal braces (plain TeX's \downbracefill is \braceld .. \braceru\bracelu .. \bracerd)
   ;["\\braceld", "\\bracerd", "\\bracelu", "\\braceru"].forEach((latex, i) => {
     table[0x7a + i] = { kind: "brace", latex, large: true, extent: 0 }
@@ -560,11 +561,10 @@ const yhcmexUpper: Record<number, ExtensionGlyph> = (() => {
   run(4, (e) => delim("/", e))
   run(4, (e) => delim("\\backslash", e))
   run(10, rad)
-  const accent = (latex: string): ExtensionGlyph => ({ kind: "accent", latex, large: true, extent: 0 })
-  run(10, () => accent("\\widehat"))
-  run(10, () => accent("\\widetilde"))
-  run(13, () => accent("\\widetriangle"))
-  run(13, () => accent("\\wideparen"))
+  run(10, () => wideAccent("\\widehat"))
+  run(10, () => wideAccent("\\widetilde"))
+  run(13, () => wideAccent("\\widetriangle"))
+  run(13, () => wideAccent("\\wideparen"))
   return table
 })()
 
