@@ -91,9 +91,11 @@ const column = (items: ReadonlyArray<TextItem>, kind: Column["kind"]): Column =>
     const key = Math.round(item.y)
     ends.set(key, Math.max(ends.get(key) ?? -Infinity, item.x + item.width))
   }
+  const lineEnds = [...ends.values()].sort((a, b) => a - b)
   return {
     left: lefts[Math.floor(0.02 * (lefts.length - 1))]!,
-    right: justifiedRight([...ends.values()].sort((a, b) => a - b), Math.max(3, Math.ceil(0.02 * rights.length))) ??
+    // a page of displays has few lines of prose, and its runs end anywhere: three lines ending together still tell
+    right: justifiedRight(lineEnds, Math.max(3, Math.ceil(0.02 * rights.length))) ?? justifiedRight(lineEnds, 3) ??
       rights[Math.ceil(0.98 * (rights.length - 1))]!,
     items,
     kind

@@ -40,7 +40,7 @@ import { type EquationNumber, findNumber } from "./EquationNumbers.ts"
 import { fractionStacks, isCentred } from "./FractionStacks.ts"
 import { delimiterStacks, extent, union } from "./Ink.ts"
 import { lines as groupLines, type Line, lineText } from "./Lines.ts"
-import { braceSide, charClasses, isAccent, isBigOperator, isHanging, isMathFont } from "./MathGlyphs.ts"
+import { braceSide, charClasses, isAccent, isBigOperator, isHanging, isMathFont, isRadical } from "./MathGlyphs.ts"
 import { pseudocodeLines } from "./Pseudocode.ts"
 import { overlapsRule, rulesNear } from "./RuleMarks.ts"
 
@@ -78,7 +78,8 @@ export const displays = (column: Column, body: number, rules: ReadonlyArray<Rule
   const found: Array<Display> = []
   for (const block of blocks(infos, body)) {
     const context = contextOf(infos, block)
-    const rows = splitRows(block.lines, column, body, rules).map((row) => ({ row, assessment: assess(row) }))
+    const split = splitRows(block.lines, column, body, rules)
+    const rows = split.map((row) => ({ row, assessment: assess(row, split.length === 1) }))
     // two rows of numbers and more, or cells in aligned columns: a table, whose header row may look like math
     const tableRows = rows.filter(({ assessment }) => assessment.kind === "table").length
     const table = tableRows >= 2 || isTable(rows.map(({ row }) => row.flat()), body)
@@ -136,7 +137,8 @@ const describe = (line: Line, column: Column, code: boolean): LineInfo => {
   const size = line.size
   // a numbered line is no prose, even from the margin: the first column of a `flalign` row starts there
   const flushLeft = left - column.left < 0.5 * size && number === undefined
-  const fullWidth = left - column.left < 2 * size && column.right - right < 0.5 * size && number === undefined
+  // (a line reaching well past the right margin is no prose: a formula too wide for the text)
+  const fullWidth = left - column.left < 2 * size && Math.abs(column.right - right) < 0.5 * size && number === undefined
   // an item of a list (`• output y ∈ R^n, where ...`) is prose however much math it holds
   const first = body.reduce<TextItem | undefined>((a, b) => (a === undefined || b.x < a.x ? b : a), undefined)
   const listItem = first !== undefined && (
@@ -285,6 +287,10 @@ const isDisplayLine = (info: LineInfo, body: number): boolean =>
 const pureMath = (info: LineInfo): boolean =>
   info.kind === "math" && info.math >= 12 && (info.prose <= 1 || (info.prose <= 3 && info.math >= 12 * info.prose))
 
+/** a line of nothing but dots: set over letters, an accent (`\dddot`'s periods), not a row of numbers */
+const onlyDots = (info: LineInfo): boolean =>
+  info.body.length > 0 && info.body.every((item) => /^[.·˙¨\s]+$/.test(item.text))
+
 /** the nearest prose-like lines above and below a block */
 const contextOf = (infos: ReadonlyArray<LineInfo>, block: Block): Display["context"] => {
   let before = ""
@@ -370,11 +376,11 @@ const splitRows = (
     }
   })
 
-  // small runs (limits) and number-less leftovers go with the nearest line that has a formula
+  // small runs (limits), accents' dots and number-less leftovers go with the nearest line that has a formula
   lines.forEach((info, i) => {
-    if (!info.line.orphan && info.body.length > 0) return
+    if (!info.line.orphan && info.body.length > 0 && !onlyDots(info)) return
     if (info.number !== undefined || held.has(i)) return
-    const home = nearestLine(info, main)
+    const home = nearestLine(info, main.filter((other) => other.i !== i))
     if (home !== undefined) join(i, home)
   })
 
@@ -780,7 +786,7 @@ interface Assessment {
  * what a row is: an equation; a row of a table (no relation or big operator, and mostly digits or no operator at all,
  * as a table's header); or stray (too little math, or a short remark in parentheses)
  */
-const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
+const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>, alone: boolean): Assessment => {
   const row = parts.flat()
   const items = row.flatMap((info) => info.body)
   const numbered = row.some((info) => info.number !== undefined)
@@ -791,17 +797,25 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
   let relation = false
   let operator = false
   let bigOperator = false
-  for (const item of items) {
-    const classes = charClasses(item)
-    math += classes.math
-    prose += classes.prose
-    if (isBigOperator(item)) bigOperator = true
-    for (const char of item.text) {
-      if (char.trim() === "") continue
-      characters++
-      if (/[0-9.,]/.test(char)) digits++
-      if (relations.includes(char)) relation = true
-      if (operators.includes(char)) operator = true
+  // an accent over a letter or a radical: math's own structure, which a table's cells do not have
+  let marked = false
+  for (const info of row) {
+    const dots = onlyDots(info)
+    if (dots) marked = true
+    for (const item of info.body) {
+      const classes = charClasses(item)
+      math += classes.math
+      prose += classes.prose
+      if (isBigOperator(item)) bigOperator = true
+      if (isAccent(item) || isRadical(item)) marked = true
+      for (const char of item.text) {
+        if (char.trim() === "") continue
+        characters++
+        if (dots) continue
+        if (/[0-9.,]/.test(char)) digits++
+        if (relations.includes(char)) relation = true
+        if (operators.includes(char)) operator = true
+      }
     }
   }
   const measures = { numbered, relation, bigOperator, mathShare: math / Math.max(1, math + prose), characters }
@@ -809,7 +823,11 @@ const assess = (parts: ReadonlyArray<ReadonlyArray<LineInfo>>): Assessment => {
     if (items.length === 0) return "stray"
     if (numbered) return "equation"
     const numeric = digits >= 0.5 * characters
-    if (!relation && !bigOperator && (numeric || !operator)) return numeric || math >= 2 ? "table" : "stray"
+    if (!relation && !bigOperator && (numeric || !operator)) {
+      // letters under accents or a radical, a display of their own (`\sqrt[\beta]{k}`, `\dddot{Q}\qquad\ddddot{R}`)
+      if (marked && alone && !numeric && math >= 2 && math > prose) return "equation"
+      return numeric || math >= 2 ? "table" : "stray"
+    }
     // a remark in parentheses under a figure (`(n = 35,364)`) is no display
     const text = [...items].sort((a, b) => a.x - b.x).map((item) => item.text).join("").replace(/\s/g, "")
     if (/^\([^()]*\)$/.test(text) && math <= 3) return "stray"

@@ -84,6 +84,15 @@ describe("Columns", () => {
     assert.closeTo(columns(page([...table, ...paragraph(40, 54, 294)], 612, 792))[0]!.right, 291, 0.5)
   })
 
+  it("takes the right edge of a page of displays from its few lines of prose, not from where the displays' runs end", () => {
+    // three lines of prose end at the margin (477.5); twelve displays of a dozen runs each end short of it, anywhere
+    const text = paragraph(3, 134, 480.5)
+    const shown = Array.from({ length: 12 }, (_, d) =>
+      Array.from({ length: 12 }, (_, k) => run(`x${k}`, 180 + 20 * k, 640 - 45 * d + (k % 3) * 4, "CMMI10", 10, 12 + d))
+    ).flat()
+    assert.closeTo(columns(page([...text, ...shown]))[0]!.right, 477.5, 0.5)
+  })
+
   it("takes a page with text on one side only for one column", () => {
     const found = columns(page(paragraph(30, 54, 294), 612, 792))
     assert.deepStrictEqual(found.map((column) => column.kind), ["single"])

@@ -166,6 +166,31 @@ describe("Displays", () => {
     assert.strictEqual(found([...paragraphs(700, 688), ...row, ...paragraphs(640)]).length, 1)
   })
 
+  it("finds a formula reaching past the right margin, from near the left one, with less math than a long row", () => {
+    const symbols = ["h", "=", "R", "(", "P", ")", "+", "γ", "(", "P", ")"]
+    const row = symbols.map((text, i) => run(text, 80 + 46 * i, 664, /[=()+]/.test(text) ? "CMR10" : "CMMI10", 10, 8))
+    assert.strictEqual(found([...paragraphs(700, 688), ...row, ...paragraphs(640)]).length, 1)
+    // the same ending at the margin is set like prose
+    const justified = row.map((item, i) => ({ ...item, x: 80 + 43.1 * i }))
+    assert.strictEqual(found([...paragraphs(700, 688), ...justified, ...paragraphs(640)]).length, 0)
+  })
+
+  it("finds letters under accents, dots or a radical, a display of their own, though a row of bare letters is none", () => {
+    const context = (...items: ReadonlyArray<TextItem>) => found([...paragraphs(700, 688), ...items, ...paragraphs(630)])
+    // `\Tilde{\Tilde{T}}\quad\Acute{\Acute{A}}`
+    const accented = [
+      run("T", 270, 660), run("˜", 272, 661, "CMR10", 10, 5), run("˜", 272, 663, "CMR10", 10, 5),
+      run("A", 300, 660), run("´", 302, 661, "CMR10", 10, 5), run("´", 302, 663, "CMR10", 10, 5)
+    ]
+    assert.strictEqual(context(...accented).length, 1)
+    // `\sqrt[\beta]{k}`
+    assert.strictEqual(context(run("√", 295, 660, "CMSY10", 10, 8), run("β", 293, 664, "CMMI7", 7, 4), run("k", 304, 660)).length, 1)
+    // `\dddot{Q}\qquad\ddddot{R}`: the dots are periods on a line of their own
+    const dotted = [run("...", 280, 668, "CMR10", 10, 6), run("Q", 280, 660), run("....", 310, 668, "CMR10", 10, 8), run("R", 310, 660)]
+    assert.strictEqual(context(...dotted).length, 1)
+    assert.strictEqual(context(run("Q", 280, 660), run("R", 310, 660)).length, 0)
+  })
+
   it("takes a caption that holds a formula for prose", () => {
     const caption = [run("Figure 1.", 200, 660, "CMR10", 10, 40), run("Q", 244, 660), run("=", 252.6, 660, "CMR10", 10, 7.8), run("xyz", 263.3, 660, "CMMI10", 10, 15)]
     assert.strictEqual(found([...paragraphs(700, 688), ...caption, ...paragraphs(636)]).length, 0)
