@@ -160,8 +160,8 @@ const withMacrosExpanded = (truth: Truth, directory: string): Truth => {
 /**
  * Commands of packages, read as what they print (the truth keeps a package's command, the PDF shows only what it
  * printed; a paper's own definitions are expanded before, so they win): the `physics` package's commonest (`\vu*`,
- * bold italic, is read as `\vustar`; `\qty` is the auto-sized bracket that follows it), and amsmath's `\pmod`,
- * `\pod`, `\mod`.
+ * bold italic, is read as `\vustar`; `\qty` is the auto-sized bracket that follows it), amsmath's `\pmod`,
+ * `\pod`, `\mod`, and text mode's `\texttt` and `\textbackslash`.
  */
 const printedMacros: ReadonlyMap<string, Macro> = new Map([
   ["\\abs", { arguments: 1, optional: undefined, body: "\\left| #1 \\right|" }],
@@ -174,7 +174,11 @@ const printedMacros: ReadonlyMap<string, Macro> = new Map([
   ["\\qty", { arguments: 0, optional: undefined, body: "" }],
   ["\\pmod", { arguments: 1, optional: undefined, body: "(\\operatorname{mod} #1)" }],
   ["\\pod", { arguments: 1, optional: undefined, body: "(#1)" }],
-  ["\\mod", { arguments: 1, optional: undefined, body: "\\operatorname{mod} #1" }]
+  ["\\mod", { arguments: 1, optional: undefined, body: "\\operatorname{mod} #1" }],
+  ["\\texttt", { arguments: 1, optional: undefined, body: "\\mathtt{#1}" }],
+  ["\\textbackslash", { arguments: 0, optional: undefined, body: "\\backslash " }],
+  // AMS documents' `\chardef\bslash`
+  ["\\bslash", { arguments: 0, optional: undefined, body: "\\backslash " }]
 ])
 
 /**
@@ -288,7 +292,9 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\rightarrow(?![A-Za-z])/g, "\\to")
     .replace(/\\(ldots|cdots|dotsb|dotsc|dotsm|dotsi|dotso)(?![A-Za-z])/g, "\\dots")
     .replace(/\\colon(?![A-Za-z])/g, ":")
-  let tokens = fontsMerged(withoutBareGroups(stackedAsScripts(bracedArguments(tokenize(text)))))
+  let tokens = fontsMerged(
+    withoutBareGroups(stackedAsScripts(genfracsAsPrinted(bracedArguments(switchesAsAlphabets(tokenize(text))))))
+  )
   // braces around one token: x^{2} is x^2
   for (let changed = true; changed;) {
     changed = false
@@ -382,6 +388,68 @@ const bracedArguments = (tokens: ReadonlyArray<string>): Array<string> => {
     out.push(...sequence())
     // a closing brace without its opening one stays
     if (i < tokens.length) out.push(tokens[i++]!)
+  }
+  return out
+}
+
+/** font switches and the math alphabets that print letters and digits as they do */
+const switches: ReadonlyMap<string, string> = new Map([
+  ["\\tt", "\\mathtt"], ["\\ttfamily", "\\mathtt"], ["\\bf", "\\mathbf"], ["\\bfseries", "\\mathbf"],
+  ["\\it", "\\mathit"], ["\\itshape", "\\mathit"], ["\\sf", "\\mathsf"], ["\\sffamily", "\\mathsf"]
+])
+
+/** a font switch as its math alphabet over the rest of its group: `{\bf x}` is `{\mathbf{x}}` */
+const switchesAsAlphabets = (tokens: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  for (let i = 0; i < tokens.length; i++) {
+    const alphabet = switches.get(tokens[i]!)
+    if (alphabet === undefined) {
+      out.push(tokens[i]!)
+      continue
+    }
+    let end = i + 1
+    for (let depth = 0; end < tokens.length && !(tokens[end] === "}" && depth === 0); end++) {
+      if (tokens[end] === "{") depth++
+      else if (tokens[end] === "}") depth--
+    }
+    out.push(alphabet, "{", ...switchesAsAlphabets(tokens.slice(i + 1, end)), "}")
+    i = end - 1
+  }
+  return out
+}
+
+/**
+ * `\genfrac{l}{r}{thickness}{style}{a}{b}` as what prints the same: `\frac{a}{b}`, `{a \atop b}` when the bar is 0pt,
+ * `\binom{a}{b}` when that is in parentheses, other delimiters around either
+ */
+const genfracsAsPrinted = (tokens: ReadonlyArray<string>): Array<string> => {
+  const out: Array<string> = []
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] !== "\\genfrac" || tokens[i + 1] !== "{") {
+      out.push(tokens[i]!)
+      continue
+    }
+    const parts: Array<Array<string>> = []
+    let at = i + 1
+    while (parts.length < 6 && tokens[at] === "{") {
+      const end = groupEnd(tokens, at)
+      parts.push(genfracsAsPrinted(tokens.slice(at + 1, end - 1)))
+      at = end
+    }
+    if (parts.length < 6) {
+      out.push(tokens[i]!)
+      continue
+    }
+    const [left, right, thickness, , top, bottom] = parts as [Array<string>, Array<string>, Array<string>, Array<string>, Array<string>, Array<string>]
+    const rule = !/^0(\.0*)?([a-z]{2})?$/.test(thickness.join(""))
+    if (!rule && left.join("") === "(" && right.join("") === ")") out.push("\\binom", "{", ...top, "}", "{", ...bottom, "}")
+    else {
+      out.push(...left)
+      if (rule) out.push("\\frac", "{", ...top, "}", "{", ...bottom, "}")
+      else out.push("{", ...top, "\\atop", ...bottom, "}")
+      out.push(...right)
+    }
+    i = at - 1
   }
   return out
 }

@@ -57,6 +57,12 @@ describe("equation scoring", () => {
     assert.strictEqual(latexSimilarity(String.raw`\operatorname*{argmin}_{\pi(\theta)} x`, String.raw`\underset{\pi(\theta)}{\operatorname{argmin}} x`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\begin{aligned} a &= b \\ &= c \end{aligned}`, String.raw`\begin{split} a &= b\\ &= c \end{split}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\begin{array}{cc} 1 & 0 \end{array}`, String.raw`\begin{array}{@{}l|r} 1 & 0 \end{array}`), 1)
+    // `\genfrac` as the fraction it prints; a font switch as its alphabet; typewriter text as typewriter letters
+    assert.strictEqual(latexSimilarity(String.raw`\frac{n+1}2 + {a \atop b} + \binom{n}{k} + \left[\frac{x}{y}\right]`, String.raw`\genfrac{}{}{}{}{n+1}{2} + \genfrac{}{}{0pt}{}{a}{b} + \genfrac{(}{)}{0pt}{}{n}{k} + \genfrac{[}{]}{1pt}{}{x}{y}`), 1)
+    assert.isBelow(latexSimilarity(String.raw`{a \atop b}`, String.raw`\genfrac{}{}{0.4pt}{}{a}{b}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\mathbf{x} + \mathtt{ab} + \mathit{c}`, String.raw`{\bf x} + {\tt ab} + {\itshape c}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\texttt{\textbackslash over}: x`, String.raw`\text{{\protect\normalfont\ttfamily\bslash over}: } x`), 1)
+    assert.isBelow(latexSimilarity(String.raw`\text{over}: x`, String.raw`\text{{\ttfamily over}: } x`), 1)
     // an environment's name is one token: a wrong one costs one, a wrong script order of different scripts still costs
     assert.closeTo(latexSimilarity(String.raw`\begin{pmatrix} 1 \end{pmatrix}`, String.raw`\begin{bmatrix} 1 \end{bmatrix}`), 1 / 3, 1e-9)
     assert.isBelow(latexSimilarity(String.raw`x_a^b`, String.raw`x_b^a`), 1)

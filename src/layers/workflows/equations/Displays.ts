@@ -250,11 +250,19 @@ const blocks = (infos: ReadonlyArray<LineInfo>, body: number): ReadonlyArray<Blo
     // the next line starts further in with an operator, or this one ends in a relation (`p(\cos i) =`)
     return (next.left > info.left + 4 * body && startsWithOperator(next.body)) || endsWithRelation(info.body)
   }
+  // a line whose gaps hold fractions' numerators above and denominators below, set at its size, is a formula's spine,
+  // whatever its words (`\texttt{\over}: \genfrac{}{}{}{}{n+1}{2}`)
+  const fractionSpine = (i: number) => {
+    const [above, middle, below] = [infos[i - 1], infos[i]!, infos[i + 1]]
+    return above !== undefined && below !== undefined && !middle.textLike &&
+      above.kind !== "prose" && below.kind !== "prose" && !above.line.orphan && !below.line.orphan &&
+      stacks(above, middle, "above") && stacks(below, middle, "below") && shareHole(above, below, middle)
+  }
   for (let i = 0; i < infos.length; i++) {
     const info = infos[i]!
     const member = !info.code &&
       (info.line.orphan || (info.kind !== "prose" && (!info.textLike || holdsTall(info) || pureMath(info))) ||
-        delimited(info) || overfull(i) || multlineHead(i))
+        delimited(info) || overfull(i) || multlineHead(i) || fractionSpine(i))
     if (!member) {
       close(i)
       continue

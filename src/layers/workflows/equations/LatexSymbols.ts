@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../pdf/Pdf.ts"
-import { extensionGlyph, fontRole, isBoldFont, operatorNames } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, isBoldFont, isTypewriterFont, operatorNames } from "./MathGlyphs.ts"
 
 /**
  * The LaTeX tokens of a run, in order, a command or a character each (scripts are runs of their own, so no `_` or `^`
@@ -33,6 +33,10 @@ export const runTokens = (item: TextItem): ReadonlyArray<string> => {
     )
   }
   const bold = isBoldFont(item.fontName)
+  // typewriter words (a command's name, `\texttt{\textbackslash over}`) are set as they are
+  if (role === "text" && isTypewriterFont(item.fontName) && text.trim() !== "") {
+    return [`\\texttt{${[...text.trim()].map((char) => textEscapes[char] ?? char).join("")}}`]
+  }
   if (role === "text" || role === "textItalic") return textTokens(text, role, bold)
   const tokens: Array<string> = []
   for (const char of text) {
@@ -93,6 +97,12 @@ const boldSymbols = (text: string): boolean =>
   (text.length <= 2 || /\p{Lu}/u.test(text.slice(1)))
 
 const shortWords: ReadonlySet<string> = new Set(["if", "or", "to", "do", "in", "on", "at", "is", "as", "by", "of", "an", "be"])
+
+/** the characters that LaTeX's text mode takes as commands, spelled so that they print */
+const textEscapes: Record<string, string> = {
+  "\\": "\\textbackslash ", "{": "\\{", "}": "\\}", "_": "\\_", "^": "\\^{}", "#": "\\#", "$": "\\$", "%": "\\%",
+  "&": "\\&", "~": "\\~{}"
+}
 
 /** arrows made of pieces (see `longArrow`), as one character each */
 const longArrows: Record<string, string> = {

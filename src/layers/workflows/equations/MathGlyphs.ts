@@ -77,6 +77,14 @@ export const isMathFont = (fontName: string): boolean => {
 export const isBoldFont = (fontName: string): boolean => fontFacts(fontName).bold
 
 /**
+ * Whether the font is a typewriter one (`CMTT`, Latin Modern Mono, Courier), which `\texttt` sets its words in.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const isTypewriterFont = (fontName: string): boolean => fontFacts(fontName).typewriter
+
+/**
  * Whether a character belongs to a Unicode block that only math (or Greek) uses: Greek, arrows, mathematical
  * operators and symbols, letterlike symbols, math alphanumerics, primes, and `± × ÷ ¬ ∞`.
  *
@@ -401,6 +409,7 @@ interface FontFacts {
   readonly texLayout: boolean
   readonly yhmath: boolean
   readonly bold: boolean
+  readonly typewriter: boolean
 }
 
 const facts = new Map<string, FontFacts>()
@@ -413,7 +422,8 @@ const fontFacts = (fontName: string): FontFacts => {
   const found = {
     texLayout: texExtensionLayout.test(lower),
     yhmath: lower.startsWith("yhcmex"),
-    bold: /^(cmbx|cmmib|cmbsy|rtxbmi|rpxbmi|eurb|eufb|eusb)|bold|medi|demi|black|heavy/.test(lower)
+    bold: /^(cmbx|cmmib|cmbsy|rtxbmi|rpxbmi|eurb|eufb|eusb)|bold|medi|demi|black|heavy/.test(lower),
+    typewriter: /^(cmtt|cmsltt|sftt|lmmono|lmtt|rtxtt|txtt|pcr|nimbusmon|courier|inconsolata)|mono(?!type)/.test(lower)
   }
   facts.set(fontName, found)
   return found

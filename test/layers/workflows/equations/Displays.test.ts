@@ -191,6 +191,20 @@ describe("Displays", () => {
     assert.strictEqual(context(run("Q", 280, 660), run("R", 310, 660)).length, 0)
   })
 
+  it("finds a numbered display whose spine is words, fractions' numerators and denominators in its gaps", () => {
+    // `\text{\texttt{\textbackslash over}: } \genfrac{}{}{}{}{n+1}{2} \text{\texttt{\textbackslash overwithdelims}: } ...`
+    const fraction = (x: number) => [run("n", x, 655), run("+ 1", x + 8, 655, "CMR10", 10, 15), run("2", x + 9, 641.6, "CMR10", 10, 5)]
+    const display = [
+      run("\\over", 189, 648, "CMTT10", 10, 26), run(":", 215, 648, "CMR10", 10, 3), ...fraction(224),
+      run("\\overwithdelims", 303, 648, "CMTT10", 10, 78), run(":", 382, 648, "CMR10", 10, 3), ...fraction(397),
+      run("(56)", 501, 648, "CMR10", 10, 18)
+    ]
+    const [equation, ...others] = found([...paragraphs(700, 688, 676), ...display, ...paragraphs(616, 604)])
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number?.text, "(56)")
+    assert.strictEqual(equation!.items.length, 10)
+  })
+
   it("takes a caption that holds a formula for prose", () => {
     const caption = [run("Figure 1.", 200, 660, "CMR10", 10, 40), run("Q", 244, 660), run("=", 252.6, 660, "CMR10", 10, 7.8), run("xyz", 263.3, 660, "CMMI10", 10, 15)]
     assert.strictEqual(found([...paragraphs(700, 688), ...caption, ...paragraphs(636)]).length, 0)

@@ -54,6 +54,9 @@ describe("LatexSymbols", () => {
     assert.deepStrictEqual(runTokens(run("if the option ends", 0, 0, "CMR10")), ["\\text{if the option ends}"])
     assert.deepStrictEqual(runTokens(run("otherwise.", 0, 0, "CMR10")), ["\\text{otherwise}", "."])
     assert.deepStrictEqual(runTokens(run("dS", 0, 0, "NimbusRomNo9L-ReguItal")), ["d", "S"])
+    // typewriter words as they are, text mode's special characters spelled out
+    assert.deepStrictEqual(runTokens(run("\\over", 0, 0, "ABCDEF+CMTT10")), ["\\texttt{\\textbackslash over}"])
+    assert.deepStrictEqual(runTokens(run("a_b {c}", 0, 0, "LMMono10-Regular")), ["\\texttt{a\\_b \\{c\\}}"])
   })
 
   it("spells Greek of the math alphabets and binary symbols such as \\diamond, and drops variation selectors", () => {
