@@ -72,9 +72,9 @@ export const toLatex = (
 ): string => {
   const hint = options?.baseline
   const rules = options?.rules
-  const detached = dottedLines(joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
+  const detached = dotAccents(dottedLines(joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
     ? all.flatMap(detachAccent)
-    : all))
+    : all)))
   // overlines are rules, not glyphs: accents standing for them join the runs
   const runs = rules === undefined
     ? detached
@@ -137,8 +137,8 @@ const maxDepth = 12
 
 /** what is known about runs beyond their glyphs: the accent over a run, and the runs that stand for a laid-out group */
 interface Marks {
-  /** the accent command over a run */
-  readonly accents: ReadonlyMap<TextItem, string>
+  /** the accent commands over a run, the innermost first (`\hat{\hat{H}}`) */
+  readonly accents: ReadonlyMap<TextItem, ReadonlyArray<string>>
   /** a run standing for a group laid out apart (a horizontal brace with its formula and label), and its tokens */
   readonly groups: Map<TextItem, ReadonlyArray<string>>
   /** the thin strokes around the formula, `undefined` when they are not known */
@@ -534,9 +534,9 @@ const atomTokens = (atom: Atom, frame: Frame): Array<string> => [
 const itemTokens = (item: TextItem, marks: Marks): Array<string> => {
   const laidOut = marks.groups.get(item)
   if (laidOut !== undefined) return [...laidOut]
-  const own = runTokens(item)
-  const accent = marks.accents.get(item)
-  return accent === undefined ? [...own] : [accent, ...group(own)]
+  let tokens = [...runTokens(item)]
+  for (const accent of marks.accents.get(item) ?? []) tokens = [accent, ...group(tokens)]
+  return tokens
 }
 
 const scripts = (atom: Atom, frame: Frame): Array<string> => {
@@ -967,6 +967,21 @@ const glyphWidth = (char: string): number =>
   /[mwMW]/.test(char) ? 0.88 : /[A-Z]/.test(char) ? 0.74 : 0.53
 
 /**
+ * three or four periods set right over a letter as one run: amsmath's `\dddot` and `\ddddot`, as the combining
+ * accents U+20DB and U+20DC (an ellipsis stands on the baseline)
+ */
+const dotAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
+  if (!runs.some((item) => /^\.{3,4}$/.test(item.text.replace(/\s/g, "")))) return runs
+  return runs.map((item) => {
+    const count = item.text.replace(/\s/g, "").length
+    if (!/^\.{3,4}$/.test(item.text.replace(/\s/g, ""))) return item
+    const accent = { ...item, text: count === 3 ? "\u20db" : "\u20dc" }
+    const base = runs.some((other) => other !== item && under(accent, other) && item.y - other.y >= 0.3 * other.fontSize)
+    return base ? accent : item
+  })
+}
+
+/**
  * three dots one step apart, each a run of its own: `\vdots` (straight down), `\ddots` (down to the right), `\iddots`
  * (up to the right), as one run `⋮`, `⋱` or `⋰` on the lowest dot's baseline
  */
@@ -1012,17 +1027,34 @@ const under = (accent: TextItem, item: TextItem): boolean => {
     : item.x - 0.5 <= centre && centre <= item.x + item.width + 0.5
 }
 
-/** each accent's base: the nearest run below it whose extent holds the accent's middle */
+/**
+ * each accent's base: the nearest run below it whose extent holds the accent's middle; accents over accents (amsmath's
+ * `\Hat{\Hat{H}}`) are stacked over one base, the lowest innermost
+ */
 const accentsOf = (items: ReadonlyArray<TextItem>): Marks["accents"] => {
-  const over = new Map<TextItem, string>()
-  for (const accent of items.filter(isAccent)) {
+  const over = new Map<TextItem, Array<TextItem>>()
+  const commandOf = (accent: TextItem) => {
     const glyph = accent.text.replace(/[\ufe00-\ufe0f]/g, "").trim()
-    const command = accentCommands[glyph] ?? extensionGlyph(glyph, accent.fontName, 0)?.latex
-    const base = items.filter((item) => under(accent, item)).sort((a, b) => b.y - a.y)[0]
-    if (command === undefined || base === undefined || over.has(base)) continue
-    over.set(base, command)
+    return accentCommands[glyph] ?? extensionGlyph(glyph, accent.fontName, 0)?.latex
   }
-  return over
+  for (const accent of items.filter(isAccent)) {
+    const base = items.filter((item) => under(accent, item)).sort((a, b) => b.y - a.y)[0]
+    if (commandOf(accent) === undefined || base === undefined) continue
+    over.set(base, [...over.get(base) ?? [], accent])
+  }
+  return new Map([...over].map(([base, found]) => {
+    // over one base: accents right over each other, a step apart (pdf.js may give an accent's glyph twice, once on
+    // the baseline; accents beside each other are the base's own and a neighbour's, whose base was not found)
+    const raised = found.filter((accent) => accent.y - base.y >= 0.2 * base.fontSize)
+    const stack: Array<TextItem> = []
+    for (const accent of (raised.length > 0 ? raised : found.slice(0, 1)).sort((a, b) => a.y - b.y)) {
+      const last = stack.at(-1)
+      if (last === undefined || (Math.abs(last.x - accent.x) < 0.5 && accent.y - last.y >= 0.15 * base.fontSize)) {
+        stack.push(accent)
+      }
+    }
+    return [base, stack.map((accent) => commandOf(accent)!)]
+  }))
 }
 
 /**
@@ -1133,7 +1165,7 @@ const accentCommands: Record<string, string> = {
   "^": "\\hat", "¯": "\\bar", "ˆ": "\\hat", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "´": "\\acute", "`": "\\grave",
   "ˇ": "\\check", "˘": "\\breve", "˚": "\\mathring",
   "\u20d7": "\\vec", "\u0302": "\\hat", "\u0303": "\\tilde", "\u0304": "\\bar", "\u0307": "\\dot", "\u0308": "\\ddot",
-  "\u030c": "\\check", "\u0306": "\\breve", [overlineAccent]: "\\overline"
+  "\u030c": "\\check", "\u0306": "\\breve", "\u20db": "\\dddot", "\u20dc": "\\ddddot", [overlineAccent]: "\\overline"
 }
 
 /** `̸` (a combining long solidus, as pdf.js gives TeX's `\not`) before a relation: `≠`, `∉`, or `\not` */

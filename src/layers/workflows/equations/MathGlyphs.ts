@@ -431,7 +431,7 @@ const fontFacts = (fontName: string): FontFacts => {
 
 // spacing accents, and the combining ones pdf.js gives for some fonts' accents (`\vec` in CMMI is U+20D7)
 // `‾` stands for an `\overline` (a rule, see `RuleMarks.overlines`)
-const accentChars = "¯ˆ˜˙¨´`ˇ˘˚^‾\u20d7\u0302\u0303\u0304\u0307\u0308\u030c\u0306"
+const accentChars = "¯ˆ˜˙¨´`ˇ˘˚^‾\u20d7\u20db\u20dc\u0302\u0303\u0304\u0307\u0308\u030c\u0306"
 
 /** the font's name without the subset prefix (`ABCDEF+CMMI10` is `CMMI10`) */
 const baseName = (fontName: string): string => fontName.replace(/^[A-Z]{6}\+/, "")

@@ -172,6 +172,19 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items), "\\bar S\\sqrt{t}\\mathbb{E} \\ne 0")
   })
 
+  it("writes accents over accents, amsmath's \\dddot and \\ddddot, and an accent pdf.js gives twice once", () => {
+    const doubled = [
+      run("ˆ", 223.1, 287.8, "CMR10", 10, 5), run("ˆ", 223.1, 285.2, "CMR10", 10, 5), run("H", 220.5, 282.7, "CMMI10", 10, 8.3),
+      run("˜", 259.3, 287.6, "CMR10", 10, 5), run("˜", 259.3, 285.2, "CMR10", 10, 5), run("T", 257.3, 282.7, "CMMI10", 10, 5.8)
+    ]
+    assert.strictEqual(toLatex(doubled), "\\hat{\\hat H}\\tilde{\\tilde T}")
+    const dotted = [run("...", 286, 663.2, "CMR10", 10, 6), run("Q", 285.4, 654.9), run("....", 316, 663.2, "CMR10", 10, 8), run("R", 316, 654.9)]
+    assert.strictEqual(toLatex(dotted), "\\dddot Q\\ddddot R")
+    // the bar drawn over μ, and pdf.js's copy of it on the baseline
+    const twice = [run("¯", 328.5, 557, "SFRM1000", 10, 5), run("¯", 328.8, 549.9, "CMR10", 10, 5), run("μ", 328, 549.9, "CMMI10", 10, 6)]
+    assert.strictEqual(toLatex(twice), "\\bar\\mu")
+  })
+
   it("writes an accent that pdf.js joined to the run before it, and Euler's ASCII circumflex as a hat", () => {
     const joined = [run("y", 240, 500, "CMBX10", 10, 6.6), run("= ˆ", 250, 500, "CMR10", 10, 16), run("x", 260.5, 500, "CMBX10", 10, 6.6)]
     assert.strictEqual(toLatex(joined), "\\mathbf{y} = \\hat{\\mathbf{x}}")
