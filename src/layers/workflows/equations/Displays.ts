@@ -744,10 +744,13 @@ const continuesMultline = (
   const aboveLeft = Math.min(...above.map((info) => info.left))
   const numberRight = row.some((info) => info.number?.side === "right")
   const flushRight = numberRight || column.right - right < 2 * body
-  const centred = Math.abs((left + right) / 2 - (column.left + column.right) / 2) < 1.5 * body &&
-    aboveLeft - column.left < 3 * body && !alignedOnRelation(first, above)
-  return startsWithOperator(items) && (flushRight || centred) && left > aboveLeft + 4 * body &&
-    !above.some((info) => info.number?.side === "right")
+  const atMargin = aboveLeft - column.left < 3 * body
+  const centred = Math.abs((left + right) / 2 - (column.left + column.right) / 2) < 1.5 * body && atMargin &&
+    !alignedOnRelation(first, above)
+  // well to the right; or, numbered and going on with a relation not aligned with one above, less far when it is long
+  const further = left > aboveLeft + 4 * body ||
+    (numberRight && atMargin && left > aboveLeft + body && startsWithOperator(items, relations) && !alignedOnRelation(first, above))
+  return startsWithOperator(items) && (flushRight || centred) && further && !above.some((info) => info.number?.side === "right")
 }
 
 /** whether the leftmost of the runs (hanging glyphs aside) starts with one of `chars`: a relation or a binary operator */

@@ -279,6 +279,14 @@ describe("Displays", () => {
       ...paragraphs(612)
     ]
     assert.strictEqual(found(align).length, 2)
+    // two lines: the second, numbered, long, going on with a relation only a little further in than the first
+    const two = [
+      ...paragraphs(700, 688),
+      run("(Σ x)", 82, 660, "CMMI10", 10, 30), run("det K(t)", 115, 660, "CMMI10", 10, 60),
+      run("=", 110, 640, "CMR10", 10, 7.8), run("(Π y) Σ (−1) per A det A", 125, 640, "CMMI10", 10, 360), run("(16)", 500, 640, "CMR10", 10, 19),
+      ...paragraphs(612)
+    ]
+    assert.deepStrictEqual(found(two).map((row) => [row.number?.text, row.parts.length]), [["(16)", 2]])
   })
 
   it("keeps an overbrace's label and an underbrace's label with their formula", () => {
