@@ -258,6 +258,7 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\\\\(\[[^\]]*\])?/g, " ")
     .replace(/\\(quad|qquad|enspace|thinspace|medspace|thickspace|negthinspace|negmedspace|negthickspace)(?![A-Za-z])/g, " ")
     .replace(/\\(hspace|vspace|mspace|leftroot|uproot)\*?\{[^{}]*\}/g, " ")
+    .replace(/\\hdotsfor(\[[^\]]*\])?\{[^{}]*\}/g, "\\dots ")
     // amsmath's capital accents, for accents over accents, print as the others do
     .replace(/\\(Hat|Check|Tilde|Acute|Grave|Dot|Ddot|Breve|Bar|Vec)(?![A-Za-z])/g, (_, accent: string) => `\\${accent.toLowerCase()}`)
     .replace(/\\(hskip|kern|mkern|mskip)\s*-?[\d.]+\s*[a-z]{2}/g, " ")

@@ -647,7 +647,9 @@ const fraction = (above: ReadonlyArray<TextItem>, below: ReadonlyArray<TextItem>
 const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined => {
   const { size } = frame
   const solid = items.filter((item) => !isHanging(item)).flatMap(spaced)
-  const columns = cells(solid, size).map((cell) => ({
+  // a row of dots across the columns (`\hdotsfor`) is a row of its own, and tells nothing of where columns are
+  const across = (item: TextItem) => /^[.·…\s]+$/.test(item.text) && item.width > 2 * size
+  const columns = cells(solid.filter((item) => !across(item)), size).map((cell) => ({
     left: Math.min(...cell.map((item) => item.x)),
     right: Math.max(...cell.map((item) => item.x + item.width))
   }))
@@ -657,15 +659,17 @@ const grid = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefined =>
     const index = columns.findIndex((column) => centre >= column.left - 0.5 && centre <= column.right + 0.5)
     return index < 0 ? 0 : index
   }
-  const lines: Array<{ y: number; columns: Set<number> }> = []
+  const lines: Array<{ y: number; columns: Set<number>; dots: boolean }> = []
   for (const item of [...solid].sort((a, b) => b.y - a.y)) {
     if (item.fontSize < 0.8 * size) continue
     const last = lines.at(-1)
-    if (last !== undefined && last.y - item.y <= 0.15 * size) last.columns.add(columnOf(item))
-    else lines.push({ y: item.y, columns: new Set([columnOf(item)]) })
+    if (last !== undefined && last.y - item.y <= 0.15 * size) {
+      last.columns.add(columnOf(item))
+      last.dots &&= across(item)
+    } else lines.push({ y: item.y, columns: new Set([columnOf(item)]), dots: across(item) })
   }
   const widest = Math.max(0, ...lines.map((line) => line.columns.size))
-  const rows = lines.filter((line) => line.columns.size === widest || widest === 1).map((line) => line.y)
+  const rows = lines.filter((line) => line.columns.size === widest || widest === 1 || line.dots).map((line) => line.y)
   // cells that hold fractions: their bars tell the rows
   const fractions = rules === undefined ? undefined : fractionRows(solid, rules, size)
   if (fractions !== undefined) {
@@ -808,7 +812,8 @@ const rowVector = (items: ReadonlyArray<TextItem>, frame: Frame): Grid | undefin
  * digits in one run) as one run per word, placed by estimate: each glyph half an em wide, the spaces sharing the rest
  */
 const spaced = (item: TextItem): ReadonlyArray<TextItem> => {
-  const words = item.text.trim().split(/\s+/)
+  // (an ellipsis's dots, `. . .`, are one word)
+  const words = item.text.trim().replace(/\.(?: \.){2,}/g, (dots) => dots.replace(/ /g, "")).split(/\s+/)
   // in a text font (digits are set in it), only numbers: words are prose
   const text = fontRole(item.fontName) === "text" || fontRole(item.fontName) === "textItalic"
   if (words.length < 2 || (text && !words.every((word) => /^[-−+]?[\d.,]+$/.test(word)))) return [item]

@@ -20,7 +20,9 @@ import { extensionGlyph, fontRole, isBoldFont, isTypewriterFont, operatorNames }
 export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   const role = fontRole(item.fontName)
   // variation selectors (U+FE00..FE0F) pick a glyph's look and print nothing of their own
-  const dotted = item.text.replace(/[\ufe00-\ufe0f]/g, "").replace(/· · ·|···/g, "⋯").replace(/\. \. \.|\.\.\./g, "…")
+  // a row of dots across a matrix (`\hdotsfor`) is one ellipsis, however long
+  const dotted = item.text.replace(/[\ufe00-\ufe0f]/g, "").replace(/· · ·|···/g, "⋯").replace(/(?:\. ?){6,}/g, "…")
+    .replace(/\. \. \.|\.\.\./g, "…")
     // an arrow drawn longer (`\xrightarrow`) has several extenders before its head: one is enough to read it
     .replace(/[−-]{2,}(?=→)/g, "−").replace(/(?<=←)[−-]{2,}/g, "−")
   const text = dotted.length < 2 || !/[←⇐↦→⇒⟶]/.test(dotted) ? dotted : dotted.replace(arrowPieces, (pieces) =>

@@ -325,6 +325,23 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(items), "\\mathcal{C}(\\vec\\theta) = \\hat U")
   })
 
+  it("reads a matrix with a row of dots across its columns (\\hdotsfor), the dots of an ellipsis one word", () => {
+    // testmath's K(t, t_1, ..., t_n): a pmatrix of three rows, the middle one `\hdotsfor`, its delimiters in pieces
+    const paren = (x: number, pieces: ReadonlyArray<string>) => pieces.map((piece, k) => run(piece, x, 353 - 9 * k, "CMEX10", 10, 8.7))
+    const row = (y: number) => [
+      run("a", 282, y), run("−", 315, y, "CMSY10", 10, 7.7), run("b", 323, y), run(". . .", 355, y, "CMMI10", 10, 11.6), run("c", 386, y)
+    ]
+    const items = [
+      run("K", 188, 338, "CMBX10", 10, 9), run("=", 250, 338, "CMR10", 10, 7.7), ...paren(265, ["\uf8eb", "\uf8ec", "\uf8ed"]),
+      ...row(345), run(". . . . . . . . . . . . . . . . . . . . . .", 274.5, 333, "CMMI10", 10, 115), ...row(321),
+      ...paren(399, ["\uf8f6", "\uf8f7", "\uf8f8"])
+    ]
+    assert.strictEqual(
+      toLatex(items),
+      "\\mathbf{K} = \\begin{pmatrix}a & - b & \\ldots & c \\\\ \\ldots & & & \\\\ a & - b & \\ldots & c\\end{pmatrix}"
+    )
+  })
+
   it("reads a matrix whose cells hold fractions by their bars, and a \\right] \\left[ joined in one run", () => {
     // rnn-adaptation (a real paper): \begin{bmatrix} 0 & \tfrac{1}{C} \\ \tfrac{-1}{L(i_L)} & \tfrac{-R}{L(i_L)} \end{bmatrix}
     // \begin{bmatrix} v_C \\ i_L \end{bmatrix}; the numerator and denominator of \tfrac are script size
