@@ -612,16 +612,14 @@ const fractionBars = (
 ): ReadonlyArray<{ readonly over: LineInfo; readonly under: LineInfo; readonly on: LineInfo | undefined }> =>
   rules.flatMap((rule) => {
     const across = (item: TextItem) => overlapsRule(item, rule)
-    const close = (gap: number) => gap >= -0.1 * body && gap <= 0.45 * body
+    const close = (gap: number) => gap >= -0.1 * body && gap <= 0.6 * body
     // (a delimiter around the whole fraction reaches across the bar, so it is close to neither side)
     const over = lines.find((info) => info.body.some((item) => across(item) && close(extent(item).bottom - rule.top)))
     const under = lines.find((info) => info.body.some((item) => across(item) && close(rule.bottom - extent(item).top)))
     if (over === undefined || under === undefined || over === under) return []
     // a bar reaches just past the wider of its parts (TeX's null delimiter space, 1.2 pt), their lines near it; a
     // table's rule reaches a column's padding past its cells
-    const parts = lines
-      .filter((info) => info.line.baseline < rule.top + 3 * body && info.line.baseline > rule.bottom - 3 * body)
-      .flatMap((info) => info.body.filter(across))
+    const parts = lines.flatMap((info) => info.body.filter(across))
     const left = Math.min(...parts.map((item) => item.x))
     const right = Math.max(...parts.map((item) => item.x + item.width))
     if (rule.left < left - 0.25 * body || rule.right > right + 0.25 * body) return []

@@ -16,7 +16,7 @@ import { union } from "./Ink.ts"
 import { withoutLineNumbers } from "./LineNumbers.ts"
 import { bodySize } from "./Lines.ts"
 import { glyphsApart } from "./MathGlyphs.ts"
-import { rulesNear } from "./RuleMarks.ts"
+import { barOnAxis, rulesNear } from "./RuleMarks.ts"
 
 /**
  * The display equations of the document's pages, in reading order (page, then column, then top to bottom), with ids
@@ -92,6 +92,16 @@ const pageBody = (items: ReadonlyArray<TextItem>, documentBody: number | undefin
 
 /** the display's LaTeX: its parts one after the other (a formula's lines), or as the rows of an `aligned` block */
 const latexOf = (display: Display, rules: ReadonlyArray<Rule> | undefined): string => {
+  // rows that a fraction's bar on the number's axis reaches across, most of the display's width, are the parts of that
+  // fraction (a continued one), not rows
+  const whole = display.parts.flat()
+  const baseline = display.number?.baseline
+  const size = Math.max(...whole.map((item) => item.fontSize))
+  const width = display.bbox.right - display.bbox.left
+  const wide = (rules ?? []).filter((rule) => rule.right - rule.left >= 0.6 * width)
+  if (display.parts.length > 1 && baseline !== undefined && barOnAxis(whole, baseline, size, wide)) {
+    return toLatex(whole, { baseline, rules })
+  }
   const parts = display.parts.map((part) => toLatex(part, { baseline: numberBaseline(display, part), rules }))
   if (!display.rows) return parts.join(" ")
   // a part that is an `aligned` block of its own gives its rows to the display's block

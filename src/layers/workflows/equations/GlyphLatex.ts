@@ -53,7 +53,7 @@ import {
   isHanging,
   isRadical
 } from "./MathGlyphs.ts"
-import { barBetween, barsAcross, overlapsRule, overlineAccent, overlines, vinculumOf } from "./RuleMarks.ts"
+import { barBetween, barOnAxis, barsAcross, overlapsRule, overlineAccent, overlines, vinculumOf } from "./RuleMarks.ts"
 
 /**
  * The LaTeX of a row of display math.
@@ -79,14 +79,15 @@ export const toLatex = (
   const runs = rules === undefined
     ? detached
     : [...detached, ...overlines(detached, rules, Math.max(...detached.map((item) => item.fontSize)))]
-  const cut = cutUnderAccents(runs)
+  const cut = cutUnderAccents(runs, rules)
   const marks: Marks = { accents: accentsOf(cut), groups: new Map(), rules }
   // an accent with nothing under it is dropped: it tells nothing
   const items = cut.filter((item) => !isAccent(item))
   const size = Math.max(...items.map((item) => item.fontSize))
   // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
   const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
-  const rows = hint !== undefined && !items.some(onHint) ? alignedRows(items, size) : []
+  // (a fraction's bar on the number's axis is a formula on that baseline: a continued fraction, nothing else on it)
+  const rows = hint !== undefined && !items.some(onHint) && !barOnAxis(items, hint, size, rules) ? alignedRows(items, size) : []
   if (rows.length >= 2) {
     const body = rows.map((row) => render(layout(row, undefined, 1, marks))).join(" \\\\ ")
     return `\\begin{aligned} ${body} \\end{aligned}`
@@ -157,12 +158,12 @@ const layout = (
   const basis = flat.length > 0 ? flat : all
   const size = Math.max(...basis.map((item) => item.fontSize))
   // the hint holds when a big operator or delimiter reaches over its axis, even with no run on it (a brace's formula)
-  const spanned = hint !== undefined && all.some((item) => {
+  const spanned = hint !== undefined && (all.some((item) => {
     if (!isHanging(item) && !isBigOperator(item)) return false
     const ink = extent(item)
     return ink.bottom < hint + 0.25 * size && ink.top > hint + 0.25 * size
-  })
-  const baseline = spanned ? hint : mainBaseline(basis, size, hint)
+  }) || barOnAxis(all, hint, size, marks.rules))
+  const baseline = spanned ? hint : mainBaseline(basis, size, hint, marks.rules)
   const items = braced(arrowed(all, { baseline, size, depth, marks }), baseline, size, depth, marks)
   // a delimiter's whole extent, its pieces stacked
   const reach = new Map(delimiterStacks(items).flatMap((stack) => stack.items.map((item) => [item, stack] as const)))
@@ -181,6 +182,8 @@ const layout = (
     !reach.has(item) || !chosen.slice(0, i).some((other) => reach.get(other) === reach.get(item))
   )
   if (atomItems.length === 0) {
+    // nothing on the baseline but a fraction's bar on its axis: the fraction (a continued one's top)
+    if (barOnAxis(items, baseline, size, marks.rules)) return stacked(items, { baseline, size, depth, marks, reach })
     // nothing on a baseline (a lone radical sign, say): the runs as they come
     return [...items].sort((a, b) => a.x - b.x).flatMap((item) => itemTokens(item, marks))
   }
@@ -342,8 +345,17 @@ const braces = (pieces: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<Te
 
 const relation = /[=<>≤≥≠≈∼≡∈→⊂⊆]/
 
-/** the number's baseline if given, else the one holding a relation, else the one with the most characters */
-const mainBaseline = (items: ReadonlyArray<TextItem>, size: number, hint: number | undefined): number => {
+/**
+ * the number's baseline if given, else the one holding a relation, else the one with the most characters; a line that
+ * is a fraction's numerator or denominator (a bar close under or over it, with runs of the formula beyond the bar) is
+ * none (the last denominator of a continued fraction has the most characters)
+ */
+const mainBaseline = (
+  items: ReadonlyArray<TextItem>,
+  size: number,
+  hint: number | undefined,
+  rules: ReadonlyArray<Rule> = []
+): number => {
   const big = items.filter((item) => item.fontSize >= 0.8 * size)
   if (hint !== undefined) {
     const onHint = (item: TextItem) => Math.abs(item.y - hint) <= 0.15 * size
@@ -360,10 +372,23 @@ const mainBaseline = (items: ReadonlyArray<TextItem>, size: number, hint: number
     cluster.relation ||= relation.test(item.text)
     clusters.set(key, cluster)
   }
+  const inFraction = (y: number) => {
+    const line = big.filter((item) => Math.abs(item.y - y) <= 0.15 * size)
+    return rules.some((rule) => {
+      const across = line.filter((item) => overlapsRule(item, rule))
+      if (across.length === 0) return false
+      const top = Math.max(...across.map((item) => extent(item).top))
+      const bottom = Math.min(...across.map((item) => extent(item).bottom))
+      const over = rule.bottom >= top - 0.1 * size && rule.bottom - top < 0.6 * size
+      const under = rule.top <= bottom + 0.1 * size && bottom - rule.top < 0.6 * size
+      return (over && items.some((item) => item.y > rule.top && overlapsRule(item, rule))) ||
+        (under && items.some((item) => item.y < rule.bottom && overlapsRule(item, rule)))
+    })
+  }
   let best = big[0]?.y ?? items[0]!.y
   let bestScore = -Infinity
   for (const [y, cluster] of clusters) {
-    const score = (cluster.relation ? 1000 : 0) + cluster.chars
+    const score = (cluster.relation ? 1000 : 0) + cluster.chars - (inFraction(y) ? 500 : 0)
     if (score > bestScore) {
       best = y
       bestScore = score
@@ -931,29 +956,29 @@ const extensionDelimiter = (item: TextItem): string | undefined => {
 /**
  * a run only part of which an accent (a wide one, or an overline) covers is cut where the accent ends, its glyphs' widths
  * estimated: `\widetilde{D}u` is one run `Du` under a tilde as wide as the `D`, `(\theta, \overline{X})` one run
- * `θ, X`
+ * `θ, X`; so is a run only part of which a radical's vinculum covers (`\sqrt{2} +` is one run `2 +`)
  */
-const cutUnderAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
+const cutUnderAccents = (runs: ReadonlyArray<TextItem>, rules: ReadonlyArray<Rule> = []): ReadonlyArray<TextItem> => {
   // accents with a width of their own (a combining one has none and sits at its base's origin)
   const spacing = runs.filter((item) => isAccent(item) && item.width >= 0.5)
-  if (spacing.length === 0) return runs
+  const vinculums = rules.length === 0 ? [] : runs.filter(isRadical).flatMap((sign) => vinculumOf(sign, rules) ?? [])
+  if (spacing.length === 0 && vinculums.length === 0) return runs
   const out = [...runs]
-  for (const accent of spacing) {
-    const at = out.findIndex((item) => under(accent, item))
+  const cut = (at: number, left: number, right: number) => {
     const base = out[at]
     const chars = base === undefined ? [] : [...base.text]
-    if (base === undefined || chars.length < 2) continue
+    if (base === undefined || chars.length < 2) return
     const estimates = chars.map(glyphWidth)
     const scale = base.width / estimates.reduce((sum, width) => sum + width, 0)
     const starts = estimates.map((_, i) => base.x + scale * estimates.slice(0, i).reduce((sum, width) => sum + width, 0))
     const slack = 0.1 * base.fontSize
     const covered = chars.map((char, i) => {
       const middle = starts[i]! + (scale * estimates[i]!) / 2
-      return char.trim() !== "" && middle >= accent.x - slack && middle <= accent.x + accent.width + slack
+      return char.trim() !== "" && middle >= left - slack && middle <= right + slack
     })
     const first = covered.indexOf(true)
     const last = covered.lastIndexOf(true)
-    if (first < 0 || (first === 0 && last === chars.length - 1)) continue
+    if (first < 0 || (first === 0 && last === chars.length - 1)) return
     const piece = (from: number, to: number): ReadonlyArray<TextItem> => {
       const text = chars.slice(from, to).join("")
       if (text.trim() === "") return []
@@ -962,6 +987,15 @@ const cutUnderAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem>
       return [{ ...base, text, x, width: end - x }]
     }
     out.splice(at, 1, ...piece(0, first), ...piece(first, last + 1), ...piece(last + 1, chars.length))
+  }
+  for (const accent of spacing) cut(out.findIndex((item) => under(accent, item)), accent.x, accent.x + accent.width)
+  for (const vinculum of vinculums) {
+    // the run that starts under the vinculum and goes on past its end
+    const at = out.findIndex((item) =>
+      !isRadical(item) && item.x >= vinculum.left - 0.5 && item.x < vinculum.right - 0.5 &&
+      item.x + item.width > vinculum.right + 0.2 * item.fontSize && extent(item).top <= vinculum.bottom + 0.5
+    )
+    cut(at, vinculum.left, vinculum.right)
   }
   return out
 }

@@ -43,6 +43,24 @@ export const overlapsRule = (item: TextItem, rule: Rule): boolean =>
   Math.min(item.x + item.width, rule.right) - Math.max(item.x, rule.left) > 0
 
 /**
+ * Whether a rule lies on the math axis of `baseline` (a quarter em over it), across some of the runs: a fraction's bar
+ * on that baseline.
+ *
+ * @category predicates
+ * @since 0.1.0
+ */
+export const barOnAxis = (
+  items: ReadonlyArray<TextItem>,
+  baseline: number,
+  size: number,
+  rules: ReadonlyArray<Rule> | undefined
+): boolean =>
+  (rules ?? []).some((rule) =>
+    Math.abs((rule.top + rule.bottom) / 2 - (baseline + 0.25 * size)) <= 0.15 * size &&
+    items.some((item) => overlapsRule(item, rule))
+  )
+
+/**
  * The rules that touch a box, with `margin` points to spare.
  *
  * @category combinators

@@ -77,6 +77,57 @@ describe("FindEquations", () => {
     assert.strictEqual(equation!.latex, "a = b - \\sum_{j \\ge 2}c + d + e + f + g \\le h + i")
   })
 
+  it("reads a continued fraction whole: its bars' numerators, radicals cut where their vinculums end, one display", () => {
+    // testmath's `\cfrac{1}{\sqrt{2}+ \cfrac{1}{\sqrt{2}+ ...}}`, as pdf.js gives it, moved 40 pt right
+    const text = Array.from({ length: 30 }, (_, i) => prose(740 - 12 * i, 72, 522)).flat().filter((item) => item.y > 690 || item.y < 580)
+    const ones = [[343.7, 670], [357.1, 655.2], [370.4, 640.5], [383.7, 625.7], [397, 611]] as const
+    const radicals = [[274.4, 656, 647.8], [301, 641.3, 633], [327.7, 626.5, 618.3], [354.3, 611.8, 603.5], [381, 603.8, 595.6]] as const
+    const fraction = [
+      ...ones.map(([x, y]) => run("1", x, y, "CMR10", 10, 5)),
+      ...radicals.flatMap(([x, sign, base]) => [run("√", x, sign, "CMSY10", 10, 8.3), run("2 +", x + 8.3, base, "CMR10", 10, 14.9)]),
+      run("· · ·", 406.5, 595.6, "CMSY10", 10, 11.6)
+    ]
+    const bar = (left: number, right: number, bottom: number) => ({ left, right, bottom, top: bottom + 0.4 })
+    const rules = [
+      ...[[274.4, 664.8], [301, 650.06], [327.7, 635.31], [354.3, 620.57], [381, 605.82]].map(([x, y]) => bar(x!, 418.1, y!)),
+      // the vinculums over the 2s, starting where the radical signs end
+      ...radicals.map(([x, sign]) => bar(x + 8.3, x + 13.3, x === 381 ? 603.83 : sign))
+    ]
+    const page = { pageNumber: 1, width: 595, height: 842, items: [...text, ...fraction, run("(59)", 500, 662.5, "CMR10", 10, 17.7)], rules }
+    const [equation, ...others] = findOnPage(page)
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number, "(59)")
+    assert.strictEqual(
+      equation!.latex,
+      "\\frac1{\\sqrt{2} + \\frac1{\\sqrt{2} + \\frac1{\\sqrt{2} + \\frac1{\\sqrt{2} + \\frac1{\\sqrt{2} + \\cdots}}}}}"
+    )
+  })
+
+  it("reads a display that is one fraction whole, though its number's line, with the numerator's limits, parts it in rows", () => {
+    // `\frac{\max_{1 \le k \le n} [ a \cdot \frac{\sum_{j=1}^{n} b}{\sum_{j=1}^{n} c} ]}{\sum_{k=1}^n [ d ]}`, 12 pt
+    const text = Array.from({ length: 30 }, (_, i) => prose(740 - 14 * i, 72, 543)).flat().filter((item) => item.y > 685 || item.y < 600)
+    const display = [
+      run("max", 171.6, 654.2, "CMR12", 12, 21.8), run("1≤k≤n", 193.4, 652.5, "CMMI8", 8, 27), run("[", 223, 654.2, "CMR12", 12, 4),
+      run("a", 230, 654.2, "CMMI12", 12, 5.7), run("·", 261.9, 654.2, "CMSY10", 12, 3.3),
+      run("P", 274.1, 669.1, "CMEX8", 8, 8.9), run("n", 283.1, 668, "CMMI6", 6, 4.6), run("j=1", 283.1, 660.5, "CMR6", 6, 9.2),
+      run("b", 297.6, 663.1, "CMMI8", 8, 8),
+      run("P", 269.8, 651.9, "CMEX8", 8, 8.9), run("n", 278.7, 650.8, "CMMI6", 6, 4.6), run("j=1", 278.7, 643.3, "CMR6", 6, 9.2),
+      run("c", 296.9, 646, "CMMI8", 8, 8), run("]", 433.4, 654.2, "CMR12", 12, 4),
+      run("P", 229.2, 627.6, "CMEX10", 12, 12.6), run("n", 241.9, 624.4, "CMMI8", 8, 5.1), run("k=1", 241.9, 615.1, "CMR8", 8, 15),
+      run("[", 259.8, 618.6, "CMR12", 12, 4), run("d", 266.1, 618.6, "CMMI12", 12, 5.7), run("]", 376.4, 618.6, "CMR12", 12, 4),
+      run("(33)", 519.2, 634.6, "CMR12", 12, 20.8)
+    ]
+    const rules = [
+      { left: 269.1, right: 325.7, bottom: 657, top: 657.5 },
+      { left: 171.6, right: 440.4, bottom: 637.4, top: 637.9 }
+    ]
+    const [equation, ...others] = findOnPage({ pageNumber: 1, width: 612, height: 792, items: [...text, ...display], rules })
+    assert.strictEqual(others.length, 0)
+    assert.strictEqual(equation!.number, "(33)")
+    assert.isTrue(equation!.latex.startsWith("\\frac{\\max_{1 \\le k \\le n}"), equation!.latex)
+    assert.notInclude(equation!.latex, "aligned")
+  })
+
   it("reads the last page of a two-column paper, its right column short, with the document's gutter", () => {
     const last: PageText = {
       pageNumber: 4,
