@@ -639,6 +639,16 @@ const stacked = (items: ReadonlyArray<TextItem>, frame: Frame): Array<string> =>
     ;(middle > axis ? up : down).push(...word)
   }
   const stacks = fractionStacks(up, down, size)
+  // two stacks and more side by side with no bar in any, the page's rules known: a matrix without delimiters
+  const rules = marks.rules
+  if (
+    rules !== undefined && stacks.length >= 2 &&
+    stacks.every(({ above, below }) => above.length > 0 && below.length > 0 && !barBetween(above, below, rules))
+  ) {
+    const cell = (part: ReadonlyArray<TextItem>) => render(layout(part, undefined, depth + 1, marks))
+    const row = (side: "above" | "below") => stacks.map((stack) => cell(stack[side])).join(" & ")
+    return ["\\begin{matrix}", `${row("above")} \\\\ ${row("below")}`, "\\end{matrix}"]
+  }
   const tokens: Array<string> = []
   for (const { above, below } of stacks) {
     const layoutOf = (part: ReadonlyArray<TextItem>) => group(layout(part, undefined, depth + 1, marks))
@@ -864,7 +874,7 @@ interface Grid {
 const matrix = (open: Atom, close: Atom | undefined, { rows, table }: Grid, frame: Frame): Array<string> => {
   const opening = runTokens(open.item)[0] ?? ""
   const environment = opening === "(" ? "pmatrix" : opening === "[" ? "bmatrix" : opening === "|" ? "vmatrix" :
-    opening === "\\{" && close === undefined ? "cases" : "matrix"
+    opening === "\\|" ? "Vmatrix" : opening === "\\{" ? (close === undefined ? "cases" : "Bmatrix") : "matrix"
   // a cell with nothing on its row's baseline is a fraction (or a stack) on it: `\tfrac{1}{C}`
   const cellLatex = (cell: ReadonlyArray<TextItem>, baseline: number) =>
     cell.length === 0 || cell.some((item) => Math.abs(item.y - baseline) <= 0.15 * frame.size)

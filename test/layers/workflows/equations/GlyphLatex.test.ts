@@ -140,6 +140,19 @@ describe("GlyphLatex", () => {
       run("otherwise", 135, 494, "CMR10", 10, 40)
     ]
     assert.strictEqual(toLatex(cases), "f = \\begin{cases}1 & \\text{if} \\\\ 0 & \\text{otherwise}\\end{cases}")
+    // between braces (a closing one too), and between double bars, named so
+    const braces = [
+      ...cases.slice(2, 6), run("0", 130, 506, "CMR10", 10, 5), run("0", 112, 494, "CMR10", 10, 5), run("1", 130, 494, "CMR10", 10, 5),
+      run("\uf8fc", 140, 513, "CMEX10", 10, 8.9), run("\uf8fd", 140, 504, "CMEX10", 10, 8.9), run("\uf8fe", 140, 495, "CMEX10", 10, 8.9)
+    ]
+    assert.strictEqual(toLatex(braces), "\\begin{Bmatrix}1 & 0 \\\\ 0 & 1\\end{Bmatrix}")
+    // `\|` pieces, four on top of each other, as pdf.js gives them (private use U+E00D)
+    const bars = (x: number) => [514, 508, 502, 496].map((y) => run("\ue00d", x, y, "CMEX10", 10, 5.5))
+    const norm = [...bars(100), run("1", 112, 506, "CMR10", 10, 5), run("0", 130, 506, "CMR10", 10, 5), run("0", 112, 494, "CMR10", 10, 5), run("1", 130, 494, "CMR10", 10, 5), ...bars(140)]
+    assert.strictEqual(toLatex(norm), "\\begin{Vmatrix}1 & 0 \\\\ 0 & 1\\end{Vmatrix}")
+    // stacks side by side with no bar between their parts, the page's rules known: a matrix without delimiters
+    const plain = [run("A", 80, 500), run("=", 90, 500, "CMR10", 10, 7.7), run("ϑ", 100, 506), run("ϱ", 115, 506), run("φ", 100, 494), run("ϖ", 115, 494)]
+    assert.strictEqual(toLatex(plain, { rules: [] }), "A = \\begin{matrix}\\vartheta & \\varrho \\\\ \\varphi & \\varpi\\end{matrix}")
   })
 
   it("writes a row vector between \\left( and \\right) of one line's height, cells a column gap apart", () => {
