@@ -287,6 +287,8 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(operatorNames, "{$1}")
     .replace(/\\(text|textrm|mathrm|rm|mathnormal|ensuremath|hbox|mbox)(?![A-Za-z])/g, " ")
     .replace(/\\bm(?![A-Za-z])/g, "\\boldsymbol")
+    // bold digits print upright either way
+    .replace(/\\boldsymbol\{(\d+)\}/g, "\\mathbf{$1}")
     .replace(/\\(lvert|rvert|vert)(?![A-Za-z])/g, "|")
     .replace(/\\(lVert|rVert|Vert)(?![A-Za-z])/g, "\\|")
     .replace(/\\leq(?![A-Za-z])/g, "\\le")

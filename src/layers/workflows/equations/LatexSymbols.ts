@@ -44,8 +44,9 @@ export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   for (const char of text) {
     if (char.trim() === "") continue
     const latex = charLatex(char, role)
-    // bold math italic: `\boldsymbol` (or `\bm`) letters, Greek too
-    tokens.push(bold && role === "mathItalic" && /^(\\[A-Za-z]+|\p{L})$/u.test(latex) ? `\\boldsymbol{${latex}}` : latex)
+    // bold math italic: `\boldsymbol` (or `\bm`) letters, Greek too; a bold symbol font's symbols (`\boldsymbol{\infty}`)
+    const boldened = bold && ((role === "mathItalic" && /^(\\[A-Za-z]+|\p{L})$/u.test(latex)) || role === "mathSymbol")
+    tokens.push(boldened && !latex.startsWith("\\mathcal") ? `\\boldsymbol{${latex}}` : latex)
   }
   return tokens
 }
@@ -140,7 +141,9 @@ const textTokens = (text: string, role: "text" | "textItalic", bold: boolean): R
 const wordTokens = (word: string, role: "text" | "textItalic", bold: boolean): ReadonlyArray<string> => {
   const match = /^([^\p{L}]*)(\p{L}*)(.*)$/u.exec(word)!
   const [, lead = "", letters = "", tail = ""] = match
-  const tokens: Array<string> = [...lead].map((char) => charLatex(char, role))
+  // a bold text font's operators and relations are bold symbols (`\boldsymbol{+}`; `\mathbf` sets letters only)
+  const symbol = (char: string) => bold && boldOperators.includes(char) ? `\\boldsymbol{${charLatex(char, role)}}` : charLatex(char, role)
+  const tokens: Array<string> = [...lead].map(symbol)
   if (letters !== "") {
     if (standardOperators.has(letters)) tokens.push(`\\${letters}`)
     else if (operatorNames.has(letters)) {
@@ -151,10 +154,12 @@ const wordTokens = (word: string, role: "text" | "textItalic", bold: boolean): R
     else tokens.push(`\\text{${letters}}`)
   }
   if (tail !== "") {
-    tokens.push(...(tail === word ? [...tail].map((c) => charLatex(c, role)) : wordTokens(tail, role, bold)))
+    tokens.push(...(tail === word ? [...tail].map(symbol) : wordTokens(tail, role, bold)))
   }
   return tokens
 }
+
+const boldOperators = "+−-=<>×±∓÷·"
 
 /** operator names LaTeX has commands for */
 const standardOperators = new Set([

@@ -54,6 +54,11 @@ describe("LatexSymbols", () => {
     assert.deepStrictEqual(runTokens(run("if the option ends", 0, 0, "CMR10")), ["\\text{if the option ends}"])
     assert.deepStrictEqual(runTokens(run("otherwise.", 0, 0, "CMR10")), ["\\text{otherwise}", "."])
     assert.deepStrictEqual(runTokens(run("dS", 0, 0, "NimbusRomNo9L-ReguItal")), ["d", "S"])
+    // a bold symbol font's symbols and a bold text font's operators are bold symbols; its letters and digits `\mathbf`
+    assert.deepStrictEqual(runTokens(run("∞", 0, 0, "CMBSY7")), ["\\boldsymbol{\\infty}"])
+    assert.deepStrictEqual(runTokens(run("+", 0, 0, "CMBX10")), ["\\boldsymbol{+}"])
+    assert.deepStrictEqual(runTokens(run("A", 0, 0, "CMBX10")), ["\\mathbf{A}"])
+    assert.deepStrictEqual(runTokens(run("+", 0, 0, "CMR10")), ["+"])
     // typewriter words as they are, text mode's special characters spelled out
     assert.deepStrictEqual(runTokens(run("\\over", 0, 0, "ABCDEF+CMTT10")), ["\\texttt{\\textbackslash over}"])
     assert.deepStrictEqual(runTokens(run("a_b {c}", 0, 0, "LMMono10-Regular")), ["\\texttt{a\\_b \\{c\\}}"])
