@@ -269,6 +269,8 @@ export const latexTokens = (latex: string): ReadonlyArray<string> => {
     .replace(/\^\{((?:\\prime\s*)+)\}/g, (_, primes: string) => "'".repeat(primes.split("\\prime").length - 1))
     .replace(/\^\\prime(?![A-Za-z])|\\prime(?![A-Za-z])/g, "'")
     .replace(/\\(begin|end)\{(aligned|split|gathered|alignedat|multlined)\}(\{\d+\})?/g, " ")
+    // a `subarray` prints as a `\substack` (aligned left or centred)
+    .replace(/\\begin\{subarray\}\{[lc]\}([^]*?)\\end\{subarray\}/g, (_, rows: string) => `\\substack{${rows}}`)
     .replace(/\\begin\{array\}(\[[a-z]\])?\{[^{}]*(\{[^{}]*\}[^{}]*)*\}/g, "\\begin{array}")
     .replace(/\\[,;:! ]/g, " ")
     .replace(/[&~]/g, " ")

@@ -66,6 +66,7 @@ describe("equation scoring", () => {
     assert.strictEqual(latexSimilarity(String.raw`\hat{\hat{H}} \sqrt[\beta]{k}`, String.raw`\Hat{\Hat{H}} \sqrt[\leftroot{-2}\uproot{2}\beta]{k}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\begin{pmatrix} a \\ \ldots \end{pmatrix}`, String.raw`\begin{pmatrix} a \\ \hdotsfor[2]{4} \end{pmatrix}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\mathbf{A}_{\mathbf{0}}`, String.raw`\mathbf{A}_{\boldsymbol{0}}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\sum_{\substack{i \le m\\j < n}} P`, String.raw`\sum_{\begin{subarray}{l} i\le m\\ j<n \end{subarray}} P`), 1)
     // an environment's name is one token: a wrong one costs one, a wrong script order of different scripts still costs
     assert.closeTo(latexSimilarity(String.raw`\begin{pmatrix} 1 \end{pmatrix}`, String.raw`\begin{bmatrix} 1 \end{bmatrix}`), 1 / 3, 1e-9)
     assert.isBelow(latexSimilarity(String.raw`x_a^b`, String.raw`x_b^a`), 1)

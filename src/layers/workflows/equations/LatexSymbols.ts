@@ -30,8 +30,9 @@ export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   )
   if (role === "mathExtension") {
     const widthEm = item.width / Math.max(item.fontSize, 1)
+    const mapped = /[\ufe00-\ufe0f]/.test(item.text)
     return [...text].filter((char) => char.trim() !== "").map((char) =>
-      extensionGlyph(char, item.fontName, widthEm)?.latex ?? symbolLatex(char) ?? char
+      extensionGlyph(char, item.fontName, widthEm, mapped)?.latex ?? symbolLatex(char) ?? char
     )
   }
   const bold = isBoldFont(item.fontName)

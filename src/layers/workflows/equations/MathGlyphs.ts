@@ -195,10 +195,17 @@ export interface ExtensionGlyph {
  * @category classification
  * @since 0.1.0
  */
-export const extensionGlyph = (char: string, fontName: string, widthEm: number): ExtensionGlyph | undefined => {
+export const extensionGlyph = (
+  char: string,
+  fontName: string,
+  widthEm: number,
+  mapped: boolean = false
+): ExtensionGlyph | undefined => {
   const code = char.codePointAt(0) ?? -1
-  // TeX's own extension fonts come through by code (pdf.js has no Unicode for their glyphs); Latin Modern's by Unicode
-  if (code < 0x80 && fontFacts(fontName).texLayout) {
+  // TeX's own extension fonts come through by code (pdf.js has no Unicode for their glyphs); Latin Modern's by Unicode,
+  // and so do TeX's when the PDF maps them: a variation selector after the character picks the size (`(︀` a `\big(`)
+  const unicode = mapped || /[\ufe00-\ufe0f]/.test(char)
+  if (code < 0x80 && fontFacts(fontName).texLayout && !unicode) {
     return cmex[code]
   }
   // yhmath's `yhcmex` names its upper half as Mac Roman does, so pdf.js gives `‹` for a `\widetilde`
@@ -207,7 +214,7 @@ export const extensionGlyph = (char: string, fontName: string, widthEm: number):
   }
   // a glyph the text layer read as white space (see `Pdf.droppedGlyph`)
   const dropped = droppedCode(char)
-  if (dropped !== undefined && fontFacts(fontName).texLayout) {
+  if (dropped !== undefined && fontFacts(fontName).texLayout && !unicode) {
     return cmex[dropped]
   }
   // Unicode-mapped extension fonts (Latin Modern, PazoMath) tell the size only by the width

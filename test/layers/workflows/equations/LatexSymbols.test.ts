@@ -45,6 +45,13 @@ describe("LatexSymbols", () => {
     assert.deepStrictEqual(runTokens(run("∮", 0, 0, "LMMathExtension10-Regular", 10, 5.5)), ["\\oint"])
   })
 
+  it("reads an extension font's glyph by Unicode when the PDF maps it, a variation selector picking its size", () => {
+    // `\big(` in CMEX9 as a mapped PDF gives it, and as one without a map (code 0x28 is a `\Bigg\{`)
+    assert.deepStrictEqual(runTokens(run("(\ufe00", 0, 0, "CMEX9", 9, 4.2)), ["("])
+    assert.deepStrictEqual(runTokens(run(")\ufe00", 0, 0, "CMEX9", 9, 4.2)), [")"])
+    assert.deepStrictEqual(runTokens(run("(", 0, 0, "CMEX10", 10, 10)), ["\\{"])
+  })
+
   it("makes operator names commands and words text", () => {
     assert.deepStrictEqual(runTokens(run("exp", 0, 0, "CMR10")), ["\\exp"])
     assert.deepStrictEqual(runTokens(run("lim inf", 0, 0, "CMR10")), ["\\liminf"])
