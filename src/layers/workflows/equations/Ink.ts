@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../pdf/Pdf.ts"
-import { extensionGlyph, fontRole, hangDepth, isBigOperator, isBracePiece, isHanging, isMathFont } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, hangDepth, isBigOperator, isBracePiece, isHanging, isMathFont, mapped } from "./MathGlyphs.ts"
 
 /**
  * The vertical extent of an item's ink, in PDF user space (`bottom < top`).
@@ -99,7 +99,7 @@ export const delimiterStacks = (
   // top down, so that each piece meets the stack it continues (out of order, a stack's ends would start two)
   for (const item of [...items].sort((a, b) => b.y - a.y)) {
     if (!isHanging(item) || isBigOperator(item) || fontRole(item.fontName) !== "mathExtension") continue
-    const glyph = extensionGlyph(item.text.trim().charAt(0), item.fontName, item.width / item.fontSize)
+    const glyph = extensionGlyph(item.text.trim().charAt(0), item.fontName, item.width / item.fontSize, mapped(item))
     if (glyph === undefined || (glyph.kind !== "delimiter" && glyph.kind !== "piece")) continue
     const ink = extent(item)
     // a sized delimiter is whole (two of them one above the other belong to two lines), but for the bars `|` and `‖`,

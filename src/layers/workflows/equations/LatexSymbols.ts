@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { TextItem } from "../pdf/Pdf.ts"
-import { extensionGlyph, fontRole, isBoldFont, isTypewriterFont, operatorNames } from "./MathGlyphs.ts"
+import { extensionGlyph, fontRole, isBoldFont, isTypewriterFont, mapped, operatorNames } from "./MathGlyphs.ts"
 
 /**
  * The LaTeX tokens of a run, in order, a command or a character each (scripts are runs of their own, so no `_` or `^`
@@ -30,9 +30,8 @@ export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   )
   if (role === "mathExtension") {
     const widthEm = item.width / Math.max(item.fontSize, 1)
-    const mapped = /[\ufe00-\ufe0f]/.test(item.text)
     return [...text].filter((char) => char.trim() !== "").map((char) =>
-      extensionGlyph(char, item.fontName, widthEm, mapped)?.latex ?? symbolLatex(char) ?? char
+      extensionGlyph(char, item.fontName, widthEm, mapped(item))?.latex ?? symbolLatex(char) ?? char
     )
   }
   const bold = isBoldFont(item.fontName)

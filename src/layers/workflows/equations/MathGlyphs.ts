@@ -280,7 +280,8 @@ export const isBracePiece = (item: TextItem): boolean => {
   const cached = bracePieces.get(item)
   if (cached !== undefined) return cached
   const text = item.text.replace(/\s/g, "")
-  const found = text !== "" && [...text].every((char) => extensionGlyph(char, item.fontName, 0)?.kind === "brace")
+  const found = text !== "" &&
+    [...text.replace(variationSelectors, "")].every((char) => extensionGlyph(char, item.fontName, 0, mapped(item))?.kind === "brace")
   bracePieces.set(item, found)
   return found
 }
@@ -379,7 +380,7 @@ export const isRadical = (item: TextItem): boolean => {
   const text = item.text.trim()
   if (text === "√") return true
   if (fontRole(item.fontName) !== "mathExtension") return false
-  return extensionGlyph(text.charAt(0), item.fontName, item.width / item.fontSize)?.kind === "radical"
+  return extensionGlyph(text.charAt(0), item.fontName, item.width / item.fontSize, mapped(item))?.kind === "radical"
 }
 
 /**
@@ -396,14 +397,25 @@ export const hangDepth = (item: TextItem): number => {
     return item.fontSize
   }
   let depth = 0
-  for (const char of text) {
-    const glyph = extensionGlyph(char, item.fontName, item.width / Math.max(item.fontSize, 1))
+  for (const char of text.replace(variationSelectors, "")) {
+    const glyph = extensionGlyph(char, item.fontName, item.width / Math.max(item.fontSize, 1), mapped(item))
     depth = Math.max(depth, (glyph?.extent ?? 1) * item.fontSize)
   }
   return depth
 }
 
+/**
+ * Whether the PDF maps the item's glyphs to Unicode: a variation selector after a character picks a size of it, so an
+ * extension font's glyphs are characters, not TeX's codes (see `extensionGlyph`).
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const mapped = (item: TextItem): boolean => /[\ufe00-\ufe0f]/.test(item.text)
+
 // internal
+
+const variationSelectors = /[\ufe00-\ufe0f]/g
 
 const roles = new Map<string, FontRole>()
 
