@@ -51,7 +51,8 @@ import {
   isBigOperator,
   isBracePiece,
   isHanging,
-  isRadical
+  isRadical,
+  limitedNameStart
 } from "./MathGlyphs.ts"
 import { barBetween, barOnAxis, barsAcross, overlapsRule, overlineAccent, overlines, vinculumOf } from "./RuleMarks.ts"
 
@@ -74,7 +75,7 @@ export const toLatex = (
   const rules = options?.rules
   const detached = dotAccents(dottedLines(joinArrows(all.some((item) => item.text.length > 1 && isAccentChar(item.text.trimEnd().slice(-1)))
     ? all.flatMap(detachAccent)
-    : all)))
+    : all))).flatMap(detachLimitedName)
   // overlines are rules, not glyphs: accents standing for them join the runs
   const runs = rules === undefined
     ? detached
@@ -978,12 +979,10 @@ const cutUnderAccents = (runs: ReadonlyArray<TextItem>, rules: ReadonlyArray<Rul
     const base = out[at]
     const chars = base === undefined ? [] : [...base.text]
     if (base === undefined || chars.length < 2) return
-    const estimates = chars.map(glyphWidth)
-    const scale = base.width / estimates.reduce((sum, width) => sum + width, 0)
-    const starts = estimates.map((_, i) => base.x + scale * estimates.slice(0, i).reduce((sum, width) => sum + width, 0))
+    const starts = glyphStarts(base)
     const slack = 0.1 * base.fontSize
     const covered = chars.map((char, i) => {
-      const middle = starts[i]! + (scale * estimates[i]!) / 2
+      const middle = (starts[i]! + (starts[i + 1] ?? base.x + base.width)) / 2
       return char.trim() !== "" && middle >= left - slack && middle <= right + slack
     })
     const first = covered.indexOf(true)
@@ -1008,6 +1007,27 @@ const cutUnderAccents = (runs: ReadonlyArray<TextItem>, rules: ReadonlyArray<Rul
     cut(at, vinculum.left, vinculum.right)
   }
   return out
+}
+
+/** where each glyph of a run starts, its width shared out among its glyphs by their estimated widths */
+const glyphStarts = (item: TextItem): ReadonlyArray<number> => {
+  const estimates = [...item.text].map(glyphWidth)
+  const scale = item.width / estimates.reduce((sum, width) => sum + width, 0)
+  return estimates.map((_, i) => item.x + scale * estimates.slice(0, i).reduce((sum, width) => sum + width, 0))
+}
+
+/**
+ * a run that ends in an operator name taking limits after other text (`) = min`, pdf.js joins them on one baseline) as
+ * two runs, so that the limits go with the name alone and a script before it is not taken for one
+ */
+const detachLimitedName = (item: TextItem): ReadonlyArray<TextItem> => {
+  const start = limitedNameStart(item.text)
+  if (start === undefined || item.text.slice(0, start).trim() === "") return [item]
+  const x = glyphStarts(item)[[...item.text.slice(0, start)].length]!
+  return [
+    { ...item, text: item.text.slice(0, start).trimEnd(), width: x - item.x },
+    { ...item, text: item.text.slice(start), x, width: item.x + item.width - x }
+  ]
 }
 
 /** a glyph's width in ems, roughly (Computer Modern's), to share a run's width out among its glyphs */

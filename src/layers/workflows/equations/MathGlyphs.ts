@@ -342,6 +342,17 @@ export const hasLimits = (item: TextItem, body: number): boolean => {
  */
 export const takesLimits = (item: TextItem): boolean => limitedName.test(item.text.trim())
 
+/**
+ * Where the operator name that ends a run's text starts (`) = min`: 4), if one does.
+ *
+ * @category classification
+ * @since 0.1.0
+ */
+export const limitedNameStart = (text: string): number | undefined => {
+  const match = limitedName.exec(text.trimEnd())
+  return match === null ? undefined : match.index + match[1]!.length
+}
+
 // the name may end a run that pdf.js joined to what comes before it: `) = lim inf`
 const limitedName = /(^|[^A-Za-z])(lim|lim ?inf|lim ?sup|max|min|sup|inf|arg ?max|arg ?min|ess ?inf|ess ?sup|det|Pr)$/
 

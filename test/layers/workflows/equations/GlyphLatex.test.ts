@@ -198,6 +198,16 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(twice), "\\bar\\mu")
   })
 
+  it("gives an operator name's limits to the name alone when pdf.js joined it to the run before it", () => {
+    // `\ell(T^i) = \min_U L`: `) = min` is one run, the `i` over T's right edge close to it
+    const items = [
+      run("ℓ", 65, 688, "CMMI9", 9, 3.8), run("(", 68.8, 688, "CMR9", 9, 3.6), run("T", 72.4, 688, "CMMI9", 9, 5.4),
+      run("i", 79, 692.3, "CMMI6", 6, 2.7), run(") = min", 82.2, 688, "CMR9", 9, 31.2), run("U", 102.9, 682.4, "CMMI6", 6, 5),
+      run("L", 115, 688, "CMMI9", 9, 6.3)
+    ]
+    assert.strictEqual(toLatex(items), "\\ell(T^i) = \\min_UL")
+  })
+
   it("writes an accent that pdf.js joined to the run before it, and Euler's ASCII circumflex as a hat", () => {
     const joined = [run("y", 240, 500, "CMBX10", 10, 6.6), run("= ˆ", 250, 500, "CMR10", 10, 16), run("x", 260.5, 500, "CMBX10", 10, 6.6)]
     assert.strictEqual(toLatex(joined), "\\mathbf{y} = \\hat{\\mathbf{x}}")
