@@ -87,13 +87,21 @@ export const toLatex = (
   const size = Math.max(...items.map((item) => item.fontSize))
   // a number between the lines of the row (a limit may come near it, no run of full size does): an `aligned` block
   const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
+  // runs on the number's baseline make it the formula's, unless they are a third of another line's characters or less,
+  // with no relation (a `\binom`'s top in a row of a `split`, whose number falls between its rows)
+  const chars = (line: ReadonlyArray<TextItem>) => line.reduce((sum, item) => sum + item.text.replace(/\s/g, "").length, 0)
+  const lineOf = (item: TextItem) => items.filter((other) => Math.abs(other.y - item.y) <= 0.15 * size && other.fontSize >= 0.8 * size)
+  const hinted = items.filter(onHint)
+  const slight = !hinted.some((item) => relation.test(item.text)) &&
+    items.some((item) => !onHint(item) && item.fontSize >= 0.8 * size && 3 * chars(hinted) <= chars(lineOf(item)))
   // (a fraction's bar on the number's axis is a formula on that baseline: a continued fraction, nothing else on it)
-  const rows = hint !== undefined && !items.some(onHint) && !barOnAxis(items, hint, size, rules) ? alignedRows(items, size) : []
+  const barred = hint !== undefined && barOnAxis(items, hint, size, rules)
+  const rows = hint !== undefined && (hinted.length === 0 || slight) && !barred ? alignedRows(items, size) : []
   if (rows.length >= 2) {
     const body = rows.map((row) => render(layout(row, undefined, 1, marks))).join(" \\\\ ")
     return `\\begin{aligned} ${body} \\end{aligned}`
   }
-  return render(layout(items, hint, 0, marks))
+  return render(layout(items, slight && !barred ? undefined : hint, 0, marks))
 }
 
 // internal

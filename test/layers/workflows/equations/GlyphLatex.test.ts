@@ -198,6 +198,19 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(twice), "\\bar\\mu")
   })
 
+  it("does not take a split's number, fallen between its rows onto a \\binom's top, for the rows' baseline", () => {
+    const items = [
+      run("a", 240, 232.1), run("= b + c + d", 250, 232.1, "CMR10", 10, 60),
+      run("+ x + y", 249, 199.5, "CMR10", 10, 40), run("\u0012", 306.2, 213.5, "CMEX10", 10, 7.3), run("k", 313.5, 206.2),
+      run("l", 314.7, 192.6, "CMMI10", 10, 3), run("\u0013", 319, 213.5, "CMEX10", 10, 7.3), run("2", 326.4, 199.5, "CMR10", 10, 5),
+      run("= (2 − 1)", 239.5, 177, "CMR10", 10, 40)
+    ]
+    assert.strictEqual(
+      toLatex(items, { baseline: 207.5, rules: [] }),
+      "\\begin{aligned} a = b + c + d \\\\ + x + y\\binom{k}{l}2 \\\\ = (2 - 1) \\end{aligned}"
+    )
+  })
+
   it("gives an operator name's limits to the name alone when pdf.js joined it to the run before it", () => {
     // `\ell(T^i) = \min_U L`: `) = min` is one run, the `i` over T's right edge close to it
     const items = [
