@@ -239,14 +239,18 @@ export const extensionGlyph = (
 /**
  * An extension-font run of glyphs set apart (`\right] \left[` side by side), which pdf.js joins into one run with a
  * space between, as one run per glyph: each glyph half an em wide at most, the first at the run's start and the last
- * at its end, the rest spread between.
+ * at its end, the rest spread between. Delimiters set one against the other (`\left[\binom{n}{i}` gives one run `[(`)
+ * are a run each too.
  *
  * @category constructors
  * @since 0.1.0
  */
 export const glyphsApart = (item: TextItem): ReadonlyArray<TextItem> => {
-  if (!/\S\s+\S/.test(item.text) || fontRole(item.fontName) !== "mathExtension") return [item]
+  if (fontRole(item.fontName) !== "mathExtension") return [item]
   const glyphs = [...item.text].filter((char) => char.trim() !== "")
+  const delimiters = glyphs.length >= 2 &&
+    glyphs.every((char) => extensionGlyph(char, item.fontName, 0, mapped(item))?.kind === "delimiter")
+  if (!/\S\s+\S/.test(item.text) && !delimiters) return [item]
   const width = Math.min(0.5 * item.fontSize, item.width / glyphs.length)
   const step = (item.width - width) / (glyphs.length - 1)
   return glyphs.map((text, i) => ({ ...item, text, x: item.x + i * step, width }))

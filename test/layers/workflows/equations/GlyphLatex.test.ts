@@ -211,6 +211,16 @@ describe("GlyphLatex", () => {
     )
   })
 
+  it("parts an extension-font run of delimiters set one against the other into a run each", () => {
+    // `\left[\binom{n}{i}` as pdf.js gives it: one run `[(`, then `)(` between two binomials
+    const [bracket, paren, ...others] = glyphsApart(run("\u0014\u0012", 275.8, 362.6, "CMEX10", 10, 12.6))
+    assert.strictEqual(others.length, 0)
+    assert.deepStrictEqual([bracket!.text, bracket!.x, paren!.text], ["\u0014", 275.8, "\u0012"])
+    assert.closeTo(paren!.x + paren!.width, 288.4, 0.01)
+    // a big operator's glyph and a delimiter, or a horizontal brace's pieces, stay one run
+    assert.strictEqual(glyphsApart(run("X\u0012", 275.8, 362.6, "CMEX10", 10, 20)).length, 1)
+  })
+
   it("gives an operator name's limits to the name alone when pdf.js joined it to the run before it", () => {
     // `\ell(T^i) = \min_U L`: `) = min` is one run, the `i` over T's right edge close to it
     const items = [
