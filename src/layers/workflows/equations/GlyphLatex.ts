@@ -785,6 +785,15 @@ const fractionRows = (
   )
   if (outer.length === 0) return undefined
   for (const [item, bar] of owner) if (!outer.includes(bar)) owner.delete(item)
+  // a run on the baseline of a bar's numerator or denominator, within the bar, is part of it though its ink is low
+  // (the comma of `(\varphi_1, \varepsilon_1)`)
+  for (const item of items) {
+    if (owner.has(item)) continue
+    const mate = [...owner].find(([other, bar]) =>
+      Math.abs(other.y - item.y) <= 0.15 * size && item.x >= bar.left - 0.5 && item.x + item.width <= bar.right + 0.5
+    )
+    if (mate !== undefined) owner.set(item, mate[1])
+  }
   // the rows: the baselines of the runs that belong to no fraction, and the bars' baselines, a line apart at least
   const baselines = [
     ...items.filter((item) => item.fontSize >= 0.8 * size && !owner.has(item)).map((item) => item.y),

@@ -211,6 +211,32 @@ describe("GlyphLatex", () => {
     )
   })
 
+  it("reads a matrix whose fractions' denominators hold commas, their ink low, as rows of fractions", () => {
+    // testmath's W(\Phi): `\dfrac\varphi{(\varphi_1,\varepsilon_1)} & 0 \\ \dfrac{\varphi k}{(\varphi_2,\varepsilon_1)} & ...`
+    const bars = (x: number) => [696, 690, 684, 678, 672, 666, 660, 654].map((y) => run("\ue00d", x, y, "CMEX10", 10, 5.5))
+    const denominator = (x: number, y: number, k: string, l: string) => [
+      run("(", x, y, "CMR10", 10, 3.9), run("φ", x + 3.9, y, "CMMI10", 10, 6.5), run(k, x + 10.4, y - 1.5, "CMR7", 7, 4),
+      run(",", x + 14.9, y, "CMMI10", 10, 2.8), run("ε", x + 17.6, y, "CMMI10", 10, 4.3), run(l, x + 24, y - 1.5, "CMR7", 7, 4),
+      run(")", x + 28.4, y, "CMR10", 10, 3.9)
+    ]
+    const items = [
+      ...bars(215.7),
+      run("φ", 235.8, 691.9, "CMMI10", 10, 6.5), ...denominator(222.9, 678.3, "1", "1"), run("0", 282.2, 685.1, "CMR10", 10, 5),
+      run("φk", 228.5, 668.9, "CMMI10", 10, 11.7), ...denominator(222.9, 655.3, "2", "1"),
+      run("φ", 281.4, 668.9, "CMMI10", 10, 6.5), ...denominator(268.5, 655.3, "2", "2"),
+      ...bars(306)
+    ]
+    const rules = [
+      { left: 222.9, bottom: 687.43, right: 255.2, top: 687.83 },
+      { left: 222.9, bottom: 664.45, right: 255.2, top: 664.84 },
+      { left: 268.5, bottom: 664.45, right: 300.8, top: 664.84 }
+    ]
+    assert.strictEqual(
+      toLatex(items, { rules }),
+      "\\begin{Vmatrix}\\frac\\varphi{(\\varphi_1, \\varepsilon_1)} & 0 \\\\ \\frac{\\varphi k}{(\\varphi_2, \\varepsilon_1)} & \\frac\\varphi{(\\varphi_2, \\varepsilon_2)}\\end{Vmatrix}"
+    )
+  })
+
   it("parts an extension-font run of delimiters set one against the other into a run each", () => {
     // `\left[\binom{n}{i}` as pdf.js gives it: one run `[(`, then `)(` between two binomials
     const [bracket, paren, ...others] = glyphsApart(run("\u0014\u0012", 275.8, 362.6, "CMEX10", 10, 12.6))
