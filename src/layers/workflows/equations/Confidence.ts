@@ -37,6 +37,8 @@ export interface Evidence {
   readonly besideTable: boolean
   /** starts with a relation or a binary operator: the continuation of a formula, which may be one display with the row above */
   readonly continuation: boolean
+  /** the row below it in its block is a continuation: with it, it may be one display (a `split`) */
+  readonly leads: boolean
 }
 
 /**
@@ -65,7 +67,8 @@ export const confidence = (evidence: Evidence): number => {
   if (evidence.characters < 5) score -= 1.5
   if (evidence.apart) score += 0.5
   if (evidence.besideTable) score -= 1.5
-  if (evidence.continuation && !evidence.numbered) score -= 1
+  if (evidence.continuation && !evidence.numbered) score -= 1.5
+  if (evidence.leads && !evidence.numbered) score -= 0.25
   // never quite 0 or 1: these are heuristics
   return Math.min(0.99, Math.max(0.01, Math.round(100 / (1 + Math.exp(-score))) / 100))
 }

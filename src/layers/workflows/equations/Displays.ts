@@ -83,10 +83,13 @@ export const displays = (column: Column, body: number, rules: ReadonlyArray<Rule
     // two rows of numbers and more, or cells in aligned columns: a table, whose header row may look like math
     const tableRows = rows.filter(({ assessment }) => assessment.kind === "table").length
     const table = tableRows >= 2 || isTable(rows.map(({ row }) => row.flat()), body)
-    for (const { row, assessment } of rows) {
-      if (assessment.kind !== "equation" || (table && !assessment.numbered)) continue
-      found.push(toDisplay(row, context, { ...assessment, besideTable: tableRows > 0, column, body }))
-    }
+    rows.forEach(({ row, assessment }, k) => {
+      if (assessment.kind !== "equation" || (table && !assessment.numbered)) return
+      // the next row goes on from this one with a relation or an operator: a `split`'s first row, or an `align*`'s
+      const next = rows[k + 1]?.row.flat().flatMap((info) => info.body) ?? []
+      const leads = startsWithOperator(next)
+      found.push(toDisplay(row, context, { ...assessment, besideTable: tableRows > 0, leads, column, body }))
+    })
   }
   return found
 }
@@ -933,7 +936,12 @@ const paragraphEnds = (infos: ReadonlyArray<LineInfo>, column: Column, body: num
 const toDisplay = (
   parts: ReadonlyArray<ReadonlyArray<LineInfo>>,
   context: Display["context"],
-  evidence: Assessment & { readonly besideTable: boolean; readonly column: Column; readonly body: number }
+  evidence: Assessment & {
+    readonly besideTable: boolean
+    readonly leads: boolean
+    readonly column: Column
+    readonly body: number
+  }
 ): Display => {
   const row = parts.flat()
   const items = row.flatMap((info) => info.body).sort((a, b) => b.y - a.y || a.x - b.x)

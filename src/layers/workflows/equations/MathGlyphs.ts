@@ -196,15 +196,17 @@ export interface ExtensionGlyph {
  * @since 0.1.0
  */
 export const extensionGlyph = (
-  char: string,
+  text: string,
   fontName: string,
   widthEm: number,
   mapped: boolean = false
 ): ExtensionGlyph | undefined => {
-  const code = char.codePointAt(0) ?? -1
   // TeX's own extension fonts come through by code (pdf.js has no Unicode for their glyphs); Latin Modern's by Unicode,
-  // and so do TeX's when the PDF maps them: a variation selector after the character picks the size (`(︀` a `\big(`)
-  const unicode = mapped || /[\ufe00-\ufe0f]/.test(char)
+  // and so do TeX's when the PDF maps them: a variation selector after the character picks the size (`(︀` a `\big(`,
+  // `∑︁` a display `\sum`)
+  const unicode = mapped || /[\ufe00-\ufe0f]/.test(text)
+  const char = text.replace(variationSelectors, "")
+  const code = char.codePointAt(0) ?? -1
   if (code < 0x80 && fontFacts(fontName).texLayout && !unicode) {
     return cmex[code]
   }

@@ -10,7 +10,8 @@ const display: Evidence = {
   characters: 12,
   apart: true,
   besideTable: false,
-  continuation: false
+  continuation: false,
+  leads: false
 }
 
 describe("Confidence", () => {
@@ -20,6 +21,8 @@ describe("Confidence", () => {
     assert.strictEqual(numbered, 0.99)
     assert.isBelow(plain, numbered)
     assert.isBelow(confidence({ ...display, continuation: true }), plain, "an unnumbered row going on from the one above")
+    assert.isBelow(confidence({ ...display, leads: true }), plain, "an unnumbered row that the one below goes on from")
+    assert.strictEqual(confidence({ ...display, leads: true, numbered: true }), confidence({ ...display, numbered: true }))
     assert.isBelow(confidence({ ...display, besideTable: true }), plain, "beside a table's rows")
     assert.isBelow(confidence({ ...display, characters: 3 }), plain, "a few glyphs")
     assert.isBelow(confidence({ ...display, mathShare: 0.4, relation: false, apart: false }), 0.6, "words, no relation")

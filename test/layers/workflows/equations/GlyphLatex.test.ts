@@ -237,6 +237,14 @@ describe("GlyphLatex", () => {
     )
   })
 
+  it("puts limits under and over an extension font's operator that the PDF maps to Unicode (acmart)", () => {
+    const items = [
+      run("∑\ufe01", 156.1, 388, "CMEX9", 9, 13.3), run("∞", 158.4, 390.5, "CMSY6", 6, 8.6), run("k", 156.1, 368.9, "CMMI6", 6, 4),
+      run("=0", 160.2, 368.9, "CMR6", 6, 9.2), run("y", 171.9, 379.5, "CMMI9", 9, 4.4), run("+ 1", 179.3, 379.5, "CMR9", 9, 14.9)
+    ]
+    assert.strictEqual(toLatex(items), "\\sum_{k = 0}^\\infty y + 1")
+  })
+
   it("parts an extension-font run of delimiters set one against the other into a run each", () => {
     // `\left[\binom{n}{i}` as pdf.js gives it: one run `[(`, then `)(` between two binomials
     const [bracket, paren, ...others] = glyphsApart(run("\u0014\u0012", 275.8, 362.6, "CMEX10", 10, 12.6))

@@ -135,6 +135,9 @@ describe("MathGlyphs", () => {
     assert.isTrue(hasLimits(run("lim", 0, 0, "CMR10"), 10))
     assert.isTrue(isHanging(run("√", 0, 0, "CMSY10")))
     assert.strictEqual(hangDepth(run("x", 0, 0)), 0)
+    // acmart's PDFs map CMEX to Unicode, a variation selector picking the size: `∑︁` is a display sum with limits
+    const mappedSum = run("∑\ufe01", 156.1, 388, "CMEX9", 9, 13.3)
+    assert.isTrue(isHanging(mappedSum) && isBigOperator(mappedSum) && hasLimits(mappedSum, 9))
     // a `\big(` the PDF maps to Unicode hangs 1.2 em; unmapped, code 0x28 is a `\Bigg\{`, 3 em
     assert.closeTo(hangDepth(run("(\ufe00", 0, 0, "CMEX9", 9, 4.2)), 10.8, 0.01)
     assert.closeTo(hangDepth(run("(", 0, 0, "CMEX9", 9, 4.2)), 27, 0.01)
