@@ -443,6 +443,8 @@ const genfracsAsPrinted = (tokens: ReadonlyArray<string>): Array<string> => {
       parts.push(genfracsAsPrinted(tokens.slice(at + 1, end - 1)))
       at = end
     }
+    // the last argument may come unbraced, one token (`\genfrac{}{}{}{}{a}b`)
+    if (parts.length === 5 && at < tokens.length && tokens[at] !== "}") parts.push([tokens[at++]!])
     if (parts.length < 6) {
       out.push(tokens[i]!)
       continue

@@ -60,6 +60,7 @@ describe("equation scoring", () => {
     // `\genfrac` as the fraction it prints; a font switch as its alphabet; typewriter text as typewriter letters
     assert.strictEqual(latexSimilarity(String.raw`\frac{n+1}2 + {a \atop b} + \binom{n}{k} + \left[\frac{x}{y}\right]`, String.raw`\genfrac{}{}{}{}{n+1}{2} + \genfrac{}{}{0pt}{}{a}{b} + \genfrac{(}{)}{0pt}{}{n}{k} + \genfrac{[}{]}{1pt}{}{x}{y}`), 1)
     assert.isBelow(latexSimilarity(String.raw`{a \atop b}`, String.raw`\genfrac{}{}{0.4pt}{}{a}{b}`), 1)
+    assert.strictEqual(latexSimilarity(String.raw`\frac{a}{b}`, String.raw`\genfrac{}{}{}{}{a}b`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\mathbf{x} + \mathtt{ab} + \mathit{c}`, String.raw`{\bf x} + {\tt ab} + {\itshape c}`), 1)
     assert.strictEqual(latexSimilarity(String.raw`\texttt{\textbackslash over}: x`, String.raw`\text{{\protect\normalfont\ttfamily\bslash over}: } x`), 1)
     assert.isBelow(latexSimilarity(String.raw`\text{over}: x`, String.raw`\text{{\ttfamily over}: } x`), 1)

@@ -92,10 +92,11 @@ const column = (items: ReadonlyArray<TextItem>, kind: Column["kind"]): Column =>
     ends.set(key, Math.max(ends.get(key) ?? -Infinity, item.x + item.width))
   }
   const lineEnds = [...ends.values()].sort((a, b) => a - b)
+  const least = Math.max(3, Math.ceil(0.02 * rights.length))
   return {
     left: lefts[Math.floor(0.02 * (lefts.length - 1))]!,
     // a page of displays has few lines of prose, and its runs end anywhere: three lines ending together still tell
-    right: justifiedRight(lineEnds, Math.max(3, Math.ceil(0.02 * rights.length))) ?? justifiedRight(lineEnds, 3) ??
+    right: justifiedRight(lineEnds, least) ?? (least > 3 ? justifiedRight(lineEnds, 3) : undefined) ??
       rights[Math.ceil(0.98 * (rights.length - 1))]!,
     items,
     kind

@@ -44,7 +44,7 @@ export interface Evidence {
 /**
  * Below this confidence a display is uncertain: worth a look against the page. Chosen on the papers the heuristics
  * were tuned on (the corpus's tuned part, the project's papers, real papers kept outside the project): it marks more
- * than half of the false displays and under a tenth of the true ones; the corpus test holds it to that.
+ * than half of the false displays and about a tenth of the true ones; the corpus test holds it to half and to 0.15.
  *
  * @category constants
  * @since 0.1.0

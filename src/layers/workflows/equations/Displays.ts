@@ -85,9 +85,9 @@ export const displays = (column: Column, body: number, rules: ReadonlyArray<Rule
     const table = tableRows >= 2 || isTable(rows.map(({ row }) => row.flat()), body)
     rows.forEach(({ row, assessment }, k) => {
       if (assessment.kind !== "equation" || (table && !assessment.numbered)) return
-      // the next row goes on from this one with a relation or an operator: a `split`'s first row, or an `align*`'s
-      const next = rows[k + 1]?.row.flat().flatMap((info) => info.body) ?? []
-      const leads = startsWithOperator(next)
+      // the next row goes on from this one with a relation or an operator (as `continuation` reads it): a `split`'s
+      // first row, or an `align*`'s
+      const leads = startsWithOperator(rows[k + 1]?.row[0]?.flatMap((info) => info.body) ?? [])
       found.push(toDisplay(row, context, { ...assessment, besideTable: tableRows > 0, leads, column, body }))
     })
   }
@@ -620,8 +620,8 @@ const fractionBars = (
     const over = lines.find((info) => info.body.some((item) => across(item) && close(extent(item).bottom - rule.top)))
     const under = lines.find((info) => info.body.some((item) => across(item) && close(rule.bottom - extent(item).top)))
     if (over === undefined || under === undefined || over === under) return []
-    // a bar reaches just past the wider of its parts (TeX's null delimiter space, 1.2 pt), their lines near it; a
-    // table's rule reaches a column's padding past its cells
+    // a bar reaches just past the wider of its parts (TeX's null delimiter space, 1.2 pt), anywhere in the block (a
+    // continued fraction's denominators go on down); a table's rule reaches a column's padding past its cells
     const parts = lines.flatMap((info) => info.body.filter(across))
     const left = Math.min(...parts.map((item) => item.x))
     const right = Math.max(...parts.map((item) => item.x + item.width))
@@ -746,11 +746,12 @@ const continuesMultline = (
   const numberRight = row.some((info) => info.number?.side === "right")
   const flushRight = numberRight || column.right - right < 2 * body
   const atMargin = aboveLeft - column.left < 3 * body
-  const centred = Math.abs((left + right) / 2 - (column.left + column.right) / 2) < 1.5 * body && atMargin &&
-    !alignedOnRelation(first, above)
-  // well to the right; or, numbered and going on with a relation not aligned with one above, less far when it is long
+  const aligned = alignedOnRelation(first, above)
+  const centred = Math.abs((left + right) / 2 - (column.left + column.right) / 2) < 1.5 * body && atMargin && !aligned
+  // well to the right; or, numbered and going on with a relation not aligned with one above, only a little further in
+  // (a long last line, flush right, starts not far from the first)
   const further = left > aboveLeft + 4 * body ||
-    (numberRight && atMargin && left > aboveLeft + body && startsWithOperator(items, relations) && !alignedOnRelation(first, above))
+    (numberRight && atMargin && left > aboveLeft + body && startsWithOperator(items, relations) && !aligned)
   return startsWithOperator(items) && (flushRight || centred) && further && !above.some((info) => info.number?.side === "right")
 }
 

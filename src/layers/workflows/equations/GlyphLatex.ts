@@ -52,7 +52,8 @@ import {
   isBracePiece,
   isHanging,
   isRadical,
-  limitedNameStart
+  limitedNameStart,
+  mapped
 } from "./MathGlyphs.ts"
 import { barBetween, barOnAxis, barsAcross, overlapsRule, overlineAccent, overlines, vinculumOf } from "./RuleMarks.ts"
 
@@ -92,7 +93,7 @@ export const toLatex = (
   const chars = (line: ReadonlyArray<TextItem>) => line.reduce((sum, item) => sum + item.text.replace(/\s/g, "").length, 0)
   const lineOf = (item: TextItem) => items.filter((other) => Math.abs(other.y - item.y) <= 0.15 * size && other.fontSize >= 0.8 * size)
   const hinted = items.filter(onHint)
-  const slight = !hinted.some((item) => relation.test(item.text)) &&
+  const slight = hinted.length > 0 && !hinted.some((item) => relation.test(item.text)) &&
     items.some((item) => !onHint(item) && item.fontSize >= 0.8 * size && 3 * chars(hinted) <= chars(lineOf(item)))
   // (a fraction's bar on the number's axis is a formula on that baseline: a continued fraction, nothing else on it)
   const barred = hint !== undefined && barOnAxis(items, hint, size, rules)
@@ -1057,11 +1058,11 @@ const glyphWidth = (char: string): number =>
  * accents U+20DB and U+20DC (an ellipsis stands on the baseline)
  */
 const dotAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
-  if (!runs.some((item) => /^\.{3,4}$/.test(item.text.replace(/\s/g, "")))) return runs
+  const dots = (item: TextItem) => /^\.{3,4}$/.test(item.text.replace(/\s/g, "")) ? item.text.replace(/\s/g, "").length : 0
+  if (!runs.some((item) => dots(item) > 0)) return runs
   return runs.map((item) => {
-    const count = item.text.replace(/\s/g, "").length
-    if (!/^\.{3,4}$/.test(item.text.replace(/\s/g, ""))) return item
-    const accent = { ...item, text: count === 3 ? "\u20db" : "\u20dc" }
+    if (dots(item) === 0) return item
+    const accent = { ...item, text: dots(item) === 3 ? "\u20db" : "\u20dc" }
     const base = runs.some((other) => other !== item && under(accent, other) && item.y - other.y >= 0.3 * other.fontSize)
     return base ? accent : item
   })
@@ -1121,7 +1122,7 @@ const accentsOf = (items: ReadonlyArray<TextItem>): Marks["accents"] => {
   const over = new Map<TextItem, Array<TextItem>>()
   const commandOf = (accent: TextItem) => {
     const glyph = accent.text.replace(/[\ufe00-\ufe0f]/g, "").trim()
-    return accentCommands[glyph] ?? extensionGlyph(glyph, accent.fontName, 0)?.latex
+    return accentCommands[glyph] ?? extensionGlyph(glyph, accent.fontName, 0, mapped(accent))?.latex
   }
   for (const accent of items.filter(isAccent)) {
     const base = items.filter((item) => under(accent, item)).sort((a, b) => b.y - a.y)[0]
@@ -1135,7 +1136,9 @@ const accentsOf = (items: ReadonlyArray<TextItem>): Marks["accents"] => {
     const stack: Array<TextItem> = []
     for (const accent of (raised.length > 0 ? raised : found.slice(0, 1)).sort((a, b) => a.y - b.y)) {
       const last = stack.at(-1)
-      if (last === undefined || (Math.abs(last.x - accent.x) < 0.5 && accent.y - last.y >= 0.15 * base.fontSize)) {
+      // (centred over one another: TeX centres an accent over what is under it, whatever their widths)
+      const centre = (item: TextItem) => item.x + item.width / 2
+      if (last === undefined || (Math.abs(centre(last) - centre(accent)) < 0.5 && accent.y - last.y >= 0.15 * base.fontSize)) {
         stack.push(accent)
       }
     }

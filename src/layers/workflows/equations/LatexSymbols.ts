@@ -36,7 +36,7 @@ export const runTokens = (item: TextItem): ReadonlyArray<string> => {
   }
   const bold = isBoldFont(item.fontName)
   // typewriter words (a command's name, `\texttt{\textbackslash over}`) are set as they are
-  if (role === "text" && isTypewriterFont(item.fontName) && text.trim() !== "") {
+  if ((role === "text" || role === "textItalic") && isTypewriterFont(item.fontName) && text.trim() !== "") {
     return [`\\texttt{${[...text.trim()].map((char) => textEscapes[char] ?? char).join("")}}`]
   }
   if (role === "text" || role === "textItalic") return textTokens(text, role, bold)

@@ -249,9 +249,10 @@ export const extensionGlyph = (
  */
 export const glyphsApart = (item: TextItem): ReadonlyArray<TextItem> => {
   if (fontRole(item.fontName) !== "mathExtension") return [item]
-  const glyphs = [...item.text].filter((char) => char.trim() !== "")
+  // a glyph and the variation selector after it, if any (`[︀(︀`)
+  const glyphs = item.text.match(/\S[\ufe00-\ufe0f]?/gu) ?? []
   const delimiters = glyphs.length >= 2 &&
-    glyphs.every((char) => extensionGlyph(char, item.fontName, 0, mapped(item))?.kind === "delimiter")
+    glyphs.every((glyph) => extensionGlyph(glyph, item.fontName, 0, mapped(item))?.kind === "delimiter")
   if (!/\S\s+\S/.test(item.text) && !delimiters) return [item]
   const width = Math.min(0.5 * item.fontSize, item.width / glyphs.length)
   const step = (item.width - width) / (glyphs.length - 1)
@@ -301,10 +302,11 @@ export const isBracePiece = (item: TextItem): boolean => {
  */
 export const braceSide = (pieces: ReadonlyArray<TextItem>): "over" | "under" | undefined => {
   if (pieces.length === 0 || !pieces.every(isBracePiece)) return undefined
-  const first = [...pieces].sort((a, b) => a.x - b.x)[0]!.text.trim().charAt(0)
+  const leftmost = [...pieces].sort((a, b) => a.x - b.x)[0]!
+  const first = leftmost.text.trim().charAt(0)
   if (first === "⏞") return "over"
   if (first === "⏟") return "under"
-  const latex = extensionGlyph(first, pieces[0]!.fontName, 0)?.latex
+  const latex = extensionGlyph(first, leftmost.fontName, 0, mapped(leftmost))?.latex
   return latex === "\\braceld" ? "over" : latex === "\\bracelu" ? "under" : undefined
 }
 
@@ -375,7 +377,7 @@ export const isAccent = (item: TextItem): boolean => {
   if (isAccentChar(text)) return true
   // `\widehat`, `\widetilde`: glyphs of the extension font
   return text.length === 1 && fontRole(item.fontName) === "mathExtension" &&
-    extensionGlyph(text, item.fontName, 0)?.kind === "accent"
+    extensionGlyph(text, item.fontName, 0, mapped(item))?.kind === "accent"
 }
 
 /**

@@ -193,6 +193,9 @@ describe("GlyphLatex", () => {
     assert.strictEqual(toLatex(doubled), "\\hat{\\hat H}\\tilde{\\tilde T}")
     const dotted = [run("...", 286, 663.2, "CMR10", 10, 6), run("Q", 285.4, 654.9), run("....", 316, 663.2, "CMR10", 10, 8), run("R", 316, 654.9)]
     assert.strictEqual(toLatex(dotted), "\\dddot Q\\ddddot R")
+    // a narrower accent over a wider one, both centred over the letter (`\dot{\hat{H}}`)
+    const nested = [run("˙", 224.2, 288, "CMR10", 10, 2.8), run("ˆ", 223.1, 285.2, "CMR10", 10, 5), run("H", 220.5, 282.7, "CMMI10", 10, 8.3)]
+    assert.strictEqual(toLatex(nested), "\\dot{\\hat H}")
     // the bar drawn over μ, and pdf.js's copy of it on the baseline
     const twice = [run("¯", 328.5, 557, "SFRM1000", 10, 5), run("¯", 328.8, 549.9, "CMR10", 10, 5), run("μ", 328, 549.9, "CMMI10", 10, 6)]
     assert.strictEqual(toLatex(twice), "\\bar\\mu")
@@ -209,6 +212,13 @@ describe("GlyphLatex", () => {
       toLatex(items, { baseline: 207.5, rules: [] }),
       "\\begin{aligned} a = b + c + d \\\\ + x + y\\binom{k}{l}2 \\\\ = (2 - 1) \\end{aligned}"
     )
+    // a numbered matrix alone, nothing on the number's baseline: the number's baseline is the matrix's
+    const paren = (x: number, top: string, bottom: string) => [run(top, x, 511, "CMEX10", 10, 8.7), run(bottom, x, 502, "CMEX10", 10, 8.7)]
+    const matrix = [
+      ...paren(100, "\uf8eb", "\uf8ed"), run("1", 112, 506, "CMR10", 10, 5), run("0", 130, 506, "CMR10", 10, 5),
+      run("0", 112, 494, "CMR10", 10, 5), run("1", 130, 494, "CMR10", 10, 5), ...paren(140, "\uf8f6", "\uf8f8")
+    ]
+    assert.strictEqual(toLatex(matrix, { baseline: 500, rules: [] }), "\\begin{pmatrix}1 & 0 \\\\ 0 & 1\\end{pmatrix}")
   })
 
   it("reads a matrix whose fractions' denominators hold commas, their ink low, as rows of fractions", () => {
@@ -251,6 +261,8 @@ describe("GlyphLatex", () => {
     assert.strictEqual(others.length, 0)
     assert.deepStrictEqual([bracket!.text, bracket!.x, paren!.text], ["\u0014", 275.8, "\u0012"])
     assert.closeTo(paren!.x + paren!.width, 288.4, 0.01)
+    // mapped to Unicode, each glyph keeps the variation selector that picks its size
+    assert.deepStrictEqual(glyphsApart(run("[\ufe00(\ufe00", 275.8, 362.6, "CMEX9", 9, 8)).map((item) => item.text), ["[\ufe00", "(\ufe00"])
     // a big operator's glyph and a delimiter, or a horizontal brace's pieces, stay one run
     assert.strictEqual(glyphsApart(run("X\u0012", 275.8, 362.6, "CMEX10", 10, 20)).length, 1)
   })
