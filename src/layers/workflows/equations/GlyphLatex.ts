@@ -90,11 +90,10 @@ export const toLatex = (
   const onHint = (item: TextItem) => hint !== undefined && Math.abs(item.y - hint) <= 0.15 * size && item.fontSize >= 0.8 * size
   // runs on the number's baseline make it the formula's, unless they are a third of another line's characters or less,
   // with no relation (a `\binom`'s top in a row of a `split`, whose number falls between its rows)
-  const chars = (line: ReadonlyArray<TextItem>) => line.reduce((sum, item) => sum + item.text.replace(/\s/g, "").length, 0)
-  const lineOf = (item: TextItem) => items.filter((other) => Math.abs(other.y - item.y) <= 0.15 * size && other.fontSize >= 0.8 * size)
   const hinted = items.filter(onHint)
+  const hintChars = hinted.reduce((sum, item) => sum + item.text.replace(/\s/g, "").length, 0)
   const slight = hinted.length > 0 && !hinted.some((item) => relation.test(item.text)) &&
-    items.some((item) => !onHint(item) && item.fontSize >= 0.8 * size && 3 * chars(hinted) <= chars(lineOf(item)))
+    [...baselineClusters(items, size)].some(([y, line]) => Math.abs(y - hint!) > 0.15 * size && 3 * hintChars <= line.chars)
   // (a fraction's bar on the number's axis is a formula on that baseline: a continued fraction, nothing else on it)
   const barred = hint !== undefined && barOnAxis(items, hint, size, rules)
   const rows = hint !== undefined && (hinted.length === 0 || slight) && !barred ? alignedRows(items, size) : []
@@ -355,6 +354,23 @@ const braces = (pieces: ReadonlyArray<TextItem>): ReadonlyArray<ReadonlyArray<Te
 
 const relation = /[=<>≤≥≠≈∼≡∈→⊂⊆]/
 
+/** the baselines of the runs at full size (within 0.15 em), with their characters and whether they hold a relation */
+const baselineClusters = (
+  items: ReadonlyArray<TextItem>,
+  size: number
+): ReadonlyMap<number, { readonly chars: number; readonly relation: boolean }> => {
+  const clusters = new Map<number, { chars: number; relation: boolean }>()
+  for (const item of items) {
+    if (item.fontSize < 0.8 * size) continue
+    const key = [...clusters.keys()].find((y) => Math.abs(y - item.y) <= 0.15 * size) ?? item.y
+    const cluster = clusters.get(key) ?? { chars: 0, relation: false }
+    cluster.chars += item.text.replace(/\s/g, "").length
+    cluster.relation ||= relation.test(item.text)
+    clusters.set(key, cluster)
+  }
+  return clusters
+}
+
 /**
  * the number's baseline if given, else the one holding a relation, else the one with the most characters; a line that
  * is a fraction's numerator or denominator (a bar close under or over it, with runs of the formula beyond the bar) is
@@ -374,14 +390,7 @@ const mainBaseline = (
     const related = (on: boolean) => big.some((item) => onHint(item) === on && relation.test(item.text))
     if (big.some(onHint) && (related(true) || !related(false))) return hint
   }
-  const clusters = new Map<number, { chars: number; relation: boolean }>()
-  for (const item of big) {
-    const key = [...clusters.keys()].find((y) => Math.abs(y - item.y) <= 0.15 * size) ?? item.y
-    const cluster = clusters.get(key) ?? { chars: 0, relation: false }
-    cluster.chars += item.text.replace(/\s/g, "").length
-    cluster.relation ||= relation.test(item.text)
-    clusters.set(key, cluster)
-  }
+  const clusters = baselineClusters(items, size)
   const inFraction = (y: number) => {
     const line = big.filter((item) => Math.abs(item.y - y) <= 0.15 * size)
     return rules.some((rule) => {
@@ -1058,7 +1067,10 @@ const glyphWidth = (char: string): number =>
  * accents U+20DB and U+20DC (an ellipsis stands on the baseline)
  */
 const dotAccents = (runs: ReadonlyArray<TextItem>): ReadonlyArray<TextItem> => {
-  const dots = (item: TextItem) => /^\.{3,4}$/.test(item.text.replace(/\s/g, "")) ? item.text.replace(/\s/g, "").length : 0
+  const dots = (item: TextItem) => {
+    const text = item.text.replace(/\s/g, "")
+    return /^\.{3,4}$/.test(text) ? text.length : 0
+  }
   if (!runs.some((item) => dots(item) > 0)) return runs
   return runs.map((item) => {
     if (dots(item) === 0) return item
